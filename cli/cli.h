@@ -1,0 +1,18 @@
+/*
+ * cli.h - subcommands of the `sparseserve` program. Each is a const struct
+ * found by name; run() gets argv with argv[0] = the command name and
+ * returns the exit code (0 ok, 1 failed, 2 usage).
+ */
+#ifndef SS_CLI_H
+#define SS_CLI_H
+
+struct cli_cmd {
+	const char *name;
+	const char *help;
+	int (*run)(int argc, char **argv);
+};
+
+extern const struct cli_cmd cli_cmd_sim;
+extern const struct cli_cmd cli_cmd_trace;
+
+#endif

@@ -1,0 +1,3 @@
+/* stub.c - placeholder until the kernels land. */
+int kern_stub_present(void);
+int kern_stub_present(void) { return 0; }

@@ -1,0 +1,109 @@
+/*
+ * cost.h - hardware profiles and the cost model the simulator asks.
+ *
+ * A hardware profile (`struct hw_profile`) holds capacities, link figures
+ * and one fitted or analytic model per operation. Profiles are named
+ * (`h200`, `a100-40g`, `gh200`; the named ones are compiled into the binary)
+ * or read from a file. Every number in a shipped profile says where it
+ * comes from (measured file, datasheet, paper), stored beside it.
+ *
+ * The cost functions answer "how long does this operation take alone on
+ * this GPU" in integer nanoseconds. Sharing (two transfers on one link,
+ * a copy kernel stealing SMs) is the simulator's job, from these numbers.
+ * All costs are for ONE decoder layer unless the name says otherwise.
+ */
+#ifndef SS_COST_H
+#define SS_COST_H
+
+#include <stdint.h>
+
+#include "model.h"
+#include "ss.h"
+
+struct hw_profile;
+
+/* Ways to move KV blocks between DRAM and HBM. */
+enum xfer_mech {
+	XFER_MEMCPY_H2D = 0,   /* one cudaMemcpyAsync per block */
+	XFER_MEMCPY_BATCH_H2D, /* cudaMemcpyBatchAsync */
+	XFER_FLASH_H2D,        /* zero-copy gather kernel, `sms` SMs */
+	XFER_MEMCPY_D2H,       /* one cudaMemcpyAsync per block */
+	XFER_FLASH_D2H,        /* bulk copy to staging + CPU scatter */
+	XFER_GPU_SCATTER_D2H,  /* zero-copy scatter kernel */
+	XFER_BULK_H2D,         /* one contiguous copy */
+	XFER_BULK_D2H,
+	XFER_NMECH
+};
+const char *xfer_mech_name(enum xfer_mech m);
+
+enum link_dir { LINK_H2D = 0, LINK_D2H = 1 };
+
+/* Load a named profile or a file. 0 or error naming what is wrong. */
+int hw_profile_load(struct hw_profile **out, const char *name_or_path,
+		    struct ss_err *err);
+void hw_profile_free(struct hw_profile *p);
+/* NULL-terminated list of shipped profile names. */
+extern const char *const hw_profile_names[];
+
+/* Plain facts of a profile. */
+const char *hw_profile_name(const struct hw_profile *p);
+const char *hw_profile_kind(const struct hw_profile *p); /* "analytic", "calibrated", "what-if" */
+uint64_t hw_hbm_bytes(const struct hw_profile *p);   /* usable device memory */
+uint64_t hw_dram_bytes(const struct hw_profile *p);  /* pinned host pool limit */
+uint32_t hw_sm_count(const struct hw_profile *p);
+double hw_link_bw(const struct hw_profile *p, enum link_dir d);  /* bytes/s, one direction alone */
+double hw_link_bidir_bw(const struct hw_profile *p);             /* bytes/s, both at once, total */
+int64_t hw_link_latency_ns(const struct hw_profile *p);
+
+/* The cost model: a profile bound to a model. */
+struct cost_model {
+	const struct hw_profile *hw;
+	const struct model *m;
+};
+/*
+ * Check that the model fits the hardware (weights + activations < HBM).
+ * Error names both, e.g. "model 'llama-3.1-70b' (141.1 GB of weights) does
+ * not fit profile 'h200' (139.8 GB HBM)".
+ */
+int cost_check_fit(const struct cost_model *c, struct ss_err *err);
+/* Bytes of HBM reserved for activations/workspace for a batch of `tokens`. */
+uint64_t cost_activation_bytes(const struct cost_model *c, uint64_t max_tokens);
+
+/* QKV, output, gate/up, down projections for `tokens` tokens, one layer. */
+int64_t cost_linear_ns(const struct cost_model *c, uint64_t tokens);
+/* RMSNorms, RoPE, SwiGLU, residual adds, KV append, one layer. */
+int64_t cost_layer_misc_ns(const struct cost_model *c, uint64_t tokens);
+/*
+ * Prefill attention of one request, one layer: `q_tokens` new queries
+ * (causal among themselves) attending also to `kv_prior` earlier tokens
+ * (chunked prefill reads them again).
+ */
+int64_t cost_prefill_attn_ns(const struct cost_model *c, uint64_t q_tokens,
+			     uint64_t kv_prior);
+/*
+ * Decode attention, one layer, `batch` requests reading `kv_tokens` KV
+ * tokens in total (dense: their contexts; sparse: their selected blocks'
+ * tokens). `sparse` selects the sparse kernel's fitted curve.
+ */
+int64_t cost_decode_attn_ns(const struct cost_model *c, uint64_t batch,
+			    uint64_t kv_tokens, int sparse);
+/* DSA block selection, one layer: score `blocks` block-heads' digests
+ * for `batch` requests and take the top-k. */
+int64_t cost_select_ns(const struct cost_model *c, uint64_t batch,
+		       uint64_t blocks);
+/* Per iteration, once: final norm, LM head and sampling for `seqs`
+ * sequences, plus the fixed launch and host scheduling overhead. */
+int64_t cost_iter_fixed_ns(const struct cost_model *c, uint64_t seqs,
+			   uint64_t tokens);
+/*
+ * Moving `count` fragments of `frag_bytes` each by mechanism `mech`, alone
+ * on an idle link (`sms`: SMs given to a copy kernel, 0 = profile default).
+ * Includes the per-call and launch overheads.
+ */
+int64_t cost_transfer_ns(const struct cost_model *c, enum xfer_mech mech,
+			 uint64_t frag_bytes, uint64_t count, uint32_t sms);
+/* Fraction of compute throughput left while a copy kernel holds `sms` SMs. */
+double cost_compute_share(const struct cost_model *c, enum xfer_mech mech,
+			  uint32_t sms);
+
+#endif

@@ -1,0 +1,84 @@
+/* test_common.c - error carrier, strict parsing, atomic files. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "harness.h"
+#include "ss.h"
+
+static void t_parse_strict(void)
+{
+	int64_t i;
+	uint64_t u;
+	double d;
+
+	CHECK_EQ_I64(ss_parse_i64("42", &i), 0);
+	CHECK_EQ_I64(i, 42);
+	CHECK(ss_parse_i64("42x", &i) == SS_EINVAL);
+	CHECK(ss_parse_i64("", &i) == SS_EINVAL);
+	CHECK(ss_parse_u64("-1", &u) == SS_EINVAL);
+	CHECK_EQ_I64(ss_parse_double("0.25", &d), 0);
+	CHECK_NEAR(d, 0.25, 0);
+	CHECK(ss_parse_double("nan", &d) == SS_EINVAL);
+	CHECK(ss_parse_double("1e999", &d) == SS_EINVAL);
+}
+
+static void t_error_prefix(void)
+{
+	struct ss_err e;
+
+	CHECK_EQ_I64(ss_error(&e, SS_EINVAL, "field '%s': bad", "rate"),
+		     SS_EINVAL);
+	ss_error_prefix(&e, "%s:%d", "f.csv", 3);
+	CHECK(strcmp(e.msg, "f.csv:3: field 'rate': bad") == 0);
+}
+
+static void t_atomic_file(void)
+{
+	char dir[] = "/tmp/ss_test_XXXXXX", path[256], *buf;
+	struct ss_afile af;
+	struct ss_err e;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof path, "%s/out.csv", dir);
+	CHECK_EQ_I64(ss_afile_open(&af, path, &e), 0);
+	fputs("a,b\n", af.f);
+	CHECK(access(path, F_OK) != 0); /* not visible before commit */
+	CHECK_EQ_I64(ss_afile_commit(&af, &e), 0);
+	CHECK_EQ_I64(ss_read_file(path, &buf, NULL, &e), 0);
+	CHECK(strcmp(buf, "a,b\n") == 0);
+	free(buf);
+	/* an aborted write leaves nothing */
+	snprintf(path, sizeof path, "%s/gone.csv", dir);
+	CHECK_EQ_I64(ss_afile_open(&af, path, &e), 0);
+	fputs("half", af.f);
+	ss_afile_abort(&af);
+	CHECK(access(path, F_OK) != 0);
+	CHECK(access(af.tmp, F_OK) != 0);
+	CHECK(ss_read_file("/nonexistent/x", &buf, NULL, &e) == SS_EIO);
+	CHECK_STR_CONTAINS(e.msg, "/nonexistent/x");
+}
+
+static void t_grow(void)
+{
+	int *a = NULL;
+	size_t alloc = 0;
+	struct ss_err e;
+
+	CHECK_EQ_I64(ss_grow((void **)&a, &alloc, 1000, sizeof(int), &e), 0);
+	CHECK(alloc >= 1000);
+	a[999] = 1;
+	CHECK(ss_grow((void **)&a, &alloc, SIZE_MAX / 2, 16, &e) == SS_ENOMEM);
+	free(a);
+}
+
+static const struct th_case cases[] = {
+	TH_CASE(t_parse_strict),
+	TH_CASE(t_error_prefix),
+	TH_CASE(t_atomic_file),
+	TH_CASE(t_grow),
+	{ 0 },
+};
+
+int main(int argc, char **argv) { return th_main(argc, argv, cases); }
