@@ -15,6 +15,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include <gsl/gsl_rng.h>
 
 #include "ss.h"
 
@@ -30,15 +33,18 @@ struct trace {
 	size_t n, alloc;
 	uint64_t skipped;          /* bad lines skipped (opts.skip_bad) */
 	char source[512];          /* human description: path and format */
+	char skipped_first[512];   /* message of the first skipped line */
 };
 
 struct trace_load_opts {
 	int skip_bad;     /* 1: skip malformed lines and count them */
 	int keep_offset;  /* 1: keep absolute times (no shift to 0) */
+	int clamp_zero_output; /* 1: output_tokens 0 becomes 1 (default:
+				  a bad line, see docs/traces.md) */
 };
 
-struct gsl_rng_type;
-typedef struct gsl_rng gsl_rng;
+/* GSL declares gsl_rng as a typedef of an anonymous struct, so it cannot
+ * be forward-declared; the real header is included above. */
 
 /* A trace format: name for --format, a loader, and a one-line help. */
 struct trace_format {
@@ -65,6 +71,21 @@ int trace_load(struct trace *t, const char *path, const char *format,
 	       const struct trace_load_opts *opts, struct ss_err *err);
 
 /*
+ * Load a trace named by a "trace spec": either a file path (loaded with
+ * `format`, NULL: guess) or a synthetic spec
+ *     synthetic:ARRIVAL[:KEY=VALUE]...[:lengths=SOURCE]
+ * e.g. "synthetic:poisson:rate=0.2:count=500:lengths=longbench-v1-32k".
+ * ARRIVAL is poisson or gamma; keys rate (req/s), cv (gamma only),
+ * count, duration (s), lengths (must come last: its value runs to the end
+ * of the spec and may hold ':'). With format "synthetic" the "synthetic:"
+ * prefix may be left out. `rng` is needed for synthetic specs only (NULL
+ * is fine for files). Errors name the spec key or the file:line:field.
+ */
+int trace_load_spec(struct trace *t, const char *spec, const char *format,
+		    const struct trace_load_opts *opts, gsl_rng *rng,
+		    struct ss_err *err);
+
+/*
  * Synthetic arrivals. Inter-arrival times are exponential (Poisson) or
  * Gamma with shape 1/cv^2 (burstiness = coefficient of variation cv), at
  * `rate` requests/s. Lengths come from one of:
@@ -85,6 +106,12 @@ struct trace_synth_opts {
 	double duration_s;     /* stop after this span if count == 0 */
 	const char *lengths;   /* length source, see above */
 };
+/*
+ * Append o->count requests (or all arrivals before o->duration_s) to `t`
+ * (normally empty): the first arrives at 0, each next one a drawn gap
+ * later. Per request the draws are: gap (not for the first), then lengths.
+ * Same rng state => identical trace. 0 or SS_EINVAL/SS_EIO/SS_ENOMEM.
+ */
 int trace_synth(struct trace *t, const struct trace_synth_opts *o,
 		gsl_rng *rng, struct ss_err *err);
 /* Names and one-line help of the named length distributions. */
@@ -92,13 +119,23 @@ struct trace_dist_info {
 	const char *name;
 	const char *help;
 };
-extern const struct trace_dist_info trace_synth_dists[];
+extern const struct trace_dist_info trace_synth_dists[]; /* NULL-ended */
 
-/* Transformations (in place; each keeps the trace sorted). */
+/*
+ * Transformations (in place; each keeps the trace sorted).
+ * trace_window keeps arrivals in [start_s, end_s) (end_s < 0: no end) and
+ * shifts times so that start_s becomes 0. trace_scale_rate divides every
+ * arrival time by x (> 0). trace_cap_prompt truncates prompts to
+ * max_prompt (>= 1) tokens. trace_limit keeps the first n requests.
+ */
 void trace_window(struct trace *t, double start_s, double end_s);
 void trace_scale_rate(struct trace *t, double x);  /* x>1: more req/s */
 void trace_cap_prompt(struct trace *t, uint32_t max_prompt); /* truncate */
 void trace_limit(struct trace *t, size_t n);
+
+/* Indices of trace_stats.in_p / out_p. */
+enum { TRACE_P_MIN, TRACE_P50, TRACE_P90, TRACE_P99, TRACE_P_MAX,
+       TRACE_P_MEAN, TRACE_NP };
 
 struct trace_stats {
 	size_t count;
@@ -107,7 +144,22 @@ struct trace_stats {
 	double rate_peak_min;   /* most requests in any 1-minute bucket / 60 */
 	double in_p[6], out_p[6]; /* p0(min), p50, p90, p99, max, mean */
 };
+/*
+ * Count, span (s), mean rate (count/span, req/s; 0 for a zero span), the
+ * busiest 1-minute bucket counted from the first arrival (req/s), and
+ * length quantiles (GSL, linear interpolation between order statistics).
+ * SS_EINVAL for an empty trace.
+ */
 int trace_compute_stats(const struct trace *t, struct trace_stats *s,
 			struct ss_err *err);
+
+/*
+ * Write the trace as plain CSV (header arrival_s,prompt_tokens,
+ * output_tokens; times with 9 decimals, so reloading with --format csv
+ * gives identical nanoseconds). trace_save_csv writes `path` atomically.
+ */
+int trace_write_csv(const struct trace *t, FILE *f, struct ss_err *err);
+int trace_save_csv(const struct trace *t, const char *path,
+		   struct ss_err *err);
 
 #endif
