@@ -1,14 +1,441 @@
-/* cmd_sim.c - `sparseserve sim`: placeholder until traces/ lands. */
+/*
+ * cmd_sim.c - `sparseserve sim`: replay a trace through one or more
+ * serving policies on a hardware profile and write the results.
+ */
+#include <getopt.h>
+#include <gsl/gsl_rng.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+#include "fileio.h"
+#include "model/cost.h"
+#include "model/model.h"
+#include "sim/config.h"
+#include "sim/metrics.h"
+#include "sim/output.h"
+#include "sim/sim.h"
+#include "traces/trace.h"
+
+#include "banned.h"
+
+#define MAX_POLICIES 16
+#define MAX_SETS 64
+
+struct sim_args {
+	const char *trace, *format, *model, *profile, *policies, *out;
+	const char *csv, *summary_csv, *config;
+	const char *sets[MAX_SETS];
+	int nsets;
+	double rate_scale, win_start, win_end;
+	uint64_t max_prompt, limit, seed;
+	int skip_bad, compare, quiet;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: sparseserve sim --trace FILE|SPEC --model NAME|config.json\n"
+		"                       --profile NAME|FILE --policy NAME[,NAME...]\n"
+		"                       --out RUN.h5 [options]\n"
+		"\n"
+		"Replays a request trace through simulated serving policies on a\n"
+		"hardware profile and reports TTFT, TBT, E2E, throughput, goodput.\n"
+		"\n"
+		"  --trace FILE|SPEC      trace file, or a synthetic spec such as\n"
+		"                         synthetic:poisson:rate=0.2:count=500:lengths=longbench-v1-32k\n"
+		"  --format F             azure|mooncake|burstgpt|csv|synthetic (default: guess)\n"
+		"  --model M              lwm-7b, llama-3-8b-262k, llama-3.1-8b,\n"
+		"                         llama-3.1-70b, or a path to config.json\n"
+		"  --profile P            h200 (default), a100-40g, gh200, or a file\n"
+		"  --policy LIST          comma-separated: vllm, vllm-s (default: vllm)\n"
+		"  --compare              run every policy side by side (with no --policy)\n"
+		"  --rate-scale X         multiply the arrival rate by X\n"
+		"  --window START:END     keep arrivals in [START, END) seconds\n"
+		"  --max-prompt N         cap prompts at N tokens\n"
+		"  --limit N              keep the first N requests\n"
+		"  --skip-bad             skip malformed trace lines (and count them)\n"
+		"  --seed N               seed of the run's one generator (default 1)\n"
+		"  --config FILE          JSON file of config keys\n"
+		"  --set KEY=VALUE        override a config key (repeatable)\n"
+		"  --help-config          list config keys with defaults\n"
+		"  --out RUN.h5           results (HDF5)\n"
+		"  --csv FILE             per-request CSV\n"
+		"  --summary-csv FILE     policy,metric,value CSV\n"
+		"  --quiet                no table on stdout\n"
+		"\n"
+		"Exit status: 0 ok, 1 failed, 2 usage.\n");
+}
+
+static int parse_args(int argc, char **argv, struct sim_args *a)
+{
+	enum { O_RATE = 256, O_MAXP, O_LIMIT, O_SEED, O_SET, O_CSV, O_SCSV,
+	       O_SKIP, O_CMP, O_CFG, O_HCFG, O_WIN, O_QUIET };
+	static const struct option opts[] = {
+		{ "trace", required_argument, NULL, 't' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "model", required_argument, NULL, 'm' },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "policy", required_argument, NULL, 'P' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "rate-scale", required_argument, NULL, O_RATE },
+		{ "max-prompt", required_argument, NULL, O_MAXP },
+		{ "limit", required_argument, NULL, O_LIMIT },
+		{ "window", required_argument, NULL, O_WIN },
+		{ "seed", required_argument, NULL, O_SEED },
+		{ "set", required_argument, NULL, O_SET },
+		{ "config", required_argument, NULL, O_CFG },
+		{ "help-config", no_argument, NULL, O_HCFG },
+		{ "csv", required_argument, NULL, O_CSV },
+		{ "summary-csv", required_argument, NULL, O_SCSV },
+		{ "skip-bad", no_argument, NULL, O_SKIP },
+		{ "compare", no_argument, NULL, O_CMP },
+		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	a->profile = "h200";
+	a->rate_scale = 1.0;
+	a->seed = 1;
+	a->win_end = -1;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "t:f:m:p:P:o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't': a->trace = optarg; break;
+		case 'f': a->format = optarg; break;
+		case 'm': a->model = optarg; break;
+		case 'p': a->profile = optarg; break;
+		case 'P': a->policies = optarg; break;
+		case 'o': a->out = optarg; break;
+		case O_CSV: a->csv = optarg; break;
+		case O_SCSV: a->summary_csv = optarg; break;
+		case O_CFG: a->config = optarg; break;
+		case O_SKIP: a->skip_bad = 1; break;
+		case O_CMP: a->compare = 1; break;
+		case O_QUIET: a->quiet = 1; break;
+		case O_RATE:
+			if (ss_parse_double(optarg, &a->rate_scale) ||
+			    a->rate_scale <= 0) {
+				fprintf(stderr, "sparseserve sim: --rate-scale: "
+						"'%s' is not a positive number\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case O_MAXP:
+			if (ss_parse_u64(optarg, &a->max_prompt) ||
+			    !a->max_prompt || a->max_prompt > UINT32_MAX) {
+				fprintf(stderr, "sparseserve sim: --max-prompt: "
+						"'%s' is not a positive token count\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case O_LIMIT:
+			if (ss_parse_u64(optarg, &a->limit) || !a->limit) {
+				fprintf(stderr, "sparseserve sim: --limit: '%s' "
+						"is not a positive count\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case O_SEED:
+			if (ss_parse_u64(optarg, &a->seed)) {
+				fprintf(stderr, "sparseserve sim: --seed: '%s' is "
+						"not a non-negative integer\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case O_WIN: {
+			char buf[128], *colon;
+
+			snprintf(buf, sizeof buf, "%s", optarg);
+			colon = strchr(buf, ':');
+			if (colon)
+				*colon = '\0';
+			if (!colon || ss_parse_double(buf, &a->win_start) ||
+			    ss_parse_double(colon + 1, &a->win_end) ||
+			    a->win_end <= a->win_start || a->win_start < 0) {
+				fprintf(stderr, "sparseserve sim: --window: '%s' "
+						"is not START:END seconds with "
+						"0 <= START < END\n",
+					optarg);
+				return 2;
+			}
+			break;
+		}
+		case O_SET:
+			if (a->nsets == MAX_SETS) {
+				fprintf(stderr, "sparseserve sim: too many --set\n");
+				return 2;
+			}
+			a->sets[a->nsets++] = optarg;
+			break;
+		case O_HCFG: {
+			struct sim_config cfg;
+
+			sim_config_default(&cfg);
+			printf("config keys (--set KEY=VALUE or --config FILE):\n");
+			sim_config_describe(&cfg, stdout);
+			return 0;
+		}
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "sparseserve sim: unknown or incomplete "
+					"option '%s'\n",
+				argv[optind - 1]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "sparseserve sim: unexpected argument '%s'\n",
+			argv[optind]);
+		return 2;
+	}
+	if (!a->trace || !a->model || !a->out) {
+		fprintf(stderr, "sparseserve sim: --trace, --model and --out are "
+				"required (see --help)\n");
+		return 2;
+	}
+	return -1; /* go on */
+}
+
+/* Join argv into one string for the results' metadata. */
+static char *join_args(int argc, char **argv)
+{
+	size_t len = 32;
+	char *s, *p;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = malloc(len);
+	if (!s)
+		return NULL;
+	p = s + snprintf(s, len, "sparseserve");
+	for (int i = 0; i < argc; i++)
+		p += snprintf(p, len - (size_t)(p - s), " %s", argv[i]);
+	return s;
+}
+
+static uint32_t median_prompt(const struct trace *t)
+{
+	double *x;
+	double med;
+
+	if (!t->n)
+		return 0;
+	x = malloc(t->n * sizeof(double));
+	if (!x)
+		return 0;
+	for (size_t i = 0; i < t->n; i++)
+		x[i] = t->req[i].prompt_tokens;
+	gsl_sort(x, 1, t->n);
+	med = gsl_stats_median_from_sorted_data(x, 1, t->n);
+	free(x);
+	return (uint32_t)med;
+}
 
 static int run(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "sparseserve sim: not built yet\n");
-	return 1;
+	struct sim_args a;
+	struct ss_err err = { 0 };
+	struct model m;
+	struct hw_profile *hw = NULL;
+	struct cost_model cost;
+	struct trace t;
+	struct trace_load_opts lopts = { 0 };
+	struct sim_config cfg;
+	const struct pol_preset *presets[MAX_POLICIES];
+	struct sim *sims = NULL;
+	struct metrics_summary *sums = NULL;
+	struct out_run runs[MAX_POLICIES];
+	int npol = 0, rc, status = 1;
+	gsl_rng *rng = NULL;
+	char *cmdline = NULL, *cfg_json = NULL;
+	double wall0 = ss_wall_seconds();
+
+	rc = parse_args(argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+	trace_init(&t);
+
+	/* policies */
+	if (!a.policies && a.compare) {
+		for (int i = 0; pol_presets[i] && npol < MAX_POLICIES; i++)
+			presets[npol++] = pol_presets[i];
+	} else {
+		char list[512], *save = NULL, *tok;
+
+		snprintf(list, sizeof list, "%s", a.policies ? a.policies : "vllm");
+		for (tok = strtok_r(list, ",", &save); tok;
+		     tok = strtok_r(NULL, ",", &save)) {
+			const struct pol_preset *pp = pol_preset_find(tok);
+
+			if (!pp) {
+				fprintf(stderr, "sparseserve sim: --policy: "
+						"unknown policy '%s' (known:",
+					tok);
+				for (int i = 0; pol_presets[i]; i++)
+					fprintf(stderr, " %s", pol_presets[i]->name);
+				fprintf(stderr, ")\n");
+				return 2;
+			}
+			if (npol == MAX_POLICIES) {
+				fprintf(stderr, "sparseserve sim: too many policies\n");
+				return 2;
+			}
+			presets[npol++] = pp;
+		}
+	}
+
+	/* config: defaults, file, --set */
+	sim_config_default(&cfg);
+	if (a.config && sim_config_load(&cfg, a.config, &err))
+		goto fail;
+	for (int i = 0; i < a.nsets; i++)
+		if (sim_config_set(&cfg, a.sets[i], "--set", &err))
+			goto fail;
+
+	rng = gsl_rng_alloc(gsl_rng_mt19937);
+	if (!rng) {
+		ss_error(&err, SS_ENOMEM, "out of memory");
+		goto fail;
+	}
+	gsl_rng_set(rng, a.seed);
+
+	if (model_load(&m, a.model, &err) ||
+	    hw_profile_load(&hw, a.profile, &err))
+		goto fail;
+	cost.hw = hw;
+	cost.m = &m;
+	if (cost_check_fit(&cost, &err))
+		goto fail;
+
+	lopts.skip_bad = a.skip_bad;
+	if (trace_load_spec(&t, a.trace, a.format, &lopts, rng, &err))
+		goto fail;
+	if (t.skipped)
+		fprintf(stderr, "sparseserve sim: skipped %llu malformed lines "
+				"of '%s'\n",
+			(unsigned long long)t.skipped, a.trace);
+	if (a.win_end > 0)
+		trace_window(&t, a.win_start, a.win_end);
+	if (a.rate_scale != 1.0)
+		trace_scale_rate(&t, a.rate_scale);
+	if (a.max_prompt)
+		trace_cap_prompt(&t, (uint32_t)a.max_prompt);
+	if (a.limit)
+		trace_limit(&t, (size_t)a.limit);
+	if (!t.n) {
+		ss_error(&err, SS_EINVAL, "trace '%s': no requests left after "
+					  "the transformations",
+			 a.trace);
+		goto fail;
+	}
+
+	uint32_t ref_ctx = cfg.slo_ref_context ? cfg.slo_ref_context
+					       : median_prompt(&t);
+	int64_t slo_tbt = (int64_t)(cfg.slo_tbt_factor *
+				    (double)metrics_ref_decode_ns(&cost, ref_ctx));
+
+	sims = calloc((size_t)npol, sizeof(*sims));
+	sums = calloc((size_t)npol, sizeof(*sums));
+	if (!sims || !sums) {
+		ss_error(&err, SS_ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (int i = 0; i < npol; i++) {
+		struct sim_opts so = {
+			.preset = presets[i],
+			.cfg = &cfg,
+			.m = &m,
+			.cost = &cost,
+			.trace = &t,
+		};
+
+		if (sim_init(&sims[i], &so, &err) || sim_run(&sims[i], &err) ||
+		    metrics_summarize(&sims[i], slo_tbt, &sums[i], &err)) {
+			ss_error_prefix(&err, "policy '%s'", presets[i]->name);
+			goto fail;
+		}
+		runs[i].policy = presets[i]->name;
+		runs[i].sim = &sims[i];
+		runs[i].summary = &sums[i];
+	}
+
+	cmdline = join_args(argc, argv);
+	cfg_json = sim_config_to_json(&cfg);
+	{
+		struct out_meta meta = {
+			.command = cmdline,
+			.config = cfg_json,
+			.model = m.name,
+			.profile = hw_profile_name(hw),
+			.profile_kind = hw_profile_kind(hw),
+			.trace = t.source,
+			.seed = a.seed,
+		};
+
+		if (out_write_h5(a.out, &meta, runs, npol, &err))
+			goto fail;
+	}
+	if (a.csv && out_write_requests_csv(a.csv, runs, npol, &err))
+		goto fail;
+	if (a.summary_csv && out_write_summary_csv(a.summary_csv, runs, npol, &err))
+		goto fail;
+	if (!a.quiet) {
+		printf("trace %s: %zu requests; model %s; profile %s (%s)\n",
+		       t.source, t.n, m.name, hw_profile_name(hw),
+		       hw_profile_kind(hw));
+		printf("SLO: P99 TBT <= %.1f ms (%.0f x %.2f ms decode at %u "
+		       "tokens), mean queueing <= %.1f s\n\n",
+		       ss_ns_to_s(slo_tbt) * 1e3, cfg.slo_tbt_factor,
+		       ss_ns_to_s(slo_tbt) * 1e3 / cfg.slo_tbt_factor, ref_ctx,
+		       cfg.slo_queue_s);
+		out_print_compare(stdout, runs, npol);
+		fflush(stdout);
+	}
+	{
+		uint64_t ev = 0;
+
+		for (int i = 0; i < npol; i++)
+			ev += sims[i].events;
+		fprintf(stderr, "sparseserve sim: %d polic%s, %zu requests, %llu "
+				"events in %.2f s wall\n",
+			npol, npol == 1 ? "y" : "ies", t.n,
+			(unsigned long long)ev, ss_wall_seconds() - wall0);
+	}
+	status = 0;
+	goto out;
+fail:
+	fprintf(stderr, "sparseserve sim: %s\n", err.msg);
+	status = 1;
+out:
+	if (sims)
+		for (int i = 0; i < npol; i++)
+			sim_release(&sims[i]);
+	free(sims);
+	free(sums);
+	free(cmdline);
+	free(cfg_json);
+	trace_release(&t);
+	hw_profile_free(hw);
+	if (rng)
+		gsl_rng_free(rng);
+	return status;
 }
 
-const struct cli_cmd cli_cmd_sim = { "sim", "simulate serving a trace", run };
+const struct cli_cmd cli_cmd_sim = {
+	"sim", "simulate serving a trace under one or more policies", run
+};

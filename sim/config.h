@@ -1,0 +1,33 @@
+/*
+ * config.h - the run configuration: every tunable of the policy and the
+ * simulator, resolved once (defaults, then a JSON file, then --set
+ * key=value overrides), validated, and written with the results so any
+ * result can be re-run. Unknown keys are errors.
+ */
+#ifndef SS_SIM_CONFIG_H
+#define SS_SIM_CONFIG_H
+
+#include "policy/policy.h"
+#include "ss.h"
+
+struct sim_config {
+	struct pol_config pol;
+	double slo_tbt_factor;    /* P99 TBT SLO = factor x one decode iteration (25) */
+	double slo_queue_s;       /* mean scheduling delay SLO, seconds (2) */
+	uint32_t slo_ref_context; /* context of the reference decode iteration, tokens (0: median prompt) */
+	double hbm_budget_gb;     /* cap on HBM bytes for KV, GB (0: no cap) */
+	uint32_t check_invariants;/* 1: check policy invariants every iteration */
+};
+
+void sim_config_default(struct sim_config *c);
+/* Apply "key=value"; `origin` names where it came from in errors. */
+int sim_config_set(struct sim_config *c, const char *kv, const char *origin,
+		   struct ss_err *err);
+/* Apply a JSON file: {"sched.max_num_seqs": 128, ...} or nested groups. */
+int sim_config_load(struct sim_config *c, const char *path, struct ss_err *err);
+/* The resolved config as a JSON object text (malloc'd; keys sorted). */
+char *sim_config_to_json(const struct sim_config *c);
+/* Print "key = value  # help" lines for --help. */
+void sim_config_describe(const struct sim_config *c, void *file);
+
+#endif

@@ -1,0 +1,192 @@
+/*
+ * metrics.c - summary statistics of a run (GSL quantiles).
+ */
+#include "metrics.h"
+
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "banned.h"
+
+static void put(struct metrics_summary *ms, const char *name, double v)
+{
+	BUG_ON(ms->n >= METRICS_MAX);
+	ms->name[ms->n] = name;
+	ms->value[ms->n] = v;
+	ms->n++;
+}
+
+double metrics_get(const struct metrics_summary *ms, const char *name)
+{
+	for (int i = 0; i < ms->n; i++)
+		if (!strcmp(ms->name[i], name))
+			return ms->value[i];
+	return NAN;
+}
+
+/* mean, p50, p90, p99 of x[0..n) (sorted in place); NaN when empty */
+static void quantiles(double *x, size_t n, double out[4])
+{
+	if (!n) {
+		out[0] = out[1] = out[2] = out[3] = NAN;
+		return;
+	}
+	gsl_sort(x, 1, n);
+	out[0] = gsl_stats_mean(x, 1, n);
+	out[1] = gsl_stats_quantile_from_sorted_data(x, 1, n, 0.50);
+	out[2] = gsl_stats_quantile_from_sorted_data(x, 1, n, 0.90);
+	out[3] = gsl_stats_quantile_from_sorted_data(x, 1, n, 0.99);
+}
+
+int64_t metrics_ref_decode_ns(const struct cost_model *c, uint32_t ctx)
+{
+	struct pol_item it = { .req = 0, .q_tokens = 1, .kv_prior = ctx,
+			       .kv_read = ctx + 1, .decode = 1, .emits = 1 };
+	struct pol_plan plan = { .items = &it, .n = 1, .decode_seqs = 1,
+				 .decode_kv_read = ctx + 1 };
+	struct sim_exec_result res;
+
+	sim_exec_costmodel.run((void *)c, NULL, &plan, &res, NULL);
+	return res.dur_ns;
+}
+
+int metrics_summarize(const struct sim *s, int64_t slo_tbt_ns,
+		      struct metrics_summary *out, struct ss_err *err)
+{
+	const struct pol *p = &s->pol;
+	size_t n = p->nreqs, nf = 0, k;
+	double *ttft = NULL, *e2e = NULL, *queue = NULL, *tbt = NULL, *tmp = NULL;
+	size_t *off = NULL;
+	double q[4];
+	int64_t first_arrival = INT64_MAX, last_finish = INT64_MIN;
+	uint64_t out_tokens = 0, attained = 0;
+	double queue_sum = 0;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	ttft = malloc((n + 1) * sizeof(double));
+	e2e = malloc((n + 1) * sizeof(double));
+	queue = malloc((n + 1) * sizeof(double));
+	tbt = malloc((p->ngaps + 1) * sizeof(double));
+	tmp = malloc((p->ngaps + 1) * sizeof(double));
+	off = calloc(n + 2, sizeof(size_t));
+	if (!ttft || !e2e || !queue || !tbt || !tmp || !off) {
+		rc = ss_error(err, SS_ENOMEM, "out of memory summarising");
+		goto out_free;
+	}
+	for (k = 0; k < n; k++) {
+		const struct pol_req *r = &p->reqs[k];
+
+		if (r->arrival_ns < first_arrival)
+			first_arrival = r->arrival_ns;
+		if (r->state != POL_FINISHED)
+			continue;
+		ttft[nf] = ss_ns_to_s(r->first_token_ns - r->arrival_ns);
+		e2e[nf] = ss_ns_to_s(r->finish_ns - r->arrival_ns);
+		queue[nf] = ss_ns_to_s(r->first_sched_ns - r->arrival_ns);
+		queue_sum += queue[nf];
+		out_tokens += r->generated;
+		if (r->finish_ns > last_finish)
+			last_finish = r->finish_ns;
+		nf++;
+	}
+	/* group the gaps by request (counting sort) for per-request P99 */
+	for (k = 0; k < p->ngaps; k++)
+		off[p->gaps[k].req + 1]++;
+	for (k = 0; k < n; k++)
+		off[k + 1] += off[k];
+	{
+		size_t *fill = calloc(n + 1, sizeof(size_t));
+
+		if (!fill) {
+			rc = ss_error(err, SS_ENOMEM, "out of memory");
+			goto out_free;
+		}
+		for (k = 0; k < p->ngaps; k++) {
+			uint32_t r = p->gaps[k].req;
+
+			tmp[off[r] + fill[r]++] = ss_ns_to_s(p->gaps[k].gap_ns);
+		}
+		free(fill);
+	}
+	for (k = 0; k < n; k++) {
+		const struct pol_req *r = &p->reqs[k];
+		size_t g = off[k + 1] - off[k];
+		double rq = ss_ns_to_s(r->first_sched_ns - r->arrival_ns);
+		double p99 = 0;
+
+		if (r->state != POL_FINISHED)
+			continue;
+		if (g) {
+			gsl_sort(tmp + off[k], 1, g);
+			p99 = gsl_stats_quantile_from_sorted_data(tmp + off[k], 1,
+								  g, 0.99);
+		}
+		if ((slo_tbt_ns <= 0 || p99 <= ss_ns_to_s(slo_tbt_ns)) &&
+		    rq <= s->o.cfg->slo_queue_s)
+			attained++;
+	}
+	for (k = 0; k < p->ngaps; k++)
+		tbt[k] = ss_ns_to_s(p->gaps[k].gap_ns);
+
+	double span = nf ? ss_ns_to_s(last_finish - first_arrival) : 0;
+
+	put(out, "requests", (double)n);
+	put(out, "finished", (double)nf);
+	put(out, "rejected", (double)p->nrejected);
+	put(out, "preemptions", (double)p->preemptions);
+	put(out, "span_s", span);
+	put(out, "output_tokens", (double)out_tokens);
+	put(out, "throughput_tok_s", span > 0 ? out_tokens / span : 0);
+	put(out, "throughput_req_s", span > 0 ? nf / span : 0);
+	quantiles(ttft, nf, q);
+	put(out, "ttft_mean_s", q[0]);
+	put(out, "ttft_p50_s", q[1]);
+	put(out, "ttft_p90_s", q[2]);
+	put(out, "ttft_p99_s", q[3]);
+	quantiles(tbt, p->ngaps, q);
+	put(out, "tbt_mean_s", q[0]);
+	put(out, "tbt_p50_s", q[1]);
+	put(out, "tbt_p90_s", q[2]);
+	put(out, "tbt_p99_s", q[3]);
+	double tbt_p99 = q[3];
+	quantiles(e2e, nf, q);
+	put(out, "e2e_mean_s", q[0]);
+	put(out, "e2e_p50_s", q[1]);
+	put(out, "e2e_p90_s", q[2]);
+	put(out, "e2e_p99_s", q[3]);
+	quantiles(queue, nf, q);
+	put(out, "queue_mean_s", q[0]);
+	put(out, "queue_p99_s", q[3]);
+	put(out, "slo_tbt_s", ss_ns_to_s(slo_tbt_ns));
+	put(out, "slo_queue_s", s->o.cfg->slo_queue_s);
+	put(out, "slo_attain_pct", nf ? 100.0 * attained / n : 0);
+	put(out, "goodput_req_s", span > 0 ? attained / span : 0);
+	put(out, "slo_met",
+	    nf && (slo_tbt_ns <= 0 || !(tbt_p99 > ss_ns_to_s(slo_tbt_ns))) &&
+			    queue_sum / nf <= s->o.cfg->slo_queue_s
+		    ? 1
+		    : 0);
+	put(out, "iterations", (double)s->niters);
+	{
+		double b = 0;
+
+		for (k = 0; k < s->niters; k++)
+			b += s->iters[k].batch;
+		put(out, "batch_mean", s->niters ? b / s->niters : 0);
+	}
+	put(out, "gpu_busy_s", ss_ns_to_s(s->totals.dur_ns));
+	put(out, "kv_capacity_gb", s->kv_capacity / 1e9);
+	put(out, "events", (double)s->events);
+out_free:
+	free(ttft);
+	free(e2e);
+	free(queue);
+	free(tbt);
+	free(tmp);
+	free(off);
+	return rc;
+}

@@ -1,0 +1,235 @@
+/*
+ * sim.c - the event loop and the cost-model executor.
+ */
+#include "sim.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fileio.h"
+
+#include "banned.h"
+
+int sim_kv_capacity(const struct cost_model *cost, const struct sim_config *cfg,
+		    uint64_t *out, struct ss_err *err)
+{
+	uint64_t hbm = hw_hbm_bytes(cost->hw);
+	uint64_t usable = (uint64_t)((double)hbm * cfg->pol.gpu_mem_util);
+	uint64_t act = cost_activation_bytes(cost, cfg->pol.max_batched_tokens);
+	uint64_t need = cost->m->weight_bytes + act;
+	int rc = cost_check_fit(cost, err);
+
+	if (rc)
+		return rc;
+	if (usable <= need)
+		return ss_error(err, SS_ERANGE,
+				"model '%s' (%.1f GB weights + %.1f GB "
+				"activations) leaves no KV space in %.0f%% of "
+				"profile '%s' (%.1f GB HBM)",
+				cost->m->name, cost->m->weight_bytes / 1e9,
+				act / 1e9, cfg->pol.gpu_mem_util * 100,
+				hw_profile_name(cost->hw), hbm / 1e9);
+	*out = usable - need;
+	if (cfg->hbm_budget_gb > 0 && (double)*out > cfg->hbm_budget_gb * 1e9)
+		*out = (uint64_t)(cfg->hbm_budget_gb * 1e9);
+	return 0;
+}
+
+static int costmodel_run(void *priv, const struct pol *p,
+			 const struct pol_plan *plan,
+			 struct sim_exec_result *res, struct ss_err *err)
+{
+	const struct cost_model *c = priv;
+	const struct model *m = c->m;
+	uint64_t tokens = (uint64_t)plan->prefill_tokens + plan->decode_seqs;
+	uint32_t L = m->layers, sparse_L = plan->sparse_layers;
+	int64_t prefill_attn = 0, decode_attn = 0, sel = 0;
+
+	(void)err;
+	memset(res, 0, sizeof(*res));
+	for (size_t k = 0; k < plan->n; k++) {
+		const struct pol_item *it = &plan->items[k];
+
+		if (!it->decode)
+			prefill_attn += cost_prefill_attn_ns(c, it->q_tokens,
+							     it->kv_prior);
+	}
+	if (plan->decode_seqs) {
+		uint64_t ctx = 0;
+
+		for (size_t k = 0; k < plan->n; k++)
+			if (plan->items[k].decode)
+				ctx += plan->items[k].kv_prior + 1;
+		decode_attn = (int64_t)(L - sparse_L) *
+			      cost_decode_attn_ns(c, plan->decode_seqs, ctx, 0);
+		if (sparse_L) {
+			decode_attn += (int64_t)sparse_L *
+				       cost_decode_attn_ns(c, plan->decode_seqs,
+							   plan->decode_kv_read, 1);
+			sel = (int64_t)sparse_L *
+			      cost_select_ns(c, plan->decode_seqs,
+					     plan->sel_blocks * m->kv_heads);
+		}
+	}
+	res->linear_ns = (int64_t)L * cost_linear_ns(c, tokens);
+	res->attn_ns = (int64_t)L * prefill_attn + decode_attn;
+	res->select_ns = sel;
+	res->other_ns = (int64_t)L * cost_layer_misc_ns(c, tokens) +
+			cost_iter_fixed_ns(c, plan->decode_seqs +
+						      (plan->n - plan->decode_seqs),
+					   tokens);
+	res->dur_ns = res->linear_ns + res->attn_ns + res->select_ns +
+		      res->other_ns;
+	(void)p;
+	return 0;
+}
+
+const struct sim_exec_ops sim_exec_costmodel = {
+	.name = "costmodel",
+	.run = costmodel_run,
+};
+
+int sim_init(struct sim *s, const struct sim_opts *o, struct ss_err *err)
+{
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->o = *o;
+	if (!s->o.exec) {
+		s->o.exec = &sim_exec_costmodel;
+		s->o.exec_priv = (void *)o->cost;
+	}
+	rc = sim_kv_capacity(o->cost, o->cfg, &s->kv_capacity, err);
+	if (rc)
+		return rc;
+	rc = pol_init(&s->pol, o->preset, &o->cfg->pol, o->m, s->kv_capacity,
+		      o->trace->n, err);
+	if (rc)
+		return rc;
+	pol_plan_init(&s->plan);
+	evq_init(&s->q);
+	if (o->trace->n &&
+	    !evq_push(&s->q, o->trace->req[0].arrival_ns, SIM_EV_ARRIVAL, 0)) {
+		sim_release(s);
+		return ss_error(err, SS_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+void sim_release(struct sim *s)
+{
+	pol_release(&s->pol);
+	pol_plan_release(&s->plan);
+	evq_release(&s->q);
+	free(s->iters);
+	memset(s, 0, sizeof(*s));
+}
+
+static int start_iteration(struct sim *s, struct ss_err *err)
+{
+	struct sim_exec_result res;
+	struct sim_iter_rec *rec;
+	int rc;
+
+	rc = pol_schedule(&s->pol, s->now, &s->plan, err);
+	if (rc)
+		return rc;
+	if (s->o.cfg->check_invariants)
+		pol_check(&s->pol);
+	if (s->plan.n == 0)
+		return 0; /* nothing could be admitted; wait for an event */
+	rc = s->o.exec->run(s->o.exec_priv, &s->pol, &s->plan, &res, err);
+	if (rc)
+		return rc;
+	BUG_ON(res.dur_ns <= 0);
+	s->totals.dur_ns += res.dur_ns;
+	s->totals.linear_ns += res.linear_ns;
+	s->totals.attn_ns += res.attn_ns;
+	s->totals.select_ns += res.select_ns;
+	s->totals.other_ns += res.other_ns;
+	if (ss_grow((void **)&s->iters, &s->iters_alloc, s->niters + 1,
+		    sizeof(*s->iters), err))
+		return SS_ENOMEM;
+	rec = &s->iters[s->niters++];
+	memset(rec, 0, sizeof(*rec));
+	rec->start_ns = s->now;
+	rec->dur_ns = res.dur_ns;
+	rec->batch = (uint32_t)s->plan.n;
+	rec->prefill_tokens = s->plan.prefill_tokens;
+	rec->decode_seqs = s->plan.decode_seqs;
+	rec->preempted = s->plan.preempted;
+	rec->hbm_kv_bytes = s->plan.hbm_kv_bytes;
+	rec->waiting = (uint32_t)s->pol.wait_len;
+	if (!evq_push(&s->q, s->now + res.dur_ns, SIM_EV_ITER_END, s->plan.iter))
+		return ss_error(err, SS_ENOMEM, "out of memory");
+	s->busy = 1;
+	return 0;
+}
+
+int sim_step(struct sim *s, struct ss_err *err)
+{
+	struct evq_event ev;
+	const struct trace *t = s->o.trace;
+
+	if (!evq_pop(&s->q, &ev))
+		return 0;
+	BUG_ON(ev.time_ns < s->now);
+	s->now = ev.time_ns;
+	s->events++;
+	switch (ev.kind) {
+	case SIM_EV_ARRIVAL: {
+		/* all requests arriving at this instant join together */
+		do {
+			const struct trace_request *r = &t->req[s->next_arrival];
+
+			pol_add_request(&s->pol, (uint32_t)s->next_arrival, r->id,
+					s->now, r->prompt_tokens,
+					r->output_tokens, s->o.m->max_positions);
+			s->next_arrival++;
+		} while (s->next_arrival < t->n &&
+			 t->req[s->next_arrival].arrival_ns == s->now);
+		if (s->next_arrival < t->n &&
+		    !evq_push(&s->q, t->req[s->next_arrival].arrival_ns,
+			      SIM_EV_ARRIVAL, s->next_arrival))
+			return ss_error(err, SS_ENOMEM, "out of memory");
+		break;
+	}
+	case SIM_EV_ITER_END:
+		pol_complete(&s->pol, &s->plan, s->now);
+		s->busy = 0;
+		break;
+	default:
+		BUG("unknown event kind %u", ev.kind);
+	}
+	if (!s->busy && pol_has_work(&s->pol)) {
+		int rc = start_iteration(s, err);
+
+		if (rc)
+			return rc;
+	}
+	return 1;
+}
+
+int sim_run(struct sim *s, struct ss_err *err)
+{
+	struct ss_progress prog;
+	int rc;
+
+	ss_progress_init(&prog);
+	while ((rc = sim_step(s, err)) > 0) {
+		if ((s->events & 4095) == 0)
+			ss_progress_update(&prog,
+					   "%s: simulated %.0f s, %llu/%zu done",
+					   s->o.preset->name, ss_ns_to_s(s->now),
+					   (unsigned long long)(s->pol.nfinished +
+								s->pol.nrejected),
+					   s->o.trace->n);
+	}
+	ss_progress_done(&prog);
+	if (rc < 0)
+		return rc;
+	if (s->pol.nfinished + s->pol.nrejected != s->o.trace->n)
+		BUG("run ended with %zu requests unaccounted",
+		    (size_t)(s->o.trace->n - s->pol.nfinished - s->pol.nrejected));
+	return 0;
+}

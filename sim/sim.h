@@ -1,0 +1,100 @@
+/*
+ * sim.h - the discrete-event simulator of one serving run.
+ *
+ * Events are request arrivals and iteration ends, ordered by (time, seq)
+ * (sim/evq.h). When the GPU is idle and the policy has work, the policy
+ * plans an iteration (policy/policy.h), the executor gives its duration,
+ * and an iteration-end event is scheduled. The caller drives the loop:
+ *
+ *   sim_init(&s, &opts, &err);
+ *   while ((rc = sim_step(&s, &err)) > 0) ;   // or sim_run()
+ *   ... read s.pol.reqs, s.iters ...
+ *   sim_release(&s);
+ *
+ * The executor is a table of function pointers (struct sim_exec_ops): the
+ * cost-model executor below computes durations in virtual time; the live
+ * executor measures them on the GPU.
+ */
+#ifndef SS_SIM_H
+#define SS_SIM_H
+
+#include <stdint.h>
+
+#include "model/cost.h"
+#include "policy/policy.h"
+#include "sim/config.h"
+#include "sim/evq.h"
+#include "ss.h"
+#include "traces/trace.h"
+
+/* What an executor reports for one iteration. */
+struct sim_exec_result {
+	int64_t dur_ns;      /* wall or virtual duration of the iteration */
+	int64_t linear_ns;   /* of which: projections and MLP */
+	int64_t attn_ns;     /* attention (prefill + decode) */
+	int64_t select_ns;   /* DSA selection */
+	int64_t other_ns;    /* norms, LM head, sampling, overheads */
+};
+
+struct sim_exec_ops {
+	const char *name;
+	int (*run)(void *priv, const struct pol *p, const struct pol_plan *plan,
+		   struct sim_exec_result *res, struct ss_err *err);
+};
+
+/* The cost-model executor: priv is a `const struct cost_model *`. */
+extern const struct sim_exec_ops sim_exec_costmodel;
+
+/* One iteration, as recorded for the per-iteration time series. */
+struct sim_iter_rec {
+	int64_t start_ns, dur_ns;
+	uint32_t batch;          /* requests in the iteration */
+	uint32_t prefill_tokens;
+	uint32_t decode_seqs;
+	uint32_t preempted;
+	uint64_t hbm_kv_bytes;   /* KV bytes held in HBM */
+	uint32_t waiting;        /* requests waiting after planning */
+};
+
+struct sim_opts {
+	const struct pol_preset *preset;
+	const struct sim_config *cfg;
+	const struct model *m;
+	const struct cost_model *cost;
+	const struct trace *trace;
+	const struct sim_exec_ops *exec; /* NULL: the cost-model executor */
+	void *exec_priv;                 /* NULL: cost */
+};
+
+struct sim {
+	struct sim_opts o;
+	struct pol pol;
+	struct pol_plan plan;
+	struct evq q;
+	int64_t now;
+	int busy;                 /* an iteration is in flight */
+	size_t next_arrival;      /* index of the next request to arrive */
+	uint64_t kv_capacity;     /* HBM bytes for KV */
+	struct sim_iter_rec *iters;
+	size_t niters, iters_alloc;
+	uint64_t events;          /* events processed */
+	struct sim_exec_result totals; /* sums over all iterations */
+};
+
+enum { SIM_EV_ARRIVAL = 1, SIM_EV_ITER_END = 2 };
+
+/*
+ * HBM bytes left for KV: min(hbm * gpu_util, budget cap) minus weights and
+ * activations. Error (naming model and profile) if the model does not fit.
+ */
+int sim_kv_capacity(const struct cost_model *cost, const struct sim_config *cfg,
+		    uint64_t *out, struct ss_err *err);
+
+int sim_init(struct sim *s, const struct sim_opts *o, struct ss_err *err);
+/* Process one event. 1: progressed, 0: nothing left, <0: error. */
+int sim_step(struct sim *s, struct ss_err *err);
+/* Step until done; progress on a terminal. */
+int sim_run(struct sim *s, struct ss_err *err);
+void sim_release(struct sim *s);
+
+#endif
