@@ -1,0 +1,812 @@
+/*
+ * profile.c - hardware profiles: JSON reader and writer, validation, the
+ * per-operation evaluator (roofline or interpolated table) and the plain
+ * accessors declared in cost.h.
+ *
+ * A profile is read once (hw_profile_load) into one allocation; the cost
+ * functions then only read it. Shipped profiles (the JSON files in profiles/) are
+ * compiled in as hw_profile_embedded[] by scripts/embed.py. The reader is
+ * strict: every key it does not know is an error (keys starting with '_'
+ * are comments), every op must be present, and each message names the
+ * file and the key path, e.g. "x.json: key 'ops.select': missing".
+ */
+#include "model/profile.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "fileio.h"
+#include "model/embedded.h"
+#include "model/mjson.h"
+
+#define FORMAT_TAG "sparseserve-hw-profile"
+
+static const char *const op_names[HW_NOPS] = {
+	[HW_OP_LINEAR] = "linear",
+	[HW_OP_LAYER_MISC] = "layer_misc",
+	[HW_OP_PREFILL_ATTN] = "prefill_attn",
+	[HW_OP_DECODE_ATTN] = "decode_attn",
+	[HW_OP_DECODE_ATTN_SPARSE] = "decode_attn_sparse",
+	[HW_OP_SELECT] = "select",
+	[HW_OP_LM_HEAD] = "lm_head",
+	[HW_OP_SAMPLE] = "sample",
+	[HW_OP_HOST] = "host",
+	[HW_OP_XFER0 + XFER_MEMCPY_H2D] = "memcpy_h2d",
+	[HW_OP_XFER0 + XFER_MEMCPY_BATCH_H2D] = "memcpy_batch_h2d",
+	[HW_OP_XFER0 + XFER_FLASH_H2D] = "flash_h2d",
+	[HW_OP_XFER0 + XFER_MEMCPY_D2H] = "memcpy_d2h",
+	[HW_OP_XFER0 + XFER_FLASH_D2H] = "flash_d2h",
+	[HW_OP_XFER0 + XFER_GPU_SCATTER_D2H] = "gpu_scatter_d2h",
+	[HW_OP_XFER0 + XFER_BULK_H2D] = "bulk_h2d",
+	[HW_OP_XFER0 + XFER_BULK_D2H] = "bulk_d2h",
+};
+
+static const struct {
+	const char *name;
+	double scale;
+	enum hw_work work;
+} units[] = {
+	{ "GB/s", 1e9, HW_WORK_BYTES },
+	{ "B/s", 1.0, HW_WORK_BYTES },
+	{ "TFLOP/s", 1e12, HW_WORK_FLOPS },
+	{ "FLOP/s", 1.0, HW_WORK_FLOPS },
+};
+
+const char *hw_op_name(enum hw_op_id id)
+{
+	return (unsigned)id < HW_NOPS ? op_names[id] : "?";
+}
+
+const char *xfer_mech_name(enum xfer_mech m)
+{
+	return (unsigned)m < XFER_NMECH ? op_names[HW_OP_XFER0 + m] : "?";
+}
+
+struct hw_profile *hw_profile_alloc(void)
+{
+	return calloc(1, sizeof(struct hw_profile));
+}
+
+void hw_profile_free(struct hw_profile *p)
+{
+	free(p);
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+/* Every child of `obj` must be in `keys` (NULL-terminated) or start with '_'. */
+static int check_keys(const cJSON *obj, const char *prefix,
+		      const char *const *keys, struct mjson_ctx *cx)
+{
+	const cJSON *it;
+	size_t i;
+
+	cJSON_ArrayForEach(it, obj) {
+		if (!it->string || it->string[0] == '_')
+			continue;
+		for (i = 0; keys[i]; i++)
+			if (!strcmp(keys[i], it->string))
+				break;
+		if (!keys[i]) {
+			char path[160];
+
+			snprintf(path, sizeof(path), "%s%s%s", prefix,
+				 *prefix ? "." : "", it->string);
+			return mjson_bad(cx, path, "unknown key");
+		}
+	}
+	return 0;
+}
+
+static const cJSON *get_object(const cJSON *obj, const char *key,
+			       const char *path, struct mjson_ctx *cx, int *r)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	*r = 0;
+	if (!it)
+		*r = mjson_missing(cx, path);
+	else if (!cJSON_IsObject(it))
+		*r = mjson_bad(cx, path, "expected an object, got %s",
+			       mjson_type_name(it));
+	return *r ? NULL : it;
+}
+
+/* {"value": N, "source": "S"} at obj.key. */
+static int get_num(const cJSON *obj, const char *prefix, const char *key,
+		   struct hw_num *out, struct mjson_ctx *cx)
+{
+	static const char *const keys[] = { "value", "source", NULL };
+	char path[160], sub[176];
+	const cJSON *n;
+	int r;
+
+	snprintf(path, sizeof(path), "%s.%s", prefix, key);
+	n = get_object(obj, key, path, cx, &r);
+	if (!n)
+		return r;
+	if ((r = check_keys(n, path, keys, cx)) < 0)
+		return r;
+	snprintf(sub, sizeof(sub), "%s.value", path);
+	r = mjson_number(n, "value", sub, -1e300, 1e300, &out->v, cx);
+	if (r == 1)
+		return mjson_missing(cx, sub);
+	if (r < 0)
+		return r;
+	snprintf(sub, sizeof(sub), "%s.source", path);
+	r = mjson_string(n, "source", sub, out->src, sizeof(out->src), cx);
+	if (r == 1)
+		return mjson_missing(cx, sub);
+	if (r == 0 && !out->src[0])
+		return mjson_bad(cx, sub, "empty: say where the number comes from");
+	return r;
+}
+
+static int get_str(const cJSON *obj, const char *prefix, const char *key,
+		   char *out, size_t cap, struct mjson_ctx *cx)
+{
+	char path[160];
+	int r;
+
+	snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", key);
+	r = mjson_string(obj, key, path, out, cap, cx);
+	return r == 1 ? mjson_missing(cx, path) : r;
+}
+
+static int get_axis(const cJSON *obj, const char *prefix, const char *key,
+		    double *out, uint32_t *n, struct mjson_ctx *cx)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(obj, key), *it;
+	char path[160];
+	uint32_t i = 0;
+
+	snprintf(path, sizeof(path), "%s.%s", prefix, key);
+	if (!arr)
+		return 1;
+	if (!cJSON_IsArray(arr))
+		return mjson_bad(cx, path, "expected an array, got %s",
+				 mjson_type_name(arr));
+	cJSON_ArrayForEach(it, arr) {
+		if (i == HW_GRID_MAX)
+			return mjson_bad(cx, path, "more than %d points",
+					 HW_GRID_MAX);
+		if (!cJSON_IsNumber(it))
+			return mjson_bad(cx, path,
+					 "element %u: expected a number, got %s",
+					 i, mjson_type_name(it));
+		out[i++] = it->valuedouble;
+	}
+	*n = i;
+	return 0;
+}
+
+static int get_table(const cJSON *o, const char *path, struct hw_op *op,
+		     struct mjson_ctx *cx)
+{
+	const cJSON *rows, *row, *it;
+	char sub[176], work[16];
+	uint32_t iy = 0, ix, nrow, ny = 1;
+	size_t u;
+	int r;
+
+	if ((r = get_str(o, path, "work", work, sizeof(work), cx)) < 0)
+		return r;
+	if (!strcmp(work, "bytes"))
+		op->work = HW_WORK_BYTES;
+	else if (!strcmp(work, "flops"))
+		op->work = HW_WORK_FLOPS;
+	else {
+		snprintf(sub, sizeof(sub), "%s.work", path);
+		return mjson_bad(cx, sub, "'%s' is not bytes or flops", work);
+	}
+	if ((r = get_str(o, path, "unit", op->unit, sizeof(op->unit), cx)) < 0)
+		return r;
+	for (u = 0; u < SS_ARRAY_SIZE(units); u++)
+		if (!strcmp(units[u].name, op->unit))
+			break;
+	snprintf(sub, sizeof(sub), "%s.unit", path);
+	if (u == SS_ARRAY_SIZE(units))
+		return mjson_bad(cx, sub, "'%s' is not GB/s, B/s, TFLOP/s or FLOP/s",
+				 op->unit);
+	if (units[u].work != op->work)
+		return mjson_bad(cx, sub, "'%s' does not count %s", op->unit,
+				 work);
+	if ((r = get_str(o, path, "source", op->table_src,
+			 sizeof(op->table_src), cx)) < 0)
+		return r;
+	r = get_axis(o, path, "x", op->x, &op->nx, cx);
+	if (r == 1) {
+		snprintf(sub, sizeof(sub), "%s.x", path);
+		return mjson_missing(cx, sub);
+	}
+	if (r < 0)
+		return r;
+	r = get_axis(o, path, "y", op->y, &ny, cx);
+	if (r < 0)
+		return r;
+	op->ny = r == 1 ? 1 : ny;
+	snprintf(sub, sizeof(sub), "%s.rate", path);
+	rows = cJSON_GetObjectItemCaseSensitive(o, "rate");
+	if (!rows)
+		return mjson_missing(cx, sub);
+	if (!cJSON_IsArray(rows))
+		return mjson_bad(cx, sub, "expected an array of rows, got %s",
+				 mjson_type_name(rows));
+	nrow = (uint32_t)cJSON_GetArraySize(rows);
+	if (nrow != op->ny)
+		return mjson_bad(cx, sub, "%u rows for %u values of y", nrow,
+				 op->ny);
+	cJSON_ArrayForEach(row, rows) {
+		if (!cJSON_IsArray(row) ||
+		    (uint32_t)cJSON_GetArraySize(row) != op->nx)
+			return mjson_bad(cx, sub,
+					 "row %u: expected an array of %u numbers (one per x)",
+					 iy, op->nx);
+		ix = 0;
+		cJSON_ArrayForEach(it, row) {
+			if (!cJSON_IsNumber(it))
+				return mjson_bad(cx, sub,
+						 "row %u element %u: expected a number, got %s",
+						 iy, ix, mjson_type_name(it));
+			op->rate[iy][ix++] = it->valuedouble;
+		}
+		iy++;
+	}
+	return 0;
+}
+
+static int get_op(const cJSON *ops, enum hw_op_id id, struct hw_op *op,
+		  struct mjson_ctx *cx)
+{
+	static const char *const roof_keys[] = { "form", "fixed_ns",
+		"per_item_ns", "flops_peak", "eff_max", "eff_half_x",
+		"bytes_bw", "bw_eff", NULL };
+	static const char *const table_keys[] = { "form", "fixed_ns",
+		"per_item_ns", "work", "unit", "source", "x", "y", "rate",
+		NULL };
+	char path[96], form[16];
+	const cJSON *o;
+	int r;
+
+	snprintf(path, sizeof(path), "ops.%s", op_names[id]);
+	o = get_object(ops, op_names[id], path, cx, &r);
+	if (!o)
+		return r;
+	if ((r = get_str(o, path, "form", form, sizeof(form), cx)) < 0)
+		return r;
+	if ((r = get_num(o, path, "fixed_ns", &op->fixed_ns, cx)) < 0 ||
+	    (r = get_num(o, path, "per_item_ns", &op->per_item_ns, cx)) < 0)
+		return r;
+	if (!strcmp(form, "roofline")) {
+		op->form = HW_FORM_ROOFLINE;
+		if ((r = check_keys(o, path, roof_keys, cx)) < 0 ||
+		    (r = get_num(o, path, "flops_peak", &op->flops_peak, cx)) < 0 ||
+		    (r = get_num(o, path, "eff_max", &op->eff_max, cx)) < 0 ||
+		    (r = get_num(o, path, "eff_half_x", &op->eff_half_x, cx)) < 0 ||
+		    (r = get_num(o, path, "bytes_bw", &op->bytes_bw, cx)) < 0 ||
+		    (r = get_num(o, path, "bw_eff", &op->bw_eff, cx)) < 0)
+			return r;
+		return 0;
+	}
+	if (!strcmp(form, "table")) {
+		op->form = HW_FORM_TABLE;
+		if ((r = check_keys(o, path, table_keys, cx)) < 0)
+			return r;
+		return get_table(o, path, op, cx);
+	}
+	snprintf(path + strlen(path), sizeof(path) - strlen(path), ".form");
+	return mjson_bad(cx, path, "'%s' is not roofline or table", form);
+}
+
+static int parse_root(const cJSON *root, struct hw_profile *p,
+		      struct mjson_ctx *cx)
+{
+	static const char *const top_keys[] = { "format", "version", "name",
+		"kind", "description", "capacity", "link", "ops", NULL };
+	static const char *const cap_keys[] = { "hbm_device_bytes",
+		"hbm_usable_fraction", "workspace_bytes", "dram_pinned_bytes",
+		"sm_count", "copy_sms", NULL };
+	static const char *const link_keys[] = { "h2d_bw", "d2h_bw",
+		"bidir_bw", "latency_ns", NULL };
+	const char *op_keys[HW_NOPS + 1];
+	const cJSON *cap, *link, *ops;
+	char format[64];
+	uint64_t version;
+	int r, i;
+
+	if (!cJSON_IsObject(root))
+		return ss_error(cx->err, SS_EINVAL,
+				"%s: expected a JSON object at the top, got %s",
+				cx->origin, mjson_type_name(root));
+	if ((r = check_keys(root, "", top_keys, cx)) < 0)
+		return r;
+	if ((r = get_str(root, "", "format", format, sizeof(format), cx)) < 0)
+		return r;
+	if (strcmp(format, FORMAT_TAG))
+		return mjson_bad(cx, "format", "'%s' is not '%s'", format,
+				 FORMAT_TAG);
+	r = mjson_uint(root, "version", "version", 0, 1u << 30, &version, cx);
+	if (r == 1)
+		return mjson_missing(cx, "version");
+	if (r < 0)
+		return r;
+	if (version != HW_PROFILE_VERSION)
+		return mjson_bad(cx, "version",
+				 "%llu is not supported (expected %d)",
+				 (unsigned long long)version, HW_PROFILE_VERSION);
+	if ((r = get_str(root, "", "name", p->name, sizeof(p->name), cx)) < 0 ||
+	    (r = get_str(root, "", "kind", p->kind, sizeof(p->kind), cx)) < 0 ||
+	    (r = get_str(root, "", "description", p->description,
+			 sizeof(p->description), cx)) < 0)
+		return r;
+
+	if (!(cap = get_object(root, "capacity", "capacity", cx, &r)))
+		return r;
+	if ((r = check_keys(cap, "capacity", cap_keys, cx)) < 0 ||
+	    (r = get_num(cap, "capacity", "hbm_device_bytes", &p->hbm_device_bytes, cx)) < 0 ||
+	    (r = get_num(cap, "capacity", "hbm_usable_fraction", &p->hbm_usable_fraction, cx)) < 0 ||
+	    (r = get_num(cap, "capacity", "workspace_bytes", &p->workspace_bytes, cx)) < 0 ||
+	    (r = get_num(cap, "capacity", "dram_pinned_bytes", &p->dram_pinned_bytes, cx)) < 0 ||
+	    (r = get_num(cap, "capacity", "sm_count", &p->sm_count, cx)) < 0 ||
+	    (r = get_num(cap, "capacity", "copy_sms", &p->copy_sms, cx)) < 0)
+		return r;
+
+	if (!(link = get_object(root, "link", "link", cx, &r)))
+		return r;
+	if ((r = check_keys(link, "link", link_keys, cx)) < 0 ||
+	    (r = get_num(link, "link", "h2d_bw", &p->h2d_bw, cx)) < 0 ||
+	    (r = get_num(link, "link", "d2h_bw", &p->d2h_bw, cx)) < 0 ||
+	    (r = get_num(link, "link", "bidir_bw", &p->bidir_bw, cx)) < 0 ||
+	    (r = get_num(link, "link", "latency_ns", &p->latency_ns, cx)) < 0)
+		return r;
+
+	if (!(ops = get_object(root, "ops", "ops", cx, &r)))
+		return r;
+	for (i = 0; i < HW_NOPS; i++)
+		op_keys[i] = op_names[i];
+	op_keys[HW_NOPS] = NULL;
+	if ((r = check_keys(ops, "ops", op_keys, cx)) < 0)
+		return r;
+	for (i = 0; i < HW_NOPS; i++)
+		if ((r = get_op(ops, (enum hw_op_id)i, &p->op[i], cx)) < 0)
+			return r;
+	return 0;
+}
+
+int hw_profile_parse(struct hw_profile **out, const char *json,
+		     const char *origin, struct ss_err *err)
+{
+	struct mjson_ctx cx = { origin, "key", err };
+	struct hw_profile *p;
+	cJSON *root;
+	int r;
+
+	*out = NULL;
+	root = mjson_parse(json, &cx);
+	if (!root)
+		return SS_EINVAL;
+	p = hw_profile_alloc();
+	if (!p) {
+		cJSON_Delete(root);
+		return ss_error(err, SS_ENOMEM, "%s: out of memory", origin);
+	}
+	r = parse_root(root, p, &cx);
+	cJSON_Delete(root);
+	if (r == 0)
+		r = hw_profile_validate(p, origin, err);
+	if (r < 0) {
+		hw_profile_free(p);
+		return r;
+	}
+	*out = p;
+	return 0;
+}
+
+/* ---- validation --------------------------------------------------------- */
+
+/* v in [lo, hi] (lo_open: v > lo); "ORIGIN: key 'PATH.value': ..." otherwise. */
+static int check_num(const struct hw_num *n, const char *path, double lo,
+		     int lo_open, double hi, int whole, struct mjson_ctx *cx)
+{
+	char sub[176];
+
+	snprintf(sub, sizeof(sub), "%s.value", path);
+	if (!isfinite(n->v) || n->v < lo || (lo_open && n->v == lo) ||
+	    n->v > hi)
+		return mjson_bad(cx, sub, "%.17g is out of range %s%g, %g]",
+				 n->v, lo_open ? "(" : "[", lo, hi);
+	if (whole && n->v != floor(n->v))
+		return mjson_bad(cx, sub, "%.17g is not a whole number", n->v);
+	return 0;
+}
+
+static int validate_axis(const double *a, uint32_t n, double *la,
+			 const char *path, struct mjson_ctx *cx)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!isfinite(a[i]) || a[i] <= 0)
+			return mjson_bad(cx, path, "element %u: %g is not > 0",
+					 i, a[i]);
+		if (i && a[i] <= a[i - 1])
+			return mjson_bad(cx, path,
+					 "element %u: %g does not ascend", i,
+					 a[i]);
+		la[i] = log(a[i]);
+	}
+	return 0;
+}
+
+static int validate_op(struct hw_op *op, const char *name, double max_y,
+		       struct mjson_ctx *cx)
+{
+	char path[96], sub[112];
+	uint32_t ix, iy;
+	size_t u;
+	int r;
+
+	snprintf(path, sizeof(path), "ops.%s", name);
+	snprintf(sub, sizeof(sub), "%s.fixed_ns", path);
+	if ((r = check_num(&op->fixed_ns, sub, 0, 0, 1e12, 0, cx)) < 0)
+		return r;
+	snprintf(sub, sizeof(sub), "%s.per_item_ns", path);
+	if ((r = check_num(&op->per_item_ns, sub, 0, 0, 1e12, 0, cx)) < 0)
+		return r;
+	if (op->form == HW_FORM_ROOFLINE) {
+		snprintf(sub, sizeof(sub), "%s.flops_peak", path);
+		if ((r = check_num(&op->flops_peak, sub, 0, 0, 1e18, 0, cx)) < 0)
+			return r;
+		snprintf(sub, sizeof(sub), "%s.eff_max", path);
+		if ((r = check_num(&op->eff_max, sub, 0, 1, 1, 0, cx)) < 0)
+			return r;
+		snprintf(sub, sizeof(sub), "%s.eff_half_x", path);
+		if ((r = check_num(&op->eff_half_x, sub, 0, 0, 1e12, 0, cx)) < 0)
+			return r;
+		snprintf(sub, sizeof(sub), "%s.bytes_bw", path);
+		if ((r = check_num(&op->bytes_bw, sub, 0, 0, 1e16, 0, cx)) < 0)
+			return r;
+		snprintf(sub, sizeof(sub), "%s.bw_eff", path);
+		/* both roofs 0 is allowed: an op of overheads only (host) */
+		return check_num(&op->bw_eff, sub, 0, 1, 1, 0, cx);
+	}
+	if (op->form != HW_FORM_TABLE)
+		return mjson_bad(cx, path, "unknown form %d", (int)op->form);
+	for (u = 0; u < SS_ARRAY_SIZE(units); u++)
+		if (!strcmp(units[u].name, op->unit) &&
+		    units[u].work == op->work)
+			break;
+	snprintf(sub, sizeof(sub), "%s.unit", path);
+	if (u == SS_ARRAY_SIZE(units))
+		return mjson_bad(cx, sub, "'%s' does not fit work %s", op->unit,
+				 op->work == HW_WORK_FLOPS ? "flops" : "bytes");
+	op->unit_scale = units[u].scale;
+	snprintf(sub, sizeof(sub), "%s.x", path);
+	if (op->nx < 1 || op->nx > HW_GRID_MAX)
+		return mjson_bad(cx, sub, "%u points (1 to %d)", op->nx,
+				 HW_GRID_MAX);
+	if ((r = validate_axis(op->x, op->nx, op->lx, sub, cx)) < 0)
+		return r;
+	snprintf(sub, sizeof(sub), "%s.y", path);
+	if (op->ny < 1 || op->ny > HW_GRID_MAX)
+		return mjson_bad(cx, sub, "%u points (1 to %d)", op->ny,
+				 HW_GRID_MAX);
+	if (op->ny > 1) {
+		if ((r = validate_axis(op->y, op->ny, op->ly, sub, cx)) < 0)
+			return r;
+		if (op->y[op->ny - 1] > max_y)
+			return mjson_bad(cx, sub,
+					 "%g SMs is more than capacity.sm_count %g",
+					 op->y[op->ny - 1], max_y);
+	}
+	snprintf(sub, sizeof(sub), "%s.rate", path);
+	for (iy = 0; iy < op->ny; iy++)
+		for (ix = 0; ix < op->nx; ix++) {
+			double v = op->rate[iy][ix];
+
+			if (!isfinite(v) || v <= 0)
+				return mjson_bad(cx, sub,
+						 "row %u element %u: %g is not > 0",
+						 iy, ix, v);
+			op->lrate[iy][ix] = log(v * op->unit_scale);
+		}
+	if (!op->table_src[0]) {
+		snprintf(sub, sizeof(sub), "%s.source", path);
+		return mjson_bad(cx, sub, "empty: say where the grid comes from");
+	}
+	return 0;
+}
+
+int hw_profile_validate(struct hw_profile *p, const char *origin,
+			struct ss_err *err)
+{
+	struct mjson_ctx cx = { origin, "key", err };
+	int r, i;
+
+	if (strcmp(p->kind, "analytic") && strcmp(p->kind, "calibrated") &&
+	    strcmp(p->kind, "what-if"))
+		return mjson_bad(&cx, "kind",
+				 "'%s' is not analytic, calibrated or what-if",
+				 p->kind);
+	if ((r = check_num(&p->hbm_device_bytes, "capacity.hbm_device_bytes", 0, 1, 1e15, 1, &cx)) < 0 ||
+	    (r = check_num(&p->hbm_usable_fraction, "capacity.hbm_usable_fraction", 0, 1, 1, 0, &cx)) < 0 ||
+	    (r = check_num(&p->workspace_bytes, "capacity.workspace_bytes", 0, 0, 1e15, 1, &cx)) < 0 ||
+	    (r = check_num(&p->dram_pinned_bytes, "capacity.dram_pinned_bytes", 0, 1, 1e16, 1, &cx)) < 0 ||
+	    (r = check_num(&p->sm_count, "capacity.sm_count", 1, 0, 1e6, 1, &cx)) < 0 ||
+	    (r = check_num(&p->copy_sms, "capacity.copy_sms", 1, 0, p->sm_count.v, 1, &cx)) < 0 ||
+	    (r = check_num(&p->h2d_bw, "link.h2d_bw", 0, 1, 1e15, 0, &cx)) < 0 ||
+	    (r = check_num(&p->d2h_bw, "link.d2h_bw", 0, 1, 1e15, 0, &cx)) < 0 ||
+	    (r = check_num(&p->bidir_bw, "link.bidir_bw", 0, 1, 1e15, 0, &cx)) < 0 ||
+	    (r = check_num(&p->latency_ns, "link.latency_ns", 0, 0, 1e12, 0, &cx)) < 0)
+		return r;
+	for (i = 0; i < HW_NOPS; i++)
+		if ((r = validate_op(&p->op[i], op_names[i], p->sm_count.v,
+				     &cx)) < 0)
+			return r;
+	return 0;
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+static cJSON *num_json(const struct hw_num *n)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o && (!cJSON_AddNumberToObject(o, "value", n->v) ||
+		  !cJSON_AddStringToObject(o, "source", n->src))) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	return o;
+}
+
+/* Add a {value, source} object; 0 or -1 when out of memory. */
+static int add_num(cJSON *to, const char *key, const struct hw_num *n)
+{
+	cJSON *o = num_json(n);
+
+	if (!o)
+		return -1;
+	if (!cJSON_AddItemToObject(to, key, o)) {
+		cJSON_Delete(o);
+		return -1;
+	}
+	return 0;
+}
+
+static cJSON *array_json(const double *a, uint32_t n)
+{
+	cJSON *arr = cJSON_CreateArray(), *v;
+	uint32_t i;
+
+	for (i = 0; arr && i < n; i++) {
+		v = cJSON_CreateNumber(a[i]);
+		if (!v || !cJSON_AddItemToArray(arr, v)) {
+			cJSON_Delete(v);
+			cJSON_Delete(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+static int add_item(cJSON *to, const char *key, cJSON *item)
+{
+	if (!item)
+		return -1;
+	if (!cJSON_AddItemToObject(to, key, item)) {
+		cJSON_Delete(item);
+		return -1;
+	}
+	return 0;
+}
+
+static int op_json(cJSON *ops, const struct hw_op *op, const char *name)
+{
+	cJSON *o = cJSON_CreateObject(), *rows;
+	uint32_t iy;
+
+	if (add_item(ops, name, o) < 0)
+		return -1;
+	if (op->form == HW_FORM_ROOFLINE)
+		return (!cJSON_AddStringToObject(o, "form", "roofline") ||
+			add_num(o, "fixed_ns", &op->fixed_ns) ||
+			add_num(o, "per_item_ns", &op->per_item_ns) ||
+			add_num(o, "flops_peak", &op->flops_peak) ||
+			add_num(o, "eff_max", &op->eff_max) ||
+			add_num(o, "eff_half_x", &op->eff_half_x) ||
+			add_num(o, "bytes_bw", &op->bytes_bw) ||
+			add_num(o, "bw_eff", &op->bw_eff)) ? -1 : 0;
+	if (!cJSON_AddStringToObject(o, "form", "table") ||
+	    add_num(o, "fixed_ns", &op->fixed_ns) ||
+	    add_num(o, "per_item_ns", &op->per_item_ns) ||
+	    !cJSON_AddStringToObject(o, "work",
+				     op->work == HW_WORK_FLOPS ? "flops" : "bytes") ||
+	    !cJSON_AddStringToObject(o, "unit", op->unit) ||
+	    !cJSON_AddStringToObject(o, "source", op->table_src) ||
+	    add_item(o, "x", array_json(op->x, op->nx)))
+		return -1;
+	if (op->ny > 1 && add_item(o, "y", array_json(op->y, op->ny)))
+		return -1;
+	rows = cJSON_CreateArray();
+	if (add_item(o, "rate", rows) < 0)
+		return -1;
+	for (iy = 0; iy < op->ny; iy++) {
+		cJSON *row = array_json(op->rate[iy], op->nx);
+
+		if (!row || !cJSON_AddItemToArray(rows, row)) {
+			cJSON_Delete(row);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int hw_profile_write(const struct hw_profile *p, FILE *f, struct ss_err *err)
+{
+	cJSON *root = cJSON_CreateObject(), *cap, *link, *ops;
+	char *txt = NULL;
+	int i, bad = !root;
+
+	bad = bad || !cJSON_AddStringToObject(root, "format", FORMAT_TAG) ||
+	      !cJSON_AddNumberToObject(root, "version", HW_PROFILE_VERSION) ||
+	      !cJSON_AddStringToObject(root, "name", p->name) ||
+	      !cJSON_AddStringToObject(root, "kind", p->kind) ||
+	      !cJSON_AddStringToObject(root, "description", p->description);
+	bad = bad || !(cap = cJSON_AddObjectToObject(root, "capacity")) ||
+	      add_num(cap, "hbm_device_bytes", &p->hbm_device_bytes) ||
+	      add_num(cap, "hbm_usable_fraction", &p->hbm_usable_fraction) ||
+	      add_num(cap, "workspace_bytes", &p->workspace_bytes) ||
+	      add_num(cap, "dram_pinned_bytes", &p->dram_pinned_bytes) ||
+	      add_num(cap, "sm_count", &p->sm_count) ||
+	      add_num(cap, "copy_sms", &p->copy_sms);
+	bad = bad || !(link = cJSON_AddObjectToObject(root, "link")) ||
+	      add_num(link, "h2d_bw", &p->h2d_bw) ||
+	      add_num(link, "d2h_bw", &p->d2h_bw) ||
+	      add_num(link, "bidir_bw", &p->bidir_bw) ||
+	      add_num(link, "latency_ns", &p->latency_ns);
+	bad = bad || !(ops = cJSON_AddObjectToObject(root, "ops"));
+	for (i = 0; !bad && i < HW_NOPS; i++)
+		bad = op_json(ops, &p->op[i], op_names[i]) < 0;
+	if (!bad)
+		txt = cJSON_Print(root);
+	cJSON_Delete(root);
+	if (!txt)
+		return ss_error(err, SS_ENOMEM,
+				"profile '%s': out of memory writing JSON",
+				p->name);
+	bad = fputs(txt, f) == EOF || fputc('\n', f) == EOF;
+	cJSON_free(txt);
+	if (bad)
+		return ss_error(err, SS_EIO, "profile '%s': write failed",
+				p->name);
+	return 0;
+}
+
+/* ---- loading and plain facts ------------------------------------------- */
+
+int hw_profile_load(struct hw_profile **out, const char *name_or_path,
+		    struct ss_err *err)
+{
+	const char *text = ss_embedded_find(hw_profile_embedded, name_or_path);
+	struct ss_err ferr;
+	char *buf;
+	int r;
+
+	*out = NULL;
+	if (text)
+		return hw_profile_parse(out, text, name_or_path, err);
+	r = ss_read_file(name_or_path, &buf, NULL, &ferr);
+	if (r < 0) {
+		char names[256];
+		size_t i, n = 0;
+
+		names[0] = '\0';
+		for (i = 0; hw_profile_names[i] && n < sizeof(names); i++)
+			n += (size_t)snprintf(names + n, sizeof(names) - n,
+					      "%s%s", i ? ", " : "",
+					      hw_profile_names[i]);
+		return ss_error(err, r,
+				"profile '%s': not a shipped profile (%s) and not a readable file (%s)",
+				name_or_path, names, ferr.msg);
+	}
+	r = hw_profile_parse(out, buf, name_or_path, err);
+	free(buf);
+	return r;
+}
+
+const char *hw_profile_name(const struct hw_profile *p) { return p->name; }
+const char *hw_profile_kind(const struct hw_profile *p) { return p->kind; }
+
+uint64_t hw_hbm_bytes(const struct hw_profile *p)
+{
+	return (uint64_t)floor(p->hbm_device_bytes.v * p->hbm_usable_fraction.v);
+}
+
+uint64_t hw_dram_bytes(const struct hw_profile *p)
+{
+	return (uint64_t)p->dram_pinned_bytes.v;
+}
+
+uint32_t hw_sm_count(const struct hw_profile *p)
+{
+	return (uint32_t)p->sm_count.v;
+}
+
+double hw_link_bw(const struct hw_profile *p, enum link_dir d)
+{
+	return d == LINK_H2D ? p->h2d_bw.v : p->d2h_bw.v;
+}
+
+double hw_link_bidir_bw(const struct hw_profile *p) { return p->bidir_bw.v; }
+
+int64_t hw_link_latency_ns(const struct hw_profile *p)
+{
+	return (int64_t)llround(p->latency_ns.v);
+}
+
+/* ---- evaluation (hot path: no allocation, no I/O) ----------------------- */
+
+/* log(rate) along row iy at log(x) = l. */
+static double row_lrate(const struct hw_op *op, uint32_t iy, double l)
+{
+	const double *lx = op->lx, *lr = op->lrate[iy];
+	uint32_t n = op->nx, i;
+	double t;
+
+	if (l <= lx[0])
+		return lr[0] + (l - lx[0]); /* time per item stays constant */
+	if (l >= lx[n - 1])
+		return lr[n - 1];
+	for (i = 0; l > lx[i + 1]; i++)
+		;
+	t = (l - lx[i]) / (lx[i + 1] - lx[i]);
+	return lr[i] + t * (lr[i + 1] - lr[i]);
+}
+
+double hw_op_rate(const struct hw_op *op, double x, double y)
+{
+	double lxv = log(x > 1e-9 ? x : 1e-9), lyv, t;
+	uint32_t n = op->ny, i;
+
+	if (n == 1)
+		return exp(row_lrate(op, 0, lxv));
+	lyv = log(y > 1e-9 ? y : 1e-9);
+	if (lyv <= op->ly[0])
+		return exp(row_lrate(op, 0, lxv) + (lyv - op->ly[0]));
+	if (lyv >= op->ly[n - 1])
+		return exp(row_lrate(op, n - 1, lxv));
+	for (i = 0; lyv > op->ly[i + 1]; i++)
+		;
+	t = (lyv - op->ly[i]) / (op->ly[i + 1] - op->ly[i]);
+	return exp(row_lrate(op, i, lxv) +
+		   t * (row_lrate(op, i + 1, lxv) - row_lrate(op, i, lxv)));
+}
+
+double hw_op_ns(const struct hw_op *op, double x, double y, double flops,
+		double bytes, double items)
+{
+	double t = op->fixed_ns.v + items * op->per_item_ns.v, tc = 0, tm = 0;
+
+	if (op->form == HW_FORM_TABLE) {
+		double w = op->work == HW_WORK_FLOPS ? flops : bytes;
+
+		return w > 0 ? t + 1e9 * w / hw_op_rate(op, x, y) : t;
+	}
+	if (flops > 0 && op->flops_peak.v > 0) {
+		double eff = op->eff_max.v;
+
+		if (op->eff_half_x.v > 0) {
+			double xx = x > 1e-9 ? x : 1e-9;
+
+			eff *= xx / (xx + op->eff_half_x.v);
+		}
+		tc = flops / (op->flops_peak.v * eff);
+	}
+	if (bytes > 0 && op->bytes_bw.v > 0)
+		tm = bytes / (op->bytes_bw.v * op->bw_eff.v);
+	return t + 1e9 * (tc > tm ? tc : tm);
+}

@@ -1,0 +1,142 @@
+/*
+ * profile.h - the inside of a hardware profile (`struct hw_profile`), for
+ * code that builds or inspects one: the JSON reader/writer here, the cost
+ * model (cost.c) and, later, calibrate/ which fills the same struct from
+ * measurements. Simulator code uses only the accessors in cost.h.
+ *
+ * File format (JSON, docs/profiles.md): "format", "version", "name",
+ * "kind", "description", "capacity", "link", "ops"; every scalar written
+ * as {"value": N, "source": "..."}; keys starting with '_' are comments.
+ *
+ * Every scalar is a `struct hw_num`: a value and the string saying where
+ * it comes from ("measured: ...", "datasheet: ...", "paper Fig 4a",
+ * "estimate: <why>"). Every operation is one `struct hw_op` in one of two
+ * forms, so analytic and calibrated profiles are interchangeable:
+ *
+ *   roofline: t = fixed_ns + items * per_item_ns
+ *                 + max(flops / (flops_peak * eff(x)), bytes / (bytes_bw * bw_eff))
+ *             eff(x) = eff_max * x / (x + eff_half_x)   (eff_max when eff_half_x = 0)
+ *             a roof whose peak is 0 is absent.
+ *   table:    t = fixed_ns + items * per_item_ns + work / rate(x, y)
+ *             rate(x, y) from a grid of measured points (work units/s),
+ *             interpolated piecewise-linearly in log(x), log(y), log(rate).
+ *             work is the op's FLOPs or bytes (`work`). Below the smallest
+ *             x the time of one item stays at its value there (a call costs
+ *             at least its overhead); above the largest x the rate stays;
+ *             below the smallest y the rate scales with y (per-SM rate);
+ *             above the largest y it stays. With ny == 1, y is ignored.
+ *
+ * What x, y and items mean for each op is in docs/profiles.md (x: tokens
+ * for linear/misc, query tokens for prefill, KV tokens per request for
+ * decode, block-heads per request for select, sequences for lm_head/
+ * sample/host, fragment bytes for transfers; y: SMs of a copy kernel).
+ */
+#ifndef SS_MODEL_PROFILE_H
+#define SS_MODEL_PROFILE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "model/cost.h"
+#include "ss.h"
+
+#define HW_PROFILE_VERSION 1
+#define HW_GRID_MAX 16
+#define HW_SRC_MAX 320
+
+struct hw_num {
+	double v;              /* value, in the unit its key names */
+	char src[HW_SRC_MAX];  /* where it comes from */
+};
+
+enum hw_op_id {
+	HW_OP_LINEAR = 0,         /* QKV/O/gate-up/down GEMMs, one layer; x = tokens */
+	HW_OP_LAYER_MISC,         /* norms, RoPE, SwiGLU, residuals, KV append; x = tokens */
+	HW_OP_PREFILL_ATTN,       /* causal attention of one request; x = query tokens */
+	HW_OP_DECODE_ATTN,        /* dense decode attention; x = KV tokens per request */
+	HW_OP_DECODE_ATTN_SPARSE, /* sparse (selected blocks) decode attention */
+	HW_OP_SELECT,             /* DSA digest scoring + top-k; x = block-heads per request */
+	HW_OP_LM_HEAD,            /* final norm + LM head GEMM + embedding gather; x = seqs */
+	HW_OP_SAMPLE,             /* sampling from logits; x = seqs */
+	HW_OP_HOST,               /* host scheduling + launch overhead per iteration */
+	HW_OP_XFER0,              /* + enum xfer_mech: transfers; x = fragment bytes, y = SMs */
+	HW_NOPS = HW_OP_XFER0 + XFER_NMECH
+};
+/* JSON key of an op ("linear", ..., "flash_h2d"). */
+const char *hw_op_name(enum hw_op_id id);
+
+enum hw_form { HW_FORM_ROOFLINE = 0, HW_FORM_TABLE = 1 };
+enum hw_work { HW_WORK_BYTES = 0, HW_WORK_FLOPS = 1 };
+
+struct hw_op {
+	enum hw_form form;
+	struct hw_num fixed_ns;    /* per call, ns */
+	struct hw_num per_item_ns; /* per item (request, sequence, call), ns */
+	/* roofline */
+	struct hw_num flops_peak;  /* FLOP/s; 0 = no compute roof */
+	struct hw_num eff_max;     /* fraction of flops_peak reached at large x */
+	struct hw_num eff_half_x;  /* x at which eff = eff_max / 2; 0 = flat */
+	struct hw_num bytes_bw;    /* B/s; 0 = no memory roof */
+	struct hw_num bw_eff;      /* fraction of bytes_bw reached */
+	/* table */
+	enum hw_work work;         /* what `rate` counts */
+	char unit[16];             /* unit of rate in the file: "GB/s", "B/s", "TFLOP/s", "FLOP/s" */
+	double unit_scale;         /* file unit -> work units/s */
+	uint32_t nx, ny;           /* grid size; ny >= 1 */
+	double x[HW_GRID_MAX];     /* ascending, > 0 */
+	double y[HW_GRID_MAX];     /* ascending, > 0 (ny > 1 only) */
+	double rate[HW_GRID_MAX][HW_GRID_MAX]; /* [iy][ix], in `unit`, > 0 */
+	char table_src[2 * HW_SRC_MAX];        /* where the grid comes from */
+	/* filled by hw_profile_validate() */
+	double lx[HW_GRID_MAX], ly[HW_GRID_MAX];
+	double lrate[HW_GRID_MAX][HW_GRID_MAX]; /* log(rate * unit_scale) */
+};
+
+struct hw_profile {
+	char name[128];        /* "h200" or the file path */
+	char kind[16];         /* "analytic", "calibrated", "what-if" */
+	char description[512];
+	/* capacities */
+	struct hw_num hbm_device_bytes;    /* device memory, bytes */
+	struct hw_num hbm_usable_fraction; /* share usable for weights+KV+activations */
+	struct hw_num workspace_bytes;     /* fixed activation workspace, bytes */
+	struct hw_num dram_pinned_bytes;   /* pinned host pool limit, bytes */
+	struct hw_num sm_count;            /* SMs */
+	struct hw_num copy_sms;            /* SMs a copy kernel gets by default */
+	/* host link */
+	struct hw_num h2d_bw;              /* B/s, one direction alone */
+	struct hw_num d2h_bw;              /* B/s, one direction alone */
+	struct hw_num bidir_bw;            /* B/s, both directions at once, total */
+	struct hw_num latency_ns;          /* ns, one small transfer */
+	struct hw_op op[HW_NOPS];
+};
+
+/* Zeroed profile (GSL-style alloc/free); NULL when out of memory. */
+struct hw_profile *hw_profile_alloc(void);
+/*
+ * Parse a profile file's text (`origin` names it in errors). Unknown keys,
+ * missing keys or ops, a wrong version and malformed JSON are errors that
+ * name the origin and the key path.
+ */
+int hw_profile_parse(struct hw_profile **out, const char *json,
+		     const char *origin, struct ss_err *err);
+/*
+ * Check ranges and grid order and precompute the logarithms used by the
+ * interpolation. Must be called after filling a profile by hand.
+ */
+int hw_profile_validate(struct hw_profile *p, const char *origin,
+			struct ss_err *err);
+/* Write `p` as a profile file (parsing it back gives an equal profile). */
+int hw_profile_write(const struct hw_profile *p, FILE *f, struct ss_err *err);
+
+/*
+ * Time of one call of `op` in ns (not rounded): `x`, `y` as in the table
+ * above, `flops` and `bytes` its work, `items` its per-item count.
+ * No allocation, no I/O.
+ */
+double hw_op_ns(const struct hw_op *op, double x, double y, double flops,
+		double bytes, double items);
+/* Interpolated rate of a table op at (x, y), work units/s. */
+double hw_op_rate(const struct hw_op *op, double x, double y);
+
+#endif
