@@ -690,6 +690,8 @@ static void t_synth_bad_opts(void)
 		{ { "poisson", 1, 1, 0, -1, "fixed:1:1" }, "field 'count'" },
 		{ { "poisson", 1e6, 1, 0, 1e6, "fixed:1:1" },
 		  "more than 100000000 requests" },
+		{ { "poisson", 1e-9, 1, 100, 0, "fixed:1:1" },
+		  "arrivals beyond 9e9 s" },
 		{ { "poisson", 1, 1, 10, 0, NULL }, "field 'lengths'" },
 		{ { "poisson", 1, 1, 10, 0, "zipf" },
 		  "lengths 'zipf': unknown" },
@@ -948,6 +950,17 @@ static void t_transforms(void)
 	trace_window(&t, 7.5, -1); /* open end: 8, 9 */
 	CHECK_EQ_U64(t.n, 2);
 	CHECK_EQ_I64(t.req[0].arrival_ns, 500000000);
+	trace_window(&t, 0, INFINITY); /* saturates instead of overflowing */
+	CHECK_EQ_U64(t.n, 2);
+	trace_window(&t, 1e30, -1);
+	CHECK_EQ_U64(t.n, 0);
+	trace_release(&t);
+
+	make_small(&t);
+	trace_scale_rate(&t, 1e-12); /* 9 s -> 9e12 s saturates, in order */
+	CHECK_EQ_I64(t.req[9].arrival_ns, INT64_MAX);
+	for (size_t i = 1; i < t.n; i++)
+		CHECK(t.req[i - 1].arrival_ns <= t.req[i].arrival_ns);
 	trace_release(&t);
 
 	make_small(&t);

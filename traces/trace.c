@@ -113,13 +113,24 @@ int trace_load(struct trace *t, const char *path, const char *format,
 	return 0;
 }
 
+/* Seconds to ns, saturating where int64 ns cannot hold the value. */
+static int64_t sat_s_to_ns(double s)
+{
+	if (s >= 9.2e9)
+		return INT64_MAX;
+	if (s <= -9.2e9)
+		return INT64_MIN;
+	return ss_s_to_ns(s);
+}
+
 void trace_window(struct trace *t, double start_s, double end_s)
 {
-	int64_t a = ss_s_to_ns(start_s);
-	int64_t b = end_s < 0 ? INT64_MAX : ss_s_to_ns(end_s);
+	int64_t a, b;
 	size_t k = 0;
 
-	BUG_ON(!isfinite(start_s) || isnan(end_s));
+	BUG_ON(isnan(start_s) || isnan(end_s));
+	a = sat_s_to_ns(start_s);
+	b = end_s < 0 ? INT64_MAX : sat_s_to_ns(end_s);
 	for (size_t i = 0; i < t->n; i++) {
 		struct trace_request r = t->req[i];
 
@@ -134,10 +145,14 @@ void trace_window(struct trace *t, double start_s, double end_s)
 void trace_scale_rate(struct trace *t, double x)
 {
 	BUG_ON(!(x > 0) || !isfinite(x));
-	/* Rounding a monotone map keeps the order non-decreasing. */
-	for (size_t i = 0; i < t->n; i++)
-		t->req[i].arrival_ns =
-			(int64_t)llround((double)t->req[i].arrival_ns / x);
+	/* Rounding (and saturating) a monotone map keeps the order. */
+	for (size_t i = 0; i < t->n; i++) {
+		double v = (double)t->req[i].arrival_ns / x;
+
+		t->req[i].arrival_ns = fabs(v) >= 9.2e18
+					       ? (v > 0 ? INT64_MAX : INT64_MIN)
+					       : (int64_t)llround(v);
+	}
 }
 
 void trace_cap_prompt(struct trace *t, uint32_t max_prompt)

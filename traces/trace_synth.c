@@ -350,6 +350,12 @@ int trace_synth(struct trace *t, const struct trace_synth_opts *o,
 				    : gsl_ran_exponential(rng, 1.0 / o->rate);
 		if (!o->count && at >= o->duration_s)
 			break;
+		if (at >= 9.0e9) {
+			rc = ss_error(err, SS_EINVAL, "synthetic: field "
+				      "'rate': arrivals beyond 9e9 s (rate "
+				      "too low for count)");
+			goto out;
+		}
 		r.id = t->n;
 		r.arrival_ns = (int64_t)llround(at * 1e9);
 		len_src_draw(&src, rng, &r);
