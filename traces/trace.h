@@ -55,18 +55,27 @@ struct trace_format {
 };
 /* NULL-terminated registry: azure, mooncake, burstgpt, csv. */
 extern const struct trace_format *const trace_formats[];
+/* The format called `name` (exact match), or NULL. */
 const struct trace_format *trace_format_find(const char *name);
 /* Guess a format from the file name and first line; NULL if unsure. */
 const struct trace_format *trace_format_guess(const char *path);
 
+/* An empty trace; trace_release() frees it and leaves it empty again. */
 void trace_init(struct trace *t);
 void trace_release(struct trace *t);
+/* Append a copy of *r (order is restored by trace_finish). 0 or SS_ENOMEM. */
 int trace_push(struct trace *t, const struct trace_request *r,
 	       struct ss_err *err);
 /* Sort by (arrival, id), shift the first arrival to 0 unless keep_offset. */
 void trace_finish(struct trace *t, int keep_offset);
 
-/* Load `path` in `format` (NULL: guess). Errors name file:line:field. */
+/*
+ * Load `path` in `format` (NULL: guess), appending to `t`, then
+ * trace_finish(). opts may be NULL (strict, times shifted to 0). Returns 0,
+ * SS_EIO (cannot open/read: the message names the file), SS_EINVAL (bad
+ * row "FILE:LINE: field 'NAME': why", bad header, no requests) or
+ * SS_ENOMEM. See docs/traces.md for the formats.
+ */
 int trace_load(struct trace *t, const char *path, const char *format,
 	       const struct trace_load_opts *opts, struct ss_err *err);
 
