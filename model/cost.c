@@ -20,8 +20,6 @@
 #define FIT_TOKENS 2048
 /* Sequences whose fp32 logits the activation reserve holds (vLLM max_num_seqs). */
 #define LOGIT_SEQS 256
-/* Query rows per FlashAttention tile: how often prefill re-reads the KV. */
-#define ATTN_Q_TILE 128.0
 
 static int64_t ns_round(double ns)
 {
@@ -112,8 +110,9 @@ int64_t cost_prefill_attn_ns(const struct cost_model *c, uint64_t q_tokens,
 	if (!q_tokens)
 		return 0;
 	flops = m->attn_flops_per_pair * q * (kv + q / 2);
-	bytes = ceil(q / ATTN_Q_TILE) * (kv + q) *
-			(double)m->kv_bytes_per_token_layer +
+	/* K/V read once from HBM (the re-reads by later query tiles hit L2),
+	 * Q read and O written once */
+	bytes = (kv + q) * (double)m->kv_bytes_per_token_layer +
 		2.0 * q * m->heads * m->head_dim * m->dtype_bytes;
 	return ns_round(hw_op_ns(op_of(c, HW_OP_PREFILL_ATTN), q, 0, flops,
 				 bytes, 1));

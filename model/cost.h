@@ -48,7 +48,12 @@ extern const char *const hw_profile_names[];
 /* Plain facts of a profile. */
 const char *hw_profile_name(const struct hw_profile *p);
 const char *hw_profile_kind(const struct hw_profile *p); /* "analytic", "calibrated", "what-if" */
-uint64_t hw_hbm_bytes(const struct hw_profile *p);   /* usable device memory */
+/* Usable device memory: device bytes x the profile's hbm_usable_fraction
+ * (0.9 in the shipped profiles, vLLM's default gpu_memory_utilization), so
+ * callers must not apply a utilisation factor again. */
+uint64_t hw_hbm_bytes(const struct hw_profile *p);
+/* Device memory as the driver reports it, before any reserve. */
+uint64_t hw_hbm_device_bytes(const struct hw_profile *p);
 uint64_t hw_dram_bytes(const struct hw_profile *p);  /* pinned host pool limit */
 uint32_t hw_sm_count(const struct hw_profile *p);
 double hw_link_bw(const struct hw_profile *p, enum link_dir d);  /* bytes/s, one direction alone */

@@ -12,8 +12,8 @@
 
 cJSON *mjson_parse(const char *text, struct mjson_ctx *cx)
 {
-	const char *end = NULL, *p;
-	char near[24];
+	const char *end = NULL, *p, *from;
+	char near[48];
 	size_t line = 1, i;
 	cJSON *root;
 
@@ -22,11 +22,17 @@ cJSON *mjson_parse(const char *text, struct mjson_ctx *cx)
 		return root;
 	if (!end || end < text)
 		end = text;
+	from = text;
 	for (p = text; p < end; p++)
-		if (*p == '\n')
+		if (*p == '\n') {
 			line++;
-	for (i = 0; i + 1 < sizeof(near) && end[i] && end[i] != '\n'; i++)
-		near[i] = end[i];
+			from = p + 1;
+		}
+	/* the excerpt: up to 24 bytes of the line before the failure, then on */
+	if (end - from > 24)
+		from = end - 24;
+	for (i = 0; i + 1 < sizeof(near) && from[i] && from[i] != '\n'; i++)
+		near[i] = from[i];
 	near[i] = '\0';
 	ss_error(cx->err, SS_EINVAL, "%s:%zu: malformed JSON near '%s'",
 		 cx->origin, line, near);

@@ -726,6 +726,11 @@ uint64_t hw_hbm_bytes(const struct hw_profile *p)
 	return (uint64_t)floor(p->hbm_device_bytes.v * p->hbm_usable_fraction.v);
 }
 
+uint64_t hw_hbm_device_bytes(const struct hw_profile *p)
+{
+	return (uint64_t)p->hbm_device_bytes.v;
+}
+
 uint64_t hw_dram_bytes(const struct hw_profile *p)
 {
 	return (uint64_t)p->dram_pinned_bytes.v;

@@ -233,7 +233,7 @@ static void t_bad_configs(void)
 		{ "{\"model_type\": \"gpt2\", \"num_hidden_layers\": 2, " BASE_KEYS "}",
 		  "cfg.json: field 'model_type': 'gpt2' is not a Llama-family decoder" },
 		{ "{\n  \"num_hidden_layers\": 2,\n  \"hidden_size\": 40 96\n}",
-		  "cfg.json:3: malformed JSON near '96'" },
+		  "cfg.json:3: malformed JSON near '  \"hidden_size\": 40 96'" },
 		{ "[1, 2]", "cfg.json: expected a JSON object at the top, got an array" },
 		{ "", "cfg.json:1: malformed JSON" },
 	};

@@ -1,0 +1,374 @@
+/* test_profile.c - hardware profiles: each shipped profile loads with its
+ * documented numbers, a written profile reads back identical, and every
+ * bad-profile path gives one line naming the file and the key. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "fileio.h"
+#include "harness.h"
+#include "model/cost.h"
+#include "model/embedded.h"
+#include "model/profile.h"
+
+static struct hw_profile *load(const char *name)
+{
+	struct hw_profile *p = NULL;
+	struct ss_err e = { 0 };
+	int r = hw_profile_load(&p, name, &e);
+
+	CHECK_MSG(r == 0 && p, "hw_profile_load(%s): %s", name, e.msg);
+	return p;
+}
+
+static void t_shipped(void)
+{
+	static const char *const want[] = { "a100-40g", "gh200", "h200" };
+	static const char *const kinds[] = { "what-if", "what-if", "analytic" };
+	size_t i;
+
+	for (i = 0; hw_profile_names[i]; i++) {
+		struct hw_profile *p;
+
+		CHECK(i < SS_ARRAY_SIZE(want));
+		CHECK(!strcmp(hw_profile_names[i], want[i]));
+		p = load(want[i]);
+		CHECK(!strcmp(hw_profile_name(p), want[i]));
+		CHECK(!strcmp(hw_profile_kind(p), kinds[i]));
+		hw_profile_free(p);
+	}
+	CHECK_EQ_U64(i, SS_ARRAY_SIZE(want));
+}
+
+static void t_h200_facts(void)
+{
+	struct hw_profile *p = load("h200");
+	int i;
+
+	CHECK_EQ_U64(hw_hbm_device_bytes(p), 143771ull << 20);
+	CHECK_EQ_U64(hw_hbm_bytes(p), (uint64_t)((143771ull << 20) * 0.9));
+	CHECK_EQ_U64(hw_sm_count(p), 132);
+	CHECK_NEAR(hw_link_bw(p, LINK_H2D), 55.3e9, 0);
+	CHECK_NEAR(hw_link_bw(p, LINK_D2H), 55.4e9, 0);
+	CHECK_NEAR(hw_link_bidir_bw(p), 99.0e9, 0);
+	CHECK_EQ_I64(hw_link_latency_ns(p), 2000);
+	CHECK(hw_dram_bytes(p) > 0);
+	/* every number says where it comes from */
+	CHECK_STR_CONTAINS(p->h2d_bw.src, "measured");
+	CHECK_STR_CONTAINS(p->sm_count.src, "measured");
+	CHECK_STR_CONTAINS(p->hbm_usable_fraction.src, "estimate");
+	for (i = 0; i < HW_NOPS; i++) {
+		const struct hw_op *op = &p->op[i];
+
+		CHECK_MSG(op->fixed_ns.src[0] && op->per_item_ns.src[0],
+			  "op %s lacks a source", hw_op_name((enum hw_op_id)i));
+		if (op->form == HW_FORM_TABLE)
+			CHECK(op->table_src[0]);
+		else
+			CHECK(op->flops_peak.src[0] && op->bytes_bw.src[0]);
+	}
+	CHECK_EQ_I64(p->op[HW_OP_XFER0 + XFER_FLASH_H2D].ny, 8);
+	CHECK_NEAR(p->op[HW_OP_LINEAR].flops_peak.v, 788e12, 0);
+	hw_profile_free(p);
+}
+
+static void t_what_if_facts(void)
+{
+	struct hw_profile *a = load("a100-40g"), *g = load("gh200");
+
+	CHECK_EQ_U64(hw_sm_count(a), 108);
+	CHECK_EQ_U64(hw_hbm_device_bytes(a), 40ull << 30);
+	CHECK_NEAR(a->op[HW_OP_PREFILL_ATTN].flops_peak.v, 312e12, 0);
+	CHECK_STR_CONTAINS(a->op[HW_OP_XFER0 + XFER_FLASH_H2D].table_src,
+			   "paper Fig 4a");
+	CHECK_STR_CONTAINS(a->op[HW_OP_XFER0 + XFER_FLASH_D2H].table_src,
+			   "paper Fig 4b");
+	CHECK_STR_CONTAINS(a->h2d_bw.src, "32 GB/s");
+	CHECK_NEAR(hw_link_bw(g, LINK_H2D), 450e9, 0);
+	CHECK_STR_CONTAINS(g->h2d_bw.src, "datasheet");
+	CHECK_EQ_U64(hw_sm_count(g), 132);
+	hw_profile_free(a);
+	hw_profile_free(g);
+}
+
+static char *write_text(const struct hw_profile *p)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	struct ss_err e;
+	FILE *f = open_memstream(&buf, &len);
+
+	CHECK(f != NULL);
+	CHECK_EQ_I64(hw_profile_write(p, f, &e), 0);
+	fclose(f);
+	return buf;
+}
+
+static void t_round_trip(void)
+{
+	size_t i;
+
+	for (i = 0; hw_profile_names[i]; i++) {
+		struct hw_profile *p = load(hw_profile_names[i]), *q = NULL;
+		char dir[] = "/tmp/ss_prof_XXXXXX", path[256];
+		char *t1 = write_text(p), *t2;
+		struct ss_err e;
+		FILE *f;
+		int k;
+
+		CHECK(mkdtemp(dir) != NULL);
+		snprintf(path, sizeof path, "%s/p.json", dir);
+		f = fopen(path, "w");
+		CHECK(f != NULL);
+		fputs(t1, f);
+		fclose(f);
+		CHECK_MSG(hw_profile_load(&q, path, &e) == 0, "%s", e.msg);
+		t2 = write_text(q);
+		CHECK(!strcmp(t1, t2));
+		CHECK(!strcmp(p->name, q->name));
+		CHECK_NEAR(p->h2d_bw.v, q->h2d_bw.v, 0);
+		CHECK(!strcmp(p->h2d_bw.src, q->h2d_bw.src));
+		for (k = 0; k < HW_NOPS; k++) {
+			const struct hw_op *a = &p->op[k], *b = &q->op[k];
+
+			CHECK_EQ_I64(a->form, b->form);
+			CHECK(!memcmp(a->rate, b->rate, sizeof(a->rate)));
+			CHECK(!memcmp(a->lrate, b->lrate, sizeof(a->lrate)));
+			CHECK(!memcmp(a->x, b->x, sizeof(a->x)));
+			CHECK_NEAR(a->fixed_ns.v, b->fixed_ns.v, 0);
+			CHECK_NEAR(a->eff_max.v, b->eff_max.v, 0);
+		}
+		free(t1);
+		free(t2);
+		hw_profile_free(p);
+		hw_profile_free(q);
+		unlink(path);
+		rmdir(dir);
+	}
+}
+
+/* Apply `edit` to the h200 profile's JSON, load the result from a file
+ * and check the error names the file and `want`. */
+static void expect_bad(void (*edit)(cJSON *root), const char *raw,
+		       const char *want)
+{
+	char dir[] = "/tmp/ss_prof_XXXXXX", path[256];
+	struct hw_profile *p = (struct hw_profile *)1;
+	struct ss_err e = { 0 };
+	char *txt;
+	FILE *f;
+	int r;
+
+	if (raw) {
+		txt = strdup(raw);
+	} else {
+		cJSON *root = cJSON_Parse(ss_embedded_find(hw_profile_embedded,
+							   "h200"));
+		CHECK(root != NULL);
+		edit(root);
+		txt = cJSON_Print(root);
+		cJSON_Delete(root);
+	}
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof path, "%s/bad.json", dir);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	fputs(txt, f);
+	fclose(f);
+	free(txt);
+	r = hw_profile_load(&p, path, &e);
+	CHECK_MSG(r == SS_EINVAL, "r = %d for '%s'", r, want);
+	CHECK(p == NULL);
+	CHECK_STR_CONTAINS(e.msg, path);
+	CHECK_STR_CONTAINS(e.msg, want);
+	CHECK_MSG(!strchr(e.msg, '\n'), "not one line: %s", e.msg);
+	unlink(path);
+	rmdir(dir);
+}
+
+static cJSON *obj(cJSON *root, const char *a, const char *b)
+{
+	cJSON *o = cJSON_GetObjectItem(root, a);
+
+	return b ? cJSON_GetObjectItem(o, b) : o;
+}
+
+static void e_unknown_top(cJSON *r) { cJSON_AddNumberToObject(r, "colour", 1); }
+static void e_comment_ok(cJSON *r) { cJSON_AddNumberToObject(r, "_note", 1); }
+static void e_unknown_op_key(cJSON *r)
+{
+	cJSON_AddNumberToObject(obj(r, "ops", "linear"), "speed", 1);
+}
+static void e_unknown_op(cJSON *r)
+{
+	cJSON_AddObjectToObject(obj(r, "ops", NULL), "fft");
+}
+static void e_missing_op(cJSON *r)
+{
+	cJSON_DeleteItemFromObject(obj(r, "ops", NULL), "select");
+}
+static void e_version(cJSON *r)
+{
+	cJSON_ReplaceItemInObject(r, "version", cJSON_CreateNumber(2));
+}
+static void e_format(cJSON *r)
+{
+	cJSON_ReplaceItemInObject(r, "format", cJSON_CreateString("vidur"));
+}
+static void e_kind(cJSON *r)
+{
+	cJSON_ReplaceItemInObject(r, "kind", cJSON_CreateString("guess"));
+}
+static void e_no_source(cJSON *r)
+{
+	cJSON_DeleteItemFromObject(obj(r, "link", "h2d_bw"), "source");
+}
+static void e_empty_source(cJSON *r)
+{
+	cJSON_ReplaceItemInObject(obj(r, "link", "h2d_bw"), "source",
+				  cJSON_CreateString(""));
+}
+static void e_bare_number(cJSON *r)
+{
+	cJSON_ReplaceItemInObject(obj(r, "link", NULL), "h2d_bw",
+				  cJSON_CreateNumber(55.3e9));
+}
+static void e_negative_bw(cJSON *r)
+{
+	cJSON_ReplaceItemInObject(obj(r, "link", "d2h_bw"), "value",
+				  cJSON_CreateNumber(-1));
+}
+static void e_copy_sms(cJSON *r)
+{
+	cJSON_ReplaceItemInObject(obj(r, "capacity", "copy_sms"), "value",
+				  cJSON_CreateNumber(200));
+}
+static void e_eff(cJSON *r)
+{
+	cJSON_ReplaceItemInObject(obj(obj(r, "ops", "linear"), "eff_max", NULL),
+				  "value", cJSON_CreateNumber(1.5));
+}
+static void e_form(cJSON *r)
+{
+	cJSON_ReplaceItemInObject(obj(r, "ops", "sample"), "form",
+				  cJSON_CreateString("spline"));
+}
+static void e_rows(cJSON *r)
+{
+	cJSON_DeleteItemFromArray(cJSON_GetObjectItem(obj(r, "ops", "flash_h2d"),
+						      "rate"), 0);
+}
+static void e_row_len(cJSON *r)
+{
+	cJSON *rate = cJSON_GetObjectItem(obj(r, "ops", "memcpy_h2d"), "rate");
+
+	cJSON_DeleteItemFromArray(cJSON_GetArrayItem(rate, 0), 3);
+}
+static void e_order(cJSON *r)
+{
+	cJSON *x = cJSON_GetObjectItem(obj(r, "ops", "memcpy_d2h"), "x");
+
+	cJSON_ReplaceItemInArray(x, 2, cJSON_CreateNumber(1000));
+}
+static void e_rate_zero(cJSON *r)
+{
+	cJSON *rate = cJSON_GetObjectItem(obj(r, "ops", "flash_d2h"), "rate");
+
+	cJSON_ReplaceItemInArray(cJSON_GetArrayItem(rate, 0), 1,
+				 cJSON_CreateNumber(0));
+}
+static void e_unit(cJSON *r)
+{
+	cJSON_ReplaceItemInObject(obj(r, "ops", "memcpy_h2d"), "unit",
+				  cJSON_CreateString("TFLOP/s"));
+}
+static void e_y_too_big(cJSON *r)
+{
+	cJSON *y = cJSON_GetObjectItem(obj(r, "ops", "flash_h2d"), "y");
+
+	cJSON_ReplaceItemInArray(y, 7, cJSON_CreateNumber(500));
+}
+static void e_no_x(cJSON *r)
+{
+	cJSON_DeleteItemFromObject(obj(r, "ops", "memcpy_h2d"), "x");
+}
+static void e_no_capacity(cJSON *r) { cJSON_DeleteItemFromObject(r, "capacity"); }
+
+static void t_bad_profiles(void)
+{
+	expect_bad(e_unknown_top, NULL, "key 'colour': unknown key");
+	expect_bad(e_unknown_op_key, NULL, "key 'ops.linear.speed': unknown key");
+	expect_bad(e_unknown_op, NULL, "key 'ops.fft': unknown key");
+	expect_bad(e_missing_op, NULL, "key 'ops.select': missing");
+	expect_bad(e_version, NULL, "key 'version': 2 is not supported (expected 1)");
+	expect_bad(e_format, NULL, "key 'format': 'vidur' is not 'sparseserve-hw-profile'");
+	expect_bad(e_kind, NULL, "key 'kind': 'guess' is not analytic, calibrated or what-if");
+	expect_bad(e_no_source, NULL, "key 'link.h2d_bw.source': missing");
+	expect_bad(e_empty_source, NULL, "key 'link.h2d_bw.source': empty");
+	expect_bad(e_bare_number, NULL, "key 'link.h2d_bw': expected an object, got a number");
+	expect_bad(e_negative_bw, NULL, "key 'link.d2h_bw.value': -1 is out of range");
+	expect_bad(e_copy_sms, NULL, "key 'capacity.copy_sms.value': 200 is out of range");
+	expect_bad(e_eff, NULL, "key 'ops.linear.eff_max.value': 1.5 is out of range");
+	expect_bad(e_form, NULL, "key 'ops.sample.form': 'spline' is not roofline or table");
+	expect_bad(e_rows, NULL, "key 'ops.flash_h2d.rate': 7 rows for 8 values of y");
+	expect_bad(e_row_len, NULL, "key 'ops.memcpy_h2d.rate': row 0: expected an array of 8 numbers");
+	expect_bad(e_order, NULL, "key 'ops.memcpy_d2h.x': element 2: 1000 does not ascend");
+	expect_bad(e_rate_zero, NULL, "key 'ops.flash_d2h.rate': row 0 element 1: 0 is not > 0");
+	expect_bad(e_unit, NULL, "key 'ops.memcpy_h2d.unit': 'TFLOP/s' does not count bytes");
+	expect_bad(e_y_too_big, NULL, "key 'ops.flash_h2d.y': 500 SMs is more than capacity.sm_count");
+	expect_bad(e_no_x, NULL, "key 'ops.memcpy_h2d.x': missing");
+	expect_bad(e_no_capacity, NULL, "key 'capacity': missing");
+	expect_bad(NULL, "{\n\"format\": \"sparseserve-hw-profile\",\n\"version\": 1,,\n}",
+		   ":3: malformed JSON near '\"version\": 1,,'");
+	expect_bad(NULL, "[]", "expected a JSON object at the top, got an array");
+}
+
+static void t_comment_keys_ok(void)
+{
+	cJSON *root = cJSON_Parse(ss_embedded_find(hw_profile_embedded, "h200"));
+	struct hw_profile *p = NULL;
+	struct ss_err e;
+	char *txt;
+
+	e_comment_ok(root);
+	txt = cJSON_Print(root);
+	CHECK_EQ_I64(hw_profile_parse(&p, txt, "mem", &e), 0);
+	hw_profile_free(p);
+	free(txt);
+	cJSON_Delete(root);
+}
+
+static void t_unknown_name(void)
+{
+	struct hw_profile *p = NULL;
+	struct ss_err e;
+
+	CHECK_EQ_I64(hw_profile_load(&p, "tpu-v9", &e), SS_EIO);
+	CHECK(p == NULL);
+	CHECK_STR_CONTAINS(e.msg, "profile 'tpu-v9': not a shipped profile (a100-40g, gh200, h200)");
+}
+
+static void t_names(void)
+{
+	CHECK(!strcmp(xfer_mech_name(XFER_FLASH_H2D), "flash_h2d"));
+	CHECK(!strcmp(xfer_mech_name(XFER_BULK_D2H), "bulk_d2h"));
+	CHECK(!strcmp(hw_op_name(HW_OP_SELECT), "select"));
+	CHECK(!strcmp(xfer_mech_name(XFER_NMECH), "?"));
+}
+
+static const struct th_case cases[] = {
+	TH_CASE(t_shipped),
+	TH_CASE(t_h200_facts),
+	TH_CASE(t_what_if_facts),
+	TH_CASE(t_round_trip),
+	TH_CASE(t_bad_profiles),
+	TH_CASE(t_comment_keys_ok),
+	TH_CASE(t_unknown_name),
+	TH_CASE(t_names),
+	{ 0 },
+};
+
+int main(int argc, char **argv) { return th_main(argc, argv, cases); }
