@@ -1,0 +1,237 @@
+/*
+ * test_cli.c - the `sparseserve sim` command as users run it: usage and
+ * exit codes, every bad-input path with its one-line message, required
+ * CSV columns, byte-identical outputs for identical runs, and no
+ * half-written files when a write fails.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "harness.h"
+
+static char tmpdir[] = "/tmp/ss_cli_XXXXXX";
+static char out[65536];
+
+/* Run "sparseserve ARGS" (cwd = source root); stdout+stderr into out. */
+static int ss(const char *args)
+{
+	char cmd[8192];
+	const char *bin = getenv("SPARSESERVE"), *root = getenv("SS_SOURCE_ROOT");
+	FILE *p;
+	size_t n;
+	int st;
+
+	if (!bin || !root)
+		TH_SKIP("SPARSESERVE / SS_SOURCE_ROOT not set (run via meson test)");
+	snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s 2>&1", root, bin, args);
+	p = popen(cmd, "r");
+	CHECK(p != NULL);
+	n = fread(out, 1, sizeof out - 1, p);
+	out[n] = '\0';
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void mk_tmp(void)
+{
+	CHECK(mkdtemp(tmpdir) != NULL);
+}
+
+static void write_file(const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	fputs(text, f);
+	fclose(f);
+}
+
+#define SMALL "--trace traces/data/AzureLLMInferenceTrace_conv.csv --format azure " \
+	      "--model llama-3.1-8b --profile h200 --limit 300 "
+
+static void t_usage_and_exit_codes(void)
+{
+	CHECK_EQ_I64(ss("sim --help"), 0);
+	CHECK_STR_CONTAINS(out, "usage: sparseserve sim");
+	CHECK_EQ_I64(ss(""), 2);
+	CHECK_EQ_I64(ss("nosuchcommand"), 2);
+	CHECK_STR_CONTAINS(out, "unknown command 'nosuchcommand'");
+	CHECK_EQ_I64(ss("sim --bogus"), 2);
+	CHECK_STR_CONTAINS(out, "--bogus");
+	CHECK_EQ_I64(ss("sim --trace x"), 2);
+	CHECK_STR_CONTAINS(out, "required");
+	CHECK_EQ_I64(ss("sim " SMALL "--out /tmp/x.h5 --policy nope"), 2);
+	CHECK_STR_CONTAINS(out, "unknown policy 'nope'");
+	CHECK_EQ_I64(ss("sim " SMALL "--out /tmp/x.h5 --rate-scale -1"), 2);
+	CHECK_EQ_I64(ss("sim --help-config"), 0);
+	CHECK_STR_CONTAINS(out, "dsa.token_budget");
+}
+
+static void t_bad_inputs_name_file_line_field(void)
+{
+	char args[2048];
+
+	mk_tmp();
+	snprintf(args, sizeof args,
+		 "sim --trace %s/missing.csv --format csv --model llama-3.1-8b "
+		 "--out %s/o.h5", tmpdir, tmpdir);
+	CHECK_EQ_I64(ss(args), 1);
+	CHECK_STR_CONTAINS(out, "missing.csv");
+
+	write_file("bad.csv", "arrival_s,prompt_tokens,output_tokens\n"
+			      "0.0,100,10\n0.5,abc,10\n");
+	snprintf(args, sizeof args,
+		 "sim --trace %s/bad.csv --format csv --model llama-3.1-8b "
+		 "--out %s/o.h5", tmpdir, tmpdir);
+	CHECK_EQ_I64(ss(args), 1);
+	CHECK_STR_CONTAINS(out, "bad.csv:3:");
+	CHECK_STR_CONTAINS(out, "prompt_tokens");
+	/* with --skip-bad the line is skipped and counted */
+	snprintf(args, sizeof args,
+		 "sim --trace %s/bad.csv --format csv --model llama-3.1-8b "
+		 "--skip-bad --quiet --out %s/o.h5", tmpdir, tmpdir);
+	CHECK_EQ_I64(ss(args), 0);
+	CHECK_STR_CONTAINS(out, "skipped 1 malformed");
+
+	snprintf(args, sizeof args, "sim " SMALL "--set sched.nope=1 --out %s/o.h5",
+		 tmpdir);
+	CHECK_EQ_I64(ss(args), 1);
+	CHECK_STR_CONTAINS(out, "unknown config key 'sched.nope'");
+	snprintf(args, sizeof args,
+		 "sim " SMALL "--set mem.gpu_util=7 --out %s/o.h5", tmpdir);
+	CHECK_EQ_I64(ss(args), 1);
+	CHECK_STR_CONTAINS(out, "mem.gpu_util");
+
+	write_file("cfg.json", "{\"sched\": {\"max_num_seqs\": 64, \"typo\": 1}}");
+	snprintf(args, sizeof args,
+		 "sim " SMALL "--config %s/cfg.json --out %s/o.h5", tmpdir, tmpdir);
+	CHECK_EQ_I64(ss(args), 1);
+	CHECK_STR_CONTAINS(out, "cfg.json");
+	CHECK_STR_CONTAINS(out, "sched.typo");
+
+	snprintf(args, sizeof args,
+		 "sim --trace traces/data/AzureLLMInferenceTrace_conv.csv "
+		 "--model nosuchmodel --out %s/o.h5", tmpdir);
+	CHECK_EQ_I64(ss(args), 1);
+	CHECK_STR_CONTAINS(out, "nosuchmodel");
+
+	snprintf(args, sizeof args,
+		 "sim --trace traces/data/AzureLLMInferenceTrace_conv.csv "
+		 "--model llama-3.1-70b --profile h200 --out %s/o.h5", tmpdir);
+	CHECK_EQ_I64(ss(args), 1);
+	CHECK_STR_CONTAINS(out, "llama-3.1-70b");
+	CHECK_STR_CONTAINS(out, "h200");
+
+	snprintf(args, sizeof args, "sim " SMALL "--profile /nonexistent.json "
+		 "--out %s/o.h5", tmpdir);
+	CHECK_EQ_I64(ss(args), 1);
+	CHECK_STR_CONTAINS(out, "nonexistent.json");
+	/* no result file appeared for any failed run */
+	snprintf(args, sizeof args, "%s/o.h5", tmpdir);
+	CHECK(access(args, F_OK) == 0); /* only the --skip-bad run wrote it */
+}
+
+static void t_unwritable_output_leaves_nothing(void)
+{
+	char args[2048];
+
+	mk_tmp();
+	snprintf(args, sizeof args, "sim " SMALL "--quiet --out %s/no/such/dir/o.h5",
+		 tmpdir);
+	CHECK_EQ_I64(ss(args), 1);
+	CHECK_STR_CONTAINS(out, "o.h5");
+	snprintf(args, sizeof args, "ls -A %s | wc -l", tmpdir);
+	FILE *p = popen(args, "r");
+	int n = -1;
+	CHECK(fscanf(p, "%d", &n) == 1);
+	pclose(p);
+	CHECK_EQ_I64(n, 0);
+}
+
+static int same_file(const char *a, const char *b)
+{
+	char *x, *y;
+	size_t nx, ny;
+	struct ss_err err;
+	int same;
+
+	CHECK_EQ_I64(ss_read_file(a, &x, &nx, &err), 0);
+	CHECK_EQ_I64(ss_read_file(b, &y, &ny, &err), 0);
+	same = nx == ny && memcmp(x, y, nx) == 0;
+	free(x);
+	free(y);
+	return same;
+}
+
+static void t_identical_runs_identical_bytes(void)
+{
+	char args[2048], a[512], b[512];
+	const char *ext[] = { "h5", "csv", "sum.csv" };
+
+	mk_tmp();
+	/* the command line is stored in the results, so both runs use the
+	 * same names; the first run's files are moved aside */
+	for (int k = 0; k < 2; k++) {
+		snprintf(args, sizeof args,
+			 "sim " SMALL "--policy vllm,vllm-s --seed 5 --quiet "
+			 "--out %s/r.h5 --csv %s/r.csv --summary-csv %s/r.sum.csv",
+			 tmpdir, tmpdir, tmpdir);
+		CHECK_EQ_I64(ss(args), 0);
+		for (int e = 0; k == 0 && e < 3; e++) {
+			snprintf(a, sizeof a, "%s/r.%s", tmpdir, ext[e]);
+			snprintf(b, sizeof b, "%s/first.%s", tmpdir, ext[e]);
+			CHECK(rename(a, b) == 0);
+		}
+	}
+	for (int e = 0; e < 3; e++) {
+		snprintf(a, sizeof a, "%s/first.%s", tmpdir, ext[e]);
+		snprintf(b, sizeof b, "%s/r.%s", tmpdir, ext[e]);
+		CHECK_MSG(same_file(a, b), "%s and %s differ", a, b);
+	}
+	/* required columns */
+	char *text;
+	struct ss_err err;
+	snprintf(a, sizeof a, "%s/r.csv", tmpdir);
+	CHECK_EQ_I64(ss_read_file(a, &text, NULL, &err), 0);
+	CHECK(strncmp(text, "policy,request_id,arrival_s,prompt_tokens,output_tokens,"
+			    "first_token_s,finish_s,ttft_s,mean_tbt_s,max_tbt_s,e2e_s,"
+			    "queue_s,preemptions", 124) == 0);
+	free(text);
+	snprintf(a, sizeof a, "%s/r.sum.csv", tmpdir);
+	CHECK_EQ_I64(ss_read_file(a, &text, NULL, &err), 0);
+	CHECK(strncmp(text, "policy,metric,value\n", 20) == 0);
+	CHECK_STR_CONTAINS(text, "vllm-s,ttft_p99_s,");
+	CHECK_STR_CONTAINS(text, "vllm,goodput_req_s,");
+	CHECK_STR_CONTAINS(text, "vllm,throughput_tok_s,");
+	free(text);
+	/* a different seed with a synthetic trace gives different results */
+	snprintf(args, sizeof args,
+		 "sim --trace synthetic:poisson:rate=2:count=50:lengths=fixed:1000:20 "
+		 "--model llama-3.1-8b --seed 1 --quiet --out %s/s1.h5 "
+		 "--summary-csv %s/s1.csv", tmpdir, tmpdir);
+	CHECK_EQ_I64(ss(args), 0);
+	snprintf(args, sizeof args,
+		 "sim --trace synthetic:poisson:rate=2:count=50:lengths=fixed:1000:20 "
+		 "--model llama-3.1-8b --seed 2 --quiet --out %s/s2.h5 "
+		 "--summary-csv %s/s2.csv", tmpdir, tmpdir);
+	CHECK_EQ_I64(ss(args), 0);
+	snprintf(a, sizeof a, "%s/s1.csv", tmpdir);
+	snprintf(b, sizeof b, "%s/s2.csv", tmpdir);
+	CHECK(!same_file(a, b));
+}
+
+static const struct th_case cases[] = {
+	TH_CASE(t_usage_and_exit_codes),
+	TH_CASE(t_bad_inputs_name_file_line_field),
+	TH_CASE(t_unwritable_output_leaves_nothing),
+	TH_CASE(t_identical_runs_identical_bytes),
+	{ 0 },
+};
+
+int main(int argc, char **argv) { return th_main(argc, argv, cases); }
