@@ -16,6 +16,8 @@
 
 #include "model/profile.h"
 
+#include "banned.h"
+
 /* Tokens of one forward pass assumed by cost_check_fit (the paper's chunk). */
 #define FIT_TOKENS 2048
 /* Sequences whose fp32 logits the activation reserve holds (vLLM max_num_seqs). */

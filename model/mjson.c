@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "banned.h"
+
 cJSON *mjson_parse(const char *text, struct mjson_ctx *cx)
 {
 	const char *end = NULL, *p, *from;

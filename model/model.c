@@ -19,6 +19,8 @@
 #include "model/embedded.h"
 #include "model/mjson.h"
 
+#include "banned.h"
+
 /* Generous bounds that keep every derived product inside uint64_t. */
 #define DIM_MAX (UINT64_C(1) << 24)
 #define POS_MAX (UINT64_C(1) << 40)

@@ -22,6 +22,8 @@
 #include "model/embedded.h"
 #include "model/mjson.h"
 
+#include "banned.h"
+
 #define FORMAT_TAG "sparseserve-hw-profile"
 
 static const char *const op_names[HW_NOPS] = {
