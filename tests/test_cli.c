@@ -226,11 +226,53 @@ static void t_identical_runs_identical_bytes(void)
 	CHECK(!same_file(a, b));
 }
 
+/*
+ * Golden run: a fixed-seed bursty synthetic trace with real Mooncake
+ * lengths on a tight HBM (heavy preemption). Every row of the stored
+ * summary must come out identical (new metrics may be added; regenerate
+ * with tests/golden/update.sh after an intended model change).
+ */
+static void t_golden_summary(void)
+{
+	char args[4096], path[512], *want, *got, *line, *save = NULL;
+	const char *root = getenv("SS_SOURCE_ROOT");
+	struct ss_err err;
+	size_t rows = 0;
+
+	if (!root)
+		TH_SKIP("SS_SOURCE_ROOT not set");
+	mk_tmp();
+	snprintf(path, sizeof path, "%s/tests/golden/sim_small.args", root);
+	CHECK_EQ_I64(ss_read_file(path, &want, NULL, &err), 0);
+	want[strcspn(want, "\n")] = '\0';
+	snprintf(args, sizeof args, "sim %s --quiet --out %s/g.h5 --summary-csv %s/g.csv",
+		 want, tmpdir, tmpdir);
+	free(want);
+	CHECK_EQ_I64(ss(args), 0);
+	snprintf(path, sizeof path, "%s/g.csv", tmpdir);
+	CHECK_EQ_I64(ss_read_file(path, &got, NULL, &err), 0);
+	snprintf(path, sizeof path, "%s/tests/golden/sim_small_summary.csv", root);
+	CHECK_EQ_I64(ss_read_file(path, &want, NULL, &err), 0);
+	for (line = strtok_r(want, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char needle[256];
+
+		snprintf(needle, sizeof needle, "\n%s\n", line);
+		CHECK_MSG(strstr(got, needle) != NULL || !strncmp(got, needle + 1, strlen(needle) - 1),
+			  "golden row '%s' differs or is missing", line);
+		rows++;
+	}
+	CHECK(rows > 60);
+	free(want);
+	free(got);
+}
+
 static const struct th_case cases[] = {
 	TH_CASE(t_usage_and_exit_codes),
 	TH_CASE(t_bad_inputs_name_file_line_field),
 	TH_CASE(t_unwritable_output_leaves_nothing),
 	TH_CASE(t_identical_runs_identical_bytes),
+	TH_CASE(t_golden_summary),
 	{ 0 },
 };
 
