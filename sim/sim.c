@@ -13,7 +13,8 @@
 int sim_kv_capacity(const struct cost_model *cost, const struct sim_config *cfg,
 		    uint64_t *out, struct ss_err *err)
 {
-	uint64_t hbm = hw_hbm_bytes(cost->hw);
+	/* the device total: gpu_mem_util is applied here, once */
+	uint64_t hbm = hw_hbm_device_bytes(cost->hw);
 	uint64_t usable = (uint64_t)((double)hbm * cfg->pol.gpu_mem_util);
 	uint64_t act = cost_activation_bytes(cost, cfg->pol.max_batched_tokens);
 	uint64_t need = cost->m->weight_bytes + act;
