@@ -14,5 +14,6 @@ struct cli_cmd {
 
 extern const struct cli_cmd cli_cmd_sim;
 extern const struct cli_cmd cli_cmd_trace;
+extern const struct cli_cmd cli_cmd_bench;
 
 #endif

@@ -13,6 +13,7 @@
 static const struct cli_cmd *const cmds[] = {
 	&cli_cmd_sim,
 	&cli_cmd_trace,
+	&cli_cmd_bench,
 	NULL,
 };
 

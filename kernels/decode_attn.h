@@ -1,0 +1,63 @@
+/*
+ * decode_attn.h - decode attention over KV blocks in the HBM cache: sparse
+ * (over each (request, KV head)'s selected blocks) and dense paged (over
+ * every block of the context, through a page table).
+ *
+ * One query token per request; q [batch][n_q_heads][128] bf16, GQA with
+ * group size G = n_q_heads / n_kv_heads in {1, 2, 4, 8} (query heads
+ * h*G .. h*G+G-1 read KV head h). Entry e of (b, h)'s list names a cache
+ * slot slots[(b*n_kv_heads + h)*max_list + e] holding logical block
+ * block_ids[same] (sparse) or e (dense); token i of that block is
+ * attended to when block*32 + i < ctx_len[b]. Softmax in fp32 with the
+ * given scale; out [batch][n_q_heads][128] bf16.
+ *
+ * Long lists are split (flash-decoding): grid (request x KV head, split),
+ * each split's partial (max, sum, acc) goes to the fp32 workspace and a
+ * second kernel merges them.
+ */
+#ifndef SS_KERN_DECODE_ATTN_H
+#define SS_KERN_DECODE_ATTN_H
+
+#include "kern.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct kern_attn_args {
+	const kern_bf16 *q;        /* device [batch][n_q_heads][128] */
+	const kern_bf16 *cache;    /* device block cache (kern.h layout) */
+	const int32_t *slots;      /* device [batch][n_kv_heads][max_list] */
+	const int32_t *block_ids;  /* device, same shape; sparse only */
+	const uint32_t *n_list;    /* device [batch][n_kv_heads] entries;
+				      sparse only (dense: ceil(ctx/32)) */
+	const uint32_t *ctx_len;   /* device [batch] tokens */
+	uint32_t batch, n_q_heads, n_kv_heads;
+	uint32_t head_dim;         /* must be 128 */
+	uint32_t max_list;         /* list capacity per (request, head) */
+	float scale;               /* logit scale, e.g. 1/sqrt(128) */
+	kern_bf16 *out;            /* device [batch][n_q_heads][128] */
+	uint32_t n_splits;         /* 0 = chosen from the SM count */
+	float *work;               /* device workspace */
+	uint64_t work_bytes;       /* its size (kern_attn_work_bytes) */
+};
+
+/*
+ * The split count the launchers will use (resolving n_splits = 0 against
+ * the device's SM count) and the workspace it needs. 0 or SS_EINVAL.
+ */
+int kern_attn_plan(const struct kern_attn_args *a, uint32_t *n_splits,
+		   uint64_t *work_bytes, struct ss_err *err);
+
+/* Sparse decode attention (block_ids and n_list required). */
+int kern_sparse_decode_attn(const struct kern_attn_args *a, void *stream,
+			    struct ss_err *err);
+/* Dense paged decode attention (block_ids and n_list ignored). */
+int kern_dense_decode_attn(const struct kern_attn_args *a, void *stream,
+			   struct ss_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

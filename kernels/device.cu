@@ -1,0 +1,221 @@
+/*
+ * device.cu - the CUDA runtime behind device.h (plain C interface).
+ * Built by meson when nvcc is found; kernels/stub.c stands in otherwise.
+ */
+#include <cublas_v2.h>
+#include <stdio.h>
+
+#include "device.h"
+#include "kern_cuda.h"
+
+extern "C" int kern_dev_probe(struct kern_dev_info *info, struct ss_err *err)
+{
+	cudaDeviceProp p;
+	int n = 0;
+	cudaError_t e = cudaGetDeviceCount(&n);
+
+	if (e != cudaSuccess || n < 1) {
+		cudaGetLastError();
+		return ss_error(err, SS_ENODEV, "no CUDA device: %s",
+				e != cudaSuccess ? cudaGetErrorString(e)
+						 : "count is 0");
+	}
+	KCHECK(cudaSetDevice(0), err);
+	KCHECK(cudaGetDeviceProperties(&p, 0), err);
+	memset(info, 0, sizeof *info);
+	snprintf(info->name, sizeof info->name, "%s", p.name);
+	info->sm_count = p.multiProcessorCount;
+	info->cc_major = p.major;
+	info->cc_minor = p.minor;
+	info->hbm_bytes = p.totalGlobalMem;
+	info->l2_bytes = (uint64_t)p.l2CacheSize;
+	info->mem_bus_bits = p.memoryBusWidth;
+	cudaDeviceGetAttribute(&info->sm_clock_khz, cudaDevAttrClockRate, 0);
+	cudaDeviceGetAttribute(&info->mem_clock_khz,
+			       cudaDevAttrMemoryClockRate, 0);
+	cudaGetLastError(); /* the clock attributes may be unsupported */
+	KCHECK(cudaDriverGetVersion(&info->driver_version), err);
+	KCHECK(cudaRuntimeGetVersion(&info->runtime_version), err);
+	return 0;
+}
+
+extern "C" int kern_dev_malloc(void **p, uint64_t bytes, struct ss_err *err)
+{
+	*p = NULL;
+	KCHECK(cudaMalloc(p, bytes), err);
+	return 0;
+}
+
+extern "C" void kern_dev_free(void *p)
+{
+	if (p)
+		cudaFree(p);
+}
+
+extern "C" int kern_host_alloc(void **p, uint64_t bytes, struct ss_err *err)
+{
+	*p = NULL;
+	KCHECK(cudaHostAlloc(p, bytes,
+			     cudaHostAllocMapped | cudaHostAllocPortable),
+	       err);
+	return 0;
+}
+
+extern "C" void kern_host_free(void *p)
+{
+	if (p)
+		cudaFreeHost(p);
+}
+
+extern "C" int kern_stream_create(void **stream, struct ss_err *err)
+{
+	cudaStream_t s;
+
+	KCHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), err);
+	*stream = s;
+	return 0;
+}
+
+extern "C" void kern_stream_destroy(void *stream)
+{
+	if (stream)
+		cudaStreamDestroy(kern_stream(stream));
+}
+
+extern "C" int kern_stream_sync(void *stream, struct ss_err *err)
+{
+	KCHECK(cudaStreamSynchronize(kern_stream(stream)), err);
+	return 0;
+}
+
+extern "C" int kern_dev_sync(struct ss_err *err)
+{
+	KCHECK(cudaDeviceSynchronize(), err);
+	return 0;
+}
+
+extern "C" int kern_event_create(void **ev, struct ss_err *err)
+{
+	cudaEvent_t e;
+
+	KCHECK(cudaEventCreate(&e), err);
+	*ev = e;
+	return 0;
+}
+
+extern "C" void kern_event_destroy(void *ev)
+{
+	if (ev)
+		cudaEventDestroy((cudaEvent_t)ev);
+}
+
+extern "C" int kern_event_record(void *ev, void *stream, struct ss_err *err)
+{
+	KCHECK(cudaEventRecord((cudaEvent_t)ev, kern_stream(stream)), err);
+	return 0;
+}
+
+extern "C" int kern_event_sync(void *ev, struct ss_err *err)
+{
+	KCHECK(cudaEventSynchronize((cudaEvent_t)ev), err);
+	return 0;
+}
+
+extern "C" int kern_event_done(void *ev, struct ss_err *err)
+{
+	cudaError_t e = cudaEventQuery((cudaEvent_t)ev);
+
+	if (e == cudaErrorNotReady)
+		return 0;
+	KCHECK(e, err);
+	return 1;
+}
+
+extern "C" int kern_stream_wait_event(void *stream, void *ev,
+				      struct ss_err *err)
+{
+	KCHECK(cudaStreamWaitEvent(kern_stream(stream), (cudaEvent_t)ev, 0),
+	       err);
+	return 0;
+}
+
+extern "C" int kern_event_elapsed_ms(void *start, void *stop, float *ms,
+				     struct ss_err *err)
+{
+	KCHECK(cudaEventElapsedTime(ms, (cudaEvent_t)start,
+				    (cudaEvent_t)stop),
+	       err);
+	return 0;
+}
+
+extern "C" int kern_copy_async(void *dst, const void *src, uint64_t bytes,
+			       void *stream, struct ss_err *err)
+{
+	KCHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault,
+			       kern_stream(stream)),
+	       err);
+	return 0;
+}
+
+extern "C" int kern_copy(void *dst, const void *src, uint64_t bytes,
+			 struct ss_err *err)
+{
+	KCHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDefault), err);
+	return 0;
+}
+
+extern "C" int kern_memset_async(void *dst, int byte, uint64_t bytes,
+				 void *stream, struct ss_err *err)
+{
+	KCHECK(cudaMemsetAsync(dst, byte, bytes, kern_stream(stream)), err);
+	return 0;
+}
+
+#define KBLAS(call, err)                                                      \
+	do {                                                                  \
+		cublasStatus_t kb_s_ = (call);                                \
+		if (kb_s_ != CUBLAS_STATUS_SUCCESS)                           \
+			return ss_error((err), SS_ECUDA, "%s:%d: %s: %s",     \
+					__FILE__, __LINE__, #call,            \
+					cublasGetStatusString(kb_s_));        \
+	} while (0)
+
+extern "C" int kern_gemm_create(void **handle, void *stream,
+				struct ss_err *err)
+{
+	cublasHandle_t h;
+
+	KBLAS(cublasCreate(&h), err);
+	if (cublasSetStream(h, kern_stream(stream)) !=
+	    CUBLAS_STATUS_SUCCESS) {
+		cublasDestroy(h);
+		return ss_error(err, SS_ECUDA, "cublasSetStream failed");
+	}
+	*handle = h;
+	return 0;
+}
+
+extern "C" void kern_gemm_destroy(void *handle)
+{
+	if (handle)
+		cublasDestroy((cublasHandle_t)handle);
+}
+
+extern "C" int kern_gemm_bf16(void *handle, int m, int n, int k,
+			      const kern_bf16 *a, const kern_bf16 *b,
+			      kern_bf16 *c, struct ss_err *err)
+{
+	const float one = 1.0f, zero = 0.0f;
+
+	if (m <= 0 || n <= 0 || k <= 0)
+		return ss_error(err, SS_EINVAL,
+				"gemm: sizes must be positive (m=%d n=%d k=%d)",
+				m, n, k);
+	/* Row-major C = A B is column-major C^T = B^T A^T. */
+	KBLAS(cublasGemmEx((cublasHandle_t)handle, CUBLAS_OP_N, CUBLAS_OP_N,
+			   n, m, k, &one, b, CUDA_R_16BF, n, a, CUDA_R_16BF,
+			   k, &zero, c, CUDA_R_16BF, n, CUBLAS_COMPUTE_32F,
+			   CUBLAS_GEMM_DEFAULT),
+	      err);
+	return 0;
+}

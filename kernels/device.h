@@ -1,0 +1,79 @@
+/*
+ * device.h - the CUDA runtime as plain C sees it: device query, device and
+ * pinned host memory, streams, events, copies and a cuBLAS GEMM (used by the
+ * benchmarks to measure interference). Streams and events are opaque
+ * `void *`; NULL stream = the legacy default stream.
+ *
+ * Every function returns 0 or a negative SS_E* code and fills `err`
+ * (SS_ENODEV when there is no GPU or CUDA was not built, SS_ECUDA for a
+ * runtime error, naming the call). Free/destroy functions accept NULL.
+ */
+#ifndef SS_KERN_DEVICE_H
+#define SS_KERN_DEVICE_H
+
+#include "kern.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct kern_dev_info {
+	char name[256];          /* e.g. "NVIDIA H200" */
+	int sm_count;            /* multiprocessors */
+	int cc_major, cc_minor;  /* compute capability */
+	int driver_version;      /* e.g. 13000 */
+	int runtime_version;     /* e.g. 13000 */
+	uint64_t hbm_bytes;      /* global memory, bytes */
+	uint64_t l2_bytes;       /* L2 cache, bytes */
+	int sm_clock_khz;        /* max SM clock, kHz (0 where not reported) */
+	int mem_clock_khz;       /* max memory clock, kHz (0 where not reported) */
+	int mem_bus_bits;        /* memory bus width, bits */
+};
+
+/* Select device 0 and describe it. SS_ENODEV when none is usable. */
+int kern_dev_probe(struct kern_dev_info *info, struct ss_err *err);
+
+int kern_dev_malloc(void **p, uint64_t bytes, struct ss_err *err);
+void kern_dev_free(void *p);
+/* Pinned host memory, mapped into the device address space (UVA), so a
+ * kernel may read and write it through the same pointer. */
+int kern_host_alloc(void **p, uint64_t bytes, struct ss_err *err);
+void kern_host_free(void *p);
+
+int kern_stream_create(void **stream, struct ss_err *err);
+void kern_stream_destroy(void *stream);
+int kern_stream_sync(void *stream, struct ss_err *err);
+int kern_dev_sync(struct ss_err *err);
+
+/* Events time with the default (timing) flag. */
+int kern_event_create(void **ev, struct ss_err *err);
+void kern_event_destroy(void *ev);
+int kern_event_record(void *ev, void *stream, struct ss_err *err);
+int kern_event_sync(void *ev, struct ss_err *err);
+/* 1 if the work before the event has completed, 0 if not, or an error. */
+int kern_event_done(void *ev, struct ss_err *err);
+int kern_stream_wait_event(void *stream, void *ev, struct ss_err *err);
+/* Milliseconds between two recorded, completed events. */
+int kern_event_elapsed_ms(void *start, void *stop, float *ms,
+			  struct ss_err *err);
+
+/* Asynchronous copy of any kind (the runtime infers it from the pointers). */
+int kern_copy_async(void *dst, const void *src, uint64_t bytes, void *stream,
+		    struct ss_err *err);
+/* Synchronous copy of any kind. */
+int kern_copy(void *dst, const void *src, uint64_t bytes, struct ss_err *err);
+int kern_memset_async(void *dst, int byte, uint64_t bytes, void *stream,
+		      struct ss_err *err);
+
+/* cuBLAS bf16 GEMM C[m,n] = A[m,k] B[k,n] (fp32 accumulate), for
+ * interference measurements. The handle is bound to `stream`. */
+int kern_gemm_create(void **handle, void *stream, struct ss_err *err);
+void kern_gemm_destroy(void *handle);
+int kern_gemm_bf16(void *handle, int m, int n, int k, const kern_bf16 *a,
+		   const kern_bf16 *b, kern_bf16 *c, struct ss_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# gpu-run.sh - THE script for the GPU machine: checks the device, runs the
+# 'gpu' test suite (tests/test_kernels_gpu) and every kernel benchmark
+# (`sparseserve bench`), and leaves logs and results under $OUT:
+#   env.txt             nvidia-smi, driver, clocks, host
+#   test_kernels_gpu.tap the GPU tests' TAP
+#   bench.log           the benchmark's stdout/stderr
+#   samples.h5 summary.csv table.md   (from `sparseserve bench --out $OUT`)
+#
+#   scripts/gpu-run.sh pack            (here) build build-gpu (sm_90) and
+#                                      collect the binaries and the shared
+#                                      libraries the GPU machine lacks
+#                                      (HDF5, GSL, cJSON...) into .gpu-carry/
+#   OUT=dir scripts/gpu-run.sh [bench options...]   (on the GPU machine)
+#
+# The GPU machine has nvcc and the driver but not Debian's -dev packages,
+# so binaries are built here and carried (.gpu-carry/, listed in
+# .git/info/exclude); where no .gpu-carry/ travelled, the script builds
+# from source with meson instead. SS_SRC (pack only) builds from another
+# source tree, e.g. a clean export of HEAD.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+if [ "${1:-}" = pack ]; then
+	src=${SS_SRC:-$root}
+	if [ -f build-gpu/build.ninja ]; then
+		(cd "$src" && meson setup --reconfigure "$root/build-gpu" \
+			-Dgpu_arch=90 -Dwerror=true) >/dev/null || exit 1
+	else
+		(cd "$src" && meson setup "$root/build-gpu" -Dgpu_arch=90 \
+			-Dwerror=true) >/dev/null || exit 1
+	fi
+	meson compile -C build-gpu >/dev/null || exit 1
+	rm -rf .gpu-carry && mkdir -p .gpu-carry/bin .gpu-carry/lib
+	cp build-gpu/sparseserve build-gpu/tests/test_kernels_gpu .gpu-carry/bin/
+	strip --strip-debug .gpu-carry/bin/*
+	ldd .gpu-carry/bin/* | awk '/=>/ { print $3 }' | sort -u |
+		grep -v -E '/(libc|libm|libdl|libpthread|librt|libresolv|libstdc\+\+|libgcc_s|libcuda|libcudart|libcublas|libcublasLt)\.so' |
+		while read -r lib; do cp -L "$lib" .gpu-carry/lib/; done
+	du -sh .gpu-carry
+	exit 0
+fi
+
+OUT=${OUT:-$root/out/gpu}
+mkdir -p "$OUT"
+{
+	echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+	echo "host: $(uname -srm), $(nproc) cores"
+	free -g | head -2
+	nvidia-smi
+	nvidia-smi --query-gpu=name,driver_version,pcie.link.gen.current,pcie.link.width.current,clocks.sm,clocks.mem,clocks.max.sm,clocks.max.mem,power.limit --format=csv
+	nvcc --version 2>/dev/null | tail -2
+} >"$OUT/env.txt" 2>&1
+cat "$OUT/env.txt"
+
+bin=""
+if [ -x .gpu-carry/bin/sparseserve ]; then
+	bin=.gpu-carry/bin
+	export LD_LIBRARY_PATH="$root/.gpu-carry/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
+	if ! .gpu-carry/bin/sparseserve --version; then
+		echo "gpu-run: carried binaries do not run here; building" >&2
+		bin=""
+	fi
+fi
+if [ -z "$bin" ]; then
+	{ meson setup build-gpu -Dgpu_arch=90 && meson compile -C build-gpu; } \
+		>"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
+	mkdir -p build-gpu/bin
+	ln -sf ../sparseserve ../tests/test_kernels_gpu build-gpu/bin/ 2>/dev/null
+	bin=build-gpu/bin
+fi
+
+status=0
+echo "== gpu tests"
+TH_TIMEOUT=600 "$bin/test_kernels_gpu" >"$OUT/test_kernels_gpu.tap" 2>&1 || status=1
+cat "$OUT/test_kernels_gpu.tap"
+echo "== benchmarks"
+"$bin/sparseserve" bench --out "$OUT" "$@" 2>&1 | tee "$OUT/bench.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+echo "== summary"
+cat "$OUT/summary.csv" 2>/dev/null
+exit $status

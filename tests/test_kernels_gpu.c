@@ -1,0 +1,987 @@
+/*
+ * test_kernels_gpu.c - the kernels of kernels/ against CPU references
+ * (suite 'gpu').
+ *
+ * Every GPU case draws fresh random inputs from a seeded GSL generator,
+ * poisons its outputs first, runs every launch configuration it lists and
+ * checks: copies bit-exact (and nothing else written), bf16 results within
+ * a norm-wise relative error of 1e-2 of a double-precision reference.
+ * Without a GPU, or in a build without CUDA, each GPU case reports SKIP
+ * with the reason. The bad-input cases need a CUDA build but no device
+ * (launchers check shapes before touching the GPU); the CPU scatter of
+ * FlashD2H needs neither and always runs.
+ */
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "harness.h"
+#include "kernels/copy_baseline.h"
+#include "kernels/decode_attn.h"
+#include "kernels/device.h"
+#include "kernels/flash_d2h.h"
+#include "kernels/flash_h2d.h"
+#include "kernels/kv_append.h"
+#include "kernels/select.h"
+
+#include "banned.h"
+
+#define POISON 0xA5
+#define BT KERN_BLOCK_TOKENS
+#define HD KERN_HEAD_DIM
+
+static struct ss_err e;
+
+#define KOK(x)                                                                \
+	do {                                                                  \
+		int kok_rc_ = (x);                                            \
+		CHECK_MSG(kok_rc_ == 0, "%s = %d: %s", #x, kok_rc_, e.msg);   \
+	} while (0)
+
+static void need_gpu(void)
+{
+	struct kern_dev_info info;
+	static char why[600];
+
+	if (!HAVE_CUDA)
+		TH_SKIP("built without CUDA");
+	if (kern_dev_probe(&info, &e)) {
+		snprintf(why, sizeof why, "no GPU (%s)", e.msg);
+		TH_SKIP(why);
+	}
+}
+
+static void need_cuda_build(void)
+{
+	if (!HAVE_CUDA)
+		TH_SKIP("built without CUDA");
+}
+
+static gsl_rng *rng_new(unsigned long seed)
+{
+	gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+
+	CHECK(r != NULL);
+	gsl_rng_set(r, seed);
+	return r;
+}
+
+static void fill_bytes(void *p, size_t n, gsl_rng *r)
+{
+	unsigned char *c = p;
+
+	for (size_t i = 0; i < n; i++)
+		c[i] = (unsigned char)gsl_rng_uniform_int(r, 256);
+}
+
+static void fill_bf16(kern_bf16 *p, size_t n, gsl_rng *r, double scale)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = kern_float_to_bf16(
+			(float)((2 * gsl_rng_uniform(r) - 1) * scale));
+}
+
+static void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	CHECK(p != NULL);
+	return p;
+}
+
+static void *dalloc(uint64_t n)
+{
+	void *p;
+
+	KOK(kern_dev_malloc(&p, n, &e));
+	return p;
+}
+
+static void *halloc(uint64_t n)
+{
+	void *p;
+
+	KOK(kern_host_alloc(&p, n, &e));
+	return p;
+}
+
+static void *upload(const void *h, uint64_t n)
+{
+	void *d = dalloc(n);
+
+	KOK(kern_copy(d, h, n, &e));
+	return d;
+}
+
+/* n distinct values in [0, range), in random order */
+static void distinct(uint64_t *out, uint32_t n, uint64_t range, gsl_rng *r)
+{
+	uint64_t *perm = xmalloc(range * sizeof *perm);
+
+	CHECK(n <= range);
+	for (uint64_t i = 0; i < range; i++)
+		perm[i] = i;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t j = i + gsl_rng_uniform_int(r, range - i), t = perm[i];
+		perm[i] = perm[j];
+		perm[j] = t;
+		out[i] = perm[i];
+	}
+	free(perm);
+}
+
+/* ||a - b|| / ||b|| over n values; a NaN anywhere gives INFINITY */
+static double rel_err(const double *a, const double *b, size_t n)
+{
+	double num = 0, den = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (isnan(a[i]))
+			return INFINITY;
+		num += (a[i] - b[i]) * (a[i] - b[i]);
+		den += b[i] * b[i];
+	}
+	return den > 0 ? sqrt(num / den) : sqrt(num);
+}
+
+/* ---- FlashH2D and the copy baselines -------------------------------- */
+
+static void t_flash_h2d_bitexact(void)
+{
+	static const uint64_t sizes[] = { 16, 48, 2048, 4096, 16384, 65536 };
+	static const uint32_t ctas[] = { 1, 4, 16, 132 };
+	static const uint32_t threads[] = { 64, 128, 256, 512 };
+	const uint64_t pool_blocks = 96, slots = 80;
+	const uint32_t n = 57;
+
+	need_gpu();
+	for (size_t si = 0; si < SS_ARRAY_SIZE(sizes); si++)
+	for (size_t ci = 0; ci < SS_ARRAY_SIZE(ctas); ci++)
+	for (size_t ti = 0; ti < SS_ARRAY_SIZE(threads); ti++) {
+		uint64_t bb = sizes[si];
+		gsl_rng *r = rng_new(1000 + si * 100 + ci * 10 + ti);
+		unsigned char *pool = halloc(pool_blocks * bb);
+		unsigned char *got = xmalloc(slots * bb);
+		uint64_t src[57], dst64[57];
+		uint32_t dst[57];
+		void *cache = dalloc(slots * bb), *d_src, *d_dst;
+		void *st;
+
+		fill_bytes(pool, pool_blocks * bb, r);
+		distinct(src, n, pool_blocks, r);
+		distinct(dst64, n, slots, r);
+		for (uint32_t i = 0; i < n; i++)
+			dst[i] = (uint32_t)dst64[i];
+		d_src = upload(src, sizeof src);
+		d_dst = upload(dst, sizeof dst);
+		KOK(kern_stream_create(&st, &e));
+		KOK(kern_memset_async(cache, POISON, slots * bb, st, &e));
+		struct kern_h2d_args a = {
+			.src_base = pool, .dst_base = cache, .block_bytes = bb,
+			.src_index = d_src, .dst_index = d_dst, .n_blocks = n,
+			.n_ctas = ctas[ci], .threads = threads[ti],
+		};
+		KOK(kern_flash_h2d(&a, st, &e));
+		KOK(kern_stream_sync(st, &e));
+		KOK(kern_copy(got, cache, slots * bb, &e));
+		for (uint64_t s = 0; s < slots; s++) {
+			const unsigned char *want = NULL;
+			for (uint32_t i = 0; i < n; i++)
+				if (dst[i] == s)
+					want = pool + src[i] * bb;
+			if (want) {
+				CHECK_MSG(!memcmp(got + s * bb, want, bb),
+					  "block bytes %llu ctas %u threads "
+					  "%u: slot %llu differs",
+					  (unsigned long long)bb, ctas[ci],
+					  threads[ti], (unsigned long long)s);
+			} else {
+				for (uint64_t k = 0; k < bb; k++)
+					CHECK(got[s * bb + k] == POISON);
+			}
+		}
+		kern_stream_destroy(st);
+		kern_dev_free(cache);
+		kern_dev_free(d_src);
+		kern_dev_free(d_dst);
+		kern_host_free(pool);
+		free(got);
+		gsl_rng_free(r);
+	}
+}
+
+/* per-block memcpy and batched memcpy, H2D then D2H, bit-exact */
+static void t_memcpy_baselines_bitexact(void)
+{
+	const uint64_t bb = 4096, pool_blocks = 64, slots = 48;
+	const uint32_t n = 40;
+
+	need_gpu();
+	for (int batched = 0; batched < 2; batched++) {
+		gsl_rng *r = rng_new(2000 + batched);
+		unsigned char *pool = halloc(pool_blocks * bb);
+		unsigned char *pool2 = halloc(pool_blocks * bb);
+		void *cache = dalloc(slots * bb), *st;
+		uint64_t src[40], dst[40];
+		struct kern_batch_ws *ws;
+
+		fill_bytes(pool, pool_blocks * bb, r);
+		memset(pool2, POISON, pool_blocks * bb);
+		distinct(src, n, pool_blocks, r);
+		distinct(dst, n, slots, r);
+		KOK(kern_stream_create(&st, &e));
+		KOK(kern_batch_ws_alloc(&ws, n, &e));
+		KOK(kern_memset_async(cache, POISON, slots * bb, st, &e));
+		struct kern_blocks_copy up = {
+			.dst_base = cache, .src_base = pool, .block_bytes = bb,
+			.src_index = src, .dst_index = dst, .n_blocks = n,
+		};
+		/* back down into the same pool positions of pool2 */
+		struct kern_blocks_copy down = {
+			.dst_base = pool2, .src_base = cache, .block_bytes = bb,
+			.src_index = dst, .dst_index = src, .n_blocks = n,
+		};
+		if (batched) {
+			KOK(kern_memcpy_batch_blocks(&up, ws, st, &e));
+			KOK(kern_memcpy_batch_blocks(&down, ws, st, &e));
+		} else {
+			KOK(kern_memcpy_blocks(&up, st, &e));
+			KOK(kern_memcpy_blocks(&down, st, &e));
+		}
+		KOK(kern_stream_sync(st, &e));
+		for (uint64_t b = 0; b < pool_blocks; b++) {
+			int moved = 0;
+			for (uint32_t i = 0; i < n; i++)
+				moved |= src[i] == b;
+			if (moved)
+				CHECK(!memcmp(pool2 + b * bb, pool + b * bb,
+					      bb));
+			else
+				for (uint64_t k = 0; k < bb; k++)
+					CHECK(pool2[b * bb + k] == POISON);
+		}
+		kern_batch_ws_free(ws);
+		kern_stream_destroy(st);
+		kern_dev_free(cache);
+		kern_host_free(pool);
+		kern_host_free(pool2);
+		gsl_rng_free(r);
+	}
+}
+
+/* ---- FlashD2H -------------------------------------------------------- */
+
+struct d2h_case {
+	struct kern_d2h_layer l;
+	kern_bf16 *kv;   /* host copy of kv_new */
+	uint64_t *blk;   /* [n_tokens] */
+	uint32_t *row;   /* [n_tokens] */
+	uint64_t pool_blocks;
+};
+
+/*
+ * A batch of `n_req` requests appending random runs of tokens at random
+ * positions; every (token, head) row has its own place in the pool.
+ */
+static void d2h_case_make(struct d2h_case *c, gsl_rng *r, uint32_t n_req,
+			  uint32_t n_heads, uint32_t head_dim)
+{
+	const uint64_t max_blocks = 8;
+	uint32_t t = 0, tok[16];
+
+	CHECK(n_req <= 16);
+	memset(c, 0, sizeof *c);
+	for (uint32_t q = 0; q < n_req; q++) {
+		tok[q] = 1 + (uint32_t)gsl_rng_uniform_int(r, 90);
+		t += tok[q];
+	}
+	c->pool_blocks = (uint64_t)n_req * n_heads * max_blocks;
+	c->blk = xmalloc(t * sizeof *c->blk);
+	c->row = xmalloc(t * sizeof *c->row);
+	c->kv = xmalloc(2ull * t * n_heads * head_dim * sizeof *c->kv);
+	fill_bf16(c->kv, 2ull * t * n_heads * head_dim, r, 4.0);
+	t = 0;
+	for (uint32_t q = 0; q < n_req; q++) {
+		uint32_t pos0 = (uint32_t)gsl_rng_uniform_int(
+			r, max_blocks * BT - tok[q] + 1);
+		for (uint32_t i = 0; i < tok[q]; i++, t++) {
+			uint32_t pos = pos0 + i;
+			c->blk[t] = (uint64_t)q * n_heads * max_blocks +
+				    pos / BT;
+			c->row[t] = pos % BT;
+		}
+	}
+	c->l = (struct kern_d2h_layer){
+		.n_tokens = t, .n_heads = n_heads, .head_dim = head_dim,
+		.block_tokens = BT, .dst_block = c->blk, .row = c->row,
+		.head_stride = max_blocks,
+	};
+}
+
+static void d2h_case_free(struct d2h_case *c)
+{
+	free(c->kv);
+	free(c->blk);
+	free(c->row);
+}
+
+/* Reference: every row placed by hand; untouched bytes stay POISON. */
+static void d2h_expect(const struct d2h_case *c, unsigned char *pool)
+{
+	const struct kern_d2h_layer *l = &c->l;
+	uint64_t rb = l->head_dim * 2, bb = 2 * BT * rb;
+
+	memset(pool, POISON, c->pool_blocks * bb);
+	for (uint32_t t = 0; t < l->n_tokens; t++)
+		for (uint32_t h = 0; h < l->n_heads; h++)
+			for (int kv = 0; kv < 2; kv++)
+				memcpy(pool + (c->blk[t] + h * l->head_stride) *
+						      bb +
+					       (kv * BT + c->row[t]) * rb,
+				       (const char *)c->kv +
+					       ((uint64_t)kv * l->n_tokens *
+							l->n_heads +
+						(uint64_t)t * l->n_heads + h) *
+						       rb,
+				       rb);
+}
+
+static void t_d2h_scatter_cpu(void)
+{
+	for (int k = 0; k < 6; k++) {
+		gsl_rng *r = rng_new(3000 + k);
+		struct d2h_case c;
+		unsigned char *want, *got;
+		uint64_t items, bb;
+
+		d2h_case_make(&c, r, 1 + k, 1 + k % 3, k % 2 ? 64 : 128);
+		bb = 2 * BT * c.l.head_dim * 2;
+		want = xmalloc(c.pool_blocks * bb);
+		got = xmalloc(c.pool_blocks * bb);
+		d2h_expect(&c, want);
+		memset(got, POISON, c.pool_blocks * bb);
+		c.l.pool = got;
+		c.l.kv_new = c.kv;
+		items = kern_d2h_items(&c.l);
+		/* in uneven pieces, as the thread pool would */
+		for (uint64_t i = 0; i < items; i += 1 + i % 3)
+			kern_d2h_scatter_items(&c.l, c.kv, i,
+					       SS_MIN(i + 1 + i % 3, items));
+		CHECK(!memcmp(got, want, c.pool_blocks * bb));
+		free(want);
+		free(got);
+		d2h_case_free(&c);
+		gsl_rng_free(r);
+	}
+}
+
+static void t_d2h_pipeline_bitexact(void)
+{
+	static const uint32_t threads[] = { 1, 3, 8 };
+	static const uint32_t stages[] = { 1, 2, 3 };
+
+	need_gpu();
+	for (size_t ti = 0; ti < SS_ARRAY_SIZE(threads); ti++)
+	for (size_t si = 0; si < SS_ARRAY_SIZE(stages); si++) {
+		enum { LAYERS = 5 };
+		gsl_rng *r = rng_new(4000 + ti * 10 + si);
+		struct d2h_case c[LAYERS];
+		unsigned char *pool[LAYERS], *want;
+		void *dkv[LAYERS], *st;
+		struct kern_d2h *d;
+		uint64_t bb = 2 * BT * HD * 2, stage_bytes = 0;
+
+		for (int l = 0; l < LAYERS; l++) {
+			d2h_case_make(&c[l], r, 4, 8, HD);
+			stage_bytes = SS_MAX(stage_bytes, kern_d2h_bytes(&c[l].l));
+		}
+		struct kern_d2h_config cfg = { threads[ti], stages[si],
+					       stage_bytes };
+		KOK(kern_stream_create(&st, &e));
+		KOK(kern_d2h_create(&d, &cfg, &e));
+		for (int l = 0; l < LAYERS; l++) {
+			pool[l] = halloc(c[l].pool_blocks * bb);
+			memset(pool[l], POISON, c[l].pool_blocks * bb);
+			dkv[l] = upload(c[l].kv, kern_d2h_bytes(&c[l].l));
+			c[l].l.kv_new = dkv[l];
+			c[l].l.pool = pool[l];
+			KOK(kern_d2h_save(d, &c[l].l, st, &e));
+		}
+		KOK(kern_d2h_wait(d, &e));
+		for (int l = 0; l < LAYERS; l++) {
+			want = xmalloc(c[l].pool_blocks * bb);
+			d2h_expect(&c[l], want);
+			CHECK_MSG(!memcmp(pool[l], want, c[l].pool_blocks * bb),
+				  "threads %u stages %u layer %d differs",
+				  threads[ti], stages[si], l);
+			free(want);
+			kern_host_free(pool[l]);
+			kern_dev_free(dkv[l]);
+			d2h_case_free(&c[l]);
+		}
+		kern_d2h_free(d);
+		kern_stream_destroy(st);
+		gsl_rng_free(r);
+	}
+}
+
+static void t_d2h_gpu_scatter_bitexact(void)
+{
+	static const uint32_t ctas[] = { 1, 8, 132 };
+
+	need_gpu();
+	for (size_t ci = 0; ci < SS_ARRAY_SIZE(ctas); ci++) {
+		gsl_rng *r = rng_new(5000 + ci);
+		struct d2h_case c;
+		uint64_t bb = 2 * BT * HD * 2;
+		unsigned char *pool, *want;
+		void *st;
+
+		d2h_case_make(&c, r, 5, 8, HD);
+		pool = halloc(c.pool_blocks * bb);
+		want = xmalloc(c.pool_blocks * bb);
+		memset(pool, POISON, c.pool_blocks * bb);
+		c.l.kv_new = upload(c.kv, kern_d2h_bytes(&c.l));
+		c.l.dst_block = upload(c.blk, c.l.n_tokens * sizeof *c.blk);
+		c.l.row = upload(c.row, c.l.n_tokens * sizeof *c.row);
+		c.l.pool = pool;
+		KOK(kern_stream_create(&st, &e));
+		KOK(kern_d2h_gpu_scatter(&c.l, ctas[ci], 256, st, &e));
+		KOK(kern_stream_sync(st, &e));
+		d2h_expect(&c, want);
+		CHECK(!memcmp(pool, want, c.pool_blocks * bb));
+		kern_dev_free((void *)c.l.kv_new);
+		kern_dev_free((void *)c.l.dst_block);
+		kern_dev_free((void *)c.l.row);
+		kern_stream_destroy(st);
+		kern_host_free(pool);
+		free(want);
+		d2h_case_free(&c);
+		gsl_rng_free(r);
+	}
+}
+
+/* ---- KV append and digests -------------------------------------------- */
+
+static void t_kv_append_digest(void)
+{
+	need_gpu();
+	for (int kind = 0; kind < 2; kind++) {
+		enum { H = 4, T = 100 };
+		const uint32_t slots = 64;
+		gsl_rng *r = rng_new(6000 + kind);
+		uint64_t bb = 2 * BT * HD, slot64[256];
+		kern_bf16 *cache = xmalloc(slots * bb * 2), *kn, *vn, *dg;
+		uint32_t slot[T * 4], row[T], fill_slot[256], nf = 0;
+		uint64_t fill_dig[256];
+		void *d_cache, *st;
+		double *got, *ref;
+
+		/* 100 tokens = rows 7..31 of one block, then 2 whole blocks
+		 * and 11 rows, per head */
+		distinct(slot64, H * 4, slots, r);
+		kn = xmalloc((size_t)T * H * HD * 2);
+		vn = xmalloc((size_t)T * H * HD * 2);
+		fill_bf16(kn, (size_t)T * H * HD, r, 3.0);
+		fill_bf16(vn, (size_t)T * H * HD, r, 3.0);
+		fill_bf16(cache, slots * bb, r, 3.0); /* earlier rows */
+		for (uint32_t t = 0; t < T; t++) {
+			uint32_t pos = 7 + t;
+			row[t] = pos % BT;
+			for (uint32_t h = 0; h < H; h++)
+				slot[t * H + h] =
+					(uint32_t)slot64[h * 4 + pos / BT];
+		}
+		for (uint32_t h = 0; h < H; h++)
+			for (uint32_t b = 0; b < 3; b++) {
+				fill_slot[nf] = (uint32_t)slot64[h * 4 + b];
+				fill_dig[nf] = 5 + 2 * nf;
+				nf++;
+			}
+		d_cache = upload(cache, slots * bb * 2);
+		/* expected cache after the append */
+		for (uint32_t t = 0; t < T; t++)
+			for (uint32_t h = 0; h < H; h++) {
+				kern_bf16 *blk = cache + slot[t * H + h] * bb;
+				memcpy(blk + row[t] * HD,
+				       kn + ((size_t)t * H + h) * HD, HD * 2);
+				memcpy(blk + (BT + row[t]) * HD,
+				       vn + ((size_t)t * H + h) * HD, HD * 2);
+			}
+		struct kern_append_args a = {
+			.k_new = upload(kn, (size_t)T * H * HD * 2),
+			.v_new = upload(vn, (size_t)T * H * HD * 2),
+			.n_tokens = T, .n_heads = H, .head_dim = HD,
+			.cache = d_cache, .slot = upload(slot, sizeof slot),
+			.row = upload(row, sizeof row), .n_fill = nf,
+			.fill_slot = upload(fill_slot, nf * 4),
+			.fill_digest = upload(fill_dig, nf * 8),
+			.digest = dalloc((5 + 2 * nf) * 2 * HD * 2),
+			.kind = (enum kern_digest_kind)kind,
+		};
+		KOK(kern_stream_create(&st, &e));
+		KOK(kern_memset_async(a.digest, POISON,
+				      (5 + 2 * nf) * 2 * HD * 2, st, &e));
+		KOK(kern_kv_append(&a, st, &e));
+		KOK(kern_stream_sync(st, &e));
+		{
+			kern_bf16 *c2 = xmalloc(slots * bb * 2);
+			KOK(kern_copy(c2, d_cache, slots * bb * 2, &e));
+			CHECK(!memcmp(c2, cache, slots * bb * 2));
+			free(c2);
+		}
+		dg = xmalloc((5 + 2 * nf) * 2 * HD * 2);
+		KOK(kern_copy(dg, a.digest, (5 + 2 * nf) * 2 * HD * 2, &e));
+		got = xmalloc(2 * HD * sizeof *got);
+		ref = xmalloc(2 * HD * sizeof *ref);
+		for (uint32_t f = 0; f < nf; f++) {
+			const kern_bf16 *k = cache + fill_slot[f] * bb;
+			for (uint32_t d = 0; d < HD; d++) {
+				double lo = INFINITY, hi = -INFINITY, c, rr = 0;
+				for (uint32_t t = 0; t < BT; t++) {
+					double v = kern_bf16_to_float(
+						k[t * HD + d]);
+					lo = fmin(lo, v);
+					hi = fmax(hi, v);
+				}
+				if (kind == KERN_DIGEST_CUBOID_MEAN) {
+					c = (lo + hi) / 2;
+					for (uint32_t t = 0; t < BT; t++)
+						rr += fabs(c - kern_bf16_to_float(
+								       k[t * HD + d]));
+					rr /= BT;
+					hi = c + rr;
+					lo = c - rr;
+				}
+				ref[d] = hi;
+				ref[HD + d] = lo;
+				got[d] = kern_bf16_to_float(
+					dg[fill_dig[f] * 2 * HD + d]);
+				got[HD + d] = kern_bf16_to_float(
+					dg[fill_dig[f] * 2 * HD + HD + d]);
+			}
+			CHECK_MSG(rel_err(got, ref, 2 * HD) < 1e-2,
+				  "kind %d block %u: rel err %g", kind, f,
+				  rel_err(got, ref, 2 * HD));
+		}
+		/* digest rows not named stay poisoned */
+		for (uint32_t i = 0; i < 2 * HD; i++)
+			CHECK(dg[i] == 0xA5A5);
+		kern_stream_destroy(st);
+		free(got);
+		free(ref);
+		free(dg);
+		free(kn);
+		free(vn);
+		free(cache);
+		gsl_rng_free(r);
+	}
+}
+
+/* ---- selection ----------------------------------------------------------- */
+
+static double ref_score(const kern_bf16 *q, uint32_t G, const kern_bf16 *dg)
+{
+	double s = 0;
+
+	for (uint32_t g = 0; g < G; g++)
+		for (uint32_t i = 0; i < HD; i++) {
+			double qi = kern_bf16_to_float(q[g * HD + i]);
+			double u = kern_bf16_to_float(dg[i]);
+			double l = kern_bf16_to_float(dg[HD + i]);
+			s += fmax(qi * u, qi * l);
+		}
+	return s;
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static void t_select_topk(void)
+{
+	static const uint32_t groups[] = { 1, 2, 4, 8 };
+	const uint32_t B = 5, Hkv = 2, maxb = 300, topk = 20, ns = 2, nw = 2;
+	const uint32_t cap = ns + topk + nw;
+
+	need_gpu();
+	for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++) {
+		uint32_t G = groups[gi], Hq = Hkv * G;
+		gsl_rng *r = rng_new(7000 + gi);
+		size_t nd = (size_t)B * Hkv * maxb * 2 * HD;
+		kern_bf16 *q = xmalloc((size_t)B * Hq * HD * 2);
+		kern_bf16 *dg = xmalloc(nd * 2);
+		uint32_t ctx[5] = { 1, 100, 700, 32 * 200, 32 * 300 };
+		int32_t *ids = xmalloc((size_t)B * Hkv * cap * 4);
+		uint32_t cnt[10];
+		double *sc = xmalloc(maxb * sizeof *sc);
+		double *sorted = xmalloc(maxb * sizeof *sorted);
+		void *st;
+
+		ctx[2] = 700 + (uint32_t)gsl_rng_uniform_int(r, 31);
+		fill_bf16(q, (size_t)B * Hq * HD, r, 1.0);
+		fill_bf16(dg, nd, r, 2.0);
+		struct kern_select_args a = {
+			.q = upload(q, (size_t)B * Hq * HD * 2),
+			.digest = upload(dg, nd * 2),
+			.ctx_len = upload(ctx, sizeof ctx), .batch = B,
+			.n_q_heads = Hq, .n_kv_heads = Hkv, .head_dim = HD,
+			.max_blocks = maxb, .topk = topk, .n_sink = ns,
+			.n_window = nw,
+			.scores = dalloc((size_t)B * Hkv * maxb * 4),
+			.out_ids = dalloc((size_t)B * Hkv * cap * 4),
+			.out_count = dalloc(B * Hkv * 4),
+		};
+		KOK(kern_stream_create(&st, &e));
+		KOK(kern_memset_async(a.out_ids, POISON, (size_t)B * Hkv * cap * 4,
+				      st, &e));
+		KOK(kern_memset_async(a.out_count, POISON, B * Hkv * 4, st, &e));
+		KOK(kern_select(&a, st, &e));
+		KOK(kern_stream_sync(st, &e));
+		KOK(kern_copy(ids, a.out_ids, (size_t)B * Hkv * cap * 4, &e));
+		KOK(kern_copy(cnt, a.out_count, B * Hkv * 4, &e));
+		for (uint32_t b = 0; b < B; b++)
+		for (uint32_t h = 0; h < Hkv; h++) {
+			uint32_t ntot = (ctx[b] + BT - 1) / BT, full = ctx[b] / BT;
+			uint32_t se = SS_MIN(ns, ntot);
+			uint32_t ws = SS_MAX(ntot > nw ? ntot - nw : 0, se);
+			uint32_t ce = SS_MAX(SS_MIN(ws, full), se);
+			uint32_t nc = ce - se, k = SS_MIN(topk, nc);
+			const int32_t *o = ids + ((size_t)b * Hkv + h) * cap;
+			const kern_bf16 *qq = q + ((size_t)b * Hq + h * G) * HD;
+			double kth;
+
+			CHECK_EQ_U64(cnt[b * Hkv + h], se + k + (ntot - ws));
+			for (uint32_t i = 0; i < se; i++)
+				CHECK_EQ_I64(o[i], i);
+			for (uint32_t i = 0; i < ntot - ws; i++)
+				CHECK_EQ_I64(o[se + k + i], ws + i);
+			for (uint32_t i = se + k + (ntot - ws); i < cap; i++)
+				CHECK_EQ_I64(o[i], -1);
+			for (uint32_t j = se; j < ce; j++) {
+				sc[j - se] = ref_score(
+					qq, G,
+					dg + (((size_t)b * Hkv + h) * maxb + j) *
+						     2 * HD);
+				sorted[j - se] = sc[j - se];
+			}
+			if (!k)
+				continue;
+			qsort(sorted, nc, sizeof *sorted, cmp_desc);
+			kth = sorted[k - 1];
+			for (uint32_t i = 0; i < k; i++) {
+				int32_t j = o[se + i];
+				CHECK(j >= (int32_t)se && j < (int32_t)ce);
+				if (i)
+					CHECK(j > o[se + i - 1]);
+				/* fp32 vs double: allow a rounding margin */
+				CHECK_MSG(sc[j - se] >= kth - 1e-4 * (1 + fabs(kth)),
+					  "G %u b %u h %u: block %d scores %g "
+					  "< k-th %g",
+					  G, b, h, j, sc[j - se], kth);
+			}
+		}
+		kern_dev_free((void *)a.q);
+		kern_dev_free((void *)a.digest);
+		kern_dev_free((void *)a.ctx_len);
+		kern_dev_free(a.scores);
+		kern_dev_free(a.out_ids);
+		kern_dev_free(a.out_count);
+		kern_stream_destroy(st);
+		free(q);
+		free(dg);
+		free(ids);
+		free(sc);
+		free(sorted);
+		gsl_rng_free(r);
+	}
+}
+
+/* ---- decode attention ------------------------------------------------- */
+
+static void attn_case(int sparse, uint32_t G, uint32_t splits,
+		      unsigned long seed)
+{
+	const uint32_t B = 3, Hkv = 2, Hq = Hkv * G, slots = 400;
+	const uint32_t maxl = sparse ? 40 : 90;
+	gsl_rng *r = rng_new(seed);
+	size_t nl = (size_t)B * Hkv * maxl;
+	kern_bf16 *q = xmalloc((size_t)B * Hq * HD * 2);
+	kern_bf16 *cache = xmalloc((size_t)slots * 2 * BT * HD * 2);
+	kern_bf16 *out = xmalloc((size_t)B * Hq * HD * 2);
+	int32_t *sl = xmalloc(nl * 4), *bid = xmalloc(nl * 4);
+	uint32_t nlist[6], ctx[3];
+	uint64_t perm[400];
+	double *got = xmalloc(HD * sizeof *got), *ref = xmalloc(HD * sizeof *ref);
+	double *p = xmalloc(maxl * BT * sizeof *p);
+	const float scale = 1.0f / sqrtf((float)HD);
+	uint32_t ns;
+	uint64_t wb;
+	void *st;
+
+	fill_bf16(q, (size_t)B * Hq * HD, r, 1.0);
+	fill_bf16(cache, (size_t)slots * 2 * BT * HD, r, 1.0);
+	for (uint32_t b = 0; b < B; b++)
+		ctx[b] = 1 + (uint32_t)gsl_rng_uniform_int(r, maxl * BT);
+	ctx[0] = maxl * BT; /* one full list */
+	for (size_t i = 0; i < nl; i++)
+		sl[i] = bid[i] = -7; /* unused entries: never read */
+	for (uint32_t b = 0; b < B; b++)
+		for (uint32_t h = 0; h < Hkv; h++) {
+			uint32_t nb = (ctx[b] + BT - 1) / BT, n;
+			size_t o = ((size_t)b * Hkv + h) * maxl;
+
+			distinct(perm, nb, slots, r);
+			if (sparse) {
+				uint64_t pick[400];
+				/* a random subset of the context's blocks,
+				 * ascending, the last (partial) one included */
+				n = 1 + (uint32_t)gsl_rng_uniform_int(r, nb);
+				distinct(pick, n, nb, r);
+				pick[0] = nb - 1;
+				for (uint32_t i = 0; i < n; i++)
+					for (uint32_t j = i + 1; j < n; j++)
+						if (pick[j] < pick[i]) {
+							uint64_t t = pick[i];
+							pick[i] = pick[j];
+							pick[j] = t;
+						}
+				for (uint32_t i = 0; i < n; i++) {
+					bid[o + i] = (int32_t)pick[i];
+					sl[o + i] = (int32_t)perm[i];
+				}
+				nlist[b * Hkv + h] = n;
+			} else {
+				for (uint32_t i = 0; i < nb; i++)
+					sl[o + i] = (int32_t)perm[i];
+			}
+		}
+	struct kern_attn_args a = {
+		.q = upload(q, (size_t)B * Hq * HD * 2),
+		.cache = upload(cache, (size_t)slots * 2 * BT * HD * 2),
+		.slots = upload(sl, nl * 4),
+		.block_ids = sparse ? upload(bid, nl * 4) : NULL,
+		.n_list = sparse ? upload(nlist, sizeof nlist) : NULL,
+		.ctx_len = upload(ctx, sizeof ctx), .batch = B,
+		.n_q_heads = Hq, .n_kv_heads = Hkv, .head_dim = HD,
+		.max_list = maxl, .scale = scale,
+		.out = dalloc((size_t)B * Hq * HD * 2), .n_splits = splits,
+	};
+	KOK(kern_attn_plan(&a, &ns, &wb, &e));
+	a.work = dalloc(wb);
+	a.work_bytes = wb;
+	KOK(kern_stream_create(&st, &e));
+	KOK(kern_memset_async(a.out, 0xFF, (size_t)B * Hq * HD * 2, st, &e));
+	KOK(kern_memset_async(a.work, 0xFF, wb, st, &e)); /* NaN poison */
+	if (sparse)
+		KOK(kern_sparse_decode_attn(&a, st, &e));
+	else
+		KOK(kern_dense_decode_attn(&a, st, &e));
+	KOK(kern_stream_sync(st, &e));
+	KOK(kern_copy(out, a.out, (size_t)B * Hq * HD * 2, &e));
+	for (uint32_t b = 0; b < B; b++)
+	for (uint32_t qh = 0; qh < Hq; qh++) {
+		uint32_t h = qh / G, nb = (ctx[b] + BT - 1) / BT;
+		uint32_t n = sparse ? nlist[b * Hkv + h] : nb, np = 0;
+		size_t o = ((size_t)b * Hkv + h) * maxl;
+		const kern_bf16 *qv = q + ((size_t)b * Hq + qh) * HD;
+		double mx = -INFINITY, sum = 0;
+
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t blk = sparse ? (uint32_t)bid[o + i] : i;
+			const kern_bf16 *kb = cache + (size_t)sl[o + i] * 2 * BT * HD;
+			for (uint32_t t = 0; t < BT; t++, np++) {
+				double s = 0;
+				if ((uint64_t)blk * BT + t >= ctx[b]) {
+					p[np] = -INFINITY;
+					continue;
+				}
+				for (uint32_t d = 0; d < HD; d++)
+					s += (double)kern_bf16_to_float(qv[d]) *
+					     kern_bf16_to_float(kb[t * HD + d]);
+				p[np] = s * scale;
+				mx = fmax(mx, p[np]);
+			}
+		}
+		for (uint32_t i = 0; i < np; i++) {
+			p[i] = p[i] == -INFINITY ? 0 : exp(p[i] - mx);
+			sum += p[i];
+		}
+		for (uint32_t d = 0; d < HD; d++)
+			ref[d] = 0;
+		np = 0;
+		for (uint32_t i = 0; i < n; i++) {
+			const kern_bf16 *vb = cache + (size_t)sl[o + i] * 2 * BT * HD +
+					      BT * HD;
+			for (uint32_t t = 0; t < BT; t++, np++)
+				for (uint32_t d = 0; d < HD; d++)
+					ref[d] += p[np] / sum *
+						  kern_bf16_to_float(vb[t * HD + d]);
+		}
+		for (uint32_t d = 0; d < HD; d++)
+			got[d] = kern_bf16_to_float(
+				out[((size_t)b * Hq + qh) * HD + d]);
+		CHECK_MSG(rel_err(got, ref, HD) < 1e-2,
+			  "%s G %u splits %u (%u used) b %u qh %u: rel err %g",
+			  sparse ? "sparse" : "dense", G, splits, ns, b, qh,
+			  rel_err(got, ref, HD));
+	}
+	kern_dev_free((void *)a.q);
+	kern_dev_free((void *)a.cache);
+	kern_dev_free((void *)a.slots);
+	kern_dev_free((void *)a.block_ids);
+	kern_dev_free((void *)a.n_list);
+	kern_dev_free((void *)a.ctx_len);
+	kern_dev_free(a.out);
+	kern_dev_free(a.work);
+	kern_stream_destroy(st);
+	free(q);
+	free(cache);
+	free(out);
+	free(sl);
+	free(bid);
+	free(got);
+	free(ref);
+	free(p);
+	gsl_rng_free(r);
+}
+
+static void t_sparse_decode_attn(void)
+{
+	static const uint32_t groups[] = { 1, 2, 4, 8 };
+	static const uint32_t splits[] = { 0, 1, 3, 10 };
+
+	need_gpu();
+	for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++)
+		for (size_t si = 0; si < SS_ARRAY_SIZE(splits); si++)
+			attn_case(1, groups[gi], splits[si], 8000 + gi * 10 + si);
+}
+
+static void t_dense_decode_attn(void)
+{
+	static const uint32_t groups[] = { 1, 4, 8 };
+	static const uint32_t splits[] = { 0, 1, 7, 90 };
+
+	need_gpu();
+	for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++)
+		for (size_t si = 0; si < SS_ARRAY_SIZE(splits); si++)
+			attn_case(0, groups[gi], splits[si], 9000 + gi * 10 + si);
+}
+
+/* ---- bad inputs (CUDA build; no device needed) -------------------------- */
+
+static void t_bad_inputs(void)
+{
+	int x;
+	struct kern_h2d_args h = { .src_base = &x, .dst_base = &x,
+				   .block_bytes = 20, .src_index = (void *)&x,
+				   .dst_index = (void *)&x, .n_blocks = 1 };
+	struct kern_blocks_copy c = { .dst_base = &x, .src_base = &x,
+				      .block_bytes = 0 };
+	struct kern_d2h_layer l = { .n_tokens = 1, .n_heads = 1,
+				    .head_dim = 12, .block_tokens = 32 };
+	struct kern_d2h_config dc = { .n_threads = 0, .n_stages = 2,
+				      .stage_bytes = 1 };
+	struct kern_d2h *d;
+	struct kern_append_args ap = { .n_heads = 1, .head_dim = 128,
+				       .kind = (enum kern_digest_kind)7 };
+	struct kern_select_args sa = { .batch = 1, .n_q_heads = 12,
+				       .n_kv_heads = 8, .head_dim = 128,
+				       .max_blocks = 4 };
+	struct kern_attn_args at = { .batch = 1, .n_q_heads = 8,
+				     .n_kv_heads = 8, .head_dim = 64,
+				     .max_list = 4 };
+	struct kern_batch_ws *ws;
+
+	/* the plain-C checks run in every build */
+	CHECK_EQ_I64(kern_d2h_check(&l, &e), SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "'head_dim'");
+	CHECK_EQ_I64(kern_d2h_create(&d, &dc, &e), SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "'n_threads'");
+	dc.n_threads = 2;
+	dc.n_stages = 17;
+	CHECK_EQ_I64(kern_d2h_create(&d, &dc, &e), SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "'n_stages'");
+
+	need_cuda_build();
+	CHECK_EQ_I64(kern_flash_h2d(&h, NULL, &e), SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "'block_bytes'");
+	h.block_bytes = 32;
+	h.threads = 100;
+	CHECK_EQ_I64(kern_flash_h2d(&h, NULL, &e), SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "'threads'");
+	h.threads = 1024;
+	CHECK_EQ_I64(kern_flash_h2d(&h, NULL, &e), SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "64..512");
+	h.threads = 0;
+	h.src_index = NULL;
+	CHECK_EQ_I64(kern_flash_h2d(&h, NULL, &e), SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "NULL");
+	CHECK_EQ_I64(kern_memcpy_blocks(&c, NULL, &e), SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "'block_bytes'");
+	KOK(kern_batch_ws_alloc(&ws, 2, &e));
+	c.block_bytes = 16;
+	c.n_blocks = 3;
+	c.src_index = c.dst_index = (const uint64_t *)&x;
+	CHECK_EQ_I64(kern_memcpy_batch_blocks(&c, ws, (void *)&x, &e),
+		     SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "'n_blocks'");
+	c.n_blocks = 1;
+	CHECK_EQ_I64(kern_memcpy_batch_blocks(&c, ws, NULL, &e), SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "default stream");
+	kern_batch_ws_free(ws);
+	CHECK_EQ_I64(kern_d2h_gpu_scatter(&l, 0, 0, NULL, &e), SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "'head_dim'");
+	CHECK_EQ_I64(kern_kv_append(&ap, NULL, &e), SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "'kind'");
+	ap.kind = KERN_DIGEST_QUEST;
+	ap.head_dim = 100;
+	CHECK_EQ_I64(kern_kv_append(&ap, NULL, &e), SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "'head_dim'");
+	CHECK_EQ_I64(kern_select(&sa, NULL, &e), SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "'n_q_heads'");
+	sa.n_q_heads = 8 * 16;
+	CHECK_EQ_I64(kern_select(&sa, NULL, &e), SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "group size");
+	sa.n_q_heads = 32;
+	CHECK_EQ_I64(kern_select(&sa, NULL, &e), SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "NULL");
+	CHECK_EQ_I64(kern_sparse_decode_attn(&at, NULL, &e), SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "'head_dim'");
+	at.head_dim = 128;
+	at.n_splits = 5;
+	CHECK_EQ_I64(kern_dense_decode_attn(&at, NULL, &e), SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "'n_splits'");
+	at.n_splits = 2;
+	at.q = at.cache = (const kern_bf16 *)&x;
+	at.slots = (const int32_t *)&x;
+	at.ctx_len = (const uint32_t *)&x;
+	at.out = (kern_bf16 *)&x;
+	at.work = (float *)&x;
+	at.work_bytes = 8;
+	CHECK_EQ_I64(kern_sparse_decode_attn(&at, NULL, &e), SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "'block_ids'");
+	CHECK_EQ_I64(kern_dense_decode_attn(&at, NULL, &e), SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "'work_bytes'");
+}
+
+static const struct th_case cases[] = {
+	TH_CASE(t_bad_inputs),
+	TH_CASE(t_d2h_scatter_cpu),
+	TH_CASE(t_flash_h2d_bitexact),
+	TH_CASE(t_memcpy_baselines_bitexact),
+	TH_CASE(t_d2h_pipeline_bitexact),
+	TH_CASE(t_d2h_gpu_scatter_bitexact),
+	TH_CASE(t_kv_append_digest),
+	TH_CASE(t_select_topk),
+	TH_CASE(t_sparse_decode_attn),
+	TH_CASE(t_dense_decode_attn),
+	{ 0 },
+};
+
+int main(int argc, char **argv) { return th_main(argc, argv, cases); }
