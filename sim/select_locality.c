@@ -1,0 +1,602 @@
+/*
+ * select_locality.c - a seeded model of DSA selections with temporal
+ * locality, for simulation without a real model.
+ *
+ * Per (request, layer, KV head) the model keeps the top-k part of the
+ * selection as a set of k block ids; sink and window blocks are added
+ * around it. Each decode step it changes only a few blocks:
+ *   1. r = (1 - step_overlap) * k members leave (uniformly chosen; r is
+ *      dithered between floor and ceil so the mean is exact);
+ *   2. r blocks join; each is, with the probabilities below, either a
+ *      recall of age a (a block whose last selection was exactly a steps
+ *      ago, a = 2 .. max_age), or fresh (not selected in the last max_age
+ *      steps, uniform over the candidates).
+ * So overlap(w) = step_overlap + sum_{a=2..w} f_a exactly in expectation,
+ * where f_a, the share of recalls of age a, decays geometrically:
+ * f_a = C rho^(a-2), with rho and C solved so that the gains from w = 1 to
+ * 12 and from 12 to 16 are the configured ones (the paper's Figure 8).
+ * The rest, 1 - step_overlap - sum f_a, is fresh.
+ *
+ * Cost per call: O(k) to write the selection and its change, plus a few
+ * random draws per changed block; no scan of all blocks. Memory per
+ * request: one i32 "last selected" stamp per block-head, plus per
+ * (layer, head) the set, the previous selection and a ring of the blocks
+ * dropped at each of the last max_age steps (recall candidates).
+ *
+ * Randomness: one generator per request (GSL taus2), seeded from the
+ * run's generator (one draw at init) mixed with the request's trace key,
+ * so a request's selections do not depend on which other requests run
+ * beside it or in which order: policies compared on one trace see the
+ * same selections. Calls per (request, layer, head) must come in step
+ * order (select.h); the order of heads and layers is free within a step
+ * only if it is the same every run (draws are sequential per request).
+ */
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "select_src.h"
+
+#include "banned.h"
+
+#define NEVER INT32_MIN
+#define FRESH_TRIES 16
+#define OWE_CAP 15 /* recalls owed per (layer, head), see loc_select */
+
+struct loc_lh {
+	int64_t step;   /* last step served, -1 = none */
+	uint32_t nfull; /* full blocks at that step */
+	uint32_t nset;  /* top-k members */
+	uint32_t nprev; /* size of the previous selection */
+};
+
+struct loc_req {
+	uint32_t nblk;     /* blocks per (layer, head) */
+	gsl_rng *rng;
+	struct loc_lh *lh; /* [layers * heads] */
+	int32_t *last;     /* [layers * heads * nblk] last selected step */
+	uint32_t *set;     /* [layers * heads * k] top-k members */
+	uint32_t *prev;    /* [layers * heads * maxsel] previous selection */
+	uint32_t *bk;      /* [layers * heads * (max_age + 1) * bcap] drops */
+	uint32_t *bn;      /* [layers * heads * (max_age + 1)] entries used */
+	uint32_t *owe;     /* [layers * heads * (OWE_CAP + 1)] count, ages */
+	void *mem;
+};
+
+struct loc {
+	struct sel_params p;
+	struct sel_locality_params lp;
+	uint32_t k, maxsel;     /* top-k blocks, most blocks selected */
+	uint32_t bcap;          /* drop-bucket capacity */
+	double churn;           /* (1 - step_overlap) * k, blocks per step */
+	gsl_ran_discrete_t *mix; /* 0 = fresh, j >= 1 = recall of age j + 1 */
+	double *fa;             /* [max_age + 1] f_a */
+	unsigned long seed;     /* base seed drawn from the run's rng */
+	struct loc_req *reqs;
+	size_t nreqs;
+};
+
+int sel_locality_parse(const char *arg, struct sel_locality_params *lp,
+		       struct ss_err *err)
+{
+	const char *s = arg;
+
+	lp->step_overlap = 0.87;
+	lp->gain12 = 0.1068;
+	lp->gain16 = 0.0031;
+	lp->max_age = 32;
+	while (s && *s) {
+		const char *comma = strchr(s, ','), *eq = strchr(s, '=');
+		size_t len = comma ? (size_t)(comma - s) : strlen(s);
+		char key[64], val[64];
+		double v;
+
+		if (!eq || eq >= s + len || (size_t)(eq - s) >= sizeof(key) ||
+		    len - (size_t)(eq - s) - 1 >= sizeof(val))
+			return ss_error(err, SS_EINVAL,
+					"selection 'locality': parameter '%.*s': expected key=value",
+					(int)len, s);
+		memcpy(key, s, (size_t)(eq - s));
+		key[eq - s] = '\0';
+		memcpy(val, eq + 1, len - (size_t)(eq - s) - 1);
+		val[len - (size_t)(eq - s) - 1] = '\0';
+		if (ss_parse_double(val, &v))
+			return ss_error(err, SS_EINVAL,
+					"selection 'locality': parameter '%s': '%s' is not a number",
+					key, val);
+		if (!strcmp(key, "step_overlap"))
+			lp->step_overlap = v;
+		else if (!strcmp(key, "gain12"))
+			lp->gain12 = v;
+		else if (!strcmp(key, "gain16"))
+			lp->gain16 = v;
+		else if (!strcmp(key, "max_age")) {
+			if (v != floor(v) || v < 16 || v > 1024)
+				return ss_error(err, SS_EINVAL,
+						"selection 'locality': parameter 'max_age' = %s: must be an integer 16..1024",
+						val);
+			lp->max_age = (uint32_t)v;
+		} else
+			return ss_error(err, SS_EINVAL,
+					"selection 'locality': unknown parameter '%s' (known: step_overlap, gain12, gain16, max_age)",
+					key);
+		s = comma ? comma + 1 : NULL;
+	}
+	if (!(lp->step_overlap > 0 && lp->step_overlap <= 1))
+		return ss_error(err, SS_EINVAL,
+				"selection 'locality': parameter 'step_overlap' = %g: must be in (0, 1]",
+				lp->step_overlap);
+	if (!(lp->gain12 >= 0) || !(lp->gain16 >= 0))
+		return ss_error(err, SS_EINVAL,
+				"selection 'locality': parameters 'gain12' = %g, 'gain16' = %g: must be >= 0",
+				lp->gain12, lp->gain16);
+	if (lp->gain16 > 0 && !(lp->gain16 < lp->gain12 * 4.0 / 11.0))
+		return ss_error(err, SS_EINVAL,
+				"selection 'locality': parameter 'gain16' = %g: a decaying recall needs gain16 < 4/11 x gain12 = %g",
+				lp->gain16, lp->gain12 * 4.0 / 11.0);
+	return 0;
+}
+
+/* Sum of rho^j for j = a .. b. */
+static double geo_sum(double rho, int a, int b)
+{
+	double s = 0, t = pow(rho, a);
+	int j;
+
+	for (j = a; j <= b; j++, t *= rho)
+		s += t;
+	return s;
+}
+
+/* f_a for a = 0 .. max_age (0 and 1 are 0). */
+static int recall_shares(const struct sel_locality_params *lp, double *fa,
+			 struct ss_err *err)
+{
+	double rho = 0, c, total = 0;
+	uint32_t a;
+
+	if (lp->gain16 > 0) {
+		double lo = 0, hi = 1, target = lp->gain16 / lp->gain12;
+		int it;
+
+		/* ratio (ages 13..16) / (ages 2..12) grows with rho */
+		for (it = 0; it < 200; it++) {
+			double mid = (lo + hi) / 2;
+
+			if (geo_sum(mid, 11, 14) / geo_sum(mid, 0, 10) < target)
+				lo = mid;
+			else
+				hi = mid;
+		}
+		rho = (lo + hi) / 2;
+	}
+	c = lp->gain12 > 0 ? lp->gain12 / geo_sum(rho, 0, 10) : 0;
+	for (a = 0; a <= lp->max_age; a++) {
+		fa[a] = a < 2 ? 0 : c * pow(rho, (double)(a - 2));
+		total += fa[a];
+	}
+	if (lp->step_overlap + total > 1 + 1e-12)
+		return ss_error(err, SS_EINVAL,
+				"selection 'locality': step_overlap %g + recalls %g exceed 1",
+				lp->step_overlap, total);
+	return 0;
+}
+
+int sel_locality_curve(const struct sel_locality_params *lp, uint32_t w,
+		       double *overlap, struct ss_err *err)
+{
+	double fa[1025], ov = lp->step_overlap;
+	uint32_t a;
+	int rc;
+
+	rc = recall_shares(lp, fa, err);
+	if (rc)
+		return rc;
+	for (a = 2; a <= w && a <= lp->max_age; a++)
+		ov += fa[a];
+	*overlap = ov;
+	return 0;
+}
+
+static void loc_release(void *priv)
+{
+	struct loc *m = priv;
+	size_t i;
+
+	for (i = 0; i < m->nreqs; i++) {
+		if (m->reqs[i].rng)
+			gsl_rng_free(m->reqs[i].rng);
+		free(m->reqs[i].mem);
+	}
+	free(m->reqs);
+	free(m->fa);
+	if (m->mix)
+		gsl_ran_discrete_free(m->mix);
+}
+
+static int loc_init(void *priv, const struct sel_params *p, const char *arg,
+		    void *rng, struct ss_err *err)
+{
+	struct loc *m = priv;
+	double *w, rest;
+	uint32_t a;
+	int rc;
+
+	if (!rng)
+		return ss_error(err, SS_EINVAL,
+				"selection 'locality': needs the run's random generator");
+	rc = sel_locality_parse(arg, &m->lp, err);
+	if (rc)
+		return rc;
+	m->p = *p;
+	m->k = sel_topk_blocks(p);
+	m->maxsel = sel_max_blocks(p);
+	m->churn = (1 - m->lp.step_overlap) * m->k;
+	m->bcap = (uint32_t)ceil(m->churn) + 4;
+	m->fa = calloc(m->lp.max_age + 1, sizeof(*m->fa));
+	w = calloc(m->lp.max_age, sizeof(*w));
+	if (!m->fa || !w) {
+		free(w);
+		return ss_error(err, SS_ENOMEM, "selection 'locality': out of memory");
+	}
+	rc = recall_shares(&m->lp, m->fa, err);
+	if (rc) {
+		free(w);
+		return rc;
+	}
+	/* mixture of a replacement: fresh, or recall of age 2 .. max_age */
+	rest = 1 - m->lp.step_overlap;
+	for (a = 2; a <= m->lp.max_age; a++) {
+		w[a - 1] = m->fa[a];
+		rest -= m->fa[a];
+	}
+	w[0] = rest > 0 ? rest : 0;
+	if (m->lp.step_overlap < 1)
+		m->mix = gsl_ran_discrete_preproc(m->lp.max_age, w);
+	free(w);
+	if (m->lp.step_overlap < 1 && !m->mix)
+		return ss_error(err, SS_EINVAL,
+				"selection 'locality': cannot build the recall distribution");
+	m->seed = gsl_rng_get((gsl_rng *)rng);
+	return 0;
+}
+
+static uint64_t mix64(uint64_t x)
+{
+	/* splitmix64 finaliser: spreads the trace key over the seed */
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+static int loc_req_add(void *priv, int32_t req, uint64_t key,
+		       uint64_t max_tokens, struct ss_err *err)
+{
+	struct loc *m = priv;
+	struct loc_req *r;
+	size_t nlh = (size_t)m->p.layers * m->p.kv_heads, nb, bytes, i;
+	size_t old = m->nreqs;
+	uint32_t A1 = m->lp.max_age + 1;
+	char *p;
+
+	if (req < 0 || !max_tokens || max_tokens > INT32_MAX)
+		return ss_error(err, SS_EINVAL,
+				"selection 'locality': request %d with %llu tokens",
+				req, (unsigned long long)max_tokens);
+	if ((size_t)req >= m->nreqs) {
+		int rc = ss_grow((void **)&m->reqs, &m->nreqs, (size_t)req + 1,
+				 sizeof(*m->reqs), err);
+		if (rc)
+			return rc;
+		memset(m->reqs + old, 0, (m->nreqs - old) * sizeof(*m->reqs));
+	}
+	r = &m->reqs[req];
+	if (r->mem)
+		return ss_error(err, SS_EINVAL,
+				"selection 'locality': request %d added twice", req);
+	r->nblk = (uint32_t)((max_tokens + m->p.block_tokens - 1) /
+			     m->p.block_tokens);
+	nb = nlh * r->nblk;
+	bytes = nlh * sizeof(struct loc_lh) + nb * sizeof(int32_t) +
+		nlh * ((size_t)m->k + m->maxsel + (size_t)A1 * m->bcap + A1 +
+		       OWE_CAP + 1) * sizeof(uint32_t);
+	r->mem = malloc(bytes);
+	r->rng = gsl_rng_alloc(gsl_rng_taus2);
+	if (!r->mem || !r->rng) {
+		free(r->mem);
+		if (r->rng)
+			gsl_rng_free(r->rng);
+		memset(r, 0, sizeof(*r));
+		return ss_error(err, SS_ENOMEM,
+				"selection 'locality': request %d: out of memory (%zu bytes)",
+				req, bytes);
+	}
+	gsl_rng_set(r->rng, (unsigned long)(mix64(m->seed ^ mix64(key)) &
+					    0xffffffffull));
+	p = r->mem;
+	r->lh = (struct loc_lh *)p;
+	p += nlh * sizeof(struct loc_lh);
+	r->last = (int32_t *)p;
+	p += nb * sizeof(int32_t);
+	r->set = (uint32_t *)p;
+	r->prev = r->set + nlh * m->k;
+	r->bk = r->prev + nlh * m->maxsel;
+	r->bn = r->bk + nlh * A1 * m->bcap;
+	r->owe = r->bn + nlh * A1;
+	for (i = 0; i < nlh; i++) {
+		r->lh[i].step = -1;
+		r->lh[i].nfull = r->lh[i].nset = r->lh[i].nprev = 0;
+	}
+	for (i = 0; i < nb; i++)
+		r->last[i] = NEVER;
+	memset(r->bn, 0, nlh * (A1 + OWE_CAP + 1) * sizeof(uint32_t));
+	return 0;
+}
+
+static void loc_req_free(void *priv, int32_t req)
+{
+	struct loc *m = priv;
+	struct loc_req *r;
+
+	if (req < 0 || (size_t)req >= m->nreqs)
+		return;
+	r = &m->reqs[req];
+	if (r->rng)
+		gsl_rng_free(r->rng);
+	free(r->mem);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Per-call view of one (layer, head). */
+struct lhv {
+	struct loc_lh *lh;
+	int32_t *last;  /* [nblk] */
+	uint32_t *set;  /* [k] */
+	uint32_t *prev; /* [maxsel] */
+	uint32_t *bk;   /* [(max_age + 1) * bcap] */
+	uint32_t *bn;   /* [max_age + 1] */
+	uint32_t *owe;  /* [0] = count, [1..] ages of failed recalls */
+};
+
+static void push_drop(const struct loc *m, struct lhv *v, int64_t s,
+		      uint32_t b)
+{
+	uint32_t q = (uint32_t)(s % (m->lp.max_age + 1));
+
+	/* overflow (a jump of many new blocks at once) only loses a recall
+	 * candidate */
+	if (v->bn[q] < m->bcap)
+		v->bk[(size_t)q * m->bcap + v->bn[q]++] = b;
+}
+
+/* Add b to the set at step s; record it as added unless it was selected
+ * at s - 1 (then it only stays). */
+static void join(const struct loc *m, struct lhv *v, int64_t s, uint32_t b,
+		 struct sel_out *out)
+{
+	if (v->last[b] != (int32_t)(s - 1))
+		out->added[out->nadded++] = b;
+	v->last[b] = (int32_t)s;
+	v->set[v->lh->nset++] = b;
+	(void)m;
+}
+
+/* A block not selected in the last max_age steps; failing that, one not
+ * selected now; failing that, one of the `ndrop` dropped this step. */
+static uint32_t pick_fresh(const struct loc *m, struct lhv *v, gsl_rng *g,
+			   int64_t s, uint32_t c0, uint32_t ncand,
+			   const uint32_t *drop, uint32_t ndrop)
+{
+	int64_t old = s - (int64_t)m->lp.max_age;
+	uint32_t t, b, start;
+
+	for (t = 0; t < FRESH_TRIES; t++) {
+		b = c0 + (uint32_t)gsl_rng_uniform_int(g, ncand);
+		if ((int64_t)v->last[b] < old)
+			return b;
+	}
+	/* few old blocks left: any block not in the set now */
+	start = (uint32_t)gsl_rng_uniform_int(g, ncand);
+	for (t = 0; t < ncand; t++) {
+		b = c0 + (start + t) % ncand;
+		if (v->last[b] != (int32_t)s && (int64_t)v->last[b] != s - 1)
+			return b;
+	}
+	for (t = 0; t < ndrop; t++)
+		if (v->last[drop[t]] != (int32_t)s)
+			return drop[t];
+	BUG("locality: no candidate outside the set");
+}
+
+static uint32_t pick_recall(const struct loc *m, struct lhv *v, gsl_rng *g,
+			    int64_t s, uint32_t age)
+{
+	uint32_t q, n, t, start;
+
+	if (s - age + 1 < 0)
+		return UINT32_MAX;
+	q = (uint32_t)((s - age + 1) % (m->lp.max_age + 1));
+	n = v->bn[q];
+
+	if (!n)
+		return UINT32_MAX;
+	/* scan the whole bucket from a random start: most of an old bucket
+	 * may have been recalled already (stale entries) */
+	start = (uint32_t)gsl_rng_uniform_int(g, n);
+	for (t = 0; t < n; t++) {
+		uint32_t b = v->bk[(size_t)q * m->bcap + (start + t) % n];
+
+		if ((int64_t)v->last[b] == s - age)
+			return b;
+	}
+	return UINT32_MAX;
+}
+
+/*
+ * A recall of age a fails when every block dropped a steps ago has been
+ * recalled since (old buckets run dry: most drops are recalled sooner or
+ * later). The failed age is owed and paid by a later fresh draw that
+ * finds a candidate of that age, so the long-run age mix, and with it the
+ * overlap curve, stays the configured one.
+ */
+static uint32_t pay_debt(const struct loc *m, struct lhv *v, gsl_rng *g,
+			 int64_t s)
+{
+	uint32_t j, b;
+
+	for (j = 0; j < v->owe[0]; j++) {
+		b = pick_recall(m, v, g, s, v->owe[1 + j]);
+		if (b == UINT32_MAX)
+			continue;
+		v->owe[1 + j] = v->owe[v->owe[0]--];
+		return b;
+	}
+	return UINT32_MAX;
+}
+
+static int loc_select(void *priv, int32_t req, uint32_t layer, uint32_t head,
+		      uint64_t step, uint32_t nfull, struct sel_out *out,
+		      struct ss_err *err)
+{
+	struct loc *m = priv;
+	struct loc_req *r;
+	struct lhv v;
+	size_t lhi;
+	int64_t s = (int64_t)step;
+	uint32_t S = m->p.sink_blocks, W = m->p.window_blocks, K = m->k;
+	uint32_t c0 = S, cend, old_cend, ncand, b, i, nsink, wstart;
+	uint32_t A1 = m->lp.max_age + 1;
+
+	if (req < 0 || (size_t)req >= m->nreqs || !m->reqs[req].mem)
+		return ss_error(err, SS_EINVAL,
+				"selection 'locality': no request %d", req);
+	r = &m->reqs[req];
+	if (layer >= m->p.layers || head >= m->p.kv_heads)
+		return ss_error(err, SS_EINVAL,
+				"selection 'locality': request %d: layer %u head %u outside %u x %u",
+				req, layer, head, m->p.layers, m->p.kv_heads);
+	lhi = (size_t)layer * m->p.kv_heads + head;
+	v.lh = &r->lh[lhi];
+	if ((v.lh->step >= 0 && s != v.lh->step + 1) || s >= INT32_MAX)
+		return ss_error(err, SS_EINVAL,
+				"selection 'locality': request %d layer %u head %u: step %llu after step %lld",
+				req, layer, head, (unsigned long long)step,
+				(long long)v.lh->step);
+	if (nfull > r->nblk || nfull < v.lh->nfull)
+		return ss_error(err, SS_EINVAL,
+				"selection 'locality': request %d layer %u: %u full blocks (before %u, at most %u)",
+				req, layer, nfull, v.lh->nfull, r->nblk);
+	if (out->cap < m->maxsel)
+		return ss_error(err, SS_EINVAL,
+				"selection 'locality': output capacity %u < %u",
+				out->cap, m->maxsel);
+	v.last = r->last + lhi * r->nblk;
+	v.set = r->set + lhi * K;
+	v.prev = r->prev + lhi * m->maxsel;
+	v.bk = r->bk + lhi * A1 * m->bcap;
+	v.bn = r->bn + lhi * A1;
+	v.owe = r->owe + lhi * (OWE_CAP + 1);
+	out->n = out->nadded = out->nremoved = 0;
+	v.bn[s % A1] = 0; /* drops of step s - A1: aged out */
+
+	cend = nfull > S + W ? nfull - W : S;
+	old_cend = v.lh->nfull > S + W ? v.lh->nfull - W : S;
+	if (v.lh->step < 0)
+		old_cend = S;
+	ncand = cend - c0;
+	if (ncand <= K) {
+		/* every candidate is selected */
+		v.lh->nset = 0;
+		for (b = c0; b < cend; b++)
+			v.set[v.lh->nset++] = b;
+	} else {
+		gsl_rng *g = r->rng;
+		uint32_t nchg;
+
+		if (v.lh->step < 0) {
+			/* first step: k distinct candidates at random */
+			while (v.lh->nset < K)
+				join(m, &v, s,
+				     pick_fresh(m, &v, g, s, c0, ncand, NULL, 0),
+				     out);
+			old_cend = cend;
+		}
+		/* blocks that left the window: join while the set has room,
+		 * else they drop out (recall candidates) */
+		for (b = old_cend; b < cend; b++) {
+			if (v.lh->nset < K)
+				join(m, &v, s, b, out);
+			else if (v.last[b] == (int32_t)(s - 1))
+				push_drop(m, &v, s, b);
+		}
+		nchg = m->mix && v.lh->step >= 0
+			       ? (uint32_t)floor(m->churn + gsl_rng_uniform(g))
+			       : 0;
+		if (nchg > v.lh->nset)
+			nchg = v.lh->nset;
+		/* out->removed is scratch for the drops until the end */
+		for (i = 0; i < nchg; i++) {
+			uint32_t j = (uint32_t)gsl_rng_uniform_int(g, v.lh->nset);
+
+			b = v.set[j];
+			v.set[j] = v.set[--v.lh->nset];
+			push_drop(m, &v, s, b);
+			out->removed[i] = b;
+		}
+		for (i = 0; i < nchg; i++) {
+			size_t c = gsl_ran_discrete(g, m->mix);
+
+			b = UINT32_MAX;
+			if (c) {
+				b = pick_recall(m, &v, g, s, (uint32_t)c + 1);
+				if (b == UINT32_MAX && v.owe[0] < OWE_CAP)
+					v.owe[1 + v.owe[0]++] = (uint32_t)c + 1;
+			} else {
+				b = pay_debt(m, &v, g, s);
+			}
+			if (b == UINT32_MAX)
+				b = pick_fresh(m, &v, g, s, c0, ncand,
+					       out->removed, nchg);
+			join(m, &v, s, b, out);
+		}
+	}
+	/* the selection: sink, top-k set, window; stamp and find additions */
+	nsink = SS_MIN(S, nfull);
+	wstart = cend;
+	for (b = 0; b < nsink; b++)
+		out->blocks[out->n++] = b;
+	for (i = 0; i < v.lh->nset; i++)
+		out->blocks[out->n++] = v.set[i];
+	for (b = wstart; b < nfull; b++)
+		out->blocks[out->n++] = b;
+	for (i = 0; i < out->n; i++) {
+		b = out->blocks[i];
+		if (v.last[b] == (int32_t)s)
+			continue; /* joined this step, already recorded */
+		if (v.last[b] != (int32_t)(s - 1))
+			out->added[out->nadded++] = b;
+		v.last[b] = (int32_t)s;
+	}
+	for (i = 0; i < v.lh->nprev; i++)
+		if (v.last[v.prev[i]] != (int32_t)s)
+			out->removed[out->nremoved++] = v.prev[i];
+	memcpy(v.prev, out->blocks, out->n * sizeof(*out->blocks));
+	v.lh->nprev = out->n;
+	v.lh->step = s;
+	v.lh->nfull = nfull;
+	return 0;
+}
+
+const struct sel_source_ops sel_locality = {
+	.name = "locality",
+	.help = "seeded locality model; arg: step_overlap=0.87,gain12=0.1068,gain16=0.0031,max_age=32",
+	.priv_size = sizeof(struct loc),
+	.init = loc_init,
+	.release = loc_release,
+	.req_add = loc_req_add,
+	.req_free = loc_req_free,
+	.select = loc_select,
+};
