@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "fileio.h"
@@ -228,6 +229,19 @@ static char *join_args(int argc, char **argv)
 	return s;
 }
 
+/* Errors about a temporary file name the file the user asked for. */
+static void name_final(struct ss_err *err, const char *tmp, const char *final)
+{
+	char *at = *tmp ? strstr(err->msg, tmp) : NULL;
+	char rest[sizeof(err->msg)];
+
+	if (!at)
+		return;
+	snprintf(rest, sizeof rest, "%s", at + strlen(tmp));
+	snprintf(at, sizeof(err->msg) - (size_t)(at - err->msg), "%s%s", final,
+		 rest);
+}
+
 static uint32_t median_prompt(const struct trace *t)
 {
 	double *x;
@@ -263,6 +277,7 @@ static int run(int argc, char **argv)
 	int npol = 0, rc, status = 1;
 	gsl_rng *rng = NULL;
 	char *cmdline = NULL, *cfg_json = NULL;
+	char tmp_h5[4200] = "", tmp_csv[4200] = "", tmp_sum[4200] = "";
 	double wall0 = ss_wall_seconds();
 
 	rc = parse_args(argc, argv, &a);
@@ -295,7 +310,19 @@ static int run(int argc, char **argv)
 				fprintf(stderr, "sparseserve sim: too many policies\n");
 				return 2;
 			}
+			for (int k = 0; k < npol; k++)
+				if (presets[k] == pp) {
+					fprintf(stderr, "sparseserve sim: --policy: "
+							"'%s' given twice\n",
+						tok);
+					return 2;
+				}
 			presets[npol++] = pp;
+		}
+		if (!npol) {
+			fprintf(stderr, "sparseserve sim: --policy: no policy "
+					"named\n");
+			return 2;
 		}
 	}
 
@@ -337,6 +364,15 @@ static int run(int argc, char **argv)
 		trace_cap_prompt(&t, (uint32_t)a.max_prompt);
 	if (a.limit)
 		trace_limit(&t, (size_t)a.limit);
+	/* virtual time is int64 ns: leave room for the run after the last
+	 * arrival (292 years of headroom at INT64_MAX / 4) */
+	if (t.n && t.req[t.n - 1].arrival_ns > INT64_MAX / 4) {
+		ss_error(&err, SS_ERANGE,
+			 "trace '%s': last arrival at %.3g s after the "
+			 "transformations is beyond the simulator's time range",
+			 a.trace, ss_ns_to_s(t.req[t.n - 1].arrival_ns));
+		goto fail;
+	}
 	if (!t.n) {
 		ss_error(&err, SS_EINVAL, "trace '%s': no requests left after "
 					  "the transformations",
@@ -366,7 +402,8 @@ static int run(int argc, char **argv)
 
 		if (sim_init(&sims[i], &so, &err) || sim_run(&sims[i], &err) ||
 		    metrics_summarize(&sims[i], slo_tbt, &sums[i], &err)) {
-			ss_error_prefix(&err, "policy '%s'", presets[i]->name);
+			if (!strstr(err.msg, presets[i]->name))
+				ss_error_prefix(&err, "policy '%s'", presets[i]->name);
 			goto fail;
 		}
 		runs[i].policy = presets[i]->name;
@@ -374,6 +411,11 @@ static int run(int argc, char **argv)
 		runs[i].summary = &sums[i];
 	}
 
+	ss_tmp_name(a.out, tmp_h5, sizeof tmp_h5);
+	if (a.csv)
+		ss_tmp_name(a.csv, tmp_csv, sizeof tmp_csv);
+	if (a.summary_csv)
+		ss_tmp_name(a.summary_csv, tmp_sum, sizeof tmp_sum);
 	cmdline = join_args(argc, argv);
 	cfg_json = sim_config_to_json(&cfg);
 	{
@@ -387,12 +429,19 @@ static int run(int argc, char **argv)
 			.seed = a.seed,
 		};
 
-		if (out_write_h5(a.out, &meta, runs, npol, &err))
+		/* every output is written under a temporary name first and
+		 * renamed only when all of them succeeded: a failed run leaves
+		 * no new file and no earlier result overwritten */
+		if (out_write_h5(tmp_h5, &meta, runs, npol, &err))
 			goto fail;
 	}
-	if (a.csv && out_write_requests_csv(a.csv, runs, npol, &err))
+	if (a.csv && out_write_requests_csv(tmp_csv, runs, npol, &err))
 		goto fail;
-	if (a.summary_csv && out_write_summary_csv(a.summary_csv, runs, npol, &err))
+	if (a.summary_csv && out_write_summary_csv(tmp_sum, runs, npol, &err))
+		goto fail;
+	if (ss_rename_into_place(tmp_h5, a.out, &err) ||
+	    (a.csv && ss_rename_into_place(tmp_csv, a.csv, &err)) ||
+	    (a.summary_csv && ss_rename_into_place(tmp_sum, a.summary_csv, &err)))
 		goto fail;
 	if (!a.quiet) {
 		printf("trace %s: %zu requests; model %s; profile %s (%s)\n",
@@ -419,8 +468,20 @@ static int run(int argc, char **argv)
 	status = 0;
 	goto out;
 fail:
+	name_final(&err, tmp_h5, a.out);
+	if (a.csv)
+		name_final(&err, tmp_csv, a.csv);
+	if (a.summary_csv)
+		name_final(&err, tmp_sum, a.summary_csv);
 	fprintf(stderr, "sparseserve sim: %s\n", err.msg);
 	status = 1;
+	/* unlink the temporaries; final names are untouched until success */
+	if (*tmp_h5)
+		unlink(tmp_h5);
+	if (*tmp_csv)
+		unlink(tmp_csv);
+	if (*tmp_sum)
+		unlink(tmp_sum);
 out:
 	if (sims)
 		for (int i = 0; i < npol; i++)

@@ -80,7 +80,7 @@ static void t_bad_inputs_name_file_line_field(void)
 	mk_tmp();
 	snprintf(args, sizeof args,
 		 "sim --trace %s/missing.csv --format csv --model llama-3.1-8b "
-		 "--out %s/o.h5", tmpdir, tmpdir);
+		 "--out %s/o1.h5", tmpdir, tmpdir);
 	CHECK_EQ_I64(ss(args), 1);
 	CHECK_STR_CONTAINS(out, "missing.csv");
 
@@ -88,53 +88,59 @@ static void t_bad_inputs_name_file_line_field(void)
 			      "0.0,100,10\n0.5,abc,10\n");
 	snprintf(args, sizeof args,
 		 "sim --trace %s/bad.csv --format csv --model llama-3.1-8b "
-		 "--out %s/o.h5", tmpdir, tmpdir);
+		 "--out %s/o2.h5", tmpdir, tmpdir);
 	CHECK_EQ_I64(ss(args), 1);
 	CHECK_STR_CONTAINS(out, "bad.csv:3:");
 	CHECK_STR_CONTAINS(out, "prompt_tokens");
 	/* with --skip-bad the line is skipped and counted */
 	snprintf(args, sizeof args,
 		 "sim --trace %s/bad.csv --format csv --model llama-3.1-8b "
-		 "--skip-bad --quiet --out %s/o.h5", tmpdir, tmpdir);
+		 "--skip-bad --quiet --out %s/o3.h5", tmpdir, tmpdir);
 	CHECK_EQ_I64(ss(args), 0);
 	CHECK_STR_CONTAINS(out, "skipped 1 malformed");
 
-	snprintf(args, sizeof args, "sim " SMALL "--set sched.nope=1 --out %s/o.h5",
+	snprintf(args, sizeof args, "sim " SMALL "--set sched.nope=1 --out %s/o4.h5",
 		 tmpdir);
 	CHECK_EQ_I64(ss(args), 1);
 	CHECK_STR_CONTAINS(out, "unknown config key 'sched.nope'");
 	snprintf(args, sizeof args,
-		 "sim " SMALL "--set mem.gpu_util=7 --out %s/o.h5", tmpdir);
+		 "sim " SMALL "--set mem.gpu_util=7 --out %s/o5.h5", tmpdir);
 	CHECK_EQ_I64(ss(args), 1);
 	CHECK_STR_CONTAINS(out, "mem.gpu_util");
 
 	write_file("cfg.json", "{\"sched\": {\"max_num_seqs\": 64, \"typo\": 1}}");
 	snprintf(args, sizeof args,
-		 "sim " SMALL "--config %s/cfg.json --out %s/o.h5", tmpdir, tmpdir);
+		 "sim " SMALL "--config %s/cfg.json --out %s/o6.h5", tmpdir, tmpdir);
 	CHECK_EQ_I64(ss(args), 1);
 	CHECK_STR_CONTAINS(out, "cfg.json");
 	CHECK_STR_CONTAINS(out, "sched.typo");
 
 	snprintf(args, sizeof args,
 		 "sim --trace traces/data/AzureLLMInferenceTrace_conv.csv "
-		 "--model nosuchmodel --out %s/o.h5", tmpdir);
+		 "--model nosuchmodel --out %s/o7.h5", tmpdir);
 	CHECK_EQ_I64(ss(args), 1);
 	CHECK_STR_CONTAINS(out, "nosuchmodel");
 
 	snprintf(args, sizeof args,
 		 "sim --trace traces/data/AzureLLMInferenceTrace_conv.csv "
-		 "--model llama-3.1-70b --profile h200 --out %s/o.h5", tmpdir);
+		 "--model llama-3.1-70b --profile h200 --out %s/o8.h5", tmpdir);
 	CHECK_EQ_I64(ss(args), 1);
 	CHECK_STR_CONTAINS(out, "llama-3.1-70b");
 	CHECK_STR_CONTAINS(out, "h200");
 
 	snprintf(args, sizeof args, "sim " SMALL "--profile /nonexistent.json "
-		 "--out %s/o.h5", tmpdir);
+		 "--out %s/o9.h5", tmpdir);
 	CHECK_EQ_I64(ss(args), 1);
 	CHECK_STR_CONTAINS(out, "nonexistent.json");
-	/* no result file appeared for any failed run */
-	snprintf(args, sizeof args, "%s/o.h5", tmpdir);
-	CHECK(access(args, F_OK) == 0); /* only the --skip-bad run wrote it */
+	/* only the --skip-bad run (o3) wrote a result; no failed run left a
+	 * result or a temporary file */
+	snprintf(args, sizeof args, "ls -A %s | grep -v '^cfg.json$' | "
+		 "grep -v '^bad.csv$' | tr '\\n' ' '", tmpdir);
+	FILE *p = popen(args, "r");
+	char listing[512] = "";
+	CHECK(fgets(listing, sizeof listing, p) != NULL);
+	pclose(p);
+	CHECK_MSG(strcmp(listing, "o3.h5 ") == 0, "left behind: '%s'", listing);
 }
 
 static void t_unwritable_output_leaves_nothing(void)
@@ -199,9 +205,11 @@ static void t_identical_runs_identical_bytes(void)
 	struct ss_err err;
 	snprintf(a, sizeof a, "%s/r.csv", tmpdir);
 	CHECK_EQ_I64(ss_read_file(a, &text, NULL, &err), 0);
-	CHECK(strncmp(text, "policy,request_id,arrival_s,prompt_tokens,output_tokens,"
-			    "first_token_s,finish_s,ttft_s,mean_tbt_s,max_tbt_s,e2e_s,"
-			    "queue_s,preemptions", 124) == 0);
+	static const char hdr[] =
+		"policy,request_id,arrival_s,prompt_tokens,output_tokens,"
+		"first_token_s,finish_s,ttft_s,mean_tbt_s,max_tbt_s,e2e_s,"
+		"queue_s,preemptions";
+	CHECK(strncmp(text, hdr, sizeof hdr - 1) == 0);
 	free(text);
 	snprintf(a, sizeof a, "%s/r.sum.csv", tmpdir);
 	CHECK_EQ_I64(ss_read_file(a, &text, NULL, &err), 0);
@@ -267,12 +275,49 @@ static void t_golden_summary(void)
 	free(got);
 }
 
+/* A run that fails late (an unwritable CSV) leaves no result file and
+ * does not overwrite an earlier result; empty or repeated policy lists
+ * are usage errors. */
+static void t_failed_run_keeps_earlier_results(void)
+{
+	char args[2048], path[512], *before, *after;
+	struct ss_err err;
+	size_t nb, na;
+
+	mk_tmp();
+	snprintf(args, sizeof args, "sim " SMALL "--quiet --out %s/keep.h5", tmpdir);
+	CHECK_EQ_I64(ss(args), 0);
+	snprintf(path, sizeof path, "%s/keep.h5", tmpdir);
+	CHECK_EQ_I64(ss_read_file(path, &before, &nb, &err), 0);
+	snprintf(args, sizeof args, "sim " SMALL "--quiet --seed 9 --policy vllm-s "
+		 "--out %s/keep.h5 --csv %s/no/x.csv", tmpdir, tmpdir);
+	CHECK_EQ_I64(ss(args), 1);
+	CHECK_STR_CONTAINS(out, "no/x.csv'");
+	CHECK_EQ_I64(ss_read_file(path, &after, &na, &err), 0);
+	CHECK(na == nb && memcmp(before, after, nb) == 0);
+	free(before);
+	free(after);
+	snprintf(args, sizeof args, "ls -A %s | tr '\\n' ' '", tmpdir);
+	FILE *p = popen(args, "r");
+	char listing[256] = "";
+	CHECK(fgets(listing, sizeof listing, p) != NULL);
+	pclose(p);
+	CHECK_MSG(strcmp(listing, "keep.h5 ") == 0, "left behind: '%s'", listing);
+	CHECK_EQ_I64(ss("sim " SMALL "--out /tmp/x.h5 --policy ,"), 2);
+	CHECK_STR_CONTAINS(out, "no policy");
+	CHECK_EQ_I64(ss("sim " SMALL "--out /tmp/x.h5 --policy vllm,vllm"), 2);
+	CHECK_STR_CONTAINS(out, "given twice");
+	CHECK_EQ_I64(ss("sim " SMALL "--out /tmp/x.h5 --rate-scale 1e-12"), 1);
+	CHECK_STR_CONTAINS(out, "time range");
+}
+
 static const struct th_case cases[] = {
 	TH_CASE(t_usage_and_exit_codes),
 	TH_CASE(t_bad_inputs_name_file_line_field),
 	TH_CASE(t_unwritable_output_leaves_nothing),
 	TH_CASE(t_identical_runs_identical_bytes),
 	TH_CASE(t_golden_summary),
+	TH_CASE(t_failed_run_keeps_earlier_results),
 	{ 0 },
 };
 

@@ -179,6 +179,7 @@ static void t_rejects_what_never_fits(void)
 	CHECK_EQ_I64(p.reqs[2].state, POL_REJECTED);
 	CHECK_STR_CONTAINS(p.reqs[2].reject_reason, "max positions");
 	CHECK_EQ_U64(p.nrejected, 2);
+	pol_release(&p);
 	CHECK(pol_init(&p, pol_preset_find("vllm"), &c, &m, bb - 1, 1, &err) ==
 	      SS_ERANGE);
 	CHECK_STR_CONTAINS(err.msg, "no KV block");
@@ -262,6 +263,144 @@ static void t_random_workload_invariants(void)
 	pol_release(&p);
 }
 
+
+/* One iteration at `now`, completed 10 ns later. */
+static void step(struct pol *p, struct pol_plan *plan, int64_t *now)
+{
+	struct ss_err err;
+
+	CHECK_EQ_I64(pol_schedule(p, *now, plan, &err), 0);
+	pol_check(p);
+	*now += 10;
+	pol_complete(p, plan, *now);
+	pol_check(p);
+}
+
+static struct pol tight(uint64_t blocks, uint32_t n, double watermark)
+{
+	struct model m = tiny_model();
+	static struct model keep;
+	struct pol_config c = cfg_default();
+	struct pol p;
+	struct ss_err err;
+
+	keep = m;
+	c.watermark = watermark;
+	CHECK_EQ_I64(pol_init(&p, pol_preset_find("vllm"), &c, &keep,
+			      blocks * pol_block_bytes(pol_preset_find("vllm"), &c,
+						       &keep),
+			      n, &err), 0);
+	return p;
+}
+
+/* The victim is the most recently admitted running request (not the
+ * next one after the requester); it goes to the front of the queue. */
+static void t_victim_is_last_admitted(void)
+{
+	struct pol p = tight(6, 3, 0);
+	struct pol_plan plan;
+	struct ss_err err;
+	int64_t now = 0;
+
+	pol_plan_init(&plan);
+	for (uint32_t i = 0; i < 3; i++)
+		pol_add_request(&p, i, i, 0, 64, 40, 0); /* 2 full blocks each */
+	step(&p, &plan, &now);
+	CHECK_EQ_U64(p.free_blocks, 0);
+	CHECK_EQ_I64(pol_schedule(&p, now, &plan, &err), 0);
+	/* R0 needs a block: R2 (last) goes; R1 then takes the 2nd freed one */
+	CHECK_EQ_U64(plan.preempted, 1);
+	CHECK_EQ_U64(plan.n, 2);
+	CHECK_EQ_U64(plan.items[0].req, 0);
+	CHECK_EQ_U64(plan.items[1].req, 1);
+	CHECK_EQ_I64(p.reqs[2].state, POL_WAITING);
+	CHECK_EQ_U64(p.reqs[2].preemptions, 1);
+	CHECK_EQ_U64(p.waiting[p.wait_head], 2);
+	pol_plan_release(&plan);
+	pol_release(&p);
+}
+
+/* No admission in an iteration that preempted (vLLM v1), even when the
+ * victim's first chunk would fit again. */
+static void t_no_admission_after_preemption(void)
+{
+	struct pol p = tight(7, 3, 0);
+	struct pol_plan plan;
+	struct ss_err err;
+	int64_t now = 0;
+
+	pol_plan_init(&plan);
+	for (uint32_t i = 0; i < 3; i++)
+		pol_add_request(&p, i, i, 0, 64, 40, 0);
+	step(&p, &plan, &now);
+	CHECK_EQ_U64(p.free_blocks, 1);
+	p.cfg.max_batched_tokens = 34; /* 2 decodes + one 1-block chunk */
+	CHECK_EQ_I64(pol_schedule(&p, now, &plan, &err), 0);
+	CHECK_EQ_U64(plan.preempted, 1);
+	CHECK_EQ_U64(p.free_blocks, 1); /* R2's first chunk would fit... */
+	CHECK_EQ_U64(plan.n, 2);        /* ...but is not admitted */
+	CHECK_EQ_I64(p.reqs[2].state, POL_WAITING);
+	pol_complete(&p, &plan, now += 10);
+	CHECK_EQ_I64(pol_schedule(&p, now, &plan, &err), 0);
+	CHECK_EQ_U64(plan.preempted, 0);
+	CHECK_EQ_U64(plan.n, 3); /* next iteration: readmitted, one chunk */
+	CHECK_EQ_U64(plan.items[2].req, 2);
+	CHECK_EQ_U64(plan.items[2].q_tokens, 32);
+	pol_plan_release(&plan);
+	pol_release(&p);
+}
+
+/* The request that needs a block is itself the last running one: it
+ * preempts itself and the earlier request keeps running. */
+static void t_self_preemption(void)
+{
+	struct pol p = tight(4, 2, 0);
+	struct pol_plan plan;
+	struct ss_err err;
+	int64_t now = 0;
+
+	pol_plan_init(&plan);
+	pol_add_request(&p, 0, 0, 0, 60, 40, 0); /* 2 blocks, room to 64 */
+	pol_add_request(&p, 1, 1, 0, 64, 40, 0); /* 2 full blocks */
+	step(&p, &plan, &now);
+	CHECK_EQ_U64(p.free_blocks, 0);
+	CHECK_EQ_I64(pol_schedule(&p, now, &plan, &err), 0);
+	CHECK_EQ_U64(plan.preempted, 1);
+	CHECK_EQ_U64(plan.n, 1);
+	CHECK_EQ_U64(plan.items[0].req, 0);
+	CHECK_EQ_I64(p.reqs[1].state, POL_WAITING);
+	CHECK_EQ_U64(p.reqs[1].prefill_target, 65); /* prompt + 1 generated */
+	CHECK_EQ_U64(p.free_blocks, 2);
+	pol_plan_release(&plan);
+	pol_release(&p);
+}
+
+/* The watermark keeps room only while something runs; admission is FCFS
+ * with head-of-line blocking (a small request waits behind a big one). */
+static void t_watermark_and_head_of_line(void)
+{
+	struct pol p = tight(100, 4, 0.05); /* reserve 5 blocks */
+	struct pol_plan plan;
+	int64_t now = 0;
+
+	pol_plan_init(&plan);
+	p.cfg.max_batched_tokens = 4096;
+	pol_add_request(&p, 0, 0, 0, 98 * 32, 1, 0); /* 98 blocks, idle server */
+	step(&p, &plan, &now);
+	CHECK_EQ_I64(p.reqs[0].state, POL_FINISHED); /* admitted despite reserve */
+	pol_add_request(&p, 1, 1, now, 32, 50, 0);      /* 1 block */
+	step(&p, &plan, &now);
+	CHECK_EQ_I64(p.reqs[1].state, POL_RUNNING);
+	pol_add_request(&p, 2, 2, now, 95 * 32, 5, 0); /* 99 - 95 < 5 reserve */
+	pol_add_request(&p, 3, 3, now, 32, 5, 0);      /* would fit */
+	step(&p, &plan, &now);
+	CHECK_EQ_I64(p.reqs[2].state, POL_WAITING);
+	CHECK_EQ_I64(p.reqs[3].state, POL_WAITING); /* behind request 2 */
+	CHECK_EQ_U64(plan.n, 1);
+	pol_plan_release(&plan);
+	pol_release(&p);
+}
+
 static const struct th_case cases[] = {
 	TH_CASE(t_chunked_prefill_then_decode),
 	TH_CASE(t_fcfs_and_seq_limit),
@@ -269,6 +408,10 @@ static const struct th_case cases[] = {
 	TH_CASE(t_rejects_what_never_fits),
 	TH_CASE(t_sparse_decode_reads_budget),
 	TH_CASE(t_random_workload_invariants),
+	TH_CASE(t_victim_is_last_admitted),
+	TH_CASE(t_no_admission_after_preemption),
+	TH_CASE(t_self_preemption),
+	TH_CASE(t_watermark_and_head_of_line),
 	{ 0 },
 };
 
