@@ -41,24 +41,23 @@
 
 #include "banned.h"
 
-#define NEVER INT32_MIN
 #define FRESH_TRIES 16
-#define OWE_CAP 15 /* recalls owed per (layer, head), see loc_select */
+#define OWE_CAP 15 /* recalls owed per (layer, head), see pay_debt */
+#define MEMBER 0x80000000u /* mark: in the top-k set now */
+#define DROPPED(x) ((x) & 0x7fffffffu) /* mark: 1 + step dropped, 0 never */
 
 struct loc_lh {
 	int64_t step;   /* last step served, -1 = none */
 	uint32_t nfull; /* full blocks at that step */
 	uint32_t nset;  /* top-k members */
-	uint32_t nprev; /* size of the previous selection */
 };
 
 struct loc_req {
 	uint32_t nblk;     /* blocks per (layer, head) */
 	gsl_rng *rng;
 	struct loc_lh *lh; /* [layers * heads] */
-	int32_t *last;     /* [layers * heads * nblk] last selected step */
+	uint32_t *mark;    /* [layers * heads * nblk] MEMBER | 1 + drop step */
 	uint32_t *set;     /* [layers * heads * k] top-k members */
-	uint32_t *prev;    /* [layers * heads * maxsel] previous selection */
 	uint32_t *bk;      /* [layers * heads * (max_age + 1) * bcap] drops */
 	uint32_t *bn;      /* [layers * heads * (max_age + 1)] entries used */
 	uint32_t *owe;     /* [layers * heads * (OWE_CAP + 1)] count, ages */
@@ -300,9 +299,9 @@ static int loc_req_add(void *priv, int32_t req, uint64_t key,
 	r->nblk = (uint32_t)((max_tokens + m->p.block_tokens - 1) /
 			     m->p.block_tokens);
 	nb = nlh * r->nblk;
-	bytes = nlh * sizeof(struct loc_lh) + nb * sizeof(int32_t) +
-		nlh * ((size_t)m->k + m->maxsel + (size_t)A1 * m->bcap + A1 +
-		       OWE_CAP + 1) * sizeof(uint32_t);
+	bytes = nlh * sizeof(struct loc_lh) + nb * sizeof(uint32_t) +
+		nlh * ((size_t)m->k + (size_t)A1 * m->bcap + A1 + OWE_CAP + 1) *
+			sizeof(uint32_t);
 	r->mem = malloc(bytes);
 	r->rng = gsl_rng_alloc(gsl_rng_taus2);
 	if (!r->mem || !r->rng) {
@@ -319,19 +318,17 @@ static int loc_req_add(void *priv, int32_t req, uint64_t key,
 	p = r->mem;
 	r->lh = (struct loc_lh *)p;
 	p += nlh * sizeof(struct loc_lh);
-	r->last = (int32_t *)p;
-	p += nb * sizeof(int32_t);
+	r->mark = (uint32_t *)p;
+	p += nb * sizeof(uint32_t);
 	r->set = (uint32_t *)p;
-	r->prev = r->set + nlh * m->k;
-	r->bk = r->prev + nlh * m->maxsel;
+	r->bk = r->set + nlh * m->k;
 	r->bn = r->bk + nlh * A1 * m->bcap;
 	r->owe = r->bn + nlh * A1;
 	for (i = 0; i < nlh; i++) {
 		r->lh[i].step = -1;
-		r->lh[i].nfull = r->lh[i].nset = r->lh[i].nprev = 0;
+		r->lh[i].nfull = r->lh[i].nset = 0;
 	}
-	for (i = 0; i < nb; i++)
-		r->last[i] = NEVER;
+	memset(r->mark, 0, nb * sizeof(uint32_t));
 	memset(r->bn, 0, nlh * (A1 + OWE_CAP + 1) * sizeof(uint32_t));
 	return 0;
 }
@@ -353,16 +350,18 @@ static void loc_req_free(void *priv, int32_t req)
 /* Per-call view of one (layer, head). */
 struct lhv {
 	struct loc_lh *lh;
-	int32_t *last;  /* [nblk] */
+	uint32_t *mark; /* [nblk] */
 	uint32_t *set;  /* [k] */
-	uint32_t *prev; /* [maxsel] */
 	uint32_t *bk;   /* [(max_age + 1) * bcap] */
 	uint32_t *bn;   /* [max_age + 1] */
 	uint32_t *owe;  /* [0] = count, [1..] ages of failed recalls */
 };
 
-static void push_drop(const struct loc *m, struct lhv *v, int64_t s,
-		      uint32_t b)
+/* b leaves the selection at step s (its last selection was s - 1): it
+ * becomes a recall candidate and is reported removed (unless it rejoins
+ * in the same step; loc_select filters those out). */
+static void drop(const struct loc *m, struct lhv *v, int64_t s, uint32_t b,
+		 struct sel_out *out)
 {
 	uint32_t q = (uint32_t)(s % (m->lp.max_age + 1));
 
@@ -370,66 +369,74 @@ static void push_drop(const struct loc *m, struct lhv *v, int64_t s,
 	 * candidate */
 	if (v->bn[q] < m->bcap)
 		v->bk[(size_t)q * m->bcap + v->bn[q]++] = b;
+	v->mark[b] = (uint32_t)(s + 1);
+	out->removed[out->nremoved++] = b;
 }
 
-/* Add b to the set at step s; record it as added unless it was selected
- * at s - 1 (then it only stays). */
-static void join(const struct loc *m, struct lhv *v, int64_t s, uint32_t b,
+/* b joins the top-k set at step s; it is new to the selection unless it
+ * was selected at s - 1 (`was_selected`: a block leaving the window) or
+ * was dropped earlier in this very step. */
+static void join(struct lhv *v, int64_t s, uint32_t b, int was_selected,
 		 struct sel_out *out)
 {
-	if (v->last[b] != (int32_t)(s - 1))
+	uint32_t x = v->mark[b];
+
+	if (!was_selected && DROPPED(x) != (uint32_t)(s + 1))
 		out->added[out->nadded++] = b;
-	v->last[b] = (int32_t)s;
+	v->mark[b] = MEMBER | DROPPED(x);
 	v->set[v->lh->nset++] = b;
-	(void)m;
 }
 
 /* A block not selected in the last max_age steps; failing that, one not
- * selected now; failing that, one of the `ndrop` dropped this step. */
+ * selected now and not dropped this step; failing that, one dropped this
+ * step (out->removed holds this step's drops). */
 static uint32_t pick_fresh(const struct loc *m, struct lhv *v, gsl_rng *g,
 			   int64_t s, uint32_t c0, uint32_t ncand,
-			   const uint32_t *drop, uint32_t ndrop)
+			   const struct sel_out *out)
 {
 	int64_t old = s - (int64_t)m->lp.max_age;
-	uint32_t t, b, start;
+	uint32_t t, b, x, start;
 
 	for (t = 0; t < FRESH_TRIES; t++) {
 		b = c0 + (uint32_t)gsl_rng_uniform_int(g, ncand);
-		if ((int64_t)v->last[b] < old)
+		x = v->mark[b];
+		if (!(x & MEMBER) && (int64_t)DROPPED(x) - 1 <= old)
 			return b;
 	}
-	/* few old blocks left: any block not in the set now */
 	start = (uint32_t)gsl_rng_uniform_int(g, ncand);
 	for (t = 0; t < ncand; t++) {
 		b = c0 + (start + t) % ncand;
-		if (v->last[b] != (int32_t)s && (int64_t)v->last[b] != s - 1)
+		x = v->mark[b];
+		if (!(x & MEMBER) && DROPPED(x) != (uint32_t)(s + 1))
 			return b;
 	}
-	for (t = 0; t < ndrop; t++)
-		if (v->last[drop[t]] != (int32_t)s)
-			return drop[t];
+	for (t = 0; t < out->nremoved; t++)
+		if (!(v->mark[out->removed[t]] & MEMBER))
+			return out->removed[t];
 	BUG("locality: no candidate outside the set");
 }
 
+/* A block whose last selection was exactly `age` steps ago (dropped at
+ * step s - age + 1), or UINT32_MAX. */
 static uint32_t pick_recall(const struct loc *m, struct lhv *v, gsl_rng *g,
 			    int64_t s, uint32_t age)
 {
-	uint32_t q, n, t, start;
+	uint32_t q, n, t, start, want;
 
 	if (s - age + 1 < 0)
 		return UINT32_MAX;
 	q = (uint32_t)((s - age + 1) % (m->lp.max_age + 1));
 	n = v->bn[q];
-
 	if (!n)
 		return UINT32_MAX;
+	want = (uint32_t)(s - age + 2);
 	/* scan the whole bucket from a random start: most of an old bucket
 	 * may have been recalled already (stale entries) */
 	start = (uint32_t)gsl_rng_uniform_int(g, n);
 	for (t = 0; t < n; t++) {
 		uint32_t b = v->bk[(size_t)q * m->bcap + (start + t) % n];
 
-		if ((int64_t)v->last[b] == s - age)
+		if (v->mark[b] == want) /* not a member, dropped then */
 			return b;
 	}
 	return UINT32_MAX;
@@ -440,14 +447,15 @@ static uint32_t pick_recall(const struct loc *m, struct lhv *v, gsl_rng *g,
  * recalled since (old buckets run dry: most drops are recalled sooner or
  * later). The failed age is owed and paid by a later fresh draw that
  * finds a candidate of that age, so the long-run age mix, and with it the
- * overlap curve, stays the configured one.
+ * overlap curve, stays the configured one. At most two owed ages are
+ * tried per draw, to bound the cost.
  */
 static uint32_t pay_debt(const struct loc *m, struct lhv *v, gsl_rng *g,
 			 int64_t s)
 {
 	uint32_t j, b;
 
-	for (j = 0; j < v->owe[0]; j++) {
+	for (j = 0; j < v->owe[0] && j < 2; j++) {
 		b = pick_recall(m, v, g, s, v->owe[1 + j]);
 		if (b == UINT32_MAX)
 			continue;
@@ -457,6 +465,15 @@ static uint32_t pay_debt(const struct loc *m, struct lhv *v, gsl_rng *g,
 	return UINT32_MAX;
 }
 
+/* First candidate block (after the sinks) and end of the candidates
+ * (before the window) for a layer with `nfull` full blocks. */
+static uint32_t cand_end(const struct loc *m, uint32_t nfull)
+{
+	uint32_t S = m->p.sink_blocks, W = m->p.window_blocks;
+
+	return nfull > S + W ? nfull - W : S;
+}
+
 static int loc_select(void *priv, int32_t req, uint32_t layer, uint32_t head,
 		      uint64_t step, uint32_t nfull, struct sel_out *out,
 		      struct ss_err *err)
@@ -464,11 +481,11 @@ static int loc_select(void *priv, int32_t req, uint32_t layer, uint32_t head,
 	struct loc *m = priv;
 	struct loc_req *r;
 	struct lhv v;
+	gsl_rng *g;
 	size_t lhi;
 	int64_t s = (int64_t)step;
-	uint32_t S = m->p.sink_blocks, W = m->p.window_blocks, K = m->k;
-	uint32_t c0 = S, cend, old_cend, ncand, b, i, nsink, wstart;
-	uint32_t A1 = m->lp.max_age + 1;
+	uint32_t S = m->p.sink_blocks, K = m->k, A1 = m->lp.max_age + 1;
+	uint32_t c0 = S, cend, old_cend, old_nf, ncand, b, i, k, room, nchg;
 
 	if (req < 0 || (size_t)req >= m->nreqs || !m->reqs[req].mem)
 		return ss_error(err, SS_EINVAL,
@@ -480,7 +497,7 @@ static int loc_select(void *priv, int32_t req, uint32_t layer, uint32_t head,
 				req, layer, head, m->p.layers, m->p.kv_heads);
 	lhi = (size_t)layer * m->p.kv_heads + head;
 	v.lh = &r->lh[lhi];
-	if ((v.lh->step >= 0 && s != v.lh->step + 1) || s >= INT32_MAX)
+	if ((v.lh->step >= 0 && s != v.lh->step + 1) || s >= INT32_MAX - 2)
 		return ss_error(err, SS_EINVAL,
 				"selection 'locality': request %d layer %u head %u: step %llu after step %lld",
 				req, layer, head, (unsigned long long)step,
@@ -493,63 +510,63 @@ static int loc_select(void *priv, int32_t req, uint32_t layer, uint32_t head,
 		return ss_error(err, SS_EINVAL,
 				"selection 'locality': output capacity %u < %u",
 				out->cap, m->maxsel);
-	v.last = r->last + lhi * r->nblk;
+	v.mark = r->mark + lhi * r->nblk;
 	v.set = r->set + lhi * K;
-	v.prev = r->prev + lhi * m->maxsel;
 	v.bk = r->bk + lhi * A1 * m->bcap;
 	v.bn = r->bn + lhi * A1;
 	v.owe = r->owe + lhi * (OWE_CAP + 1);
+	g = r->rng;
 	out->n = out->nadded = out->nremoved = 0;
 	v.bn[s % A1] = 0; /* drops of step s - A1: aged out */
 
-	cend = nfull > S + W ? nfull - W : S;
-	old_cend = v.lh->nfull > S + W ? v.lh->nfull - W : S;
-	if (v.lh->step < 0)
-		old_cend = S;
+	cend = cand_end(m, nfull);
 	ncand = cend - c0;
-	if (ncand <= K) {
-		/* every candidate is selected */
-		v.lh->nset = 0;
-		for (b = c0; b < cend; b++)
-			v.set[v.lh->nset++] = b;
-	} else {
-		gsl_rng *g = r->rng;
-		uint32_t nchg;
-
-		if (v.lh->step < 0) {
-			/* first step: k distinct candidates at random */
+	if (v.lh->step < 0) {
+		/* first step: k candidates at random (all if there are few) */
+		old_nf = 0;
+		if (ncand <= K)
+			for (b = c0; b < cend; b++)
+				join(&v, s, b, 0, out);
+		else
 			while (v.lh->nset < K)
-				join(m, &v, s,
-				     pick_fresh(m, &v, g, s, c0, ncand, NULL, 0),
-				     out);
-			old_cend = cend;
+				join(&v, s, pick_fresh(m, &v, g, s, c0, ncand, out),
+				     0, out);
+		nchg = 0;
+	} else {
+		old_nf = v.lh->nfull;
+		old_cend = cand_end(m, old_nf);
+		room = K - v.lh->nset;
+		/* churn: drop r old members (mean (1 - step_overlap) k) */
+		nchg = 0;
+		if (ncand > K && m->mix) {
+			nchg = (uint32_t)floor(m->churn + gsl_rng_uniform(g));
+			nchg = SS_MIN(nchg, v.lh->nset);
 		}
-		/* blocks that left the window: join while the set has room,
-		 * else they drop out (recall candidates) */
-		for (b = old_cend; b < cend; b++) {
-			if (v.lh->nset < K)
-				join(m, &v, s, b, out);
-			else if (v.last[b] == (int32_t)(s - 1))
-				push_drop(m, &v, s, b);
-		}
-		nchg = m->mix && v.lh->step >= 0
-			       ? (uint32_t)floor(m->churn + gsl_rng_uniform(g))
-			       : 0;
-		if (nchg > v.lh->nset)
-			nchg = v.lh->nset;
-		/* out->removed is scratch for the drops until the end */
 		for (i = 0; i < nchg; i++) {
 			uint32_t j = (uint32_t)gsl_rng_uniform_int(g, v.lh->nset);
 
 			b = v.set[j];
 			v.set[j] = v.set[--v.lh->nset];
-			push_drop(m, &v, s, b);
-			out->removed[i] = b;
+			drop(m, &v, s, b, out);
 		}
+		/* blocks leaving the window join while the set has room (it
+		 * has while every candidate is selected), else drop out */
+		for (b = old_cend; b < SS_MIN(old_nf, cend); b++) {
+			if (room) {
+				join(&v, s, b, 1, out);
+				room--;
+			} else {
+				drop(m, &v, s, b, out);
+			}
+		}
+		/* blocks that became full straight into the candidates (a
+		 * jump of nfull) join only while there is room */
+		for (b = SS_MAX(old_cend, old_nf); b < cend && room; b++, room--)
+			join(&v, s, b, 0, out);
+		/* the replacements: recall of age a, or fresh */
 		for (i = 0; i < nchg; i++) {
 			size_t c = gsl_ran_discrete(g, m->mix);
 
-			b = UINT32_MAX;
 			if (c) {
 				b = pick_recall(m, &v, g, s, (uint32_t)c + 1);
 				if (b == UINT32_MAX && v.owe[0] < OWE_CAP)
@@ -558,33 +575,27 @@ static int loc_select(void *priv, int32_t req, uint32_t layer, uint32_t head,
 				b = pay_debt(m, &v, g, s);
 			}
 			if (b == UINT32_MAX)
-				b = pick_fresh(m, &v, g, s, c0, ncand,
-					       out->removed, nchg);
-			join(m, &v, s, b, out);
+				b = pick_fresh(m, &v, g, s, c0, ncand, out);
+			join(&v, s, b, 0, out);
 		}
 	}
-	/* the selection: sink, top-k set, window; stamp and find additions */
-	nsink = SS_MIN(S, nfull);
-	wstart = cend;
-	for (b = 0; b < nsink; b++)
+	/* new sink and window blocks (newly full) are additions */
+	for (b = SS_MIN(S, old_nf); b < SS_MIN(S, nfull); b++)
+		out->added[out->nadded++] = b;
+	for (b = SS_MAX(cend, old_nf); b < nfull; b++)
+		out->added[out->nadded++] = b;
+	/* drops that rejoined in the same step are no change */
+	for (i = k = 0; i < out->nremoved; i++)
+		if (!(v.mark[out->removed[i]] & MEMBER))
+			out->removed[k++] = out->removed[i];
+	out->nremoved = k;
+	/* the selection: sinks, the top-k set, the window */
+	for (b = 0; b < SS_MIN(S, nfull); b++)
 		out->blocks[out->n++] = b;
-	for (i = 0; i < v.lh->nset; i++)
-		out->blocks[out->n++] = v.set[i];
-	for (b = wstart; b < nfull; b++)
+	memcpy(out->blocks + out->n, v.set, v.lh->nset * sizeof(*v.set));
+	out->n += v.lh->nset;
+	for (b = cend; b < nfull; b++)
 		out->blocks[out->n++] = b;
-	for (i = 0; i < out->n; i++) {
-		b = out->blocks[i];
-		if (v.last[b] == (int32_t)s)
-			continue; /* joined this step, already recorded */
-		if (v.last[b] != (int32_t)(s - 1))
-			out->added[out->nadded++] = b;
-		v.last[b] = (int32_t)s;
-	}
-	for (i = 0; i < v.lh->nprev; i++)
-		if (v.last[v.prev[i]] != (int32_t)s)
-			out->removed[out->nremoved++] = v.prev[i];
-	memcpy(v.prev, out->blocks, out->n * sizeof(*out->blocks));
-	v.lh->nprev = out->n;
 	v.lh->step = s;
 	v.lh->nfull = nfull;
 	return 0;
