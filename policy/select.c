@@ -82,6 +82,9 @@ int sel_open_ops(struct sel_source *s, const struct sel_source_ops *ops,
 				ops->name);
 	rc = ops->init(s->priv, p, arg, rng, err);
 	if (rc) {
+		/* release() must accept a partly initialised state: what init
+		 * allocated before failing is freed there */
+		ops->release(s->priv);
 		free(s->priv);
 		s->priv = NULL;
 		return rc;
