@@ -245,7 +245,10 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: sparseserve bench [options]\n"
 		"  --only LIST     comma list of: limits, h2d, d2h, select, "
-		"attn, concurrency\n"
+		"attn, concurrency,\n"
+		"                  gemm, prefill_attn, chunked_prefill_attn, "
+		"rmsnorm, rope,\n"
+		"                  swiglu, decoder_layer\n"
 		"                  (default: all; limits always run)\n"
 		"  --warmup N      untimed runs before timing (default 3)\n"
 		"  --repeats N     timed runs per case (default 20)\n"
@@ -279,6 +282,13 @@ static const struct {
 	{ "select", bench_select },
 	{ "d2h", bench_d2h },
 	{ "concurrency", bench_concurrency },
+	{ "gemm", bench_model_gemm },
+	{ "prefill_attn", bench_model_prefill },
+	{ "chunked_prefill_attn", bench_model_chunked },
+	{ "rmsnorm", bench_model_rmsnorm },
+	{ "rope", bench_model_rope },
+	{ "swiglu", bench_model_swiglu },
+	{ "decoder_layer", bench_model_layer },
 };
 
 int bench_main(int argc, char **argv)
@@ -342,7 +352,11 @@ int bench_main(int argc, char **argv)
 	if (b.only[0]) {
 		static const char *known[] = { "limits", "h2d", "d2h",
 					       "select", "attn",
-					       "concurrency" };
+					       "concurrency", "gemm",
+					       "prefill_attn",
+					       "chunked_prefill_attn",
+					       "rmsnorm", "rope", "swiglu",
+					       "decoder_layer" };
 		char tmp[256], *save = NULL, *tok;
 		snprintf(tmp, sizeof tmp, "%s", b.only);
 		for (tok = strtok_r(tmp, ",", &save); tok;

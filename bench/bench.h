@@ -90,6 +90,15 @@ int bench_d2h(struct bench *b, struct ss_err *err);
 int bench_select(struct bench *b, struct ss_err *err);
 int bench_attn(struct bench *b, struct ss_err *err);
 int bench_concurrency(struct bench *b, struct ss_err *err);
+/* The dense model path (bench_model.c): gemm, prefill_attn,
+ * chunked_prefill_attn, rmsnorm, rope, swiglu, decoder_layer. */
+int bench_model_gemm(struct bench *b, struct ss_err *err);
+int bench_model_prefill(struct bench *b, struct ss_err *err);
+int bench_model_chunked(struct bench *b, struct ss_err *err);
+int bench_model_rmsnorm(struct bench *b, struct ss_err *err);
+int bench_model_rope(struct bench *b, struct ss_err *err);
+int bench_model_swiglu(struct bench *b, struct ss_err *err);
+int bench_model_layer(struct bench *b, struct ss_err *err);
 
 /* `sparseserve bench` entry point; exit code 0, 1 failed, 2 usage. */
 int bench_main(int argc, char **argv);

@@ -1,13 +1,14 @@
 /*
  * cache_repl.h - replacement policies of the HBM KV block cache.
  *
- * A policy sees only slot numbers (0 .. nslots-1) and only the slots that
- * may be evicted right now: the KV directory (kvdir.c) inserts a slot when
- * it holds a clean block (its DRAM copy is complete) that no current layer
- * pins, and removes it when the block is pinned, dirtied, dropped or
- * evicted. So a policy can never choose a pinned or unsaved block, and a
- * pinned block that is unpinned re-enters as freshly used (SQLite pcache1's
- * shape: pinned pages leave the LRU list).
+ * A policy sees only slot numbers (0 .. nslots-1) and only slots holding a
+ * clean block (its DRAM copy complete): the KV directory (kvdir.c) inserts
+ * a slot when its save or load completes, touches it on every hit, and
+ * removes it when the block is dropped or freed. So a policy can never
+ * choose an unsaved block. Pinned slots stay inside (pinning is an epoch
+ * stamp in the directory, so releasing all pins is O(1)): when evict()
+ * returns a pinned slot, the directory inserts it again as most recent (it
+ * is in use) and asks for the next victim.
  *
  * Each policy is a `const struct repl_ops` (STYLE habit 2) with private
  * state in caller-provided memory of priv_size(nslots) bytes, so the

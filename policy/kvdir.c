@@ -5,7 +5,7 @@
  *   +---------------------------+              +-----------------------------+
  *   | slot_req [nslots] i32  ---+--> r         | tokens    [L]        u32    |
  *   | slot_idx [nslots] u32  ---+--> i ------> | save_next [L]        u32    |
- *   | pinned   [nslots] u8      |              | slot  [L][H][nblk]   i32 ---+--> slot
+ *   | pin_ep   [nslots] u32     |              | slot  [L][H][nblk]   i32 ---+--> slot
  *   | free     [nslots] i32     |              | state [L][H][nblk]   u8     |
  *   | pin stack[nslots] i32     |              +-----------------------------+
  *   | replacement state (LRU)   |      i = (layer * H + head) * nblk + block
@@ -14,6 +14,13 @@
  * The owner maps go both ways so every operation is O(1) per block-head:
  * an eviction finds the victim's owner through slot_req/slot_idx, a lookup
  * finds a block's slot through the request's slot array.
+ *
+ * Pins are epochs: a slot is pinned iff pin_ep[slot] == epoch, so
+ * kv_unpin_all() is one increment. The replacement policy holds every
+ * CACHED slot, pinned or not: a hit is touched (moved to most recent) when
+ * fetched, and an eviction that meets a pinned slot puts it back as most
+ * recent (it is in use) and takes the next. `npin_cached` counts the
+ * pinned slots inside the policy, so evictable = policy count - npin_cached.
  */
 #include "kvdir.h"
 
@@ -29,7 +36,8 @@ struct kv_req {
 	uint32_t nblk;       /* blocks per (layer, head) */
 	uint32_t nslots;     /* HBM slots held, any state */
 	uint32_t inflight;   /* block-heads LOADING or SAVING */
-	uint32_t npinned;    /* pinned slots */
+	uint32_t npinned;    /* pinned slots, valid while pin_epoch == epoch */
+	uint32_t pin_epoch;  /* epoch of the last pin */
 	uint32_t *tokens;    /* [layers] tokens written */
 	uint32_t *save_next; /* [layers] first block not yet handed to a save */
 	int32_t *slot;       /* [layers][heads][nblk], -1 = none */
@@ -46,7 +54,9 @@ struct kv_dir {
 	void *repl_priv;
 	int32_t *slot_req;    /* [nslots] owner request, -1 = free */
 	uint32_t *slot_idx;   /* [nslots] owner block-head index */
-	uint8_t *pinned;      /* [nslots] */
+	uint32_t *pin_ep;     /* [nslots] epoch of the last pin */
+	uint32_t epoch;       /* current pin epoch (>= 1) */
+	uint32_t npin_cached; /* pinned slots in state CACHED */
 	int32_t *free_stack;  /* [nslots] */
 	uint32_t nfree;
 	int32_t *pin_stack;   /* [nslots] */
@@ -149,8 +159,8 @@ struct kv_dir *kv_dir_alloc(const struct kv_dir_config *cfg,
 	d->repl = repl;
 	/* one allocation carved into the slot tables and the policy state */
 	off = 0;
-	total = align8(ns * sizeof(int32_t)) + align8(ns * sizeof(uint32_t)) +
-		align8(ns) + 2 * align8(ns * sizeof(int32_t)) +
+	total = align8(ns * sizeof(int32_t)) + 2 * align8(ns * sizeof(uint32_t)) +
+		2 * align8(ns * sizeof(int32_t)) +
 		align8(repl->priv_size((uint32_t)ns));
 	d->mem = malloc(total);
 	if (!d->mem) {
@@ -165,8 +175,8 @@ struct kv_dir *kv_dir_alloc(const struct kv_dir_config *cfg,
 	off += align8(ns * sizeof(int32_t));
 	d->slot_idx = (uint32_t *)(p + off);
 	off += align8(ns * sizeof(uint32_t));
-	d->pinned = (uint8_t *)(p + off);
-	off += align8(ns);
+	d->pin_ep = (uint32_t *)(p + off);
+	off += align8(ns * sizeof(uint32_t));
 	d->free_stack = (int32_t *)(p + off);
 	off += align8(ns * sizeof(int32_t));
 	d->pin_stack = (int32_t *)(p + off);
@@ -176,11 +186,12 @@ struct kv_dir *kv_dir_alloc(const struct kv_dir_config *cfg,
 	for (i = 0; i < d->nslots; i++) {
 		d->slot_req[i] = -1;
 		d->slot_idx[i] = 0;
-		d->pinned[i] = 0;
+		d->pin_ep[i] = 0;
 		/* pop order 0, 1, 2, ... */
 		d->free_stack[i] = (int32_t)(d->nslots - 1 - i);
 	}
 	d->nfree = d->nslots;
+	d->epoch = 1;
 	return d;
 }
 
@@ -208,6 +219,21 @@ static size_t bh_index(const struct kv_dir *d, const struct kv_req *r,
 		       uint32_t layer, uint32_t head, uint32_t block)
 {
 	return ((size_t)layer * d->shape.kv_heads + head) * r->nblk + block;
+}
+
+static int pinned(const struct kv_dir *d, uint32_t s)
+{
+	return d->pin_ep[s] == d->epoch;
+}
+
+static uint32_t req_pins(const struct kv_dir *d, const struct kv_req *r)
+{
+	return r->pin_epoch == d->epoch ? r->npinned : 0;
+}
+
+static uint32_t evictable(const struct kv_dir *d)
+{
+	return d->repl->count(d->repl_priv) - d->npin_cached;
 }
 
 static uint32_t ceil_div(uint64_t a, uint32_t b)
@@ -280,12 +306,20 @@ static uint32_t take_slot(struct kv_dir *d)
 	struct kv_req *o;
 	uint32_t s;
 
+	uint32_t tries;
+
 	if (d->nfree)
 		return (uint32_t)d->free_stack[--d->nfree];
-	v = d->repl->evict(d->repl_priv);
-	BUG_ON(v < 0);
+	for (tries = 0;; tries++) {
+		BUG_ON(tries > d->nslots);
+		v = d->repl->evict(d->repl_priv);
+		BUG_ON(v < 0);
+		if (!pinned(d, (uint32_t)v))
+			break;
+		/* in use by the current layer: keep it, as most recent */
+		d->repl->insert(d->repl_priv, (uint32_t)v);
+	}
 	s = (uint32_t)v;
-	BUG_ON(d->pinned[s]);
 	o = req_get(d, d->slot_req[s]);
 	BUG_ON(o->state[d->slot_idx[s]] != KV_CACHED);
 	o->state[d->slot_idx[s]] = KV_DRAM;
@@ -325,10 +359,10 @@ int kv_req_free(struct kv_dir *d, int32_t req, struct ss_err *err)
 		return ss_error(err, SS_EINVAL, "kv_req_free: no request %d",
 				req);
 	r = &d->reqs[req];
-	if (r->inflight || r->npinned)
+	if (r->inflight || req_pins(d, r))
 		return ss_error(err, SS_EINVAL,
 				"kv_req_free: request %d has %u transfers in flight and %u pinned blocks",
-				req, r->inflight, r->npinned);
+				req, r->inflight, req_pins(d, r));
 	n = (size_t)L * H * r->nblk;
 	for (i = 0; r->nslots && i < n; i++) {
 		int32_t s = r->slot[i];
@@ -374,11 +408,11 @@ int kv_append(struct kv_dir *d, int32_t req, uint32_t layer,
 	oldblk = ceil_div(old, bt);
 	newblk = ceil_div(nw, bt);
 	need = (uint64_t)(newblk - oldblk) * H;
-	if (need > (uint64_t)d->nfree + d->repl->count(d->repl_priv))
+	if (need > (uint64_t)d->nfree + evictable(d))
 		return ss_error(err, SS_ERANGE,
 				"kv_append: request %d layer %u: %llu new blocks, only %u free and %u evictable slots",
 				req, layer, (unsigned long long)need, d->nfree,
-				d->repl->count(d->repl_priv));
+				evictable(d));
 	oldfull = (uint32_t)(old / bt);
 	newfull = (uint32_t)(nw / bt);
 	for (h = 0; h < H; h++) {
@@ -439,8 +473,8 @@ void kv_save_end(struct kv_dir *d, int32_t req, uint32_t layer,
 
 			BUG_ON(r->state[i] != KV_SAVING);
 			r->state[i] = KV_CACHED;
-			if (!d->pinned[s])
-				d->repl->insert(d->repl_priv, s);
+			d->repl->insert(d->repl_priv, s);
+			d->npin_cached += pinned(d, s);
 		}
 	r->inflight -= count * H;
 	d->st.saves_done += (uint64_t)count * H;
@@ -450,13 +484,16 @@ void kv_save_end(struct kv_dir *d, int32_t req, uint32_t layer,
 static void pin_slot(struct kv_dir *d, struct kv_req *r, uint32_t s,
 		     uint8_t state)
 {
-	if (d->pinned[s])
+	if (pinned(d, s))
 		return;
-	if (state == KV_CACHED)
-		d->repl->remove(d->repl_priv, s);
-	d->pinned[s] = 1;
+	d->pin_ep[s] = d->epoch;
 	d->pin_stack[d->npin++] = (int32_t)s;
+	if (r->pin_epoch != d->epoch) {
+		r->pin_epoch = d->epoch;
+		r->npinned = 0;
+	}
 	r->npinned++;
+	d->npin_cached += state == KV_CACHED;
 }
 
 static int check_lookup(const struct kv_dir *d, int32_t req,
@@ -518,31 +555,37 @@ int kv_fetch(struct kv_dir *d, int32_t req, uint32_t layer, uint32_t head,
 	if (rc)
 		return rc;
 	base = bh_index(d, r, layer, head, 0);
-	for (k = 0; k < n; k++) {
-		size_t i = base + blocks[k];
+	/* hits are pinned first, so they cannot be evicted for the misses;
+	 * with room for twice the request no count is needed */
+	if ((uint64_t)d->nfree + evictable(d) < 2 * (uint64_t)n) {
+		for (k = 0; k < n; k++) {
+			size_t i = base + blocks[k];
 
-		if (r->state[i] == KV_DRAM)
-			nmiss++;
-		else if (r->state[i] == KV_CACHED &&
-			 !d->pinned[r->slot[i]])
-			hit_evictable++;
+			if (r->state[i] == KV_DRAM)
+				nmiss++;
+			else if (r->state[i] == KV_CACHED &&
+				 !pinned(d, (uint32_t)r->slot[i]))
+				hit_evictable++;
+		}
+		room = (uint64_t)d->nfree + evictable(d) - hit_evictable;
+		if (nmiss > room)
+			return ss_error(err, SS_ERANGE,
+					"kv_fetch: request %d layer %u head %u: %u misses, room for %llu (%u free, %u evictable, %u pinned slots)",
+					req, layer, head, nmiss,
+					(unsigned long long)room, d->nfree,
+					evictable(d), d->npin);
 	}
-	/* hits are pinned first, so they cannot be evicted for the misses */
-	room = (uint64_t)d->nfree + d->repl->count(d->repl_priv) -
-	       hit_evictable;
-	if (nmiss > room)
-		return ss_error(err, SS_ERANGE,
-				"kv_fetch: request %d layer %u head %u: %u misses, room for %llu (%u free, %u evictable, %u pinned slots)",
-				req, layer, head, nmiss,
-				(unsigned long long)room, d->nfree,
-				d->repl->count(d->repl_priv), d->npin);
 	for (k = 0; k < n; k++) {
 		size_t i = base + blocks[k];
 		uint8_t st = r->state[i];
+		uint32_t s;
 
 		if (st == KV_DRAM)
 			continue;
-		pin_slot(d, r, (uint32_t)r->slot[i], st);
+		s = (uint32_t)r->slot[i];
+		if (st == KV_CACHED)
+			d->repl->touch(d->repl_priv, s);
+		pin_slot(d, r, s, st);
 		if (st == KV_LOADING)
 			res->ninflight++;
 		else
@@ -582,8 +625,8 @@ void kv_load_end(struct kv_dir *d, const int32_t *slots, uint32_t n)
 		BUG_ON(r->state[i] != KV_LOADING);
 		r->state[i] = KV_CACHED;
 		r->inflight--;
-		if (!d->pinned[s])
-			d->repl->insert(d->repl_priv, s);
+		d->repl->insert(d->repl_priv, s);
+		d->npin_cached += pinned(d, s);
 	}
 	d->st.loads_done += n;
 	d->st.bytes_loaded += (uint64_t)n * d->block_bytes;
@@ -593,20 +636,21 @@ static void unpin_slot(struct kv_dir *d, uint32_t s)
 {
 	struct kv_req *r = req_get(d, d->slot_req[s]);
 
-	BUG_ON(!d->pinned[s]);
-	d->pinned[s] = 0;
+	BUG_ON(!pinned(d, s) || r->pin_epoch != d->epoch || !r->npinned);
+	d->pin_ep[s] = 0;
 	r->npinned--;
 	if (r->state[d->slot_idx[s]] == KV_CACHED)
-		d->repl->insert(d->repl_priv, s);
+		d->npin_cached--;
 }
 
 void kv_unpin_all(struct kv_dir *d)
 {
-	uint32_t k;
-
-	for (k = 0; k < d->npin; k++)
-		unpin_slot(d, (uint32_t)d->pin_stack[k]);
+	if (++d->epoch == 0) { /* wrapped after 2^32 layers: restart */
+		memset(d->pin_ep, 0, (size_t)d->nslots * sizeof(*d->pin_ep));
+		d->epoch = 1;
+	}
 	d->npin = 0;
+	d->npin_cached = 0;
 }
 
 void kv_unpin(struct kv_dir *d, int32_t req, int32_t layer)
@@ -654,7 +698,7 @@ uint32_t kv_drop_clean(struct kv_dir *d, int32_t req, int32_t layer)
 				int32_t s = r->slot[i];
 
 				if (r->state[i] != KV_CACHED ||
-				    d->pinned[s])
+				    pinned(d, (uint32_t)s))
 					continue;
 				d->repl->remove(d->repl_priv, (uint32_t)s);
 				release_slot(d, r, i, (uint32_t)s);
@@ -725,7 +769,7 @@ uint32_t kv_pinned_slots(const struct kv_dir *d) { return d->npin; }
 
 uint32_t kv_evictable_slots(const struct kv_dir *d)
 {
-	return d->repl->count(d->repl_priv);
+	return evictable(d);
 }
 
 uint64_t kv_meta_bytes(const struct kv_dir *d)
@@ -807,21 +851,21 @@ static int check_request(const struct kv_dir *d, int32_t id,
 							(uint32_t)s < d->nslots ? d->slot_idx[s] : 0);
 				nslots++;
 				inflight += st == KV_LOADING || st == KV_SAVING;
-				npinned += d->pinned[s];
+				npinned += pinned(d, (uint32_t)s);
 			}
 	}
 	if (nslots != r->nslots || inflight != r->inflight ||
-	    npinned != r->npinned)
+	    npinned != req_pins(d, r))
 		return ss_error(err, SS_EINVAL,
 				"kv check: request %d counts slots %u/%u, in flight %u/%u, pinned %u/%u (found/recorded)",
 				id, nslots, r->nslots, inflight, r->inflight,
-				npinned, r->npinned);
+				npinned, req_pins(d, r));
 	return 0;
 }
 
 int kv_dir_check(const struct kv_dir *d, struct ss_err *err)
 {
-	uint32_t s, used = 0, npinned = 0, nevict = 0, k;
+	uint32_t s, used = 0, npinned = 0, nevict = 0, npc = 0, k;
 	uint64_t nfull_bh = 0;
 	size_t id;
 	int rc;
@@ -832,7 +876,7 @@ int kv_dir_check(const struct kv_dir *d, struct ss_err *err)
 		int in = d->repl->contains(d->repl_priv, s);
 
 		if (o < 0) {
-			if (d->pinned[s] || in)
+			if (pinned(d, s) || in)
 				return ss_error(err, SS_EINVAL,
 						"kv check: free slot %u is %s",
 						s, in ? "in the replacement policy" : "pinned");
@@ -848,14 +892,15 @@ int kv_dir_check(const struct kv_dir *d, struct ss_err *err)
 					"kv check: slot %u -> request %d index %u -> slot %d",
 					s, o, d->slot_idx[s],
 					d->reqs[o].slot[d->slot_idx[s]]);
-		if (in != (st == KV_CACHED && !d->pinned[s]))
+		if (in != (st == KV_CACHED))
 			return ss_error(err, SS_EINVAL,
 					"kv check: slot %u (state '%s', %spinned) is %sin the replacement policy",
 					s, kv_state_name((enum kv_state)st),
-					d->pinned[s] ? "" : "un", in ? "" : "not ");
+					pinned(d, s) ? "" : "un", in ? "" : "not ");
 		used++;
-		npinned += d->pinned[s];
-		nevict += in;
+		npinned += pinned(d, s);
+		npc += pinned(d, s) && st == KV_CACHED;
+		nevict += in && !pinned(d, s);
 	}
 	if (used + d->nfree != d->nslots)
 		return ss_error(err, SS_EINVAL,
@@ -871,14 +916,14 @@ int kv_dir_check(const struct kv_dir *d, struct ss_err *err)
 				"kv check: %u pinned slots, pin stack holds %u",
 				npinned, d->npin);
 	for (k = 0; k < d->npin; k++)
-		if (!d->pinned[d->pin_stack[k]])
+		if (!pinned(d, (uint32_t)d->pin_stack[k]))
 			return ss_error(err, SS_EINVAL,
 					"kv check: slot %d on the pin stack is not pinned",
 					d->pin_stack[k]);
-	if (nevict != d->repl->count(d->repl_priv))
+	if (npc != d->npin_cached || nevict != evictable(d))
 		return ss_error(err, SS_EINVAL,
-				"kv check: policy counts %u evictable slots, %u found",
-				d->repl->count(d->repl_priv), nevict);
+				"kv check: %u pinned cached slots (recorded %u), %u evictable (policy says %u)",
+				npc, d->npin_cached, nevict, evictable(d));
 	for (id = 0; id < d->nreqs; id++) {
 		if (!d->reqs[id].mem)
 			continue;

@@ -28,14 +28,15 @@
  * Invariants (kv_dir_check verifies them all): a block-head is in exactly
  * one state; it has an HBM slot iff its state is PARTIAL, DIRTY, SAVING,
  * CACHED or LOADING, and that slot names it as owner; the replacement
- * policy holds exactly the CACHED slots that are not pinned, so only a
- * block whose DRAM copy is complete can lose its HBM copy (saved before
- * dropped) and a pinned block is never evicted; slots in use + free slots
- * = nslots, so HBM use never exceeds the budget.
+ * policy holds exactly the CACHED slots, and evictions and drops skip the
+ * pinned ones, so only a block whose DRAM copy is complete can lose its
+ * HBM copy (saved before dropped) and a pinned block is never evicted;
+ * slots in use + free slots = nslots, so HBM use never exceeds the budget.
  *
  * Pinning: kv_fetch pins every block it returns (hits and loads) for the
- * layer being computed; kv_unpin_all() (or kv_unpin) releases them, and
- * the released CACHED blocks re-enter the replacement policy as just used.
+ * layer being computed, and a hit counts as a use for the replacement
+ * policy (LRU: most recent); kv_unpin_all() releases every pin in O(1)
+ * (pins are epochs), kv_unpin() releases some.
  *
  * Layout (compact, STYLE habit 7): per request one allocation, made once
  * at kv_req_add from its maximum tokens (prompt + output are known up

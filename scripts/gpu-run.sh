@@ -4,6 +4,7 @@
 # (`sparseserve bench`), and leaves logs and results under $OUT:
 #   env.txt             nvidia-smi, driver, clocks, host
 #   test_kernels_gpu.tap the GPU tests' TAP
+#   test_model_gpu.tap   the dense model path's GPU tests' TAP
 #   bench.log           the benchmark's stdout/stderr
 #   samples.h5 summary.csv table.md   (from `sparseserve bench --out $OUT`)
 #
@@ -33,7 +34,8 @@ if [ "${1:-}" = pack ]; then
 	fi
 	meson compile -C build-gpu >/dev/null || exit 1
 	rm -rf .gpu-carry && mkdir -p .gpu-carry/bin .gpu-carry/lib
-	cp build-gpu/sparseserve build-gpu/tests/test_kernels_gpu .gpu-carry/bin/
+	cp build-gpu/sparseserve build-gpu/tests/test_kernels_gpu \
+		build-gpu/tests/test_model_gpu .gpu-carry/bin/
 	strip --strip-debug .gpu-carry/bin/*
 	ldd .gpu-carry/bin/* | awk '/=>/ { print $3 }' | sort -u |
 		grep -v -E '/(libc|libm|libdl|libpthread|librt|libresolv|libstdc\+\+|libgcc_s|libcuda|libcudart|libcublas|libcublasLt)\.so' |
@@ -67,7 +69,8 @@ if [ -z "$bin" ]; then
 	{ meson setup build-gpu -Dgpu_arch=90 && meson compile -C build-gpu; } \
 		>"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
 	mkdir -p build-gpu/bin
-	ln -sf ../sparseserve ../tests/test_kernels_gpu build-gpu/bin/ 2>/dev/null
+	ln -sf ../sparseserve ../tests/test_kernels_gpu \
+		../tests/test_model_gpu build-gpu/bin/ 2>/dev/null
 	bin=build-gpu/bin
 fi
 
@@ -75,6 +78,8 @@ status=0
 echo "== gpu tests"
 TH_TIMEOUT=600 "$bin/test_kernels_gpu" >"$OUT/test_kernels_gpu.tap" 2>&1 || status=1
 cat "$OUT/test_kernels_gpu.tap"
+TH_TIMEOUT=600 "$bin/test_model_gpu" >"$OUT/test_model_gpu.tap" 2>&1 || status=1
+cat "$OUT/test_model_gpu.tap"
 echo "== benchmarks"
 "$bin/sparseserve" bench --out "$OUT" "$@" 2>&1 | tee "$OUT/bench.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1

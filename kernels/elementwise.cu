@@ -1,0 +1,310 @@
+/*
+ * elementwise.cu - RMSNorm, RoPE, SwiGLU and residual add (elementwise.h).
+ *
+ * All four are memory-bound: each thread moves 16-byte vectors (8 bf16),
+ * computes in fp32 and rounds once. RMSNorm takes one CTA per token row
+ * and keeps the row in registers between the sum of squares and the
+ * scaling (one read, one write; two reads and two writes with the fused
+ * residual add, against three and three unfused). RoPE takes one thread
+ * per (token, head, 8 pairs) and reads both halves of a head once; with
+ * kv_out it writes K and V straight into the contiguous save buffer, so
+ * no separate copy pass is needed.
+ */
+#include <cuda_bf16.h>
+
+#include "elementwise.h"
+#include "kern_cuda.h"
+
+#define EW_THREADS 256
+#define NORM_MAX_VEC 8 /* 16-byte vectors per thread: width <= 16,384 */
+
+union vec8 {
+	uint4 u;
+	__nv_bfloat162 h[4];
+};
+
+__device__ __forceinline__ void unpack8(const uint4 &u, float f[8])
+{
+	union vec8 v;
+
+	v.u = u;
+#pragma unroll
+	for (int i = 0; i < 4; i++) {
+		float2 p = __bfloat1622float2(v.h[i]);
+		f[2 * i] = p.x;
+		f[2 * i + 1] = p.y;
+	}
+}
+
+__device__ __forceinline__ uint4 pack8(const float f[8])
+{
+	union vec8 v;
+
+#pragma unroll
+	for (int i = 0; i < 4; i++)
+		v.h[i] = __floats2bfloat162_rn(f[2 * i], f[2 * i + 1]);
+	return v.u;
+}
+
+__global__ void __launch_bounds__(EW_THREADS)
+	rmsnorm_kernel(uint4 *__restrict__ x, const uint4 *__restrict__ add,
+		       const uint4 *__restrict__ gain, uint4 *__restrict__ out,
+		       uint32_t nvec, float eps)
+{
+	__shared__ float red[EW_THREADS / 32];
+	const uint64_t row = (uint64_t)blockIdx.x * nvec;
+	float v[NORM_MAX_VEC][8], ss = 0;
+
+#pragma unroll
+	for (int k = 0; k < NORM_MAX_VEC; k++) {
+		uint32_t c = threadIdx.x + k * EW_THREADS;
+		if (c < nvec) {
+			unpack8(x[row + c], v[k]);
+			if (add) {
+				float a[8];
+				unpack8(add[row + c], a);
+#pragma unroll
+				for (int i = 0; i < 8; i++)
+					v[k][i] += a[i];
+				uint4 s = pack8(v[k]);
+				x[row + c] = s;
+				unpack8(s, v[k]); /* the stored residual */
+			}
+#pragma unroll
+			for (int i = 0; i < 8; i++)
+				ss += v[k][i] * v[k][i];
+		}
+	}
+#pragma unroll
+	for (int o = 16; o; o >>= 1)
+		ss += __shfl_xor_sync(0xffffffffu, ss, o);
+	if ((threadIdx.x & 31) == 0)
+		red[threadIdx.x >> 5] = ss;
+	__syncthreads();
+	ss = 0;
+#pragma unroll
+	for (int w = 0; w < EW_THREADS / 32; w++)
+		ss += red[w];
+	const float r = rsqrtf(ss / (float)(nvec * 8) + eps);
+#pragma unroll
+	for (int k = 0; k < NORM_MAX_VEC; k++) {
+		uint32_t c = threadIdx.x + k * EW_THREADS;
+		if (c < nvec) {
+			float g[8];
+			unpack8(gain[c], g);
+#pragma unroll
+			for (int i = 0; i < 8; i++)
+				v[k][i] = v[k][i] * r * g[i];
+			out[row + c] = pack8(v[k]);
+		}
+	}
+}
+
+static int aligned16(const void *p) { return ((uintptr_t)p & 15) == 0; }
+
+extern "C" int kern_rmsnorm(kern_bf16 *x, const kern_bf16 *add,
+			    const kern_bf16 *gain, kern_bf16 *out,
+			    uint32_t n_tokens, uint32_t width, float eps,
+			    void *stream, struct ss_err *err)
+{
+	if (!x || !gain || !out)
+		return ss_error(err, SS_EINVAL,
+				"rmsnorm: NULL input, gain or output");
+	if (!width || width % 8 || width > NORM_MAX_VEC * EW_THREADS * 8)
+		return ss_error(err, SS_EINVAL,
+				"rmsnorm: field 'width' is %u; must be a "
+				"positive multiple of 8, at most %u",
+				width, NORM_MAX_VEC * EW_THREADS * 8);
+	if (!(eps > 0))
+		return ss_error(err, SS_EINVAL, "rmsnorm: field 'eps' must "
+						"be > 0");
+	if (!aligned16(x) || !aligned16(gain) || !aligned16(out) ||
+	    (add && !aligned16(add)))
+		return ss_error(err, SS_EINVAL,
+				"rmsnorm: buffers must be 16-byte aligned");
+	if (out == x || out == add)
+		return ss_error(err, SS_EINVAL,
+				"rmsnorm: 'out' may not alias 'x' or 'add'");
+	if (!n_tokens)
+		return 0;
+	rmsnorm_kernel<<<n_tokens, EW_THREADS, 0, kern_stream(stream)>>>(
+		(uint4 *)x, (const uint4 *)add, (const uint4 *)gain,
+		(uint4 *)out, width / 8, eps);
+	KCHECK_LAUNCH("rmsnorm_kernel", err);
+	return 0;
+}
+
+struct rope_freqs {
+	float f[KERN_ROPE_MAX_PAIRS];
+};
+
+/*
+ * Thread = (token, head slot, group of 8 pairs). Head slots: [0, n_q) Q,
+ * [n_q, n_q + n_kv) K, [n_q + n_kv, n_q + 2 n_kv) V (copied when kv_out).
+ */
+__global__ void __launch_bounds__(EW_THREADS)
+	rope_kernel(uint4 *__restrict__ qkv, uint4 *__restrict__ kv_out,
+		    const int32_t *__restrict__ pos, uint32_t n_tokens,
+		    uint32_t n_q, uint32_t n_kv, uint32_t d,
+		    const rope_freqs fr)
+{
+	const uint32_t groups = d / 16, heads = n_q + 2 * n_kv;
+	const uint64_t total = (uint64_t)n_tokens * heads * groups;
+	const uint32_t dv = d / 8; /* vectors per head */
+
+	for (uint64_t i = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x;
+	     i < total; i += (uint64_t)gridDim.x * blockDim.x) {
+		uint32_t g = (uint32_t)(i % groups);
+		uint64_t th = i / groups;
+		uint32_t h = (uint32_t)(th % heads);
+		uint64_t t = th / heads;
+		uint64_t src = (t * heads + h) * dv + g;
+		uint4 lo = qkv[src], hi = qkv[src + dv / 2];
+
+		if (h < n_q + n_kv) {
+			float a[8], b[8], ro[8], rh[8];
+			float p = (float)pos[t];
+			unpack8(lo, a);
+			unpack8(hi, b);
+#pragma unroll
+			for (int k = 0; k < 8; k++) {
+				float s, c;
+				sincosf(p * fr.f[g * 8 + k], &s, &c);
+				ro[k] = a[k] * c - b[k] * s;
+				rh[k] = b[k] * c + a[k] * s;
+			}
+			lo = pack8(ro);
+			hi = pack8(rh);
+		}
+		if (h < n_q || !kv_out) {
+			if (h < n_q + n_kv) {
+				qkv[src] = lo;
+				qkv[src + dv / 2] = hi;
+			}
+		} else {
+			uint64_t dst = (t * 2 * n_kv + (h - n_q)) * dv + g;
+			kv_out[dst] = lo;
+			kv_out[dst + dv / 2] = hi;
+		}
+	}
+}
+
+static unsigned grid_for(uint64_t work)
+{
+	return (unsigned)SS_MIN((work + EW_THREADS - 1) / EW_THREADS,
+				(uint64_t)132 * 16);
+}
+
+extern "C" int kern_rope_qkv(kern_bf16 *qkv, kern_bf16 *kv_out,
+			     const int32_t *positions, uint32_t n_tokens,
+			     uint32_t n_q_heads, uint32_t n_kv_heads,
+			     const struct kern_rope *r, void *stream,
+			     struct ss_err *err)
+{
+	rope_freqs fr;
+
+	if (!qkv || !positions || !r)
+		return ss_error(err, SS_EINVAL,
+				"rope: NULL qkv, positions or frequencies");
+	if (!r->head_dim || r->head_dim % 16 ||
+	    r->head_dim / 2 > KERN_ROPE_MAX_PAIRS)
+		return ss_error(err, SS_EINVAL,
+				"rope: field 'head_dim' is %u; must be a "
+				"multiple of 16, at most %u (kern_rope_init)",
+				r->head_dim, 2 * KERN_ROPE_MAX_PAIRS);
+	if (!n_q_heads || !n_kv_heads)
+		return ss_error(err, SS_EINVAL,
+				"rope: fields 'n_q_heads' and 'n_kv_heads' "
+				"must be positive");
+	if (!aligned16(qkv) || (kv_out && !aligned16(kv_out)))
+		return ss_error(err, SS_EINVAL,
+				"rope: buffers must be 16-byte aligned");
+	if (!n_tokens)
+		return 0;
+	memcpy(fr.f, r->inv_freq, sizeof fr.f);
+	uint64_t work = (uint64_t)n_tokens * (n_q_heads + 2 * n_kv_heads) *
+			(r->head_dim / 16);
+	rope_kernel<<<grid_for(work), EW_THREADS, 0, kern_stream(stream)>>>(
+		(uint4 *)qkv, (uint4 *)kv_out, positions, n_tokens, n_q_heads,
+		n_kv_heads, r->head_dim, fr);
+	KCHECK_LAUNCH("rope_kernel", err);
+	return 0;
+}
+
+__global__ void __launch_bounds__(EW_THREADS)
+	swiglu_kernel(const uint4 *__restrict__ gu, uint4 *__restrict__ out,
+		      uint64_t total, uint32_t wv)
+{
+	for (uint64_t i = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x;
+	     i < total; i += (uint64_t)gridDim.x * blockDim.x) {
+		uint64_t t = i / wv, c = i % wv;
+		float g[8], u[8];
+		unpack8(gu[t * 2 * wv + c], g);
+		unpack8(gu[t * 2 * wv + wv + c], u);
+#pragma unroll
+		for (int k = 0; k < 8; k++)
+			g[k] = g[k] / (1.0f + __expf(-g[k])) * u[k];
+		out[i] = pack8(g);
+	}
+}
+
+extern "C" int kern_swiglu(const kern_bf16 *gu, kern_bf16 *out,
+			   uint32_t n_tokens, uint32_t width, void *stream,
+			   struct ss_err *err)
+{
+	if (!gu || !out)
+		return ss_error(err, SS_EINVAL, "swiglu: NULL input or output");
+	if (!width || width % 8)
+		return ss_error(err, SS_EINVAL,
+				"swiglu: field 'width' is %u; must be a "
+				"positive multiple of 8",
+				width);
+	if (!aligned16(gu) || !aligned16(out))
+		return ss_error(err, SS_EINVAL,
+				"swiglu: buffers must be 16-byte aligned");
+	if (!n_tokens)
+		return 0;
+	uint64_t total = (uint64_t)n_tokens * (width / 8);
+	swiglu_kernel<<<grid_for(total), EW_THREADS, 0, kern_stream(stream)>>>(
+		(const uint4 *)gu, (uint4 *)out, total, width / 8);
+	KCHECK_LAUNCH("swiglu_kernel", err);
+	return 0;
+}
+
+__global__ void __launch_bounds__(EW_THREADS)
+	add_kernel(uint4 *__restrict__ x, const uint4 *__restrict__ y,
+		   uint64_t nvec)
+{
+	for (uint64_t i = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x;
+	     i < nvec; i += (uint64_t)gridDim.x * blockDim.x) {
+		float a[8], b[8];
+		unpack8(x[i], a);
+		unpack8(y[i], b);
+#pragma unroll
+		for (int k = 0; k < 8; k++)
+			a[k] += b[k];
+		x[i] = pack8(a);
+	}
+}
+
+extern "C" int kern_residual_add(kern_bf16 *x, const kern_bf16 *y,
+				 uint64_t n, void *stream, struct ss_err *err)
+{
+	if (!x || !y)
+		return ss_error(err, SS_EINVAL, "residual add: NULL operand");
+	if (n % 8)
+		return ss_error(err, SS_EINVAL,
+				"residual add: n (%llu) must be a multiple "
+				"of 8",
+				(unsigned long long)n);
+	if (!aligned16(x) || !aligned16(y))
+		return ss_error(err, SS_EINVAL,
+				"residual add: buffers must be 16-byte "
+				"aligned");
+	if (!n)
+		return 0;
+	add_kernel<<<grid_for(n / 8), EW_THREADS, 0, kern_stream(stream)>>>(
+		(uint4 *)x, (const uint4 *)y, n / 8);
+	KCHECK_LAUNCH("add_kernel", err);
+	return 0;
+}

@@ -1,0 +1,533 @@
+/*
+ * prefill_attn.cu - causal prefill and chunked-prefill attention on tensor
+ * cores (prefill_attn.h), FlashAttention-2 style.
+ *
+ * CTA = NW warps for BM = 16 NW query rows of one query head of one
+ * sequence; grid (query head, query tile, sequence), query heads fastest so
+ * the CTAs that share a KV head run together and share it in L2, and the
+ * query tiles in reverse so the longest (last) tiles start first. Each warp
+ * keeps its 16 query rows as mma.sync A fragments in registers, streams
+ * 64-key K/V tiles through shared memory (two stages, cp.async, zero-filled
+ * past the end; 16-byte chunks XOR-swizzled by row so ldmatrix is
+ * conflict-free), computes S = Q K^T with m16n8k16 bf16 mma (fp32
+ * accumulate), runs the online softmax in the exp2 domain in registers,
+ * turns P into A fragments without leaving registers and accumulates
+ * O += P V (V fragments by ldmatrix.trans). The causal mask is applied only
+ * on tiles that cross the diagonal; tiles wholly above a warp's rows are
+ * skipped by that warp. Variant 0: NW = 8 (128-row CTAs); 1: NW = 4.
+ *
+ * kern_prefill_attn_ref is the naive fp32 reference: one CTA per (query
+ * row, head), 128 keys at a time, fp32 dot products and online softmax.
+ */
+#include <cuda_bf16.h>
+#include <math.h>
+
+#include "kern_cuda.h"
+#include "prefill_attn.h"
+
+#define PA_D 128
+#define PA_BN 64
+#define PA_LOG2E 1.4426950408889634f
+
+__device__ __forceinline__ uint32_t smem_u32(const void *p)
+{
+	return (uint32_t)__cvta_generic_to_shared(p);
+}
+
+__device__ __forceinline__ void cp_async16(uint32_t dst, const void *src,
+					   int bytes)
+{
+	asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst),
+		     "l"(src), "r"(bytes));
+}
+
+__device__ __forceinline__ void ldsm_x4(uint32_t addr, uint32_t &r0,
+					uint32_t &r1, uint32_t &r2, uint32_t &r3)
+{
+	asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, "
+		     "[%4];\n"
+		     : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3)
+		     : "r"(addr));
+}
+
+__device__ __forceinline__ void ldsm_x4_t(uint32_t addr, uint32_t &r0,
+					  uint32_t &r1, uint32_t &r2,
+					  uint32_t &r3)
+{
+	asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 "
+		     "{%0,%1,%2,%3}, [%4];\n"
+		     : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3)
+		     : "r"(addr));
+}
+
+__device__ __forceinline__ void mma16816(float c[4], const uint32_t a[4],
+					 uint32_t b0, uint32_t b1)
+{
+	asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+		     "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+		     "{%0,%1,%2,%3};\n"
+		     : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+		     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0),
+		       "r"(b1));
+}
+
+__device__ __forceinline__ uint32_t pack_bf2(float lo, float hi)
+{
+	__nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
+	return *reinterpret_cast<uint32_t *>(&h);
+}
+
+/* Byte offset of 16-byte chunk c of row `row` in a [rows][128] bf16 tile. */
+__device__ __forceinline__ uint32_t swz(uint32_t row, uint32_t c)
+{
+	return row * (PA_D * 2) + ((c ^ (row & 7)) << 4);
+}
+
+struct pa_params {
+	const __nv_bfloat16 *q, *k, *v;
+	__nv_bfloat16 *out;
+	uint64_t q_stride, kv_stride, out_stride;
+	uint32_t group; /* n_q_heads / n_kv_heads */
+	float scale_log2;
+	uint32_t q_len, kv_len;
+	const int32_t *cu_q, *cu_kv;
+};
+
+template <int NW>
+__device__ __forceinline__ void load_tile(uint32_t ks, uint32_t vs,
+					  const __nv_bfloat16 *k,
+					  const __nv_bfloat16 *v,
+					  uint64_t stride, uint32_t n0,
+					  uint32_t kv_len)
+{
+#pragma unroll
+	for (int it = 0; it < PA_BN * 16 / (NW * 32); it++) {
+		uint32_t i = threadIdx.x + it * NW * 32;
+		uint32_t row = i >> 4, c = i & 15;
+		uint32_t key = n0 + row;
+		int ok = key < kv_len;
+		uint64_t off = ok ? (uint64_t)key * stride + c * 8 : 0;
+		cp_async16(ks + swz(row, c), k + off, ok ? 16 : 0);
+		cp_async16(vs + swz(row, c), v + off, ok ? 16 : 0);
+	}
+	asm volatile("cp.async.commit_group;\n" ::);
+}
+
+template <int NW>
+__global__ void __launch_bounds__(NW * 32, NW == 8 ? 1 : 2)
+	prefill_attn_kernel(const pa_params p)
+{
+	extern __shared__ __align__(128) unsigned char pa_smem[];
+	const uint32_t seq = blockIdx.z, h = blockIdx.x;
+	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+	const uint32_t g = lane >> 2, t = lane & 3;
+	const int BM = NW * 16;
+	uint32_t q_begin = 0, kv_begin = 0, q_len = p.q_len, kv_len = p.kv_len;
+
+	if (p.cu_q) {
+		q_begin = p.cu_q[seq];
+		q_len = p.cu_q[seq + 1] - q_begin;
+		kv_begin = p.cu_kv[seq];
+		kv_len = p.cu_kv[seq + 1] - kv_begin;
+	}
+	const uint32_t qt = gridDim.y - 1 - blockIdx.y;
+	const uint32_t m0 = qt * BM;
+	if (m0 >= q_len)
+		return;
+	const uint32_t off = kv_len - q_len; /* position of query row 0 */
+	const uint32_t kvh = h / p.group;
+	const uint32_t n_keys = min(kv_len, off + m0 + BM);
+	const uint32_t n_tiles = (n_keys + PA_BN - 1) / PA_BN;
+	const uint32_t r0 = m0 + warp * 16;           /* warp's first row */
+	const uint32_t wpos_lo = off + r0, wpos_hi = off + r0 + 15;
+
+	const __nv_bfloat16 *kbase =
+		p.k + (uint64_t)kv_begin * p.kv_stride + kvh * PA_D;
+	const __nv_bfloat16 *vbase =
+		p.v + (uint64_t)kv_begin * p.kv_stride + kvh * PA_D;
+	const uint32_t ks0 = smem_u32(pa_smem);
+	const uint32_t tile_bytes = PA_BN * PA_D * 2;
+	/* stage s: K at ks0 + 2 s tile, V right after */
+
+	load_tile<NW>(ks0, ks0 + tile_bytes, kbase, vbase, p.kv_stride, 0,
+		      kv_len);
+
+	/* Q fragments straight from global memory (read once) */
+	uint32_t qf[8][4];
+	{
+		const uint32_t ra = r0 + g, rb = r0 + g + 8;
+		const uint32_t *qa = reinterpret_cast<const uint32_t *>(
+			p.q + (uint64_t)(q_begin + ra) * p.q_stride + h * PA_D);
+		const uint32_t *qb = reinterpret_cast<const uint32_t *>(
+			p.q + (uint64_t)(q_begin + rb) * p.q_stride + h * PA_D);
+#pragma unroll
+		for (int kk = 0; kk < 8; kk++) {
+			qf[kk][0] = ra < q_len ? qa[kk * 8 + t] : 0u;
+			qf[kk][1] = rb < q_len ? qb[kk * 8 + t] : 0u;
+			qf[kk][2] = ra < q_len ? qa[kk * 8 + 4 + t] : 0u;
+			qf[kk][3] = rb < q_len ? qb[kk * 8 + 4 + t] : 0u;
+		}
+	}
+
+	float o[16][4];
+#pragma unroll
+	for (int i = 0; i < 16; i++)
+		o[i][0] = o[i][1] = o[i][2] = o[i][3] = 0.0f;
+	float m[2] = { -INFINITY, -INFINITY }, l[2] = { 0.0f, 0.0f };
+
+	for (uint32_t j = 0; j < n_tiles; j++) {
+		const uint32_t st = j & 1;
+		if (j + 1 < n_tiles) {
+			uint32_t ns = (j + 1) & 1;
+			load_tile<NW>(ks0 + ns * 2 * tile_bytes,
+				      ks0 + ns * 2 * tile_bytes + tile_bytes,
+				      kbase, vbase, p.kv_stride,
+				      (j + 1) * PA_BN, kv_len);
+			asm volatile("cp.async.wait_group 1;\n" ::);
+		} else {
+			asm volatile("cp.async.wait_group 0;\n" ::);
+		}
+		__syncthreads();
+
+		const uint32_t n0 = j * PA_BN;
+		if (n0 <= wpos_hi) {
+			const uint32_t ks = ks0 + st * 2 * tile_bytes;
+			const uint32_t vs = ks + tile_bytes;
+			float s[8][4];
+#pragma unroll
+			for (int i = 0; i < 8; i++)
+				s[i][0] = s[i][1] = s[i][2] = s[i][3] = 0.0f;
+			/* S = Q K^T: lane addresses key jn*8 + lane%8,
+			 * chunk kk2*4 + lane/8 */
+#pragma unroll
+			for (int kk2 = 0; kk2 < 4; kk2++) {
+#pragma unroll
+				for (int jn = 0; jn < 8; jn++) {
+					uint32_t b0, b1, b2, b3;
+					uint32_t row = jn * 8 + (lane & 7);
+					ldsm_x4(ks + swz(row, kk2 * 4 + (lane >> 3)),
+						b0, b1, b2, b3);
+					mma16816(s[jn], qf[2 * kk2], b0, b1);
+					mma16816(s[jn], qf[2 * kk2 + 1], b2, b3);
+				}
+			}
+			/* causal mask, only where the tile crosses the
+			 * diagonal of this warp's rows */
+			if (n0 + PA_BN - 1 > wpos_lo) {
+#pragma unroll
+				for (int jn = 0; jn < 8; jn++) {
+#pragma unroll
+					for (int e = 0; e < 4; e++) {
+						uint32_t key = n0 + jn * 8 + 2 * t + (e & 1);
+						uint32_t pos = wpos_lo + g + (e >= 2 ? 8 : 0);
+						if (key > pos)
+							s[jn][e] = -INFINITY;
+					}
+				}
+			}
+			/* online softmax, rows g (e = 0,1) and g+8 (e = 2,3) */
+#pragma unroll
+			for (int rh = 0; rh < 2; rh++) {
+				float mx = -INFINITY;
+#pragma unroll
+				for (int jn = 0; jn < 8; jn++)
+					mx = fmaxf(mx, fmaxf(s[jn][2 * rh],
+							     s[jn][2 * rh + 1]));
+				mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+				mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+				float mnew = fmaxf(m[rh], mx * p.scale_log2);
+				float msub = mnew == -INFINITY ? 0.0f : mnew;
+				float alpha = exp2f(m[rh] - msub);
+				float sum = 0.0f;
+#pragma unroll
+				for (int jn = 0; jn < 8; jn++) {
+					float x0 = exp2f(fmaf(s[jn][2 * rh], p.scale_log2, -msub));
+					float x1 = exp2f(fmaf(s[jn][2 * rh + 1], p.scale_log2, -msub));
+					s[jn][2 * rh] = x0;
+					s[jn][2 * rh + 1] = x1;
+					sum += x0 + x1;
+				}
+				l[rh] = l[rh] * alpha + sum;
+				m[rh] = mnew;
+#pragma unroll
+				for (int dn = 0; dn < 16; dn++) {
+					o[dn][2 * rh] *= alpha;
+					o[dn][2 * rh + 1] *= alpha;
+				}
+			}
+			/* O += P V */
+#pragma unroll
+			for (int kc = 0; kc < 4; kc++) {
+				uint32_t a[4];
+				a[0] = pack_bf2(s[2 * kc][0], s[2 * kc][1]);
+				a[1] = pack_bf2(s[2 * kc][2], s[2 * kc][3]);
+				a[2] = pack_bf2(s[2 * kc + 1][0], s[2 * kc + 1][1]);
+				a[3] = pack_bf2(s[2 * kc + 1][2], s[2 * kc + 1][3]);
+#pragma unroll
+				for (int dn2 = 0; dn2 < 8; dn2++) {
+					uint32_t b0, b1, b2, b3;
+					uint32_t row = kc * 16 + (lane & 15);
+					ldsm_x4_t(vs + swz(row, dn2 * 2 + (lane >> 4)),
+						  b0, b1, b2, b3);
+					mma16816(o[2 * dn2], a, b0, b1);
+					mma16816(o[2 * dn2 + 1], a, b2, b3);
+				}
+			}
+		}
+		__syncthreads();
+	}
+
+	/* normalise and write */
+#pragma unroll
+	for (int rh = 0; rh < 2; rh++) {
+		float lt = l[rh];
+		lt += __shfl_xor_sync(0xffffffffu, lt, 1);
+		lt += __shfl_xor_sync(0xffffffffu, lt, 2);
+		const float inv = lt > 0 ? 1.0f / lt : 0.0f;
+		const uint32_t row = r0 + g + rh * 8;
+		if (row < q_len) {
+			uint32_t *dst = reinterpret_cast<uint32_t *>(
+				p.out + (uint64_t)(q_begin + row) * p.out_stride +
+				h * PA_D);
+#pragma unroll
+			for (int dn = 0; dn < 16; dn++)
+				dst[dn * 4 + t] = pack_bf2(o[dn][2 * rh] * inv,
+							   o[dn][2 * rh + 1] * inv);
+		}
+	}
+}
+
+static int aligned16(const void *p) { return ((uintptr_t)p & 15) == 0; }
+
+static int check_args(const struct kern_prefill_args *a, int chunked,
+		      struct ss_err *err)
+{
+	const char *who = chunked ? "chunked prefill attention"
+				  : "prefill attention";
+
+	if (!a)
+		return ss_error(err, SS_EINVAL, "%s: NULL arguments", who);
+	if (a->head_dim != PA_D)
+		return ss_error(err, SS_EINVAL,
+				"%s: field 'head_dim' is %u; only %u is "
+				"supported",
+				who, a->head_dim, PA_D);
+	if (!a->n_kv_heads || !a->n_q_heads || a->n_q_heads % a->n_kv_heads ||
+	    a->n_q_heads > 65535)
+		return ss_error(err, SS_EINVAL,
+				"%s: field 'n_q_heads' (%u) must be a positive "
+				"multiple of 'n_kv_heads' (%u), at most 65535",
+				who, a->n_q_heads, a->n_kv_heads);
+	if (!a->q || !a->k || !a->v || !a->out)
+		return ss_error(err, SS_EINVAL, "%s: NULL q, k, v or out",
+				who);
+	if (!aligned16(a->q) || !aligned16(a->k) || !aligned16(a->v) ||
+	    !aligned16(a->out))
+		return ss_error(err, SS_EINVAL,
+				"%s: q, k, v and out must be 16-byte aligned",
+				who);
+	if (a->q_stride % 8 || a->kv_stride % 8 || a->out_stride % 2 ||
+	    a->q_stride < (uint64_t)a->n_q_heads * PA_D ||
+	    a->out_stride < (uint64_t)a->n_q_heads * PA_D ||
+	    a->kv_stride < (uint64_t)a->n_kv_heads * PA_D)
+		return ss_error(err, SS_EINVAL,
+				"%s: fields 'q_stride' (%llu), 'kv_stride' "
+				"(%llu), 'out_stride' (%llu) must hold the heads "
+				"and be multiples of 8 (8, 8, 2)",
+				who, (unsigned long long)a->q_stride,
+				(unsigned long long)a->kv_stride,
+				(unsigned long long)a->out_stride);
+	if (!(a->scale > 0) || !isfinite(a->scale))
+		return ss_error(err, SS_EINVAL, "%s: field 'scale' must be > 0",
+				who);
+	if (a->variant > 1)
+		return ss_error(err, SS_EINVAL,
+				"%s: field 'variant' is %u; 0 or 1", who,
+				a->variant);
+	if (!a->n_seqs)
+		return ss_error(err, SS_EINVAL, "%s: field 'n_seqs' is 0", who);
+	if (a->n_seqs == 1 && !a->cu_q) {
+		if (a->cu_kv)
+			return ss_error(err, SS_EINVAL,
+					"%s: 'cu_kv' given without 'cu_q'",
+					who);
+		if (a->q_len > a->kv_len || a->kv_len > INT32_MAX)
+			return ss_error(err, SS_EINVAL,
+					"%s: field 'q_len' (%u) exceeds "
+					"'kv_len' (%u) or kv_len is too large",
+					who, a->q_len, a->kv_len);
+		if (!chunked && a->q_len != a->kv_len)
+			return ss_error(err, SS_EINVAL,
+					"%s: 'q_len' (%u) != 'kv_len' (%u); "
+					"use the chunked kernel",
+					who, a->q_len, a->kv_len);
+	} else {
+		if (!a->cu_q || !a->cu_kv)
+			return ss_error(err, SS_EINVAL,
+					"%s: %u sequences need 'cu_q' and "
+					"'cu_kv'",
+					who, a->n_seqs);
+		if (a->n_seqs > 65535)
+			return ss_error(err, SS_EINVAL,
+					"%s: field 'n_seqs' (%u) exceeds 65535",
+					who, a->n_seqs);
+	}
+	return 0;
+}
+
+template <int NW>
+static int launch(const struct kern_prefill_args *a, void *stream,
+		  struct ss_err *err)
+{
+	const int BM = NW * 16;
+	const size_t smem = 2u * 2u * PA_BN * PA_D * 2u;
+	uint32_t rows = a->cu_q ? a->max_q_len : a->q_len;
+	uint32_t tiles = (rows + BM - 1) / BM;
+	pa_params p;
+
+	if (!tiles)
+		return 0;
+	if (tiles > 65535)
+		return ss_error(err, SS_EINVAL,
+				"prefill attention: %u query rows exceed the "
+				"grid (at most %u)",
+				rows, 65535u * BM);
+	p.q = (const __nv_bfloat16 *)a->q;
+	p.k = (const __nv_bfloat16 *)a->k;
+	p.v = (const __nv_bfloat16 *)a->v;
+	p.out = (__nv_bfloat16 *)a->out;
+	p.q_stride = a->q_stride;
+	p.kv_stride = a->kv_stride;
+	p.out_stride = a->out_stride;
+	p.group = a->n_q_heads / a->n_kv_heads;
+	p.scale_log2 = a->scale * PA_LOG2E;
+	p.q_len = a->q_len;
+	p.kv_len = a->kv_len;
+	p.cu_q = a->cu_q;
+	p.cu_kv = a->cu_kv;
+	KCHECK(cudaFuncSetAttribute(prefill_attn_kernel<NW>,
+				    cudaFuncAttributeMaxDynamicSharedMemorySize,
+				    (int)smem),
+	       err);
+	dim3 grid(a->n_q_heads, tiles, a->n_seqs);
+	prefill_attn_kernel<NW><<<grid, NW * 32, smem, kern_stream(stream)>>>(p);
+	KCHECK_LAUNCH("prefill_attn_kernel", err);
+	return 0;
+}
+
+static int run(const struct kern_prefill_args *a, int chunked, void *stream,
+	       struct ss_err *err)
+{
+	int rc = check_args(a, chunked, err);
+
+	if (rc)
+		return rc;
+	return a->variant == 1 ? launch<4>(a, stream, err)
+			       : launch<8>(a, stream, err);
+}
+
+extern "C" int kern_prefill_attn(const struct kern_prefill_args *a,
+				 void *stream, struct ss_err *err)
+{
+	return run(a, 0, stream, err);
+}
+
+extern "C" int kern_chunked_prefill_attn(const struct kern_prefill_args *a,
+					 void *stream, struct ss_err *err)
+{
+	return run(a, 1, stream, err);
+}
+
+/* ---- naive fp32 reference ---- */
+
+#define REF_T 128
+
+__global__ void __launch_bounds__(REF_T)
+	prefill_ref_kernel(const pa_params p, uint32_t row_step)
+{
+	__shared__ float sc[REF_T];
+	__shared__ float red[REF_T / 32];
+	const uint32_t h = blockIdx.y, d = threadIdx.x;
+	uint32_t row = blockIdx.x * row_step;
+	if (row >= p.q_len)
+		row = p.q_len - 1; /* the extra last block */
+	const uint32_t pos = p.kv_len - p.q_len + row;
+	const __nv_bfloat16 *q =
+		p.q + (uint64_t)row * p.q_stride + h * PA_D;
+	const uint32_t kvh = h / p.group;
+	float m = -INFINITY, l = 0, acc = 0;
+
+	for (uint32_t k0 = 0; k0 <= pos; k0 += REF_T) {
+		uint32_t key = k0 + threadIdx.x;
+		float s = -INFINITY;
+		if (key <= pos) {
+			const __nv_bfloat16 *kr =
+				p.k + (uint64_t)key * p.kv_stride + kvh * PA_D;
+			s = 0;
+			for (int i = 0; i < PA_D; i++)
+				s += __bfloat162float(q[i]) *
+				     __bfloat162float(kr[i]);
+			s *= p.scale_log2; /* log2 domain */
+		}
+		float mx = s;
+		for (int o2 = 16; o2; o2 >>= 1)
+			mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o2));
+		if ((threadIdx.x & 31) == 0)
+			red[threadIdx.x >> 5] = mx;
+		__syncthreads();
+		mx = fmaxf(fmaxf(red[0], red[1]), fmaxf(red[2], red[3]));
+		float mnew = fmaxf(m, mx);
+		float e = key <= pos ? exp2f(s - mnew) : 0.0f;
+		sc[threadIdx.x] = e;
+		__syncthreads();
+		float alpha = exp2f(m - mnew), sum = 0, pv = 0;
+		uint32_t n = min((uint32_t)REF_T, pos + 1 - k0);
+		for (uint32_t i = 0; i < n; i++) {
+			sum += sc[i];
+			pv += sc[i] * __bfloat162float(
+					      p.v[(uint64_t)(k0 + i) * p.kv_stride +
+						  kvh * PA_D + d]);
+		}
+		l = l * alpha + sum;
+		acc = acc * alpha + pv;
+		m = mnew;
+		__syncthreads();
+	}
+	p.out[(uint64_t)row * p.out_stride + h * PA_D + d] =
+		__float2bfloat16(acc / l);
+}
+
+extern "C" int kern_prefill_attn_ref(const struct kern_prefill_args *a,
+				     uint32_t row_step, void *stream,
+				     struct ss_err *err)
+{
+	int rc = check_args(a, 1, err);
+	pa_params p;
+
+	if (rc)
+		return rc;
+	if (a->cu_q || a->n_seqs != 1)
+		return ss_error(err, SS_EINVAL,
+				"prefill reference: one sequence only");
+	if (!row_step)
+		return ss_error(err, SS_EINVAL,
+				"prefill reference: 'row_step' is 0");
+	if (!a->q_len)
+		return 0;
+	memset(&p, 0, sizeof p);
+	p.q = (const __nv_bfloat16 *)a->q;
+	p.k = (const __nv_bfloat16 *)a->k;
+	p.v = (const __nv_bfloat16 *)a->v;
+	p.out = (__nv_bfloat16 *)a->out;
+	p.q_stride = a->q_stride;
+	p.kv_stride = a->kv_stride;
+	p.out_stride = a->out_stride;
+	p.group = a->n_q_heads / a->n_kv_heads;
+	p.scale_log2 = a->scale * PA_LOG2E;
+	p.q_len = a->q_len;
+	p.kv_len = a->kv_len;
+	dim3 grid((a->q_len + row_step - 1) / row_step + 1, a->n_q_heads);
+	prefill_ref_kernel<<<grid, REF_T, 0, kern_stream(stream)>>>(p, row_step);
+	KCHECK_LAUNCH("prefill_ref_kernel", err);
+	return 0;
+}
