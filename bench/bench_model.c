@@ -30,6 +30,7 @@
 
 #define MR 64 /* most repeats kept per case */
 #define HD 128
+#define PF_VARIANTS 3 /* kern_prefill_args.variant 0 .. */
 
 /* Llama-3.1-8B, one GPU */
 static const struct kern_model_shape l31_8b = { 32, 4096, 32, 8, 128,
@@ -350,7 +351,7 @@ int bench_model_prefill(struct bench *b, struct ss_err *err)
 	    (rc = gemm_peak(b, blas, 0, &peak, err)))
 		goto out;
 	for (size_t li = 0; li < SS_ARRAY_SIZE(lens); li++)
-		for (uint32_t v = 0; v < 2; v++) {
+		for (uint32_t v = 0; v < PF_VARIANTS; v++) {
 			uint32_t n = lens[li];
 			int r = reps(b, n >= 131072 ? 5 : n >= 32768 ? 10 : 20);
 			struct pf fp;

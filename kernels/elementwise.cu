@@ -6,9 +6,10 @@
  * and keeps the row in registers between the sum of squares and the
  * scaling (one read, one write; two reads and two writes with the fused
  * residual add, against three and three unfused). RoPE takes one thread
- * per (token, head, 8 pairs) and reads both halves of a head once; with
- * kv_out it writes K and V straight into the contiguous save buffer, so
- * no separate copy pass is needed.
+ * per (token, 8 pairs), computes those 8 angles' sin/cos once for all the
+ * token's heads and reads both halves of each head once; with kv_out it
+ * writes K and V straight into the contiguous save buffer, so no separate
+ * copy pass is needed.
  */
 #include <cuda_bf16.h>
 
@@ -16,7 +17,8 @@
 #include "kern_cuda.h"
 
 #define EW_THREADS 256
-#define NORM_MAX_VEC 8 /* 16-byte vectors per thread: width <= 16,384 */
+#define NORM_MAX_VEC 8 /* 16-byte vectors per thread: width <= 65,536 */
+#define NORM_PER_THREAD 4 /* vectors per thread the block size aims at */
 
 union vec8 {
 	uint4 u;
@@ -46,33 +48,54 @@ __device__ __forceinline__ uint4 pack8(const float f[8])
 	return v.u;
 }
 
-__global__ void __launch_bounds__(EW_THREADS)
+/*
+ * One CTA per row, blockDim = the row's vectors / 4 (rounded up to a warp,
+ * at most 1024): every thread issues its (<= NORM_MAX_VEC) 16-byte loads
+ * before any arithmetic and keeps them packed, so ~64 B per thread are in
+ * flight and small CTAs pack many rows per SM.
+ */
+__global__ void __launch_bounds__(1024)
 	rmsnorm_kernel(uint4 *__restrict__ x, const uint4 *__restrict__ add,
 		       const uint4 *__restrict__ gain, uint4 *__restrict__ out,
 		       uint32_t nvec, float eps)
 {
-	__shared__ float red[EW_THREADS / 32];
+	__shared__ float red[32];
 	const uint64_t row = (uint64_t)blockIdx.x * nvec;
-	float v[NORM_MAX_VEC][8], ss = 0;
+	const uint32_t nt = blockDim.x;
+	uint4 raw[NORM_MAX_VEC];
+	float ss = 0;
 
 #pragma unroll
 	for (int k = 0; k < NORM_MAX_VEC; k++) {
-		uint32_t c = threadIdx.x + k * EW_THREADS;
-		if (c < nvec) {
-			unpack8(x[row + c], v[k]);
-			if (add) {
-				float a[8];
+		uint32_t c = threadIdx.x + k * nt;
+		if (c < nvec)
+			raw[k] = x[row + c];
+	}
+	if (add) {
+#pragma unroll
+		for (int k = 0; k < NORM_MAX_VEC; k++) {
+			uint32_t c = threadIdx.x + k * nt;
+			if (c < nvec) {
+				float a[8], v[8];
 				unpack8(add[row + c], a);
+				unpack8(raw[k], v);
 #pragma unroll
 				for (int i = 0; i < 8; i++)
-					v[k][i] += a[i];
-				uint4 s = pack8(v[k]);
-				x[row + c] = s;
-				unpack8(s, v[k]); /* the stored residual */
+					v[i] += a[i];
+				raw[k] = pack8(v);
+				x[row + c] = raw[k]; /* the stored residual */
 			}
+		}
+	}
+#pragma unroll
+	for (int k = 0; k < NORM_MAX_VEC; k++) {
+		uint32_t c = threadIdx.x + k * nt;
+		if (c < nvec) {
+			float v[8];
+			unpack8(raw[k], v);
 #pragma unroll
 			for (int i = 0; i < 8; i++)
-				ss += v[k][i] * v[k][i];
+				ss += v[i] * v[i];
 		}
 	}
 #pragma unroll
@@ -82,20 +105,20 @@ __global__ void __launch_bounds__(EW_THREADS)
 		red[threadIdx.x >> 5] = ss;
 	__syncthreads();
 	ss = 0;
-#pragma unroll
-	for (int w = 0; w < EW_THREADS / 32; w++)
+	for (uint32_t w = 0; w < nt / 32; w++)
 		ss += red[w];
 	const float r = rsqrtf(ss / (float)(nvec * 8) + eps);
 #pragma unroll
 	for (int k = 0; k < NORM_MAX_VEC; k++) {
-		uint32_t c = threadIdx.x + k * EW_THREADS;
+		uint32_t c = threadIdx.x + k * nt;
 		if (c < nvec) {
-			float g[8];
+			float g[8], v[8];
 			unpack8(gain[c], g);
+			unpack8(raw[k], v);
 #pragma unroll
 			for (int i = 0; i < 8; i++)
-				v[k][i] = v[k][i] * r * g[i];
-			out[row + c] = pack8(v[k]);
+				v[i] = v[i] * r * g[i];
+			out[row + c] = pack8(v);
 		}
 	}
 }
@@ -110,11 +133,11 @@ extern "C" int kern_rmsnorm(kern_bf16 *x, const kern_bf16 *add,
 	if (!x || !gain || !out)
 		return ss_error(err, SS_EINVAL,
 				"rmsnorm: NULL input, gain or output");
-	if (!width || width % 8 || width > NORM_MAX_VEC * EW_THREADS * 8)
+	if (!width || width % 8 || width > NORM_MAX_VEC * 1024 * 8)
 		return ss_error(err, SS_EINVAL,
 				"rmsnorm: field 'width' is %u; must be a "
 				"positive multiple of 8, at most %u",
-				width, NORM_MAX_VEC * EW_THREADS * 8);
+				width, NORM_MAX_VEC * 1024 * 8);
 	if (!(eps > 0))
 		return ss_error(err, SS_EINVAL, "rmsnorm: field 'eps' must "
 						"be > 0");
@@ -127,7 +150,11 @@ extern "C" int kern_rmsnorm(kern_bf16 *x, const kern_bf16 *add,
 				"rmsnorm: 'out' may not alias 'x' or 'add'");
 	if (!n_tokens)
 		return 0;
-	rmsnorm_kernel<<<n_tokens, EW_THREADS, 0, kern_stream(stream)>>>(
+	uint32_t nvec = width / 8;
+	uint32_t nt = (nvec + NORM_PER_THREAD - 1) / NORM_PER_THREAD;
+	nt = SS_MAX((nt + 31) / 32 * 32, (nvec + NORM_MAX_VEC - 1) / NORM_MAX_VEC);
+	nt = SS_MIN((nt + 31) / 32 * 32, 1024u);
+	rmsnorm_kernel<<<n_tokens, nt, 0, kern_stream(stream)>>>(
 		(uint4 *)x, (const uint4 *)add, (const uint4 *)gain,
 		(uint4 *)out, width / 8, eps);
 	KCHECK_LAUNCH("rmsnorm_kernel", err);
@@ -139,8 +166,11 @@ struct rope_freqs {
 };
 
 /*
- * Thread = (token, head slot, group of 8 pairs). Head slots: [0, n_q) Q,
- * [n_q, n_q + n_kv) K, [n_q + n_kv, n_q + 2 n_kv) V (copied when kv_out).
+ * Thread = (token, group of 8 pairs): its 8 angles' sin/cos are computed
+ * once and applied to that slice of every Q and K head of the token; V
+ * slices are copied. Head slots: [0, n_q) Q, [n_q, n_q + n_kv) K,
+ * [n_q + n_kv, n_q + 2 n_kv) V (touched only with kv_out). The head loop
+ * is unrolled so several heads' loads are in flight at once.
  */
 __global__ void __launch_bounds__(EW_THREADS)
 	rope_kernel(uint4 *__restrict__ qkv, uint4 *__restrict__ kv_out,
@@ -149,42 +179,49 @@ __global__ void __launch_bounds__(EW_THREADS)
 		    const rope_freqs fr)
 {
 	const uint32_t groups = d / 16, heads = n_q + 2 * n_kv;
-	const uint64_t total = (uint64_t)n_tokens * heads * groups;
+	const uint64_t total = (uint64_t)n_tokens * groups;
 	const uint32_t dv = d / 8; /* vectors per head */
 
 	for (uint64_t i = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x;
 	     i < total; i += (uint64_t)gridDim.x * blockDim.x) {
-		uint32_t g = (uint32_t)(i % groups);
-		uint64_t th = i / groups;
-		uint32_t h = (uint32_t)(th % heads);
-		uint64_t t = th / heads;
-		uint64_t src = (t * heads + h) * dv + g;
-		uint4 lo = qkv[src], hi = qkv[src + dv / 2];
-
-		if (h < n_q + n_kv) {
+		const uint32_t g = (uint32_t)(i % groups);
+		const uint64_t t = i / groups;
+		const float p = (float)pos[t];
+		float sn[8], cs[8];
+#pragma unroll
+		for (int k = 0; k < 8; k++)
+			sincosf(p * fr.f[g * 8 + k], &sn[k], &cs[k]);
+		const uint64_t base = t * heads * dv + g;
+		const uint64_t kvbase = t * 2 * n_kv * dv + g;
+#pragma unroll 4
+		for (uint32_t h = 0; h < n_q + n_kv; h++) {
+			uint64_t src = base + (uint64_t)h * dv;
 			float a[8], b[8], ro[8], rh[8];
-			float p = (float)pos[t];
-			unpack8(lo, a);
-			unpack8(hi, b);
+			unpack8(qkv[src], a);
+			unpack8(qkv[src + dv / 2], b);
 #pragma unroll
 			for (int k = 0; k < 8; k++) {
-				float s, c;
-				sincosf(p * fr.f[g * 8 + k], &s, &c);
-				ro[k] = a[k] * c - b[k] * s;
-				rh[k] = b[k] * c + a[k] * s;
+				ro[k] = a[k] * cs[k] - b[k] * sn[k];
+				rh[k] = b[k] * cs[k] + a[k] * sn[k];
 			}
-			lo = pack8(ro);
-			hi = pack8(rh);
+			if (h < n_q || !kv_out) {
+				qkv[src] = pack8(ro);
+				qkv[src + dv / 2] = pack8(rh);
+			} else {
+				uint64_t dst = kvbase + (uint64_t)(h - n_q) * dv;
+				kv_out[dst] = pack8(ro);
+				kv_out[dst + dv / 2] = pack8(rh);
+			}
 		}
-		if (h < n_q || !kv_out) {
-			if (h < n_q + n_kv) {
-				qkv[src] = lo;
-				qkv[src + dv / 2] = hi;
+		if (kv_out) {
+#pragma unroll 4
+			for (uint32_t h = n_q + n_kv; h < heads; h++) {
+				uint64_t src = base + (uint64_t)h * dv;
+				uint64_t dst = kvbase + (uint64_t)(h - n_q) * dv;
+				uint4 lo = qkv[src], hi = qkv[src + dv / 2];
+				kv_out[dst] = lo;
+				kv_out[dst + dv / 2] = hi;
 			}
-		} else {
-			uint64_t dst = (t * 2 * n_kv + (h - n_q)) * dv + g;
-			kv_out[dst] = lo;
-			kv_out[dst + dv / 2] = hi;
 		}
 	}
 }
@@ -222,8 +259,7 @@ extern "C" int kern_rope_qkv(kern_bf16 *qkv, kern_bf16 *kv_out,
 	if (!n_tokens)
 		return 0;
 	memcpy(fr.f, r->inv_freq, sizeof fr.f);
-	uint64_t work = (uint64_t)n_tokens * (n_q_heads + 2 * n_kv_heads) *
-			(r->head_dim / 16);
+	uint64_t work = (uint64_t)n_tokens * (r->head_dim / 16);
 	rope_kernel<<<grid_for(work), EW_THREADS, 0, kern_stream(stream)>>>(
 		(uint4 *)qkv, (uint4 *)kv_out, positions, n_tokens, n_q_heads,
 		n_kv_heads, r->head_dim, fr);

@@ -14,7 +14,9 @@
  * turns P into A fragments without leaving registers and accumulates
  * O += P V (V fragments by ldmatrix.trans). The causal mask is applied only
  * on tiles that cross the diagonal; tiles wholly above a warp's rows are
- * skipped by that warp. Variant 0: NW = 8 (128-row CTAs); 1: NW = 4.
+ * skipped by that warp. Variants (kern_prefill_args.variant): 0, the
+ * default and the measured winner so far: NW = 4 (64-row CTAs, two per
+ * SM); 1: NW = 8 (128-row CTAs, one per SM); 2: 32 rows per warp, below.
  *
  * kern_prefill_attn_ref is the naive fp32 reference: one CTA per (query
  * row, head), 128 keys at a time, fp32 dot products and online softmax.
@@ -297,6 +299,213 @@ __global__ void __launch_bounds__(NW * 32, NW == 8 ? 1 : 2)
 	}
 }
 
+/*
+ * Variant 2: each warp takes 32 query rows (two m16 tiles) so every K and
+ * V fragment loaded from shared memory feeds two MMAs (FlashAttention-2's
+ * split for head_dim 128); Q then lives in shared memory (swizzled like
+ * K/V, loaded with tile 0) and its A fragments are re-read per tile, as
+ * registers cannot hold 32 rows of Q beside 32 rows of O. 4 warps, BM 128,
+ * 96 KiB of shared memory, two CTAs per SM.
+ */
+template <int NW>
+__global__ void __launch_bounds__(NW * 32, 2)
+	prefill_attn_m32_kernel(const pa_params p)
+{
+	extern __shared__ __align__(128) unsigned char pa_smem[];
+	const uint32_t seq = blockIdx.z, h = blockIdx.x;
+	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+	const uint32_t g = lane >> 2, t = lane & 3;
+	const int BM = NW * 32;
+	uint32_t q_begin = 0, kv_begin = 0, q_len = p.q_len, kv_len = p.kv_len;
+
+	if (p.cu_q) {
+		q_begin = p.cu_q[seq];
+		q_len = p.cu_q[seq + 1] - q_begin;
+		kv_begin = p.cu_kv[seq];
+		kv_len = p.cu_kv[seq + 1] - kv_begin;
+	}
+	const uint32_t qt = gridDim.y - 1 - blockIdx.y;
+	const uint32_t m0 = qt * BM;
+	if (m0 >= q_len)
+		return;
+	const uint32_t off = kv_len - q_len;
+	const uint32_t kvh = h / p.group;
+	const uint32_t n_keys = min(kv_len, off + m0 + BM);
+	const uint32_t n_tiles = (n_keys + PA_BN - 1) / PA_BN;
+	const uint32_t r0 = m0 + warp * 32;
+	const uint32_t wpos_lo = off + r0, wpos_hi = off + r0 + 31;
+
+	const __nv_bfloat16 *kbase =
+		p.k + (uint64_t)kv_begin * p.kv_stride + kvh * PA_D;
+	const __nv_bfloat16 *vbase =
+		p.v + (uint64_t)kv_begin * p.kv_stride + kvh * PA_D;
+	const uint32_t qs0 = smem_u32(pa_smem);
+	const uint32_t ks0 = qs0 + BM * PA_D * 2;
+	const uint32_t tile_bytes = PA_BN * PA_D * 2;
+
+	for (uint32_t i = threadIdx.x; i < (uint32_t)BM * 16; i += NW * 32) {
+		uint32_t row = i >> 4, c = i & 15;
+		int ok = m0 + row < q_len;
+		const __nv_bfloat16 *src =
+			ok ? p.q + (uint64_t)(q_begin + m0 + row) * p.q_stride +
+				     h * PA_D + c * 8
+			   : p.q;
+		cp_async16(qs0 + swz(row, c), src, ok ? 16 : 0);
+	}
+	load_tile<NW>(ks0, ks0 + tile_bytes, kbase, vbase, p.kv_stride, 0,
+		      kv_len);
+
+	float o[2][16][4];
+#pragma unroll
+	for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+		for (int i = 0; i < 16; i++)
+			o[mt][i][0] = o[mt][i][1] = o[mt][i][2] = o[mt][i][3] = 0.0f;
+	float m[2][2] = { { -INFINITY, -INFINITY }, { -INFINITY, -INFINITY } };
+	float l[2][2] = { { 0.0f, 0.0f }, { 0.0f, 0.0f } };
+
+	for (uint32_t j = 0; j < n_tiles; j++) {
+		const uint32_t st = j & 1;
+		if (j + 1 < n_tiles) {
+			uint32_t ns = (j + 1) & 1;
+			load_tile<NW>(ks0 + ns * 2 * tile_bytes,
+				      ks0 + ns * 2 * tile_bytes + tile_bytes,
+				      kbase, vbase, p.kv_stride,
+				      (j + 1) * PA_BN, kv_len);
+			asm volatile("cp.async.wait_group 1;\n" ::);
+		} else {
+			asm volatile("cp.async.wait_group 0;\n" ::);
+		}
+		__syncthreads();
+
+		const uint32_t n0 = j * PA_BN;
+		if (n0 <= wpos_hi) {
+			const uint32_t ks = ks0 + st * 2 * tile_bytes;
+			const uint32_t vs = ks + tile_bytes;
+			float s[2][8][4];
+#pragma unroll
+			for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+				for (int i = 0; i < 8; i++)
+					s[mt][i][0] = s[mt][i][1] = s[mt][i][2] =
+						s[mt][i][3] = 0.0f;
+#pragma unroll
+			for (int kk2 = 0; kk2 < 4; kk2++) {
+				uint32_t qa[2][2][4];
+#pragma unroll
+				for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+					for (int kq = 0; kq < 2; kq++) {
+						uint32_t row = warp * 32 + mt * 16 + (lane & 15);
+						ldsm_x4(qs0 + swz(row, (2 * kk2 + kq) * 2 + (lane >> 4)),
+							qa[mt][kq][0], qa[mt][kq][1],
+							qa[mt][kq][2], qa[mt][kq][3]);
+					}
+#pragma unroll
+				for (int jn = 0; jn < 8; jn++) {
+					uint32_t b0, b1, b2, b3;
+					uint32_t row = jn * 8 + (lane & 7);
+					ldsm_x4(ks + swz(row, kk2 * 4 + (lane >> 3)),
+						b0, b1, b2, b3);
+#pragma unroll
+					for (int mt = 0; mt < 2; mt++) {
+						mma16816(s[mt][jn], qa[mt][0], b0, b1);
+						mma16816(s[mt][jn], qa[mt][1], b2, b3);
+					}
+				}
+			}
+			if (n0 + PA_BN - 1 > wpos_lo) {
+#pragma unroll
+				for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+				for (int jn = 0; jn < 8; jn++)
+#pragma unroll
+				for (int e = 0; e < 4; e++) {
+					uint32_t key = n0 + jn * 8 + 2 * t + (e & 1);
+					uint32_t pos = wpos_lo + mt * 16 + g + (e >= 2 ? 8 : 0);
+					if (key > pos)
+						s[mt][jn][e] = -INFINITY;
+				}
+			}
+#pragma unroll
+			for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+			for (int rh = 0; rh < 2; rh++) {
+				float mx = -INFINITY;
+#pragma unroll
+				for (int jn = 0; jn < 8; jn++)
+					mx = fmaxf(mx, fmaxf(s[mt][jn][2 * rh],
+							     s[mt][jn][2 * rh + 1]));
+				mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+				mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+				float mnew = fmaxf(m[mt][rh], mx * p.scale_log2);
+				float msub = mnew == -INFINITY ? 0.0f : mnew;
+				float alpha = exp2f(m[mt][rh] - msub);
+				float sum = 0.0f;
+#pragma unroll
+				for (int jn = 0; jn < 8; jn++) {
+					float x0 = exp2f(fmaf(s[mt][jn][2 * rh], p.scale_log2, -msub));
+					float x1 = exp2f(fmaf(s[mt][jn][2 * rh + 1], p.scale_log2, -msub));
+					s[mt][jn][2 * rh] = x0;
+					s[mt][jn][2 * rh + 1] = x1;
+					sum += x0 + x1;
+				}
+				l[mt][rh] = l[mt][rh] * alpha + sum;
+				m[mt][rh] = mnew;
+#pragma unroll
+				for (int dn = 0; dn < 16; dn++) {
+					o[mt][dn][2 * rh] *= alpha;
+					o[mt][dn][2 * rh + 1] *= alpha;
+				}
+			}
+#pragma unroll
+			for (int kc = 0; kc < 4; kc++) {
+				uint32_t a[2][4];
+#pragma unroll
+				for (int mt = 0; mt < 2; mt++) {
+					a[mt][0] = pack_bf2(s[mt][2 * kc][0], s[mt][2 * kc][1]);
+					a[mt][1] = pack_bf2(s[mt][2 * kc][2], s[mt][2 * kc][3]);
+					a[mt][2] = pack_bf2(s[mt][2 * kc + 1][0], s[mt][2 * kc + 1][1]);
+					a[mt][3] = pack_bf2(s[mt][2 * kc + 1][2], s[mt][2 * kc + 1][3]);
+				}
+#pragma unroll
+				for (int dn2 = 0; dn2 < 8; dn2++) {
+					uint32_t b0, b1, b2, b3;
+					uint32_t row = kc * 16 + (lane & 15);
+					ldsm_x4_t(vs + swz(row, dn2 * 2 + (lane >> 4)),
+						  b0, b1, b2, b3);
+#pragma unroll
+					for (int mt = 0; mt < 2; mt++) {
+						mma16816(o[mt][2 * dn2], a[mt], b0, b1);
+						mma16816(o[mt][2 * dn2 + 1], a[mt], b2, b3);
+					}
+				}
+			}
+		}
+		__syncthreads();
+	}
+
+#pragma unroll
+	for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+	for (int rh = 0; rh < 2; rh++) {
+		float lt = l[mt][rh];
+		lt += __shfl_xor_sync(0xffffffffu, lt, 1);
+		lt += __shfl_xor_sync(0xffffffffu, lt, 2);
+		const float inv = lt > 0 ? 1.0f / lt : 0.0f;
+		const uint32_t row = r0 + mt * 16 + g + rh * 8;
+		if (row < q_len) {
+			uint32_t *dst = reinterpret_cast<uint32_t *>(
+				p.out + (uint64_t)(q_begin + row) * p.out_stride +
+				h * PA_D);
+#pragma unroll
+			for (int dn = 0; dn < 16; dn++)
+				dst[dn * 4 + t] = pack_bf2(o[mt][dn][2 * rh] * inv,
+							   o[mt][dn][2 * rh + 1] * inv);
+		}
+	}
+}
+
 static int aligned16(const void *p) { return ((uintptr_t)p & 15) == 0; }
 
 static int check_args(const struct kern_prefill_args *a, int chunked,
@@ -340,9 +549,9 @@ static int check_args(const struct kern_prefill_args *a, int chunked,
 	if (!(a->scale > 0) || !isfinite(a->scale))
 		return ss_error(err, SS_EINVAL, "%s: field 'scale' must be > 0",
 				who);
-	if (a->variant > 1)
+	if (a->variant > 2)
 		return ss_error(err, SS_EINVAL,
-				"%s: field 'variant' is %u; 0 or 1", who,
+				"%s: field 'variant' is %u; 0, 1 or 2", who,
 				a->variant);
 	if (!a->n_seqs)
 		return ss_error(err, SS_EINVAL, "%s: field 'n_seqs' is 0", who);
@@ -375,12 +584,13 @@ static int check_args(const struct kern_prefill_args *a, int chunked,
 	return 0;
 }
 
-template <int NW>
+template <int NW, int M32>
 static int launch(const struct kern_prefill_args *a, void *stream,
 		  struct ss_err *err)
 {
-	const int BM = NW * 16;
-	const size_t smem = 2u * 2u * PA_BN * PA_D * 2u;
+	const int BM = NW * (M32 ? 32 : 16);
+	const size_t smem = 2u * 2u * PA_BN * PA_D * 2u +
+			    (M32 ? (size_t)BM * PA_D * 2u : 0u);
 	uint32_t rows = a->cu_q ? a->max_q_len : a->q_len;
 	uint32_t tiles = (rows + BM - 1) / BM;
 	pa_params p;
@@ -405,12 +615,17 @@ static int launch(const struct kern_prefill_args *a, void *stream,
 	p.kv_len = a->kv_len;
 	p.cu_q = a->cu_q;
 	p.cu_kv = a->cu_kv;
-	KCHECK(cudaFuncSetAttribute(prefill_attn_kernel<NW>,
+	void (*kern)(const pa_params);
+	if constexpr (M32)
+		kern = prefill_attn_m32_kernel<NW>;
+	else
+		kern = prefill_attn_kernel<NW>;
+	KCHECK(cudaFuncSetAttribute(kern,
 				    cudaFuncAttributeMaxDynamicSharedMemorySize,
 				    (int)smem),
 	       err);
 	dim3 grid(a->n_q_heads, tiles, a->n_seqs);
-	prefill_attn_kernel<NW><<<grid, NW * 32, smem, kern_stream(stream)>>>(p);
+	kern<<<grid, NW * 32, smem, kern_stream(stream)>>>(p);
 	KCHECK_LAUNCH("prefill_attn_kernel", err);
 	return 0;
 }
@@ -422,8 +637,14 @@ static int run(const struct kern_prefill_args *a, int chunked, void *stream,
 
 	if (rc)
 		return rc;
-	return a->variant == 1 ? launch<4>(a, stream, err)
-			       : launch<8>(a, stream, err);
+	switch (a->variant) {
+	case 1:
+		return launch<8, 0>(a, stream, err);
+	case 2:
+		return launch<4, 1>(a, stream, err);
+	default:
+		return launch<4, 0>(a, stream, err);
+	}
 }
 
 extern "C" int kern_prefill_attn(const struct kern_prefill_args *a,

@@ -46,7 +46,7 @@ struct kern_prefill_args {
 	uint32_t n_seqs;
 	const int32_t *cu_q, *cu_kv;
 	uint32_t max_q_len;
-	uint32_t variant;       /* 0 = default tiling; bench only: 1 = 64-row CTAs */
+	uint32_t variant;       /* 0 = default tiling; bench variants 1, 2 (prefill_attn.cu) */
 };
 
 /*
