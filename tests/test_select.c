@@ -161,6 +161,70 @@ static void t_locality_counts_growing(void)
 	gsl_rng_free(g);
 }
 
+/* No sinks, no window, a small budget counting them: the selection is
+ * the top-k alone, still unique, with exact change lists. */
+static void t_locality_other_shapes(void)
+{
+	static const struct {
+		uint32_t sink, window, budget;
+		int counts_fixed;
+	} tab[] = {
+		{ 0, 0, 256, 0 },
+		{ 0, 3, 256, 1 },
+		{ 5, 0, 320, 1 },
+		{ 1, 1, 32, 0 },
+	};
+	static unsigned char prev[1024], cur[1024];
+	uint32_t t;
+
+	for (t = 0; t < SS_ARRAY_SIZE(tab); t++) {
+		struct sel_source s;
+		struct sel_params p;
+		struct outbuf x;
+		gsl_rng *g = rng_new(t + 1);
+		uint32_t step, nfull = 0, i, b, na, nr;
+		struct ss_err e;
+
+		sel_params_default(&p, 1, 1);
+		p.sink_blocks = tab[t].sink;
+		p.window_blocks = tab[t].window;
+		p.budget_tokens = tab[t].budget;
+		p.budget_counts_fixed = tab[t].counts_fixed;
+		CHECK_MSG(sel_open(&s, "locality", &p, NULL, g, &e) == 0, "%s", e.msg);
+		ob_init(&x);
+		CHECK_EQ_I64(sel_req_add(&s, 0, 5, 1024 * 32, &e), 0);
+		memset(prev, 0, sizeof(prev));
+		for (step = 0; step < 300; step++) {
+			nfull = step < 40 ? step / 2 : nfull + (step % 7 == 0);
+			CHECK_EQ_I64(sel_select(&s, 0, 0, 0, step, nfull, &x.o, &e), 0);
+			CHECK_EQ_U64(x.o.n, sel_count(&p, nfull));
+			memset(cur, 0, sizeof(cur));
+			for (i = 0; i < x.o.n; i++) {
+				CHECK(x.b[i] < nfull && !cur[x.b[i]]);
+				cur[x.b[i]] = 1;
+			}
+			for (b = 0; b < tab[t].sink && b < nfull; b++)
+				CHECK(cur[b]);
+			for (b = nfull > tab[t].window ? nfull - tab[t].window : 0;
+			     b < nfull; b++)
+				CHECK(cur[b]);
+			for (b = na = nr = 0; b < 1024; b++) {
+				na += cur[b] && !prev[b];
+				nr += !cur[b] && prev[b];
+			}
+			CHECK_EQ_U64(x.o.nadded, na);
+			CHECK_EQ_U64(x.o.nremoved, nr);
+			for (i = 0; i < x.o.nadded; i++)
+				CHECK(cur[x.a[i]] && !prev[x.a[i]]);
+			for (i = 0; i < x.o.nremoved; i++)
+				CHECK(!cur[x.r[i]] && prev[x.r[i]]);
+			memcpy(prev, cur, sizeof(prev));
+		}
+		sel_close(&s);
+		gsl_rng_free(g);
+	}
+}
+
 /* Measured overlap(w) of the top-k part (sink and window excluded). */
 static void measure_curve(const char *arg, double *ov, const uint32_t *ws,
 			  int nw)
@@ -757,6 +821,7 @@ static const struct th_case cases[] = {
 	TH_CASE(t_params_and_counts),
 	TH_CASE(t_registry),
 	TH_CASE(t_locality_counts_growing),
+	TH_CASE(t_locality_other_shapes),
 	TH_CASE(t_locality_overlap_curve_default),
 	TH_CASE(t_locality_overlap_curve_other),
 	TH_CASE(t_locality_deterministic_and_independent),
