@@ -628,7 +628,7 @@ int bench_concurrency(struct bench *b, struct ss_err *err)
 	struct gemm_job g = { 0 };
 	struct bench_attn_job *attn = NULL;
 	struct kern_d2h *pipe = NULL;
-	double alone[MAXREP], with[MAXREP], one;
+	double alone[MAXREP], one;
 	char name[128];
 	int r = reps(b, 5), rc;
 
@@ -671,50 +671,71 @@ int bench_concurrency(struct bench *b, struct ss_err *err)
 	g.count = (int)SS_MAX(1, 40.0 / one);
 
 	for (size_t fi = 0; fi < SS_ARRAY_SIZE(fgs); fi++) {
-		struct bg_job bgs[4] = {
+		enum { NBG = 7 };
+		struct bg_job bgs[NBG] = {
+			{ .kind = BG_GPU, .fn = do_flash_h2d, .arg = &s },
+			{ .kind = BG_GPU, .fn = do_flash_h2d, .arg = &s },
+			{ .kind = BG_GPU, .fn = do_flash_h2d, .arg = &s },
 			{ .kind = BG_GPU, .fn = do_flash_h2d, .arg = &s },
 			{ .kind = BG_GPU, .fn = do_flash_h2d, .arg = &s },
 			{ .kind = BG_GPU, .fn = do_gpu_scatter, .arg = &d },
 			{ .kind = BG_D2H_CPU, .d2h = &d, .pipe = pipe },
 		};
-		static const char *bg_kernel[] = { "flash_h2d", "flash_h2d",
-						   "flash_d2h", "flash_d2h" };
-		static const char *bg_case[] = {
-			"frag=16384,sms=16", "frag=16384,sms=132",
-			"mode=gpu_direct,sms=16", "threads=8,stages=3" };
-		static const uint32_t bg_ctas[] = { 16, 132, 16, 0 };
-		double fg_ms, base;
+		static const char *bg_kernel[NBG] = {
+			"flash_h2d", "flash_h2d", "flash_h2d", "flash_h2d",
+			"flash_h2d", "flash_d2h", "flash_d2h" };
+		static const char *bg_case[NBG] = {
+			"frag=16384,sms=16", "frag=16384,sms=16,reserve_sm=1",
+			"frag=16384,sms=16,threads=128",
+			"frag=16384,sms=16,threads=128,reserve_sm=1",
+			"frag=16384,sms=132", "mode=gpu_direct,sms=16",
+			"threads=8,stages=3" };
+		static const uint32_t bg_ctas[NBG] = { 16, 16, 16, 16, 132, 16, 0 };
+		static const uint32_t bg_threads[NBG] = { 512, 512, 128, 128,
+							  512, 512, 512 };
+		static const uint32_t bg_reserve[NBG] = { 0, 1, 0, 1, 0, 0, 0 };
+		double base, all_alone[NBG * MAXREP], ratio[MAXREP];
+		int na = 0;
 
 		if ((rc = time_beside(b, fgs[fi].fn, fgs[fi].arg, &none, r,
 				      alone, err)))
 			goto out;
 		base = bench_median(alone, r);
-		bench_report_value(b, "limit", fgs[fi].name, base, "ms", 0,
-				   alone, r);
-		fg_ms = base;
-		for (size_t k = 0; k < SS_ARRAY_SIZE(bgs); k++) {
+		for (size_t k = 0; k < NBG; k++) {
 			double bg_one;
 			s.a.n_ctas = bg_ctas[k];
-			s.a.threads = 512;
+			s.a.threads = bg_threads[k];
+			s.a.reserve_sm = bg_reserve[k];
 			d.ctas = bg_ctas[k];
 			if (bgs[k].kind == BG_GPU) {
 				/* one background run's time, to outlast fg */
 				if ((rc = bench_time(b, bgs[k].fn, bgs[k].arg,
 						     0, &bg_one, 1, err)))
 					goto out;
-				bgs[k].n_runs = (int)(1.5 * fg_ms / bg_one) + 2;
+				bgs[k].n_runs = (int)(1.5 * base / bg_one) + 2;
 			}
-			if ((rc = time_beside(b, fgs[fi].fn, fgs[fi].arg,
-					      &bgs[k], r, with, err)))
-				goto out;
-			for (int i = 0; i < r; i++)
-				with[i] /= base;
+			/* alone and beside, interleaved, so clock drift
+			 * cancels in each pair's ratio */
+			for (int i = 0; i < r; i++) {
+				double a1, w1;
+				if ((rc = time_beside(b, fgs[fi].fn, fgs[fi].arg,
+						      &none, 1, &a1, err)) ||
+				    (rc = time_beside(b, fgs[fi].fn, fgs[fi].arg,
+						      &bgs[k], 1, &w1, err)))
+					goto out;
+				ratio[i] = w1 / a1;
+				all_alone[na++] = a1;
+			}
 			snprintf(name, sizeof name, "%s,slowdown_of=%s",
 				 bg_case[k], fgs[fi].name);
 			bench_report_value(b, bg_kernel[k], name,
-					   bench_median(with, r), "x", 1.0,
-					   with, r);
+					   bench_median(ratio, r), "x", 1.0,
+					   ratio, r);
 		}
+		s.a.reserve_sm = 0;
+		bench_report_value(b, "limit", fgs[fi].name,
+				   bench_median(all_alone, na), "ms", 0,
+				   all_alone, na);
 	}
 
 	/* loads and saves at once: FlashH2D (16 SMs) + FlashD2H's bulk

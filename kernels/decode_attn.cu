@@ -233,9 +233,9 @@ extern "C" int kern_attn_plan(const struct kern_attn_args *a,
 		if (cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount,
 					   0) != cudaSuccess)
 			cudaGetLastError();
-		/* about 4 CTAs per SM, at least 4 entries (one per warp)
-		 * per split */
-		uint64_t want = ((uint64_t)sms * 4 + bh - 1) / (bh ? bh : 1);
+		/* about 8 CTAs per SM (two waves at the kernel's
+		 * occupancy), at least 4 entries (one per warp) per split */
+		uint64_t want = ((uint64_t)sms * 8 + bh - 1) / (bh ? bh : 1);
 		uint64_t most = (a->max_list + ATT_WARPS - 1) / ATT_WARPS;
 		splits = (uint32_t)SS_MAX(1, SS_MIN(SS_MIN(want, most), 64));
 	}

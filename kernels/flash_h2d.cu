@@ -53,6 +53,7 @@ extern "C" int kern_flash_h2d(const struct kern_h2d_args *a, void *stream,
 	uint32_t ctas = a->n_ctas ? a->n_ctas : KERN_H2D_DEFAULT_CTAS;
 	uint32_t threads = a->threads ? a->threads : KERN_H2D_DEFAULT_THREADS;
 	uint64_t cpb;
+	int smem = 0;
 
 	if (!a->block_bytes || a->block_bytes % 16 ||
 	    a->block_bytes / 16 > UINT32_MAX)
@@ -76,7 +77,20 @@ extern "C" int kern_flash_h2d(const struct kern_h2d_args *a, void *stream,
 				"flash_h2d: a pointer field is NULL "
 				"(src_base, dst_base, src_index, dst_index)");
 	cpb = a->block_bytes / 16;
-	flash_h2d_kernel<<<ctas, threads, 0, kern_stream(stream)>>>(
+	if (a->reserve_sm) {
+		int dev;
+		KCHECK(cudaGetDevice(&dev), err);
+		KCHECK(cudaDeviceGetAttribute(
+			       &smem, cudaDevAttrMaxSharedMemoryPerBlockOptin,
+			       dev),
+		       err);
+		KCHECK(cudaFuncSetAttribute(
+			       flash_h2d_kernel,
+			       cudaFuncAttributeMaxDynamicSharedMemorySize,
+			       smem),
+		       err);
+	}
+	flash_h2d_kernel<<<ctas, threads, (size_t)smem, kern_stream(stream)>>>(
 		(const uint4 *)a->src_base, (uint4 *)a->dst_base,
 		a->src_index, a->dst_index, (uint32_t)cpb,
 		cpb * a->n_blocks);

@@ -33,6 +33,10 @@ struct kern_h2d_args {
 	uint32_t n_ctas;           /* CTAs = SMs used; 0 = default 16 */
 	uint32_t threads;          /* per CTA, 64..512, multiple of 32;
 				      0 = default 512 */
+	uint32_t reserve_sm;       /* nonzero: each CTA claims its SM's
+				      whole shared memory, so no CTA of
+				      another kernel shares the SMs the
+				      copy runs on (see docs/kernels.md) */
 };
 
 /*

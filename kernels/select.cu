@@ -187,18 +187,43 @@ __global__ void __launch_bounds__(TOPK_THREADS)
 						  1u);
 			}
 			__syncthreads();
-			if (threadIdx.x == 0) {
-				uint32_t cum = 0;
-				for (int bin = 255; bin >= 0; bin--) {
-					if (cum + hist[bin] >= krem) {
-						prefix |= (uint32_t)bin << shift;
-						krem -= cum;
-						break;
-					}
-					cum += hist[bin];
+			if (threadIdx.x < 32) {
+				/* warp 0 finds the bin holding the krem-th
+				 * largest key: lane l sums bins 255-8l ..
+				 * 248-8l, a scan over lanes, then the first
+				 * lane reaching krem walks its 8 bins */
+				const uint32_t lane = threadIdx.x;
+				uint32_t loc[8], sum = 0, incl, excl, hit;
+#pragma unroll
+				for (int i = 0; i < 8; i++) {
+					loc[i] = hist[255 - 8 * lane - i];
+					sum += loc[i];
 				}
-				s_prefix = prefix;
-				s_krem = krem;
+				incl = sum;
+#pragma unroll
+				for (int o = 1; o < 32; o <<= 1) {
+					uint32_t y = __shfl_up_sync(0xffffffffu,
+								    incl, o);
+					if (lane >= (uint32_t)o)
+						incl += y;
+				}
+				excl = incl - sum;
+				hit = __ballot_sync(0xffffffffu, incl >= krem);
+				if (lane == (uint32_t)(__ffs(hit) - 1)) {
+					uint32_t cum = excl;
+#pragma unroll
+					for (int i = 0; i < 8; i++) {
+						if (cum + loc[i] >= krem) {
+							uint32_t bin =
+								255 - 8 * lane - i;
+							s_prefix = prefix |
+								   bin << shift;
+							s_krem = krem - cum;
+							break;
+						}
+						cum += loc[i];
+					}
+				}
 			}
 			__syncthreads();
 			prefix = s_prefix;

@@ -182,6 +182,7 @@ static void t_flash_h2d_bitexact(void)
 			.src_base = pool, .dst_base = cache, .block_bytes = bb,
 			.src_index = d_src, .dst_index = d_dst, .n_blocks = n,
 			.n_ctas = ctas[ci], .threads = threads[ti],
+			.reserve_sm = ci == 2 && ti == 3,
 		};
 		KOK(kern_flash_h2d(&a, st, &e));
 		KOK(kern_stream_sync(st, &e));
