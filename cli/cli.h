@@ -14,7 +14,7 @@ struct cli_cmd {
 
 extern const struct cli_cmd cli_cmd_sim;
 extern const struct cli_cmd cli_cmd_trace;
+extern const struct cli_cmd cli_cmd_calibrate;
 extern const struct cli_cmd cli_cmd_bench;
-extern const struct cli_cmd cli_cmd_sweep;
 
 #endif

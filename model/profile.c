@@ -18,6 +18,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "calibrate/calibrate.h"
 #include "fileio.h"
 #include "model/embedded.h"
 #include "model/mjson.h"
@@ -690,6 +691,13 @@ int hw_profile_write(const struct hw_profile *p, FILE *f, struct ss_err *err)
 
 /* ---- loading and plain facts ------------------------------------------- */
 
+static int is_h5_path(const char *path)
+{
+	size_t n = strlen(path);
+
+	return n > 3 && !strcmp(path + n - 3, ".h5");
+}
+
 int hw_profile_load(struct hw_profile **out, const char *name_or_path,
 		    struct ss_err *err)
 {
@@ -701,6 +709,9 @@ int hw_profile_load(struct hw_profile **out, const char *name_or_path,
 	*out = NULL;
 	if (text)
 		return hw_profile_parse(out, text, name_or_path, err);
+	/* calibration files (calibrate/profile_h5.c) carry the profile inside */
+	if (is_h5_path(name_or_path))
+		return cal_profile_h5_load(out, name_or_path, err);
 	r = ss_read_file(name_or_path, &buf, NULL, &ferr);
 	if (r < 0) {
 		char names[256];
