@@ -16,5 +16,6 @@ extern const struct cli_cmd cli_cmd_sim;
 extern const struct cli_cmd cli_cmd_trace;
 extern const struct cli_cmd cli_cmd_calibrate;
 extern const struct cli_cmd cli_cmd_bench;
+extern const struct cli_cmd cli_cmd_sweep;
 
 #endif

@@ -15,6 +15,7 @@ static const struct cli_cmd *const cmds[] = {
 	&cli_cmd_trace,
 	&cli_cmd_calibrate,
 	&cli_cmd_bench,
+	&cli_cmd_sweep,
 	NULL,
 };
 
