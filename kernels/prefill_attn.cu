@@ -26,74 +26,7 @@
 
 #include "kern_cuda.h"
 #include "prefill_attn.h"
-
-#define PA_D 128
-#define PA_BN 64
-#define PA_LOG2E 1.4426950408889634f
-
-__device__ __forceinline__ uint32_t smem_u32(const void *p)
-{
-	return (uint32_t)__cvta_generic_to_shared(p);
-}
-
-__device__ __forceinline__ void cp_async16(uint32_t dst, const void *src,
-					   int bytes)
-{
-	asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst),
-		     "l"(src), "r"(bytes));
-}
-
-__device__ __forceinline__ void ldsm_x4(uint32_t addr, uint32_t &r0,
-					uint32_t &r1, uint32_t &r2, uint32_t &r3)
-{
-	asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, "
-		     "[%4];\n"
-		     : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3)
-		     : "r"(addr));
-}
-
-__device__ __forceinline__ void ldsm_x4_t(uint32_t addr, uint32_t &r0,
-					  uint32_t &r1, uint32_t &r2,
-					  uint32_t &r3)
-{
-	asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 "
-		     "{%0,%1,%2,%3}, [%4];\n"
-		     : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3)
-		     : "r"(addr));
-}
-
-__device__ __forceinline__ void mma16816(float c[4], const uint32_t a[4],
-					 uint32_t b0, uint32_t b1)
-{
-	asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
-		     "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-		     "{%0,%1,%2,%3};\n"
-		     : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-		     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0),
-		       "r"(b1));
-}
-
-__device__ __forceinline__ uint32_t pack_bf2(float lo, float hi)
-{
-	__nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
-	return *reinterpret_cast<uint32_t *>(&h);
-}
-
-/* Byte offset of 16-byte chunk c of row `row` in a [rows][128] bf16 tile. */
-__device__ __forceinline__ uint32_t swz(uint32_t row, uint32_t c)
-{
-	return row * (PA_D * 2) + ((c ^ (row & 7)) << 4);
-}
-
-struct pa_params {
-	const __nv_bfloat16 *q, *k, *v;
-	__nv_bfloat16 *out;
-	uint64_t q_stride, kv_stride, out_stride;
-	uint32_t group; /* n_q_heads / n_kv_heads */
-	float scale_log2;
-	uint32_t q_len, kv_len;
-	const int32_t *cu_q, *cu_kv;
-};
+#include "prefill_attn_impl.h"
 
 template <int NW>
 __device__ __forceinline__ void load_tile(uint32_t ks, uint32_t vs,
@@ -549,9 +482,9 @@ static int check_args(const struct kern_prefill_args *a, int chunked,
 	if (!(a->scale > 0) || !isfinite(a->scale))
 		return ss_error(err, SS_EINVAL, "%s: field 'scale' must be > 0",
 				who);
-	if (a->variant > 2)
+	if (a->variant > 3)
 		return ss_error(err, SS_EINVAL,
-				"%s: field 'variant' is %u; 0, 1 or 2", who,
+				"%s: field 'variant' is %u; 0 to 3", who,
 				a->variant);
 	if (!a->n_seqs)
 		return ss_error(err, SS_EINVAL, "%s: field 'n_seqs' is 0", who);
@@ -584,6 +517,23 @@ static int check_args(const struct kern_prefill_args *a, int chunked,
 	return 0;
 }
 
+static void fill_params(pa_params *p, const struct kern_prefill_args *a)
+{
+	p->q = (const __nv_bfloat16 *)a->q;
+	p->k = (const __nv_bfloat16 *)a->k;
+	p->v = (const __nv_bfloat16 *)a->v;
+	p->out = (__nv_bfloat16 *)a->out;
+	p->q_stride = a->q_stride;
+	p->kv_stride = a->kv_stride;
+	p->out_stride = a->out_stride;
+	p->group = a->n_q_heads / a->n_kv_heads;
+	p->scale_log2 = a->scale * PA_LOG2E;
+	p->q_len = a->q_len;
+	p->kv_len = a->kv_len;
+	p->cu_q = a->cu_q;
+	p->cu_kv = a->cu_kv;
+}
+
 template <int NW, int M32>
 static int launch(const struct kern_prefill_args *a, void *stream,
 		  struct ss_err *err)
@@ -602,19 +552,7 @@ static int launch(const struct kern_prefill_args *a, void *stream,
 				"prefill attention: %u query rows exceed the "
 				"grid (at most %u)",
 				rows, 65535u * BM);
-	p.q = (const __nv_bfloat16 *)a->q;
-	p.k = (const __nv_bfloat16 *)a->k;
-	p.v = (const __nv_bfloat16 *)a->v;
-	p.out = (__nv_bfloat16 *)a->out;
-	p.q_stride = a->q_stride;
-	p.kv_stride = a->kv_stride;
-	p.out_stride = a->out_stride;
-	p.group = a->n_q_heads / a->n_kv_heads;
-	p.scale_log2 = a->scale * PA_LOG2E;
-	p.q_len = a->q_len;
-	p.kv_len = a->kv_len;
-	p.cu_q = a->cu_q;
-	p.cu_kv = a->cu_kv;
+	fill_params(&p, a);
 	void (*kern)(const pa_params);
 	if constexpr (M32)
 		kern = prefill_attn_m32_kernel<NW>;
@@ -634,6 +572,7 @@ static int run(const struct kern_prefill_args *a, int chunked, void *stream,
 	       struct ss_err *err)
 {
 	int rc = check_args(a, chunked, err);
+	pa_params p;
 
 	if (rc)
 		return rc;
@@ -642,6 +581,9 @@ static int run(const struct kern_prefill_args *a, int chunked, void *stream,
 		return launch<8, 0>(a, stream, err);
 	case 2:
 		return launch<4, 1>(a, stream, err);
+	case 3:
+		fill_params(&p, a);
+		return pa_launch_wgmma(&p, a, stream, err);
 	default:
 		return launch<4, 0>(a, stream, err);
 	}
@@ -735,18 +677,7 @@ extern "C" int kern_prefill_attn_ref(const struct kern_prefill_args *a,
 				"prefill reference: 'row_step' is 0");
 	if (!a->q_len)
 		return 0;
-	memset(&p, 0, sizeof p);
-	p.q = (const __nv_bfloat16 *)a->q;
-	p.k = (const __nv_bfloat16 *)a->k;
-	p.v = (const __nv_bfloat16 *)a->v;
-	p.out = (__nv_bfloat16 *)a->out;
-	p.q_stride = a->q_stride;
-	p.kv_stride = a->kv_stride;
-	p.out_stride = a->out_stride;
-	p.group = a->n_q_heads / a->n_kv_heads;
-	p.scale_log2 = a->scale * PA_LOG2E;
-	p.q_len = a->q_len;
-	p.kv_len = a->kv_len;
+	fill_params(&p, a);
 	dim3 grid((a->q_len + row_step - 1) / row_step + 1, a->n_q_heads);
 	prefill_ref_kernel<<<grid, REF_T, 0, kern_stream(stream)>>>(p, row_step);
 	KCHECK_LAUNCH("prefill_ref_kernel", err);

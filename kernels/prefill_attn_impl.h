@@ -1,0 +1,90 @@
+/*
+ * prefill_attn_impl.h - private to prefill_attn.cu and prefill_attn_sm90a.cu:
+ * the kernel parameter block and the small PTX wrappers both use. Shared
+ * tiles hold rows of 128 bf16; see the swizzles in each file.
+ */
+#ifndef SS_KERN_PREFILL_ATTN_IMPL_H
+#define SS_KERN_PREFILL_ATTN_IMPL_H
+
+#include <cuda_bf16.h>
+#include <stdint.h>
+
+#include "prefill_attn.h"
+
+#define PA_D 128
+#define PA_BN 64
+#define PA_LOG2E 1.4426950408889634f
+
+__device__ __forceinline__ uint32_t smem_u32(const void *p)
+{
+	return (uint32_t)__cvta_generic_to_shared(p);
+}
+
+__device__ __forceinline__ void cp_async16(uint32_t dst, const void *src,
+					   int bytes)
+{
+	asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst),
+		     "l"(src), "r"(bytes));
+}
+
+__device__ __forceinline__ void ldsm_x4(uint32_t addr, uint32_t &r0,
+					uint32_t &r1, uint32_t &r2, uint32_t &r3)
+{
+	asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, "
+		     "[%4];\n"
+		     : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3)
+		     : "r"(addr));
+}
+
+__device__ __forceinline__ void ldsm_x4_t(uint32_t addr, uint32_t &r0,
+					  uint32_t &r1, uint32_t &r2,
+					  uint32_t &r3)
+{
+	asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 "
+		     "{%0,%1,%2,%3}, [%4];\n"
+		     : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3)
+		     : "r"(addr));
+}
+
+__device__ __forceinline__ void mma16816(float c[4], const uint32_t a[4],
+					 uint32_t b0, uint32_t b1)
+{
+	asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+		     "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+		     "{%0,%1,%2,%3};\n"
+		     : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+		     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0),
+		       "r"(b1));
+}
+
+__device__ __forceinline__ uint32_t pack_bf2(float lo, float hi)
+{
+	__nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
+	return *reinterpret_cast<uint32_t *>(&h);
+}
+
+/* Byte offset of 16-byte chunk c of row `row` in a [rows][128] bf16 tile. */
+__device__ __forceinline__ uint32_t swz(uint32_t row, uint32_t c)
+{
+	return row * (PA_D * 2) + ((c ^ (row & 7)) << 4);
+}
+
+struct pa_params {
+	const __nv_bfloat16 *q, *k, *v;
+	__nv_bfloat16 *out;
+	uint64_t q_stride, kv_stride, out_stride;
+	uint32_t group; /* n_q_heads / n_kv_heads */
+	float scale_log2;
+	uint32_t q_len, kv_len;
+	const int32_t *cu_q, *cu_kv;
+};
+
+/*
+ * The wgmma variant (prefill_attn_sm90a.cu): 0, or SS_ENODEV when the
+ * binary holds no sm_90a code for this device, or SS_ECUDA. Arguments are
+ * checked by the caller.
+ */
+int pa_launch_wgmma(const pa_params *p, const struct kern_prefill_args *a,
+		    void *stream, struct ss_err *err);
+
+#endif

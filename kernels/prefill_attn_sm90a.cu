@@ -1,0 +1,326 @@
+/*
+ * prefill_attn_sm90a.cu - variant 3 of prefill attention (prefill_attn.h):
+ * the same FlashAttention-2 loop as prefill_attn.cu, with the two matrix
+ * products on Hopper's warpgroup MMA (wgmma, sm_90a only).
+ *
+ * CTA = 2 warpgroups (8 warps) for 128 query rows, 64 per warpgroup, one
+ * query head, one sequence. Q (128 x 128) and two stages of K and V (64 x
+ * 128 each) sit in shared memory in the canonical 128-byte-swizzled
+ * layout: each 64-column half ("panel") of a tile is its own region of
+ * 128-byte rows, 16-byte chunk c of row r stored at c ^ (r % 8), regions
+ * 1024-byte aligned. S = Q K^T is eight m64n64k16 wgmmas per tile (A and B
+ * K-major from shared memory); after the online softmax in registers
+ * (the accumulator layout per warp is mma.sync's, so the mask and softmax
+ * code is the same), O += P V is four m64n128k16 wgmmas with P as the A
+ * operand in registers and V read MN-major (transposed) from shared
+ * memory: LBO = the 8 KiB between V's two 64-column panels, SBO = the
+ * 1 KiB between groups of 8 keys. Loads are cp.async, made visible to the
+ * tensor cores' async proxy by fence.proxy.async before the barrier.
+ *
+ * Built for sm_90 too (the project's target), where the kernel body is
+ * empty; a probe kernel tells the launcher which code the device runs,
+ * so on a binary without sm_90a code variant 3 answers SS_ENODEV.
+ */
+#include <cuda_bf16.h>
+#include <math.h>
+
+#include "kern_cuda.h"
+#include "prefill_attn_impl.h"
+
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#define PA_HAVE_WGMMA 1
+#endif
+
+#define WG_BM 128 /* query rows per CTA (2 warpgroups x 64) */
+#define WG_THREADS 256
+#define WG_PANEL(rows) ((rows) * 128u) /* bytes of one 64-column panel */
+#define WG_SMEM (2u * WG_PANEL(WG_BM) + 2u * 2u * 2u * WG_PANEL(PA_BN) + 1024u)
+
+/* byte offset of element (row, col) of a [rows][128] tile in panels */
+__device__ __forceinline__ uint32_t wg_off(uint32_t rows, uint32_t row,
+					   uint32_t chunk16)
+{
+	uint32_t panel = chunk16 >> 3, c = chunk16 & 7;
+	return panel * WG_PANEL(rows) + row * 128u + ((c ^ (row & 7)) << 4);
+}
+
+__device__ __forceinline__ uint64_t wg_desc(uint32_t addr, uint32_t lbo,
+					    uint32_t sbo)
+{
+	return (uint64_t)((addr & 0x3FFFFu) >> 4) |
+	       ((uint64_t)((lbo >> 4) & 0x3FFFu) << 16) |
+	       ((uint64_t)((sbo >> 4) & 0x3FFFu) << 32) | (1ull << 62);
+}
+
+#ifdef PA_HAVE_WGMMA
+__device__ __forceinline__ void wg_fence(void)
+{
+	asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+}
+__device__ __forceinline__ void wg_commit(void)
+{
+	asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+}
+__device__ __forceinline__ void wg_wait0(void)
+{
+	asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+}
+
+/* d[32] (+)= A(smem) B(smem), m64n64k16, both K-major */
+__device__ __forceinline__ void wg_ss_64x64(float d[32], uint64_t da,
+					    uint64_t db, int accumulate)
+{
+	asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
+		     "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 "
+		     "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1, 0, 0;\n}\n"
+		     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+		     : "l"(da), "l"(db), "r"(accumulate));
+}
+
+/* d[64] += A(registers) B(smem, MN-major), m64n128k16 */
+__device__ __forceinline__ void wg_rs_64x128(float d[64], const uint32_t a[4],
+					     uint64_t db)
+{
+	asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, 1, 0;\n"
+		     "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 "
+		     "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, {%64, %65, %66, %67}, %68, p, 1, 1, 1;\n}\n"
+		     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+		     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db));
+}
+#endif
+
+__global__ void wg_probe_kernel(int *flag)
+{
+#ifdef PA_HAVE_WGMMA
+	*flag = 1;
+#else
+	*flag = 0;
+#endif
+}
+
+__device__ __forceinline__ void wg_load_kv(uint32_t ks, uint32_t vs,
+					   const __nv_bfloat16 *k,
+					   const __nv_bfloat16 *v,
+					   uint64_t stride, uint32_t n0,
+					   uint32_t kv_len)
+{
+#pragma unroll
+	for (int it = 0; it < PA_BN * 16 / WG_THREADS; it++) {
+		uint32_t i = threadIdx.x + it * WG_THREADS;
+		uint32_t row = i >> 4, c = i & 15;
+		uint32_t key = n0 + row;
+		int ok = key < kv_len;
+		uint64_t off = ok ? (uint64_t)key * stride + c * 8 : 0;
+		cp_async16(ks + wg_off(PA_BN, row, c), k + off, ok ? 16 : 0);
+		cp_async16(vs + wg_off(PA_BN, row, c), v + off, ok ? 16 : 0);
+	}
+	asm volatile("cp.async.commit_group;\n" ::);
+}
+
+__global__ void __launch_bounds__(WG_THREADS, 2)
+	prefill_attn_wgmma_kernel(const pa_params p)
+{
+#ifdef PA_HAVE_WGMMA
+	extern __shared__ unsigned char pa_smem[];
+	const uint32_t seq = blockIdx.z, h = blockIdx.x;
+	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+	const uint32_t wg = warp >> 2, wq = warp & 3;
+	const uint32_t g = lane >> 2, t = lane & 3;
+	uint32_t q_begin = 0, kv_begin = 0, q_len = p.q_len, kv_len = p.kv_len;
+
+	if (p.cu_q) {
+		q_begin = p.cu_q[seq];
+		q_len = p.cu_q[seq + 1] - q_begin;
+		kv_begin = p.cu_kv[seq];
+		kv_len = p.cu_kv[seq + 1] - kv_begin;
+	}
+	const uint32_t qt = gridDim.y - 1 - blockIdx.y;
+	const uint32_t m0 = qt * WG_BM;
+	if (m0 >= q_len)
+		return;
+	const uint32_t off = kv_len - q_len;
+	const uint32_t kvh = h / p.group;
+	const uint32_t n_keys = min(kv_len, off + m0 + WG_BM);
+	const uint32_t n_tiles = (n_keys + PA_BN - 1) / PA_BN;
+	const uint32_t r0 = m0 + wg * 64 + wq * 16; /* this warp's rows */
+	const uint32_t wpos_lo = off + r0;
+	const uint32_t wg_hi = off + m0 + wg * 64 + 63;
+
+	const __nv_bfloat16 *kbase =
+		p.k + (uint64_t)kv_begin * p.kv_stride + kvh * PA_D;
+	const __nv_bfloat16 *vbase =
+		p.v + (uint64_t)kv_begin * p.kv_stride + kvh * PA_D;
+	const uint32_t qs = (smem_u32(pa_smem) + 1023u) & ~1023u;
+	const uint32_t ks0 = qs + 2u * WG_PANEL(WG_BM);
+	const uint32_t tile = 2u * WG_PANEL(PA_BN); /* one K or V tile */
+
+	for (uint32_t i = threadIdx.x; i < WG_BM * 16u; i += WG_THREADS) {
+		uint32_t row = i >> 4, c = i & 15;
+		int ok = m0 + row < q_len;
+		const __nv_bfloat16 *src =
+			ok ? p.q + (uint64_t)(q_begin + m0 + row) * p.q_stride +
+				     h * PA_D + c * 8
+			   : p.q;
+		cp_async16(qs + wg_off(WG_BM, row, c), src, ok ? 16 : 0);
+	}
+	wg_load_kv(ks0, ks0 + tile, kbase, vbase, p.kv_stride, 0, kv_len);
+
+	float o[64];
+#pragma unroll
+	for (int i = 0; i < 64; i++)
+		o[i] = 0.0f;
+	float m[2] = { -INFINITY, -INFINITY }, l[2] = { 0.0f, 0.0f };
+	const uint32_t qa_base = qs + wg * 64u * 128u; /* this group's rows */
+
+	for (uint32_t j = 0; j < n_tiles; j++) {
+		const uint32_t st = j & 1;
+		if (j + 1 < n_tiles) {
+			uint32_t ns = (j + 1) & 1;
+			wg_load_kv(ks0 + ns * 2 * tile, ks0 + ns * 2 * tile + tile,
+				   kbase, vbase, p.kv_stride, (j + 1) * PA_BN,
+				   kv_len);
+			asm volatile("cp.async.wait_group 1;\n" ::);
+		} else {
+			asm volatile("cp.async.wait_group 0;\n" ::);
+		}
+		asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+		__syncthreads();
+
+		const uint32_t n0 = j * PA_BN;
+		if (n0 <= wg_hi) { /* uniform over the warpgroup */
+			const uint32_t ks = ks0 + st * 2 * tile, vs = ks + tile;
+			float s[32];
+#pragma unroll
+			for (int i = 0; i < 32; i++)
+				s[i] = 0.0f;
+			wg_fence();
+#pragma unroll
+			for (int kk = 0; kk < 8; kk++) {
+				uint32_t pan = kk >> 2, ko = (kk & 3) * 32;
+				uint64_t da = wg_desc(qa_base + pan * WG_PANEL(WG_BM) + ko,
+						      16, 1024);
+				uint64_t db = wg_desc(ks + pan * WG_PANEL(PA_BN) + ko,
+						      16, 1024);
+				wg_ss_64x64(s, da, db, kk > 0);
+			}
+			wg_commit();
+			wg_wait0();
+			if (n0 + PA_BN - 1 > wpos_lo) {
+#pragma unroll
+				for (int jn = 0; jn < 8; jn++)
+#pragma unroll
+					for (int e = 0; e < 4; e++) {
+						uint32_t key = n0 + jn * 8 + 2 * t + (e & 1);
+						uint32_t pos = wpos_lo + g + (e >= 2 ? 8 : 0);
+						if (key > pos)
+							s[jn * 4 + e] = -INFINITY;
+					}
+			}
+#pragma unroll
+			for (int rh = 0; rh < 2; rh++) {
+				float mx = -INFINITY;
+#pragma unroll
+				for (int jn = 0; jn < 8; jn++)
+					mx = fmaxf(mx, fmaxf(s[jn * 4 + 2 * rh],
+							     s[jn * 4 + 2 * rh + 1]));
+				mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+				mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+				float mnew = fmaxf(m[rh], mx * p.scale_log2);
+				float msub = mnew == -INFINITY ? 0.0f : mnew;
+				float alpha = exp2f(m[rh] - msub);
+				float sum = 0.0f;
+#pragma unroll
+				for (int jn = 0; jn < 8; jn++) {
+					float x0 = exp2f(fmaf(s[jn * 4 + 2 * rh], p.scale_log2, -msub));
+					float x1 = exp2f(fmaf(s[jn * 4 + 2 * rh + 1], p.scale_log2, -msub));
+					s[jn * 4 + 2 * rh] = x0;
+					s[jn * 4 + 2 * rh + 1] = x1;
+					sum += x0 + x1;
+				}
+				l[rh] = l[rh] * alpha + sum;
+				m[rh] = mnew;
+#pragma unroll
+				for (int dn = 0; dn < 16; dn++) {
+					o[dn * 4 + 2 * rh] *= alpha;
+					o[dn * 4 + 2 * rh + 1] *= alpha;
+				}
+			}
+			uint32_t a[4][4];
+#pragma unroll
+			for (int kc = 0; kc < 4; kc++) {
+				a[kc][0] = pack_bf2(s[8 * kc + 0], s[8 * kc + 1]);
+				a[kc][1] = pack_bf2(s[8 * kc + 2], s[8 * kc + 3]);
+				a[kc][2] = pack_bf2(s[8 * kc + 4], s[8 * kc + 5]);
+				a[kc][3] = pack_bf2(s[8 * kc + 6], s[8 * kc + 7]);
+			}
+			wg_fence();
+#pragma unroll
+			for (int kc = 0; kc < 4; kc++)
+				wg_rs_64x128(o, a[kc],
+					     wg_desc(vs + kc * 16u * 128u,
+						     WG_PANEL(PA_BN), 1024));
+			wg_commit();
+			wg_wait0();
+		}
+		__syncthreads();
+	}
+
+#pragma unroll
+	for (int rh = 0; rh < 2; rh++) {
+		float lt = l[rh];
+		lt += __shfl_xor_sync(0xffffffffu, lt, 1);
+		lt += __shfl_xor_sync(0xffffffffu, lt, 2);
+		const float inv = lt > 0 ? 1.0f / lt : 0.0f;
+		const uint32_t row = r0 + g + rh * 8;
+		if (row < q_len) {
+			uint32_t *dst = reinterpret_cast<uint32_t *>(
+				p.out + (uint64_t)(q_begin + row) * p.out_stride +
+				h * PA_D);
+#pragma unroll
+			for (int dn = 0; dn < 16; dn++)
+				dst[dn * 4 + t] = pack_bf2(o[dn * 4 + 2 * rh] * inv,
+							   o[dn * 4 + 2 * rh + 1] * inv);
+		}
+	}
+#endif
+}
+
+int pa_launch_wgmma(const pa_params *p, const struct kern_prefill_args *a,
+		    void *stream, struct ss_err *err)
+{
+	/* which code the device runs is fixed for the process: probe once */
+	static int have = -1;
+	uint32_t rows = a->cu_q ? a->max_q_len : a->q_len;
+	uint32_t tiles = (rows + WG_BM - 1) / WG_BM;
+
+	if (have < 0) {
+		int *d = NULL, h = 0;
+		KCHECK(cudaMalloc(&d, sizeof *d), err);
+		wg_probe_kernel<<<1, 1>>>(d);
+		cudaError_t e1 = cudaMemcpy(&h, d, sizeof h,
+					    cudaMemcpyDeviceToHost);
+		cudaFree(d);
+		KCHECK(e1, err);
+		have = h;
+	}
+	if (!have)
+		return ss_error(err, SS_ENODEV,
+				"prefill attention variant 3 needs sm_90a code "
+				"(wgmma), which this device does not run");
+	if (!tiles)
+		return 0;
+	if (tiles > 65535)
+		return ss_error(err, SS_EINVAL,
+				"prefill attention: %u query rows exceed the "
+				"grid",
+				rows);
+	KCHECK(cudaFuncSetAttribute(prefill_attn_wgmma_kernel,
+				    cudaFuncAttributeMaxDynamicSharedMemorySize,
+				    (int)WG_SMEM),
+	       err);
+	dim3 grid(a->n_q_heads, tiles, a->n_seqs);
+	prefill_attn_wgmma_kernel<<<grid, WG_THREADS, WG_SMEM,
+				    kern_stream(stream)>>>(*p);
+	KCHECK_LAUNCH("prefill_attn_wgmma_kernel", err);
+	return 0;
+}
