@@ -28,7 +28,7 @@
 
 struct sim_args {
 	const char *trace, *format, *model, *profile, *policies, *out;
-	const char *csv, *summary_csv, *config;
+	const char *csv, *summary_csv, *config, *selection;
 	const char *sets[MAX_SETS];
 	int nsets;
 	double rate_scale, win_start, win_end;
@@ -52,7 +52,10 @@ static void usage(FILE *f)
 		"  --model M              lwm-7b, llama-3-8b-262k, llama-3.1-8b,\n"
 		"                         llama-3.1-70b, or a path to config.json\n"
 		"  --profile P            h200 (default), a100-40g, gh200, or a file\n"
-		"  --policy LIST          comma-separated: vllm, vllm-s (default: vllm)\n"
+		"  --policy LIST          comma-separated: vllm, vllm-s, vllm-so, so-ft,\n"
+		"                         so-ft-wc, sparseserve (default: vllm)\n"
+		"  --selection SRC[:ARG]  DSA selections of offload policies: locality\n"
+		"                         (default; ARG key=value,...) or replay:FILE.h5\n"
 		"  --compare              run every policy side by side (with no --policy)\n"
 		"  --rate-scale X         multiply the arrival rate by X\n"
 		"  --window START:END     keep arrivals in [START, END) seconds\n"
@@ -74,7 +77,7 @@ static void usage(FILE *f)
 static int parse_args(int argc, char **argv, struct sim_args *a)
 {
 	enum { O_RATE = 256, O_MAXP, O_LIMIT, O_SEED, O_SET, O_CSV, O_SCSV,
-	       O_SKIP, O_CMP, O_CFG, O_HCFG, O_WIN, O_QUIET };
+	       O_SKIP, O_CMP, O_CFG, O_HCFG, O_WIN, O_QUIET, O_SEL };
 	static const struct option opts[] = {
 		{ "trace", required_argument, NULL, 't' },
 		{ "format", required_argument, NULL, 'f' },
@@ -95,6 +98,7 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
 		{ "skip-bad", no_argument, NULL, O_SKIP },
 		{ "compare", no_argument, NULL, O_CMP },
 		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "selection", required_argument, NULL, O_SEL },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -121,6 +125,7 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
 		case O_SKIP: a->skip_bad = 1; break;
 		case O_CMP: a->compare = 1; break;
 		case O_QUIET: a->quiet = 1; break;
+		case O_SEL: a->selection = optarg; break;
 		case O_RATE:
 			if (ss_parse_double(optarg, &a->rate_scale) ||
 			    a->rate_scale <= 0) {
@@ -398,6 +403,8 @@ static int run(int argc, char **argv)
 			.m = &m,
 			.cost = &cost,
 			.trace = &t,
+			.selection = a.selection,
+			.seed = a.seed,
 		};
 
 		if (sim_init(&sims[i], &so, &err) || sim_run(&sims[i], &err) ||

@@ -36,7 +36,8 @@ enum xfer_mech {
 };
 const char *xfer_mech_name(enum xfer_mech m);
 
-enum link_dir { LINK_H2D = 0, LINK_D2H = 1 };
+/* Directions of the host<->device link (sim/link.h uses them too). */
+enum link_dir { LINK_H2D = 0, LINK_D2H = 1, LINK_NDIR = 2 };
 
 /* Load a named profile or a file. 0 or error naming what is wrong. */
 int hw_profile_load(struct hw_profile **out, const char *name_or_path,

@@ -15,9 +15,19 @@
  *   pol_complete()             at the iteration's end time
  *   pol_release()
  *
- * Invariants (checked by pol_check()): HBM blocks in use never exceed the
+ * Invariants (checked by pol_check()): KV blocks in use never exceed the
  * KV capacity; every request is in exactly one queue; a finished request
- * holds no blocks.
+ * holds no blocks; under an offload preset also every invariant of the KV
+ * directory (kvdir.h).
+ *
+ * Offload presets (vllm-so and up the ablation ladder, policy/offload.h):
+ * the paged-block accounting is against host DRAM, reserved for a
+ * request's whole length (prompt + output) at admission, so nothing is
+ * ever preempted; HBM holds the DSA digests of every full block-head of
+ * the admitted requests (reserved at admission against a digest budget,
+ * `meta_frac` of the HBM KV space) and an HBM block cache (the rest),
+ * managed by the KV directory, which the per-layer loop of offload.h
+ * drives while an executor runs the iteration.
  */
 #ifndef SS_POLICY_H
 #define SS_POLICY_H
@@ -39,6 +49,13 @@ struct pol_config {
 	uint32_t sink_blocks;        /* DSA blocks always kept at the start (2) */
 	uint32_t window_blocks;      /* DSA blocks always kept at the end (2) */
 	uint32_t dense_layers;       /* first layers kept dense under DSA (0) */
+	double meta_frac;            /* offload: share of the HBM KV space
+					reserved for DSA digests (0.25) */
+	uint32_t ws_window;          /* offload+WC: decode steps in a working
+					set, w of Algorithm 1 (12) */
+	uint32_t max_inject;         /* offload+LP: maxInjectToken, token x
+					layer units per iteration (0: chunk
+					size x layers) */
 };
 void pol_config_default(struct pol_config *c);
 
@@ -46,9 +63,15 @@ void pol_config_default(struct pol_config *c);
 struct pol_preset {
 	const char *name;
 	const char *help;
-	int sparse;      /* DSA decode attention (+SA) */
+	int sparse;        /* DSA decode attention (+SA) */
+	int offload;       /* all KV in DRAM, HBM block cache (+Offload) */
+	int flash;         /* FlashH2D loads, FlashD2H saves (+FT); else one
+			      cudaMemcpyAsync per block each way */
+	int wsctl;         /* working-set-aware batch control (+WC) */
+	int layer_prefill; /* layer-segmented prefill (+LP) */
 };
-/* NULL-terminated registry: vllm, vllm-s. */
+/* NULL-terminated registry: vllm, vllm-s, vllm-so, so-ft, so-ft-wc,
+ * sparseserve (the paper's ablation ladder, one switch per step). */
 extern const struct pol_preset *const pol_presets[];
 const struct pol_preset *pol_preset_find(const char *name);
 
@@ -79,6 +102,14 @@ struct pol_req {
 	int64_t max_tbt_ns;
 	int64_t sum_tbt_ns;     /* over generated - 1 gaps */
 	const char *reject_reason;
+	/* offload presets */
+	int32_t kv;             /* KV directory id (-1: none) */
+	uint64_t dsteps;        /* decode steps taken (selection step index) */
+	uint32_t lp_layers;     /* layer prefill: layers done of this prefill */
+	uint32_t lp_tokens;     /* layer prefill: tokens done in layer lp_layers
+				   (when one layer is chunked by tokens) */
+	uint64_t meta_bytes;    /* digest bytes reserved in HBM */
+	uint32_t held_back;     /* iterations held back by the batch control */
 };
 
 /* One request's work in an iteration. */
@@ -90,6 +121,9 @@ struct pol_item {
 	uint32_t sel_blocks;/* decode, sparse: full blocks scored per KV head */
 	uint8_t decode;     /* 1 decode, 0 prefill */
 	uint8_t emits;      /* 1: produces a token when the iteration ends */
+	uint32_t layer_lo;  /* layers [layer_lo, layer_hi) run this item: all */
+	uint32_t layer_hi;  /* of them except under layer-segmented prefill */
+	uint64_t ws_bytes;  /* offload: M_req of Algorithm 1, bytes */
 };
 
 /* The plan of one iteration. */
@@ -104,7 +138,12 @@ struct pol_plan {
 	uint64_t sel_blocks;       /* sum of sel_blocks over decode items */
 	uint32_t preempted;        /* requests preempted while planning */
 	uint32_t sparse_layers;    /* layers using sparse decode attention */
-	uint64_t hbm_kv_bytes;     /* KV bytes held in HBM after planning */
+	uint64_t hbm_kv_bytes;     /* KV bytes held in HBM after planning
+				      (offload: digests + cache slots used) */
+	uint32_t held_back;        /* offload+WC: candidates left out */
+	uint64_t ws_sum;           /* offload: sum of M_req admitted, bytes */
+	uint64_t ws_budget;        /* offload: M_avl (the cache), bytes */
+	uint32_t lp_layers;        /* layer prefill: prefill layers advanced */
 };
 
 /* Gap between two tokens of one request, kept for TBT percentiles. */
@@ -131,6 +170,7 @@ struct pol {
 	struct pol_gap *gaps;       /* every inter-token gap */
 	size_t ngaps, gaps_alloc;
 	uint64_t preemptions;
+	struct pol_off *off;        /* offload state (offload.h); NULL else */
 };
 
 /*
@@ -142,6 +182,16 @@ struct pol {
 int pol_init(struct pol *p, const struct pol_preset *preset,
 	     const struct pol_config *cfg, const struct model *m,
 	     uint64_t kv_capacity_bytes, size_t nreqs, struct ss_err *err);
+/*
+ * pol_init with the host DRAM pool for KV: offload presets account their
+ * paged blocks against `dram_bytes` (0: unlimited) and use all of
+ * `kv_capacity_bytes` as HBM (digests + block cache). Errors as pol_init,
+ * and SS_EINVAL/SS_ERANGE when the digest budget or the cache is empty.
+ */
+int pol_init_mem(struct pol *p, const struct pol_preset *preset,
+		 const struct pol_config *cfg, const struct model *m,
+		 uint64_t kv_capacity_bytes, uint64_t dram_bytes, size_t nreqs,
+		 struct ss_err *err);
 void pol_release(struct pol *p);
 
 /* Register request `idx` (0..nreqs-1) arriving at `now`. Requests that can

@@ -35,9 +35,8 @@
 
 #include <stdint.h>
 
+#include "model/cost.h" /* enum link_dir */
 #include "ss.h"
-
-enum link_dir { LINK_H2D = 0, LINK_D2H = 1, LINK_NDIR = 2 };
 
 struct link_config {
 	double bw[LINK_NDIR]; /* bytes/s each direction alone, > 0 */

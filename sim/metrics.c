@@ -200,6 +200,37 @@ int metrics_summarize(const struct sim *s, int64_t slo_tbt_ns,
 	put(out, "gpu_busy_s", ss_ns_to_s(s->totals.dur_ns));
 	put(out, "kv_capacity_gb", s->kv_capacity / 1e9);
 	put(out, "events", (double)s->events);
+	/* offload presets: transfers, cache, batch control (0 otherwise) */
+	{
+		const struct sim_exec_result *t = &s->totals;
+		double busy = (double)t->dur_ns, ws = 0, hb = 0, lp = 0;
+		uint64_t looked = t->hits + t->blocks_loaded;
+
+		for (k = 0; k < s->niters; k++) {
+			const struct sim_iter_rec *r = &s->iters[k];
+
+			if (r->ws_budget)
+				ws += (double)r->ws_sum / (double)r->ws_budget;
+			hb += r->held_back;
+			lp += r->lp_layers;
+		}
+		put(out, "blocks_loaded", (double)t->blocks_loaded);
+		put(out, "gb_loaded", t->bytes_loaded / 1e9);
+		put(out, "blocks_saved", (double)t->blocks_saved);
+		put(out, "gb_saved", t->bytes_saved / 1e9);
+		put(out, "loads_per_iter",
+		    s->niters ? (double)t->blocks_loaded / s->niters : 0);
+		put(out, "hbm_hit_ratio", looked ? (double)t->hits / looked : 0);
+		put(out, "ws_frac_mean", s->niters ? ws / s->niters : 0);
+		put(out, "held_back", hb);
+		put(out, "lp_layers", lp);
+		put(out, "load_wait_s", ss_ns_to_s(t->load_ns));
+		put(out, "stall_s", ss_ns_to_s(t->stall_ns));
+		put(out, "pcie_h2d_busy",
+		    busy > 0 ? (double)t->busy_ns[LINK_H2D] / busy : 0);
+		put(out, "pcie_d2h_busy",
+		    busy > 0 ? (double)t->busy_ns[LINK_D2H] / busy : 0);
+	}
 out_free:
 	free(ttft);
 	free(e2e);

@@ -19,7 +19,7 @@
 
 #include "sim/sim.h"
 
-#define METRICS_MAX 48
+#define METRICS_MAX 64
 
 struct metrics_summary {
 	const char *name[METRICS_MAX];

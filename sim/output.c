@@ -28,6 +28,10 @@ struct h5_iter {
 	double start_s, dur_s;
 	uint32_t batch, prefill_tokens, decode_seqs, preempted, waiting;
 	uint64_t hbm_kv_bytes;
+	uint64_t blocks_loaded, bytes_loaded, blocks_saved, bytes_saved, hits;
+	uint64_t ws_sum, ws_budget;
+	uint32_t held_back, lp_layers;
+	double load_s, stall_s, h2d_busy, d2h_busy;
 };
 
 struct h5_metric {
@@ -166,6 +170,19 @@ static hid_t iter_type(void)
 	F(preempted, H5T_NATIVE_UINT32);
 	F(waiting, H5T_NATIVE_UINT32);
 	F(hbm_kv_bytes, H5T_NATIVE_UINT64);
+	F(blocks_loaded, H5T_NATIVE_UINT64);
+	F(bytes_loaded, H5T_NATIVE_UINT64);
+	F(blocks_saved, H5T_NATIVE_UINT64);
+	F(bytes_saved, H5T_NATIVE_UINT64);
+	F(hits, H5T_NATIVE_UINT64);
+	F(ws_sum, H5T_NATIVE_UINT64);
+	F(ws_budget, H5T_NATIVE_UINT64);
+	F(held_back, H5T_NATIVE_UINT32);
+	F(lp_layers, H5T_NATIVE_UINT32);
+	F(load_s, H5T_NATIVE_DOUBLE);
+	F(stall_s, H5T_NATIVE_DOUBLE);
+	F(h2d_busy, H5T_NATIVE_DOUBLE);
+	F(d2h_busy, H5T_NATIVE_DOUBLE);
 #undef F
 	return t;
 }
@@ -209,6 +226,24 @@ static int write_run(hid_t file, const struct out_run *run, hid_t gcpl,
 		its[k].preempted = r->preempted;
 		its[k].waiting = r->waiting;
 		its[k].hbm_kv_bytes = r->hbm_kv_bytes;
+		its[k].blocks_loaded = r->blocks_loaded;
+		its[k].bytes_loaded = r->bytes_loaded;
+		its[k].blocks_saved = r->blocks_saved;
+		its[k].bytes_saved = r->bytes_saved;
+		its[k].hits = r->hits;
+		its[k].ws_sum = r->ws_sum;
+		its[k].ws_budget = r->ws_budget;
+		its[k].held_back = r->held_back;
+		its[k].lp_layers = r->lp_layers;
+		its[k].load_s = ss_ns_to_s(r->load_ns);
+		its[k].stall_s = ss_ns_to_s(r->stall_ns);
+		/* busy fraction of the iteration, per direction */
+		its[k].h2d_busy = r->dur_ns ? (double)r->busy_ns[LINK_H2D] /
+						      (double)r->dur_ns
+					    : 0;
+		its[k].d2h_busy = r->dur_ns ? (double)r->busy_ns[LINK_D2H] /
+						      (double)r->dur_ns
+					    : 0;
 	}
 	for (int k = 0; k < run->summary->n; k++) {
 		snprintf(ms[k].name, sizeof ms[k].name, "%s",
@@ -376,6 +411,11 @@ void out_print_compare(FILE *f, const struct out_run *runs, int nruns)
 		{ "preemptions", "preemptions", 1, 0 },
 		{ "batch_mean", "mean batch", 1, 1 },
 		{ "kv_capacity_gb", "KV capacity (GB)", 1, 1 },
+		{ "loads_per_iter", "block loads / iter", 1, 0 },
+		{ "hbm_hit_ratio", "HBM hit ratio", 1, 3 },
+		{ "held_back", "held back (req-iters)", 1, 0 },
+		{ "pcie_h2d_busy", "PCIe H2D busy", 1, 3 },
+		{ "pcie_d2h_busy", "PCIe D2H busy", 1, 3 },
 	};
 
 	fprintf(f, "%-22s", "metric");

@@ -36,7 +36,7 @@ int sim_kv_capacity(const struct cost_model *cost, const struct sim_config *cfg,
 	return 0;
 }
 
-static int costmodel_run(void *priv, const struct pol *p,
+static int costmodel_run(void *priv, struct pol *p,
 			 const struct pol_plan *plan,
 			 struct sim_exec_result *res, struct ss_err *err)
 {
@@ -103,10 +103,21 @@ int sim_init(struct sim *s, const struct sim_opts *o, struct ss_err *err)
 	rc = sim_kv_capacity(o->cost, o->cfg, &s->kv_capacity, err);
 	if (rc)
 		return rc;
-	rc = pol_init(&s->pol, o->preset, &o->cfg->pol, o->m, s->kv_capacity,
-		      o->trace->n, err);
+	rc = pol_init_mem(&s->pol, o->preset, &o->cfg->pol, o->m,
+			  s->kv_capacity, hw_dram_bytes(o->cost->hw),
+			  o->trace->n, err);
 	if (rc)
 		return rc;
+	if (o->preset->offload && !o->exec) {
+		s->xo = sim_offload_alloc(o->cost, &s->pol, o->selection, o->seed,
+					  err);
+		if (!s->xo) {
+			pol_release(&s->pol);
+			return err ? err->code : SS_EINVAL;
+		}
+		s->o.exec = &sim_exec_offload;
+		s->o.exec_priv = s->xo;
+	}
 	pol_plan_init(&s->plan);
 	evq_init(&s->q);
 	if (o->trace->n &&
@@ -119,6 +130,7 @@ int sim_init(struct sim *s, const struct sim_opts *o, struct ss_err *err)
 
 void sim_release(struct sim *s)
 {
+	sim_offload_free(s->xo);
 	pol_release(&s->pol);
 	pol_plan_release(&s->plan);
 	evq_release(&s->q);
@@ -142,12 +154,23 @@ static int start_iteration(struct sim *s, struct ss_err *err)
 	rc = s->o.exec->run(s->o.exec_priv, &s->pol, &s->plan, &res, err);
 	if (rc)
 		return rc;
+	if (s->o.cfg->check_invariants)
+		pol_check(&s->pol);
 	BUG_ON(res.dur_ns <= 0);
 	s->totals.dur_ns += res.dur_ns;
 	s->totals.linear_ns += res.linear_ns;
 	s->totals.attn_ns += res.attn_ns;
 	s->totals.select_ns += res.select_ns;
 	s->totals.other_ns += res.other_ns;
+	s->totals.load_ns += res.load_ns;
+	s->totals.stall_ns += res.stall_ns;
+	s->totals.busy_ns[LINK_H2D] += res.busy_ns[LINK_H2D];
+	s->totals.busy_ns[LINK_D2H] += res.busy_ns[LINK_D2H];
+	s->totals.hits += res.hits;
+	s->totals.blocks_loaded += res.blocks_loaded;
+	s->totals.bytes_loaded += res.bytes_loaded;
+	s->totals.blocks_saved += res.blocks_saved;
+	s->totals.bytes_saved += res.bytes_saved;
 	if (ss_grow((void **)&s->iters, &s->iters_alloc, s->niters + 1,
 		    sizeof(*s->iters), err))
 		return SS_ENOMEM;
@@ -161,6 +184,19 @@ static int start_iteration(struct sim *s, struct ss_err *err)
 	rec->preempted = s->plan.preempted;
 	rec->hbm_kv_bytes = s->plan.hbm_kv_bytes;
 	rec->waiting = (uint32_t)s->pol.wait_len;
+	rec->blocks_loaded = res.blocks_loaded;
+	rec->bytes_loaded = res.bytes_loaded;
+	rec->blocks_saved = res.blocks_saved;
+	rec->bytes_saved = res.bytes_saved;
+	rec->hits = res.hits;
+	rec->ws_sum = s->plan.ws_sum;
+	rec->ws_budget = s->plan.ws_budget;
+	rec->held_back = s->plan.held_back;
+	rec->lp_layers = s->plan.lp_layers;
+	rec->load_ns = res.load_ns;
+	rec->stall_ns = res.stall_ns;
+	rec->busy_ns[LINK_H2D] = res.busy_ns[LINK_H2D];
+	rec->busy_ns[LINK_D2H] = res.busy_ns[LINK_D2H];
 	if (!evq_push(&s->q, s->now + res.dur_ns, SIM_EV_ITER_END, s->plan.iter))
 		return ss_error(err, SS_ENOMEM, "out of memory");
 	s->busy = 1;

@@ -24,6 +24,7 @@
 #include "policy/policy.h"
 #include "sim/config.h"
 #include "sim/evq.h"
+#include "sim/link.h"
 #include "ss.h"
 #include "traces/trace.h"
 
@@ -34,16 +35,52 @@ struct sim_exec_result {
 	int64_t attn_ns;     /* attention (prefill + decode) */
 	int64_t select_ns;   /* DSA selection */
 	int64_t other_ns;    /* norms, LM head, sampling, overheads */
+	/* offload executors (0 otherwise) */
+	int64_t load_ns;     /* waiting for H2D loads (critical path) */
+	int64_t stall_ns;    /* waiting for a save to free a cache slot */
+	int64_t busy_ns[LINK_NDIR]; /* link busy per direction in the iteration */
+	uint64_t hits;       /* block-heads found in HBM (incl. in flight) */
+	uint64_t blocks_loaded, bytes_loaded; /* H2D, block-heads and bytes */
+	uint64_t blocks_saved, bytes_saved;   /* D2H begun, block-heads, bytes */
 };
 
+/*
+ * An executor. run() carries out `plan` and reports its duration; it may
+ * drive the policy's per-layer loop (policy/offload.h), hence the
+ * non-const policy.
+ */
 struct sim_exec_ops {
 	const char *name;
-	int (*run)(void *priv, const struct pol *p, const struct pol_plan *plan,
+	int (*run)(void *priv, struct pol *p, const struct pol_plan *plan,
 		   struct sim_exec_result *res, struct ss_err *err);
 };
 
 /* The cost-model executor: priv is a `const struct cost_model *`. */
 extern const struct sim_exec_ops sim_exec_costmodel;
+
+/*
+ * The offload executor (sim/exec_offload.c): per layer, DSA selection, the
+ * loads of the misses on the shared PCIe link (critical path), compute,
+ * then the saves as background D2H flows that persist across iterations.
+ * priv is a `struct sim_offload *` from sim_offload_alloc().
+ */
+extern const struct sim_exec_ops sim_exec_offload;
+struct sim_offload;
+/*
+ * Create the offload executor's state for policy `p` (an offload preset)
+ * on cost model `c`: the link from the profile, the selection source
+ * `selection` ("NAME[:ARG]", NULL = the locality model with defaults)
+ * seeded from `seed`. NULL and `err` filled on error.
+ */
+struct sim_offload *sim_offload_alloc(const struct cost_model *c,
+				      struct pol *p, const char *selection,
+				      uint64_t seed, struct ss_err *err);
+void sim_offload_free(struct sim_offload *x);
+/* The link (for tests and metrics). */
+const struct link *sim_offload_link(const struct sim_offload *x);
+/* Rate caps of the load and save mechanisms, bytes/s (for tests). */
+void sim_offload_caps(const struct sim_offload *x, double *load_bps,
+		      double *save_bps);
 
 /* One iteration, as recorded for the per-iteration time series. */
 struct sim_iter_rec {
@@ -54,6 +91,17 @@ struct sim_iter_rec {
 	uint32_t preempted;
 	uint64_t hbm_kv_bytes;   /* KV bytes held in HBM */
 	uint32_t waiting;        /* requests waiting after planning */
+	/* offload presets (0 otherwise) */
+	uint64_t blocks_loaded, bytes_loaded; /* H2D block-heads, bytes */
+	uint64_t blocks_saved, bytes_saved;   /* D2H begun, block-heads, bytes */
+	uint64_t hits;           /* block-heads found in HBM */
+	uint64_t ws_sum;         /* sum of the admitted working sets, bytes */
+	uint64_t ws_budget;      /* M_avl, bytes */
+	uint32_t held_back;      /* candidates left out by the batch control */
+	uint32_t lp_layers;      /* prefill layers advanced (layer prefill) */
+	int64_t load_ns;         /* waiting for loads */
+	int64_t stall_ns;        /* waiting for cache room */
+	int64_t busy_ns[LINK_NDIR]; /* link busy per direction */
 };
 
 struct sim_opts {
@@ -62,8 +110,11 @@ struct sim_opts {
 	const struct model *m;
 	const struct cost_model *cost;
 	const struct trace *trace;
-	const struct sim_exec_ops *exec; /* NULL: the cost-model executor */
+	const struct sim_exec_ops *exec; /* NULL: the cost-model executor, or
+					    the offload one for offload presets */
 	void *exec_priv;                 /* NULL: cost */
+	const char *selection;           /* offload: "NAME[:ARG]" (NULL: locality) */
+	uint64_t seed;                   /* seeds the selection source */
 };
 
 struct sim {
@@ -79,6 +130,7 @@ struct sim {
 	size_t niters, iters_alloc;
 	uint64_t events;          /* events processed */
 	struct sim_exec_result totals; /* sums over all iterations */
+	struct sim_offload *xo;   /* offload executor state (offload presets) */
 };
 
 enum { SIM_EV_ARRIVAL = 1, SIM_EV_ITER_END = 2 };

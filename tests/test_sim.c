@@ -226,7 +226,156 @@ static void t_model_too_big_is_an_error(void)
 	hw_profile_free(e.hw);
 }
 
+/* A small mixed workload: 12 requests of 1k-6k tokens, 50 ms apart. */
+static void small_trace(struct trace *t)
+{
+	trace_init(t);
+	for (uint32_t i = 0; i < 12; i++)
+		push(t, i, (int64_t)i * 50 * SS_NS_PER_MS,
+		     1000 + (i * 977) % 5000, 8 + (i * 13) % 40);
+}
+
+/* Every preset, invariants checked every iteration (pol_check, which runs
+ * kv_dir_check for the offload presets), in an HBM small enough that
+ * the offload presets evict and stall: all requests finish, nothing is
+ * rejected, and a rerun is identical. */
+static void t_every_preset_invariants_and_determinism(void)
+{
+	struct env e;
+	struct trace t;
+
+	env_init(&e, "llama-3.1-8b", "h200");
+	e.cfg.hbm_budget_gb = 1.5;
+	small_trace(&t);
+	for (size_t k = 0; pol_presets[k]; k++) {
+		struct sim a, b;
+
+		run_sim(&e, pol_presets[k]->name, &t, &a);
+		run_sim(&e, pol_presets[k]->name, &t, &b);
+		CHECK_MSG(a.pol.nfinished == t.n, "%s: %llu of %zu finished",
+			  pol_presets[k]->name,
+			  (unsigned long long)a.pol.nfinished, t.n);
+		CHECK_EQ_U64(a.pol.nrejected, 0);
+		CHECK_EQ_U64(a.niters, b.niters);
+		CHECK(memcmp(a.iters, b.iters, a.niters * sizeof(*a.iters)) == 0);
+		for (size_t i = 0; i < t.n; i++) {
+			CHECK_EQ_I64(a.pol.reqs[i].first_token_ns,
+				     b.pol.reqs[i].first_token_ns);
+			CHECK_EQ_I64(a.pol.reqs[i].finish_ns,
+				     b.pol.reqs[i].finish_ns);
+		}
+		if (pol_presets[k]->offload) {
+			CHECK(a.totals.blocks_loaded > 0);
+			CHECK(a.totals.blocks_saved > 0);
+		} else {
+			CHECK_EQ_U64(a.totals.blocks_loaded, 0);
+		}
+		sim_release(&a);
+		sim_release(&b);
+	}
+	trace_release(&t);
+	hw_profile_free(e.hw);
+}
+
+/*
+ * One request under sparseserve: layer-segmented prefill saves and drops
+ * every layer, so its first decode step misses its whole selection:
+ * 68 blocks (64 top-k + 2 sink + 2 window of 128 full blocks) x 8 KV
+ * heads per layer, one FlashH2D flow per layer, alone on the link. Each
+ * takes exactly latency + bytes / min(bw, mechanism cap).
+ */
+static void t_single_decode_loads_closed_form(void)
+{
+	struct env e;
+	struct trace t;
+	struct sim s;
+	const struct sim_iter_rec *dec = NULL;
+	double load_bps, save_bps, rate;
+	uint64_t bytes = 68ull * 8 * 16384, nl;
+	int64_t one;
+
+	env_init(&e, "llama-3.1-8b", "h200");
+	trace_init(&t);
+	push(&t, 0, 0, 4096, 3);
+	run_sim(&e, "sparseserve", &t, &s);
+	for (size_t i = 0; i < s.niters && !dec; i++)
+		if (s.iters[i].decode_seqs == 1)
+			dec = &s.iters[i];
+	CHECK(dec != NULL);
+	/* the last prefill layers may still be saving (in HBM): hits */
+	nl = dec->blocks_loaded / (68 * 8);
+	CHECK_EQ_U64(dec->blocks_loaded, nl * 68 * 8);
+	CHECK(nl >= 30);
+	CHECK_EQ_U64(dec->hits, (32 - nl) * 68 * 8);
+	CHECK_EQ_U64(dec->bytes_loaded, bytes * nl);
+	sim_offload_caps(s.xo, &load_bps, &save_bps);
+	rate = SS_MIN(hw_link_bw(e.hw, LINK_H2D), load_bps);
+	one = hw_link_latency_ns(e.hw) +
+	      (int64_t)ceil((double)bytes / rate * 1e9 * (1 - 1e-9));
+	CHECK_EQ_I64(dec->load_ns, (int64_t)nl * one);
+	CHECK_EQ_I64(dec->stall_ns, 0);
+	sim_release(&s);
+	trace_release(&t);
+	hw_profile_free(e.hw);
+}
+
+/* A bad selection source is an error naming it. */
+static void t_offload_bad_selection_source(void)
+{
+	struct env e;
+	struct trace t;
+	struct sim s;
+	struct ss_err err;
+
+	env_init(&e, "llama-3.1-8b", "h200");
+	trace_init(&t);
+	push(&t, 0, 0, 100, 2);
+	struct sim_opts o = { .preset = pol_preset_find("vllm-so"),
+			      .cfg = &e.cfg, .m = &e.m, .cost = &e.cost,
+			      .trace = &t, .selection = "oracle" };
+	CHECK(sim_init(&s, &o, &err) != 0);
+	CHECK_STR_CONTAINS(err.msg, "unknown source 'oracle'");
+	o.selection = "locality:step_overlap=7";
+	CHECK(sim_init(&s, &o, &err) != 0);
+	CHECK_STR_CONTAINS(err.msg, "step_overlap");
+	trace_release(&t);
+	hw_profile_free(e.hw);
+}
+
+/* An HBM cache that cannot hold one layer of one request's selection is
+ * an error naming the batch and the cache, not a hang. */
+static void t_offload_cache_too_small(void)
+{
+	struct env e;
+	struct trace t;
+	struct sim s;
+	struct ss_err err;
+	int rc;
+
+	env_init(&e, "llama-3.1-8b", "h200");
+	e.cfg.hbm_budget_gb = 0.04; /* 4 MB of cache: 244 slots */
+	e.cfg.pol.meta_frac = 0.9;
+	trace_init(&t);
+	push(&t, 0, 0, 8000, 2);
+	struct sim_opts o = { .preset = pol_preset_find("vllm-so"),
+			      .cfg = &e.cfg, .m = &e.m, .cost = &e.cost,
+			      .trace = &t };
+	CHECK_MSG(sim_init(&s, &o, &err) == 0, "%s", err.msg);
+	while ((rc = sim_step(&s, &err)) > 0)
+		;
+	CHECK_EQ_I64(rc, SS_ERANGE);
+	CHECK_STR_CONTAINS(err.msg, "does not fit the HBM cache of");
+	CHECK_STR_CONTAINS(err.msg, "batch of 1 requests");
+	sim_release(&s);
+	trace_release(&t);
+	hw_profile_free(e.hw);
+}
+
 static const struct th_case cases[] = {
+	TH_CASE(t_every_preset_invariants_and_determinism),
+	TH_CASE(t_single_decode_loads_closed_form),
+	TH_CASE(t_offload_bad_selection_source),
+	TH_CASE(t_offload_cache_too_small),
 	TH_CASE(t_single_request_closed_form),
 	TH_CASE(t_sparse_decode_cheaper_at_long_context),
 	TH_CASE(t_md1_queue),

@@ -1,0 +1,368 @@
+/*
+ * exec_offload.c - the cost-model executor of the offload presets.
+ *
+ * One iteration, layer by layer (policy/offload.h owns the KV state; this
+ * file owns virtual time and the link):
+ *
+ *   t += select_ns                      DSA scoring of the decode items
+ *   off_layer_fetch                     selections, lookups, appends
+ *     -> one H2D flow with the misses   (mechanism rate cap, shared link)
+ *     -> SS_ERANGE: advance the link to its next event (a stall), retry
+ *   wait for the loads                  (critical path: attention needs them)
+ *   t += linear + misc + attention      of the tokens active at this layer
+ *   off_layer_end -> one D2H flow per (request, layer) save, in the
+ *                    background: they overlap the next layers and
+ *                    iterations and share the link with the loads
+ *   ... after the last layer: t += LM head, sampling, host overhead.
+ *
+ * Mechanisms: per-block cudaMemcpyAsync each way (XFER_MEMCPY_H2D/D2H) or
+ * FlashH2D/FlashD2H (preset->flash). A flow's rate cap is the mechanism's
+ * marginal rate for the block size, from cost_transfer_ns; the link adds
+ * its own latency and shares each direction among its flows. Loads and
+ * compute do not overlap within a layer (the paper's critical path), and
+ * FlashH2D's SMs are not charged against compute because nothing computes
+ * while it runs.
+ *
+ * The link and the saves in flight persist between iterations.
+ */
+#include <gsl/gsl_rng.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/offload.h"
+#include "sim/sim.h"
+
+#include "banned.h"
+
+/* Flow tags: the top bit says load (1) or save (0); the rest indexes. */
+#define TAG_LOAD (1ull << 63)
+
+struct xo_save {
+	struct off_save s;
+	int32_t next_free; /* free-list link; -2 while in flight */
+};
+
+struct sim_offload {
+	const struct cost_model *c;
+	struct pol *p;
+	struct link link;
+	struct sel_source src;
+	int src_open;
+	double load_cap, save_cap;   /* bytes/s */
+	struct xo_save *saves;       /* in-flight saves, by tag */
+	size_t saves_alloc;
+	int32_t free_save;           /* head of the free list (-1: none) */
+	uint32_t loads_pending;      /* load flows of the current layer */
+	struct ss_err cb_err;        /* an error inside a link callback */
+};
+
+/* Marginal bytes/s of `mech` for `bb`-byte fragments (per-call overheads
+ * excluded: the link charges its own latency per flow). */
+static double mech_rate(const struct cost_model *c, enum xfer_mech mech,
+			uint64_t bb)
+{
+	const uint64_t n = 4096;
+	int64_t t1 = cost_transfer_ns(c, mech, bb, 1, 0);
+	int64_t tn = cost_transfer_ns(c, mech, bb, n, 0);
+
+	if (tn <= t1)
+		return 0;
+	return (double)(bb * (n - 1)) / (double)(tn - t1) * 1e9;
+}
+
+struct sim_offload *sim_offload_alloc(const struct cost_model *c,
+				      struct pol *p, const char *selection,
+				      uint64_t seed, struct ss_err *err)
+{
+	struct sim_offload *x = calloc(1, sizeof(*x));
+	struct link_config lc;
+	char name[64] = "";
+	const char *arg = NULL;
+	gsl_rng *rng = NULL;
+	int flash = p->preset->flash;
+	uint64_t bb;
+
+	if (!x) {
+		ss_error(err, SS_ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (!p->off) {
+		ss_error(err, SS_EINVAL, "policy '%s' is not an offload preset",
+			 p->preset->name);
+		goto fail;
+	}
+	x->c = c;
+	x->p = p;
+	x->free_save = -1;
+	bb = p->off->block_bytes;
+	memset(&lc, 0, sizeof lc);
+	lc.bw[LINK_H2D] = hw_link_bw(c->hw, LINK_H2D);
+	lc.bw[LINK_D2H] = hw_link_bw(c->hw, LINK_D2H);
+	lc.bidir_bw = hw_link_bidir_bw(c->hw);
+	lc.latency_ns = hw_link_latency_ns(c->hw);
+	if (link_init(&x->link, &lc, err))
+		goto fail;
+	x->load_cap = mech_rate(c, flash ? XFER_FLASH_H2D : XFER_MEMCPY_H2D, bb);
+	x->save_cap = mech_rate(c, flash ? XFER_FLASH_D2H : XFER_MEMCPY_D2H, bb);
+	if (selection) {
+		const char *colon = strchr(selection, ':');
+		size_t len = colon ? (size_t)(colon - selection) : strlen(selection);
+
+		if (len >= sizeof name) {
+			ss_error(err, SS_EINVAL, "selection '%s': name too long",
+				 selection);
+			goto fail;
+		}
+		memcpy(name, selection, len);
+		name[len] = '\0';
+		arg = colon ? colon + 1 : NULL;
+	}
+	rng = gsl_rng_alloc(gsl_rng_mt19937);
+	if (!rng) {
+		ss_error(err, SS_ENOMEM, "out of memory");
+		goto fail;
+	}
+	gsl_rng_set(rng, (unsigned long)seed);
+	if (sel_open(&x->src, name[0] ? name : NULL, &p->off->sp, arg, rng, err))
+		goto fail;
+	x->src_open = 1;
+	gsl_rng_free(rng);
+	pol_set_selection(p, &x->src);
+	return x;
+fail:
+	if (rng)
+		gsl_rng_free(rng);
+	sim_offload_free(x);
+	return NULL;
+}
+
+void sim_offload_free(struct sim_offload *x)
+{
+	if (!x)
+		return;
+	if (x->p)
+		pol_set_selection(x->p, NULL);
+	if (x->src_open)
+		sel_close(&x->src);
+	link_release(&x->link);
+	free(x->saves);
+	free(x);
+}
+
+const struct link *sim_offload_link(const struct sim_offload *x)
+{
+	return &x->link;
+}
+
+void sim_offload_caps(const struct sim_offload *x, double *load_bps,
+		      double *save_bps)
+{
+	*load_bps = x->load_cap;
+	*save_bps = x->save_cap;
+}
+
+static void on_done(void *ctx, int32_t id, const struct link_flow *f,
+		    int64_t now_ns)
+{
+	struct sim_offload *x = ctx;
+	struct pol_off *o = x->p->off;
+
+	(void)id;
+	(void)now_ns;
+	if (f->tag & TAG_LOAD) {
+		uint64_t v = f->tag & ~TAG_LOAD;
+		uint32_t first = (uint32_t)(v >> 32), n = (uint32_t)v;
+
+		BUG_ON(first + n > o->nmiss || !x->loads_pending);
+		off_loads_done(x->p, o->miss + first, n);
+		x->loads_pending--;
+	} else {
+		struct xo_save *sv = &x->saves[f->tag];
+
+		BUG_ON(sv->next_free != -2);
+		off_save_done(x->p, sv->s.kv, sv->s.layer, sv->s.first,
+			      sv->s.count);
+		sv->next_free = x->free_save;
+		x->free_save = (int32_t)f->tag;
+	}
+}
+
+static int start_save(struct sim_offload *x, int64_t t,
+		      const struct off_save *s, struct ss_err *err)
+{
+	int32_t id = x->free_save;
+	int32_t fid;
+
+	if (id < 0) {
+		size_t old = x->saves_alloc;
+
+		if (ss_grow((void **)&x->saves, &x->saves_alloc, old + 1,
+			    sizeof(*x->saves), err))
+			return SS_ENOMEM;
+		for (size_t i = x->saves_alloc; i-- > old;) {
+			x->saves[i].next_free = x->free_save;
+			x->free_save = (int32_t)i;
+		}
+		id = x->free_save;
+	}
+	x->free_save = x->saves[id].next_free;
+	x->saves[id].s = *s;
+	x->saves[id].next_free = -2;
+	fid = link_start(&x->link, t, LINK_D2H, s->bytes, x->save_cap,
+			 (uint64_t)id, err);
+	return fid < 0 ? fid : 0;
+}
+
+/* Start one H2D flow for the misses not started yet. */
+static int start_loads(struct sim_offload *x, int64_t t, struct ss_err *err)
+{
+	struct pol_off *o = x->p->off;
+	uint32_t first = (uint32_t)o->miss_taken;
+	uint32_t n = (uint32_t)(o->nmiss - o->miss_taken);
+	int32_t fid;
+
+	if (!n)
+		return 0;
+	fid = link_start(&x->link, t, LINK_H2D, (uint64_t)n * o->block_bytes,
+			 x->load_cap, TAG_LOAD | ((uint64_t)first << 32) | n, err);
+	if (fid < 0)
+		return fid;
+	o->miss_taken = o->nmiss;
+	x->loads_pending++;
+	return 0;
+}
+
+/* Compute of `layer`: linear, misc, attention of the items active there. */
+static void layer_compute(const struct cost_model *c, const struct pol *p,
+			  const struct pol_plan *plan, uint32_t layer,
+			  int64_t *linear, int64_t *attn, int64_t *other,
+			  int64_t *select)
+{
+	uint64_t tokens = 0, ndec = 0, ctx = 0, kv_read = 0, sel = 0;
+	int64_t a = 0;
+	int sparse = p->preset->sparse && layer >= p->cfg.dense_layers;
+
+	for (size_t k = 0; k < plan->n; k++) {
+		const struct pol_item *it = &plan->items[k];
+
+		if (!off_item_at(it, layer))
+			continue;
+		tokens += it->q_tokens;
+		if (it->decode) {
+			ndec++;
+			ctx += it->kv_prior + 1;
+			kv_read += it->kv_read;
+			sel += it->sel_blocks;
+		} else {
+			a += cost_prefill_attn_ns(c, it->q_tokens, it->kv_prior);
+		}
+	}
+	if (ndec)
+		a += sparse ? cost_decode_attn_ns(c, ndec, kv_read, 1)
+			    : cost_decode_attn_ns(c, ndec, ctx, 0);
+	*linear = cost_linear_ns(c, tokens);
+	*other = cost_layer_misc_ns(c, tokens);
+	*attn = a;
+	*select = sparse && ndec ? cost_select_ns(c, ndec, sel * c->m->kv_heads)
+				 : 0;
+}
+
+static int offload_run(void *priv, struct pol *p, const struct pol_plan *plan,
+		       struct sim_exec_result *res, struct ss_err *err)
+{
+	struct sim_offload *x = priv;
+	struct pol_off *o = p->off;
+	const struct cost_model *c = x->c;
+	const struct kv_stats *st = kv_dir_stats(o->kv);
+	uint64_t hits0 = o->hits, miss0 = o->misses;
+	uint64_t saves0 = st->saves_started;
+	int64_t t = plan->start_ns, busy0[LINK_NDIR];
+	uint64_t seqs = 0, tokens = 0;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	link_advance(&x->link, t, on_done, x);
+	busy0[LINK_H2D] = link_busy_ns(&x->link, LINK_H2D);
+	busy0[LINK_D2H] = link_busy_ns(&x->link, LINK_D2H);
+	off_iter_begin(p);
+	for (uint32_t l = 0; l < p->m->layers; l++) {
+		int64_t lin, attn, misc, sel, t_fetched;
+
+		layer_compute(c, p, plan, l, &lin, &attn, &misc, &sel);
+		t += sel;
+		link_advance(&x->link, t, on_done, x);
+		for (;;) {
+			rc = off_layer_fetch(p, plan, l, err);
+			if (rc && rc != SS_ERANGE)
+				return rc;
+			if (start_loads(x, t, err))
+				return err ? err->code : SS_EINVAL;
+			if (!rc)
+				break;
+			/* no room: wait for the link to change something */
+			if (!link_active(&x->link)) {
+				char why[sizeof(err->msg)] = "";
+
+				if (err)
+					memcpy(why, err->msg, sizeof why);
+				return ss_error(err, SS_ERANGE,
+						"iteration %llu, layer %u: the batch of %zu requests (%u decodes, %u prefill tokens) does not fit the HBM cache of %u slots (%.2f GB) and no transfer is in flight to free one: %s",
+						(unsigned long long)plan->iter,
+						l, plan->n, plan->decode_seqs,
+						plan->prefill_tokens,
+						kv_nslots(o->kv),
+						o->cache_bytes / 1e9, why);
+			}
+			{
+				int64_t next = link_next_event(&x->link);
+
+				res->stall_ns += next - t;
+				t = next;
+				link_advance(&x->link, t, on_done, x);
+			}
+		}
+		t_fetched = t;
+		while (x->loads_pending) {
+			t = link_next_event(&x->link);
+			BUG_ON(t == INT64_MAX);
+			link_advance(&x->link, t, on_done, x);
+		}
+		res->load_ns += t - t_fetched;
+		t += lin + attn + misc;
+		res->linear_ns += lin;
+		res->attn_ns += attn;
+		res->other_ns += misc;
+		res->select_ns += sel;
+		link_advance(&x->link, t, on_done, x);
+		off_layer_end(p, plan, l);
+		for (size_t k = 0; k < o->nsaves; k++) {
+			rc = start_save(x, t, &o->saves[k], err);
+			if (rc)
+				return rc;
+			res->bytes_saved += o->saves[k].bytes;
+		}
+	}
+	for (size_t k = 0; k < plan->n; k++)
+		tokens += plan->items[k].q_tokens;
+	seqs = plan->n;
+	{
+		int64_t fixed = cost_iter_fixed_ns(c, seqs, tokens);
+
+		res->other_ns += fixed;
+		t += fixed;
+	}
+	link_advance(&x->link, t, on_done, x);
+	res->dur_ns = t - plan->start_ns;
+	res->busy_ns[LINK_H2D] = link_busy_ns(&x->link, LINK_H2D) - busy0[LINK_H2D];
+	res->busy_ns[LINK_D2H] = link_busy_ns(&x->link, LINK_D2H) - busy0[LINK_D2H];
+	res->hits = o->hits - hits0;
+	res->blocks_loaded = o->misses - miss0;
+	res->bytes_loaded = res->blocks_loaded * o->block_bytes;
+	res->blocks_saved = st->saves_started - saves0;
+	return 0;
+}
+
+const struct sim_exec_ops sim_exec_offload = {
+	.name = "offload",
+	.run = offload_run,
+};
