@@ -11,15 +11,18 @@
  * not change the timings of these kernels (copies, GEMMs on finite values,
  * attention over finite keys).
  *
- * Budget (one H200): the full grid measures ~1,100 points x (2 warm-up +
- * 5 timed) runs, mostly sub-millisecond; the longest points are dense
- * decode at 64 x 128k tokens (~35 ms) and per-block memcpy at 2 KiB
- * (~25 ms). --quick keeps ~1/4 of the points and 3 repetitions.
+ * Budget (one H200, estimated from the shipped h200 profile; not yet run):
+ * the full grid is ~650 points x (2 warm-up + 9 timed) runs, mostly under
+ * a few ms (the longest: prefill of 16k queries over 48k keys ~30 ms,
+ * dense decode of 64 x 128k tokens ~40 ms, per-block memcpy of 16 MiB in
+ * 2 KiB blocks ~25 ms), about a minute of kernels plus allocation; well
+ * inside the 10-minute target. --quick keeps a fraction of the points and
+ * 3 repetitions.
  *
- * Not measured (their kernels do not exist yet; the base profile's model
- * is kept and the op's status says so): layer_misc, prefill_attn, sample;
- * host keeps the base model (a serving engine's scheduler time), with our
- * launch and synchronisation costs recorded as extras.
+ * Not measured (the base profile's model is kept and the op's status says
+ * so): sample (no sampling kernel yet); host keeps the base model (a
+ * serving engine's scheduler time), with our launch and synchronisation
+ * costs recorded as extras. layer_misc leaves out the KV append.
  */
 #include "calibrate/calibrate.h"
 
@@ -36,8 +39,11 @@
 #include "kernels/copy_baseline.h"
 #include "kernels/decode_attn.h"
 #include "kernels/device.h"
+#include "kernels/elementwise.h"
 #include "kernels/flash_d2h.h"
 #include "kernels/flash_h2d.h"
+#include "kernels/gemm.h"
+#include "kernels/prefill_attn.h"
 #include "kernels/select.h"
 #include "model/model.h"
 
@@ -146,13 +152,14 @@ static void mark(struct meas *M, enum hw_op_id id, const char *p0,
 	va_end(ap);
 }
 
-/* ---- GEMMs: linear and lm_head ------------------------------------------- */
+/* ---- GEMMs: linear and lm_head (kernels/gemm, the executor's path) ----- */
 
 struct gemm_set {
-	void *h;
-	kern_bf16 *a, *c, *w[4];
-	int n[4], k[4], ng;
-	int m;                /* tokens of the current point */
+	struct kern_blas *blas;
+	kern_bf16 *x, *y, *w[4];
+	uint32_t in[4], out[4];
+	int acc[4], ng;
+	uint32_t m;           /* tokens of the current point */
 };
 
 static int gemm_run(struct meas *M, void *arg, void *stream,
@@ -162,34 +169,35 @@ static int gemm_run(struct meas *M, void *arg, void *stream,
 	int i, rc;
 
 	(void)M;
-	(void)stream; /* the handle is bound to s0 */
 	for (i = 0; i < g->ng; i++)
-		if ((rc = kern_gemm_bf16(g->h, g->m, g->n[i], g->k[i], g->a,
-					 g->w[i], g->c, err)))
+		if ((rc = kern_linear(g->blas, g->x, g->m, g->in[i], g->w[i],
+				      g->out[i], g->y, g->acc[i], stream, err)))
 			return rc;
 	return 0;
 }
 
-static int gemm_alloc(struct meas *M, struct gemm_set *g, int max_m,
+static int gemm_alloc(struct meas *M, struct gemm_set *g, uint32_t max_m,
 		      struct ss_err *err)
 {
-	uint64_t amax = 0, cmax = 0;
+	uint64_t xmax = 0, ymax = 0;
 	int i, rc;
 
 	for (i = 0; i < g->ng; i++) {
-		amax = SS_MAX(amax, (uint64_t)max_m * g->k[i] * 2);
-		cmax = SS_MAX(cmax, (uint64_t)max_m * g->n[i] * 2);
-		if ((rc = kern_dev_malloc((void **)&g->w[i],
-					  (uint64_t)g->k[i] * g->n[i] * 2, err)) ||
-		    (rc = kern_memset_async(g->w[i], 0x3c,
-					    (uint64_t)g->k[i] * g->n[i] * 2,
+		uint64_t n = (uint64_t)g->in[i] * g->out[i];
+
+		xmax = SS_MAX(xmax, (uint64_t)max_m * g->in[i]);
+		ymax = SS_MAX(ymax, (uint64_t)max_m * g->out[i]);
+		if ((rc = kern_dev_malloc((void **)&g->w[i], n * 2, err)) ||
+		    (rc = kern_fill_uniform(g->w[i], n, 11 + (uint64_t)i, 0.0f,
+					    1.0f / sqrtf((float)g->in[i]),
 					    M->s0, err)))
 			return rc;
 	}
-	if ((rc = kern_dev_malloc((void **)&g->a, amax, err)) ||
-	    (rc = kern_dev_malloc((void **)&g->c, cmax, err)) ||
-	    (rc = kern_memset_async(g->a, 0x3c, amax, M->s0, err)) ||
-	    (rc = kern_gemm_create(&g->h, M->s0, err)))
+	if ((rc = kern_dev_malloc((void **)&g->x, xmax * 2, err)) ||
+	    (rc = kern_dev_malloc((void **)&g->y, ymax * 2, err)) ||
+	    (rc = kern_fill_uniform(g->x, xmax, 7, 0.0f, 1.0f, M->s0, err)) ||
+	    (rc = kern_memset_async(g->y, 0, ymax * 2, M->s0, err)) ||
+	    (rc = kern_blas_create(&g->blas, err)))
 		return rc;
 	return kern_stream_sync(M->s0, err);
 }
@@ -198,30 +206,31 @@ static void gemm_free(struct gemm_set *g)
 {
 	int i;
 
-	kern_gemm_destroy(g->h);
+	kern_blas_destroy(g->blas);
 	for (i = 0; i < 4; i++)
 		kern_dev_free(g->w[i]);
-	kern_dev_free(g->a);
-	kern_dev_free(g->c);
+	kern_dev_free(g->x);
+	kern_dev_free(g->y);
 }
 
 static int bench_linear(struct meas *M, struct ss_err *err)
 {
-	static const int full[] = { 1, 2, 4, 8, 16, 32, 64, 128, 256, 512,
-				    1024, 2048, 4096, 8192 };
-	static const int quick[] = { 1, 4, 16, 64, 256, 1024, 4096 };
+	static const uint32_t full[] = { 1, 2, 4, 8, 16, 32, 64, 128, 256,
+					 512, 1024, 2048, 4096, 8192 };
+	static const uint32_t quick[] = { 1, 4, 16, 64, 256, 1024, 4096 };
 	const struct model *m = &M->m;
-	int hd = (int)m->head_dim, h = (int)m->hidden, F = (int)m->intermediate;
+	uint32_t hd = m->head_dim, h = m->hidden, F = m->intermediate;
 	struct gemm_set g = { .ng = 4,
-		.n = { ((int)m->heads + 2 * (int)m->kv_heads) * hd, h, 2 * F, h },
-		.k = { h, (int)m->heads * hd, h, F } };
-	const int *T = M->o->quick ? quick : full;
+		.in = { h, m->heads * hd, h, F },
+		.out = { (m->heads + 2 * m->kv_heads) * hd, h, 2 * F, h },
+		.acc = { 0, 1, 0, 1 } };
+	const uint32_t *T = M->o->quick ? quick : full;
 	size_t nT = M->o->quick ? SS_ARRAY_SIZE(quick) : SS_ARRAY_SIZE(full);
 	int rc;
 	size_t i;
 
 	mark(M, HW_OP_LINEAR, "tokens", "", "",
-	     "%s: the 4 GEMMs of one layer (QKV, O, gate+up, down) by cuBLAS bf16 (kern_gemm_bf16)",
+	     "%s: the 4 linear layers of one layer (QKV, O with residual add, gate+up, down with residual add), kernels/gemm kern_linear (cuBLAS bf16)",
 	     m->name);
 	if (!(rc = gemm_alloc(M, &g, T[nT - 1], err)))
 		for (i = 0; i < nT && !rc; i++) {
@@ -235,18 +244,17 @@ static int bench_linear(struct meas *M, struct ss_err *err)
 
 static int bench_lm_head(struct meas *M, struct ss_err *err)
 {
-	static const int full[] = { 1, 2, 4, 8, 16, 32, 64, 128, 256 };
-	static const int quick[] = { 1, 4, 16, 64, 256 };
+	static const uint32_t full[] = { 1, 2, 4, 8, 16, 32, 64, 128, 256 };
+	static const uint32_t quick[] = { 1, 4, 16, 64, 256 };
 	const struct model *m = &M->m;
-	struct gemm_set g = { .ng = 1, .n = { (int)m->vocab },
-			      .k = { (int)m->hidden } };
-	const int *S = M->o->quick ? quick : full;
+	struct gemm_set g = { .ng = 1, .in = { m->hidden }, .out = { m->vocab } };
+	const uint32_t *S = M->o->quick ? quick : full;
 	size_t nS = M->o->quick ? SS_ARRAY_SIZE(quick) : SS_ARRAY_SIZE(full);
 	int rc;
 	size_t i;
 
 	mark(M, HW_OP_LM_HEAD, "seqs", "", "",
-	     "%s: LM-head GEMM (hidden x vocab) by cuBLAS bf16; final norm and embedding gather not included",
+	     "%s: LM-head GEMM (hidden x vocab) by kernels/gemm kern_linear; final norm and embedding gather not included",
 	     m->name);
 	if (!(rc = gemm_alloc(M, &g, S[nS - 1], err)))
 		for (i = 0; i < nS && !rc; i++) {
@@ -255,6 +263,151 @@ static int bench_lm_head(struct meas *M, struct ss_err *err)
 				   gemm_run, &g, 0, err);
 		}
 	gemm_free(&g);
+	return rc;
+}
+
+static int upload(void **dev, const void *host, uint64_t bytes,
+		  struct ss_err *err);
+
+/* ---- the rest of a layer: norms, RoPE, SwiGLU ------------------------- */
+
+struct misc_set {
+	kern_bf16 *x, *res, *gain, *out, *qkv, *kv, *gu, *act;
+	int32_t *pos;
+	struct kern_rope rope;
+	uint32_t T, h, F, H, K;
+};
+
+static int misc_run(struct meas *M, void *arg, void *stream,
+		    struct ss_err *err)
+{
+	struct misc_set *m = arg;
+	int rc;
+
+	(void)M;
+	if ((rc = kern_rmsnorm(m->x, m->res, m->gain, m->out, m->T, m->h,
+			       1e-5f, stream, err)) ||
+	    (rc = kern_rope_qkv(m->qkv, m->kv, m->pos, m->T, m->H, m->K,
+				&m->rope, stream, err)) ||
+	    (rc = kern_rmsnorm(m->x, m->res, m->gain, m->out, m->T, m->h,
+			       1e-5f, stream, err)))
+		return rc;
+	return kern_swiglu(m->gu, m->act, m->T, m->F, stream, err);
+}
+
+static int bench_layer_misc(struct meas *M, struct ss_err *err)
+{
+	static const uint32_t full[] = { 1, 2, 4, 8, 16, 32, 64, 128, 256, 512,
+					 1024, 2048, 4096, 8192 };
+	static const uint32_t quick[] = { 1, 16, 256, 4096 };
+	const struct model *m = &M->m;
+	const uint32_t *T = M->o->quick ? quick : full;
+	size_t nT = M->o->quick ? SS_ARRAY_SIZE(quick) : SS_ARRAY_SIZE(full), i;
+	uint32_t Tm = T[nT - 1], h = m->hidden, F = m->intermediate;
+	uint32_t H = m->heads, K = m->kv_heads, d = m->head_dim;
+	struct misc_set s = { .h = h, .F = F, .H = H, .K = K };
+	int32_t *pos = malloc(Tm * sizeof(int32_t));
+	void **bufs[] = { (void **)&s.x, (void **)&s.res, (void **)&s.gain,
+			  (void **)&s.out, (void **)&s.qkv, (void **)&s.kv,
+			  (void **)&s.gu, (void **)&s.act };
+	uint64_t sizes[] = { (uint64_t)Tm * h * 2, (uint64_t)Tm * h * 2,
+			     (uint64_t)h * 2, (uint64_t)Tm * h * 2,
+			     (uint64_t)Tm * (H + 2 * K) * d * 2,
+			     (uint64_t)Tm * 2 * K * d * 2,
+			     (uint64_t)Tm * 2 * F * 2, (uint64_t)Tm * F * 2 };
+	int rc = 0;
+
+	mark(M, HW_OP_LAYER_MISC, "tokens", "", "",
+	     "%s: 2 RMSNorms with fused residual adds, RoPE on QKV writing K/V out, SwiGLU (kernels/elementwise); KV append not included",
+	     m->name);
+	if (!pos)
+		return ss_error(err, SS_ENOMEM, "calibrate: out of memory");
+	for (i = 0; i < Tm; i++)
+		pos[i] = (int32_t)i;
+	if ((rc = kern_rope_init(&s.rope, d, m->rope_theta > 1 ? m->rope_theta : 10000.0,
+				 NULL, err)) ||
+	    (rc = upload((void **)&s.pos, pos, Tm * sizeof(int32_t), err)))
+		goto out;
+	for (i = 0; i < SS_ARRAY_SIZE(bufs); i++)
+		if ((rc = kern_dev_malloc(bufs[i], sizes[i], err)) ||
+		    (rc = kern_memset_async(*bufs[i], 0x3c, sizes[i], M->s0, err)))
+			goto out;
+	for (i = 0; i < nT && !rc; i++) {
+		s.T = T[i];
+		rc = point(M, HW_OP_LAYER_MISC, (uint32_t)i, T[i], 0, 0,
+			   misc_run, &s, 0, err);
+	}
+out:
+	for (i = 0; i < SS_ARRAY_SIZE(bufs); i++)
+		kern_dev_free(*bufs[i]);
+	kern_dev_free(s.pos);
+	free(pos);
+	return rc;
+}
+
+/* ---- prefill and chunked-prefill attention ------------------------------ */
+
+static int prefill_run(struct meas *M, void *arg, void *stream,
+		       struct ss_err *err)
+{
+	const struct kern_prefill_args *a = arg;
+
+	(void)M;
+	return a->kv_len == a->q_len ? kern_prefill_attn(a, stream, err)
+				     : kern_chunked_prefill_attn(a, stream, err);
+}
+
+/* Query tokens x earlier KV tokens (0: a whole prompt, else a chunk). */
+static int bench_prefill(struct meas *M, struct ss_err *err)
+{
+	static const uint32_t q_full[] = { 128, 256, 512, 1024, 2048, 4096,
+					   8192, 16384 };
+	static const uint32_t q_quick[] = { 256, 1024, 4096, 16384 };
+	static const uint32_t kv_full[] = { 0, 8192, 32768 };
+	static const uint32_t kv_quick[] = { 0, 16384 };
+	const struct model *m = &M->m;
+	const uint32_t *Q = M->o->quick ? q_quick : q_full;
+	const uint32_t *P = M->o->quick ? kv_quick : kv_full;
+	size_t nQ = M->o->quick ? SS_ARRAY_SIZE(q_quick) : SS_ARRAY_SIZE(q_full);
+	size_t nP = M->o->quick ? SS_ARRAY_SIZE(kv_quick) : SS_ARRAY_SIZE(kv_full);
+	uint32_t H = m->heads, K = m->kv_heads, pt = 0;
+	uint64_t qmax = Q[nQ - 1], kvmax = qmax + P[nP - 1];
+	struct kern_prefill_args a = { .n_q_heads = H, .n_kv_heads = K,
+		.head_dim = KERN_HEAD_DIM, .q_stride = (uint64_t)H * KERN_HEAD_DIM,
+		.kv_stride = (uint64_t)K * KERN_HEAD_DIM,
+		.out_stride = (uint64_t)H * KERN_HEAD_DIM,
+		.scale = 1.0f / sqrtf((float)KERN_HEAD_DIM), .n_seqs = 1 };
+	void *q = NULL, *k = NULL, *v = NULL, *o = NULL;
+	int rc;
+
+	mark(M, HW_OP_PREFILL_ATTN, "q_tokens", "kv_prior", "",
+	     "%s: causal prefill (kv_prior 0) and chunked prefill attention (kernels/prefill_attn), %u query / %u KV heads, one sequence",
+	     m->name, H, K);
+	if ((rc = kern_dev_malloc(&q, qmax * a.q_stride * 2, err)) ||
+	    (rc = kern_dev_malloc(&o, qmax * a.out_stride * 2, err)) ||
+	    (rc = kern_dev_malloc(&k, kvmax * a.kv_stride * 2, err)) ||
+	    (rc = kern_dev_malloc(&v, kvmax * a.kv_stride * 2, err)) ||
+	    (rc = kern_memset_async(q, 0x3c, qmax * a.q_stride * 2, M->s0, err)) ||
+	    (rc = kern_memset_async(k, 0x3c, kvmax * a.kv_stride * 2, M->s0, err)) ||
+	    (rc = kern_memset_async(v, 0x3c, kvmax * a.kv_stride * 2, M->s0, err)))
+		goto out;
+	a.q = q;
+	a.k = k;
+	a.v = v;
+	a.out = o;
+	for (size_t ip = 0; ip < nP && !rc; ip++)
+		for (size_t iq = 0; iq < nQ && !rc; iq++) {
+			a.q_len = Q[iq];
+			a.kv_len = Q[iq] + P[ip];
+			a.max_q_len = Q[iq];
+			rc = point(M, HW_OP_PREFILL_ATTN, pt++, Q[iq], P[ip], 0,
+				   prefill_run, &a, 0, err);
+		}
+out:
+	kern_dev_free(q);
+	kern_dev_free(k);
+	kern_dev_free(v);
+	kern_dev_free(o);
 	return rc;
 }
 
@@ -986,6 +1139,8 @@ struct bench {
 static const struct bench benches[] = {
 	{ "linear", bench_linear },
 	{ "lm_head", bench_lm_head },
+	{ "layer_misc", bench_layer_misc },
+	{ "prefill_attn", bench_prefill },
 	{ "decode_attn", bench_dense },
 	{ "decode_attn_sparse", bench_sparse },
 	{ "select", bench_select },
@@ -1008,8 +1163,6 @@ static const struct {
 	enum hw_op_id id;
 	const char *why;
 } gaps[] = {
-	{ HW_OP_LAYER_MISC, "not measured: no elementwise/norm kernels in kernels/ yet; base profile's model kept" },
-	{ HW_OP_PREFILL_ATTN, "not measured: no prefill attention kernel in kernels/ yet; base profile's model kept" },
 	{ HW_OP_SAMPLE, "not measured: no sampling kernel in kernels/ yet; base profile's model kept" },
 	{ HW_OP_HOST, "not measured: the host op models a serving engine's scheduler; our launch and sync costs are in /extras" },
 };
@@ -1026,7 +1179,7 @@ static void now_utc(char *out, size_t cap)
 int cal_measure(struct cal_run **out, const struct cal_measure_opts *o,
 		struct ss_err *err)
 {
-	struct meas M = { .o = o, .warm = 2, .reps = o->quick ? 3 : 5 };
+	struct meas M = { .o = o, .warm = 2, .reps = o->quick ? 3 : 9 };
 	struct cal_prov *pv;
 	double t0;
 	size_t i;

@@ -13,6 +13,7 @@
 #                                      libraries the GPU machine lacks
 #                                      (HDF5, GSL, cJSON...) into .gpu-carry/
 #   OUT=dir scripts/gpu-run.sh [bench options...]   (on the GPU machine)
+#   OUT=dir scripts/gpu-run.sh calibrate [--quick]  (only the calibration)
 #
 # The GPU machine has nvcc and the driver but not Debian's -dev packages,
 # so binaries are built here and carried (.gpu-carry/, listed in
@@ -72,6 +73,24 @@ if [ -z "$bin" ]; then
 	ln -sf ../sparseserve ../tests/test_kernels_gpu \
 		../tests/test_model_gpu build-gpu/bin/ 2>/dev/null
 	bin=build-gpu/bin
+fi
+
+# ---- calibration (calibrate/, docs/calibration.md) -------------------------
+#   OUT=dir scripts/gpu-run.sh calibrate [--quick]
+# runs only `sparseserve calibrate` (no tests, no benchmarks: one device call
+# may run 10 minutes at most) and leaves h200.h5, calibrate.log and
+# calibrate.csv in $OUT.
+if [ "${1:-}" = calibrate ]; then
+	shift
+	echo "== calibrate"
+	"$bin/sparseserve" calibrate -v --out "$OUT/h200.h5" "$@" 2>&1 |
+		tee "$OUT/calibrate.log"
+	rc=${PIPESTATUS[0]}
+	if [ "$rc" -eq 0 ]; then
+		"$bin/sparseserve" calibrate --report "$OUT/h200.h5" --csv |
+			tee "$OUT/calibrate.csv"
+	fi
+	exit "$rc"
 fi
 
 status=0
