@@ -30,7 +30,7 @@
 
 #define MR 64 /* most repeats kept per case */
 #define HD 128
-#define PF_VARIANTS 4 /* kern_prefill_args.variant 0 .. 3 (3 = wgmma) */
+#define PF_VARIANTS 5 /* kern_prefill_args.variant 1 .. 4 (4 = wgmma) */
 
 /* Llama-3.1-8B, one GPU */
 static const struct kern_model_shape l31_8b = { 32, 4096, 32, 8, 128,
@@ -350,7 +350,7 @@ int bench_model_prefill(struct bench *b, struct ss_err *err)
 	if ((rc = kern_blas_create(&blas, err)) ||
 	    (rc = gemm_peak(b, blas, 0, &peak, err)))
 		goto out;
-	for (uint32_t v = 0; v < PF_VARIANTS; v++)
+	for (uint32_t v = 1; v < PF_VARIANTS; v++)
 		for (size_t li = 0; li < SS_ARRAY_SIZE(lens); li++) {
 			uint32_t n = lens[li];
 			int r = reps(b, n >= 131072 ? 5 : n >= 32768 ? 10 : 20);
@@ -362,7 +362,7 @@ int bench_model_prefill(struct bench *b, struct ss_err *err)
 				goto out;
 			pf_args(&fp, &p, n, v);
 			rc = bench_time(b, do_pf, &fp, 1, ms, r, err);
-			if (rc == SS_ENODEV) { /* variant 3 without sm_90a */
+			if (rc == SS_ENODEV) { /* wgmma without sm_90a */
 				fprintf(stderr, "bench: prefill_attn variant %u: "
 						"%s\n", v, err->msg);
 				rc = 0;
@@ -406,7 +406,7 @@ int bench_model_chunked(struct bench *b, struct ss_err *err)
 			continue;
 		if ((rc = pf_alloc(b, &p, n, err)))
 			goto out;
-		pf_args(&fp, &p, n, 0);
+		pf_args(&fp, &p, n, 0); /* automatic variant */
 		if ((rc = bench_time(b, do_pf, &fp, 1, base, r, err)))
 			goto out;
 		med = bench_median(base, r);

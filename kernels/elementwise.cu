@@ -166,26 +166,32 @@ struct rope_freqs {
 };
 
 /*
- * Thread = (token, group of 8 pairs): its 8 angles' sin/cos are computed
- * once and applied to that slice of every Q and K head of the token; V
- * slices are copied. Head slots: [0, n_q) Q, [n_q, n_q + n_kv) K,
- * [n_q + n_kv, n_q + 2 n_kv) V (touched only with kv_out). The head loop
- * is unrolled so several heads' loads are in flight at once.
+ * Thread = (token, chunk of `hpt` head slots, group of 8 pairs): its 8
+ * angles' sin/cos are computed once and applied to that slice of each Q
+ * and K head of its chunk; V slices are copied. Head slots: [0, n_q) Q,
+ * [n_q, n_q + n_kv) K, [n_q + n_kv, n_q + 2 n_kv) V (touched only with
+ * kv_out). Many tokens: one chunk of all heads (sin/cos once per token);
+ * few tokens (decode): one head per thread, so the work spreads over
+ * enough threads. The head loop is unrolled so several heads' loads are in
+ * flight at once.
  */
 __global__ void __launch_bounds__(EW_THREADS)
 	rope_kernel(uint4 *__restrict__ qkv, uint4 *__restrict__ kv_out,
 		    const int32_t *__restrict__ pos, uint32_t n_tokens,
-		    uint32_t n_q, uint32_t n_kv, uint32_t d,
+		    uint32_t n_q, uint32_t n_kv, uint32_t d, uint32_t hpt,
 		    const rope_freqs fr)
 {
 	const uint32_t groups = d / 16, heads = n_q + 2 * n_kv;
-	const uint64_t total = (uint64_t)n_tokens * groups;
+	const uint32_t chunks = (heads + hpt - 1) / hpt;
+	const uint64_t total = (uint64_t)n_tokens * chunks * groups;
 	const uint32_t dv = d / 8; /* vectors per head */
 
 	for (uint64_t i = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x;
 	     i < total; i += (uint64_t)gridDim.x * blockDim.x) {
 		const uint32_t g = (uint32_t)(i % groups);
-		const uint64_t t = i / groups;
+		const uint32_t hc = (uint32_t)(i / groups % chunks);
+		const uint64_t t = i / groups / chunks;
+		const uint32_t h0 = hc * hpt, h1 = min(heads, h0 + hpt);
 		const float p = (float)pos[t];
 		float sn[8], cs[8];
 #pragma unroll
@@ -194,7 +200,7 @@ __global__ void __launch_bounds__(EW_THREADS)
 		const uint64_t base = t * heads * dv + g;
 		const uint64_t kvbase = t * 2 * n_kv * dv + g;
 #pragma unroll 4
-		for (uint32_t h = 0; h < n_q + n_kv; h++) {
+		for (uint32_t h = h0; h < min(h1, n_q + n_kv); h++) {
 			uint64_t src = base + (uint64_t)h * dv;
 			float a[8], b[8], ro[8], rh[8];
 			unpack8(qkv[src], a);
@@ -215,7 +221,7 @@ __global__ void __launch_bounds__(EW_THREADS)
 		}
 		if (kv_out) {
 #pragma unroll 4
-			for (uint32_t h = n_q + n_kv; h < heads; h++) {
+			for (uint32_t h = max(h0, n_q + n_kv); h < h1; h++) {
 				uint64_t src = base + (uint64_t)h * dv;
 				uint64_t dst = kvbase + (uint64_t)(h - n_q) * dv;
 				uint4 lo = qkv[src], hi = qkv[src + dv / 2];
@@ -259,10 +265,15 @@ extern "C" int kern_rope_qkv(kern_bf16 *qkv, kern_bf16 *kv_out,
 	if (!n_tokens)
 		return 0;
 	memcpy(fr.f, r->inv_freq, sizeof fr.f);
-	uint64_t work = (uint64_t)n_tokens * (r->head_dim / 16);
+	/* all heads per thread once there are enough (token, group) pairs
+	 * to fill the GPU; one head per thread below that */
+	uint32_t heads = n_q_heads + 2 * n_kv_heads;
+	uint64_t pairs = (uint64_t)n_tokens * (r->head_dim / 16);
+	uint32_t hpt = pairs >= 32768 ? heads : 1;
+	uint64_t work = pairs * ((heads + hpt - 1) / hpt);
 	rope_kernel<<<grid_for(work), EW_THREADS, 0, kern_stream(stream)>>>(
 		(uint4 *)qkv, (uint4 *)kv_out, positions, n_tokens, n_q_heads,
-		n_kv_heads, r->head_dim, fr);
+		n_kv_heads, r->head_dim, hpt, fr);
 	KCHECK_LAUNCH("rope_kernel", err);
 	return 0;
 }

@@ -75,7 +75,7 @@ struct kern_dense_attn {
 	uint32_t max_q_len;        /* most new rows of any sequence */
 	kern_bf16 *const *store;   /* host array [n_layers] of device buffers, or NULL */
 	const int32_t *dst_row;    /* device [n_tokens] */
-	uint32_t variant;          /* prefill kernel variant (0) */
+	uint32_t variant;          /* prefill kernel variant (0 = automatic) */
 };
 extern const struct kern_attn_ops kern_attn_dense_ops;
 

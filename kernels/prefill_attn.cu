@@ -14,9 +14,11 @@
  * turns P into A fragments without leaving registers and accumulates
  * O += P V (V fragments by ldmatrix.trans). The causal mask is applied only
  * on tiles that cross the diagonal; tiles wholly above a warp's rows are
- * skipped by that warp. Variants (kern_prefill_args.variant): 0, the
- * default and the measured winner so far: NW = 4 (64-row CTAs, two per
- * SM); 1: NW = 8 (128-row CTAs, one per SM); 2: 32 rows per warp, below.
+ * skipped by that warp. Variants (kern_prefill_args.variant): 1, NW = 4
+ * (64-row CTAs, two per SM); 2, NW = 8 (128-row CTAs, one per SM); 3,
+ * 32 rows per warp (below); 4, the same loop on wgmma
+ * (prefill_attn_sm90a.cu); 0 = 4 where the device runs sm_90a code, else 1
+ * (the fastest measured, docs/model-kernels.md).
  *
  * kern_prefill_attn_ref is the naive fp32 reference: one CTA per (query
  * row, head), 128 keys at a time, fp32 dot products and online softmax.
@@ -482,9 +484,9 @@ static int check_args(const struct kern_prefill_args *a, int chunked,
 	if (!(a->scale > 0) || !isfinite(a->scale))
 		return ss_error(err, SS_EINVAL, "%s: field 'scale' must be > 0",
 				who);
-	if (a->variant > 3)
+	if (a->variant > 4)
 		return ss_error(err, SS_EINVAL,
-				"%s: field 'variant' is %u; 0 to 3", who,
+				"%s: field 'variant' is %u; 0 to 4", who,
 				a->variant);
 	if (!a->n_seqs)
 		return ss_error(err, SS_EINVAL, "%s: field 'n_seqs' is 0", who);
@@ -576,16 +578,23 @@ static int run(const struct kern_prefill_args *a, int chunked, void *stream,
 
 	if (rc)
 		return rc;
+	fill_params(&p, a);
 	switch (a->variant) {
 	case 1:
-		return launch<8, 0>(a, stream, err);
-	case 2:
-		return launch<4, 1>(a, stream, err);
-	case 3:
-		fill_params(&p, a);
-		return pa_launch_wgmma(&p, a, stream, err);
-	default:
 		return launch<4, 0>(a, stream, err);
+	case 2:
+		return launch<8, 0>(a, stream, err);
+	case 3:
+		return launch<4, 1>(a, stream, err);
+	case 4:
+		return pa_launch_wgmma(&p, a, stream, err);
+	default: /* automatic: wgmma where the device runs sm_90a code,
+		  * unless every sequence has at most 64 queries (decode,
+		  * small chunks): its 128-row tiles would mostly idle */
+		if ((a->cu_q ? a->max_q_len : a->q_len) <= 64)
+			return launch<4, 0>(a, stream, err);
+		rc = pa_launch_wgmma(&p, a, stream, err);
+		return rc == SS_ENODEV ? launch<4, 0>(a, stream, err) : rc;
 	}
 }
 

@@ -17,6 +17,13 @@
  * contiguous save buffer of kern_rope_qkv (k = kv, v = kv + n_kv*128,
  * kv_stride = 2 n_kv * 128). Softmax in fp32 with logit scale `scale`;
  * out rows [q rows][n_q_heads * 128] bf16 (out_stride).
+ *
+ * Kernel variants (kern_prefill_args.variant), all computing the same
+ * function: 1 mma.sync, 4 warps x 16 query rows; 2 mma.sync, 8 warps x 16
+ * rows; 3 mma.sync, 4 warps x 32 rows; 4 wgmma (Hopper, needs sm_90a code
+ * in the binary for this device: SS_ENODEV otherwise). 0 picks the fastest
+ * measured one the device can run: 4, else 1; and 1 when no sequence has
+ * more than 64 queries (wgmma's 128-row tiles would mostly idle).
  */
 #ifndef SS_KERN_PREFILL_ATTN_H
 #define SS_KERN_PREFILL_ATTN_H
@@ -46,7 +53,7 @@ struct kern_prefill_args {
 	uint32_t n_seqs;
 	const int32_t *cu_q, *cu_kv;
 	uint32_t max_q_len;
-	uint32_t variant;       /* 0 = default tiling; bench variants 1, 2 (prefill_attn.cu) */
+	uint32_t variant;       /* 0 = automatic (below); 1-4 force one */
 };
 
 /*

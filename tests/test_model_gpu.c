@@ -31,8 +31,8 @@
 #define POISON 0xA5
 #define D 128
 #define TOL 1e-2
-#define KV 3 /* mma.sync prefill attention variants 0 .. KV-1 */
-#define WGMMA_VARIANT 3
+#define KV 4 /* automatic (0) and the mma.sync variants 1 .. KV-1 */
+#define WGMMA_VARIANT 4
 
 static struct ss_err e;
 
@@ -534,9 +534,11 @@ static void t_rope(void)
 
 	need_gpu();
 	KOK(kern_rope_init(&rope, 128, 500000, &sc, &e));
+	/* 37 tokens: one head per thread; 4,100: all heads per thread */
 	for (size_t hi = 0; hi < SS_ARRAY_SIZE(heads); hi++)
-	for (int sep = 0; sep < 2; sep++) {
-		uint32_t nq = heads[hi][0], nkv = heads[hi][1], T = 37;
+	for (int sep = 0; sep < 4; sep++) {
+		uint32_t nq = heads[hi][0], nkv = heads[hi][1];
+		uint32_t T = sep < 2 ? 37 : 4100;
 		uint32_t Wd = (nq + 2 * nkv) * D;
 		size_t n = (size_t)T * Wd, nkvo = (size_t)T * 2 * nkv * D;
 		gsl_rng *r = rng_new(500 + hi * 2 + sep);
@@ -545,7 +547,7 @@ static void t_rope(void)
 		double *ref = xmalloc(n * sizeof *ref);
 		double *rkv = xmalloc(nkvo * sizeof *rkv), in[D];
 		int32_t *pos = xmalloc(T * sizeof *pos);
-		void *dq, *dkv = sep ? dalloc(nkvo * 2) : NULL, *dp;
+		void *dq, *dkv = sep & 1 ? dalloc(nkvo * 2) : NULL, *dp;
 
 		for (uint32_t t = 0; t < T; t++)
 			pos[t] = t < 3 ? (int32_t)t
@@ -554,7 +556,7 @@ static void t_rope(void)
 		dp = upload(pos, T * sizeof *pos);
 		KOK(kern_rope_qkv(dq, dkv, dp, T, nq, nkv, &rope, NULL, &e));
 		download(got, dq, n * 2);
-		if (sep)
+		if (sep & 1)
 			download(gkv, dkv, nkvo * 2);
 		for (uint32_t t = 0; t < T; t++)
 			for (uint32_t h = 0; h < nq + 2 * nkv; h++) {
@@ -566,15 +568,15 @@ static void t_rope(void)
 					rope_ref(in, out, pos[t], &rope);
 				for (int c = 0; c < D; c++) {
 					/* with kv_out, qkv's K and V stay */
-					ref[o + c] = sep && h >= nq ? in[c]
-								    : out[c];
-					if (sep && h >= nq)
+					ref[o + c] = (sep & 1) && h >= nq
+							     ? in[c] : out[c];
+					if ((sep & 1) && h >= nq)
 						rkv[((size_t)t * 2 * nkv + h -
 						     nq) * D + c] = out[c];
 				}
 			}
 		CHECK_ERR(got, ref, n, "rope qkv");
-		if (sep)
+		if (sep & 1)
 			CHECK_ERR(gkv, rkv, nkvo, "rope kv_out");
 		kern_dev_free(dq);
 		kern_dev_free(dkv);
