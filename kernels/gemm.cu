@@ -172,10 +172,11 @@ extern "C" int kern_weights_alloc(struct kern_weights **out,
 			float half = i < 4 ? (float)(1.0 / sqrt((double)in[i]))
 					   : 0.1f;
 			*t[i] = (kern_bf16 *)p;
-			if ((rc = kern_fill_uniform(*t[i], c[i],
-						    seed * 64 + l * 8 + i,
-						    center, half, stream,
-						    err)))
+			/* tensor (l, i) of seed s: its own stream of
+			 * hashes, distinct for any s, l, i */
+			uint64_t ts = seed ^ ((uint64_t)(l * 8u + i + 1) << 40);
+			if ((rc = kern_fill_uniform(*t[i], c[i], ts, center,
+						    half, stream, err)))
 				goto out_free_base;
 			p += pad256(c[i] * sizeof(kern_bf16));
 		}
