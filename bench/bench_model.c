@@ -582,13 +582,27 @@ static int ew_run(struct bench *b, const char *which, struct ss_err *err)
 					goto out;
 			}
 	} else if (!strcmp(which, "rope")) {
+		/* the automatic launch shape, then fixed heads per thread */
+		static const uint32_t hpts[] = { 0, 4, 8, 16 };
 		uint64_t qkv = (uint64_t)T * kern_qkv_width(s);
+
 		e.op = 2;
-		if ((rc = bench_time(b, do_ew, &e, 1, ms, r, err)))
-			goto out;
-		snprintf(name, sizeof name,
-			 "model=llama-3.1-8b,tokens=%u,q_inplace+kv_out", T);
-		bench_report(b, "rope", name, ms, r, qkv * 2 * 2, b->lim_hbm);
+		for (size_t k = 0; k < SS_ARRAY_SIZE(hpts); k++) {
+			e.rope.heads_per_thread = hpts[k];
+			if ((rc = bench_time(b, do_ew, &e, 1, ms, r, err)))
+				goto out;
+			if (hpts[k])
+				snprintf(name, sizeof name,
+					 "model=llama-3.1-8b,tokens=%u,"
+					 "q_inplace+kv_out,hpt=%u", T, hpts[k]);
+			else
+				snprintf(name, sizeof name,
+					 "model=llama-3.1-8b,tokens=%u,"
+					 "q_inplace+kv_out", T);
+			bench_report(b, "rope", name, ms, r, qkv * 2 * 2,
+				     b->lim_hbm);
+		}
+		e.rope.heads_per_thread = 0;
 	} else {
 		uint64_t n = (uint64_t)T * s->intermediate;
 		e.op = 3;

@@ -269,7 +269,8 @@ extern "C" int kern_rope_qkv(kern_bf16 *qkv, kern_bf16 *kv_out,
 	 * to fill the GPU; one head per thread below that */
 	uint32_t heads = n_q_heads + 2 * n_kv_heads;
 	uint64_t pairs = (uint64_t)n_tokens * (r->head_dim / 16);
-	uint32_t hpt = pairs >= 32768 ? heads : 1;
+	uint32_t hpt = r->heads_per_thread ? SS_MIN(r->heads_per_thread, heads)
+					   : pairs >= 32768 ? heads : 1;
 	uint64_t work = pairs * ((heads + hpt - 1) / hpt);
 	rope_kernel<<<grid_for(work), EW_THREADS, 0, kern_stream(stream)>>>(
 		(uint4 *)qkv, (uint4 *)kv_out, positions, n_tokens, n_q_heads,

@@ -30,6 +30,9 @@ extern "C" {
 struct kern_rope {
 	uint32_t head_dim;                    /* elements (128) */
 	float inv_freq[KERN_ROPE_MAX_PAIRS];  /* radians per position */
+	uint32_t heads_per_thread;            /* launch shape: head slots one
+						 thread rotates (0: automatic);
+						 a tuning knob for benchmarks */
 };
 
 /* rope_scaling of config.json; type "" or "default" = none. */

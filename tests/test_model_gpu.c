@@ -534,14 +534,17 @@ static void t_rope(void)
 
 	need_gpu();
 	KOK(kern_rope_init(&rope, 128, 500000, &sc, &e));
-	/* 37 tokens: one head per thread; 4,100: all heads per thread */
+	static const uint32_t hpts[] = { 0, 3, 8 };
+	/* 37 tokens: one head per thread; 4,100: all heads per thread; and
+	 * fixed heads per thread that split the Q/K/V boundaries */
+	for (size_t pi = 0; pi < SS_ARRAY_SIZE(hpts); pi++)
 	for (size_t hi = 0; hi < SS_ARRAY_SIZE(heads); hi++)
 	for (int sep = 0; sep < 4; sep++) {
 		uint32_t nq = heads[hi][0], nkv = heads[hi][1];
 		uint32_t T = sep < 2 ? 37 : 4100;
 		uint32_t Wd = (nq + 2 * nkv) * D;
 		size_t n = (size_t)T * Wd, nkvo = (size_t)T * 2 * nkv * D;
-		gsl_rng *r = rng_new(500 + hi * 2 + sep);
+		gsl_rng *r = rng_new(500 + pi * 100 + hi * 8 + sep);
 		kern_bf16 *qkv = rand_bf16(n, r, 0, 1);
 		kern_bf16 *got = xmalloc(n * 2), *gkv = xmalloc(nkvo * 2);
 		double *ref = xmalloc(n * sizeof *ref);
@@ -554,6 +557,7 @@ static void t_rope(void)
 				       : (int32_t)gsl_rng_uniform_int(r, 200000);
 		dq = upload(qkv, n * 2);
 		dp = upload(pos, T * sizeof *pos);
+		rope.heads_per_thread = hpts[pi];
 		KOK(kern_rope_qkv(dq, dkv, dp, T, nq, nkv, &rope, NULL, &e));
 		download(got, dq, n * 2);
 		if (sep & 1)
