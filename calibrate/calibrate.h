@@ -135,6 +135,8 @@ struct cal_run {
 	struct cal_extra extra[CAL_MAX_EXTRA];
 	uint32_t n_extra;
 	struct hw_profile *hw;    /* the fitted profile (owned) */
+	uint32_t n_failed;        /* benchmarks that failed in this process
+				     (cal_measure; not stored in the file) */
 };
 
 /* Zeroed run (GSL style); NULL when out of memory. */
@@ -250,13 +252,18 @@ struct cal_measure_opts {
 	const char *model;        /* shape for the work formulas (lwm-7b) */
 	const char *base;         /* profile for unmeasured ops (h200) */
 	const char *command;      /* recorded in the provenance */
+	const char *only;         /* comma list of benchmarks, NULL: all */
 	int verbose;              /* one line per op on stderr */
 };
 
 /*
  * Run the kernel benchmarks on GPU 0 over the calibration grids and fill
  * a new run (samples, extras, provenance; not yet fitted). SS_ENODEV with
- * "no GPU" when none is usable or CUDA was not built.
+ * "no GPU" when none is usable or CUDA was not built. A benchmark that
+ * fails is reported on stderr and counted in (*out)->n_failed; its op is
+ * left unmeasured with the error in its status, and the others go on.
+ * Benchmark names: the op names plus "concurrent", "overheads" and
+ * "flash_d2h_threads" (extras).
  */
 int cal_measure(struct cal_run **out, const struct cal_measure_opts *o,
 		struct ss_err *err);

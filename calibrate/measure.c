@@ -1173,6 +1173,36 @@ static const struct {
 	{ HW_OP_HOST, "not measured: the host op models a serving engine's scheduler; our launch and sync costs are in /extras" },
 };
 
+/* The op a benchmark of that name measures, or -1 (extras only). */
+static int op_by_name(const char *name)
+{
+	int i;
+
+	for (i = 0; i < HW_NOPS; i++)
+		if (!strcmp(hw_op_name((enum hw_op_id)i), name))
+			return i;
+	return -1;
+}
+
+/* Is `name` in the comma-separated list `only` (NULL or "": all)? */
+static int selected(const char *only, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = only;
+
+	if (!only || !*only)
+		return 1;
+	while (p && *p) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+
+		if (len == n && !strncmp(p, name, n))
+			return 1;
+		p = e ? e + 1 : NULL;
+	}
+	return 0;
+}
+
 static void now_utc(char *out, size_t cap)
 {
 	time_t t = time(NULL);
@@ -1246,11 +1276,33 @@ int cal_measure(struct cal_run **out, const struct cal_measure_opts *o,
 	t0 = ss_wall_seconds();
 	for (i = 0; benches[i].name; i++) {
 		double t1 = ss_wall_seconds();
+		int id = op_by_name(benches[i].name);
+		struct ss_err berr;
 
-		rc = benches[i].run(&M, err);
-		if (rc) {
-			ss_error_prefix(err, "calibrate: %s", benches[i].name);
-			goto out;
+		if (!selected(o->only, benches[i].name)) {
+			if (id >= 0)
+				snprintf(M.r->op[id].status, CAL_TEXT,
+					 "not measured: not selected by --only");
+			continue;
+		}
+		/* a failed benchmark costs its op, not the whole run */
+		if (benches[i].run(&M, &berr)) {
+			ss_progress_done(&M.prog);
+			fprintf(stderr, "calibrate: %s failed: %s\n",
+				benches[i].name, berr.msg);
+			M.r->n_failed++;
+			if (id >= 0) {
+				struct cal_op_data *d = &M.r->op[id];
+
+				free(d->s);
+				d->s = NULL;
+				d->n = d->alloc = 0;
+				d->measured = 0;
+				snprintf(d->status, CAL_TEXT,
+					 "not measured: benchmark failed: %s",
+					 berr.msg);
+			}
+			continue;
 		}
 		if (o->verbose) {
 			ss_progress_done(&M.prog);
