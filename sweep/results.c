@@ -200,6 +200,23 @@ static double row_metric(const struct sweep_table *t,
 
 /* ---- HDF5 ---- */
 
+/* HDF5's error printing off while we handle errors ourselves, then back. */
+struct h5quiet {
+	H5E_auto2_t func;
+	void *data;
+};
+
+static void quiet_on(struct h5quiet *q)
+{
+	H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data);
+	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+static void quiet_off(const struct h5quiet *q)
+{
+	H5Eset_auto2(H5E_DEFAULT, q->func, q->data);
+}
+
 static int attr_str(hid_t loc, const char *name, const char *val)
 {
 	hid_t ty = H5Tcopy(H5T_C_S1), sp = H5Screate(H5S_SCALAR), a;
@@ -437,6 +454,7 @@ int sweep_table_write_h5(const struct sweep_table *t, const char *path,
 			 const struct sweep_meta *meta, struct ss_err *err)
 {
 	char tmp[4200];
+	struct h5quiet q;
 	hid_t fcpl, gcpl, dcpl, file;
 	int rc;
 
@@ -450,7 +468,7 @@ int sweep_table_write_h5(const struct sweep_table *t, const char *path,
 	/* keep metric columns in their written order for --resume */
 	H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED |
 						 H5P_CRT_ORDER_INDEXED);
-	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+	quiet_on(&q);
 	file = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
 	if (file < 0) {
 		rc = ss_error(err, SS_EIO, "cannot create '%s'", tmp);
@@ -467,6 +485,7 @@ out:
 	H5Pclose(fcpl);
 	H5Pclose(gcpl);
 	H5Pclose(dcpl);
+	quiet_off(&q);
 	return rc;
 }
 
@@ -526,14 +545,17 @@ int sweep_table_read_h5(struct sweep_table *t, const char *path,
 	double *wall = NULL, **mv = NULL;
 	char (*mnames)[SWEEP_METRIC_NAME] = NULL;
 	size_t n, ew = 0, hw = 0, nm = 0;
+	struct h5quiet q;
 	hid_t a;
 	int rc = SS_EIO;
 
-	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+	quiet_on(&q);
 	file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-	if (file < 0)
+	if (file < 0) {
+		quiet_off(&q);
 		return ss_error(err, SS_EIO, "cannot open results '%s' as HDF5",
 				path);
+	}
 	fmt = attr_read_str(file, "format");
 	spec = attr_read_str(file, "spec");
 	if (!fmt || strcmp(fmt, FORMAT_TAG) || !spec) {
@@ -639,6 +661,7 @@ out:
 	if (grp >= 0)
 		H5Gclose(grp);
 	H5Fclose(file);
+	quiet_off(&q);
 	free(fmt);
 	free(spec);
 	free(errs);

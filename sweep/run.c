@@ -130,6 +130,8 @@ static int simulate(const struct sweep_run *r, struct sweep_result *res,
 			.m = &m,
 			.cost = &cost,
 			.trace = &t,
+			.selection = r->field[SWEEP_SELECTION],
+			.seed = r->pt.seed,
 		};
 
 		rc = sim_init(&sim, &so, err);

@@ -29,6 +29,7 @@ static const char *const field_names[SWEEP_NFIELDS] = {
 	[SWEEP_POLICY] = "policy",
 	[SWEEP_WINDOW] = "window",
 	[SWEEP_CONFIG] = "config",
+	[SWEEP_SELECTION] = "selection",
 	[SWEEP_RATE_SCALE] = "rate_scale",
 	[SWEEP_MAX_PROMPT] = "max_prompt",
 	[SWEEP_LIMIT] = "limit",
@@ -555,8 +556,8 @@ static int parse_base(struct pctx *c, const cJSON *base)
 		} else if (f < 0) {
 			return PERR(c, "%s: unknown field (known: trace, format, "
 				    "model, profile, policy, window, config, "
-				    "rate_scale, max_prompt, limit, skip_bad, "
-				    "set)", where);
+				    "selection, rate_scale, max_prompt, limit, "
+				    "skip_bad, set)", where);
 		} else if (field_is_num((enum sweep_field)f)) {
 			char num[64];
 			double x, y;

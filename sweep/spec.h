@@ -51,6 +51,7 @@ enum sweep_field {
 	SWEEP_POLICY,     /* --policy: one name of pol_presets (string) */
 	SWEEP_WINDOW,     /* --window "START:END" seconds (string) */
 	SWEEP_CONFIG,     /* --config: JSON file of config keys (string) */
+	SWEEP_SELECTION,  /* --selection: DSA selection source (string) */
 	SWEEP_RATE_SCALE, /* --rate-scale (number > 0) */
 	SWEEP_MAX_PROMPT, /* --max-prompt (positive integer, tokens) */
 	SWEEP_LIMIT,      /* --limit (positive integer, requests) */

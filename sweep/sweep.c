@@ -86,7 +86,7 @@ int sweep_drive(const struct sweep_spec *s, const struct sweep_backend_ops *be,
 	char jpath[4200];
 	uint64_t *todo = NULL, ntodo = 0, next = 0, inflight = 0, torn = 0;
 	double t0 = ss_wall_seconds(), last_ckpt;
-	int rc;
+	int rc, jnew = 0, started = 0;
 
 	memset(rep, 0, sizeof(*rep));
 	rep->runs = s->nruns;
@@ -103,6 +103,7 @@ int sweep_drive(const struct sweep_spec *s, const struct sweep_backend_ops *be,
 		goto out;
 	}
 	/* lock first, so a second sweep on the same OUT stops here */
+	jnew = !file_exists(jpath);
 	rc = sweep_journal_open(&j, jpath, s, 0, err);
 	if (rc)
 		goto out;
@@ -124,6 +125,7 @@ int sweep_drive(const struct sweep_spec *s, const struct sweep_backend_ops *be,
 	rc = checkpoint(&t, &j, o, err);
 	if (rc)
 		goto out;
+	started = 1;
 
 	todo = malloc((s->nruns ? s->nruns : 1) * sizeof(*todo));
 	res = malloc(sizeof(*res));
@@ -223,7 +225,8 @@ int sweep_drive(const struct sweep_spec *s, const struct sweep_backend_ops *be,
 			      : 0;
 out:
 	rep->wall_s = ss_wall_seconds() - t0;
-	sweep_journal_close(&j, 0);
+	/* a journal this call created and never used is not left behind */
+	sweep_journal_close(&j, rc && jnew && !started);
 	sweep_table_release(&t);
 	free(todo);
 	free(res);

@@ -604,6 +604,65 @@ static void t_local_two_workers_equal_serial(void)
 	}
 }
 
+/* An offload policy's point (selection source seeded from the run's seed)
+ * equals `sparseserve sim` with that seed, metric by metric. */
+static void t_offload_point_equals_sim(void)
+{
+	char args[2048], path[600], *sum, *line, *save = NULL;
+	unsigned long long seed = 0;
+	size_t len;
+	struct ss_err err;
+	int compared = 0;
+
+	mk_tmp();
+	/* few, short requests: the offload simulation is costly */
+	write_file("o.json", "{\"seed\": 9, \"base\": {\"trace\": \"synthetic:"
+		   "poisson:rate=0.3:count=3:lengths=longbench-v1-32k\", "
+		   "\"max_prompt\": 2048, \"model\": \"lwm-7b\", \"policy\": "
+		   "\"sparseserve\", \"set\": {\"mem.hbm_budget_gb\": 16}}}");
+	snprintf(args, sizeof args, "sweep %s/o.json --list", tmpdir);
+	if (ss(args) != 0 && strstr(out, "unknown policy 'sparseserve'"))
+		TH_SKIP("no sparseserve policy in this build");
+	CHECK(sscanf(strstr(out, "run=0 "), "run=0 point=0 rep=0 seed=%llu",
+		     &seed) == 1);
+	snprintf(args, sizeof args, "sweep %s/o.json -j 1 --quiet --csv %s/o.csv",
+		 tmpdir, tmpdir);
+	CHECK_EQ_I64(ss(args), 0);
+	snprintf(args, sizeof args,
+		 "sim --trace synthetic:poisson:rate=0.3:count=3:lengths="
+		 "longbench-v1-32k --max-prompt 2048 --model lwm-7b --policy "
+		 "sparseserve --set "
+		 "mem.hbm_budget_gb=16 --seed %llu --quiet --out %s/s.h5 "
+		 "--summary-csv %s/s.csv", seed, tmpdir, tmpdir);
+	CHECK_EQ_I64(ss(args), 0);
+	snprintf(path, sizeof path, "%s/s.csv", tmpdir);
+	CHECK_EQ_I64(ss_read_file(path, &sum, &len, &err), 0);
+	snprintf(path, sizeof path, "%s/o.csv", tmpdir);
+	for (line = strtok_r(sum, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *name, *val;
+		double want, got;
+
+		if (strncmp(line, "sparseserve,", 12))
+			continue;
+		name = line + 12;
+		val = strchr(name, ',');
+		CHECK(val != NULL);
+		*val++ = '\0';
+		want = strtod(val, NULL);
+		got = csv_cell(path, 0, name);
+		if (isnan(want)) {
+			CHECK_MSG(isnan(got), "%s: sim nan, sweep %g", name, got);
+		} else {
+			CHECK_MSG(fabs(got - want) <= 1e-8 * fabs(want) + 1e-12,
+				  "%s: sweep %.12g, sim %.12g", name, got, want);
+		}
+		compared++;
+	}
+	free(sum);
+	CHECK(compared >= 20);
+}
+
 static void t_mpi_two_ranks_equal_serial(void)
 {
 	char p1[600], p2[600], *a, *b;
@@ -736,6 +795,9 @@ static void t_journal_and_results_reject_other_specs(void)
 		   "\"lwm-7b\"}}");
 	CHECK_EQ_I64(run_small("", "r", "--resume"), 1);
 	CHECK_STR_CONTAINS(out, "different spec");
+	/* the refused resume leaves no journal behind */
+	snprintf(path, sizeof path, "%s/r.h5.journal", tmpdir);
+	CHECK(access(path, F_OK) != 0);
 	/* --force starts over */
 	CHECK_EQ_I64(run_small("", "r", "--force"), 0);
 	CHECK_STR_CONTAINS(out, "1 ran");
@@ -845,6 +907,7 @@ static const struct th_case cases[] = {
 	TH_CASE(t_run_resolution),
 	TH_CASE(t_record_roundtrip_and_bad_records),
 	TH_CASE(t_local_two_workers_equal_serial),
+	TH_CASE(t_offload_point_equals_sim),
 	TH_CASE(t_mpi_two_ranks_equal_serial),
 	TH_CASE(t_resume_after_killed_worker),
 	TH_CASE(t_resume_after_killed_coordinator),
