@@ -534,7 +534,7 @@ static void t_rope(void)
 
 	need_gpu();
 	KOK(kern_rope_init(&rope, 128, 500000, &sc, &e));
-	static const uint32_t hpts[] = { 0, 3, 8 };
+	static const uint32_t hpts[] = { 0, 3, 8, 16, 48 };
 	/* 37 tokens: one head per thread; 4,100: all heads per thread; and
 	 * fixed heads per thread that split the Q/K/V boundaries */
 	for (size_t pi = 0; pi < SS_ARRAY_SIZE(hpts); pi++)
