@@ -5,13 +5,14 @@
 #   experiments/paper_a100.sh [BUILD_DIR] [JOBS]
 #
 # Settings (one simulator process per setting x policy, JOBS at a time):
-#   a100-40g  lwm-7b           longbench-v1-32k   rates 0.1 0.125 0.2 0.3
+#   a100-40g  lwm-7b           longbench-v1-32k   rates 0.1 0.125 0.2 0.3, and
+#             0.6 (past the paper's range: where vLLM-S saturates)
 #   a100-40g  llama-3-8b-262k  longbench-v1-128k  rate 0.2
-#   h200      lwm-7b           longbench-v1-32k   rate 0.3, full HBM
-#   h200      lwm-7b           longbench-v1-32k   rate 0.3, KV capped
+#   h200      lwm-7b           longbench-v1-32k   rates 0.3 1.5, full HBM
+#   h200      lwm-7b           longbench-v1-32k   rates 0.3 1.5, KV capped
 #             (mem.hbm_budget_gb=24.6: the KV space a100-40g leaves for lwm-7b)
 # policies vllm, vllm-s, vllm-so, sparseserve everywhere; the ablation
-# ladder (so-ft, so-ft-wc) on a100-40g lwm-7b at 0.2 req/s.
+# ladder (so-ft, so-ft-wc) on a100-40g lwm-7b at 0.2 and 0.6 req/s.
 # COUNT requests per run (default 40), seed 1, all config defaults.
 #
 # Writes experiments/paper_a100/<setting>_<policy>.csv (policy,metric,value
@@ -37,11 +38,12 @@ add() { # profile model lengths rate cap_gb policies...
 	done
 }
 base="vllm vllm-s vllm-so sparseserve"
-for r in 0.1 0.125 0.2 0.3; do add a100-40g lwm-7b longbench-v1-32k $r 0 $base; done
+for r in 0.1 0.125 0.2 0.3 0.6; do add a100-40g lwm-7b longbench-v1-32k $r 0 $base; done
 add a100-40g lwm-7b longbench-v1-32k 0.2 0 so-ft so-ft-wc
+add a100-40g lwm-7b longbench-v1-32k 0.6 0 so-ft so-ft-wc
 add a100-40g llama-3-8b-262k longbench-v1-128k 0.2 0 $base
-add h200 lwm-7b longbench-v1-32k 0.3 0 $base
-add h200 lwm-7b longbench-v1-32k 0.3 24.6 $base
+for r in 0.3 1.5; do add h200 lwm-7b longbench-v1-32k $r 0 $base; done
+for r in 0.3 1.5; do add h200 lwm-7b longbench-v1-32k $r 24.6 $base; done
 
 one() { # one run; prints "tag wall_s"
 	local prof=$1 model=$2 len=$3 rate=$4 cap=$5 pol=$6
