@@ -252,7 +252,9 @@ void pol_add_request(struct pol *p, uint32_t idx, uint64_t id, int64_t now,
 		p->nrejected++;
 		return;
 	}
-	if (blocks_for(p, (uint64_t)prompt_tokens + r->output_tokens) >
+	/* the last generated token is never fed back: at most
+	 * prompt + output - 1 tokens ever hold KV */
+	if (blocks_for(p, (uint64_t)prompt_tokens + r->output_tokens - 1) >
 	    p->total_blocks) {
 		r->state = POL_REJECTED;
 		r->reject_reason = p->off ? "KV larger than the DRAM KV pool"
@@ -325,7 +327,9 @@ static void decode_work(const struct pol *p, const struct pol_req *r,
 		uint32_t sel = full < keep ? full : keep;
 
 		it->kv_read = sel * bt + (ctx - full * bt);
-		it->sel_blocks = full;
+		/* a context within the budget has nothing to select: it is
+		 * read whole, by the dense kernel (sel_blocks 0 says so) */
+		it->sel_blocks = full > keep ? full : 0;
 	}
 }
 

@@ -239,6 +239,7 @@ static void layer_compute(const struct cost_model *c, const struct pol *p,
 			  int64_t *select)
 {
 	uint64_t tokens = 0, ndec = 0, ctx = 0, kv_read = 0, sel = 0;
+	uint64_t nsel = 0, short_ctx = 0;
 	int64_t a = 0;
 	int sparse = p->preset->sparse && layer >= p->cfg.dense_layers;
 
@@ -251,19 +252,29 @@ static void layer_compute(const struct cost_model *c, const struct pol *p,
 		if (it->decode) {
 			ndec++;
 			ctx += it->kv_prior + 1;
-			kv_read += it->kv_read;
-			sel += it->sel_blocks;
+			if (it->sel_blocks) {
+				nsel++;
+				kv_read += it->kv_read;
+				sel += it->sel_blocks;
+			} else {
+				short_ctx += it->kv_prior + 1;
+			}
 		} else {
 			a += cost_prefill_attn_ns(c, it->q_tokens, it->kv_prior);
 		}
 	}
-	if (ndec)
-		a += sparse ? cost_decode_attn_ns(c, ndec, kv_read, 1)
-			    : cost_decode_attn_ns(c, ndec, ctx, 0);
+	/* under DSA, requests with blocks to select use the sparse kernel;
+	 * contexts within the budget are read whole by the dense one */
+	if (ndec && !sparse)
+		a += cost_decode_attn_ns(c, ndec, ctx, 0);
+	if (sparse && nsel)
+		a += cost_decode_attn_ns(c, nsel, kv_read, 1);
+	if (sparse && ndec > nsel)
+		a += cost_decode_attn_ns(c, ndec - nsel, short_ctx, 0);
 	*linear = cost_linear_ns(c, tokens);
 	*other = cost_layer_misc_ns(c, tokens);
 	*attn = a;
-	*select = sparse && ndec ? cost_select_ns(c, ndec, sel * c->m->kv_heads)
+	*select = sparse && nsel ? cost_select_ns(c, nsel, sel * c->m->kv_heads)
 				 : 0;
 }
 

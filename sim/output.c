@@ -330,7 +330,7 @@ static void csv_num(FILE *f, double v)
 	if (isnan(v))
 		fputs(",", f);
 	else
-		fprintf(f, ",%.9g", v);
+		fprintf(f, ",%.9f", v); /* seconds to the nanosecond */
 }
 
 int out_write_requests_csv(const char *path, const struct out_run *runs,

@@ -56,21 +56,37 @@ static int costmodel_run(void *priv, struct pol *p,
 							     it->kv_prior);
 	}
 	if (plan->decode_seqs) {
-		uint64_t ctx = 0;
+		uint64_t ctx = 0, nsel = 0, sel_read = 0, short_ctx = 0;
 
-		for (size_t k = 0; k < plan->n; k++)
-			if (plan->items[k].decode)
-				ctx += plan->items[k].kv_prior + 1;
+		for (size_t k = 0; k < plan->n; k++) {
+			const struct pol_item *it = &plan->items[k];
+
+			if (!it->decode)
+				continue;
+			ctx += it->kv_prior + 1;
+			if (it->sel_blocks) {
+				nsel++;
+				sel_read += it->kv_read;
+			} else {
+				short_ctx += it->kv_prior + 1;
+			}
+		}
 		decode_attn = (int64_t)(L - sparse_L) *
 			      cost_decode_attn_ns(c, plan->decode_seqs, ctx, 0);
-		if (sparse_L) {
+		/* sparse layers: requests with blocks to select use the sparse
+		 * kernel and pay the selection; shorter ones are read whole */
+		if (sparse_L && nsel) {
 			decode_attn += (int64_t)sparse_L *
-				       cost_decode_attn_ns(c, plan->decode_seqs,
-							   plan->decode_kv_read, 1);
+				       cost_decode_attn_ns(c, nsel, sel_read, 1);
 			sel = (int64_t)sparse_L *
-			      cost_select_ns(c, plan->decode_seqs,
+			      cost_select_ns(c, nsel,
 					     plan->sel_blocks * m->kv_heads);
 		}
+		if (sparse_L && nsel < plan->decode_seqs)
+			decode_attn += (int64_t)sparse_L *
+				       cost_decode_attn_ns(c,
+							   plan->decode_seqs - nsel,
+							   short_ctx, 0);
 	}
 	res->linear_ns = (int64_t)L * cost_linear_ns(c, tokens);
 	res->attn_ns = (int64_t)L * prefill_attn + decode_attn;
@@ -237,6 +253,15 @@ int sim_step(struct sim *s, struct ss_err *err)
 		break;
 	default:
 		BUG("unknown event kind %u", ev.kind);
+	}
+	/* plan only once every event of this instant is in: an arrival at
+	 * the same nanosecond as an iteration end joins the next batch
+	 * whichever was pushed first (vLLM adds requests, then schedules) */
+	if (!s->busy && pol_has_work(&s->pol)) {
+		const struct evq_event *next = evq_peek(&s->q);
+
+		if (next && next->time_ns == s->now)
+			return 1;
 	}
 	if (!s->busy && pol_has_work(&s->pol)) {
 		int rc = start_iteration(s, err);

@@ -171,8 +171,10 @@ static void t_rejects_what_never_fits(void)
 
 	CHECK_EQ_I64(pol_init(&p, pol_preset_find("vllm"), &c, &m, 10 * bb, 3,
 			      &err), 0);
-	pol_add_request(&p, 0, 0, 0, 300, 20, 0);  /* 10 blocks: fits */
-	pol_add_request(&p, 1, 1, 0, 300, 21, 0);  /* 11 blocks */
+	/* the last token is never fed back: 300 + 21 - 1 = 320 tokens of KV
+	 * at most = 10 blocks fits; one more output token does not */
+	pol_add_request(&p, 0, 0, 0, 300, 21, 0);
+	pol_add_request(&p, 1, 1, 0, 300, 22, 0);
 	pol_add_request(&p, 2, 2, 0, 100, 10, 64); /* > max positions */
 	CHECK_EQ_I64(p.reqs[0].state, POL_WAITING);
 	CHECK_EQ_I64(p.reqs[1].state, POL_REJECTED);
