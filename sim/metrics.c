@@ -27,22 +27,20 @@ double metrics_get(const struct metrics_summary *ms, const char *name)
 }
 
 /*
- * Quantile q of x[0..n) with the interpolation of
- * gsl_stats_quantile_from_sorted_data, without sorting: GSL's quickselect
- * (gsl_stats_select, O(n)) finds the two order statistics around q(n-1).
- * Reorders x. Sorting the millions of token gaps of a one-hour trace took
- * longer than simulating it.
+ * Quantile q of x[from..n) when every element of x[0..from) is <= every
+ * element of x[from..n) (a previous select left it so): only the upper
+ * part is searched.
  */
-static double quantile(double *x, size_t n, double q)
+static double quantile_above(double *x, size_t n, size_t from, double q)
 {
 	double idx = q * (double)(n - 1);
 	size_t lo = (size_t)idx;
 	double delta = idx - (double)lo, a, b;
 
-	a = gsl_stats_select(x, 1, n, lo);
+	BUG_ON(lo < from);
+	a = gsl_stats_select(x + from, 1, n - from, lo - from);
 	if (lo + 1 >= n || delta == 0)
 		return a;
-	/* after the select, x[lo+1..n) holds the elements >= a */
 	b = x[lo + 1];
 	for (size_t i = lo + 2; i < n; i++)
 		if (x[i] < b)
@@ -50,7 +48,9 @@ static double quantile(double *x, size_t n, double q)
 	return (1 - delta) * a + delta * b;
 }
 
-/* mean, p50, p90, p99 of x[0..n) (reordered); NaN when empty */
+/* mean, p50, p90, p99 of x[0..n) (reordered); NaN when empty. Each
+ * select leaves the elements above its rank at the top, so the higher
+ * quantiles search only what is above the lower ones. */
 static void quantiles(double *x, size_t n, double out[4])
 {
 	if (!n) {
@@ -58,9 +58,71 @@ static void quantiles(double *x, size_t n, double out[4])
 		return;
 	}
 	out[0] = gsl_stats_mean(x, 1, n);
-	out[3] = quantile(x, n, 0.99);
-	out[2] = quantile(x, n, 0.90);
-	out[1] = quantile(x, n, 0.50);
+	out[1] = quantile_above(x, n, 0, 0.50);
+	out[2] = quantile_above(x, n, (size_t)(0.50 * (double)(n - 1)), 0.90);
+	out[3] = quantile_above(x, n, (size_t)(0.90 * (double)(n - 1)), 0.99);
+}
+
+/*
+ * Per-request P99 of its own gaps without grouping them: the interpolated
+ * quantile at rank 0.99 (g - 1) needs only the k = g - floor(0.99 (g - 1))
+ * largest gaps, kept in a small min-heap per request (k <= 2 + g / 100).
+ */
+struct topk {
+	double *heap;   /* all requests' heaps, one allocation */
+	size_t *off;    /* request r's heap starts at heap[off[r]] */
+	uint32_t *cap;  /* its k */
+	uint32_t *len;  /* its current size */
+	uint32_t *g;    /* its number of gaps */
+};
+
+static void topk_push(double *h, uint32_t *len, uint32_t cap, double v)
+{
+	uint32_t i;
+
+	if (*len < cap) {
+		i = (*len)++;
+		while (i > 0 && h[(i - 1) / 2] > v) {
+			h[i] = h[(i - 1) / 2];
+			i = (i - 1) / 2;
+		}
+		h[i] = v;
+		return;
+	}
+	if (v <= h[0])
+		return;
+	i = 0; /* replace the minimum and sift down */
+	for (;;) {
+		uint32_t l = 2 * i + 1, r = l + 1, m = i;
+		double best = v;
+
+		if (l < cap && h[l] < best) {
+			m = l;
+			best = h[l];
+		}
+		if (r < cap && h[r] < best)
+			m = r;
+		if (m == i)
+			break;
+		h[i] = h[m];
+		i = m;
+	}
+	h[i] = v;
+}
+
+/* P99 of request r's gaps from its heap of the k largest. */
+static double topk_p99(const struct topk *t, size_t r)
+{
+	const double *h = t->heap + t->off[r];
+	uint32_t g = t->g[r], k = t->cap[r];
+	double idx = 0.99 * (double)(g - 1);
+	double delta = idx - (double)(size_t)idx, b;
+
+	if (k < 2 || delta == 0)
+		return h[0];
+	/* the next larger is the smaller child of the root */
+	b = k > 2 && h[2] < h[1] ? h[2] : h[1];
+	return (1 - delta) * h[0] + delta * b;
 }
 
 int64_t metrics_ref_decode_ns(const struct cost_model *c, uint32_t ctx)
@@ -115,38 +177,53 @@ int metrics_summarize(const struct sim *s, int64_t slo_tbt_ns,
 			last_finish = r->finish_ns;
 		nf++;
 	}
-	/* group the gaps by request (counting sort) for per-request P99 */
-	for (k = 0; k < p->ngaps; k++)
-		off[p->gaps[k].req + 1]++;
-	for (k = 0; k < n; k++)
-		off[k + 1] += off[k];
+	/* per-request P99 from the k largest gaps of each request */
 	{
-		size_t *fill = calloc(n + 1, sizeof(size_t));
+		struct topk t = { 0 };
+		size_t tot = 0;
 
-		if (!fill) {
+		t.off = off;
+		t.cap = calloc(n + 1, sizeof(uint32_t));
+		t.len = calloc(n + 1, sizeof(uint32_t));
+		t.g = calloc(n + 1, sizeof(uint32_t));
+		if (!t.cap || !t.len || !t.g) {
+			free(t.cap);
+			free(t.len);
+			free(t.g);
 			rc = ss_error(err, SS_ENOMEM, "out of memory");
 			goto out_free;
 		}
+		for (k = 0; k < p->ngaps; k++)
+			t.g[p->gaps[k].req]++;
+		for (k = 0; k < n; k++) {
+			uint32_t g = t.g[k];
+
+			t.cap[k] = g ? g - (uint32_t)(0.99 * (double)(g - 1)) : 0;
+			off[k] = tot;
+			tot += t.cap[k];
+		}
+		t.heap = tot <= p->ngaps ? tmp : NULL; /* tot <= ngaps always */
+		BUG_ON(!t.heap);
 		for (k = 0; k < p->ngaps; k++) {
 			uint32_t r = p->gaps[k].req;
 
-			tmp[off[r] + fill[r]++] = ss_ns_to_s(p->gaps[k].gap_ns);
+			topk_push(t.heap + off[r], &t.len[r], t.cap[r],
+				  ss_ns_to_s(p->gaps[k].gap_ns));
 		}
-		free(fill);
-	}
-	for (k = 0; k < n; k++) {
-		const struct pol_req *r = &p->reqs[k];
-		size_t g = off[k + 1] - off[k];
-		double rq = ss_ns_to_s(r->first_sched_ns - r->arrival_ns);
-		double p99 = 0;
+		for (k = 0; k < n; k++) {
+			const struct pol_req *r = &p->reqs[k];
+			double rq = ss_ns_to_s(r->first_sched_ns - r->arrival_ns);
+			double p99 = t.g[k] ? topk_p99(&t, k) : 0;
 
-		if (r->state != POL_FINISHED)
-			continue;
-		if (g)
-			p99 = quantile(tmp + off[k], g, 0.99);
-		if ((slo_tbt_ns <= 0 || p99 <= ss_ns_to_s(slo_tbt_ns)) &&
-		    rq <= s->o.cfg->slo_queue_s)
-			attained++;
+			if (r->state != POL_FINISHED)
+				continue;
+			if ((slo_tbt_ns <= 0 || p99 <= ss_ns_to_s(slo_tbt_ns)) &&
+			    rq <= s->o.cfg->slo_queue_s)
+				attained++;
+		}
+		free(t.cap);
+		free(t.len);
+		free(t.g);
 	}
 	for (k = 0; k < p->ngaps; k++)
 		tbt[k] = ss_ns_to_s(p->gaps[k].gap_ns);
