@@ -29,54 +29,13 @@
 #include <hdf5.h>
 
 #include "fileio.h"
+#include "h5util.h"
 
 #include "banned.h"
 
 #define FORMAT_TAG "sparseserve-calibration"
 
 /* ---- small writers ---------------------------------------------------- */
-
-static int attr_str(hid_t loc, const char *name, const char *v)
-{
-	hid_t t = H5Tcopy(H5T_C_S1), s = H5Screate(H5S_SCALAR), a;
-	int rc = -1;
-
-	H5Tset_size(t, strlen(v) + 1);
-	H5Tset_strpad(t, H5T_STR_NULLTERM);
-	a = H5Acreate2(loc, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
-	if (a >= 0) {
-		rc = H5Awrite(a, t, v) < 0 ? -1 : 0;
-		H5Aclose(a);
-	}
-	H5Sclose(s);
-	H5Tclose(t);
-	return rc;
-}
-
-static int attr_num(hid_t loc, const char *name, hid_t type, const void *v,
-		    hsize_t n)
-{
-	hid_t s = n == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, NULL);
-	hid_t a = H5Acreate2(loc, name, type, s, H5P_DEFAULT, H5P_DEFAULT);
-	int rc = -1;
-
-	if (a >= 0) {
-		rc = H5Awrite(a, type, v) < 0 ? -1 : 0;
-		H5Aclose(a);
-	}
-	H5Sclose(s);
-	return rc;
-}
-
-static int attr_f64(hid_t loc, const char *name, double v)
-{
-	return attr_num(loc, name, H5T_NATIVE_DOUBLE, &v, 1);
-}
-
-static int attr_i64(hid_t loc, const char *name, int64_t v)
-{
-	return attr_num(loc, name, H5T_NATIVE_INT64, &v, 1);
-}
 
 static hid_t sample_type(void)
 {
@@ -141,20 +100,20 @@ static int write_table(hid_t loc, const char *name, hid_t type,
 
 static int write_prov(hid_t g, const struct cal_prov *p)
 {
-	return attr_str(g, "gpu", p->gpu) ||
-	       attr_i64(g, "sm_count", p->sm_count) ||
-	       attr_i64(g, "hbm_bytes", (int64_t)p->hbm_bytes) ||
-	       attr_i64(g, "driver_version", p->driver_version) ||
-	       attr_i64(g, "runtime_version", p->runtime_version) ||
-	       attr_i64(g, "sm_clock_khz", p->sm_clock_khz) ||
-	       attr_i64(g, "mem_clock_khz", p->mem_clock_khz) ||
-	       attr_str(g, "clocks_seen", p->clocks_seen) ||
-	       attr_str(g, "date", p->date) ||
-	       attr_str(g, "commit", p->commit) ||
-	       attr_str(g, "command", p->command) ||
-	       attr_str(g, "model", p->model) ||
-	       attr_str(g, "base", p->base) ||
-	       attr_f64(g, "wall_s", p->wall_s) ? -1 : 0;
+	return ss_h5_attr_str(g, "gpu", p->gpu) ||
+	       ss_h5_attr_i64(g, "sm_count", p->sm_count) ||
+	       ss_h5_attr_i64(g, "hbm_bytes", (int64_t)p->hbm_bytes) ||
+	       ss_h5_attr_i64(g, "driver_version", p->driver_version) ||
+	       ss_h5_attr_i64(g, "runtime_version", p->runtime_version) ||
+	       ss_h5_attr_i64(g, "sm_clock_khz", p->sm_clock_khz) ||
+	       ss_h5_attr_i64(g, "mem_clock_khz", p->mem_clock_khz) ||
+	       ss_h5_attr_str(g, "clocks_seen", p->clocks_seen) ||
+	       ss_h5_attr_str(g, "date", p->date) ||
+	       ss_h5_attr_str(g, "commit", p->commit) ||
+	       ss_h5_attr_str(g, "command", p->command) ||
+	       ss_h5_attr_str(g, "model", p->model) ||
+	       ss_h5_attr_str(g, "base", p->base) ||
+	       ss_h5_attr_f64(g, "wall_s", p->wall_s) ? -1 : 0;
 }
 
 static int write_op(hid_t ops, enum hw_op_id id, const struct cal_op_data *d,
@@ -170,24 +129,24 @@ static int write_op(hid_t ops, enum hw_op_id id, const struct cal_op_data *d,
 		return -1;
 	snprintf(params, sizeof(params), "%s,%s,%s", d->params[0],
 		 d->params[1], d->params[2]);
-	rc = attr_i64(g, "measured", d->measured) ||
-	     attr_str(g, "status", d->status) ||
-	     attr_str(g, "params", params) ||
-	     attr_str(g, "shape", d->shape);
+	rc = ss_h5_attr_i64(g, "measured", d->measured) ||
+	     ss_h5_attr_str(g, "status", d->status) ||
+	     ss_h5_attr_str(g, "params", params) ||
+	     ss_h5_attr_str(g, "shape", d->shape);
 	if (!rc && d->measured) {
 		hid_t t = sample_type();
 
-		rc = attr_str(g, "method", cal_method_name(f->method)) ||
-		     attr_i64(g, "n_points", f->n_points) ||
-		     attr_i64(g, "n_test", f->n_test) ||
-		     attr_f64(g, "mape_pct", f->mape_pct) ||
-		     attr_f64(g, "max_err_pct", f->max_pct) ||
-		     attr_f64(g, "lsq_mape_pct", f->lsq_mape_pct) ||
-		     attr_f64(g, "lsq_max_err_pct", f->lsq_max_pct) ||
-		     attr_f64(g, "table_mape_pct", f->table_mape_pct) ||
-		     attr_f64(g, "table_max_err_pct", f->table_max_pct) ||
-		     attr_num(g, "coef", H5T_NATIVE_DOUBLE, f->coef, 5) ||
-		     attr_f64(g, "split_x", f->split_x) ||
+		rc = ss_h5_attr_str(g, "method", cal_method_name(f->method)) ||
+		     ss_h5_attr_i64(g, "n_points", f->n_points) ||
+		     ss_h5_attr_i64(g, "n_test", f->n_test) ||
+		     ss_h5_attr_f64(g, "mape_pct", f->mape_pct) ||
+		     ss_h5_attr_f64(g, "max_err_pct", f->max_pct) ||
+		     ss_h5_attr_f64(g, "lsq_mape_pct", f->lsq_mape_pct) ||
+		     ss_h5_attr_f64(g, "lsq_max_err_pct", f->lsq_max_pct) ||
+		     ss_h5_attr_f64(g, "table_mape_pct", f->table_mape_pct) ||
+		     ss_h5_attr_f64(g, "table_max_err_pct", f->table_max_pct) ||
+		     ss_h5_attr_num(g, "coef", H5T_NATIVE_DOUBLE, f->coef, 5) ||
+		     ss_h5_attr_f64(g, "split_x", f->split_x) ||
 		     write_table(g, "samples", t, d->s, d->n, dcpl);
 		H5Tclose(t);
 	}
@@ -247,8 +206,8 @@ int cal_file_write(const struct cal_run *r, const char *path,
 				path);
 	}
 	root = H5Gopen2(file, "/", H5P_DEFAULT);
-	if (attr_str(root, "format", FORMAT_TAG) ||
-	    attr_i64(root, "version", CAL_FILE_VERSION))
+	if (ss_h5_attr_str(root, "format", FORMAT_TAG) ||
+	    ss_h5_attr_i64(root, "version", CAL_FILE_VERSION))
 		goto out;
 	g = H5Gcreate2(file, "provenance", H5P_DEFAULT, gcpl, H5P_DEFAULT);
 	if (g < 0 || write_prov(g, &r->prov))

@@ -247,23 +247,6 @@ static void name_final(struct ss_err *err, const char *tmp, const char *final)
 		 rest);
 }
 
-static uint32_t median_prompt(const struct trace *t)
-{
-	double *x;
-	double med;
-
-	if (!t->n)
-		return 0;
-	x = malloc(t->n * sizeof(double));
-	if (!x)
-		return 0;
-	for (size_t i = 0; i < t->n; i++)
-		x[i] = t->req[i].prompt_tokens;
-	gsl_sort(x, 1, t->n);
-	med = gsl_stats_median_from_sorted_data(x, 1, t->n);
-	free(x);
-	return (uint32_t)med;
-}
 
 static int run(int argc, char **argv)
 {
@@ -386,7 +369,7 @@ static int run(int argc, char **argv)
 	}
 
 	uint32_t ref_ctx = cfg.slo_ref_context ? cfg.slo_ref_context
-					       : median_prompt(&t);
+					       : trace_median_prompt(&t);
 	int64_t slo_tbt = (int64_t)(cfg.slo_tbt_factor *
 				    (double)metrics_ref_decode_ns(&cost, ref_ctx));
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "h5util.h"
 
 #include "banned.h"
 
@@ -79,40 +80,6 @@ static const char *status_name(enum pol_state s)
 	case POL_RUNNING: return "running";
 	default: return "pending";
 	}
-}
-
-static int attr_str(hid_t loc, const char *name, const char *val)
-{
-	hid_t t = H5Tcopy(H5T_C_S1), sp = H5Screate(H5S_SCALAR), a;
-	int rc = -1;
-
-	if (!val)
-		val = "";
-	H5Tset_size(t, strlen(val) + 1);
-	H5Tset_strpad(t, H5T_STR_NULLTERM);
-	a = H5Acreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-	if (a >= 0) {
-		rc = H5Awrite(a, t, val) < 0 ? -1 : 0;
-		H5Aclose(a);
-	}
-	H5Sclose(sp);
-	H5Tclose(t);
-	return rc;
-}
-
-static int attr_u64(hid_t loc, const char *name, uint64_t v)
-{
-	hid_t sp = H5Screate(H5S_SCALAR), a;
-	int rc = -1;
-
-	a = H5Acreate2(loc, name, H5T_NATIVE_UINT64, sp, H5P_DEFAULT,
-		       H5P_DEFAULT);
-	if (a >= 0) {
-		rc = H5Awrite(a, H5T_NATIVE_UINT64, &v) < 0 ? -1 : 0;
-		H5Aclose(a);
-	}
-	H5Sclose(sp);
-	return rc;
 }
 
 static int write_table(hid_t grp, const char *name, hid_t type, size_t n,
@@ -256,8 +223,8 @@ static int write_run(hid_t file, const struct out_run *run, hid_t gcpl,
 	if (write_table(g, "requests", rt, p->nreqs, reqs, dcpl) ||
 	    write_table(g, "iterations", it, s->niters, its, dcpl) ||
 	    write_table(g, "summary", mt, (size_t)run->summary->n, ms, dcpl) ||
-	    attr_str(g, "policy", run->policy) ||
-	    attr_str(g, "status_codes",
+	    ss_h5_attr_str(g, "policy", run->policy) ||
+	    ss_h5_attr_str(g, "status_codes",
 		     "0 pending, 1 waiting, 2 running, 3 finished, 4 rejected"))
 		goto out;
 	rc = 0;
@@ -297,14 +264,14 @@ int out_write_h5(const char *path, const struct out_meta *meta,
 		return ss_error(err, SS_EIO, "cannot write '%s'", path);
 	}
 	root = H5Gopen2(file, "/", H5P_DEFAULT);
-	if (attr_str(root, "command", meta->command) ||
-	    attr_str(root, "version", ss_version()) ||
-	    attr_str(root, "config", meta->config) ||
-	    attr_str(root, "model", meta->model) ||
-	    attr_str(root, "profile", meta->profile) ||
-	    attr_str(root, "profile_kind", meta->profile_kind) ||
-	    attr_str(root, "trace", meta->trace) ||
-	    attr_u64(root, "seed", meta->seed))
+	if (ss_h5_attr_str(root, "command", meta->command) ||
+	    ss_h5_attr_str(root, "version", ss_version()) ||
+	    ss_h5_attr_str(root, "config", meta->config) ||
+	    ss_h5_attr_str(root, "model", meta->model) ||
+	    ss_h5_attr_str(root, "profile", meta->profile) ||
+	    ss_h5_attr_str(root, "profile_kind", meta->profile_kind) ||
+	    ss_h5_attr_str(root, "trace", meta->trace) ||
+	    ss_h5_attr_u64(root, "seed", meta->seed))
 		goto out;
 	for (int i = 0; i < nruns; i++)
 		if (write_run(file, &runs[i], gcpl, dcpl))

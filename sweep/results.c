@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "h5util.h"
 
 #include "banned.h"
 
@@ -217,38 +218,6 @@ static void quiet_off(const struct h5quiet *q)
 	H5Eset_auto2(H5E_DEFAULT, q->func, q->data);
 }
 
-static int attr_str(hid_t loc, const char *name, const char *val)
-{
-	hid_t ty = H5Tcopy(H5T_C_S1), sp = H5Screate(H5S_SCALAR), a;
-	int rc = -1;
-
-	H5Tset_size(ty, strlen(val) + 1);
-	H5Tset_strpad(ty, H5T_STR_NULLTERM);
-	a = H5Acreate2(loc, name, ty, sp, H5P_DEFAULT, H5P_DEFAULT);
-	if (a >= 0) {
-		rc = H5Awrite(a, ty, val) < 0 ? -1 : 0;
-		H5Aclose(a);
-	}
-	H5Sclose(sp);
-	H5Tclose(ty);
-	return rc;
-}
-
-static int attr_u64(hid_t loc, const char *name, uint64_t v)
-{
-	hid_t sp = H5Screate(H5S_SCALAR), a;
-	int rc = -1;
-
-	a = H5Acreate2(loc, name, H5T_NATIVE_UINT64, sp, H5P_DEFAULT,
-		       H5P_DEFAULT);
-	if (a >= 0) {
-		rc = H5Awrite(a, H5T_NATIVE_UINT64, &v) < 0 ? -1 : 0;
-		H5Aclose(a);
-	}
-	H5Sclose(sp);
-	return rc;
-}
-
 /* Read a string attribute into a malloc'd buffer; NULL if absent. */
 static char *attr_read_str(hid_t loc, const char *name)
 {
@@ -351,18 +320,18 @@ static int write_h5_body(const struct sweep_table *t, hid_t file,
 		if (t->rows[r].done)
 			runs[k++] = r;
 	BUG_ON(k != n);
-	if (attr_str(file, "format", FORMAT_TAG) ||
-	    attr_str(file, "spec", s->canon) ||
-	    attr_str(file, "spec_file", s->origin) ||
-	    attr_str(file, "name", s->name) ||
-	    attr_str(file, "command", meta && meta->command ? meta->command : "") ||
-	    attr_str(file, "version", ss_version()) ||
-	    attr_u64(file, "seed", s->seed) ||
-	    attr_u64(file, "repetitions", s->reps) ||
-	    attr_u64(file, "points", s->npoints) ||
-	    attr_u64(file, "runs", s->nruns) ||
-	    attr_u64(file, "done", t->ndone) ||
-	    attr_u64(file, "failed", t->nfailed))
+	if (ss_h5_attr_str(file, "format", FORMAT_TAG) ||
+	    ss_h5_attr_str(file, "spec", s->canon) ||
+	    ss_h5_attr_str(file, "spec_file", s->origin) ||
+	    ss_h5_attr_str(file, "name", s->name) ||
+	    ss_h5_attr_str(file, "command", meta && meta->command ? meta->command : "") ||
+	    ss_h5_attr_str(file, "version", ss_version()) ||
+	    ss_h5_attr_u64(file, "seed", s->seed) ||
+	    ss_h5_attr_u64(file, "repetitions", s->reps) ||
+	    ss_h5_attr_u64(file, "points", s->npoints) ||
+	    ss_h5_attr_u64(file, "runs", s->nruns) ||
+	    ss_h5_attr_u64(file, "done", t->ndone) ||
+	    ss_h5_attr_u64(file, "failed", t->nfailed))
 		goto out;
 	if (write_ds(file, "run", H5T_NATIVE_UINT64, n, runs, dcpl, NULL))
 		goto out;
@@ -404,7 +373,7 @@ static int write_h5_body(const struct sweep_table *t, hid_t file,
 				       dcpl, &ds)
 			    : write_strs(grp, ax->name, str, n, dcpl, &ds))
 			goto out;
-		rc = attr_str(ds, "kind", kind_name(ax->kind));
+		rc = ss_h5_attr_str(ds, "kind", kind_name(ax->kind));
 		H5Dclose(ds);
 		if (rc)
 			goto out;

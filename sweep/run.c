@@ -25,23 +25,6 @@
 
 #include "banned.h"
 
-/* Median prompt length, as cmd_sim.c computes the SLO's reference. */
-static uint32_t median_prompt(const struct trace *t)
-{
-	double *x, med;
-
-	if (!t->n)
-		return 0;
-	x = malloc(t->n * sizeof(double));
-	if (!x)
-		return 0;
-	for (size_t i = 0; i < t->n; i++)
-		x[i] = t->req[i].prompt_tokens;
-	gsl_sort(x, 1, t->n);
-	med = gsl_stats_median_from_sorted_data(x, 1, t->n);
-	free(x);
-	return (uint32_t)med;
-}
 
 /* Replace characters that would break a record line or field. */
 static void sanitize(char *s, int spaces_ok)
@@ -120,7 +103,7 @@ static int simulate(const struct sweep_run *r, struct sweep_result *res,
 	}
 	{
 		uint32_t ref_ctx = r->cfg.slo_ref_context ? r->cfg.slo_ref_context
-							  : median_prompt(&t);
+							  : trace_median_prompt(&t);
 		int64_t slo_tbt = (int64_t)(r->cfg.slo_tbt_factor *
 					    (double)metrics_ref_decode_ns(&cost,
 									  ref_ctx));

@@ -255,3 +255,20 @@ int trace_save_csv(const struct trace *t, const char *path,
 	}
 	return ss_afile_commit(&af, err);
 }
+
+uint32_t trace_median_prompt(const struct trace *t)
+{
+	double *x, med;
+
+	if (!t->n)
+		return 0;
+	x = malloc(t->n * sizeof(double));
+	if (!x)
+		return 0;
+	for (size_t i = 0; i < t->n; i++)
+		x[i] = t->req[i].prompt_tokens;
+	gsl_sort(x, 1, t->n);
+	med = gsl_stats_median_from_sorted_data(x, 1, t->n);
+	free(x);
+	return (uint32_t)med;
+}

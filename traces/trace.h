@@ -159,6 +159,9 @@ struct trace_stats {
  * length quantiles (GSL, linear interpolation between order statistics).
  * SS_EINVAL for an empty trace.
  */
+/* Median prompt length in tokens (GSL, interpolated; 0 if empty). The
+ * simulator's SLO reference context. */
+uint32_t trace_median_prompt(const struct trace *t);
 int trace_compute_stats(const struct trace *t, struct trace_stats *s,
 			struct ss_err *err);
 
