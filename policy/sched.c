@@ -300,7 +300,8 @@ static void preempt(struct pol *p, size_t run_pos)
 	r->blocks = 0;
 	r->kv_tokens = 0;
 	/* recompute: prompt and the tokens generated so far are prefilled
-	 * again; the last generated token is the next decode input */
+	 * again, the last generated token included: the recompute prefill
+	 * itself emits the next token */
 	r->prefill_target = r->prompt_tokens + r->generated;
 	r->preemptions++;
 	p->preemptions++;

@@ -136,8 +136,9 @@ struct sim {
 enum { SIM_EV_ARRIVAL = 1, SIM_EV_ITER_END = 2 };
 
 /*
- * HBM bytes left for KV: min(hbm * gpu_util, budget cap) minus weights and
- * activations. Error (naming model and profile) if the model does not fit.
+ * HBM bytes left for KV: the device's HBM x mem.gpu_util minus weights and
+ * activations, then capped at mem.hbm_budget_gb. Error (naming model and
+ * profile) if the model does not fit.
  */
 int sim_kv_capacity(const struct cost_model *cost, const struct sim_config *cfg,
 		    uint64_t *out, struct ss_err *err);
