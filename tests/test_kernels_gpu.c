@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "harness.h"
+#include "gpu_harness.h"
 #include "kernels/copy_baseline.h"
 #include "kernels/decode_attn.h"
 #include "kernels/device.h"
@@ -28,44 +29,13 @@
 
 #include "banned.h"
 
-#define POISON 0xA5
 #define BT KERN_BLOCK_TOKENS
 #define HD KERN_HEAD_DIM
-
-static struct ss_err e;
-
-#define KOK(x)                                                                \
-	do {                                                                  \
-		int kok_rc_ = (x);                                            \
-		CHECK_MSG(kok_rc_ == 0, "%s = %d: %s", #x, kok_rc_, e.msg);   \
-	} while (0)
-
-static void need_gpu(void)
-{
-	struct kern_dev_info info;
-	static char why[600];
-
-	if (!HAVE_CUDA)
-		TH_SKIP("built without CUDA");
-	if (kern_dev_probe(&info, &e)) {
-		snprintf(why, sizeof why, "no GPU (%s)", e.msg);
-		TH_SKIP(why);
-	}
-}
 
 static void need_cuda_build(void)
 {
 	if (!HAVE_CUDA)
 		TH_SKIP("built without CUDA");
-}
-
-static gsl_rng *rng_new(unsigned long seed)
-{
-	gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-
-	CHECK(r != NULL);
-	gsl_rng_set(r, seed);
-	return r;
 }
 
 static void fill_bytes(void *p, size_t n, gsl_rng *r)
@@ -81,14 +51,6 @@ static void fill_bf16(kern_bf16 *p, size_t n, gsl_rng *r, double scale)
 	for (size_t i = 0; i < n; i++)
 		p[i] = kern_float_to_bf16(
 			(float)((2 * gsl_rng_uniform(r) - 1) * scale));
-}
-
-static void *xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	CHECK(p != NULL);
-	return p;
 }
 
 static void *dalloc(uint64_t n)

@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "harness.h"
+#include "gpu_harness.h"
 #include "kernels/device.h"
 #include "kernels/elementwise.h"
 #include "kernels/gemm.h"
@@ -28,49 +29,10 @@
 
 #include "banned.h"
 
-#define POISON 0xA5
 #define D 128
 #define TOL 1e-2
 #define KV 4 /* automatic (0) and the mma.sync variants 1 .. KV-1 */
 #define WGMMA_VARIANT 4
-
-static struct ss_err e;
-
-#define KOK(x)                                                                \
-	do {                                                                  \
-		int kok_rc_ = (x);                                            \
-		CHECK_MSG(kok_rc_ == 0, "%s = %d: %s", #x, kok_rc_, e.msg);   \
-	} while (0)
-
-static void need_gpu(void)
-{
-	struct kern_dev_info info;
-	static char why[600];
-
-	if (!HAVE_CUDA)
-		TH_SKIP("built without CUDA");
-	if (kern_dev_probe(&info, &e)) {
-		snprintf(why, sizeof why, "no GPU (%s)", e.msg);
-		TH_SKIP(why);
-	}
-}
-
-static gsl_rng *rng_new(unsigned long seed)
-{
-	gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-
-	CHECK(r != NULL);
-	gsl_rng_set(r, seed);
-	return r;
-}
-
-static void *xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	CHECK(p != NULL);
-	return p;
-}
 
 static void *dalloc(uint64_t n)
 {
