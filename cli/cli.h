@@ -18,4 +18,8 @@ extern const struct cli_cmd cli_cmd_calibrate;
 extern const struct cli_cmd cli_cmd_bench;
 extern const struct cli_cmd cli_cmd_sweep;
 
+/* "sparseserve ARGV..." as typed, for the results' metadata (malloc'd;
+ * NULL when out of memory). argv[0] is the subcommand. */
+char *cli_command_line(int argc, char **argv);
+
 #endif

@@ -12,6 +12,7 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "calibrate/calibrate.h"
@@ -154,15 +155,6 @@ static int do_export(const char *path, const char *out)
 	return rc;
 }
 
-static void join_args(char *out, size_t cap, int argc, char **argv)
-{
-	size_t n = 0;
-	int i;
-
-	n += (size_t)snprintf(out, cap, "sparseserve");
-	for (i = 0; i < argc && n < cap; i++)
-		n += (size_t)snprintf(out + n, cap - n, " %s", argv[i]);
-}
 
 static int run(int argc, char **argv)
 {
@@ -189,7 +181,12 @@ static int run(int argc, char **argv)
 	char cmdline[1024];
 	int c, csv = 0, modes;
 
-	join_args(cmdline, sizeof(cmdline), argc, argv);
+	{
+		char *line = cli_command_line(argc, argv);
+
+		snprintf(cmdline, sizeof cmdline, "%s", line ? line : "sparseserve calibrate");
+		free(line);
+	}
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:qm:b:vr:d:f:e:h", opts, NULL)) != -1) {
 		switch (c) {

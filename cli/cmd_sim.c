@@ -217,22 +217,6 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
 	return -1; /* go on */
 }
 
-/* Join argv into one string for the results' metadata. */
-static char *join_args(int argc, char **argv)
-{
-	size_t len = 32;
-	char *s, *p;
-
-	for (int i = 0; i < argc; i++)
-		len += strlen(argv[i]) + 1;
-	s = malloc(len);
-	if (!s)
-		return NULL;
-	p = s + snprintf(s, len, "sparseserve");
-	for (int i = 0; i < argc; i++)
-		p += snprintf(p, len - (size_t)(p - s), " %s", argv[i]);
-	return s;
-}
 
 /* Errors about a temporary file name the file the user asked for. */
 static void name_final(struct ss_err *err, const char *tmp, const char *final)
@@ -406,7 +390,7 @@ static int run(int argc, char **argv)
 		ss_tmp_name(a.csv, tmp_csv, sizeof tmp_csv);
 	if (a.summary_csv)
 		ss_tmp_name(a.summary_csv, tmp_sum, sizeof tmp_sum);
-	cmdline = join_args(argc, argv);
+	cmdline = cli_command_line(argc, argv);
 	cfg_json = sim_config_to_json(&cfg);
 	{
 		struct out_meta meta = {

@@ -143,21 +143,6 @@ static int parse_args(int argc, char **argv, struct sweep_args *a)
 	return -1;
 }
 
-static char *join_args(int argc, char **argv)
-{
-	size_t len = 32;
-	char *s, *p;
-
-	for (int i = 0; i < argc; i++)
-		len += strlen(argv[i]) + 1;
-	s = malloc(len);
-	if (!s)
-		return NULL;
-	p = s + snprintf(s, len, "sparseserve");
-	for (int i = 0; i < argc; i++)
-		p += snprintf(p, len - (size_t)(p - s), " %s", argv[i]);
-	return s;
-}
 
 static void list_runs(const struct sweep_spec *s)
 {
@@ -275,7 +260,7 @@ static int run(int argc, char **argv)
 			goto fail;
 		started = 1;
 	}
-	cmdline = join_args(argc, argv);
+	cmdline = cli_command_line(argc, argv);
 	{
 		struct sweep_opts so = {
 			.out = out_buf,

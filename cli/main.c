@@ -3,6 +3,7 @@
  * Exit codes: 0 ok, 1 failed, 2 usage.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -18,6 +19,22 @@ static const struct cli_cmd *const cmds[] = {
 	&cli_cmd_sweep,
 	NULL,
 };
+
+char *cli_command_line(int argc, char **argv)
+{
+	size_t len = 32;
+	char *s, *p;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = malloc(len);
+	if (!s)
+		return NULL;
+	p = s + snprintf(s, len, "sparseserve");
+	for (int i = 0; i < argc; i++)
+		p += snprintf(p, len - (size_t)(p - s), " %s", argv[i]);
+	return s;
+}
 
 static void usage(FILE *f)
 {
