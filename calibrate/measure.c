@@ -70,6 +70,7 @@ struct meas {
 	void *flush;          /* device, written before each timed run */
 	uint64_t flush_bytes; /* 4 x L2, at least 256 MiB */
 	int warm, reps;
+	int rep0;             /* number of the first repetition point() records */
 	struct ss_progress prog;
 };
 
@@ -129,7 +130,7 @@ static int point(struct meas *M, enum hw_op_id id, uint32_t pt, double p0,
 				return rc;
 			s.t_ns = (double)ms * 1e6;
 		}
-		s.rep = (uint32_t)k;
+		s.rep = (uint32_t)(M->rep0 + k);
 		if ((rc = cal_op_add(d, &s, err)))
 			return rc;
 	}
@@ -366,10 +367,12 @@ static int prefill_run(struct meas *M, void *arg, void *stream,
 /* Query tokens x earlier KV tokens (0: a whole prompt, else a chunk). */
 static int bench_prefill(struct meas *M, struct ss_err *err)
 {
-	static const uint32_t q_full[] = { 128, 256, 512, 1024, 2048, 4096,
-					   8192, 16384 };
+	/* 1.5x / 1.33x apart: a held-out column sits <= 1.5x from a neighbour */
+	static const uint32_t q_full[] = { 128, 192, 256, 384, 512, 768, 1024,
+					   1536, 2048, 3072, 4096, 6144, 8192,
+					   12288, 16384 };
 	static const uint32_t q_quick[] = { 256, 1024, 4096, 16384 };
-	static const uint32_t kv_full[] = { 0, 8192, 32768 };
+	static const uint32_t kv_full[] = { 0, 2048, 8192, 32768 };
 	static const uint32_t kv_quick[] = { 0, 16384 };
 	const struct model *m = &M->m;
 	const uint32_t *Q = M->o->quick ? q_quick : q_full;
@@ -449,12 +452,16 @@ static int upload(void **dev, const void *host, uint64_t bytes,
  */
 static int bench_attn(struct meas *M, int sparse, struct ss_err *err)
 {
-	static const uint32_t B_full[] = { 1, 4, 16, 64 }, B_quick[] = { 1, 16 };
-	static const uint32_t dense_full[] = { 1024, 2048, 4096, 8192, 16384,
-					       32768, 65536, 131072 };
+	static const uint32_t B_full[] = { 1, 2, 4, 8, 16, 32, 64 };
+	static const uint32_t B_quick[] = { 1, 16 };
+	static const uint32_t dense_full[] = { 1024, 1536, 2048, 3072, 4096,
+					       6144, 8192, 12288, 16384, 24576,
+					       32768, 49152, 65536, 98304,
+					       131072 };
 	static const uint32_t dense_quick[] = { 1024, 4096, 16384, 65536 };
-	static const uint32_t sparse_full[] = { 128, 256, 512, 1024, 2048,
-						4096, 8192 };
+	static const uint32_t sparse_full[] = { 128, 192, 256, 384, 512, 768,
+						1024, 1536, 2048, 3072, 4096,
+						6144, 8192 };
 	static const uint32_t sparse_quick[] = { 256, 1024, 2048, 8192 };
 	enum hw_op_id id = sparse ? HW_OP_DECODE_ATTN_SPARSE : HW_OP_DECODE_ATTN;
 	const struct model *m = &M->m;
@@ -580,8 +587,10 @@ static int select_run(struct meas *M, void *arg, void *stream,
 
 static int bench_select(struct meas *M, struct ss_err *err)
 {
-	static const uint32_t B_full[] = { 1, 4, 16, 64 }, B_quick[] = { 1, 16 };
-	static const uint32_t nb_full[] = { 64, 128, 256, 512, 1024, 2048, 4096 };
+	static const uint32_t B_full[] = { 1, 2, 4, 8, 16, 32, 64 };
+	static const uint32_t B_quick[] = { 1, 16 };
+	static const uint32_t nb_full[] = { 64, 96, 128, 192, 256, 384, 512,
+					    768, 1024, 1536, 2048, 3072, 4096 };
 	static const uint32_t nb_quick[] = { 64, 256, 1024, 4096 };
 	const struct model *m = &M->m;
 	const uint32_t *B = M->o->quick ? B_quick : B_full;
@@ -721,10 +730,13 @@ static int bench_blocks(struct meas *M, enum xfer_mech mech,
 	const uint32_t *S = M->o->quick ? sms_quick : sms_full;
 	size_t nS = flash ? (M->o->quick ? SS_ARRAY_SIZE(sms_quick)
 					 : SS_ARRAY_SIZE(sms_full)) : 1;
-	/* total bytes per call: per-block memcpy is slow at small blocks */
+	/* total bytes per call (largest last): per-block memcpy is slow at
+	 * small blocks; its cost per block depends on the call's size too */
 	const double totals[] = { flash ? 4 * MIB : 1 * MIB,
-				  flash ? 64 * MIB : 16 * MIB };
-	uint64_t max_n = (uint64_t)(totals[1] / (double)F[0]);
+				  flash ? 64 * MIB : 4 * MIB, 16 * MIB };
+	size_t nT = flash ? 2 : 3;
+	int reps = M->reps, warm = M->warm, nlay = flash ? 1 : 2 * reps;
+	uint64_t max_n = (uint64_t)(totals[nT - 1] / (double)F[0]);
 	uint64_t *src = malloc(max_n * 8), *dst = malloc(max_n * 8);
 	uint32_t *dst32 = malloc(max_n * 4), pt = 0;
 	struct xfer_set x = { .mech = mech };
@@ -748,14 +760,19 @@ static int bench_blocks(struct meas *M, enum xfer_mech mech,
 		goto out;
 	for (size_t i_f = 0; i_f < nF && !rc; i_f++)
 		for (size_t i_s = 0; i_s < nS && !rc; i_s++)
-			for (size_t i_t = 0; i_t < 2 && !rc; i_t++) {
+			for (size_t i_t = 0; i_t < nT && !rc; i_t++)
+			for (int lay = 0; lay < nlay && !rc; lay++) {
 				uint64_t f = F[i_f];
 				uint64_t n = SS_MAX((uint64_t)1,
 						    (uint64_t)(totals[i_t] / (double)f));
 				uint32_t sms = flash ? (S[i_s] ? S[i_s]
 						       : (uint32_t)M->dev.sm_count) : 0;
 
-				distinct_idx(src, n, pow2_floor(POOL_BYTES / f), pt);
+				/* per-block copies: each repetition gets its own
+				 * layout (their time depends on where the blocks
+				 * lie), and twice the repetitions (noisy calls) */
+				distinct_idx(src, n, pow2_floor(POOL_BYTES / f),
+					     flash ? pt : pt * 1000u + (uint32_t)lay);
 				for (uint64_t i = 0; i < n; i++) {
 					dst[i] = i;
 					dst32[i] = (uint32_t)i;
@@ -780,8 +797,18 @@ static int bench_blocks(struct meas *M, enum xfer_mech mech,
 						.block_bytes = f, .src_index = src,
 						.dst_index = dst, .n_blocks = (uint32_t)n };
 				}
-				rc = point(M, id, pt++, (double)f, (double)n, sms,
+				if (!flash) {
+					M->reps = 1;
+					M->rep0 = lay;
+					M->warm = lay ? 0 : warm;
+				}
+				rc = point(M, id, pt, (double)f, (double)n, sms,
 					   xfer_run, &x, 0, err);
+				M->reps = reps;
+				M->rep0 = 0;
+				M->warm = warm;
+				if (lay + 1 == nlay)
+					pt++;
 			}
 out:
 	kern_batch_ws_free(x.ws);
@@ -835,6 +862,7 @@ static int bench_save(struct meas *M, enum xfer_mech mech, struct ss_err *err)
 	size_t nS = gpu ? (M->o->quick ? SS_ARRAY_SIZE(sms_quick)
 				       : SS_ARRAY_SIZE(sms_full)) : 1;
 	uint32_t T = D2H_TOKENS, K = m->kv_heads, pt = 0;
+	int reps = M->reps, warm = M->warm;
 	uint64_t bb = 2ull * KERN_BLOCK_TOKENS * KERN_HEAD_DIM * 2;
 	uint64_t head_stride = POOL_BYTES / bb / K;
 	uint64_t kvb = 2ull * T * K * KERN_HEAD_DIM * 2, *blk = malloc(T * 8);
@@ -861,12 +889,17 @@ static int bench_save(struct meas *M, enum xfer_mech mech, struct ss_err *err)
 	if (!gpu && (rc = kern_d2h_create(&x.d2h, &cfg, err)))
 		goto out;
 	for (size_t ir = 0; ir < nR && !rc; ir++)
-		for (size_t is = 0; is < nS && !rc; is++) {
+		for (size_t is = 0; is < nS && !rc; is++)
+		for (int lay = 0; lay < (gpu ? reps : 1) && !rc; lay++) {
 			uint32_t r = R[ir], runs = T / r;
 			uint32_t sms = gpu ? (S[is] ? S[is] : (uint32_t)M->dev.sm_count) : 0;
 			uint64_t *starts = blk; /* run starts, reused below */
 
-			distinct_idx(starts, runs, pow2_floor(head_stride), pt + 77);
+			/* the GPU scatter's time depends on where the runs land
+			 * (PCIe writes): every repetition gets its own layout,
+			 * so the median is over layouts, not one layout's luck */
+			distinct_idx(starts, runs, pow2_floor(head_stride),
+				     gpu ? pt * 1000u + (uint32_t)lay + 77 : pt + 77);
 			for (int64_t t = (int64_t)T - 1; t >= 0; t--) {
 				blk[t] = starts[(uint64_t)t / r];
 				row[t] = (uint32_t)t % r;
@@ -886,8 +919,18 @@ static int bench_save(struct meas *M, enum xfer_mech mech, struct ss_err *err)
 				x.l.row = row;
 			}
 			x.sms = sms;
-			rc = point(M, id, pt++, (double)r * KERN_HEAD_DIM * 2 * 2,
+			if (gpu) {
+				M->reps = 1;
+				M->rep0 = lay;
+				M->warm = lay ? 1 : warm;
+			}
+			rc = point(M, id, pt, (double)r * KERN_HEAD_DIM * 2 * 2,
 				   (double)runs * K, sms, xfer_run, &x, !gpu, err);
+			M->reps = reps;
+			M->rep0 = 0;
+			M->warm = warm;
+			if (!gpu || lay + 1 == reps)
+				pt++;
 		}
 out:
 	kern_d2h_free(x.d2h);
