@@ -255,6 +255,13 @@ static void usage(FILE *f)
 		"  --no-check      skip validation of the timed kernels\n"
 		"  --quick         fewer cases and smaller sizes\n"
 		"  --seed N        random seed (default 1)\n"
+		"  --model M       model of gemm .. decoder_layer: lwm-7b, "
+		"llama-3-8b-262k,\n"
+		"                  llama-3.1-8b (default), llama-3.1-70b, or a "
+		"config.json\n"
+		"  --tp N          tensor-parallel degree: benchmark one GPU's "
+		"share\n"
+		"                  (query/KV heads and FFN width / N; default 1)\n"
 		"  --out DIR       samples.h5, summary.csv, table.md "
 		"(default: .)\n");
 }
@@ -304,7 +311,9 @@ int bench_main(int argc, char **argv)
 	b.repeats = 20;
 	b.check = 1;
 	b.h5 = -1;
+	b.tp = 1;
 	snprintf(b.out_dir, sizeof b.out_dir, ".");
+	snprintf(b.model, sizeof b.model, "llama-3.1-8b");
 	for (int i = 0; i < argc; i++)
 		used += (size_t)snprintf(b.cmdline + used,
 					 used < sizeof b.cmdline
@@ -320,6 +329,15 @@ int bench_main(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(a, "--only") && v) {
 			snprintf(b.only, sizeof b.only, "%s", v);
+			i++;
+		} else if (!strcmp(a, "--model") && v) {
+			snprintf(b.model, sizeof b.model, "%s", v);
+			i++;
+		} else if (!strcmp(a, "--tp")) {
+			int tp;
+			if (parse_int(a, v, 1, 64, &tp))
+				return 2;
+			b.tp = (unsigned)tp;
 			i++;
 		} else if (!strcmp(a, "--out") && v) {
 			snprintf(b.out_dir, sizeof b.out_dir, "%s", v);
@@ -371,6 +389,10 @@ int bench_main(int argc, char **argv)
 				return 2;
 			}
 		}
+	}
+	if (bench_model_check(&b, &err)) {
+		fprintf(stderr, "sparseserve bench: %s\n", err.msg);
+		return 2;
 	}
 	if (kern_dev_probe(&b.dev, &err)) {
 		fprintf(stderr, "sparseserve bench: %s\n", err.msg);

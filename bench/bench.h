@@ -40,6 +40,10 @@ struct bench {
 	char only[256];          /* comma list, "" = all */
 	char out_dir[1024];
 	char cmdline[2048];
+	char model[1024];        /* model of the dense-path benchmarks: a
+				    shipped name or a config.json path */
+	unsigned tp;             /* tensor-parallel degree: the benchmarks
+				    run one GPU's share (heads and FFN / tp) */
 	unsigned long seed;
 	/* device */
 	struct kern_dev_info dev;
@@ -99,6 +103,9 @@ int bench_model_rmsnorm(struct bench *b, struct ss_err *err);
 int bench_model_rope(struct bench *b, struct ss_err *err);
 int bench_model_swiglu(struct bench *b, struct ss_err *err);
 int bench_model_layer(struct bench *b, struct ss_err *err);
+/* Resolve --model and --tp to one GPU's share (head_dim 128, rope
+ * scaling the kernels know): 0 or SS_EINVAL with the reason. */
+int bench_model_check(const struct bench *b, struct ss_err *err);
 
 /* `sparseserve bench` entry point; exit code 0, 1 failed, 2 usage. */
 int bench_main(int argc, char **argv);

@@ -4,17 +4,23 @@
  * 32k and 128k tokens, chunked-prefill attention against the unchunked
  * kernel, and one whole decoder layer with the share of each stage.
  *
- * Shapes are Llama-3.1-8B's (hidden 4096, 32 query and 8 KV heads of 128,
- * FFN 14,336, rope_theta 500,000 with llama3 scaling); inputs are random
- * (the GPU hash fill of gemm.h, never zeros). Limits measured in the same
- * run: the bf16 GEMM rate of cuBLAS at 8192^3 for matrix work, the HBM
- * copy rate (bytes read + written) for the elementwise kernels. Attention
- * FLOPs count only the causal half (4 * 128 * heads per attended pair).
- * Validation (unless --no-check): attention against the naive fp32 GPU
- * reference (every row at 4k, sampled rows beyond), the linear layers on
- * sampled outputs against a CPU double product, the elementwise kernels
- * on sampled rows against CPU formulas; test_model_gpu covers the rest.
+ * Shapes come from the model registry (model/: `--model NAME|config.json`,
+ * default llama-3.1-8b): hidden size, query and KV heads, FFN width,
+ * rope_theta and rope_scaling. `--tp N` benchmarks one GPU's share under
+ * N-way tensor parallelism (Megatron split: query and KV heads and the FFN
+ * width divided by N, hidden size whole; the all-reduces after the output
+ * and down projections are not part of it). Case names start with
+ * `model=NAME` (and `,tp=N` when N > 1). Inputs are random (the GPU hash
+ * fill of gemm.h, never zeros). Limits measured in the same run: the bf16
+ * GEMM rate of cuBLAS at 8192^3 for matrix work, the HBM copy rate (bytes
+ * read + written) for the elementwise kernels. Attention FLOPs count only
+ * the causal half (4 * 128 * heads per attended pair). Validation (unless
+ * --no-check): attention against the naive fp32 GPU reference (every row
+ * at 4k, sampled rows beyond), the linear layers on sampled outputs
+ * against a CPU double product, RMSNorm on sampled rows against the CPU
+ * formula; test_model_gpu covers the rest.
  */
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +31,7 @@
 #include "kernels/gemm.h"
 #include "kernels/layer.h"
 #include "kernels/prefill_attn.h"
+#include "model/model.h"
 
 #include "banned.h"
 
@@ -32,9 +39,95 @@
 #define HD 128
 #define PF_VARIANTS 5 /* kern_prefill_args.variant 1 .. 4 (4 = wgmma) */
 
-/* Llama-3.1-8B, one GPU */
-static const struct kern_model_shape l31_8b = { 32, 4096, 32, 8, 128,
-						 14336, 1e-5f };
+/*
+ * One GPU's share of the benchmarked model (--model, --tp), resolved once
+ * per benchmark family from the registry in model/.
+ */
+struct mshape {
+	struct kern_model_shape s;
+	struct kern_rope_scaling sc;   /* from config.json's rope_scaling */
+	const struct kern_rope_scaling *scp; /* &sc, or NULL: none */
+	double theta;                  /* rope_theta */
+	char label[80];                /* "model=NAME[,tp=N]" */
+};
+
+/* llama3 rope_scaling's low/high_freq_factor (struct model keeps the
+ * block as JSON text only). */
+static int rope_factor(const char *json, const char *key, double *out,
+		       const char *model, struct ss_err *err)
+{
+	cJSON *root = cJSON_Parse(json);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+	int ok = cJSON_IsNumber(v);
+
+	if (ok)
+		*out = v->valuedouble;
+	cJSON_Delete(root);
+	return ok ? 0 : ss_error(err, SS_EINVAL, "model '%s': field "
+					"'rope_scaling.%s': missing or not a "
+					"number", model, key);
+}
+
+static int model_shape(const struct bench *b, struct mshape *ms,
+		       struct ss_err *err)
+{
+	struct model m;
+	uint32_t tp = b->tp ? b->tp : 1;
+	int rc;
+
+	memset(ms, 0, sizeof *ms);
+	if ((rc = model_load(&m, b->model, err)))
+		return rc;
+	if (m.heads % tp || m.kv_heads % tp || m.intermediate % tp ||
+	    (m.intermediate / tp) % 8)
+		return ss_error(err, SS_EINVAL, "--tp %u does not divide "
+				"model '%s' (%u query heads, %u KV heads, FFN "
+				"%u; the FFN share must stay a multiple of 8)",
+				tp, m.name, m.heads, m.kv_heads,
+				m.intermediate);
+	ms->s.n_layers = m.layers;
+	ms->s.hidden = m.hidden;
+	ms->s.n_q_heads = m.heads / tp;
+	ms->s.n_kv_heads = m.kv_heads / tp;
+	ms->s.head_dim = m.head_dim;
+	ms->s.intermediate = m.intermediate / tp;
+	/* struct model does not keep rms_norm_eps: all four shipped
+	 * configs say 1e-5 */
+	ms->s.rms_eps = 1e-5f;
+	ms->theta = m.rope_theta;
+	if (m.rope_type[0] && strcmp(m.rope_type, "default")) {
+		snprintf(ms->sc.type, sizeof ms->sc.type, "%s", m.rope_type);
+		ms->sc.factor = m.rope_factor;
+		ms->sc.orig_max_positions = (double)m.rope_orig_max_positions;
+		if (!strcmp(m.rope_type, "llama3") &&
+		    ((rc = rope_factor(m.rope_scaling, "low_freq_factor",
+				       &ms->sc.low_freq_factor, m.name, err)) ||
+		     (rc = rope_factor(m.rope_scaling, "high_freq_factor",
+				       &ms->sc.high_freq_factor, m.name,
+				       err))))
+			return rc;
+		ms->scp = &ms->sc;
+	}
+	if (tp > 1)
+		snprintf(ms->label, sizeof ms->label, "model=%.40s,tp=%u",
+			 m.name, tp);
+	else
+		snprintf(ms->label, sizeof ms->label, "model=%.40s", m.name);
+	return 0;
+}
+
+int bench_model_check(const struct bench *b, struct ss_err *err)
+{
+	struct mshape ms;
+	struct kern_rope rope;
+	int rc = model_shape(b, &ms, err);
+
+	if (!rc && ms.s.head_dim != HD)
+		rc = ss_error(err, SS_EINVAL, "%s: head_dim %u (the "
+			      "kernels support %u)", ms.label, ms.s.head_dim,
+			      HD);
+	return rc ? rc : kern_rope_init(&rope, HD, ms.theta, ms.scp, err);
+}
 
 static int reps(const struct bench *b, int cap)
 {
@@ -150,35 +243,48 @@ out:
 int bench_model_gemm(struct bench *b, struct ss_err *err)
 {
 	static const uint32_t toks[] = { 1, 16, 64, 256, 1024, 4096, 16384 };
-	const struct kern_model_shape *s = &l31_8b;
-	const struct {
+	struct mshape msh;
+	const struct kern_model_shape *s = &msh.s;
+	struct {
 		const char *name;
 		uint32_t in, out;
-	} ops[] = {
-		{ "qkv", s->hidden, (uint32_t)kern_qkv_width(s) },
-		{ "o_proj", s->n_q_heads * HD, s->hidden },
-		{ "gate_up", s->hidden, 2 * s->intermediate },
-		{ "down", s->intermediate, s->hidden },
-	};
+	} ops[4];
 	const uint32_t maxT = 16384;
+	uint64_t max_in = 0, max_out = 0, max_w = 0;
 	struct kern_blas *blas = NULL;
 	void *x = NULL, *w = NULL, *y = NULL;
 	double peak, ms[MR], f[MR];
 	int r = reps(b, 20), rc;
-	char name[128];
+	char name[160];
 
+	if ((rc = model_shape(b, &msh, err)))
+		return rc;
+	ops[0].name = "qkv";
+	ops[0].in = s->hidden;
+	ops[0].out = (uint32_t)kern_qkv_width(s);
+	ops[1].name = "o_proj";
+	ops[1].in = s->n_q_heads * HD;
+	ops[1].out = s->hidden;
+	ops[2].name = "gate_up";
+	ops[2].in = s->hidden;
+	ops[2].out = 2 * s->intermediate;
+	ops[3].name = "down";
+	ops[3].in = s->intermediate;
+	ops[3].out = s->hidden;
+	for (size_t oi = 0; oi < SS_ARRAY_SIZE(ops); oi++) {
+		max_in = SS_MAX(max_in, (uint64_t)ops[oi].in);
+		max_out = SS_MAX(max_out, (uint64_t)ops[oi].out);
+		max_w = SS_MAX(max_w, (uint64_t)ops[oi].in * ops[oi].out);
+	}
 	if ((rc = kern_blas_create(&blas, err)) ||
 	    (rc = gemm_peak(b, blas, 1, &peak, err)) ||
-	    (rc = kern_dev_malloc(&x, (uint64_t)maxT * s->intermediate * 2,
-				  err)) ||
-	    (rc = kern_dev_malloc(&w, 2ull * s->intermediate * s->hidden * 2,
-				  err)) ||
-	    (rc = kern_dev_malloc(&y, (uint64_t)maxT * 2 * s->intermediate * 2,
-				  err)) ||
-	    (rc = kern_fill_uniform(x, (uint64_t)maxT * s->intermediate,
-				    b->seed + 3, 0, 1, b->stream, err)) ||
-	    (rc = kern_fill_uniform(w, 2ull * s->intermediate * s->hidden,
-				    b->seed + 4, 0, 0.02f, b->stream, err)))
+	    (rc = kern_dev_malloc(&x, maxT * max_in * 2, err)) ||
+	    (rc = kern_dev_malloc(&w, max_w * 2, err)) ||
+	    (rc = kern_dev_malloc(&y, maxT * max_out * 2, err)) ||
+	    (rc = kern_fill_uniform(x, maxT * max_in, b->seed + 3, 0, 1,
+				    b->stream, err)) ||
+	    (rc = kern_fill_uniform(w, max_w, b->seed + 4, 0, 0.02f,
+				    b->stream, err)))
 		goto out;
 	for (size_t oi = 0; oi < SS_ARRAY_SIZE(ops); oi++)
 		for (size_t ti = 0; ti < SS_ARRAY_SIZE(toks); ti++) {
@@ -192,7 +298,7 @@ int bench_model_gemm(struct bench *b, struct ss_err *err)
 			for (int i = 0; i < r; i++)
 				f[i] = fl / (ms[i] * 1e-3) / 1e12;
 			snprintf(name, sizeof name,
-				 "model=llama-3.1-8b,op=%s,tokens=%u,in=%u,out=%u",
+				 "%s,op=%s,tokens=%u,in=%u,out=%u", msh.label,
 				 ops[oi].name, l.T, l.in, l.out);
 			bench_report_value(b, "gemm", name, bench_median(f, r),
 					   "TFLOP/s", peak, f, r);
@@ -250,10 +356,10 @@ static void pf_free(struct pf_bufs *p)
 	memset(p, 0, sizeof *p);
 }
 
-static int pf_alloc(struct bench *b, struct pf_bufs *p, uint32_t n,
+static int pf_alloc(struct bench *b, struct pf_bufs *p,
+		    const struct kern_model_shape *s, uint32_t n,
 		    struct ss_err *err)
 {
-	const struct kern_model_shape *s = &l31_8b;
 	uint64_t qe = (uint64_t)n * s->n_q_heads * HD;
 	uint64_t ke = (uint64_t)n * 2 * s->n_kv_heads * HD;
 	int rc;
@@ -274,10 +380,10 @@ static int pf_alloc(struct bench *b, struct pf_bufs *p, uint32_t n,
 	return 0;
 }
 
-static void pf_args(struct pf *f, const struct pf_bufs *p, uint32_t n,
+static void pf_args(struct pf *f, const struct pf_bufs *p,
+		    const struct kern_model_shape *s, uint32_t n,
 		    uint32_t variant)
 {
-	const struct kern_model_shape *s = &l31_8b;
 
 	memset(f, 0, sizeof *f);
 	f->a.q = p->q;
@@ -343,10 +449,13 @@ int bench_model_prefill(struct bench *b, struct ss_err *err)
 	static const uint32_t lens[] = { 4096, 32768, 131072 };
 	struct kern_blas *blas = NULL;
 	struct pf_bufs p = { 0 };
+	struct mshape msh;
 	double peak, ms[MR], f[MR];
-	char name[128];
+	char name[160];
 	int rc;
 
+	if ((rc = model_shape(b, &msh, err)))
+		return rc;
 	if ((rc = kern_blas_create(&blas, err)) ||
 	    (rc = gemm_peak(b, blas, 0, &peak, err)))
 		goto out;
@@ -355,12 +464,13 @@ int bench_model_prefill(struct bench *b, struct ss_err *err)
 			uint32_t n = lens[li];
 			int r = reps(b, n >= 131072 ? 5 : n >= 32768 ? 10 : 20);
 			struct pf fp;
-			double fl = kern_prefill_attn_flops(n, n, 32);
+			double fl = kern_prefill_attn_flops(n, n,
+							    msh.s.n_q_heads);
 			if (b->quick && n > 32768)
 				continue;
-			if ((rc = pf_alloc(b, &p, n, err)))
+			if ((rc = pf_alloc(b, &p, &msh.s, n, err)))
 				goto out;
-			pf_args(&fp, &p, n, v);
+			pf_args(&fp, &p, &msh.s, n, v);
 			rc = bench_time(b, do_pf, &fp, 1, ms, r, err);
 			if (rc == SS_ENODEV) { /* wgmma without sm_90a */
 				fprintf(stderr, "bench: prefill_attn variant %u: "
@@ -373,7 +483,7 @@ int bench_model_prefill(struct bench *b, struct ss_err *err)
 			for (int i = 0; i < r; i++)
 				f[i] = fl / (ms[i] * 1e-3) / 1e12;
 			snprintf(name, sizeof name,
-				 "model=llama-3.1-8b,tokens=%u,variant=%u", n, v);
+				 "%s,tokens=%u,variant=%u", msh.label, n, v);
 			bench_report_value(b, "prefill_attn", name,
 					   bench_median(f, r), "TFLOP/s", peak,
 					   f, r);
@@ -393,9 +503,13 @@ int bench_model_chunked(struct bench *b, struct ss_err *err)
 	static const uint32_t chunks[] = { 512, 1024, 2048 };
 	static const uint32_t lens[] = { 32768, 131072 };
 	struct pf_bufs p = { 0 };
+	struct mshape msh;
 	double ms[MR], base[MR], ratio[MR];
-	char name[128];
-	int rc = 0;
+	char name[160];
+	int rc;
+
+	if ((rc = model_shape(b, &msh, err)))
+		return rc;
 
 	for (size_t li = 0; li < SS_ARRAY_SIZE(lens); li++) {
 		uint32_t n = lens[li];
@@ -404,14 +518,14 @@ int bench_model_chunked(struct bench *b, struct ss_err *err)
 		double med;
 		if (b->quick && n > 32768)
 			continue;
-		if ((rc = pf_alloc(b, &p, n, err)))
+		if ((rc = pf_alloc(b, &p, &msh.s, n, err)))
 			goto out;
-		pf_args(&fp, &p, n, 0); /* automatic variant */
+		pf_args(&fp, &p, &msh.s, n, 0); /* automatic variant */
 		if ((rc = bench_time(b, do_pf, &fp, 1, base, r, err)))
 			goto out;
 		med = bench_median(base, r);
-		snprintf(name, sizeof name, "model=llama-3.1-8b,tokens=%u,"
-			 "unchunked", n);
+		snprintf(name, sizeof name, "%s,tokens=%u,unchunked",
+			 msh.label, n);
 		bench_report_value(b, "chunked_prefill_attn", name, med, "ms",
 				   0, base, r);
 		for (size_t ci = 0; ci < SS_ARRAY_SIZE(chunks); ci++) {
@@ -421,9 +535,8 @@ int bench_model_chunked(struct bench *b, struct ss_err *err)
 			for (int i = 0; i < r; i++)
 				ratio[i] = ms[i] / med;
 			snprintf(name, sizeof name,
-				 "model=llama-3.1-8b,tokens=%u,chunk=%u,"
-				 "time_vs_unchunked",
-				 n, chunks[ci]);
+				 "%s,tokens=%u,chunk=%u,time_vs_unchunked",
+				 msh.label, n, chunks[ci]);
 			bench_report_value(b, "chunked_prefill_attn", name,
 					   bench_median(ratio, r), "x", 0,
 					   ratio, r);
@@ -513,24 +626,30 @@ out:
 
 static int ew_run(struct bench *b, const char *which, struct ss_err *err)
 {
-	const struct kern_model_shape *s = &l31_8b;
+	struct mshape msh;
+	const struct kern_model_shape *s = &msh.s;
 	const uint32_t T = 16384;
-	const uint64_t big = (uint64_t)T * 2 * s->intermediate;
-	struct kern_rope_scaling sc = { "llama3", 8, 1, 4, 8192 };
+	uint64_t big;
 	struct ew e;
 	void *a = NULL, *bb = NULL, *c = NULL, *g = NULL, *kv = NULL,
 	     *pos = NULL;
 	int32_t *hp = NULL;
 	double ms[MR];
 	int r = reps(b, 30), rc;
-	char name[128];
+	char name[160];
 
 	memset(&e, 0, sizeof e);
-	if ((rc = kern_rope_init(&e.rope, HD, 500000, &sc, err)) ||
+	if ((rc = model_shape(b, &msh, err)))
+		return rc;
+	/* rows of the widest input: gate/up, the hidden state or QKV */
+	big = (uint64_t)T * SS_MAX(SS_MAX(2ull * s->intermediate,
+					  (uint64_t)s->hidden),
+				   kern_qkv_width(s));
+	if ((rc = kern_rope_init(&e.rope, HD, msh.theta, msh.scp, err)) ||
 	    (rc = kern_dev_malloc(&a, big * 2, err)) ||
 	    (rc = kern_dev_malloc(&bb, big * 2, err)) ||
 	    (rc = kern_dev_malloc(&c, big * 2, err)) ||
-	    (rc = kern_dev_malloc(&g, 16384 * 2, err)) ||
+	    (rc = kern_dev_malloc(&g, (uint64_t)s->hidden * 2, err)) ||
 	    (rc = kern_dev_malloc(&kv, (uint64_t)T * 2 * s->n_kv_heads * HD * 2,
 				  err)) ||
 	    (rc = kern_dev_malloc(&pos, T * 4, err)) ||
@@ -538,7 +657,7 @@ static int ew_run(struct bench *b, const char *which, struct ss_err *err)
 				    err)) ||
 	    (rc = kern_fill_uniform(bb, big, b->seed + 22, 0, 1, b->stream,
 				    err)) ||
-	    (rc = kern_fill_uniform(g, 16384, b->seed + 23, 1, 0.2f,
+	    (rc = kern_fill_uniform(g, s->hidden, b->seed + 23, 1, 0.2f,
 				    b->stream, err)))
 		goto out;
 	hp = malloc(T * sizeof *hp);
@@ -560,7 +679,7 @@ static int ew_run(struct bench *b, const char *which, struct ss_err *err)
 	e.nq = s->n_q_heads;
 	e.nkv = s->n_kv_heads;
 	if (!strcmp(which, "rmsnorm")) {
-		static const uint32_t widths[] = { 4096, 8192 };
+		const uint32_t widths[] = { s->hidden };
 		for (size_t wi = 0; wi < SS_ARRAY_SIZE(widths); wi++)
 			for (int fused = 0; fused < 2; fused++) {
 				uint64_t n = (uint64_t)T * widths[wi];
@@ -572,7 +691,8 @@ static int ew_run(struct bench *b, const char *which, struct ss_err *err)
 						     err)))
 					goto out;
 				snprintf(name, sizeof name,
-					 "tokens=%u,hidden=%u%s", T, e.W,
+					 "%s,tokens=%u,hidden=%u%s", msh.label,
+					 T, e.W,
 					 fused ? ",fused_residual_add" : "");
 				bench_report(b, "rmsnorm", name, ms, r,
 					     n * 2 * (fused ? 4 : 2),
@@ -593,12 +713,12 @@ static int ew_run(struct bench *b, const char *which, struct ss_err *err)
 				goto out;
 			if (hpts[k])
 				snprintf(name, sizeof name,
-					 "model=llama-3.1-8b,tokens=%u,"
-					 "q_inplace+kv_out,hpt=%u", T, hpts[k]);
+					 "%s,tokens=%u,q_inplace+kv_out,hpt=%u",
+					 msh.label, T, hpts[k]);
 			else
 				snprintf(name, sizeof name,
-					 "model=llama-3.1-8b,tokens=%u,"
-					 "q_inplace+kv_out", T);
+					 "%s,tokens=%u,q_inplace+kv_out",
+					 msh.label, T);
 			bench_report(b, "rope", name, ms, r, qkv * 2 * 2,
 				     b->lim_hbm);
 		}
@@ -609,7 +729,8 @@ static int ew_run(struct bench *b, const char *which, struct ss_err *err)
 		e.W = s->intermediate;
 		if ((rc = bench_time(b, do_ew, &e, 1, ms, r, err)))
 			goto out;
-		snprintf(name, sizeof name, "tokens=%u,width=%u", T, e.W);
+		snprintf(name, sizeof name, "%s,tokens=%u,width=%u", msh.label,
+			 T, e.W);
 		bench_report(b, "swiglu", name, ms, r, n * 2 * 3, b->lim_hbm);
 	}
 out:
@@ -649,9 +770,9 @@ int bench_model_layer(struct bench *b, struct ss_err *err)
 		uint32_t n_seqs, q_per_seq;
 	} cases[] = { { 1, 1 }, { 8, 1 }, { 16, 1 }, { 64, 1 },
 		      { 1, 1024 }, { 1, 4096 }, { 1, 32768 } };
-	const struct kern_model_shape *s = &l31_8b;
+	struct mshape msh;
+	const struct kern_model_shape *s = &msh.s;
 	const uint32_t ctx = 2048, maxT = 32768;
-	struct kern_rope_scaling sc = { "llama3", 8, 1, 4, 8192 };
 	struct kern_rope rope;
 	struct kern_blas *blas = NULL;
 	struct kern_weights *w = NULL;
@@ -665,10 +786,12 @@ int bench_model_layer(struct bench *b, struct ss_err *err)
 	char name[160];
 
 	memset(&tm, 0, sizeof tm);
+	if ((rc = model_shape(b, &msh, err)))
+		return rc;
 	h = malloc((maxT * 2 + 130) * sizeof *h);
 	if (!h)
 		return ss_error(err, SS_ENOMEM, "bench: out of host memory");
-	if ((rc = kern_rope_init(&rope, HD, 500000, &sc, err)) ||
+	if ((rc = kern_rope_init(&rope, HD, msh.theta, msh.scp, err)) ||
 	    (rc = kern_blas_create(&blas, err)) ||
 	    (rc = kern_weights_alloc(&w, s, 1, b->seed, b->stream, err)) ||
 	    (rc = kern_layer_ws_alloc(&ws, s, maxT, err)) ||
@@ -741,14 +864,14 @@ int bench_model_layer(struct bench *b, struct ss_err *err)
 		const char *kind = decode ? "decode" : "prefill";
 		double med = bench_median(tot, r);
 		snprintf(name, sizeof name,
-			 "model=llama-3.1-8b,%s,batch=%u,tokens=%u%s,total",
+			 "%s,%s,batch=%u,tokens=%u%s,total", msh.label,
 			 kind, ns, T, decode ? ",kv=2048" : "");
 		bench_report_value(b, "decoder_layer", name, med, "ms", 0, tot,
 				   r);
 		for (int k = 0; k < KERN_LAYER_STAGES; k++) {
 			snprintf(name, sizeof name,
-				 "model=llama-3.1-8b,%s,batch=%u,tokens=%u,"
-				 "stage=%s(limit=total)",
+				 "%s,%s,batch=%u,tokens=%u,"
+				 "stage=%s(limit=total)", msh.label,
 				 kind, ns, T, kern_layer_stage_names[k]);
 			bench_report_value(b, "decoder_layer", name,
 					   bench_median(st[k], r), "ms", med,
