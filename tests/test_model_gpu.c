@@ -691,8 +691,10 @@ static void attn_case(const uint32_t *ql, const uint32_t *kl, uint32_t ns,
 static void t_prefill_attn_small_v(uint32_t v0, uint32_t v1)
 {
 	static const uint32_t lens[] = { 1, 2, 63, 64, 65, 127, 128, 129, 300 };
+	/* GQA groups 1 (MHA: one head, and LWM-7B's layout on 4 heads), 4
+	 * (Llama-3 8B), 2, and 8 (Llama-3.1-70B's share at TP 8: 8/1) */
 	static const uint32_t heads[][2] = { { 1, 1 }, { 4, 1 }, { 8, 2 },
-					     { 6, 3 } };
+					     { 6, 3 }, { 4, 4 }, { 8, 1 } };
 	unsigned long seed = 900;
 
 	need_gpu();
@@ -715,7 +717,8 @@ static void t_chunked_attn_small_v(uint32_t v0, uint32_t v1)
 	for (size_t i = 0; i < SS_ARRAY_SIZE(qk); i++)
 	for (uint32_t v = v0; v < v1; v++) {
 		attn_case(&qk[i][0], &qk[i][1], 1, 8, 2, 1, v, seed++);
-		attn_case(&qk[i][0], &qk[i][1], 1, 4, 4, 1, v, seed++);
+		attn_case(&qk[i][0], &qk[i][1], 1, 4, 4, 1, v, seed++); /* MHA */
+		attn_case(&qk[i][0], &qk[i][1], 1, 8, 1, 1, v, seed++); /* 8:1 */
 	}
 }
 
@@ -730,21 +733,31 @@ static void t_varlen_attn_v(uint32_t v0, uint32_t v1)
 	for (uint32_t v = v0; v < v1; v++) {
 		attn_case(ql, kl, 6, 8, 2, 1, v, 1500 + v);
 		attn_case(pl, pl, 4, 4, 1, 0, v, 1510 + v);
+		/* MHA and group 8, chunked and whole prompts */
+		attn_case(ql, kl, 6, 4, 4, 1, v, 1520 + v);
+		attn_case(pl, pl, 4, 4, 4, 0, v, 1530 + v);
+		attn_case(ql, kl, 6, 8, 1, 1, v, 1540 + v);
+		attn_case(pl, pl, 4, 8, 1, 0, v, 1550 + v);
 	}
 }
 
-/* large shapes against the naive fp32 GPU reference */
+/* large shapes against the naive fp32 GPU reference, for GQA group 4,
+ * MHA (16/16) and group 8 (8/1, Llama-3.1-70B's share at TP 8) */
+#define LARGE_MAX_HEADS 16
 static void t_attn_large_v(uint32_t v0, uint32_t v1)
 {
 	static const uint32_t qk[][2] = { { 4096, 4096 }, { 1000, 5000 },
 					  { 2048, 2048 + 512 } };
+	static const uint32_t heads[][2] = { { 8, 2 }, { 16, 16 }, { 8, 1 } };
 
 	need_gpu();
+	for (size_t hi = 0; hi < SS_ARRAY_SIZE(heads); hi++)
 	for (size_t i = 0; i < SS_ARRAY_SIZE(qk); i++)
 	for (uint32_t v = v0; v < v1; v++) {
-		uint32_t ql = qk[i][0], kl = qk[i][1], nq = 8, nkv = 2;
+		uint32_t ql = qk[i][0], kl = qk[i][1];
+		uint32_t nq = heads[hi][0], nkv = heads[hi][1];
 		uint64_t qs = nq * D, kvs = 2 * nkv * D, os = nq * D;
-		gsl_rng *r = rng_new(1600 + i * 2 + v);
+		gsl_rng *r = rng_new(1600 + hi * 100 + i * 10 + v);
 		kern_bf16 *q = rand_bf16((size_t)ql * qs, r, 0, 2);
 		kern_bf16 *kv = rand_bf16((size_t)kl * kvs, r, 0, 2);
 		kern_bf16 *got = xmalloc((size_t)ql * os * 2);
@@ -783,14 +796,14 @@ static void t_attn_large_v(uint32_t v0, uint32_t v1)
 		download(want, dref, (size_t)ql * os * 2);
 		for (size_t j = 0; j < (size_t)ql * os; j++)
 			ref[j] = bf(want[j]);
-		snprintf(what, sizeof what, "attention q=%u kv=%u variant=%u "
-			 "vs fp32 GPU", ql, kl, v);
+		snprintf(what, sizeof what, "attention q=%u kv=%u nq=%u nkv=%u "
+			 "variant=%u vs fp32 GPU", ql, kl, nq, nkv, v);
 		CHECK_ERR(got, ref, (size_t)ql * os, what);
 		/* and the fp32 reference itself against the CPU, 3 rows */
 		if (v == 0) {
 			uint32_t rows[3] = { 0, ql / 2, ql - 1 };
 			for (int k = 0; k < 3; k++) {
-				double cpu[8 * D];
+				double cpu[LARGE_MAX_HEADS * D];
 				uint32_t rr = rows[k];
 				for (uint32_t h = 0; h < nq; h++)
 					attn_ref(q + (size_t)rr * qs, qs, kv,
@@ -840,11 +853,12 @@ static void t_attn_large_wgmma(void)
 /*
  * A whole decoder layer on a small shape for a mixed batch (a prompt, a
  * chunk with earlier KV, two decode tokens) through the dense backend
- * with a KV store, against a CPU model that rounds where the GPU does.
+ * with a KV store, against a CPU model that rounds where the GPU does;
+ * nq query heads over nkv KV heads.
  */
-static void t_layer_mixed(void)
+static void layer_mixed(uint32_t nq, uint32_t nkv, unsigned long seed)
 {
-	struct kern_model_shape s = { 2, 256, 4, 2, 128, 384, 1e-5f };
+	struct kern_model_shape s = { 2, 256, nq, nkv, 128, 384, 1e-5f };
 	struct kern_rope_scaling sc = { "llama3", 8, 1, 4, 8192 };
 	enum { NS = 4 };
 	const uint32_t ql[NS] = { 37, 16, 1, 1 }, past[NS] = { 0, 40, 60, 1 };
@@ -855,11 +869,11 @@ static void t_layer_mixed(void)
 	struct kern_blas *blas;
 	struct kern_rope rope;
 	const uint32_t layer = 1, H = s.hidden, I = s.intermediate;
-	const uint32_t QW = (uint32_t)kern_qkv_width(&s), KW = 2 * 2 * D;
+	const uint32_t QW = (uint32_t)kern_qkv_width(&s), KW = 2 * nkv * D;
 	const uint32_t QD = s.n_q_heads * D;
-	gsl_rng *r = rng_new(2024);
+	gsl_rng *r = rng_new(seed);
+	char what[64];
 
-	need_gpu();
 	for (int i = 0; i < NS; i++) {
 		cq[i + 1] = cq[i] + ql[i];
 		ck[i + 1] = ck[i] + past[i] + ql[i];
@@ -879,7 +893,7 @@ static void t_layer_mixed(void)
 		}
 	KOK(kern_rope_init(&rope, D, 500000, &sc, &e));
 	KOK(kern_blas_create(&blas, &e));
-	KOK(kern_weights_alloc(&w, &s, 2, 7, NULL, &e));
+	KOK(kern_weights_alloc(&w, &s, 2, 7 + seed, NULL, &e));
 	KOK(kern_layer_ws_alloc(&ws, &s, 128, &e));
 
 	/* host copies of the layer's weights */
@@ -919,7 +933,8 @@ static void t_layer_mixed(void)
 	double *qkv = xmalloc((size_t)T * QW * sizeof(double));
 	double *att = xmalloc((size_t)T * QD * sizeof(double));
 	double *tmp = xmalloc((size_t)T * 2 * I * sizeof(double));
-	kern_bf16 *hb = xmalloc((size_t)T * 2 * I * 2);
+	/* bf16 rows of the widest stage: gate/up, attention out or hidden */
+	kern_bf16 *hb = xmalloc((size_t)T * SS_MAX(SS_MAX(2 * I, QD), H) * 2);
 	kern_bf16 *qb = xmalloc((size_t)T * QW * 2);
 	kern_bf16 *sb = xmalloc((size_t)rows * KW * 2);
 	double *sref = xmalloc((size_t)rows * KW * sizeof(double));
@@ -932,31 +947,32 @@ static void t_layer_mixed(void)
 	linear_ref(hb, T, H, wqkv, QW, qkv);
 	memcpy(sb, store, (size_t)rows * KW * 2);
 	for (uint32_t t = 0; t < T; t++)
-		for (uint32_t hh = 0; hh < 4 + 2 * 2; hh++) {
+		for (uint32_t hh = 0; hh < nq + 2 * nkv; hh++) {
 			double in[D], out[D];
 			for (int c = 0; c < D; c++)
 				in[c] = out[c] = rb(qkv[(size_t)t * QW + hh * D + c]);
-			if (hh < 6)
+			if (hh < nq + nkv) /* Q and K rotate, V does not */
 				rope_ref(in, out, pos[t], &rope);
 			for (int c = 0; c < D; c++) {
 				kern_bf16 v = kern_float_to_bf16((float)out[c]);
-				if (hh < 4)
+				if (hh < nq)
 					qb[(size_t)t * QW + hh * D + c] = v;
 				else
 					sb[(size_t)dst[t] * KW +
-					   (hh - 4) * D + c] = v;
+					   (hh - nq) * D + c] = v;
 			}
 		}
 	for (size_t i = 0; i < (size_t)rows * KW; i++)
 		sref[i] = bf(sb[i]);
-	CHECK_ERR(gst, sref, (size_t)rows * KW, "layer: KV store");
+	snprintf(what, sizeof what, "layer %u/%u heads: KV store", nq, nkv);
+	CHECK_ERR(gst, sref, (size_t)rows * KW, what);
 	for (int i = 0; i < NS; i++)
-		for (uint32_t hh = 0; hh < 4; hh++)
+		for (uint32_t hh = 0; hh < nq; hh++)
 			attn_ref(qb + (size_t)cq[i] * QW, QW,
 				 sb + (size_t)ck[i] * KW,
-				 sb + (size_t)ck[i] * KW + 2 * D, KW, ql[i],
-				 past[i] + ql[i], hh, hh / 2, 1 / sqrt(128.0),
-				 att + (size_t)cq[i] * QD, QD);
+				 sb + (size_t)ck[i] * KW + nkv * D, KW, ql[i],
+				 past[i] + ql[i], hh, hh / (nq / nkv),
+				 1 / sqrt(128.0), att + (size_t)cq[i] * QD, QD);
 	for (size_t i = 0; i < (size_t)T * QD; i++)
 		hb[i] = kern_float_to_bf16((float)att[i]);
 	linear_ref(hb, T, QD, wo, H, h);
@@ -976,7 +992,9 @@ static void t_layer_mixed(void)
 	linear_ref(hb, T, I, wd, H, h);
 	for (size_t i = 0; i < (size_t)T * H; i++)
 		xr[i] = xr[i] + h[i];
-	CHECK_ERR(gx, xr, (size_t)T * H, "layer: residual stream out");
+	snprintf(what, sizeof what, "layer %u/%u heads: residual stream out",
+		 nq, nkv);
+	CHECK_ERR(gx, xr, (size_t)T * H, what);
 	/* the layer changed x by more than the tolerance (a real check) */
 	for (size_t i = 0; i < (size_t)T * H; i++)
 		h[i] = bf(x[i]);
@@ -1027,6 +1045,15 @@ static void t_layer_mixed(void)
 	free(pos);
 	free(dst);
 	gsl_rng_free(r);
+}
+
+/* GQA group 2, MHA (LWM-7B's layout), group 8 (Llama-3.1-70B at TP 8) */
+static void t_layer_mixed(void)
+{
+	need_gpu();
+	layer_mixed(4, 2, 2024);
+	layer_mixed(4, 4, 2025);
+	layer_mixed(8, 1, 2026);
 }
 
 static const struct th_case cases[] = {
