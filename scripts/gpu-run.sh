@@ -8,7 +8,7 @@
 #   bench.log           the benchmark's stdout/stderr
 #   samples.h5 summary.csv table.md   (from `sparseserve bench --out $OUT`)
 #
-#   scripts/gpu-run.sh pack            (here) build build-gpu (sm_90) and
+#   scripts/gpu-run.sh pack            (here) build build-gpu (sm_90a) and
 #                                      collect the binaries and the shared
 #                                      libraries the GPU machine lacks
 #                                      (HDF5, GSL, cJSON...) into .gpu-carry/
@@ -28,9 +28,9 @@ if [ "${1:-}" = pack ]; then
 	src=${SS_SRC:-$root}
 	if [ -f build-gpu/build.ninja ]; then
 		(cd "$src" && meson setup --reconfigure "$root/build-gpu" \
-			-Dgpu_arch=90 -Dwerror=true) >/dev/null || exit 1
+			-Dgpu_arch=90a -Dwerror=true) >/dev/null || exit 1
 	else
-		(cd "$src" && meson setup "$root/build-gpu" -Dgpu_arch=90 \
+		(cd "$src" && meson setup "$root/build-gpu" -Dgpu_arch=90a \
 			-Dwerror=true) >/dev/null || exit 1
 	fi
 	meson compile -C build-gpu >/dev/null || exit 1
@@ -67,7 +67,7 @@ if [ -x .gpu-carry/bin/sparseserve ]; then
 	fi
 fi
 if [ -z "$bin" ]; then
-	{ meson setup build-gpu -Dgpu_arch=90 && meson compile -C build-gpu; } \
+	{ meson setup build-gpu -Dgpu_arch=90a && meson compile -C build-gpu; } \
 		>"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
 	mkdir -p build-gpu/bin
 	ln -sf ../sparseserve ../tests/test_kernels_gpu \
