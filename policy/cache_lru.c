@@ -164,6 +164,14 @@ static int lru_contains(const void *priv, uint32_t s)
 	return s < c->nslots && c->stamp[s];
 }
 
+static void lru_prefetch(const void *priv, uint32_t s)
+{
+	const struct lru *c = priv;
+
+	if (s < c->nslots)
+		__builtin_prefetch(&c->stamp[s], 1);
+}
+
 const struct repl_ops repl_lru = {
 	.name = "lru",
 	.help = "least recently used (the paper's choice)",
@@ -175,4 +183,5 @@ const struct repl_ops repl_lru = {
 	.evict = lru_evict,
 	.count = lru_count,
 	.contains = lru_contains,
+	.prefetch = lru_prefetch,
 };

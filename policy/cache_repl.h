@@ -42,6 +42,9 @@ struct repl_ops {
 	uint32_t (*count)(const void *priv);
 	/* 1 if `slot` is inside (invariant checks) */
 	int (*contains)(const void *priv, uint32_t slot);
+	/* optional (NULL: none): `slot` is about to be touched; a hint to
+	 * bring its state into the CPU cache, no effect on the policy */
+	void (*prefetch)(const void *priv, uint32_t slot);
 };
 
 extern const struct repl_ops repl_lru;

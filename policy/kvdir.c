@@ -577,9 +577,26 @@ int kv_fetch(struct kv_dir *d, int32_t req, uint32_t layer, uint32_t head,
 	}
 	for (k = 0; k < n; k++) {
 		size_t i = base + blocks[k];
-		uint8_t st = r->state[i];
+		uint8_t st;
 		uint32_t s;
 
+		/* memory-latency bound on big caches: fetch ahead the
+		 * directory entries, then the slots' pin and LRU state */
+		if (k + 16 < n) {
+			__builtin_prefetch(&r->state[base + blocks[k + 16]]);
+			__builtin_prefetch(&r->slot[base + blocks[k + 16]]);
+		}
+		if (k + 4 < n) {
+			int32_t s4 = r->slot[base + blocks[k + 4]];
+
+			if (s4 >= 0) {
+				__builtin_prefetch(&d->pin_ep[s4], 1);
+				if (d->repl->prefetch)
+					d->repl->prefetch(d->repl_priv,
+							  (uint32_t)s4);
+			}
+		}
+		st = r->state[i];
 		if (st == KV_DRAM)
 			continue;
 		s = (uint32_t)r->slot[i];
