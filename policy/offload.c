@@ -13,17 +13,25 @@
 
 #include "banned.h"
 
-static int grow_ids(struct pol_off *o, size_t need, struct ss_err *err)
+static int grow_ids(struct pol_off *o, int prefetch, size_t need,
+		    struct ss_err *err)
 {
-	size_t old = o->ids_alloc, a1 = old, a2 = old;
+	size_t old = o->ids_alloc, a1 = old, a2 = old, a3 = old;
 
 	if (need <= old)
 		return 0;
 	if (ss_grow((void **)&o->owner, &a1, need, sizeof(*o->owner), err) ||
 	    ss_grow((void **)&o->zombie, &a2, need, sizeof(*o->zombie), err))
 		return SS_ENOMEM;
+	if (prefetch &&
+	    ss_grow((void **)&o->pred, &a3, need, sizeof(*o->pred), err))
+		return SS_ENOMEM;
 	o->ids_alloc = SS_MIN(a1, a2);
+	if (prefetch)
+		o->ids_alloc = SS_MIN(o->ids_alloc, a3);
 	memset(o->zombie + old, 0, (o->ids_alloc - old) * sizeof(*o->zombie));
+	if (prefetch)
+		memset(o->pred + old, 0, (o->ids_alloc - old) * sizeof(*o->pred));
 	return 0;
 }
 
@@ -92,6 +100,19 @@ int off_init(struct pol *p, uint64_t hbm_bytes, struct ss_err *err)
 		ss_error(err, SS_ENOMEM, "out of memory");
 		goto fail;
 	}
+	if (!(p->cfg.ws_fresh_factor >= 0)) {
+		ss_error(err, SS_EINVAL,
+			 "config key 'ws.fresh_factor' = %g: must be >= 0",
+			 p->cfg.ws_fresh_factor);
+		goto fail;
+	}
+	if (p->cfg.prefetch) {
+		o->pf_mark = calloc(kv_nslots(o->kv), 1);
+		if (!o->pf_mark) {
+			ss_error(err, SS_ENOMEM, "out of memory");
+			goto fail;
+		}
+	}
 	return 0;
 fail:
 	off_release(p);
@@ -106,6 +127,12 @@ void off_release(struct pol *p)
 		return;
 	kv_dir_free(o->kv);
 	ws_free(o->ws);
+	if (o->pred)
+		for (size_t i = 0; i < o->ids_alloc; i++)
+			free(o->pred[i]);
+	free(o->pred);
+	free(o->pf);
+	free(o->pf_mark);
 	free(o->owner);
 	free(o->zombie);
 	free(o->sel.blocks);
@@ -149,7 +176,18 @@ int off_admit(struct pol *p, uint32_t idx, struct ss_err *err)
 	rc = kv_req_add(o->kv, max_tokens, &id, err);
 	if (rc)
 		return rc;
-	rc = grow_ids(o, (size_t)id + 1, err);
+	rc = grow_ids(o, p->cfg.prefetch != 0, (size_t)id + 1, err);
+	if (!rc && p->cfg.prefetch) {
+		size_t lh = (size_t)o->shape.layers * o->shape.kv_heads;
+
+		free(o->pred[id]);
+		o->pred[id] = calloc(lh * (1 + (size_t)o->sel.cap),
+				     sizeof(uint32_t));
+		if (!o->pred[id])
+			rc = ss_error(err, SS_ENOMEM,
+				      "out of memory for the prefetch predictions of request %u",
+				      idx);
+	}
 	if (!rc)
 		rc = ws_req_add(o->ws, id, max_tokens, err);
 	if (!rc) {
@@ -180,12 +218,35 @@ void off_finish(struct pol *p, uint32_t idx)
 		return;
 	sel_req_free(o->src, r->kv);
 	ws_req_free(o->ws, r->kv);
+	if (o->pred) {
+		free(o->pred[r->kv]);
+		o->pred[r->kv] = NULL;
+	}
 	o->meta_used -= r->meta_bytes;
 	r->meta_bytes = 0;
 	/* saves still in flight: free when the last one lands */
 	if (kv_req_free(o->kv, r->kv, NULL))
 		o->zombie[r->kv] = 1;
 	r->kv = -1;
+}
+
+/* ws.fresh_factor = 0: the ratio of working set to one step's selection
+ * over the running requests with a full window of history (1 if none). */
+static double fresh_ratio(const struct pol *p)
+{
+	const struct pol_off *o = p->off;
+	uint64_t un = 0, sel = 0;
+
+	for (size_t k = 0; k < p->nrunning; k++) {
+		const struct pol_req *q = &p->reqs[p->running[k]];
+
+		if (q->kv < 0 || q->dsteps < p->cfg.ws_window ||
+		    !ws_has_history(o->ws, q->kv))
+			continue;
+		un += ws_blocks(o->ws, q->kv);
+		sel += ws_selected(o->ws, q->kv);
+	}
+	return sel ? (double)un / (double)sel : 1.0;
 }
 
 uint64_t off_ws_bytes(const struct pol *p, const struct pol_req *r,
@@ -201,8 +262,21 @@ uint64_t off_ws_bytes(const struct pol *p, const struct pol_req *r,
 
 		if (r->kv >= 0 && ws_has_history(o->ws, r->kv))
 			return ws_bytes(o->ws, r->kv) + tails;
-		/* no decode history yet: one step's selection */
-		return (uint64_t)sel_count(&o->sp, nfull) * L * H * bb + tails;
+		/* no decode history yet: one step's selection (default), or
+		 * ws.fresh_factor times it, at most the full blocks */
+		uint64_t per = sel_count(&o->sp, nfull);
+		double f = p->cfg.ws_fresh_factor;
+
+		if (f == 0)
+			f = fresh_ratio(p);
+		if (f != 1.0) {
+			double e = f * (double)per;
+			uint64_t u = (uint64_t)e;
+
+			u += (double)u < e; /* round up */
+			per = SS_MIN(u, (uint64_t)nfull);
+		}
+		return per * L * H * bb + tails;
 	}
 	if (p->preset->layer_prefill) /* one layer, exact */
 		return (it->kv_prior + it->q_tokens + bt - 1) / bt * H * bb;
@@ -262,8 +336,110 @@ static int fetch(struct pol *p, int32_t kv, uint32_t layer, uint32_t head,
 		    sizeof(*o->miss), err))
 		return SS_ENOMEM;
 	memcpy(o->miss + o->nmiss, o->scratch, fr.nmiss * sizeof(*o->miss));
+	if (o->pf_mark) /* a prefetched block evicted, its slot reused */
+		for (uint32_t k = 0; k < fr.nmiss; k++)
+			o->pf_mark[o->scratch[k]] = 0;
 	o->nmiss += fr.nmiss;
 	o->misses += fr.nmiss;
+	return 0;
+}
+
+/* Remember the selection in o->sel as (kv, layer, head)'s prediction. */
+static void pred_store(struct pol_off *o, int32_t kv, uint32_t layer,
+		       uint32_t head)
+{
+	size_t lh = (size_t)o->shape.layers * o->shape.kv_heads;
+	size_t j = (size_t)layer * o->shape.kv_heads + head;
+	uint32_t *pr = o->pred[kv];
+
+	BUG_ON(!pr || o->sel.n > o->sel.cap);
+	pr[j] = o->sel.n;
+	memcpy(pr + lh + j * o->sel.cap, o->sel.blocks,
+	       o->sel.n * sizeof(uint32_t));
+}
+
+/* The selection in o->sel was fetched: its prefetched blocks were used. */
+static void pf_count_used(struct pol_off *o, int32_t kv, uint32_t layer,
+			  uint32_t head)
+{
+	for (uint32_t k = 0; k < o->sel.n; k++) {
+		int32_t s = kv_block_slot(o->kv, kv, layer, head,
+					  o->sel.blocks[k]);
+
+		if (s >= 0 && o->pf_mark[s]) {
+			o->pf_mark[s] = 0;
+			o->pf_used++;
+		}
+	}
+}
+
+/* Close the open prefetch round: what was not used was wasted. */
+static void pf_settle(struct pol_off *o)
+{
+	for (size_t k = 0; k < o->npf; k++)
+		if (o->pf_mark[o->pf[k]]) {
+			o->pf_mark[o->pf[k]] = 0;
+			o->pf_wasted++;
+		}
+	o->npf = 0;
+	o->pf_open = 0;
+}
+
+int off_prefetch(struct pol *p, const struct pol_plan *plan, uint32_t layer,
+		 struct ss_err *err)
+{
+	struct pol_off *o = p->off;
+	uint32_t H = o->shape.kv_heads, L = o->shape.layers;
+	size_t lh = (size_t)L * H;
+
+	if (!o->pred)
+		return 0;
+	if (o->pf_open)
+		pf_settle(o);
+	o->pf_open = 1;
+	o->pf_layer = layer;
+	if (layer >= L || !p->preset->sparse || layer < p->cfg.dense_layers)
+		return 0;
+	for (size_t k = 0; k < plan->n; k++) {
+		const struct pol_item *it = &plan->items[k];
+		const struct pol_req *r = &p->reqs[it->req];
+
+		if (!it->decode || !off_item_at(it, layer) || r->kv < 0)
+			continue;
+		for (uint32_t h = 0; h < H; h++) {
+			size_t j = (size_t)layer * H + h;
+			const uint32_t *pr = o->pred[r->kv];
+			uint32_t n = pr[j];
+			struct kv_fetch_result fr;
+			struct ss_err e2;
+			int rc;
+
+			if (!n)
+				continue;
+			if (n > o->scratch_alloc && ensure_seq(o, n, err))
+				return SS_ENOMEM;
+			rc = kv_fetch(o->kv, r->kv, layer, h, pr + lh + j * o->sel.cap,
+				      n, o->scratch, &fr, &e2);
+			if (rc == SS_ERANGE) /* best effort: no room, stop */
+				return 0;
+			if (rc) {
+				if (err)
+					*err = e2;
+				return rc;
+			}
+			if (!fr.nmiss)
+				continue;
+			if (o->npf + fr.nmiss > o->pf_alloc &&
+			    ss_grow((void **)&o->pf, &o->pf_alloc,
+				    o->npf + fr.nmiss, sizeof(*o->pf), err))
+				return SS_ENOMEM;
+			for (uint32_t q = 0; q < fr.nmiss; q++) {
+				o->pf[o->npf++] = o->scratch[q];
+				o->pf_mark[o->scratch[q]] = 1;
+			}
+			o->pf_loaded += fr.nmiss;
+		}
+	}
 	return 0;
 }
 
@@ -317,12 +493,16 @@ int off_layer_fetch(struct pol *p, const struct pol_plan *plan,
 						       o->sel.nremoved, err);
 				if (rc)
 					return rc;
+				if (o->pred)
+					pred_store(o, r->kv, layer, h);
 				o->have_sel = 1;
 			}
 			rc = fetch(p, r->kv, layer, h, o->sel.blocks, o->sel.n,
 				   err);
 			if (rc)
 				return rc;
+			if (o->pf_open && o->npf && o->pf_layer == layer)
+				pf_count_used(o, r->kv, layer, h);
 			o->have_sel = 0;
 		}
 		o->cur_phase = 1;
@@ -343,6 +523,8 @@ void off_layer_end(struct pol *p, const struct pol_plan *plan, uint32_t layer)
 	struct pol_off *o = p->off;
 
 	kv_unpin_all(o->kv);
+	if (o->pf_open && o->pf_layer == layer)
+		pf_settle(o);
 	o->nsaves = 0;
 	for (size_t k = 0; k < plan->n; k++) {
 		const struct pol_item *it = &plan->items[k];

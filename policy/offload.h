@@ -82,6 +82,17 @@ struct pol_off {
 	struct off_save *saves;   /* saves begun by the last off_layer_end */
 	size_t nsaves, saves_alloc;
 	uint64_t hits, misses;    /* block-heads fetched this run */
+	/* next-layer prefetch (cfg.prefetch; off_prefetch) */
+	uint32_t **pred;          /* per KV id: [L x H] counts, then
+				     [L x H x sel.cap] the last selection */
+	int32_t *pf;              /* slots loading for the open round */
+	size_t npf, pf_alloc;
+	uint32_t pf_layer;        /* layer of the open round */
+	uint8_t pf_open;          /* a round is open (not settled) */
+	uint8_t *pf_mark;         /* [nslots] prefetched, not used yet */
+	uint64_t pf_loaded;       /* block-heads prefetched (H2D) this run */
+	uint64_t pf_used;         /* of them: selected at their layer */
+	uint64_t pf_wasted;       /* of them: not selected (mispredicted) */
 };
 
 /* Set up p->off for an offload preset: cache of `hbm_bytes` minus the
@@ -114,6 +125,20 @@ void off_loads_done(struct pol *p, const int32_t *slots, uint32_t n);
 void off_layer_end(struct pol *p, const struct pol_plan *plan, uint32_t layer);
 void off_save_done(struct pol *p, int32_t kv, uint32_t layer, uint32_t first,
 		   uint32_t count);
+
+/*
+ * Next-layer prefetch (cfg.prefetch = 1; docs/sparseserve.md): called
+ * while layer `layer` - 1 computes, after its loads. For each decode item
+ * of `plan` active at `layer` with a previous step, the prediction is the
+ * selection of (request, layer, head) at the previous step; its blocks
+ * are fetched (pinned; misses start LOADING, best effort: a head that
+ * does not fit is skipped). The new loads are off->pf[0 .. npf); the
+ * executor moves them on the link and calls off_loads_done, and must let
+ * them land before `layer` computes. The round is settled (used and
+ * wasted counted) when the next round opens or `layer` ends.
+ */
+int off_prefetch(struct pol *p, const struct pol_plan *plan, uint32_t layer,
+		 struct ss_err *err);
 
 /* Whether item `it` runs at layer `l`. */
 static inline int off_item_at(const struct pol_item *it, uint32_t l)

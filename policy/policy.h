@@ -56,6 +56,15 @@ struct pol_config {
 	uint32_t max_inject;         /* offload+LP: maxInjectToken, token x
 					layer units per iteration (0: chunk
 					size x layers) */
+	/* beyond the paper, off by default (docs/sparseserve.md) */
+	double ws_fresh_factor;      /* offload+WC: working set of a decode
+					request with no history = factor x one
+					step's selection per layer-head, at most
+					its full blocks; 0 = measured from the
+					running requests (1: the one-step rule) */
+	uint32_t prefetch;           /* offload: 1 = while layer l computes,
+					load the blocks layer l + 1 selected at
+					the previous step (0) */
 };
 void pol_config_default(struct pol_config *c);
 

@@ -108,6 +108,8 @@ void pol_config_default(struct pol_config *c)
 	c->meta_frac = 0.25;
 	c->ws_window = 12;
 	c->max_inject = 0;
+	c->ws_fresh_factor = 1.0;
+	c->prefetch = 0;
 }
 
 uint64_t pol_block_bytes(const struct pol_preset *preset,

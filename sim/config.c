@@ -56,6 +56,13 @@ static const struct key keys[] = {
 	  "check policy invariants every iteration (slow)" },
 	{ "ws.window", K_U32, POL(ws_window), 1, 1024,
 	  "working-set control: decode steps in a request's working set (w)" },
+	{ "ws.fresh_factor", K_F64, POL(ws_fresh_factor), 0, 1e6,
+	  "working-set control: a decode request with no history counts "
+	  "factor x one step's selection (at most its context); 0 = the "
+	  "union/selection ratio of the running requests (beyond the paper)" },
+	{ "offload.prefetch", K_U32, POL(prefetch), 0, 1,
+	  "offload: load layer l+1's previous-step selection while layer l "
+	  "computes (beyond the paper)" },
 	{ "slo.queue_s", K_F64, SIM(slo_queue_s), 0, 1e9,
 	  "SLO on the mean scheduling delay, seconds" },
 	{ "slo.ref_context", K_U32, SIM(slo_ref_context), 0, 1 << 30,

@@ -34,8 +34,11 @@
 
 #include "banned.h"
 
-/* Flow tags: the top bit says load (1) or save (0); the rest indexes. */
+/* Flow tags: the top bit says load (1) or save (0), the next one whether
+ * a load is a prefetch (its slots are in off->pf, else in off->miss); the
+ * rest indexes. */
 #define TAG_LOAD (1ull << 63)
+#define TAG_PF (1ull << 62)
 
 struct xo_save {
 	struct off_save s;
@@ -53,6 +56,7 @@ struct sim_offload {
 	size_t saves_alloc;
 	int32_t free_save;           /* head of the free list (-1: none) */
 	uint32_t loads_pending;      /* load flows of the current layer */
+	uint32_t pf_pending;         /* prefetch flows (offload.prefetch) */
 	struct ss_err cb_err;        /* an error inside a link callback */
 };
 
@@ -170,12 +174,18 @@ static void on_done(void *ctx, int32_t id, const struct link_flow *f,
 	(void)id;
 	(void)now_ns;
 	if (f->tag & TAG_LOAD) {
-		uint64_t v = f->tag & ~TAG_LOAD;
+		uint64_t v = f->tag & ~(TAG_LOAD | TAG_PF);
 		uint32_t first = (uint32_t)(v >> 32), n = (uint32_t)v;
 
-		BUG_ON(first + n > o->nmiss || !x->loads_pending);
-		off_loads_done(x->p, o->miss + first, n);
-		x->loads_pending--;
+		if (f->tag & TAG_PF) {
+			BUG_ON(first + n > o->npf || !x->pf_pending);
+			off_loads_done(x->p, o->pf + first, n);
+			x->pf_pending--;
+		} else {
+			BUG_ON(first + n > o->nmiss || !x->loads_pending);
+			off_loads_done(x->p, o->miss + first, n);
+			x->loads_pending--;
+		}
 	} else {
 		struct xo_save *sv = &x->saves[f->tag];
 
@@ -232,6 +242,27 @@ static int start_loads(struct sim_offload *x, int64_t t, struct ss_err *err)
 	return 0;
 }
 
+/* offload.prefetch: predict layer l + 1 and start one H2D flow with its
+ * misses at `t` (while layer l computes). */
+static int start_prefetch(struct sim_offload *x, const struct pol_plan *plan,
+			  uint32_t next, int64_t t, struct ss_err *err)
+{
+	struct pol_off *o = x->p->off;
+	int32_t fid;
+	int rc;
+
+	BUG_ON(x->pf_pending);
+	rc = off_prefetch(x->p, plan, next, err);
+	if (rc || !o->npf)
+		return rc;
+	fid = link_start(&x->link, t, LINK_H2D, (uint64_t)o->npf * o->block_bytes,
+			 x->load_cap, TAG_LOAD | TAG_PF | o->npf, err);
+	if (fid < 0)
+		return fid;
+	x->pf_pending++;
+	return 0;
+}
+
 /* Compute of `layer`: linear, misc, attention of the items active there. */
 static void layer_compute(const struct cost_model *c, const struct pol *p,
 			  const struct pol_plan *plan, uint32_t layer,
@@ -285,7 +316,7 @@ static int offload_run(void *priv, struct pol *p, const struct pol_plan *plan,
 	struct pol_off *o = p->off;
 	const struct cost_model *c = x->c;
 	const struct kv_stats *st = kv_dir_stats(o->kv);
-	uint64_t hits0 = o->hits, miss0 = o->misses;
+	uint64_t hits0 = o->hits, miss0 = o->misses, pf0 = o->pf_loaded;
 	uint64_t saves0 = st->saves_started;
 	int64_t t = plan->start_ns, busy0[LINK_NDIR];
 	uint64_t seqs = 0, tokens = 0;
@@ -333,12 +364,18 @@ static int offload_run(void *priv, struct pol *p, const struct pol_plan *plan,
 			}
 		}
 		t_fetched = t;
-		while (x->loads_pending) {
+		/* the layer's loads, and its prefetch started one layer ago */
+		while (x->loads_pending || x->pf_pending) {
 			t = link_next_event(&x->link);
 			BUG_ON(t == INT64_MAX);
 			link_advance(&x->link, t, on_done, x);
 		}
 		res->load_ns += t - t_fetched;
+		if (p->cfg.prefetch && l + 1 < p->m->layers) {
+			rc = start_prefetch(x, plan, l + 1, t, err);
+			if (rc)
+				return rc;
+		}
 		t += lin + attn + misc;
 		res->linear_ns += lin;
 		res->attn_ns += attn;
@@ -367,7 +404,8 @@ static int offload_run(void *priv, struct pol *p, const struct pol_plan *plan,
 	res->busy_ns[LINK_H2D] = link_busy_ns(&x->link, LINK_H2D) - busy0[LINK_H2D];
 	res->busy_ns[LINK_D2H] = link_busy_ns(&x->link, LINK_D2H) - busy0[LINK_D2H];
 	res->hits = o->hits - hits0;
-	res->blocks_loaded = o->misses - miss0;
+	/* demand misses and prefetches: every block-head moved H2D */
+	res->blocks_loaded = o->misses - miss0 + (o->pf_loaded - pf0);
 	res->bytes_loaded = res->blocks_loaded * o->block_bytes;
 	res->blocks_saved = st->saves_started - saves0;
 	return 0;

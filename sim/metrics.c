@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/offload.h"
+
 #include "banned.h"
 
 static void put(struct metrics_summary *ms, const char *name, double v)
@@ -307,6 +309,15 @@ int metrics_summarize(const struct sim *s, int64_t slo_tbt_ns,
 		    busy > 0 ? (double)t->busy_ns[LINK_H2D] / busy : 0);
 		put(out, "pcie_d2h_busy",
 		    busy > 0 ? (double)t->busy_ns[LINK_D2H] / busy : 0);
+	}
+	/* offload.prefetch (only when on, so default outputs are unchanged):
+	 * block-heads prefetched, and of them used and wasted */
+	if (s->pol.off && s->pol.cfg.prefetch) {
+		const struct pol_off *o = s->pol.off;
+
+		put(out, "prefetch_blocks", (double)o->pf_loaded);
+		put(out, "prefetch_used", (double)o->pf_used);
+		put(out, "prefetch_wasted", (double)o->pf_wasted);
 	}
 out_free:
 	free(ttft);

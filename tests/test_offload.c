@@ -1,0 +1,358 @@
+/*
+ * test_offload.c - the offload options beyond the paper (both off by
+ * default, docs/sparseserve.md "Beyond the paper"):
+ *
+ *   offload.prefetch   while layer l computes, load what layer l + 1
+ *                      selected at the previous step;
+ *   ws.fresh_factor    the working set of a decode request with no
+ *                      history yet (Algorithm 1's M_req).
+ *
+ * Prefetch is checked in full simulations with every invariant checked
+ * every iteration (tight HBM: evictions, stalls), for determinism, for its
+ * accounting (every prefetched block-head is used or wasted), for a
+ * perfect predictor (no waste) and for what it is for: reloads move off
+ * the critical path. The fresh-request estimate is checked in closed form
+ * on a tiny model, including the measured ratio (factor 0).
+ */
+#include <gsl/gsl_rng.h>
+#include <string.h>
+
+#include "harness.h"
+#include "model/cost.h"
+#include "model/model.h"
+#include "policy/offload.h"
+#include "policy/policy.h"
+#include "sim/config.h"
+#include "sim/sim.h"
+#include "traces/trace.h"
+
+struct env {
+	struct model m;
+	struct hw_profile *hw;
+	struct cost_model cost;
+	struct sim_config cfg;
+};
+
+static void env_init(struct env *e, const char *model, const char *profile)
+{
+	struct ss_err err;
+
+	CHECK_MSG(model_load(&e->m, model, &err) == 0, "%s", err.msg);
+	CHECK_MSG(hw_profile_load(&e->hw, profile, &err) == 0, "%s", err.msg);
+	e->cost.hw = e->hw;
+	e->cost.m = &e->m;
+	sim_config_default(&e->cfg);
+	e->cfg.check_invariants = 1;
+}
+
+static void push(struct trace *t, uint64_t id, int64_t at, uint32_t p,
+		 uint32_t o)
+{
+	struct trace_request r = { .id = id, .arrival_ns = at,
+				   .prompt_tokens = p, .output_tokens = o };
+	struct ss_err err;
+
+	CHECK_EQ_I64(trace_push(t, &r, &err), 0);
+}
+
+static void run_sim(struct env *e, const char *policy, const char *selection,
+		    const struct trace *t, struct sim *s)
+{
+	struct sim_opts o = { .preset = pol_preset_find(policy),
+			      .cfg = &e->cfg, .m = &e->m, .cost = &e->cost,
+			      .trace = t, .selection = selection, .seed = 1 };
+	struct ss_err err;
+
+	CHECK(o.preset != NULL);
+	CHECK_MSG(sim_init(s, &o, &err) == 0, "%s", err.msg);
+	CHECK_MSG(sim_run(s, &err) == 0, "%s", err.msg);
+}
+
+/* 12 requests of 1k-6k tokens, 50 ms apart (as test_sim.c). */
+static void small_trace(struct trace *t)
+{
+	trace_init(t);
+	for (uint32_t i = 0; i < 12; i++)
+		push(t, i, (int64_t)i * 50 * SS_NS_PER_MS,
+		     1000 + (i * 977) % 5000, 8 + (i * 13) % 40);
+}
+
+static void t_config_keys(void)
+{
+	struct sim_config c;
+	struct ss_err err;
+
+	sim_config_default(&c);
+	CHECK_EQ_U64(c.pol.prefetch, 0);
+	CHECK(c.pol.ws_fresh_factor == 1.0);
+	CHECK_EQ_I64(sim_config_set(&c, "offload.prefetch=1", "test", &err), 0);
+	CHECK_EQ_U64(c.pol.prefetch, 1);
+	CHECK_EQ_I64(sim_config_set(&c, "ws.fresh_factor=2.5", "test", &err), 0);
+	CHECK(c.pol.ws_fresh_factor == 2.5);
+	CHECK_EQ_I64(sim_config_set(&c, "offload.prefetch=2", "test", &err),
+		     SS_EINVAL);
+	CHECK_STR_CONTAINS(err.msg, "offload.prefetch");
+	CHECK_EQ_I64(sim_config_set(&c, "ws.fresh_factor=-1", "test", &err),
+		     SS_EINVAL);
+	CHECK_STR_CONTAINS(err.msg, "ws.fresh_factor");
+}
+
+/* Every offload preset with prefetch in a tight HBM: invariants hold every
+ * iteration, everything finishes, the rerun is identical, and every
+ * prefetched block-head was either used or wasted. */
+static void t_prefetch_invariants_and_determinism(void)
+{
+	struct env e;
+	struct trace t;
+	uint64_t any = 0;
+
+	env_init(&e, "llama-3.1-8b", "h200");
+	e.cfg.hbm_budget_gb = 1.5;
+	e.cfg.pol.prefetch = 1;
+	small_trace(&t);
+
+	for (size_t k = 0; pol_presets[k]; k++) {
+		const struct pol_off *o;
+		struct sim a, b;
+
+		if (!pol_presets[k]->offload)
+			continue;
+		run_sim(&e, pol_presets[k]->name, NULL, &t, &a);
+		run_sim(&e, pol_presets[k]->name, NULL, &t, &b);
+		CHECK_MSG(a.pol.nfinished == t.n, "%s: %llu of %zu finished",
+			  pol_presets[k]->name,
+			  (unsigned long long)a.pol.nfinished, t.n);
+		CHECK_EQ_U64(a.niters, b.niters);
+		CHECK(memcmp(a.iters, b.iters, a.niters * sizeof(*a.iters)) == 0);
+		o = a.pol.off;
+		any += o->pf_loaded;
+		CHECK_EQ_U64(o->pf_loaded, o->pf_used + o->pf_wasted);
+		CHECK(a.totals.blocks_loaded >= o->pf_loaded);
+		CHECK_EQ_U64(o->pf_loaded, b.pol.off->pf_loaded);
+		CHECK_EQ_U64(o->pf_used, b.pol.off->pf_used);
+		sim_release(&a);
+		sim_release(&b);
+	}
+	CHECK(any > 0);
+	trace_release(&t);
+	hw_profile_free(e.hw);
+}
+
+/*
+ * One long decode whose selection (all layers) is larger than the HBM
+ * cache: under LRU the layers' selections, used in a cycle, evict each
+ * other, and every step reloads everything. With a selection that never
+ * changes (step overlap 1, no new full block during the run) the
+ * prediction is exact: nothing prefetched is wasted, every layer but the
+ * first loads while the previous one computes, so the time waiting for
+ * loads, TBT and the run's end fall. Prefill is untouched.
+ */
+static void t_prefetch_hides_reloads(void)
+{
+	const char *same = "locality:step_overlap=1,gain12=0,gain16=0";
+	struct env e;
+	struct trace t;
+	struct sim off, on;
+	const struct pol_off *o;
+
+	env_init(&e, "llama-3.1-8b", "h200");
+	/* one selection of all layers: 68 blocks x 8 heads x 32 layers x
+	 * 16 KiB = 285 MB; the cache is 75% of 0.3 GB = 225 MB; digests of
+	 * 500 blocks x 32 x 8 x 512 B = 66 MB fit the other 25% */
+	e.cfg.hbm_budget_gb = 0.3;
+	trace_init(&t);
+	push(&t, 0, 0, 16000, 24); /* 500 full blocks, no new one */
+	run_sim(&e, "sparseserve", same, &t, &off);
+	e.cfg.pol.prefetch = 1;
+	run_sim(&e, "sparseserve", same, &t, &on);
+	CHECK_EQ_U64(on.pol.nfinished, 1);
+	CHECK_EQ_U64(off.pol.nfinished, 1);
+	o = on.pol.off;
+	CHECK_EQ_U64(off.pol.off->pf_loaded, 0);
+	CHECK(o->pf_loaded > 0);
+	CHECK_EQ_U64(o->pf_wasted, 0);
+	CHECK_EQ_U64(o->pf_used, o->pf_loaded);
+	CHECK_MSG(on.totals.load_ns < off.totals.load_ns,
+		  "load wait %lld ns with prefetch, %lld without",
+		  (long long)on.totals.load_ns, (long long)off.totals.load_ns);
+	CHECK(on.pol.reqs[0].sum_tbt_ns < off.pol.reqs[0].sum_tbt_ns);
+	CHECK(on.pol.reqs[0].finish_ns < off.pol.reqs[0].finish_ns);
+	CHECK_EQ_I64(on.pol.reqs[0].first_token_ns,
+		     off.pol.reqs[0].first_token_ns);
+	sim_release(&off);
+	sim_release(&on);
+	trace_release(&t);
+	hw_profile_free(e.hw);
+}
+
+/* The tiny model of test_wsctl.c: 4 layers, 8 KV heads of 128, bf16; a
+ * block-head is 16 KiB. */
+static void tiny_model(struct model *m)
+{
+	memset(m, 0, sizeof(*m));
+	snprintf(m->name, sizeof m->name, "tiny");
+	m->layers = 4;
+	m->heads = 32;
+	m->kv_heads = 8;
+	m->head_dim = 128;
+	m->dtype_bytes = 2;
+	m->kv_bytes_per_token_layer = 2ull * 8 * 128 * 2;
+	m->kv_bytes_per_token = m->kv_bytes_per_token_layer * 4;
+	m->max_positions = 1 << 20;
+}
+
+/* M_req of a decode request with no history, `nfull` full blocks per
+ * layer-head, under ws.fresh_factor = `f` (the policy's running
+ * requests as they are). */
+static uint64_t fresh_ws(struct pol *p, uint32_t nfull)
+{
+	struct pol_req r;
+	struct pol_item it;
+
+	memset(&r, 0, sizeof r);
+	memset(&it, 0, sizeof it);
+	r.kv = -1;
+	r.kv_tokens = nfull * 32 + 5;
+	it.decode = 1;
+	it.q_tokens = 1;
+	it.kv_prior = r.kv_tokens;
+	return off_ws_bytes(p, &r, &it);
+}
+
+static void t_fresh_factor_closed_form(void)
+{
+	static const struct {
+		double f;
+		uint32_t nfull;
+		uint64_t per; /* blocks per layer-head expected */
+	} rows[] = {
+		{ 1.0, 200, 68 },   /* the default: one step's selection */
+		{ 1.0, 40, 40 },    /* short context: all its blocks */
+		{ 1.5, 200, 102 },
+		{ 2.4, 200, 164 },  /* 163.2 rounded up */
+		{ 3.0, 200, 200 },  /* at most the context */
+		{ 12.0, 200, 200 },
+		{ 0.5, 200, 34 },
+	};
+	const uint64_t bb = 16384, lh = 4 * 8;
+	struct model m;
+
+	tiny_model(&m);
+	for (size_t k = 0; k < SS_ARRAY_SIZE(rows); k++) {
+		struct pol_config c;
+		struct pol p;
+		struct ss_err err;
+
+		pol_config_default(&c);
+		c.ws_fresh_factor = rows[k].f;
+		CHECK_MSG(pol_init_mem(&p, pol_preset_find("sparseserve"), &c,
+				       &m, 1ull << 30, 1ull << 40, 4, &err) == 0,
+			  "%s", err.msg);
+		CHECK_MSG(fresh_ws(&p, rows[k].nfull) ==
+				  (rows[k].per + 1) * lh * bb,
+			  "factor %g, %u full blocks: %llu bytes, want %llu",
+			  rows[k].f, rows[k].nfull,
+			  (unsigned long long)fresh_ws(&p, rows[k].nfull),
+			  (unsigned long long)((rows[k].per + 1) * lh * bb));
+		pol_release(&p);
+	}
+}
+
+/* Factor 0: the union/selection ratio of the running requests with a
+ * full window of history (1 while there is none). */
+static void t_fresh_factor_measured(void)
+{
+	const uint64_t bb = 16384, lh = 4 * 8;
+	struct model m;
+	struct pol_config c;
+	struct pol p;
+	struct pol_plan plan;
+	struct sel_source src;
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	struct ss_err err;
+	uint32_t a[10], b[10];
+	struct pol_req *r;
+
+	tiny_model(&m);
+	pol_config_default(&c);
+	c.ws_fresh_factor = 0;
+	CHECK_MSG(pol_init_mem(&p, pol_preset_find("sparseserve"), &c, &m,
+			       1ull << 30, 1ull << 40, 2, &err) == 0,
+		  "%s", err.msg);
+	CHECK_MSG(sel_open(&src, "locality", &p.off->sp, NULL, rng, &err) == 0,
+		  "%s", err.msg);
+	pol_set_selection(&p, &src);
+	pol_plan_init(&plan);
+	/* nothing running: ratio 1, the one-step rule */
+	CHECK_EQ_U64(fresh_ws(&p, 200), (68 + 1) * lh * bb);
+	pol_add_request(&p, 0, 100, 0, 2048, 64, 0);
+	CHECK_MSG(pol_schedule(&p, 0, &plan, &err) == 0, "%s", err.msg);
+	r = &p.reqs[0];
+	CHECK(r->state == POL_RUNNING && r->kv >= 0);
+	/* running, history shorter than the window: still ratio 1 */
+	CHECK_EQ_U64(fresh_ws(&p, 200), (68 + 1) * lh * bb);
+	/* steps 0 and 1 select disjoint sets of 10 in every layer-head: the
+	 * union is 20 and one step 10, a ratio of 2 */
+	for (uint32_t i = 0; i < 10; i++) {
+		a[i] = i;
+		b[i] = 10 + i;
+	}
+	for (uint32_t l = 0; l < 4; l++)
+		for (uint32_t h = 0; h < 8; h++)
+			CHECK_MSG(ws_update(p.off->ws, r->kv, 0, l, h, a, 10,
+					    NULL, 0, &err) == 0, "%s", err.msg);
+	for (uint32_t l = 0; l < 4; l++)
+		for (uint32_t h = 0; h < 8; h++)
+			CHECK_MSG(ws_update(p.off->ws, r->kv, 1, l, h, b, 10,
+					    a, 10, &err) == 0, "%s", err.msg);
+	r->dsteps = c.ws_window;
+	CHECK_EQ_U64(fresh_ws(&p, 200), (136 + 1) * lh * bb);
+	CHECK_EQ_U64(fresh_ws(&p, 100), (100 + 1) * lh * bb);
+	pol_release(&p);
+	sel_close(&src);
+	pol_plan_release(&plan);
+	gsl_rng_free(rng);
+}
+
+/* A larger fresh estimate holds more back but changes no invariant: a
+ * full simulation with factor 3 and with the measured ratio finishes
+ * every request and is deterministic. */
+static void t_fresh_factor_in_simulation(void)
+{
+	static const double factors[] = { 3.0, 0.0 };
+	struct env e;
+	struct trace t;
+
+	env_init(&e, "llama-3.1-8b", "h200");
+	e.cfg.hbm_budget_gb = 1.5;
+	small_trace(&t);
+	for (size_t k = 0; k < SS_ARRAY_SIZE(factors); k++) {
+		struct sim a, b;
+
+		e.cfg.pol.ws_fresh_factor = factors[k];
+		run_sim(&e, "sparseserve", NULL, &t, &a);
+		run_sim(&e, "sparseserve", NULL, &t, &b);
+		CHECK_EQ_U64(a.pol.nfinished, t.n);
+		CHECK_EQ_U64(a.niters, b.niters);
+		CHECK(memcmp(a.iters, b.iters, a.niters * sizeof(*a.iters)) == 0);
+		sim_release(&a);
+		sim_release(&b);
+	}
+	trace_release(&t);
+	hw_profile_free(e.hw);
+}
+
+static const struct th_case cases[] = {
+	TH_CASE(t_config_keys),
+	TH_CASE(t_prefetch_invariants_and_determinism),
+	TH_CASE(t_prefetch_hides_reloads),
+	TH_CASE(t_fresh_factor_closed_form),
+	TH_CASE(t_fresh_factor_measured),
+	TH_CASE(t_fresh_factor_in_simulation),
+	{ 0 },
+};
+
+int main(int argc, char **argv)
+{
+	return th_main(argc, argv, cases);
+}
