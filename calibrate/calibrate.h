@@ -72,9 +72,13 @@ enum cal_method {
 	CAL_LSQ = 0,        /* roofline form from least squares */
 	CAL_TABLE = 1,      /* table, overheads from least squares */
 	CAL_TABLE_RATE = 2, /* table, no overheads: rate = work / time */
+	CAL_TABLE_2D = 3,   /* table-rate over x and the op's second grid axis
+			       (batch or call size: y_axis items or bytes) */
+	CAL_COLUMNS = 4,    /* per x column: t = a(x) + W b(x) by least
+			       squares, a and 1/b tabulated over x */
 	CAL_NMETHOD
 };
-/* "lsq", "table", "table-rate". */
+/* "lsq", "table", "table-rate", "table-2d", "columns". */
 const char *cal_method_name(enum cal_method m);
 
 /* The outcome of fitting one op. Errors are relative, in percent. */

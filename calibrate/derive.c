@@ -122,9 +122,12 @@ static int is_d2h(int id)
 	       id == HW_OP_XFER0 + XFER_BULK_D2H;
 }
 
-/* Cut a table's SM rows above `sms` (the rate above the largest y stays). */
+/* Cut a table's SM rows above `sms` (the rate above the largest y stays);
+ * tables over batch or call size keep their rows. */
 static void cut_rows(struct hw_op *op, double sms)
 {
+	if (op->yaxis != HW_Y_SMS)
+		return;
 	while (op->ny > 1 && op->y[op->ny - 1] > sms)
 		op->ny--;
 	if (op->ny == 1)
@@ -155,9 +158,22 @@ static void derive_xfer(struct hw_op *op, int id, double r_link_src,
 			op->rate[iy][ix] =
 				1 / (inv_other + 1 / r_link_t) / op->unit_scale;
 		}
+	/* the series model can make a rate grow faster than the fragment
+	 * (the time of a call fall as it grows): keep the source's rule */
+	for (iy = 0; iy < op->ny; iy++)
+		for (ix = 1; ix < op->nx; ix++)
+			op->rate[iy][ix] = fmin(op->rate[iy][ix],
+						op->rate[iy][ix - 1] * op->x[ix] /
+							op->x[ix - 1]);
+	if (op->yaxis != HW_Y_SMS)
+		for (iy = 1; iy < op->ny; iy++)
+			for (ix = 0; ix < op->nx; ix++)
+				op->rate[iy][ix] = fmin(op->rate[iy][ix],
+							op->rate[iy - 1][ix] * op->y[iy] /
+								op->y[iy - 1]);
 	snprintf(old, sizeof(old), "%s", op->table_src);
 	snprintf(op->table_src, sizeof(op->table_src),
-		 "derived: series model 1/r = 1/r_other + 1/r_link; r_link = source's measured %s bulk rate %.4g GB/s x %.4g (%s / H200 PCIe Gen5 x16 64 GB/s), r_other kept; SM rows above %g cut; from [%.300s]",
+		 "derived: series model 1/r = 1/r_other + 1/r_link; r_link = source's measured %s bulk rate %.4g GB/s x %.4g (%s / H200 PCIe Gen5 x16 64 GB/s), r_other kept; rates clamped to grow at most with x (calls never get faster as they grow); SM rows above %g cut; fixed_ns_by_x (per-call time) kept; from [%.300s]",
 		 is_d2h(id) ? "D2H" : "H2D", r_link_src / 1e9, link_ratio,
 		 t->src_link, t->sms, old);
 }
@@ -234,9 +250,15 @@ int cal_derive(struct hw_profile **out, const struct hw_profile *from,
 			for (iy = 0; iy < op->ny; iy++)
 				for (ix = 0; ix < op->nx; ix++)
 					op->rate[iy][ix] *= r;
+			/* fixed_ns_by_x is the op's own work that does not
+			 * grow with the fitted work (e.g. the causal part of
+			 * prefill): it scales like the rates */
+			for (ix = 0; op->has_fixed_x && ix < op->nx; ix++)
+				op->fixed_x[ix] /= r;
 			snprintf(old, sizeof(old), "%s", op->table_src);
 			snprintf(op->table_src, sizeof(op->table_src),
-				 "derived: rates x %.4g (%s: %s / H200 datasheet) of [%.300s]",
+				 "derived: rates x %.4g, fixed_ns_by_x / %.4g (%s: %s / H200 datasheet) of [%.300s]",
+				 r,
 				 r, op->work == HW_WORK_FLOPS ? "compute" : "HBM",
 				 op->work == HW_WORK_FLOPS ? t->src_flops
 							   : t->src_hbm,

@@ -33,6 +33,7 @@ struct pt {
 	double x, y, items;
 	double work;  /* the op's work: FLOPs or bytes */
 	double bytes; /* FLOP-counted ops: their bytes too (memory roof) */
+	double callb; /* bytes of the call (every op) */
 	double t;     /* median ns */
 	int held;
 };
@@ -40,7 +41,8 @@ struct pt {
 const char *cal_method_name(enum cal_method m)
 {
 	static const char *const names[CAL_NMETHOD] = { "lsq", "table",
-							"table-rate" };
+							"table-rate",
+							"table-2d", "columns" };
 
 	return (unsigned)m < CAL_NMETHOD ? names[m] : "?";
 }
@@ -145,6 +147,7 @@ static int gather(enum hw_op_id id, const struct cal_op_data *d,
 		p[n].items = first->items;
 		p[n].work = flops ? first->flops : first->bytes;
 		p[n].bytes = flops ? first->bytes : 0;
+		p[n].callb = first->bytes;
 		p[n].t = gsl_stats_median_from_sorted_data(tv, 1, k);
 		if (!(p[n].x > 0)) {
 			rc = ss_error(err, SS_EINVAL,
@@ -393,16 +396,100 @@ static void lsq_to_op(const double c[NCOL], int flops, const char *how,
 /* ---- table -------------------------------------------------------------- */
 
 /*
+ * A point's value on a table's y axis: SMs, items, or the call's bytes
+ * rounded to a power of two (the grids' call sizes, e.g. 1 MiB, are
+ * whole numbers of fragments, so slightly less: one row per call size).
+ */
+static double yval(const struct pt *p, enum hw_yaxis yax)
+{
+	if (yax == HW_Y_ITEMS)
+		return p->items;
+	if (yax == HW_Y_BYTES)
+		return exp2(round(log2(p->callb)));
+	return p->y;
+}
+
+/* The second table axis an op's grid has besides SMs (none: HW_Y_SMS). */
+static enum hw_yaxis op_axis2(enum hw_op_id id)
+{
+	if (id == HW_OP_DECODE_ATTN || id == HW_OP_DECODE_ATTN_SPARSE ||
+	    id == HW_OP_SELECT)
+		return HW_Y_ITEMS; /* batch */
+	if (id == HW_OP_XFER0 + XFER_MEMCPY_H2D ||
+	    id == HW_OP_XFER0 + XFER_MEMCPY_BATCH_H2D ||
+	    id == HW_OP_XFER0 + XFER_MEMCPY_D2H)
+		return HW_Y_BYTES; /* call size */
+	return HW_Y_SMS;
+}
+
+/*
+ * Keep a table's time non-decreasing in size (a dip between two grid
+ * points is measurement noise, and the simulator's costs must not fall
+ * when a size grows): from one grid cell to the next along x, and along a
+ * y axis of items or bytes, the rate may grow at most as much as the work
+ * does, lw[][] being the log of each cell's work (compute ops, whose work
+ * grows with x at the grid's other parameters), or as much as the axis
+ * does when lw is NULL (transfers: at a fixed count, the work grows with
+ * the fragment; the grids' calls hold a fixed total instead). Along x the
+ * violators are pooled (isotonic regression); along y, and for
+ * fixed_ns_by_x (never falls), each cell is clamped against its clamped
+ * neighbour below.
+ */
+static void monotone_clamp(struct hw_op *op,
+			   double (*lw)[HW_GRID_MAX])
+{
+	uint32_t ix, iy;
+
+	/* along x: isotonic regression (pool adjacent violators) of the
+	 * log time u = log work - log rate, so a noisy cell is averaged with
+	 * its neighbours instead of pulling every later cell down */
+	for (iy = 0; iy < op->ny; iy++) {
+		double u, val[HW_GRID_MAX];
+		uint32_t cnt[HW_GRID_MAX], nb = 0, k, j;
+
+		for (ix = 0; ix < op->nx; ix++) {
+			u = (lw ? lw[iy][ix] : op->lx[ix]) - op->lrate[iy][ix];
+			val[nb] = u;
+			cnt[nb++] = 1;
+			while (nb > 1 && val[nb - 2] > val[nb - 1]) {
+				val[nb - 2] = (val[nb - 2] * cnt[nb - 2] +
+					       val[nb - 1] * cnt[nb - 1]) /
+					      (cnt[nb - 2] + cnt[nb - 1]);
+				cnt[nb - 2] += cnt[nb - 1];
+				nb--;
+			}
+		}
+		for (k = 0, ix = 0; k < nb; k++)
+			for (j = 0; j < cnt[k]; j++, ix++)
+				op->lrate[iy][ix] = (lw ? lw[iy][ix] : op->lx[ix]) -
+						    val[k];
+	}
+	if (op->ny > 1 && op->yaxis != HW_Y_SMS)
+		for (iy = 1; iy < op->ny; iy++)
+			for (ix = 0; ix < op->nx; ix++)
+				op->lrate[iy][ix] = fmin(op->lrate[iy][ix],
+							 op->lrate[iy - 1][ix] +
+								 (lw ? lw[iy][ix] - lw[iy - 1][ix]
+								     : op->ly[iy] - op->ly[iy - 1]));
+	for (iy = 0; iy < op->ny; iy++)
+		for (ix = 0; ix < op->nx; ix++)
+			op->rate[iy][ix] = exp(op->lrate[iy][ix]) / op->unit_scale;
+	for (ix = 1; op->has_fixed_x && ix < op->nx; ix++)
+		op->fixed_x[ix] = fmax(op->fixed_x[ix], op->fixed_x[ix - 1]);
+}
+
+/*
  * The table form from the points with held == 0 (or all). SS_EINVAL with
  * a message when the op has no work or the grid is not rectangular.
  */
 static int table_fit(enum hw_op_id id, const struct pt *p, size_t n, int all,
-		     int overheads, const char *how, const char *label,
-		     struct hw_op *op, struct ss_err *err)
+		     int overheads, enum hw_yaxis yax, const char *how,
+		     const char *label, struct hw_op *op, struct ss_err *err)
 {
-	int flops = cal_op_counts_flops(id), use_y = cal_op_uses_y(id);
+	int flops = cal_op_counts_flops(id);
+	int use_y = yax == HW_Y_SMS ? cal_op_uses_y(id) : 1;
 	double c[NCOL], s = 1, xs[HW_GRID_MAX + 1], ys[HW_GRID_MAX + 1] = { 0 };
-	double sum[HW_GRID_MAX][HW_GRID_MAX];
+	double sum[HW_GRID_MAX][HW_GRID_MAX], lw[HW_GRID_MAX][HW_GRID_MAX];
 	uint32_t cnt[HW_GRID_MAX][HW_GRID_MAX], nx = 0, ny = 1, ix, iy;
 	double scale = flops ? 1e12 : 1e9;
 	size_t i, k;
@@ -447,7 +534,7 @@ static int table_fit(enum hw_op_id id, const struct pt *p, size_t n, int all,
 
 		for (i = 0; i < n; i++)
 			if ((all || !p[i].held) && m < SS_ARRAY_SIZE(tmp))
-				tmp[m++] = p[i].y;
+				tmp[m++] = yval(&p[i], yax);
 		nd = distinct(tmp, m, tmp);
 		if (nd > HW_GRID_MAX)
 			return ss_error(err, SS_EINVAL,
@@ -462,6 +549,7 @@ static int table_fit(enum hw_op_id id, const struct pt *p, size_t n, int all,
 	}
 	qsort(xs, nx, sizeof(double), cmp_dbl);
 	memset(sum, 0, sizeof(sum));
+	memset(lw, 0, sizeof(lw));
 	memset(cnt, 0, sizeof(cnt));
 	for (i = 0; i < n; i++) {
 		double r;
@@ -469,9 +557,10 @@ static int table_fit(enum hw_op_id id, const struct pt *p, size_t n, int all,
 		if (!all && p[i].held)
 			continue;
 		ix = (uint32_t)index_of(xs, nx, p[i].x);
-		iy = use_y ? (uint32_t)index_of(ys, ny, p[i].y) : 0;
+		iy = use_y ? (uint32_t)index_of(ys, ny, yval(&p[i], yax)) : 0;
 		r = p[i].work / ((p[i].t - c[0] - c[1] * p[i].items) * 1e-9);
 		sum[iy][ix] += log(r);
+		lw[iy][ix] += log(p[i].work);
 		cnt[iy][ix]++;
 	}
 	memset(op, 0, sizeof(*op));
@@ -481,6 +570,8 @@ static int table_fit(enum hw_op_id id, const struct pt *p, size_t n, int all,
 	op->unit_scale = scale;
 	op->nx = nx;
 	op->ny = ny;
+	op->yaxis = ny > 1 ? yax : HW_Y_SMS;
+	op->below_rate = id < HW_OP_XFER0;
 	for (ix = 0; ix < nx; ix++) {
 		op->x[ix] = xs[ix];
 		op->lx[ix] = log(xs[ix]);
@@ -497,12 +588,122 @@ static int table_fit(enum hw_op_id id, const struct pt *p, size_t n, int all,
 						xs[ix], use_y ? ys[iy] : 0.0);
 			op->lrate[iy][ix] = sum[iy][ix] / cnt[iy][ix];
 			op->rate[iy][ix] = exp(op->lrate[iy][ix]) / scale;
+			lw[iy][ix] /= cnt[iy][ix];
 		}
+	monotone_clamp(op, id < HW_OP_XFER0 ? lw : NULL);
 	num(&op->fixed_ns, c[0], "measured: %s, intercept (%s)", how, label);
 	num(&op->per_item_ns, c[1], "measured: %s, per-item slope (%s)", how,
 	    label);
 	snprintf(op->table_src, sizeof(op->table_src),
 		 "measured: %s; rate = work / (time - fixed - items x per_item), geometric mean per grid cell (%s)",
+		 how, label);
+	return 0;
+}
+
+/*
+ * The columns form: at every x of the grid, weighted least squares
+ * (weights 1/t^2) of t = a + b W over the points of that x column (the
+ * other grid axis: earlier KV of prefill, batch, call size), a, b >= 0;
+ * stored as a one-row table with fixed_ns_by_x = a and rate = 1 / b, so
+ * the profile interpolates both along x. Needs two different works in
+ * every column.
+ */
+static int columns_fit(enum hw_op_id id, const struct pt *p, size_t n,
+		       int all, const char *how, const char *label,
+		       struct hw_op *op, struct ss_err *err)
+{
+	int flops = cal_op_counts_flops(id);
+	double xs[HW_GRID_MAX * HW_GRID_MAX], scale = flops ? 1e12 : 1e9;
+	double lw[1][HW_GRID_MAX], wmin_prev = 1, wmax_prev = 1;
+	size_t i, k, m = 0, nx;
+
+	if (cal_op_uses_y(id))
+		return ss_error(err, SS_EINVAL, "columns: the op has an SM axis");
+	for (i = 0; i < n && m < SS_ARRAY_SIZE(xs); i++)
+		if (all || !p[i].held) {
+			if (!(p[i].work > 0))
+				return ss_error(err, SS_EINVAL,
+						"no work to make a rate of at x = %g",
+						p[i].x);
+			xs[m++] = p[i].x;
+		}
+	nx = distinct(xs, m, xs);
+	if (nx > HW_GRID_MAX)
+		return ss_error(err, SS_EINVAL, "more than %d distinct x values",
+				HW_GRID_MAX);
+	memset(op, 0, sizeof(*op));
+	op->form = HW_FORM_TABLE;
+	op->work = flops ? HW_WORK_FLOPS : HW_WORK_BYTES;
+	snprintf(op->unit, sizeof(op->unit), "%s", flops ? "TFLOP/s" : "GB/s");
+	op->unit_scale = scale;
+	op->nx = (uint32_t)nx;
+	op->ny = 1;
+	op->has_fixed_x = 1;
+	op->below_rate = id < HW_OP_XFER0;
+	for (k = 0; k < nx; k++) {
+		/* normal equations of sum w (a + b W - t)^2, w = 1/t^2, with
+		 * W scaled to its column maximum */
+		double s11 = 0, s1w = 0, sww = 0, r1 = 0, rw = 0, wmax = 0;
+		double wmin = INFINITY, a, b, det;
+
+		for (i = 0; i < n; i++)
+			if ((all || !p[i].held) && p[i].x == xs[k]) {
+				wmax = fmax(wmax, p[i].work);
+				wmin = fmin(wmin, p[i].work);
+			}
+		if (!(wmax > wmin * (1 + 1e-9)))
+			return ss_error(err, SS_EINVAL,
+					"columns: one work value at x = %g",
+					xs[k]);
+		for (i = 0; i < n; i++) {
+			double w, v;
+
+			if ((!all && p[i].held) || p[i].x != xs[k])
+				continue;
+			w = 1.0 / (p[i].t * p[i].t);
+			v = p[i].work / wmax;
+			s11 += w;
+			s1w += w * v;
+			sww += w * v * v;
+			r1 += w * p[i].t;
+			rw += w * v * p[i].t;
+		}
+		det = s11 * sww - s1w * s1w;
+		a = (r1 * sww - rw * s1w) / det;
+		b = (s11 * rw - s1w * r1) / det;
+		if (!(det > 0) || a < 0) {
+			a = 0;
+			b = rw / sww;
+		} else if (b < 0) {
+			b = 0;
+			a = r1 / s11;
+		}
+		/* b: ns per (work / wmax); a vanishing slope keeps a tiny one
+		 * (rate must be finite) */
+		b = fmax(b / wmax, 1e-6 * a / wmax);
+		if (!(b > 0))
+			return ss_error(err, SS_EINVAL,
+					"columns: no time at x = %g", xs[k]);
+		/* the work grows from column to column by at least the
+		 * smaller growth of its smallest and its largest work */
+		lw[0][k] = k ? lw[0][k - 1] + fmin(log(wmin / wmin_prev),
+						   log(wmax / wmax_prev))
+			     : 0;
+		wmin_prev = wmin;
+		wmax_prev = wmax;
+		op->x[k] = xs[k];
+		op->lx[k] = log(xs[k]);
+		op->fixed_x[k] = a;
+		op->rate[0][k] = 1e9 / b / scale;
+		op->lrate[0][k] = log(1e9 / b);
+	}
+	monotone_clamp(op, id < HW_OP_XFER0 ? lw : NULL);
+	num(&op->fixed_ns, 0, "definition: the per-call time is fixed_ns_by_x (%s)",
+	    label);
+	num(&op->per_item_ns, 0, "definition: the per-call time is fixed_ns_by_x (%s)",
+	    label);
+	snprintf(op->table_src, sizeof(op->table_src),
+		 "measured: %s; per x: weighted least squares t = fixed_ns_by_x + work / rate over the x's points, coefficients >= 0 (%s)",
 		 how, label);
 	return 0;
 }
@@ -602,8 +803,17 @@ static int fit_method(enum hw_op_id id, enum cal_method method,
 	if (method != CAL_LSQ) {
 		snprintf(how, sizeof(how), "calibrate %s over %zu grid points",
 			 cal_method_name(method), m);
-		return table_fit(id, p, n, all, method == CAL_TABLE, how,
-				 label, op, err);
+		if (method == CAL_COLUMNS)
+			return columns_fit(id, p, n, all, how, label, op, err);
+		if (method == CAL_TABLE_2D) {
+			if (op_axis2(id) == HW_Y_SMS)
+				return ss_error(err, SS_EINVAL,
+						"table-2d: no second axis");
+			return table_fit(id, p, n, all, 0, op_axis2(id), how,
+					 label, op, err);
+		}
+		return table_fit(id, p, n, all, method == CAL_TABLE,
+				 HW_Y_SMS, how, label, op, err);
 	}
 	snprintf(how, sizeof(how),
 		 "calibrate least squares over %zu grid points", m);
@@ -640,9 +850,9 @@ int cal_fit_op(enum hw_op_id id, struct cal_op_data *d, const char *label,
 	if (rc < 0)
 		goto out_err;
 	score(op, p, n, flops, any_held, &f.lsq_mape_pct, &f.lsq_max_pct);
-	/* the better of the two table variants */
+	/* the best of the grid (table) variants */
 	f.table_mape_pct = f.table_max_pct = NAN;
-	for (int v = CAL_TABLE; v <= CAL_TABLE_RATE; v++) {
+	for (int v = CAL_TABLE; v < CAL_NMETHOD; v++) {
 		double mape, worst;
 
 		if (fit_method(id, (enum cal_method)v, p, n, !any_held, label,

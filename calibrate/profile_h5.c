@@ -478,7 +478,7 @@ static int read_op(struct rd *c, hid_t ops, enum hw_op_id id,
 			break;
 	if (k == CAL_NMETHOD) {
 		rc = ss_error(c->err, SS_EINVAL,
-			      "%s: attribute 'method' of %s: '%s' is not lsq, table or table-rate",
+			      "%s: attribute 'method' of %s: '%s' is not lsq, table, table-rate, table-2d or columns",
 			      c->path, where, method);
 		goto out;
 	}

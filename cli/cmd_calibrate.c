@@ -6,7 +6,8 @@
  *   sparseserve calibrate --out FILE.h5 [--quick] [--only LIST] [--model M] [--base P] [-v]
  *   sparseserve calibrate --report FILE.h5 [--csv] [--plots DIR]
  *   sparseserve calibrate --derive a100-40g|gh200 --from PROFILE --out FILE.json
- *   sparseserve calibrate --export FILE.h5 --out FILE.json
+ *   sparseserve calibrate --export FILE.h5 --out FILE.json [--name N]
+ *   sparseserve calibrate --refit FILE.h5 --out FILE.h5
  *
  * Exit codes: 0 ok, 1 failed (no GPU, bad file), 2 usage.
  */
@@ -28,7 +29,8 @@ static void usage(FILE *f)
 		"usage: sparseserve calibrate --out FILE.h5 [--quick] [--only LIST] [--model M] [--base P] [-v]\n"
 		"       sparseserve calibrate --report FILE.h5 [--csv] [--plots DIR]\n"
 		"       sparseserve calibrate --derive a100-40g|gh200 --from PROFILE --out FILE.json\n"
-		"       sparseserve calibrate --export FILE.h5 --out FILE.json\n"
+		"       sparseserve calibrate --export FILE.h5 --out FILE.json [--name N]\n"
+		"       sparseserve calibrate --refit FILE.h5 --out FILE.h5\n"
 		"\n"
 		"Measure our kernels on this machine's GPU over the simulator's grids,\n"
 		"fit each operation (least squares or interpolated table, whichever\n"
@@ -38,7 +40,7 @@ static void usage(FILE *f)
 		"  -o, --out FILE       output: calibration file (.h5) or profile JSON\n"
 		"  -q, --quick          smoke grid (~2 minutes instead of ~10)\n"
 		"  -m, --model M        model shape the work is counted for (default lwm-7b)\n"
-		"  -b, --base P         profile of the ops not measured (default h200)\n"
+		"  -b, --base P         profile of the ops not measured (default h200-analytic)\n"
 		"  -v, --verbose        one line per benchmark on stderr\n"
 		"      --only LIST      only these benchmarks (op names, concurrent,\n"
 		"                       overheads, flash_d2h_threads); others keep --base\n"
@@ -48,6 +50,9 @@ static void usage(FILE *f)
 		"  -d, --derive T       what-if profile T (a100-40g, gh200) from --from\n"
 		"  -f, --from PROFILE   calibration file, profile JSON or shipped name\n"
 		"  -e, --export FILE    write the fitted profile of a calibration as JSON\n"
+		"      --name N         with --export: the profile's name (default: the GPU's)\n"
+		"      --refit FILE     fit a calibration's stored samples again with this\n"
+		"                       build's fitting code; write the file to --out\n"
 		"  -h, --help           this text\n"
 		"\n"
 		"Exit status: 0 ok, 1 failed, 2 usage.\n");
@@ -142,7 +147,7 @@ static int do_derive(const char *target, const char *from, const char *out)
 	return rc;
 }
 
-static int do_export(const char *path, const char *out)
+static int do_export(const char *path, const char *out, const char *name)
 {
 	struct hw_profile *p;
 	struct ss_err err;
@@ -150,15 +155,39 @@ static int do_export(const char *path, const char *out)
 
 	if (cal_profile_h5_load(&p, path, &err))
 		return fail(&err);
+	if (name)
+		snprintf(p->name, sizeof(p->name), "%s", name);
 	rc = write_json(p, out);
 	hw_profile_free(p);
 	return rc;
 }
 
+/*
+ * Fit the stored samples again (the fitting code may have changed since
+ * the measurement); the ops that were not measured keep the file's models.
+ */
+static int do_refit(const char *path, const char *out)
+{
+	struct hw_profile *base;
+	struct cal_run *r;
+	struct ss_err err;
+	int rc;
+
+	if (cal_file_read(&r, path, &err))
+		return fail(&err);
+	base = r->hw;
+	r->hw = NULL;
+	rc = cal_run_fit(r, base, &err) || cal_file_write(r, out, &err);
+	if (!rc)
+		rc = cal_report(r, stdout, 0, NULL, &err);
+	hw_profile_free(base);
+	cal_run_free(r);
+	return rc ? fail(&err) : 0;
+}
 
 static int run(int argc, char **argv)
 {
-	enum { OPT_CSV = 256, OPT_PLOTS, OPT_ONLY };
+	enum { OPT_CSV = 256, OPT_PLOTS, OPT_ONLY, OPT_NAME, OPT_REFIT };
 	static const struct option opts[] = {
 		{ "out", required_argument, NULL, 'o' },
 		{ "quick", no_argument, NULL, 'q' },
@@ -172,12 +201,14 @@ static int run(int argc, char **argv)
 		{ "derive", required_argument, NULL, 'd' },
 		{ "from", required_argument, NULL, 'f' },
 		{ "export", required_argument, NULL, 'e' },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "refit", required_argument, NULL, OPT_REFIT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cal_measure_opts mo = { .model = "lwm-7b", .base = "h200" };
+	struct cal_measure_opts mo = { .model = "lwm-7b", .base = "h200-analytic" };
 	const char *out = NULL, *report = NULL, *plots = NULL, *derive = NULL;
-	const char *from = NULL, *export = NULL;
+	const char *from = NULL, *export = NULL, *name = NULL, *refit = NULL;
 	char cmdline[1024];
 	int c, csv = 0, modes;
 
@@ -202,6 +233,8 @@ static int run(int argc, char **argv)
 		case 'd': derive = optarg; break;
 		case 'f': from = optarg; break;
 		case 'e': export = optarg; break;
+		case OPT_NAME: name = optarg; break;
+		case OPT_REFIT: refit = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -211,9 +244,13 @@ static int run(int argc, char **argv)
 			argv[optind]);
 		return 2;
 	}
-	modes = !!report + !!derive + !!export;
+	modes = !!report + !!derive + !!export + !!refit;
 	if (modes > 1) {
-		fprintf(stderr, "sparseserve calibrate: --report, --derive and --export exclude each other\n");
+		fprintf(stderr, "sparseserve calibrate: --report, --derive, --export and --refit exclude each other\n");
+		return 2;
+	}
+	if (name && !export) {
+		fprintf(stderr, "sparseserve calibrate: --name goes with --export\n");
 		return 2;
 	}
 	if ((csv || plots) && !report) {
@@ -235,7 +272,15 @@ static int run(int argc, char **argv)
 		return do_derive(derive, from, out);
 	}
 	if (export)
-		return do_export(export, out);
+		return do_export(export, out, name);
+	if (refit) {
+		if (!ends_with(out, ".h5")) {
+			fprintf(stderr, "sparseserve calibrate: --out '%s': a calibration is written as an HDF5 file ending in .h5\n",
+				out);
+			return 2;
+		}
+		return do_refit(refit, out);
+	}
 	if (!ends_with(out, ".h5")) {
 		fprintf(stderr, "sparseserve calibrate: --out '%s': a calibration is written as an HDF5 file ending in .h5\n",
 			out);

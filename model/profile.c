@@ -231,6 +231,36 @@ static int get_table(const cJSON *o, const char *path, struct hw_op *op,
 	if (r < 0)
 		return r;
 	op->ny = r == 1 ? 1 : ny;
+	op->yaxis = HW_Y_SMS;
+	snprintf(sub, sizeof(sub), "%s.y_axis", path);
+	r = mjson_string(o, "y_axis", sub, work, sizeof(work), cx);
+	if (r < 0)
+		return r;
+	if (r == 0) {
+		if (!strcmp(work, "items"))
+			op->yaxis = HW_Y_ITEMS;
+		else if (!strcmp(work, "bytes"))
+			op->yaxis = HW_Y_BYTES;
+		else if (strcmp(work, "sms"))
+			return mjson_bad(cx, sub, "'%s' is not sms, items or bytes",
+					 work);
+	}
+	snprintf(sub, sizeof(sub), "%s.x_below", path);
+	r = mjson_string(o, "x_below", sub, work, sizeof(work), cx);
+	if (r < 0)
+		return r;
+	op->below_rate = r == 0 && !strcmp(work, "rate");
+	if (r == 0 && !op->below_rate && strcmp(work, "time"))
+		return mjson_bad(cx, sub, "'%s' is not time or rate", work);
+	r = get_axis(o, path, "fixed_ns_by_x", op->fixed_x, &ny, cx);
+	if (r < 0)
+		return r;
+	op->has_fixed_x = r == 0;
+	if (op->has_fixed_x && ny != op->nx) {
+		snprintf(sub, sizeof(sub), "%s.fixed_ns_by_x", path);
+		return mjson_bad(cx, sub, "%u values for %u values of x", ny,
+				 op->nx);
+	}
 	snprintf(sub, sizeof(sub), "%s.rate", path);
 	rows = cJSON_GetObjectItemCaseSensitive(o, "rate");
 	if (!rows)
@@ -268,8 +298,8 @@ static int get_op(const cJSON *ops, enum hw_op_id id, struct hw_op *op,
 		"per_item_ns", "flops_peak", "eff_max", "eff_half_x",
 		"bytes_bw", "bw_eff", NULL };
 	static const char *const table_keys[] = { "form", "fixed_ns",
-		"per_item_ns", "work", "unit", "source", "x", "y", "rate",
-		NULL };
+		"per_item_ns", "work", "unit", "source", "x", "y", "y_axis",
+		"x_below", "fixed_ns_by_x", "rate", NULL };
 	char path[96], form[16];
 	const cJSON *o;
 	int r;
@@ -500,11 +530,20 @@ static int validate_op(struct hw_op *op, const char *name, double max_y,
 	if (op->ny > 1) {
 		if ((r = validate_axis(op->y, op->ny, op->ly, sub, cx)) < 0)
 			return r;
-		if (op->y[op->ny - 1] > max_y)
+		if (op->yaxis == HW_Y_SMS && op->y[op->ny - 1] > max_y)
 			return mjson_bad(cx, sub,
 					 "%g SMs is more than capacity.sm_count %g",
 					 op->y[op->ny - 1], max_y);
 	}
+	snprintf(sub, sizeof(sub), "%s.y_axis", path);
+	if ((unsigned)op->yaxis > HW_Y_BYTES)
+		return mjson_bad(cx, sub, "unknown axis %d", (int)op->yaxis);
+	snprintf(sub, sizeof(sub), "%s.fixed_ns_by_x", path);
+	for (ix = 0; op->has_fixed_x && ix < op->nx; ix++)
+		if (!isfinite(op->fixed_x[ix]) || op->fixed_x[ix] < 0 ||
+		    op->fixed_x[ix] > 1e12)
+			return mjson_bad(cx, sub, "element %u: %g is out of range [0, 1e12]",
+					 ix, op->fixed_x[ix]);
 	snprintf(sub, sizeof(sub), "%s.rate", path);
 	for (iy = 0; iy < op->ny; iy++)
 		for (ix = 0; ix < op->nx; ix++) {
@@ -633,6 +672,15 @@ static int op_json(cJSON *ops, const struct hw_op *op, const char *name)
 	    add_item(o, "x", array_json(op->x, op->nx)))
 		return -1;
 	if (op->ny > 1 && add_item(o, "y", array_json(op->y, op->ny)))
+		return -1;
+	if (op->ny > 1 && op->yaxis != HW_Y_SMS &&
+	    !cJSON_AddStringToObject(o, "y_axis",
+				     op->yaxis == HW_Y_ITEMS ? "items" : "bytes"))
+		return -1;
+	if (op->below_rate && !cJSON_AddStringToObject(o, "x_below", "rate"))
+		return -1;
+	if (op->has_fixed_x &&
+	    add_item(o, "fixed_ns_by_x", array_json(op->fixed_x, op->nx)))
 		return -1;
 	rows = cJSON_CreateArray();
 	if (add_item(o, "rate", rows) < 0)
@@ -775,8 +823,8 @@ static double row_lrate(const struct hw_op *op, uint32_t iy, double l)
 	uint32_t n = op->nx, i;
 	double t;
 
-	if (l <= lx[0])
-		return lr[0] + (l - lx[0]); /* time per item stays constant */
+	if (l <= lx[0]) /* time per item stays constant, or the rate */
+		return op->below_rate ? lr[0] : lr[0] + (l - lx[0]);
 	if (l >= lx[n - 1])
 		return lr[n - 1];
 	for (i = 0; l > lx[i + 1]; i++)
@@ -794,7 +842,8 @@ double hw_op_rate(const struct hw_op *op, double x, double y)
 		return exp(row_lrate(op, 0, lxv));
 	lyv = log(y > 1e-9 ? y : 1e-9);
 	if (lyv <= op->ly[0])
-		return exp(row_lrate(op, 0, lxv) + (lyv - op->ly[0]));
+		return exp(row_lrate(op, 0, lxv) +
+			   (op->yaxis == HW_Y_SMS ? lyv - op->ly[0] : 0));
 	if (lyv >= op->ly[n - 1])
 		return exp(row_lrate(op, n - 1, lxv));
 	for (i = 0; lyv > op->ly[i + 1]; i++)
@@ -804,6 +853,27 @@ double hw_op_rate(const struct hw_op *op, double x, double y)
 		   t * (row_lrate(op, i + 1, lxv) - row_lrate(op, i, lxv)));
 }
 
+/* fixed_ns_by_x at x: piecewise linear in log x (geometric between two
+ * positive values), constant outside the grid. */
+static double fixed_at(const struct hw_op *op, double x)
+{
+	const double *f = op->fixed_x, *lx = op->lx;
+	uint32_t n = op->nx, i;
+	double l, t;
+
+	if (x <= op->x[0])
+		return f[0];
+	if (x >= op->x[n - 1])
+		return f[n - 1];
+	l = log(x);
+	for (i = 0; l > lx[i + 1]; i++)
+		;
+	t = (l - lx[i]) / (lx[i + 1] - lx[i]);
+	if (f[i] > 0 && f[i + 1] > 0)
+		return f[i] * pow(f[i + 1] / f[i], t);
+	return f[i] + t * (f[i + 1] - f[i]);
+}
+
 double hw_op_ns(const struct hw_op *op, double x, double y, double flops,
 		double bytes, double items)
 {
@@ -811,8 +881,23 @@ double hw_op_ns(const struct hw_op *op, double x, double y, double flops,
 
 	if (op->form == HW_FORM_TABLE) {
 		double w = op->work == HW_WORK_FLOPS ? flops : bytes;
+		double yv = op->yaxis == HW_Y_ITEMS ? items
+			    : op->yaxis == HW_Y_BYTES ? bytes : y;
 
-		return w > 0 ? t + 1e9 * w / hw_op_rate(op, x, y) : t;
+		if (op->has_fixed_x)
+			t += fixed_at(op, x);
+		if (op->yaxis == HW_Y_ITEMS && op->ny > 1 && x > op->x[op->nx - 1]) {
+			/* a request longer than the grid's longest counts as
+			 * that many requests of the longest (the kernels split
+			 * long contexts: split-KV) */
+			yv *= x / op->x[op->nx - 1];
+			x = op->x[op->nx - 1];
+		}
+		if (op->yaxis == HW_Y_BYTES && op->ny > 1 && !op->below_rate &&
+		    x < op->x[0])
+			yv *= op->x[0] / x; /* the call of the same count at x[0],
+					       whose item time stays */
+		return w > 0 ? t + 1e9 * w / hw_op_rate(op, x, yv) : t;
 	}
 	if (flops > 0 && op->flops_peak.v > 0) {
 		double eff = op->eff_max.v;

@@ -17,14 +17,29 @@
  *                 + max(flops / (flops_peak * eff(x)), bytes / (bytes_bw * bw_eff))
  *             eff(x) = eff_max * x / (x + eff_half_x)   (eff_max when eff_half_x = 0)
  *             a roof whose peak is 0 is absent.
- *   table:    t = fixed_ns + items * per_item_ns + work / rate(x, y)
+ *   table:    t = fixed_ns + fixed_x(x) + items * per_item_ns
+ *                 + work / rate(x, y)
  *             rate(x, y) from a grid of measured points (work units/s),
  *             interpolated piecewise-linearly in log(x), log(y), log(rate).
+ *             Below the smallest x, "x_below" says what stays: "time"
+ *             (default, the time of one item) or "rate" (for work not
+ *             proportional to x, e.g. decode's per-request query bytes).
+ *             y is what `y_axis` names: the SMs the caller passes (default),
+ *             the op's items or its bytes. fixed_x ("fixed_ns_by_x", optional,
+ *             0 when absent) is a time per call tabulated over the same x,
+ *             interpolated piecewise-linearly in log(x) (in log(time) where
+ *             both neighbours are > 0), constant outside the grid.
  *             work is the op's FLOPs or bytes (`work`). Below the smallest
  *             x the time of one item stays at its value there (a call costs
  *             at least its overhead); above the largest x the rate stays;
  *             below the smallest y the rate scales with y (per-SM rate);
- *             above the largest y it stays. With ny == 1, y is ignored.
+ *             above the largest y it stays (for y_axis items or bytes the
+ *             rate stays on both sides). With y_axis items, x above the
+ *             largest counts as more items of the largest x: the rate is
+ *             taken at (x_max, items * x / x_max) (the kernels split a long
+ *             context like a batch: split-KV). With y_axis bytes, x below
+ *             the smallest is looked up with the bytes of the same count
+ *             at the smallest x. With ny == 1, y is ignored.
  *
  * What x, y and items mean for each op is in docs/profiles.md (x: tokens
  * for linear/misc, query tokens for prefill, KV tokens per request for
@@ -67,6 +82,12 @@ const char *hw_op_name(enum hw_op_id id);
 
 enum hw_form { HW_FORM_ROOFLINE = 0, HW_FORM_TABLE = 1 };
 enum hw_work { HW_WORK_BYTES = 0, HW_WORK_FLOPS = 1 };
+/* What a table's y axis is ("y_axis" in the file; "sms" when absent). */
+enum hw_yaxis {
+	HW_Y_SMS = 0,   /* the y the cost function passes: SMs of a copy kernel */
+	HW_Y_ITEMS = 1, /* the op's items: batch (decode, select), count (transfers) */
+	HW_Y_BYTES = 2  /* the op's bytes per call */
+};
 
 struct hw_op {
 	enum hw_form form;
@@ -83,6 +104,12 @@ struct hw_op {
 	char unit[16];             /* unit of rate in the file: "GB/s", "B/s", "TFLOP/s", "FLOP/s" */
 	double unit_scale;         /* file unit -> work units/s */
 	uint32_t nx, ny;           /* grid size; ny >= 1 */
+	enum hw_yaxis yaxis;       /* what y is (ny > 1 only) */
+	int has_fixed_x;           /* "fixed_ns_by_x" given */
+	int below_rate;            /* "x_below": "rate": below the smallest x the
+				      rate stays (default "time": the time of
+				      one item stays) */
+	double fixed_x[HW_GRID_MAX]; /* ns per call by x, added to fixed_ns (>= 0) */
 	double x[HW_GRID_MAX];     /* ascending, > 0 */
 	double y[HW_GRID_MAX];     /* ascending, > 0 (ny > 1 only) */
 	double rate[HW_GRID_MAX][HW_GRID_MAX]; /* [iy][ix], in `unit`, > 0 */
@@ -136,7 +163,8 @@ int hw_profile_write(const struct hw_profile *p, FILE *f, struct ss_err *err);
  */
 double hw_op_ns(const struct hw_op *op, double x, double y, double flops,
 		double bytes, double items);
-/* Interpolated rate of a table op at (x, y), work units/s. */
+/* Interpolated rate of a table op at (x, y), work units/s; y is the value of
+ * the op's y axis (SMs, items or bytes: `yaxis`). */
 double hw_op_rate(const struct hw_op *op, double x, double y);
 
 #endif

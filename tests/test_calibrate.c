@@ -207,6 +207,123 @@ static void t_fit_picks_lsq_for_affine(void)
 	free(d.s);
 }
 
+/*
+ * Prefill-like data, time affine in the earlier KV at each query length
+ * with known non-smooth coefficients: t = a(q) + F b(q). The columns form
+ * wins and stores a(q) and 1/b(q) at the grid's q exactly.
+ */
+static double col_a(double q) { return 3000 + 2.0 * q + (q > 700 ? 20000 : 0); }
+static double col_b(double q) { return 1e-6 * (2.5 + 1.5 * 512 / (q + 512)); }
+
+static void t_fit_columns_recovers_per_x_coefficients(void)
+{
+	static const double q[] = { 128, 192, 256, 384, 512, 768, 1024, 1536,
+				    2048 };
+	static const double kv[] = { 0, 2048, 8192, 32768 };
+	struct cal_op_data d = { .measured = 1 };
+	struct hw_op op;
+	struct ss_err err;
+	uint32_t pt = 0;
+
+	for (size_t i = 0; i < SS_ARRAY_SIZE(q); i++)
+		for (size_t j = 0; j < SS_ARRAY_SIZE(kv); j++, pt++) {
+			double fl = 4.0 * 4096 * q[i] * (kv[j] + q[i] / 2);
+
+			add(&d, pt, 0, q[i], 0, 1, fl, 1e6,
+			    col_a(q[i]) + fl * col_b(q[i]));
+		}
+	CHECK_MSG(cal_fit_op(HW_OP_PREFILL_ATTN, &d, "test", &op, &err) == 0,
+		  "%s", err.msg);
+	CHECK_MSG(d.fit.method == CAL_COLUMNS, "method %s",
+		  cal_method_name(d.fit.method));
+	CHECK_EQ_I64(op.form, HW_FORM_TABLE);
+	CHECK(op.has_fixed_x && op.below_rate);
+	CHECK_EQ_U64(op.nx, SS_ARRAY_SIZE(q));
+	for (size_t i = 0; i < SS_ARRAY_SIZE(q); i++) {
+		CHECK_REL(op.fixed_x[i], col_a(q[i]), 1e-6);
+		CHECK_REL(op.rate[0][i] * op.unit_scale, 1e9 / col_b(q[i]), 1e-6);
+	}
+	/* between grid points: at 1024 with 5000 earlier tokens, within the
+	 * coefficients' interpolation (held-out error < 5%) */
+	CHECK(d.fit.mape_pct < 5);
+	free(d.s);
+}
+
+/*
+ * Decode-like data whose rate depends on the batch beyond the work (a
+ * batch of 1 fills few SMs): t = W / r(x, B). table-2d (y_axis items)
+ * captures it; a one-row table cannot.
+ */
+static double dec_rate(double x, double b)
+{
+	return 4e12 * (b * x / (b * x + 65536.0)) * (0.6 + 0.4 * x / (x + 8192));
+}
+
+static void t_fit_table2d_over_batch(void)
+{
+	static const double ctx[] = { 1024, 1536, 2048, 3072, 4096, 6144, 8192,
+				      12288, 16384, 24576, 32768 };
+	static const double B[] = { 1, 2, 4, 8, 16, 32, 64 };
+	struct cal_op_data d = { .measured = 1 };
+	struct hw_op op;
+	struct ss_err err;
+	uint32_t pt = 0;
+
+	for (size_t j = 0; j < SS_ARRAY_SIZE(B); j++)
+		for (size_t i = 0; i < SS_ARRAY_SIZE(ctx); i++, pt++) {
+			double w = 16384.0 * B[j] * ctx[i];
+
+			add(&d, pt, 0, ctx[i], 0, B[j], 0, w,
+			    1e9 * w / dec_rate(ctx[i], B[j]));
+		}
+	CHECK_MSG(cal_fit_op(HW_OP_DECODE_ATTN, &d, "test", &op, &err) == 0,
+		  "%s", err.msg);
+	CHECK_MSG(d.fit.method == CAL_TABLE_2D, "method %s",
+		  cal_method_name(d.fit.method));
+	CHECK_EQ_I64(op.yaxis, HW_Y_ITEMS);
+	CHECK_EQ_U64(op.ny, SS_ARRAY_SIZE(B));
+	CHECK_MSG(d.fit.mape_pct < 2, "table-2d %g%%", d.fit.mape_pct);
+	/* at a grid cell: the measurement */
+	CHECK_REL(hw_op_ns(&op, 4096, 0, 0, 16384.0 * 8 * 4096, 8),
+		  1e9 * 16384.0 * 8 * 4096 / dec_rate(4096, 8), 1e-9);
+	/* a request longer than the grid counts as more requests of the
+	 * longest: 1 x 65536 costs what 2 x 32768 do */
+	CHECK_REL(hw_op_ns(&op, 65536, 0, 0, 16384.0 * 65536, 1),
+		  hw_op_ns(&op, 32768, 0, 0, 16384.0 * 65536, 2), 1e-12);
+	free(d.s);
+}
+
+/* A dip in the measured medians does not make the model's time fall. */
+static void t_fit_tables_are_monotone(void)
+{
+	static const double tok[] = { 1, 2, 4, 8, 16, 32, 64, 128, 256, 512,
+				      1024, 2048, 4096, 8192 };
+	/* flat below a knee at 256 tokens, then linear; two dips */
+	static const double dip[] = { 1, 0.93, 1, 1, 1, 1, 1, 1, 1, 1, 0.9, 1,
+				      1, 1 };
+	struct cal_op_data d = { .measured = 1 };
+	struct hw_op op;
+	struct ss_err err;
+
+	double prev = 0;
+
+	for (size_t i = 0; i < SS_ARRAY_SIZE(tok); i++)
+		add(&d, (uint32_t)i, 0, tok[i], 0, 1, 0, 1e5 * tok[i],
+		    fmax(10000, 40 * tok[i]) * dip[i]);
+	CHECK_MSG(cal_fit_op(HW_OP_LAYER_MISC, &d, "test", &op, &err) == 0,
+		  "%s", err.msg);
+	CHECK_MSG(op.form == HW_FORM_TABLE, "method %s",
+		  cal_method_name(d.fit.method));
+	for (double x = 0.5; x < 20000; x *= 1.1) {
+		double ns = hw_op_ns(&op, x, 0, 0, 1e5 * x, 1);
+
+		CHECK_MSG(ns >= prev * (1 - 1e-12), "%g ns at %g < %g", ns, x,
+			  prev);
+		prev = ns;
+	}
+	free(d.s);
+}
+
 /* Negative slopes are not kept: the active set drops them. */
 static void t_fit_keeps_coefficients_nonnegative(void)
 {
@@ -316,7 +433,7 @@ static const struct grid grids[] = {
 };
 
 /*
- * A run "measured" on the shipped h200 profile's own models (times =
+ * A run "measured" on the analytic h200 profile's own models (times =
  * its prediction x seeded noise of +-2%), with lwm-7b's work.
  */
 static struct cal_run *make_run(uint64_t seed)
@@ -330,7 +447,7 @@ static struct cal_run *make_run(uint64_t seed)
 	CHECK(r != NULL && g != NULL);
 	gsl_rng_set(g, seed);
 	CHECK_MSG(model_load(&m, "lwm-7b", &err) == 0, "%s", err.msg);
-	CHECK_MSG(hw_profile_load(&base, "h200", &err) == 0, "%s", err.msg);
+	CHECK_MSG(hw_profile_load(&base, "h200-analytic", &err) == 0, "%s", err.msg);
 	snprintf(r->prov.gpu, sizeof(r->prov.gpu), "Synthetic H200");
 	r->prov.sm_count = 132;
 	r->prov.hbm_bytes = 150754820096ull;
@@ -340,7 +457,7 @@ static struct cal_run *make_run(uint64_t seed)
 	snprintf(r->prov.commit, sizeof(r->prov.commit), "test");
 	snprintf(r->prov.command, sizeof(r->prov.command), "test_calibrate");
 	snprintf(r->prov.model, sizeof(r->prov.model), "lwm-7b");
-	snprintf(r->prov.base, sizeof(r->prov.base), "h200");
+	snprintf(r->prov.base, sizeof(r->prov.base), "h200-analytic");
 	for (int i = 0; i < HW_NOPS; i++)
 		snprintf(r->op[i].status, CAL_TEXT, "not measured: test");
 	for (size_t k = 0; k < SS_ARRAY_SIZE(grids); k++) {
@@ -689,11 +806,82 @@ static void t_cost_equals_profile_prediction(void)
 	cal_run_free(r);
 }
 
-/* One request, one prefill iteration: TTFT = the profile's predictions. */
-static void t_sim_single_request_matches_profile(void)
+/* The shipped default: every cost function equals its op's prediction. */
+static void t_shipped_cost_equals_profile_prediction(void)
 {
-	struct cal_run *r = make_run(6);
-	struct hw_profile *p = load_calibrated(r, "sim.h5");
+	struct hw_profile *p;
+	struct model m;
+	struct cost_model c = { NULL, &m };
+	struct ss_err err;
+
+	CHECK_MSG(hw_profile_load(&p, "h200", &err) == 0, "%s", err.msg);
+	CHECK(!strcmp(hw_profile_kind(p), "calibrated"));
+	c.hw = p;
+	CHECK_MSG(model_load(&m, "llama-3-8b-262k", &err) == 0, "%s", err.msg);
+	for (double t = 1; t <= 200000; t *= 2.7) {
+		CHECK_EQ_I64(cost_linear_ns(&c, (uint64_t)t),
+			     predict(p, &m, HW_OP_LINEAR, (uint64_t)t, 0, 0));
+		CHECK_EQ_I64(cost_layer_misc_ns(&c, (uint64_t)t),
+			     predict(p, &m, HW_OP_LAYER_MISC, (uint64_t)t, 0, 0));
+		CHECK_EQ_I64(cost_prefill_attn_ns(&c, (uint64_t)t, 5000),
+			     predict(p, &m, HW_OP_PREFILL_ATTN, (uint64_t)t, 5000, 0));
+	}
+	for (double b = 1; b <= 256; b *= 3)
+		for (double n = 100; n <= 400000; n *= 5) {
+			double nb = floor(n / 32);
+
+			CHECK_EQ_I64(cost_decode_attn_ns(&c, (uint64_t)b, (uint64_t)(b * n), 0),
+				     predict(p, &m, HW_OP_DECODE_ATTN, b, n, 0));
+			CHECK_EQ_I64(cost_decode_attn_ns(&c, (uint64_t)b, (uint64_t)(b * n), 1),
+				     predict(p, &m, HW_OP_DECODE_ATTN_SPARSE, b, n, 0));
+			CHECK_EQ_I64(cost_select_ns(&c, (uint64_t)b,
+						    (uint64_t)(b * nb) * m.kv_heads),
+				     predict(p, &m, HW_OP_SELECT, b, nb, 0));
+		}
+	for (double f = 512; f <= 4194304; f *= 4)
+		for (int mech = 0; mech < XFER_NMECH; mech++)
+			CHECK_EQ_I64(cost_transfer_ns(&c, (enum xfer_mech)mech,
+						      (uint64_t)f, 300, 12),
+				     predict(p, &m, HW_OP_XFER0 + mech, f, 300, 12));
+	hw_profile_free(p);
+}
+
+/*
+ * The shipped profile is the export of the shipped calibration file
+ * (calibrate/results/h200/h200.h5): the same profile, number for number.
+ */
+static void t_shipped_profile_is_the_calibration(void)
+{
+	const char *root = getenv("SS_SOURCE_ROOT");
+	struct hw_profile *a, *b;
+	char path[512], *ta = NULL, *tb = NULL;
+	size_t na = 0, nb = 0;
+	struct ss_err err;
+	FILE *f;
+
+	if (!root)
+		TH_SKIP("SS_SOURCE_ROOT not set");
+	snprintf(path, sizeof(path), "%s/calibrate/results/h200/h200.h5", root);
+	CHECK_MSG(hw_profile_load(&a, path, &err) == 0, "%s", err.msg);
+	CHECK_MSG(hw_profile_load(&b, "h200", &err) == 0, "%s", err.msg);
+	snprintf(a->name, sizeof(a->name), "h200");
+	f = open_memstream(&ta, &na);
+	CHECK(f && hw_profile_write(a, f, &err) == 0);
+	fclose(f);
+	f = open_memstream(&tb, &nb);
+	CHECK(f && hw_profile_write(b, f, &err) == 0);
+	fclose(f);
+	CHECK_EQ_U64(na, nb);
+	CHECK(!memcmp(ta, tb, na));
+	free(ta);
+	free(tb);
+	hw_profile_free(a);
+	hw_profile_free(b);
+}
+
+/* One request, one prefill iteration: TTFT = the profile's predictions. */
+static void sim_single_request(struct hw_profile *p)
+{
 	struct model m;
 	struct cost_model c = { p, &m };
 	struct sim_config cfg;
@@ -734,8 +922,27 @@ static void t_sim_single_request_matches_profile(void)
 	CHECK_EQ_I64(s.niters, 1);
 	sim_release(&s);
 	trace_release(&t);
+}
+
+static void t_sim_single_request_matches_profile(void)
+{
+	struct cal_run *r = make_run(6);
+	struct hw_profile *p = load_calibrated(r, "sim.h5");
+
+	sim_single_request(p);
 	hw_profile_free(p);
 	cal_run_free(r);
+}
+
+/* The same under the shipped default profile (calibrated h200). */
+static void t_shipped_sim_single_request_matches_profile(void)
+{
+	struct hw_profile *p;
+	struct ss_err err;
+
+	CHECK_MSG(hw_profile_load(&p, "h200", &err) == 0, "%s", err.msg);
+	sim_single_request(p);
+	hw_profile_free(p);
 }
 
 /* ---- report --------------------------------------------------------------- */
@@ -908,7 +1115,32 @@ static void t_cli(void)
 	CHECK(!strncmp(out, "op,points,mape_pct,max_err_pct\nlinear,", 38));
 	CHECK_EQ_I64(sh(out, sizeof(out), "%s calibrate --report %s 2>&1%s", bin, "/nonexistent.h5", ""), 1);
 	CHECK_STR_CONTAINS(out, "/nonexistent.h5: cannot open");
-	CHECK_EQ_I64(sh(out, sizeof(out), "%s calibrate --export %s --out %s", bin, path, json), 0);
+	CHECK_EQ_I64(sh(out, sizeof(out), "%s calibrate --export %s --name my-gpu --out %s", bin, path, json), 0);
+	{
+		struct hw_profile *p;
+
+		CHECK_MSG(hw_profile_load(&p, json, &err) == 0, "%s", err.msg);
+		CHECK(!strcmp(p->name, "my-gpu"));
+		hw_profile_free(p);
+	}
+	/* --refit: the same samples fitted again give the same file */
+	{
+		char again[300];
+		size_t n1, n2;
+		char *b1, *b2;
+
+		snprintf(again, sizeof(again), "%s.refit.h5", path);
+		CHECK_EQ_I64(sh(out, sizeof(out), "%s calibrate --refit %s --out %s", bin, path, again), 0);
+		CHECK_STR_CONTAINS(out, "held-out points");
+		b1 = slurp(path, &n1);
+		b2 = slurp(again, &n2);
+		CHECK(n1 == n2 && !memcmp(b1, b2, n1));
+		free(b1);
+		free(b2);
+		remove(again);
+		CHECK_EQ_I64(sh(out, sizeof(out), "%s calibrate --refit %s --out %s.json%s 2>/dev/null", bin, path, path, ""), 2);
+		CHECK_EQ_I64(sh(out, sizeof(out), "%s calibrate --name x --report %s%s 2>/dev/null", bin, path, ""), 2);
+	}
 	CHECK_EQ_I64(sh(out, sizeof(out), "%s calibrate --derive gh200 --from %s --out %s", bin, path, json), 0);
 	{
 		struct hw_profile *p;
@@ -933,6 +1165,9 @@ static const struct th_case cases[] = {
 	TH_CASE(t_fit_picks_table_for_knee),
 	TH_CASE(t_fit_picks_lsq_for_affine),
 	TH_CASE(t_fit_keeps_coefficients_nonnegative),
+	TH_CASE(t_fit_columns_recovers_per_x_coefficients),
+	TH_CASE(t_fit_table2d_over_batch),
+	TH_CASE(t_fit_tables_are_monotone),
 	TH_CASE(t_fit_errors_name_the_op),
 	TH_CASE(t_fit_table_needs_rectangular_grid),
 	TH_CASE(t_run_fit_assembles_profile),
@@ -941,6 +1176,9 @@ static const struct th_case cases[] = {
 	TH_CASE(t_h5_bad_files_say_what_is_wrong),
 	TH_CASE(t_cost_equals_profile_prediction),
 	TH_CASE(t_sim_single_request_matches_profile),
+	TH_CASE(t_shipped_cost_equals_profile_prediction),
+	TH_CASE(t_shipped_sim_single_request_matches_profile),
+	TH_CASE(t_shipped_profile_is_the_calibration),
 	TH_CASE(t_report_csv_rows),
 	TH_CASE(t_report_plots),
 	TH_CASE(t_derive_what_if),

@@ -26,8 +26,10 @@ static struct hw_profile *load(const char *name)
 
 static void t_shipped(void)
 {
-	static const char *const want[] = { "a100-40g", "gh200", "h200" };
-	static const char *const kinds[] = { "what-if", "what-if", "analytic" };
+	static const char *const want[] = { "a100-40g", "a100-40g-paper",
+					    "gh200", "h200", "h200-analytic" };
+	static const char *const kinds[] = { "what-if", "what-if", "what-if",
+					     "calibrated", "analytic" };
 	size_t i;
 
 	for (i = 0; hw_profile_names[i]; i++) {
@@ -45,7 +47,7 @@ static void t_shipped(void)
 
 static void t_h200_facts(void)
 {
-	struct hw_profile *p = load("h200");
+	struct hw_profile *p = load("h200-analytic");
 	int i;
 
 	CHECK_EQ_U64(hw_hbm_device_bytes(p), 143771ull << 20);
@@ -75,9 +77,41 @@ static void t_h200_facts(void)
 	hw_profile_free(p);
 }
 
+/* The default h200 is the calibration shipped in calibrate/results/h200/. */
+static void t_h200_calibrated_facts(void)
+{
+	struct hw_profile *p = load("h200");
+	int i;
+
+	CHECK(!strcmp(hw_profile_kind(p), "calibrated"));
+	CHECK_EQ_U64(hw_sm_count(p), 132);
+	/* what the CUDA runtime reports: 139.8 GiB */
+	CHECK_EQ_U64(hw_hbm_device_bytes(p), 150109880320ull);
+	CHECK_NEAR(hw_link_bw(p, LINK_H2D), 55.38e9, 0.01e9);
+	CHECK_STR_CONTAINS(p->h2d_bw.src, "measured");
+	CHECK_STR_CONTAINS(p->sm_count.src, "measured");
+	for (i = 0; i < HW_NOPS; i++) {
+		const struct hw_op *op = &p->op[i];
+
+		/* measured ops name the fit; sample and host keep the analytic
+		 * estimates */
+		if (i == HW_OP_SAMPLE || i == HW_OP_HOST)
+			CHECK_STR_CONTAINS(op->fixed_ns.src, "estimate");
+		else if (op->form == HW_FORM_TABLE)
+			CHECK_STR_CONTAINS(op->table_src, "measured: calibrate");
+		else
+			CHECK_STR_CONTAINS(op->fixed_ns.src, "measured: calibrate");
+	}
+	/* the decode kernels' table runs over (context per request, batch) */
+	CHECK_EQ_I64(p->op[HW_OP_DECODE_ATTN].form, HW_FORM_TABLE);
+	CHECK_EQ_I64(p->op[HW_OP_DECODE_ATTN].yaxis, HW_Y_ITEMS);
+	CHECK_EQ_I64(p->op[HW_OP_XFER0 + XFER_FLASH_H2D].ny, 10);
+	hw_profile_free(p);
+}
+
 static void t_what_if_facts(void)
 {
-	struct hw_profile *a = load("a100-40g"), *g = load("gh200");
+	struct hw_profile *a = load("a100-40g-paper"), *g, *h;
 
 	CHECK_EQ_U64(hw_sm_count(a), 108);
 	CHECK_EQ_U64(hw_hbm_device_bytes(a), 40ull << 30);
@@ -87,11 +121,23 @@ static void t_what_if_facts(void)
 	CHECK_STR_CONTAINS(a->op[HW_OP_XFER0 + XFER_FLASH_D2H].table_src,
 			   "paper Fig 4b");
 	CHECK_STR_CONTAINS(a->h2d_bw.src, "32 GB/s");
-	CHECK_NEAR(hw_link_bw(g, LINK_H2D), 450e9, 0);
+	hw_profile_free(a);
+	/* the shipped a100-40g and gh200 are derived from the calibrated h200
+	 * by datasheet ratios (calibrate --derive) */
+	a = load("a100-40g");
+	g = load("gh200");
+	h = load("h200");
+	CHECK_EQ_U64(hw_sm_count(a), 108);
+	CHECK_EQ_U64(hw_hbm_device_bytes(a), 40ull << 30);
+	CHECK_NEAR(hw_link_bw(a, LINK_H2D), hw_link_bw(h, LINK_H2D) * 0.5, 1);
+	CHECK_STR_CONTAINS(a->h2d_bw.src, "derived");
+	CHECK_STR_CONTAINS(a->op[HW_OP_DECODE_ATTN].table_src, "derived: rates x");
+	CHECK_NEAR(hw_link_bw(g, LINK_H2D), hw_link_bw(h, LINK_H2D) * 450 / 64, 1);
 	CHECK_STR_CONTAINS(g->h2d_bw.src, "datasheet");
 	CHECK_EQ_U64(hw_sm_count(g), 132);
 	hw_profile_free(a);
 	hw_profile_free(g);
+	hw_profile_free(h);
 }
 
 static char *write_text(const struct hw_profile *p)
@@ -152,6 +198,8 @@ static void t_round_trip(void)
 
 /* Apply `edit` to the h200 profile's JSON, load the result from a file
  * and check the error names the file and `want`. */
+static int edit_calibrated; /* expect_bad edits the calibrated h200 */
+
 static void expect_bad(void (*edit)(cJSON *root), const char *raw,
 		       const char *want)
 {
@@ -165,8 +213,10 @@ static void expect_bad(void (*edit)(cJSON *root), const char *raw,
 	if (raw) {
 		txt = strdup(raw);
 	} else {
+		/* the analytic profile: the edits below know its layout;
+		 * e_calibrated_* edit the calibrated default */
 		cJSON *root = cJSON_Parse(ss_embedded_find(hw_profile_embedded,
-							   "h200"));
+							   edit_calibrated ? "h200" : "h200-analytic"));
 		CHECK(root != NULL);
 		edit(root);
 		txt = cJSON_Print(root);
@@ -273,6 +323,31 @@ static void e_order(cJSON *r)
 
 	cJSON_ReplaceItemInArray(x, 2, cJSON_CreateNumber(1000));
 }
+static void e_y_axis(cJSON *r)
+{
+	cJSON_ReplaceItemInObject(obj(r, "ops", "decode_attn"), "y_axis",
+				  cJSON_CreateString("heads"));
+}
+static void e_fixed_by_x(cJSON *r)
+{
+	cJSON_DeleteItemFromArray(cJSON_GetObjectItem(obj(r, "ops", "prefill_attn"),
+						      "fixed_ns_by_x"), 0);
+}
+static void e_fixed_by_x_neg(cJSON *r)
+{
+	cJSON_ReplaceItemInArray(cJSON_GetObjectItem(obj(r, "ops", "prefill_attn"),
+						     "fixed_ns_by_x"),
+				 1, cJSON_CreateNumber(-5));
+}
+static void e_x_below(cJSON *r)
+{
+	cJSON_ReplaceItemInObject(obj(r, "ops", "select"), "x_below",
+				  cJSON_CreateString("zero"));
+}
+static void e_calibrated_missing_op(cJSON *r)
+{
+	cJSON_DeleteItemFromObject(cJSON_GetObjectItem(r, "ops"), "decode_attn");
+}
 static void e_rate_zero(cJSON *r)
 {
 	cJSON *rate = cJSON_GetObjectItem(obj(r, "ops", "flash_d2h"), "rate");
@@ -321,6 +396,14 @@ static void t_bad_profiles(void)
 	expect_bad(e_y_too_big, NULL, "key 'ops.flash_h2d.y': 500 SMs is more than capacity.sm_count");
 	expect_bad(e_no_x, NULL, "key 'ops.memcpy_h2d.x': missing");
 	expect_bad(e_no_capacity, NULL, "key 'capacity': missing");
+	/* the calibrated default's table keys */
+	edit_calibrated = 1;
+	expect_bad(e_y_axis, NULL, "key 'ops.decode_attn.y_axis': 'heads' is not sms, items or bytes");
+	expect_bad(e_fixed_by_x, NULL, "key 'ops.prefill_attn.fixed_ns_by_x': 14 values for 15 values of x");
+	expect_bad(e_fixed_by_x_neg, NULL, "key 'ops.prefill_attn.fixed_ns_by_x': element 1: -5 is out of range");
+	expect_bad(e_x_below, NULL, "key 'ops.select.x_below': 'zero' is not time or rate");
+	expect_bad(e_calibrated_missing_op, NULL, "key 'ops.decode_attn': missing");
+	edit_calibrated = 0;
 	expect_bad(NULL, "{\n\"format\": \"sparseserve-hw-profile\",\n\"version\": 1,,\n}",
 		   ":3: malformed JSON near '\"version\": 1,,'");
 	expect_bad(NULL, "[]", "expected a JSON object at the top, got an array");
@@ -348,7 +431,7 @@ static void t_unknown_name(void)
 
 	CHECK_EQ_I64(hw_profile_load(&p, "tpu-v9", &e), SS_EIO);
 	CHECK(p == NULL);
-	CHECK_STR_CONTAINS(e.msg, "profile 'tpu-v9': not a shipped profile (a100-40g, gh200, h200)");
+	CHECK_STR_CONTAINS(e.msg, "profile 'tpu-v9': not a shipped profile (a100-40g, a100-40g-paper, gh200, h200, h200-analytic)");
 }
 
 static void t_names(void)
@@ -362,6 +445,7 @@ static void t_names(void)
 static const struct th_case cases[] = {
 	TH_CASE(t_shipped),
 	TH_CASE(t_h200_facts),
+	TH_CASE(t_h200_calibrated_facts),
 	TH_CASE(t_what_if_facts),
 	TH_CASE(t_round_trip),
 	TH_CASE(t_bad_profiles),
