@@ -17,6 +17,10 @@ extern const struct cli_cmd cli_cmd_trace;
 extern const struct cli_cmd cli_cmd_calibrate;
 extern const struct cli_cmd cli_cmd_bench;
 extern const struct cli_cmd cli_cmd_sweep;
+extern const struct cli_cmd cli_cmd_live;
+
+/* sim and live share one driver (cmd_sim.c). */
+int cli_sim_main(int argc, char **argv, int live);
 
 /* "sparseserve ARGV..." as typed, for the results' metadata (malloc'd;
  * NULL when out of memory). argv[0] is the subcommand. */

@@ -1,6 +1,8 @@
 /*
  * cmd_sim.c - `sparseserve sim`: replay a trace through one or more
- * serving policies on a hardware profile and write the results.
+ * serving policies on a hardware profile and write the results; and
+ * `sparseserve live`, the same run with the live executor (live/live.h)
+ * carrying out each iteration on the GPU instead of the cost model.
  */
 #include <getopt.h>
 #include <gsl/gsl_rng.h>
@@ -13,6 +15,7 @@
 
 #include "cli.h"
 #include "fileio.h"
+#include "live/live.h"
 #include "model/cost.h"
 #include "model/model.h"
 #include "sim/config.h"
@@ -34,10 +37,46 @@ struct sim_args {
 	double rate_scale, win_start, win_end;
 	uint64_t max_prompt, limit, seed;
 	int skip_bad, compare, quiet;
+	double dram_gb;          /* host DRAM for KV (0: the profile's) */
+	/* live */
+	int live, realtime, verbose;
+	double hbm_budget_gb, digest_gb;
+	uint64_t d2h_threads, h2d_ctas;
 };
 
-static void usage(FILE *f)
+/* "sparseserve sim" or "sparseserve live", for messages */
+static const char *prog = "sparseserve sim";
+
+static void usage(FILE *f, int live)
 {
+	if (live) {
+		fprintf(f,
+			"usage: sparseserve live --trace FILE|SPEC --model NAME|config.json\n"
+			"                        --policy NAME[,NAME...] --out RUN.h5\n"
+			"                        [--hbm-budget GB] [options of sim]\n"
+			"\n"
+			"Serves the trace on this machine's GPU: the simulator's engine\n"
+			"and policy code, with every iteration carried out by the real\n"
+			"kernels (model shapes of the chosen model, synthetic weights,\n"
+			"HBM block cache, pinned DRAM pool for offload policies) and timed\n"
+			"on the wall clock. Writes the same result files as sim.\n"
+			"\n"
+			"  --hbm-budget GB        cap the KV space in HBM (mem.hbm_budget_gb),\n"
+			"                         e.g. the paper's 40 GB card on the H200\n"
+			"  --dram-gb GB           pinned DRAM pool for offload policies\n"
+			"                         (default 48; give sim the same to compare)\n"
+			"  --digest-gb GB         cap on the DSA digest arena (default 16)\n"
+			"  --d2h-threads N        FlashD2H scatter threads (default 8)\n"
+			"  --h2d-ctas N           FlashH2D CTAs (default 16)\n"
+			"  --realtime             wait through idle gaps on the wall clock\n"
+			"                         (default: skip them; same result, faster)\n"
+			"  -v                     sizes of the GPU allocations on stderr\n"
+			"\n"
+			"Every option of `sparseserve sim` applies (see sim --help); the\n"
+			"profile sets the SLO reference and the HBM size the capacity is\n"
+			"computed from.\n");
+		return;
+	}
 	fprintf(f,
 		"usage: sparseserve sim --trace FILE|SPEC --model NAME|config.json\n"
 		"                       --profile NAME|FILE --policy NAME[,NAME...]\n"
@@ -70,14 +109,38 @@ static void usage(FILE *f)
 		"  --csv FILE             per-request CSV\n"
 		"  --summary-csv FILE     policy,metric,value CSV\n"
 		"  --quiet                no table on stdout\n"
+		"  --dram-gb GB           host DRAM for offloaded KV (default: the\n"
+		"                         profile's)\n"
 		"\n"
 		"Exit status: 0 ok, 1 failed, 2 usage.\n");
 }
 
-static int parse_args(int argc, char **argv, struct sim_args *a)
+static int parse_positive(const char *opt, const char *arg, double *out)
+{
+	if (ss_parse_double(arg, out) || !(*out > 0)) {
+		fprintf(stderr, "%s: %s: '%s' is not a positive number\n", prog,
+			opt, arg);
+		return 2;
+	}
+	return 0;
+}
+
+static int parse_count(const char *opt, const char *arg, uint64_t max,
+		       uint64_t *out)
+{
+	if (ss_parse_u64(arg, out) || !*out || *out > max) {
+		fprintf(stderr, "%s: %s: '%s' is not a count in 1..%llu\n", prog,
+			opt, arg, (unsigned long long)max);
+		return 2;
+	}
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct sim_args *a, int live)
 {
 	enum { O_RATE = 256, O_MAXP, O_LIMIT, O_SEED, O_SET, O_CSV, O_SCSV,
-	       O_SKIP, O_CMP, O_CFG, O_HCFG, O_WIN, O_QUIET, O_SEL };
+	       O_SKIP, O_CMP, O_CFG, O_HCFG, O_WIN, O_QUIET, O_SEL, O_DRAM,
+	       O_HBM, O_DIG, O_D2H, O_H2D, O_RT };
 	static const struct option opts[] = {
 		{ "trace", required_argument, NULL, 't' },
 		{ "format", required_argument, NULL, 'f' },
@@ -99,19 +162,43 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
 		{ "compare", no_argument, NULL, O_CMP },
 		{ "quiet", no_argument, NULL, O_QUIET },
 		{ "selection", required_argument, NULL, O_SEL },
+		{ "dram-gb", required_argument, NULL, O_DRAM },
 		{ "help", no_argument, NULL, 'h' },
+		/* live only (below the end marker for sim) */
+		{ NULL, 0, NULL, 0 },
+		{ "hbm-budget", required_argument, NULL, O_HBM },
+		{ "digest-gb", required_argument, NULL, O_DIG },
+		{ "d2h-threads", required_argument, NULL, O_D2H },
+		{ "h2d-ctas", required_argument, NULL, O_H2D },
+		{ "realtime", no_argument, NULL, O_RT },
 		{ NULL, 0, NULL, 0 },
 	};
+	static struct option live_opts[SS_ARRAY_SIZE(opts)];
+	const struct option *use = opts;
 	int c;
 
+	if (live) {
+		/* sim's options and live's, one table */
+		size_t n = 0;
+
+		for (size_t i = 0; i < SS_ARRAY_SIZE(opts); i++)
+			if (opts[i].name)
+				live_opts[n++] = opts[i];
+		memset(&live_opts[n], 0, sizeof live_opts[n]);
+		use = live_opts;
+	}
 	memset(a, 0, sizeof(*a));
+	a->live = live;
+	if (live)
+		a->dram_gb = 48;
 	a->profile = "h200";
 	a->rate_scale = 1.0;
 	a->seed = 1;
 	a->win_end = -1;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "t:f:m:p:P:o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, live ? "t:f:m:p:P:o:hv" : "t:f:m:p:P:o:h",
+				use, NULL)) != -1) {
 		switch (c) {
 		case 't': a->trace = optarg; break;
 		case 'f': a->format = optarg; break;
@@ -126,11 +213,35 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
 		case O_CMP: a->compare = 1; break;
 		case O_QUIET: a->quiet = 1; break;
 		case O_SEL: a->selection = optarg; break;
+		case O_RT: a->realtime = 1; break;
+		case 'v': a->verbose = 1; break;
+		case O_DRAM:
+			if (parse_positive("--dram-gb", optarg, &a->dram_gb))
+				return 2;
+			break;
+		case O_HBM:
+			if (parse_positive("--hbm-budget", optarg,
+					   &a->hbm_budget_gb))
+				return 2;
+			break;
+		case O_DIG:
+			if (parse_positive("--digest-gb", optarg, &a->digest_gb))
+				return 2;
+			break;
+		case O_D2H:
+			if (parse_count("--d2h-threads", optarg, 64,
+					&a->d2h_threads))
+				return 2;
+			break;
+		case O_H2D:
+			if (parse_count("--h2d-ctas", optarg, 1024, &a->h2d_ctas))
+				return 2;
+			break;
 		case O_RATE:
 			if (ss_parse_double(optarg, &a->rate_scale) ||
 			    a->rate_scale <= 0) {
-				fprintf(stderr, "sparseserve sim: --rate-scale: "
-						"'%s' is not a positive number\n",
+				fprintf(stderr, "%s: --rate-scale: "
+						"'%s' is not a positive number\n", prog,
 					optarg);
 				return 2;
 			}
@@ -138,24 +249,24 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
 		case O_MAXP:
 			if (ss_parse_u64(optarg, &a->max_prompt) ||
 			    !a->max_prompt || a->max_prompt > UINT32_MAX) {
-				fprintf(stderr, "sparseserve sim: --max-prompt: "
-						"'%s' is not a positive token count\n",
+				fprintf(stderr, "%s: --max-prompt: "
+						"'%s' is not a positive token count\n", prog,
 					optarg);
 				return 2;
 			}
 			break;
 		case O_LIMIT:
 			if (ss_parse_u64(optarg, &a->limit) || !a->limit) {
-				fprintf(stderr, "sparseserve sim: --limit: '%s' "
-						"is not a positive count\n",
+				fprintf(stderr, "%s: --limit: '%s' "
+						"is not a positive count\n", prog,
 					optarg);
 				return 2;
 			}
 			break;
 		case O_SEED:
 			if (ss_parse_u64(optarg, &a->seed)) {
-				fprintf(stderr, "sparseserve sim: --seed: '%s' is "
-						"not a non-negative integer\n",
+				fprintf(stderr, "%s: --seed: '%s' is "
+						"not a non-negative integer\n", prog,
 					optarg);
 				return 2;
 			}
@@ -170,9 +281,9 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
 			if (!colon || ss_parse_double(buf, &a->win_start) ||
 			    ss_parse_double(colon + 1, &a->win_end) ||
 			    a->win_end <= a->win_start || a->win_start < 0) {
-				fprintf(stderr, "sparseserve sim: --window: '%s' "
+				fprintf(stderr, "%s: --window: '%s' "
 						"is not START:END seconds with "
-						"0 <= START < END\n",
+						"0 <= START < END\n", prog,
 					optarg);
 				return 2;
 			}
@@ -180,7 +291,7 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
 		}
 		case O_SET:
 			if (a->nsets == MAX_SETS) {
-				fprintf(stderr, "sparseserve sim: too many --set\n");
+				fprintf(stderr, "%s: too many --set\n", prog);
 				return 2;
 			}
 			a->sets[a->nsets++] = optarg;
@@ -194,24 +305,24 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
 			return 0;
 		}
 		case 'h':
-			usage(stdout);
+			usage(stdout, live);
 			return 0;
 		default:
-			fprintf(stderr, "sparseserve sim: unknown or incomplete "
-					"option '%s'\n",
+			fprintf(stderr, "%s: unknown or incomplete "
+					"option '%s'\n", prog,
 				argv[optind - 1]);
-			usage(stderr);
+			usage(stderr, live);
 			return 2;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "sparseserve sim: unexpected argument '%s'\n",
+		fprintf(stderr, "%s: unexpected argument '%s'\n", prog,
 			argv[optind]);
 		return 2;
 	}
 	if (!a->trace || !a->model || !a->out) {
-		fprintf(stderr, "sparseserve sim: --trace, --model and --out are "
-				"required (see --help)\n");
+		fprintf(stderr, "%s: --trace, --model and --out are "
+				"required (see --help)\n", prog);
 		return 2;
 	}
 	return -1; /* go on */
@@ -232,9 +343,11 @@ static void name_final(struct ss_err *err, const char *tmp, const char *final)
 }
 
 
-static int run(int argc, char **argv)
+int cli_sim_main(int argc, char **argv, int live)
 {
 	struct sim_args a;
+	struct live **lvs = NULL;
+	char executor[512] = "";
 	struct ss_err err = { 0 };
 	struct model m;
 	struct hw_profile *hw = NULL;
@@ -252,7 +365,8 @@ static int run(int argc, char **argv)
 	char tmp_h5[4200] = "", tmp_csv[4200] = "", tmp_sum[4200] = "";
 	double wall0 = ss_wall_seconds();
 
-	rc = parse_args(argc, argv, &a);
+	prog = live ? "sparseserve live" : "sparseserve sim";
+	rc = parse_args(argc, argv, &a, live);
 	if (rc >= 0)
 		return rc;
 	trace_init(&t);
@@ -270,8 +384,8 @@ static int run(int argc, char **argv)
 			const struct pol_preset *pp = pol_preset_find(tok);
 
 			if (!pp) {
-				fprintf(stderr, "sparseserve sim: --policy: "
-						"unknown policy '%s' (known:",
+				fprintf(stderr, "%s: --policy: "
+						"unknown policy '%s' (known:", prog,
 					tok);
 				for (int i = 0; pol_presets[i]; i++)
 					fprintf(stderr, " %s", pol_presets[i]->name);
@@ -279,21 +393,21 @@ static int run(int argc, char **argv)
 				return 2;
 			}
 			if (npol == MAX_POLICIES) {
-				fprintf(stderr, "sparseserve sim: too many policies\n");
+				fprintf(stderr, "%s: too many policies\n", prog);
 				return 2;
 			}
 			for (int k = 0; k < npol; k++)
 				if (presets[k] == pp) {
-					fprintf(stderr, "sparseserve sim: --policy: "
-							"'%s' given twice\n",
+					fprintf(stderr, "%s: --policy: "
+							"'%s' given twice\n", prog,
 						tok);
 					return 2;
 				}
 			presets[npol++] = pp;
 		}
 		if (!npol) {
-			fprintf(stderr, "sparseserve sim: --policy: no policy "
-					"named\n");
+			fprintf(stderr, "%s: --policy: no policy "
+					"named\n", prog);
 			return 2;
 		}
 	}
@@ -305,6 +419,8 @@ static int run(int argc, char **argv)
 	for (int i = 0; i < a.nsets; i++)
 		if (sim_config_set(&cfg, a.sets[i], "--set", &err))
 			goto fail;
+	if (a.hbm_budget_gb > 0)
+		cfg.hbm_budget_gb = a.hbm_budget_gb;
 
 	rng = gsl_rng_alloc(gsl_rng_mt19937);
 	if (!rng) {
@@ -325,8 +441,8 @@ static int run(int argc, char **argv)
 	if (trace_load_spec(&t, a.trace, a.format, &lopts, rng, &err))
 		goto fail;
 	if (t.skipped)
-		fprintf(stderr, "sparseserve sim: skipped %llu malformed lines "
-				"of '%s'\n",
+		fprintf(stderr, "%s: skipped %llu malformed lines "
+				"of '%s'\n", prog,
 			(unsigned long long)t.skipped, a.trace);
 	if (a.win_end > 0)
 		trace_window(&t, a.win_start, a.win_end);
@@ -359,7 +475,8 @@ static int run(int argc, char **argv)
 
 	sims = calloc((size_t)npol, sizeof(*sims));
 	sums = calloc((size_t)npol, sizeof(*sums));
-	if (!sims || !sums) {
+	lvs = calloc((size_t)npol, sizeof(*lvs));
+	if (!sims || !sums || !lvs) {
 		ss_error(&err, SS_ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -372,8 +489,35 @@ static int run(int argc, char **argv)
 			.trace = &t,
 			.selection = a.selection,
 			.seed = a.seed,
+			.dram_bytes = (uint64_t)(a.dram_gb * 1e9),
 		};
 
+		if (live) {
+			struct live_opts lo = {
+				.seed = a.seed,
+				.selection = a.selection,
+				.realtime = a.realtime,
+				.d2h_threads = (uint32_t)a.d2h_threads,
+				.h2d_ctas = (uint32_t)a.h2d_ctas,
+				.digest_gb = a.digest_gb,
+				.pool_bytes = so.dram_bytes,
+				.n_requests = (uint32_t)SS_MIN(t.n, UINT32_MAX),
+				.verbose = a.verbose,
+			};
+
+			for (size_t r = 0; r < t.n; r++) {
+				uint32_t len = t.req[r].prompt_tokens +
+					       t.req[r].output_tokens;
+
+				lo.max_tokens = SS_MAX(lo.max_tokens, len);
+				lo.max_prompt = SS_MAX(lo.max_prompt,
+						       t.req[r].prompt_tokens);
+			}
+			if (live_create(&lvs[i], &m, &lo, &err))
+				goto fail;
+			so.exec = &live_exec;
+			so.exec_priv = lvs[i];
+		}
 		if (sim_init(&sims[i], &so, &err) || sim_run(&sims[i], &err) ||
 		    metrics_summarize(&sims[i], slo_tbt, &sums[i], &err)) {
 			if (!strstr(err.msg, presets[i]->name))
@@ -383,6 +527,28 @@ static int run(int argc, char **argv)
 		runs[i].policy = presets[i]->name;
 		runs[i].sim = &sims[i];
 		runs[i].summary = &sums[i];
+		if (live) {
+			struct live_totals lt;
+
+			live_get_totals(lvs[i], &lt);
+			snprintf(executor, sizeof executor,
+				 "live: %s, driver %d, runtime %d", lt.device,
+				 lt.driver_version, lt.runtime_version);
+			fprintf(stderr,
+				"%s: %s on %s: %llu iterations, %.2f s of "
+				"iterations (%.3f s planning, %.2f s issuing "
+				"work, %.2f s GPU first-to-last kernel, %.2f s "
+				"loads, %.2f s queueing saves, %.2f s saves "
+				"landing after), %.2f s idle skipped, %.2f GB "
+				"loaded, %.2f GB saved, %.1f GB allocated on the "
+				"GPU\n",
+				prog, presets[i]->name, lt.device,
+				(unsigned long long)lt.iterations, lt.wall_s,
+				lt.host_plan_s, lt.host_s, lt.gpu_s, lt.load_s,
+				lt.d2h_issue_s, lt.save_tail_s, lt.idle_skipped_s,
+				lt.h2d_bytes / 1e9, lt.d2h_bytes / 1e9,
+				lt.hbm_used / 1e9);
+		}
 	}
 
 	ss_tmp_name(a.out, tmp_h5, sizeof tmp_h5);
@@ -401,6 +567,7 @@ static int run(int argc, char **argv)
 			.profile_kind = hw_profile_kind(hw),
 			.trace = t.source,
 			.seed = a.seed,
+			.executor = live ? executor : NULL,
 		};
 
 		/* every output is written under a temporary name first and
@@ -434,8 +601,8 @@ static int run(int argc, char **argv)
 
 		for (int i = 0; i < npol; i++)
 			ev += sims[i].events;
-		fprintf(stderr, "sparseserve sim: %d polic%s, %zu requests, %llu "
-				"events in %.2f s wall\n",
+		fprintf(stderr, "%s: %d polic%s, %zu requests, %llu "
+				"events in %.2f s wall\n", prog,
 			npol, npol == 1 ? "y" : "ies", t.n,
 			(unsigned long long)ev, ss_wall_seconds() - wall0);
 	}
@@ -447,7 +614,7 @@ fail:
 		name_final(&err, tmp_csv, a.csv);
 	if (a.summary_csv)
 		name_final(&err, tmp_sum, a.summary_csv);
-	fprintf(stderr, "sparseserve sim: %s\n", err.msg);
+	fprintf(stderr, "%s: %s\n", prog, err.msg);
 	status = 1;
 	/* unlink the temporaries; final names are untouched until success */
 	if (*tmp_h5)
@@ -460,6 +627,10 @@ out:
 	if (sims)
 		for (int i = 0; i < npol; i++)
 			sim_release(&sims[i]);
+	if (lvs)
+		for (int i = 0; i < npol; i++)
+			live_free(lvs[i]);
+	free(lvs);
 	free(sims);
 	free(sums);
 	free(cmdline);
@@ -471,6 +642,21 @@ out:
 	return status;
 }
 
+static int run_sim(int argc, char **argv)
+{
+	return cli_sim_main(argc, argv, 0);
+}
+
+static int run_live(int argc, char **argv)
+{
+	return cli_sim_main(argc, argv, 1);
+}
+
 const struct cli_cmd cli_cmd_sim = {
-	"sim", "simulate serving a trace under one or more policies", run
+	"sim", "simulate serving a trace under one or more policies", run_sim
+};
+
+const struct cli_cmd cli_cmd_live = {
+	"live", "serve a trace on this GPU with the real kernels (same policies)",
+	run_live
 };

@@ -17,6 +17,7 @@ static const struct cli_cmd *const cmds[] = {
 	&cli_cmd_calibrate,
 	&cli_cmd_bench,
 	&cli_cmd_sweep,
+	&cli_cmd_live,
 	NULL,
 };
 

@@ -15,7 +15,7 @@ __global__ void kv_append_kernel(const uint4 *__restrict__ k_new,
 				 const uint32_t *__restrict__ slot,
 				 const uint32_t *__restrict__ row,
 				 uint32_t n_heads, uint32_t row_chunks,
-				 uint64_t total)
+				 uint64_t tok_chunks, uint64_t total)
 {
 	const uint64_t blk_chunks = 2ull * KERN_BLOCK_TOKENS * row_chunks;
 
@@ -26,8 +26,10 @@ __global__ void kv_append_kernel(const uint4 *__restrict__ k_new,
 		uint64_t dst = (uint64_t)slot[th] * blk_chunks +
 			       (uint64_t)row[t] * row_chunks + c;
 
-		cache[dst] = k_new[g];
-		cache[dst + KERN_BLOCK_TOKENS * row_chunks] = v_new[g];
+		uint64_t src = t * tok_chunks + (th % n_heads) * row_chunks + c;
+
+		cache[dst] = k_new[src];
+		cache[dst + KERN_BLOCK_TOKENS * row_chunks] = v_new[src];
 	}
 }
 
@@ -70,7 +72,7 @@ extern "C" int kern_kv_append(const struct kern_append_args *a, void *stream,
 {
 	cudaStream_t s = kern_stream(stream);
 	uint32_t row_chunks;
-	uint64_t total;
+	uint64_t total, tok_chunks;
 
 	if (!a->n_heads)
 		return ss_error(err, SS_EINVAL,
@@ -95,13 +97,21 @@ extern "C" int kern_kv_append(const struct kern_append_args *a, void *stream,
 				"kv_append: n_fill > 0 but a pointer field is "
 				"NULL (fill_slot, fill_digest, digest)");
 	row_chunks = a->head_dim * 2 / 16;
+	if (a->kv_stride && (a->kv_stride < (uint64_t)a->n_heads * a->head_dim ||
+			     a->kv_stride % 8))
+		return ss_error(err, SS_EINVAL,
+				"kv_append: field 'kv_stride': %llu is below "
+				"n_heads x head_dim or not a multiple of 8",
+				(unsigned long long)a->kv_stride);
+	tok_chunks = a->kv_stride ? a->kv_stride * 2 / 16
+				  : (uint64_t)a->n_heads * row_chunks;
 	total = (uint64_t)a->n_tokens * a->n_heads * row_chunks;
 	if (total) {
 		uint64_t ctas = (total + 255) / 256;
 		kv_append_kernel<<<(unsigned)SS_MIN(ctas, 65535), 256, 0, s>>>(
 			(const uint4 *)a->k_new, (const uint4 *)a->v_new,
 			(uint4 *)a->cache, a->slot, a->row, a->n_heads,
-			row_chunks, total);
+			row_chunks, tok_chunks, total);
 		KCHECK_LAUNCH("kv_append_kernel", err);
 	}
 	if (a->n_fill) {

@@ -26,6 +26,11 @@ enum kern_digest_kind {
 struct kern_append_args {
 	const kern_bf16 *k_new;        /* device [n_tokens][n_heads][head_dim] */
 	const kern_bf16 *v_new;        /* device, same shape */
+	uint64_t kv_stride;            /* elements from one token's K (V)
+					  rows to the next's; 0: n_heads x
+					  head_dim (rows packed). The layer's
+					  kv_new [T][2][H][D] is k_new = kv_new,
+					  v_new = kv_new + H*D, stride 2*H*D */
 	uint32_t n_tokens;             /* new tokens (all requests) */
 	uint32_t n_heads;              /* KV heads */
 	uint32_t head_dim;             /* multiple of 8, at most 1024 */

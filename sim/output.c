@@ -271,7 +271,9 @@ int out_write_h5(const char *path, const struct out_meta *meta,
 	    ss_h5_attr_str(root, "profile", meta->profile) ||
 	    ss_h5_attr_str(root, "profile_kind", meta->profile_kind) ||
 	    ss_h5_attr_str(root, "trace", meta->trace) ||
-	    ss_h5_attr_u64(root, "seed", meta->seed))
+	    ss_h5_attr_u64(root, "seed", meta->seed) ||
+	    (meta->executor &&
+	     ss_h5_attr_str(root, "executor", meta->executor)))
 		goto out;
 	for (int i = 0; i < nruns; i++)
 		if (write_run(file, &runs[i], gcpl, dcpl))

@@ -24,6 +24,7 @@ struct out_meta {
 	const char *profile_kind;
 	const char *trace;     /* trace description */
 	uint64_t seed;
+	const char *executor;  /* "simulator ..." or "live: GPU ..." (NULL: none) */
 };
 
 /* One finished policy run to write. */

@@ -3,6 +3,7 @@
  */
 #include "policy/select.h"
 
+#include <gsl/gsl_rng.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,4 +46,33 @@ int sel_open(struct sel_source *s, const char *name,
 	return ss_error(err, SS_EINVAL,
 			"selection: unknown source '%s' (known: %s)", name,
 			known);
+}
+
+int sel_open_spec(struct sel_source *s, const char *spec,
+		  const struct sel_params *p, uint64_t seed,
+		  struct ss_err *err)
+{
+	char name[64] = "";
+	const char *arg = NULL;
+	gsl_rng *rng;
+	int rc;
+
+	if (spec) {
+		const char *colon = strchr(spec, ':');
+		size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
+
+		if (len >= sizeof name)
+			return ss_error(err, SS_EINVAL,
+					"selection '%s': name too long", spec);
+		memcpy(name, spec, len);
+		name[len] = '\0';
+		arg = colon ? colon + 1 : NULL;
+	}
+	rng = gsl_rng_alloc(gsl_rng_mt19937);
+	if (!rng)
+		return ss_error(err, SS_ENOMEM, "out of memory");
+	gsl_rng_set(rng, (unsigned long)seed);
+	rc = sel_open(s, name[0] ? name : NULL, p, arg, rng, err);
+	gsl_rng_free(rng);
+	return rc;
 }

@@ -38,6 +38,16 @@
 extern const struct sel_source_ops sel_locality;
 extern const struct sel_source_ops sel_replay;
 
+/*
+ * Open the source named by `spec`, "NAME[:ARG]" (NULL: the locality model
+ * with its defaults), drawing its seeds from a generator seeded with
+ * `seed`: the simulator's offload executor and the live executor open
+ * their sources this way, so equal seeds give equal selections.
+ */
+int sel_open_spec(struct sel_source *s, const char *spec,
+		  const struct sel_params *p, uint64_t seed,
+		  struct ss_err *err);
+
 /* Parameters of the locality model, as parsed from its `arg`. */
 struct sel_locality_params {
 	double step_overlap; /* overlap with the previous step, 0 < x <= 1 */

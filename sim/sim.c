@@ -120,10 +120,19 @@ int sim_init(struct sim *s, const struct sim_opts *o, struct ss_err *err)
 	if (rc)
 		return rc;
 	rc = pol_init_mem(&s->pol, o->preset, &o->cfg->pol, o->m,
-			  s->kv_capacity, hw_dram_bytes(o->cost->hw),
+			  s->kv_capacity,
+			  o->dram_bytes ? o->dram_bytes
+					: hw_dram_bytes(o->cost->hw),
 			  o->trace->n, err);
 	if (rc)
 		return rc;
+	if (o->exec && o->exec->attach) {
+		rc = o->exec->attach(o->exec_priv, &s->pol, err);
+		if (rc) {
+			pol_release(&s->pol);
+			return rc;
+		}
+	}
 	if (o->preset->offload && !o->exec) {
 		s->xo = sim_offload_alloc(o->cost, &s->pol, o->selection, o->seed,
 					  err);
@@ -160,6 +169,8 @@ static int start_iteration(struct sim *s, struct ss_err *err)
 	struct sim_iter_rec *rec;
 	int rc;
 
+	if (s->o.exec->begin)
+		s->o.exec->begin(s->o.exec_priv, s->now);
 	rc = pol_schedule(&s->pol, s->now, &s->plan, err);
 	if (rc)
 		return rc;

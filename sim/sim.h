@@ -53,6 +53,13 @@ struct sim_exec_ops {
 	const char *name;
 	int (*run)(void *priv, struct pol *p, const struct pol_plan *plan,
 		   struct sim_exec_result *res, struct ss_err *err);
+	/* Optional (NULL: none). attach: called by sim_init once the policy
+	 * exists, before any request arrives (the live executor sizes its
+	 * GPU state from it and sets the selection source). begin: called
+	 * before each iteration is planned, so an executor that measures
+	 * wall time can count the host's planning in the iteration. */
+	int (*attach)(void *priv, struct pol *p, struct ss_err *err);
+	void (*begin)(void *priv, int64_t now_ns);
 };
 
 /* The cost-model executor: priv is a `const struct cost_model *`. */
@@ -115,6 +122,7 @@ struct sim_opts {
 	void *exec_priv;                 /* NULL: cost */
 	const char *selection;           /* offload: "NAME[:ARG]" (NULL: locality) */
 	uint64_t seed;                   /* seeds the selection source */
+	uint64_t dram_bytes;             /* host DRAM for KV (0: the profile's) */
 };
 
 struct sim {

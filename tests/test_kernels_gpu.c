@@ -431,10 +431,14 @@ static void t_d2h_gpu_scatter_bitexact(void)
 static void t_kv_append_digest(void)
 {
 	need_gpu();
-	for (int kind = 0; kind < 2; kind++) {
+	/* both digests, K/V packed and interleaved per token (the layer's
+	 * kv_new [T][2][H][D] through kv_stride) */
+	for (int cfg = 0; cfg < 4; cfg++) {
 		enum { H = 4, T = 100 };
+		const int kind = cfg & 1, inter = cfg >> 1;
 		const uint32_t slots = 64;
-		gsl_rng *r = rng_new(6000 + kind);
+		gsl_rng *r = rng_new(6000 + (unsigned long)cfg);
+		kern_bf16 *kvi;
 		uint64_t bb = 2 * BT * HD, slot64[256];
 		kern_bf16 *cache = xmalloc(slots * bb * 2), *kn, *vn, *dg;
 		uint32_t slot[T * 4], row[T], fill_slot[256], nf = 0;
@@ -473,9 +477,19 @@ static void t_kv_append_digest(void)
 				memcpy(blk + (BT + row[t]) * HD,
 				       vn + ((size_t)t * H + h) * HD, HD * 2);
 			}
+		kvi = xmalloc((size_t)T * 2 * H * HD * 2);
+		for (uint32_t t = 0; t < T; t++) {
+			memcpy(kvi + (size_t)t * 2 * H * HD,
+			       kn + (size_t)t * H * HD, (size_t)H * HD * 2);
+			memcpy(kvi + ((size_t)t * 2 + 1) * H * HD,
+			       vn + (size_t)t * H * HD, (size_t)H * HD * 2);
+		}
+		kern_bf16 *d_kvi = upload(kvi, (size_t)T * 2 * H * HD * 2);
 		struct kern_append_args a = {
-			.k_new = upload(kn, (size_t)T * H * HD * 2),
-			.v_new = upload(vn, (size_t)T * H * HD * 2),
+			.k_new = inter ? d_kvi : upload(kn, (size_t)T * H * HD * 2),
+			.v_new = inter ? d_kvi + H * HD
+				       : upload(vn, (size_t)T * H * HD * 2),
+			.kv_stride = inter ? 2u * H * HD : 0,
 			.n_tokens = T, .n_heads = H, .head_dim = HD,
 			.cache = d_cache, .slot = upload(slot, sizeof slot),
 			.row = upload(row, sizeof row), .n_fill = nf,
@@ -538,6 +552,7 @@ static void t_kv_append_digest(void)
 		free(dg);
 		free(kn);
 		free(vn);
+		free(kvi);
 		free(cache);
 		gsl_rng_free(r);
 	}

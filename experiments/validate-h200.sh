@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# validate-h200.sh - the simulator checked against the live executor on the
+# H200 (issue #7): the same trace slices, policies and seeds through
+# `sparseserve live` (on the GPU machine) and `sparseserve sim` (anywhere,
+# with the calibrated H200 profile), and a table of their differences.
+#
+#   OUT=DIR experiments/validate-h200.sh live [SPARSESERVE]
+#       on the GPU machine: every (rate, policy) run live; writes
+#       DIR/live.csv (rate,policy,metric,value) and DIR/live.log
+#   experiments/validate-h200.sh table LIVE.csv [SPARSESERVE]
+#       here: the same runs simulated, joined with LIVE.csv into
+#       experiments/results/validation-h200.csv
+#       (policy,model,rate,metric,sim,live,err_pct) and a markdown table
+#
+# Settings (environment): MODEL (llama-3-8b-262k), COUNT (30 requests),
+# RATES ("1.5 4 8" req/s), POLICIES (vllm vllm-s vllm-so sparseserve),
+# LENGTHS (uniform:1000:8000:32:256 prompt/output tokens), HBM (KV cap in
+# GB, 6: the offload policies must load), DRAM (pinned pool, 12 GB), SEED,
+# PROFILE (the calibrated H200 profile).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:?usage: validate-h200.sh live|table ...}
+MODEL=${MODEL:-llama-3-8b-262k}
+COUNT=${COUNT:-30}
+RATES=${RATES:-"1.5 4 8"}
+POLICIES=${POLICIES:-"vllm vllm-s vllm-so sparseserve"}
+LENGTHS=${LENGTHS:-uniform:1000:8000:32:256}
+HBM=${HBM:-6}
+DRAM=${DRAM:-12}
+SEED=${SEED:-1}
+PROFILE=${PROFILE:-h200}
+spec() { echo "synthetic:poisson:rate=$1:count=$COUNT:lengths=$LENGTHS"; }
+common() {
+	echo --trace "$(spec "$1")" --model "$MODEL" --policy "$2" \
+		--dram-gb "$DRAM" --seed "$SEED" --quiet
+}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+case $mode in
+live)
+	bin=${2:-build/sparseserve}
+	OUT=${OUT:?set OUT}
+	mkdir -p "$OUT"
+	echo "rate,policy,metric,value" >"$OUT/live.csv.tmp"
+	for r in $RATES; do
+		for p in $POLICIES; do
+			echo "== live rate $r policy $p" >>"$OUT/live.log"
+			# shellcheck disable=SC2046
+			"$bin" live $(common "$r" "$p") --hbm-budget "$HBM" \
+				--out "$tmp/run.h5" --summary-csv "$tmp/s.csv" \
+				>>"$OUT/live.log" 2>&1
+			tail -n +2 "$tmp/s.csv" | sed "s/^/$r,/" >>"$OUT/live.csv.tmp"
+			echo "rate $r $p done" >&2
+		done
+	done
+	mv "$OUT/live.csv.tmp" "$OUT/live.csv"
+	;;
+table)
+	live=${2:?live.csv}
+	bin=${3:-build/sparseserve}
+	echo "rate,policy,metric,value" >"$tmp/sim.csv"
+	for r in $RATES; do
+		for p in $POLICIES; do
+			# shellcheck disable=SC2046
+			"$bin" sim $(common "$r" "$p") --profile "$PROFILE" \
+				--set mem.hbm_budget_gb="$HBM" --out "$tmp/run.h5" \
+				--summary-csv "$tmp/s.csv" 2>/dev/null
+			tail -n +2 "$tmp/s.csv" | sed "s/^/$r,/" >>"$tmp/sim.csv"
+		done
+	done
+	python3 experiments/validation_table.py "$tmp/sim.csv" "$live" "$MODEL" \
+		experiments/results/validation-h200.csv
+	;;
+*)
+	echo "validate-h200.sh: unknown mode '$mode' (live or table)" >&2
+	exit 2
+	;;
+esac

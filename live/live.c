@@ -1,0 +1,2037 @@
+/*
+ * live.c - the live executor (live.h): one serving iteration of a
+ * policy/ plan, carried out on the GPU.
+ *
+ * Per iteration:
+ *   bind requests to request slots (dense presets: our own KV directory,
+ *   whose blocks never move; offload presets: the policy's directory ids)
+ *   x = synthetic embeddings (rows resumed by layer-segmented prefill:
+ *       their saved hidden state)
+ *   for each layer l:
+ *     offload: off_layer_fetch (selections through a tee that records
+ *              them), stalls wait for the saves in flight; the misses are
+ *              loaded from the pinned pool (FlashH2D or one copy per block)
+ *              on the compute stream, before the layer's kernels
+ *     block-table updates (new blocks, loads) to the device copy
+ *     kern_layer_forward over the rows active at l, with live_attend:
+ *       KV append (+ digests), prefill attention over the gathered KV,
+ *       decode attention: dense paged, or selection kernel + sparse
+ *     offload: off_layer_end -> saves on the save stream (FlashD2H:
+ *              gather to token-major staging, bulk copy, CPU scatter;
+ *              else one copy per block)
+ *   LM head for the rows that emit; wait for the GPU and the saves.
+ *
+ * The host runs ahead of the GPU within an iteration: every write of a
+ * cache slot (loads, appends) is on the compute stream, in order, so a
+ * slot the directory hands out again is not overwritten before the
+ * kernels that read its old block have run.
+ */
+#include "live.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fileio.h"
+#include "kernels/copy_baseline.h"
+#include "kernels/decode_attn.h"
+#include "kernels/device.h"
+#include "kernels/elementwise.h"
+#include "kernels/flash_d2h.h"
+#include "kernels/flash_h2d.h"
+#include "kernels/gemm.h"
+#include "kernels/kv_append.h"
+#include "kernels/layer.h"
+#include "kernels/prefill_attn.h"
+#include "kernels/select.h"
+#include "live_kern.h"
+#include "policy/kvdir.h"
+#include "policy/offload.h"
+#include "sim/select_src.h"
+
+#include "banned.h"
+
+#define UP_BYTES (128ull << 20)     /* upload arena per iteration */
+#define STAGE_BYTES (512ull << 20)  /* device staging for saves */
+#define D2H_STAGE (32ull << 20)     /* one FlashD2H staging buffer */
+#define D2H_STAGES 16u
+
+struct tee {
+	struct live *lv;
+};
+
+/* Per-block copies of one save, for the copy thread (vllm-so's saves). */
+struct copy_job {
+	uint32_t n;
+	uint64_t *src, *dst;   /* cache slots, pool block-heads (malloc'd) */
+	void *ev;              /* the layer's end on the compute stream */
+};
+
+struct live {
+	struct model m;
+	struct live_opts o;
+	struct pol *p;
+	int sparse, offload, flash, lp;
+	uint32_t L, H, NQ, D, E, MB, cap, max_list, topk;
+	uint64_t bb;                 /* block-head bytes, K + V */
+	uint64_t hidden_bytes;       /* one row of x */
+	struct kern_model_shape shape;
+	struct kern_rope rope;
+	struct kern_dev_info dev;
+	/* GPU state */
+	void *s_comp, *s_save;
+	void **ev_layer;             /* [L] layer-end events */
+	void **ev_ld;                /* [2L] around each layer's loads */
+	void *ev_it0, *ev_it1;       /* around the iteration's GPU work */
+	uint8_t *ld_timed;           /* [L] loads were issued this layer */
+	struct kern_blas *blas;
+	struct kern_weights *w;
+	kern_bf16 *lm_head, *final_norm;
+	struct kern_layer_ws *ws;
+	uint32_t ws_tokens;          /* rows of one layer call */
+	uint32_t x_rows;             /* rows of one iteration */
+	kern_bf16 *cache;
+	uint32_t nslots;
+	int32_t *d_table, *h_table;  /* [L][E][H][MB] */
+	kern_bf16 *d_digest;         /* [L][E][H][MB][2][D] (sparse) */
+	kern_bf16 *d_x, *d_xc;       /* [x_rows], [ws_tokens] x hidden */
+	kern_bf16 *d_gather;         /* [max_tokens][2][H][D] */
+	kern_bf16 *d_qe, *d_oe;      /* [E][NQ][D] */
+	uint32_t *d_ctx;             /* [E] decode context, 0: none */
+	float *d_work;
+	uint64_t work_bytes;
+	float *d_scores;             /* [E][H][MB] */
+	int32_t *d_sel_ids;          /* [E][H][cap] */
+	uint32_t *d_sel_n;           /* [E][H] */
+	int32_t *d_lslots, *d_lids;  /* [E][H][max_list] */
+	uint32_t *d_ln;              /* [E][H] */
+	kern_bf16 *d_emit, *d_emit_n, *d_logits;
+	uint32_t max_emit;
+	uint8_t *h_up, *d_up;
+	uint64_t up_used, up_flushed;
+	uint64_t dev_bytes;
+	/* offload */
+	uint8_t *pool;
+	uint64_t ngroups, ngfree;
+	uint64_t *gfree;             /* free pool groups (H block-heads each) */
+	int64_t *grp;                /* [E][L][MB] group, -1 */
+	int32_t *kv_owner;           /* [E] request bound to the slot, -1 */
+	struct kern_d2h *d2h;
+	kern_bf16 *d_stage;
+	uint64_t stage_used;
+	uint64_t *h_d2h;             /* FlashD2H dst_block arrays */
+	uint32_t *h_d2h_row;
+	uint64_t d2h_cap, d2h_used;
+	struct off_save *pend;       /* saves in flight */
+	size_t npend, pend_alloc;
+	uint64_t *h_src, *h_dst;     /* per-block copy indices */
+	size_t hidx_cap;
+	/* the copy thread: issues per-block save copies so that the host
+	 * thread issuing the layers is not held up by thousands of calls */
+	pthread_t cp_thread;
+	pthread_mutex_t cp_mu;
+	pthread_cond_t cp_work, cp_idle;
+	struct copy_job *cp_q;
+	size_t cp_head, cp_len, cp_cap;
+	int cp_busy, cp_stop, cp_started, cp_rc;
+	struct ss_err cp_err;
+	struct sel_source inner, tee;
+	int inner_open, tee_open;
+	int32_t *h_sel;              /* [E][H][cap] this layer's selections */
+	uint32_t *h_seln;            /* [E][H] */
+	/* dense presets */
+	struct kv_dir *dkv;
+	/* per request index */
+	int32_t *ent;                /* dense presets: request slot, -1 */
+	kern_bf16 **hstate;          /* layer prefill: hidden rows by position */
+	/* per iteration, host */
+	uint32_t *row0;              /* [items + 1] first row of each item */
+	int32_t *slot_of;            /* [items] request slot */
+	int32_t *h_pos;              /* [rows] */
+	int32_t *act;                /* parts of the slice being run: item, */
+	uint32_t *act_j0, *act_n;    /* its rows j0 .. j0 + n - 1, */
+	uint32_t *act_row;           /* at this compact row */
+	size_t nact, act_alloc;
+	int32_t *rowmap;             /* compact row -> full row */
+	size_t items_alloc, rows_alloc;
+	uint32_t cur_layer;
+	const struct pol_plan *plan;
+	/* updates this layer */
+	uint64_t *h_upd_idx;
+	int32_t *h_upd_val;
+	uint64_t *h_ld_src;
+	uint32_t *h_ld_dst;
+	size_t upd_n, upd_alloc, ld_n, ld_alloc;
+	float **rec;                 /* record_logits: per request [out][K] */
+	/* timing */
+	double wall0, t_begin, t_end;
+	int64_t v_begin, v_end;      /* the engine's clock at both ends */
+	int started;
+	struct live_totals tot;
+};
+
+/* ---- small helpers --------------------------------------------------- */
+
+static int grow(void **p, size_t *alloc, size_t need, size_t elem,
+		struct ss_err *err)
+{
+	return *alloc >= need ? 0 : ss_grow(p, alloc, need, elem, err);
+}
+
+static int dmalloc(struct live *lv, void **p, uint64_t bytes, const char *what,
+		   struct ss_err *err)
+{
+	if (!bytes) {
+		*p = NULL;
+		return 0;
+	}
+	if (kern_dev_malloc(p, bytes, err))
+		return ss_error(err, SS_ENOMEM,
+				"live: GPU out of memory allocating %s (%.2f GB; "
+				"%.2f GB allocated before it): lower "
+				"--hbm-budget or the trace's lengths",
+				what, bytes / 1e9, lv->dev_bytes / 1e9);
+	lv->dev_bytes += bytes;
+	if (lv->o.verbose)
+		fprintf(stderr, "live: %-28s %9.3f GB\n", what, bytes / 1e9);
+	return 0;
+}
+
+/* Host arrays for the GPU go through one pinned arena and its device
+ * mirror: upload() copies into the arena and returns the device address;
+ * the copies gathered since the last flush go over in one transfer
+ * (up_flush, on the compute stream, before the kernels that read them). */
+static int up_flush(struct live *lv, struct ss_err *err)
+{
+	uint64_t a = lv->up_flushed, b = lv->up_used;
+
+	lv->up_flushed = b;
+	if (b <= a)
+		return 0;
+	return kern_copy_async(lv->d_up + a, lv->h_up + a, b - a, lv->s_comp,
+			       err);
+}
+
+static void *upload(struct live *lv, const void *src, uint64_t bytes,
+		    struct ss_err *err)
+{
+	uint64_t off = (lv->up_used + 255) & ~255ull;
+
+	if (!bytes)
+		return lv->d_up;
+	if (bytes > UP_BYTES) {
+		ss_error(err, SS_ERANGE,
+			 "live: one upload of %llu bytes exceeds the %llu-byte "
+			 "arena",
+			 (unsigned long long)bytes,
+			 (unsigned long long)UP_BYTES);
+		return NULL;
+	}
+	if (off + bytes > UP_BYTES) {
+		/* the GPU must have read the arena before it is reused */
+		if (up_flush(lv, err) || kern_stream_sync(lv->s_comp, err))
+			return NULL;
+		off = 0;
+		lv->up_flushed = 0;
+	}
+	if (lv->up_flushed < off && lv->up_flushed == lv->up_used)
+		lv->up_flushed = off; /* skip the alignment gap */
+	memcpy(lv->h_up + off, src, bytes);
+	lv->up_used = off + bytes;
+	return lv->d_up + off;
+}
+
+static uint64_t tab_idx(const struct live *lv, uint32_t l, uint32_t e,
+			uint32_t h, uint32_t b)
+{
+	return (((uint64_t)l * lv->E + e) * lv->H + h) * lv->MB + b;
+}
+
+/* ---- the selection tee ----------------------------------------------- */
+
+static int tee_init(void *priv, const struct sel_params *p, const char *arg,
+		    void *rng, struct ss_err *err)
+{
+	(void)priv, (void)p, (void)arg, (void)rng, (void)err;
+	return 0;
+}
+
+static void tee_release(void *priv) { (void)priv; }
+
+static int tee_req_add(void *priv, int32_t req, uint64_t key,
+		       uint64_t max_tokens, struct ss_err *err)
+{
+	struct tee *t = priv;
+
+	return sel_req_add(&t->lv->inner, req, key, max_tokens, err);
+}
+
+static void tee_req_free(void *priv, int32_t req)
+{
+	struct tee *t = priv;
+
+	sel_req_free(&t->lv->inner, req);
+}
+
+static int tee_select(void *priv, int32_t req, uint32_t layer, uint32_t head,
+		      uint64_t step, uint32_t nfull, struct sel_out *out,
+		      struct ss_err *err)
+{
+	struct live *lv = ((struct tee *)priv)->lv;
+	int rc = sel_select(&lv->inner, req, layer, head, step, nfull, out, err);
+	uint64_t at;
+
+	if (rc)
+		return rc;
+	if (req < 0 || (uint32_t)req >= lv->E)
+		return ss_error(err, SS_ERANGE,
+				"live: request slot %d is beyond the %u the "
+				"executor was sized for (lower "
+				"sched.max_num_seqs)",
+				req, lv->E);
+	BUG_ON(out->n > lv->cap);
+	at = ((uint64_t)req * lv->H + head) * lv->cap;
+	for (uint32_t i = 0; i < out->n; i++)
+		lv->h_sel[at + i] = (int32_t)out->blocks[i];
+	lv->h_seln[(uint64_t)req * lv->H + head] = out->n;
+	return 0;
+}
+
+static const struct sel_source_ops tee_ops = {
+	.name = "live-tee",
+	.help = "records the selections of another source",
+	.priv_size = sizeof(struct tee),
+	.init = tee_init,
+	.release = tee_release,
+	.req_add = tee_req_add,
+	.req_free = tee_req_free,
+	.select = tee_select,
+};
+
+static void *copy_thread(void *arg);
+
+/* ---- creation and sizing ---------------------------------------------- */
+
+int live_create(struct live **out, const struct model *m,
+		const struct live_opts *o, struct ss_err *err)
+{
+	struct live *lv;
+
+	*out = NULL;
+	if (m->head_dim != KERN_HEAD_DIM)
+		return ss_error(err, SS_EINVAL,
+				"live: model '%s' has head_dim %u; the kernels "
+				"support %u",
+				m->name, m->head_dim, KERN_HEAD_DIM);
+	if (m->heads % m->kv_heads || m->heads / m->kv_heads > 8)
+		return ss_error(err, SS_EINVAL,
+				"live: model '%s': %u query heads over %u KV "
+				"heads (the kernels take groups of 1-8)",
+				m->name, m->heads, m->kv_heads);
+	lv = calloc(1, sizeof(*lv));
+	if (!lv)
+		return ss_error(err, SS_ENOMEM, "out of memory");
+	lv->m = *m;
+	lv->o = *o;
+	if (!lv->o.d2h_threads)
+		lv->o.d2h_threads = 8;
+	if (!lv->o.h2d_ctas)
+		lv->o.h2d_ctas = KERN_H2D_DEFAULT_CTAS;
+	if (lv->o.digest_gb <= 0)
+		lv->o.digest_gb = 16;
+	lv->L = m->layers;
+	lv->H = m->kv_heads;
+	lv->NQ = m->heads;
+	lv->D = m->head_dim;
+	lv->hidden_bytes = (uint64_t)m->hidden * sizeof(kern_bf16);
+	lv->bb = 2ull * KERN_BLOCK_TOKENS * lv->D * sizeof(kern_bf16);
+	*out = lv;
+	return 0;
+}
+
+static int rope_setup(struct live *lv, struct ss_err *err)
+{
+	const struct model *m = &lv->m;
+	struct kern_rope_scaling sc;
+	const struct kern_rope_scaling *scp = NULL;
+
+	memset(&sc, 0, sizeof sc);
+	if (m->rope_type[0] && strcmp(m->rope_type, "default")) {
+		snprintf(sc.type, sizeof sc.type, "%s", m->rope_type);
+		sc.factor = m->rope_factor;
+		sc.orig_max_positions = (double)m->rope_orig_max_positions;
+		/* Llama-3.1's published values; config.json repeats them */
+		sc.low_freq_factor = 1.0;
+		sc.high_freq_factor = 4.0;
+		scp = &sc;
+	}
+	return kern_rope_init(&lv->rope, lv->D,
+			      m->rope_theta > 1 ? m->rope_theta : 10000.0, scp,
+			      err);
+}
+
+static int attach(void *priv, struct pol *p, struct ss_err *err)
+{
+	struct live *lv = priv;
+	const struct pol_preset *pre = p->preset;
+	uint64_t L = lv->L, H = lv->H, D = lv->D, n_slots;
+	uint64_t dig_entry;
+	struct kern_attn_args aa;
+	uint32_t splits;
+	uint64_t wb1 = 0, wb2 = 0;
+	int rc;
+
+	lv->p = p;
+	lv->sparse = pre->sparse;
+	lv->offload = pre->offload;
+	lv->flash = pre->flash;
+	lv->lp = pre->layer_prefill;
+	lv->MB = (uint32_t)((lv->o.max_tokens + KERN_BLOCK_TOKENS - 1) /
+			    KERN_BLOCK_TOKENS);
+	if (!lv->MB)
+		lv->MB = 1;
+	lv->E = SS_MIN(lv->o.n_requests, p->cfg.max_num_seqs);
+	if (!lv->E)
+		lv->E = 1;
+	dig_entry = L * H * lv->MB * 2 * D * sizeof(kern_bf16);
+	if (lv->sparse) {
+		uint64_t cap_e = (uint64_t)(lv->o.digest_gb * 1e9) / dig_entry;
+
+		if (!cap_e)
+			return ss_error(err, SS_ERANGE,
+					"live: one request's digests (%.2f GB "
+					"at %u tokens) exceed --digest-gb %.1f",
+					dig_entry / 1e9, lv->o.max_tokens,
+					lv->o.digest_gb);
+		if (cap_e < lv->E)
+			lv->E = (uint32_t)cap_e;
+	}
+	{
+		struct sel_params sp;
+
+		sel_params_default(&sp, lv->L, lv->H);
+		sp.block_tokens = p->cfg.block_tokens;
+		sp.budget_tokens = p->cfg.token_budget;
+		sp.sink_blocks = p->cfg.sink_blocks;
+		sp.window_blocks = p->cfg.window_blocks;
+		if (lv->offload)
+			sp = p->off->sp;
+		if (sel_params_check(&sp, err))
+			return err->code;
+		lv->cap = sel_max_blocks(&sp);
+		lv->topk = sel_topk_blocks(&sp);
+		lv->max_list = lv->cap + 1;
+	}
+	if (p->cfg.block_tokens != KERN_BLOCK_TOKENS)
+		return ss_error(err, SS_EINVAL,
+				"live: kv.block_tokens %u; the kernels use %u",
+				p->cfg.block_tokens, KERN_BLOCK_TOKENS);
+	if ((rc = kern_dev_probe(&lv->dev, err)))
+		return rc;
+	lv->shape.n_layers = lv->L;
+	lv->shape.hidden = lv->m.hidden;
+	lv->shape.n_q_heads = lv->NQ;
+	lv->shape.n_kv_heads = lv->H;
+	lv->shape.head_dim = lv->D;
+	lv->shape.intermediate = lv->m.intermediate;
+	lv->shape.rms_eps = 1e-5f;
+	if ((rc = rope_setup(lv, err)) ||
+	    (rc = kern_stream_create(&lv->s_comp, err)) ||
+	    (rc = kern_stream_create(&lv->s_save, err)) ||
+	    (rc = kern_blas_create(&lv->blas, err)))
+		return rc;
+	lv->ev_layer = calloc(L, sizeof(void *));
+	if (!lv->ev_layer)
+		return ss_error(err, SS_ENOMEM, "out of memory");
+	lv->ev_ld = calloc(2 * L, sizeof(void *));
+	lv->ld_timed = calloc(L, 1);
+	if (!lv->ev_ld || !lv->ld_timed)
+		return ss_error(err, SS_ENOMEM, "out of memory");
+	for (uint32_t l = 0; l < L; l++)
+		if ((rc = kern_event_create(&lv->ev_layer[l], err)) ||
+		    (rc = kern_event_create(&lv->ev_ld[2 * l], err)) ||
+		    (rc = kern_event_create(&lv->ev_ld[2 * l + 1], err)))
+			return rc;
+	if ((rc = kern_event_create(&lv->ev_it0, err)) ||
+	    (rc = kern_event_create(&lv->ev_it1, err)))
+		return rc;
+	if ((rc = kern_weights_alloc(&lv->w, &lv->shape, lv->L, lv->o.seed,
+				     lv->s_comp, err)))
+		return ss_error(err, rc, "live: model weights (%.1f GB): %s",
+				kern_layer_weight_bytes(&lv->shape) * L / 1e9,
+				err->msg);
+	lv->dev_bytes += lv->w->bytes;
+	/* rows per layer call: the batch's token budget, or a whole prompt
+	 * under layer-segmented prefill */
+	/* rows of one layer call: the batch's token budget (layer prefill:
+	 * up to 8,192, its long layers run in slices of that); rows of one
+	 * iteration: the budget, or under layer prefill maxInjectToken's
+	 * tokens (each prefill advances at least one layer) plus decodes */
+	lv->ws_tokens = p->cfg.max_batched_tokens;
+	lv->x_rows = p->cfg.max_batched_tokens;
+	if (lv->lp) {
+		uint64_t inject = p->cfg.max_inject
+					  ? p->cfg.max_inject
+					  : (uint64_t)p->cfg.max_batched_tokens * L;
+		uint64_t most = SS_MIN(inject, (uint64_t)lv->o.max_prompt *
+						       p->cfg.max_num_seqs);
+
+		lv->ws_tokens = SS_MAX(lv->ws_tokens, 8192u);
+		lv->x_rows = (uint32_t)SS_MIN(most + p->cfg.max_num_seqs,
+					      (uint64_t)INT32_MAX / 2);
+		lv->x_rows = SS_MAX(lv->x_rows, lv->ws_tokens);
+	}
+	if ((rc = kern_layer_ws_alloc(&lv->ws, &lv->shape, lv->ws_tokens, err)))
+		return rc;
+	lv->dev_bytes += kern_layer_ws_bytes(&lv->shape, lv->ws_tokens);
+	lv->max_emit = p->cfg.max_num_seqs;
+	n_slots = lv->offload ? p->off->cache_bytes / lv->bb
+			      : p->total_blocks * L * H;
+	if (!n_slots || n_slots > INT32_MAX)
+		return ss_error(err, SS_ERANGE,
+				"live: %llu cache slots is out of range",
+				(unsigned long long)n_slots);
+	lv->nslots = (uint32_t)n_slots;
+	if ((rc = dmalloc(lv, (void **)&lv->lm_head,
+			  (uint64_t)lv->m.vocab * lv->hidden_bytes, "LM head",
+			  err)) ||
+	    (rc = dmalloc(lv, (void **)&lv->final_norm, lv->hidden_bytes,
+			  "final norm", err)) ||
+	    (rc = dmalloc(lv, (void **)&lv->cache, n_slots * lv->bb,
+			  "KV block cache", err)) ||
+	    (rc = dmalloc(lv, (void **)&lv->d_table,
+			  L * lv->E * H * lv->MB * sizeof(int32_t),
+			  "block table", err)) ||
+	    (rc = dmalloc(lv, (void **)&lv->d_digest,
+			  lv->sparse ? dig_entry * lv->E : 0, "DSA digests",
+			  err)) ||
+	    (rc = dmalloc(lv, (void **)&lv->d_x,
+			  (uint64_t)lv->x_rows * lv->hidden_bytes,
+			  "hidden rows", err)) ||
+	    (rc = dmalloc(lv, (void **)&lv->d_xc,
+			  (uint64_t)lv->ws_tokens * lv->hidden_bytes,
+			  "hidden rows (compact)", err)) ||
+	    (rc = dmalloc(lv, (void **)&lv->d_gather,
+			  (uint64_t)lv->o.max_tokens * 2 * H * D *
+				  sizeof(kern_bf16),
+			  "prefill KV gather", err)) ||
+	    (rc = dmalloc(lv, (void **)&lv->d_qe,
+			  (uint64_t)lv->E * lv->NQ * D * sizeof(kern_bf16),
+			  "decode queries", err)) ||
+	    (rc = dmalloc(lv, (void **)&lv->d_oe,
+			  (uint64_t)lv->E * lv->NQ * D * sizeof(kern_bf16),
+			  "decode outputs", err)) ||
+	    (rc = dmalloc(lv, (void **)&lv->d_ctx, lv->E * sizeof(uint32_t),
+			  "decode contexts", err)) ||
+	    (rc = dmalloc(lv, (void **)&lv->d_emit,
+			  lv->max_emit * lv->hidden_bytes, "emit rows", err)) ||
+	    (rc = dmalloc(lv, (void **)&lv->d_emit_n,
+			  lv->max_emit * lv->hidden_bytes, "emit rows (norm)",
+			  err)) ||
+	    (rc = dmalloc(lv, (void **)&lv->d_logits,
+			  (uint64_t)lv->max_emit * lv->m.vocab *
+				  sizeof(kern_bf16),
+			  "logits", err)) ||
+	    (rc = dmalloc(lv, (void **)&lv->d_up, UP_BYTES, "upload arena",
+			  err)))
+		return rc;
+	if ((rc = kern_fill_uniform(lv->lm_head,
+				    (uint64_t)lv->m.vocab * lv->m.hidden,
+				    lv->o.seed ^ 0x1e4d, 0.0f, 0.02f, lv->s_comp,
+				    err)) ||
+	    (rc = kern_fill_uniform(lv->final_norm, lv->m.hidden,
+				    lv->o.seed ^ 0xf1, 1.0f, 0.05f, lv->s_comp,
+				    err)) ||
+	    (rc = kern_memset_async(lv->d_table, 0xff,
+				    L * lv->E * H * lv->MB * sizeof(int32_t),
+				    lv->s_comp, err)) ||
+	    (rc = kern_memset_async(lv->d_ctx, 0, lv->E * sizeof(uint32_t),
+				    lv->s_comp, err)))
+		return rc;
+	if (lv->sparse &&
+	    ((rc = dmalloc(lv, (void **)&lv->d_scores,
+			   (uint64_t)lv->E * H * lv->MB * sizeof(float),
+			   "selection scores", err)) ||
+	     (rc = dmalloc(lv, (void **)&lv->d_sel_ids,
+			   (uint64_t)lv->E * H * lv->cap * sizeof(int32_t),
+			   "selection ids", err)) ||
+	     (rc = dmalloc(lv, (void **)&lv->d_sel_n,
+			   (uint64_t)lv->E * H * sizeof(uint32_t),
+			   "selection counts", err)) ||
+	     (rc = dmalloc(lv, (void **)&lv->d_lslots,
+			   (uint64_t)lv->E * H * lv->max_list * sizeof(int32_t),
+			   "sparse lists", err)) ||
+	     (rc = dmalloc(lv, (void **)&lv->d_lids,
+			   (uint64_t)lv->E * H * lv->max_list * sizeof(int32_t),
+			   "sparse list ids", err)) ||
+	     (rc = dmalloc(lv, (void **)&lv->d_ln,
+			   (uint64_t)lv->E * H * sizeof(uint32_t),
+			   "sparse list lengths", err))))
+		return rc;
+	/* decode attention workspace: the larger of dense and sparse plans */
+	memset(&aa, 0, sizeof aa);
+	aa.batch = lv->E;
+	aa.n_q_heads = lv->NQ;
+	aa.n_kv_heads = lv->H;
+	aa.head_dim = lv->D;
+	aa.max_list = lv->MB;
+	if ((rc = kern_attn_plan(&aa, &splits, &wb1, err)))
+		return rc;
+	aa.max_list = lv->max_list;
+	if ((rc = kern_attn_plan(&aa, &splits, &wb2, err)))
+		return rc;
+	lv->work_bytes = SS_MAX(wb1, wb2);
+	if ((rc = dmalloc(lv, (void **)&lv->d_work, lv->work_bytes,
+			  "attention workspace", err)))
+		return rc;
+	if ((rc = kern_host_alloc((void **)&lv->h_up, UP_BYTES, err)))
+		return rc;
+	lv->h_table = malloc(L * lv->E * H * lv->MB * sizeof(int32_t));
+	lv->ent = malloc(p->nreqs * sizeof(int32_t));
+	lv->hstate = calloc(p->nreqs, sizeof(kern_bf16 *));
+	lv->kv_owner = malloc(lv->E * sizeof(int32_t));
+	if (!lv->h_table || !lv->ent || !lv->hstate || !lv->kv_owner)
+		return ss_error(err, SS_ENOMEM, "out of memory");
+	memset(lv->h_table, 0xff, L * lv->E * H * lv->MB * sizeof(int32_t));
+	memset(lv->ent, 0xff, p->nreqs * sizeof(int32_t));
+	memset(lv->kv_owner, 0xff, lv->E * sizeof(int32_t));
+	if (!lv->offload) {
+		struct kv_dir_config dc;
+
+		memset(&dc, 0, sizeof dc);
+		dc.shape.layers = lv->L;
+		dc.shape.kv_heads = lv->H;
+		dc.shape.head_dim = lv->D;
+		dc.shape.block_tokens = KERN_BLOCK_TOKENS;
+		dc.shape.dtype_bytes = sizeof(kern_bf16);
+		dc.cache_bytes = n_slots * lv->bb;
+		lv->dkv = kv_dir_alloc(&dc, err);
+		if (!lv->dkv)
+			return err->code;
+	} else {
+		uint64_t gbytes = H * lv->bb;
+
+		lv->ngroups = lv->o.pool_bytes / gbytes;
+		if (!lv->ngroups)
+			return ss_error(err, SS_EINVAL,
+					"live: the pinned pool of %.2f GB holds "
+					"no block",
+					lv->o.pool_bytes / 1e9);
+		if (lv->o.verbose)
+			fprintf(stderr, "live: pinning %.1f GB of host memory "
+					"for the DRAM pool\n",
+				lv->ngroups * gbytes / 1e9);
+		if ((rc = kern_host_alloc((void **)&lv->pool,
+					  lv->ngroups * gbytes, err)))
+			return ss_error(err, rc,
+					"live: pinned DRAM pool of %.1f GB: %s "
+					"(lower --pinned-gb)",
+					lv->ngroups * gbytes / 1e9, err->msg);
+		lv->gfree = malloc(lv->ngroups * sizeof(uint64_t));
+		lv->grp = malloc((uint64_t)lv->E * L * lv->MB * sizeof(int64_t));
+		lv->h_sel = calloc((uint64_t)lv->E * H * lv->cap,
+				   sizeof(int32_t));
+		lv->h_seln = calloc((uint64_t)lv->E * H, sizeof(uint32_t));
+		if (!lv->gfree || !lv->grp || !lv->h_sel || !lv->h_seln)
+			return ss_error(err, SS_ENOMEM, "out of memory");
+		for (uint64_t g = 0; g < lv->ngroups; g++)
+			lv->gfree[g] = lv->ngroups - 1 - g;
+		lv->ngfree = lv->ngroups;
+		memset(lv->grp, 0xff,
+		       (uint64_t)lv->E * L * lv->MB * sizeof(int64_t));
+		if ((rc = dmalloc(lv, (void **)&lv->d_stage, STAGE_BYTES,
+				  "save staging", err)))
+			return rc;
+		if (!lv->flash) {
+			pthread_mutex_init(&lv->cp_mu, NULL);
+			pthread_cond_init(&lv->cp_work, NULL);
+			pthread_cond_init(&lv->cp_idle, NULL);
+			if (pthread_create(&lv->cp_thread, NULL, copy_thread, lv))
+				return ss_error(err, SS_ENOMEM,
+						"live: cannot start the copy "
+						"thread");
+			lv->cp_started = 1;
+		}
+		if (lv->flash) {
+			struct kern_d2h_config dc = {
+				.n_threads = lv->o.d2h_threads,
+				.n_stages = D2H_STAGES,
+				.stage_bytes = D2H_STAGE,
+			};
+
+			if ((rc = kern_d2h_create(&lv->d2h, &dc, err)))
+				return rc;
+		}
+		if ((rc = sel_open_spec(&lv->inner, lv->o.selection, &p->off->sp,
+					lv->o.seed, err)))
+			return rc;
+		lv->inner_open = 1;
+		if ((rc = sel_open_ops(&lv->tee, &tee_ops, &p->off->sp, NULL,
+				       NULL, err)))
+			return rc;
+		lv->tee_open = 1;
+		((struct tee *)lv->tee.priv)->lv = lv;
+		pol_set_selection(p, &lv->tee);
+	}
+	if ((rc = kern_stream_sync(lv->s_comp, err)))
+		return rc;
+	if (lv->o.verbose)
+		fprintf(stderr,
+			"live: %s on %s: %u request slots x %u blocks, %u "
+			"cache slots (%.2f GB), %.2f GB on the GPU\n",
+			pre->name, lv->dev.name, lv->E, lv->MB, lv->nslots,
+			n_slots * lv->bb / 1e9, lv->dev_bytes / 1e9);
+	snprintf(lv->tot.device, sizeof lv->tot.device, "%s", lv->dev.name);
+	lv->tot.driver_version = lv->dev.driver_version;
+	lv->tot.runtime_version = lv->dev.runtime_version;
+	lv->tot.hbm_used = lv->dev_bytes;
+	lv->wall0 = ss_wall_seconds();
+	return 0;
+}
+
+void live_free(struct live *lv)
+{
+	if (!lv)
+		return;
+	if (lv->s_comp)
+		kern_stream_sync(lv->s_comp, NULL);
+	if (lv->s_save)
+		kern_stream_sync(lv->s_save, NULL);
+	kern_d2h_free(lv->d2h);
+	if (lv->cp_started) {
+		pthread_mutex_lock(&lv->cp_mu);
+		lv->cp_stop = 1;
+		pthread_cond_broadcast(&lv->cp_work);
+		pthread_mutex_unlock(&lv->cp_mu);
+		pthread_join(lv->cp_thread, NULL);
+		pthread_mutex_destroy(&lv->cp_mu);
+		pthread_cond_destroy(&lv->cp_work);
+		pthread_cond_destroy(&lv->cp_idle);
+		while (lv->cp_len) {
+			free(lv->cp_q[lv->cp_head].src);
+			free(lv->cp_q[lv->cp_head].dst);
+			lv->cp_head = (lv->cp_head + 1) % lv->cp_cap;
+			lv->cp_len--;
+		}
+	}
+	free(lv->cp_q);
+	if (lv->p && lv->offload)
+		pol_set_selection(lv->p, NULL);
+	if (lv->tee_open)
+		sel_close(&lv->tee);
+	if (lv->inner_open)
+		sel_close(&lv->inner);
+	if (lv->hstate && lv->p)
+		for (size_t i = 0; i < lv->p->nreqs; i++)
+			kern_dev_free(lv->hstate[i]);
+	free(lv->hstate);
+	if (lv->rec && lv->p)
+		for (size_t i = 0; i < lv->p->nreqs; i++)
+			free(lv->rec[i]);
+	free(lv->rec);
+	kv_dir_free(lv->dkv);
+	kern_weights_free(lv->w);
+	kern_layer_ws_free(lv->ws);
+	kern_blas_destroy(lv->blas);
+	void *dev[] = { lv->lm_head, lv->final_norm, lv->cache, lv->d_table,
+			lv->d_digest, lv->d_x, lv->d_xc,
+			lv->d_gather, lv->d_qe, lv->d_oe, lv->d_ctx,
+			lv->d_work, lv->d_scores, lv->d_sel_ids, lv->d_sel_n,
+			lv->d_lslots, lv->d_lids, lv->d_ln, lv->d_emit,
+			lv->d_emit_n, lv->d_logits, lv->d_up, lv->d_stage };
+	for (size_t i = 0; i < SS_ARRAY_SIZE(dev); i++)
+		kern_dev_free(dev[i]);
+	kern_host_free(lv->h_up);
+	kern_host_free(lv->pool);
+	if (lv->ev_layer)
+		for (uint32_t l = 0; l < lv->L; l++)
+			kern_event_destroy(lv->ev_layer[l]);
+	if (lv->ev_ld)
+		for (uint32_t l = 0; l < 2 * lv->L; l++)
+			kern_event_destroy(lv->ev_ld[l]);
+	kern_event_destroy(lv->ev_it0);
+	kern_event_destroy(lv->ev_it1);
+	free(lv->ev_layer);
+	free(lv->ev_ld);
+	free(lv->ld_timed);
+	kern_stream_destroy(lv->s_comp);
+	kern_stream_destroy(lv->s_save);
+	free(lv->h_table);
+	free(lv->ent);
+	free(lv->kv_owner);
+	free(lv->gfree);
+	free(lv->grp);
+	free(lv->h_sel);
+	free(lv->h_seln);
+	free(lv->h_d2h);
+	free(lv->h_d2h_row);
+	free(lv->pend);
+	free(lv->h_src);
+	free(lv->h_dst);
+	free(lv->row0);
+	free(lv->slot_of);
+	free(lv->h_pos);
+	free(lv->act);
+	free(lv->act_j0);
+	free(lv->act_n);
+	free(lv->act_row);
+	free(lv->rowmap);
+	free(lv->h_upd_idx);
+	free(lv->h_upd_val);
+	free(lv->h_ld_src);
+	free(lv->h_ld_dst);
+	free(lv);
+}
+
+void live_get_totals(const struct live *lv, struct live_totals *t)
+{
+	*t = lv->tot;
+}
+
+/* ---- request slots ------------------------------------------------------ */
+
+/* Forget the slot table rows of slot e (host mirror and device). */
+static void slot_forget(struct live *lv, uint32_t e)
+{
+	for (uint32_t l = 0; l < lv->L; l++)
+		memset(lv->h_table + tab_idx(lv, l, e, 0, 0), 0xff,
+		       (uint64_t)lv->H * lv->MB * sizeof(int32_t));
+	/* the device rows keep stale slots; nothing reads a block beyond a
+	 * request's length, and every block it reaches is written first */
+}
+
+static void pool_release(struct live *lv, uint32_t e)
+{
+	int64_t *g = lv->grp + (uint64_t)e * lv->L * lv->MB;
+
+	for (uint64_t i = 0; i < (uint64_t)lv->L * lv->MB; i++)
+		if (g[i] >= 0) {
+			lv->gfree[lv->ngfree++] = (uint64_t)g[i];
+			g[i] = -1;
+		}
+}
+
+/* Bind every planned request to a request slot; release the slots of
+ * requests that left (finished, preempted). */
+static int bind_slots(struct live *lv, const struct pol_plan *plan,
+		      struct ss_err *err)
+{
+	struct pol *p = lv->p;
+	int rc;
+
+	if (lv->offload) {
+		for (uint32_t e = 0; e < lv->E; e++) {
+			int32_t r = lv->kv_owner[e];
+
+			if (r >= 0 && p->reqs[r].kv != (int32_t)e) {
+				pool_release(lv, e);
+				slot_forget(lv, e);
+				lv->kv_owner[e] = -1;
+			}
+		}
+		for (size_t k = 0; k < plan->n; k++) {
+			uint32_t ri = plan->items[k].req;
+			int32_t e = p->reqs[ri].kv;
+
+			if (e < 0 || (uint32_t)e >= lv->E)
+				return ss_error(err, SS_ERANGE,
+						"live: request slot %d is beyond "
+						"the %u the executor was sized "
+						"for (lower sched.max_num_seqs)",
+						e, lv->E);
+			lv->kv_owner[e] = (int32_t)ri;
+			lv->slot_of[k] = e;
+		}
+		return 0;
+	}
+	for (uint32_t e = 0; e < lv->E; e++) {
+		int32_t r = lv->kv_owner[e];
+
+		if (r < 0)
+			continue;
+		/* gone (finished, preempted) or restarting its prefill */
+		if (p->reqs[r].state != POL_RUNNING) {
+			if ((rc = kv_req_free(lv->dkv, (int32_t)e, err)))
+				return rc;
+			slot_forget(lv, e);
+			lv->kv_owner[e] = -1;
+			lv->ent[r] = -1;
+		}
+	}
+	for (size_t k = 0; k < plan->n; k++) {
+		const struct pol_item *it = &plan->items[k];
+		const struct pol_req *r = &p->reqs[it->req];
+		int32_t e = lv->ent[it->req];
+
+		if (e >= 0 && !it->decode && it->kv_prior == 0 &&
+		    kv_req_tokens(lv->dkv, e, 0) > 0) {
+			/* preempted and readmitted within one plan */
+			if ((rc = kv_req_free(lv->dkv, e, err)))
+				return rc;
+			slot_forget(lv, (uint32_t)e);
+			lv->kv_owner[e] = -1;
+			e = -1;
+		}
+		if (e < 0) {
+			if ((rc = kv_req_add(lv->dkv,
+					     (uint64_t)r->prompt_tokens +
+						     r->output_tokens,
+					     &e, err)))
+				return rc;
+			if ((uint32_t)e >= lv->E)
+				return ss_error(err, SS_ERANGE,
+						"live: request slot %d is beyond "
+						"the %u the executor was sized "
+						"for (lower sched.max_num_seqs)",
+						e, lv->E);
+			lv->ent[it->req] = e;
+			lv->kv_owner[e] = (int32_t)it->req;
+		}
+		lv->slot_of[k] = e;
+	}
+	return 0;
+}
+
+/* ---- per-layer host work ------------------------------------------------- */
+
+static int push_update(struct live *lv, uint64_t idx, int32_t slot,
+		       struct ss_err *err)
+{
+	if (lv->h_table[idx] == slot)
+		return 0;
+	if (lv->upd_n == lv->upd_alloc) {
+		size_t cap = SS_MAX(lv->upd_alloc * 2, (size_t)4096);
+		uint64_t *i = realloc(lv->h_upd_idx, cap * sizeof(uint64_t));
+		int32_t *v = i ? realloc(lv->h_upd_val, cap * sizeof(int32_t))
+			       : NULL;
+
+		if (i)
+			lv->h_upd_idx = i;
+		if (!v)
+			return ss_error(err, SS_ENOMEM, "out of memory");
+		lv->h_upd_val = v;
+		lv->upd_alloc = cap;
+	}
+	lv->h_upd_idx[lv->upd_n] = idx;
+	lv->h_upd_val[lv->upd_n] = slot;
+	lv->upd_n++;
+	lv->h_table[idx] = slot;
+	return 0;
+}
+
+static int push_load(struct live *lv, uint64_t src, int32_t slot,
+		     struct ss_err *err)
+{
+	if (lv->ld_n == lv->ld_alloc) {
+		size_t cap = SS_MAX(lv->ld_alloc * 2, (size_t)4096);
+		uint64_t *sr = realloc(lv->h_ld_src, cap * sizeof(uint64_t));
+		uint32_t *d = sr ? realloc(lv->h_ld_dst, cap * sizeof(uint32_t))
+				 : NULL;
+
+		if (sr)
+			lv->h_ld_src = sr;
+		if (!d)
+			return ss_error(err, SS_ENOMEM, "out of memory");
+		lv->h_ld_dst = d;
+		lv->ld_alloc = cap;
+	}
+	lv->h_ld_src[lv->ld_n] = src;
+	lv->h_ld_dst[lv->ld_n] = (uint32_t)slot;
+	lv->ld_n++;
+	return 0;
+}
+
+/* One block-head the layer needs: table update, and a load if it is
+ * coming from DRAM. */
+static int need_block(struct live *lv, struct kv_dir *d, uint32_t e,
+		      uint32_t l, uint32_t h, uint32_t b, struct ss_err *err)
+{
+	int32_t slot = kv_block_slot(d, (int32_t)e, l, h, b);
+	int rc;
+
+	BUG_ON(slot < 0);
+	if ((rc = push_update(lv, tab_idx(lv, l, e, h, b), slot, err)))
+		return rc;
+	if (lv->offload && kv_block_state(d, (int32_t)e, l, h, b) == KV_LOADING) {
+		int64_t g = lv->grp[((uint64_t)e * lv->L + l) * lv->MB + b];
+
+		BUG_ON(g < 0); /* loaded blocks were saved first */
+		return push_load(lv, (uint64_t)g * lv->H + h, slot, err);
+	}
+	return 0;
+}
+
+/* Table updates and loads for layer l: every block an active item reads
+ * or writes. */
+static int layer_blocks(struct live *lv, const struct pol_plan *plan,
+			uint32_t l, struct ss_err *err)
+{
+	struct kv_dir *d = lv->offload ? lv->p->off->kv : lv->dkv;
+	int sparse_l = lv->sparse && l >= lv->p->cfg.dense_layers;
+	int rc;
+
+	lv->upd_n = lv->ld_n = 0;
+	for (uint32_t k = 0; k < plan->n; k++) {
+		const struct pol_item *it = &plan->items[k];
+
+		if (!off_item_at(it, l))
+			continue;
+		uint32_t e = (uint32_t)lv->slot_of[k];
+		uint64_t end = (uint64_t)it->kv_prior + it->q_tokens;
+		uint32_t b_hi = (uint32_t)((end + KERN_BLOCK_TOKENS - 1) /
+					   KERN_BLOCK_TOKENS);
+		uint32_t b_lo = 0;
+
+		if (end > (uint64_t)lv->MB * KERN_BLOCK_TOKENS)
+			return ss_error(err, SS_ERANGE,
+					"live: request of %llu tokens is longer "
+					"than the %u the executor was sized for",
+					(unsigned long long)end,
+					lv->MB * KERN_BLOCK_TOKENS);
+		if (!lv->offload) {
+			/* our blocks never move: only the new ones */
+			b_lo = it->kv_prior / KERN_BLOCK_TOKENS;
+		} else if (it->decode && sparse_l) {
+			/* the selection, then the block of the new token */
+			for (uint32_t h = 0; h < lv->H; h++) {
+				uint64_t at = ((uint64_t)e * lv->H + h) * lv->cap;
+				uint32_t n = lv->h_seln[(uint64_t)e * lv->H + h];
+
+				for (uint32_t i = 0; i < n; i++)
+					if ((rc = need_block(lv, d, e, l, h,
+							     (uint32_t)lv->h_sel[at + i],
+							     err)))
+						return rc;
+			}
+			b_lo = it->kv_prior / KERN_BLOCK_TOKENS;
+		}
+		for (uint32_t h = 0; h < lv->H; h++)
+			for (uint32_t b = b_lo; b < b_hi; b++)
+				if ((rc = need_block(lv, d, e, l, h, b, err)))
+					return rc;
+	}
+	return 0;
+}
+
+/* Issue the loads found by layer_blocks on the compute stream. */
+static int issue_loads(struct live *lv, struct ss_err *err)
+{
+	struct pol_off *o = lv->p->off;
+	uint32_t n = (uint32_t)lv->ld_n;
+	int rc;
+
+	BUG_ON(n != o->nmiss - o->miss_taken);
+	if (!n)
+		return 0;
+	lv->ld_timed[lv->cur_layer] = 1;
+	if ((rc = kern_event_record(lv->ev_ld[2 * lv->cur_layer], lv->s_comp,
+				    err)))
+		return rc;
+	if (lv->flash) {
+		struct kern_h2d_args a;
+
+		memset(&a, 0, sizeof a);
+		a.src_base = lv->pool;
+		a.dst_base = lv->cache;
+		a.block_bytes = lv->bb;
+		a.src_index = upload(lv, lv->h_ld_src, n * sizeof(uint64_t), err);
+		a.dst_index = upload(lv, lv->h_ld_dst, n * sizeof(uint32_t), err);
+		if (!a.src_index || !a.dst_index)
+			return err->code;
+		a.n_blocks = n;
+		a.n_ctas = lv->o.h2d_ctas;
+		rc = up_flush(lv, err);
+		if (!rc)
+			rc = kern_flash_h2d(&a, lv->s_comp, err);
+	} else {
+		struct kern_blocks_copy c;
+
+		if (grow((void **)&lv->h_dst, &lv->hidx_cap, n, sizeof(uint64_t),
+			 err))
+			return SS_ENOMEM;
+		for (uint32_t i = 0; i < n; i++)
+			lv->h_dst[i] = lv->h_ld_dst[i];
+		memset(&c, 0, sizeof c);
+		c.dst_base = lv->cache;
+		c.src_base = lv->pool;
+		c.block_bytes = lv->bb;
+		c.src_index = lv->h_ld_src;
+		c.dst_index = lv->h_dst;
+		c.n_blocks = n;
+		rc = kern_memcpy_blocks(&c, lv->s_comp, err);
+	}
+	if (rc || (rc = kern_event_record(lv->ev_ld[2 * lv->cur_layer + 1],
+					  lv->s_comp, err)))
+		return rc;
+	lv->tot.h2d_bytes += (uint64_t)n * lv->bb;
+	/* in stream order before every kernel that reads them */
+	off_loads_done(lv->p, o->miss + o->miss_taken, n);
+	o->miss_taken = o->nmiss;
+	return 0;
+}
+
+static int issue_updates(struct live *lv, struct ss_err *err)
+{
+	uint64_t *di;
+	int32_t *dv;
+
+	if (!lv->upd_n)
+		return 0;
+	di = upload(lv, lv->h_upd_idx, lv->upd_n * sizeof(uint64_t), err);
+	dv = upload(lv, lv->h_upd_val, lv->upd_n * sizeof(int32_t), err);
+	if (!di || !dv || up_flush(lv, err))
+		return err->code;
+	return live_table_set(lv->d_table, di, dv, (uint32_t)lv->upd_n,
+			      lv->s_comp, err);
+}
+
+/* ---- saves --------------------------------------------------------------- */
+
+static void *copy_thread(void *arg)
+{
+	struct live *lv = arg;
+
+	pthread_mutex_lock(&lv->cp_mu);
+	for (;;) {
+		struct copy_job j;
+		struct kern_blocks_copy c;
+		int rc;
+
+		while (!lv->cp_len && !lv->cp_stop)
+			pthread_cond_wait(&lv->cp_work, &lv->cp_mu);
+		if (!lv->cp_len)
+			break;
+		j = lv->cp_q[lv->cp_head];
+		lv->cp_head = (lv->cp_head + 1) % lv->cp_cap;
+		lv->cp_len--;
+		lv->cp_busy = 1;
+		pthread_mutex_unlock(&lv->cp_mu);
+		memset(&c, 0, sizeof c);
+		c.dst_base = lv->pool;
+		c.src_base = lv->cache;
+		c.block_bytes = lv->bb;
+		c.src_index = j.src;
+		c.dst_index = j.dst;
+		c.n_blocks = j.n;
+		rc = lv->cp_rc ? 0
+		     : kern_stream_wait_event(lv->s_save, j.ev, &lv->cp_err);
+		if (!rc && !lv->cp_rc)
+			rc = kern_memcpy_blocks(&c, lv->s_save, &lv->cp_err);
+		free(j.src);
+		free(j.dst);
+		pthread_mutex_lock(&lv->cp_mu);
+		if (rc && !lv->cp_rc)
+			lv->cp_rc = rc;
+		lv->cp_busy = 0;
+		if (!lv->cp_len)
+			pthread_cond_broadcast(&lv->cp_idle);
+	}
+	pthread_mutex_unlock(&lv->cp_mu);
+	return NULL;
+}
+
+static int copy_push(struct live *lv, const struct copy_job *j,
+		     struct ss_err *err)
+{
+	pthread_mutex_lock(&lv->cp_mu);
+	if (lv->cp_len == lv->cp_cap) {
+		size_t cap = lv->cp_cap ? 2 * lv->cp_cap : 256;
+		struct copy_job *q = malloc(cap * sizeof(*q));
+
+		if (!q) {
+			pthread_mutex_unlock(&lv->cp_mu);
+			return ss_error(err, SS_ENOMEM, "out of memory");
+		}
+		for (size_t i = 0; i < lv->cp_len; i++)
+			q[i] = lv->cp_q[(lv->cp_head + i) % lv->cp_cap];
+		free(lv->cp_q);
+		lv->cp_q = q;
+		lv->cp_head = 0;
+		lv->cp_cap = cap;
+	}
+	lv->cp_q[(lv->cp_head + lv->cp_len) % lv->cp_cap] = *j;
+	lv->cp_len++;
+	pthread_cond_signal(&lv->cp_work);
+	pthread_mutex_unlock(&lv->cp_mu);
+	return 0;
+}
+
+/* Wait until the copy thread has issued everything queued. */
+static int copy_drain(struct live *lv, struct ss_err *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&lv->cp_mu);
+	while (lv->cp_len || lv->cp_busy)
+		pthread_cond_wait(&lv->cp_idle, &lv->cp_mu);
+	rc = lv->cp_rc;
+	pthread_mutex_unlock(&lv->cp_mu);
+	if (rc && err)
+		*err = lv->cp_err;
+	return rc;
+}
+
+/* Every save in flight has landed: tell the policy. */
+static int saves_flush(struct live *lv, struct ss_err *err)
+{
+	int rc;
+
+	if (!lv->npend)
+		return 0;
+	rc = lv->flash ? kern_d2h_wait(lv->d2h, err)
+		       : copy_drain(lv, err);
+	if (!rc && !lv->flash)
+		rc = kern_stream_sync(lv->s_save, err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < lv->npend; i++) {
+		const struct off_save *s = &lv->pend[i];
+
+		off_save_done(lv->p, s->kv, s->layer, s->first, s->count);
+	}
+	lv->npend = 0;
+	lv->stage_used = 0;
+	lv->d2h_used = 0;
+	return 0;
+}
+
+/* The iteration's saves landing after its last kernel (timed). */
+static int saves_tail(struct live *lv, double *t, struct ss_err *err)
+{
+	double t0 = ss_wall_seconds();
+	int rc = saves_flush(lv, err);
+
+	*t = ss_wall_seconds() - t0;
+	return rc;
+}
+
+static int save_one(struct live *lv, const struct off_save *s,
+		    struct ss_err *err)
+{
+	uint32_t e = (uint32_t)s->kv, H = lv->H;
+	int64_t *g = lv->grp + ((uint64_t)e * lv->L + s->layer) * lv->MB;
+	int rc;
+
+	for (uint32_t b = s->first; b < s->first + s->count; b++)
+		if (g[b] < 0) {
+			BUG_ON(!lv->ngfree); /* the policy accounts DRAM */
+			g[b] = (int64_t)lv->gfree[--lv->ngfree];
+		}
+	if (!lv->flash) {
+		uint32_t n = s->count * H, i = 0;
+		struct copy_job j = {
+			.n = n,
+			.src = malloc(n * sizeof(uint64_t)),
+			.dst = malloc(n * sizeof(uint64_t)),
+			.ev = lv->ev_layer[s->layer],
+		};
+
+		if (!j.src || !j.dst) {
+			free(j.src);
+			free(j.dst);
+			return ss_error(err, SS_ENOMEM, "out of memory");
+		}
+		for (uint32_t b = s->first; b < s->first + s->count; b++)
+			for (uint32_t h = 0; h < H; h++, i++) {
+				int32_t slot = kv_block_slot(lv->p->off->kv,
+							     s->kv, s->layer, h,
+							     b);
+
+				BUG_ON(slot < 0);
+				j.src[i] = (uint64_t)slot;
+				j.dst[i] = (uint64_t)g[b] * H + h;
+			}
+		rc = copy_push(lv, &j, err);
+		if (rc) {
+			free(j.src);
+			free(j.dst);
+		}
+		return rc;
+	}
+	/* FlashD2H: token-major staging, pieces of at most one ring buffer */
+	{
+		uint64_t tok_bytes = 2ull * H * lv->D * sizeof(kern_bf16);
+		uint32_t per = (uint32_t)(D2H_STAGE / tok_bytes);
+		uint32_t tokens = s->count * KERN_BLOCK_TOKENS;
+		const int32_t *table = lv->d_table +
+				       tab_idx(lv, s->layer, e, 0, 0);
+
+		per -= per % KERN_BLOCK_TOKENS;
+		BUG_ON(!per);
+		for (uint32_t t0 = 0; t0 < tokens; t0 += per) {
+			uint32_t n = SS_MIN(per, tokens - t0);
+			uint64_t bytes = (uint64_t)n * tok_bytes;
+			struct kern_d2h_layer dl;
+			kern_bf16 *stage;
+
+			if (lv->stage_used + bytes > STAGE_BYTES ||
+			    lv->d2h_used + n > lv->d2h_cap) {
+				/* room: let what is in flight land first */
+				if ((rc = kern_stream_sync(lv->s_comp, err)) ||
+				    (rc = saves_flush(lv, err)))
+					return rc;
+				if (lv->d2h_cap < n) {
+					free(lv->h_d2h);
+					free(lv->h_d2h_row);
+					lv->d2h_cap = SS_MAX(n, 1u << 20);
+					lv->h_d2h = malloc(lv->d2h_cap *
+							   sizeof(uint64_t));
+					lv->h_d2h_row = malloc(lv->d2h_cap *
+							       sizeof(uint32_t));
+					if (!lv->h_d2h || !lv->h_d2h_row)
+						return ss_error(err, SS_ENOMEM,
+								"out of memory");
+				}
+			}
+			stage = (kern_bf16 *)((uint8_t *)lv->d_stage +
+					      lv->stage_used);
+			if ((rc = live_kv_gather(lv->cache, table, lv->MB, H,
+						 (uint64_t)s->first *
+								 KERN_BLOCK_TOKENS +
+							 t0,
+						 n, LIVE_KV_SPLIT, stage,
+						 lv->s_comp, err)) ||
+			    (rc = kern_event_record(lv->ev_layer[s->layer],
+						    lv->s_comp, err)) ||
+			    (rc = kern_stream_wait_event(lv->s_save,
+							 lv->ev_layer[s->layer],
+							 err)))
+				return rc;
+			for (uint32_t t = 0; t < n; t++) {
+				uint32_t b = s->first + (t0 + t) / KERN_BLOCK_TOKENS;
+
+				lv->h_d2h[lv->d2h_used + t] = (uint64_t)g[b] * H;
+				lv->h_d2h_row[lv->d2h_used + t] =
+					(t0 + t) % KERN_BLOCK_TOKENS;
+			}
+			memset(&dl, 0, sizeof dl);
+			dl.kv_new = stage;
+			dl.n_tokens = n;
+			dl.n_heads = H;
+			dl.head_dim = lv->D;
+			dl.block_tokens = KERN_BLOCK_TOKENS;
+			dl.pool = lv->pool;
+			dl.dst_block = lv->h_d2h + lv->d2h_used;
+			dl.row = lv->h_d2h_row + lv->d2h_used;
+			dl.head_stride = 1;
+			{
+				double tq = ss_wall_seconds();
+
+				rc = kern_d2h_save(lv->d2h, &dl, lv->s_save, err);
+				lv->tot.d2h_issue_s += ss_wall_seconds() - tq;
+			}
+			if (rc)
+				return rc;
+			lv->stage_used += (bytes + 255) & ~255ull;
+			lv->d2h_used += n;
+		}
+	}
+	return 0;
+}
+
+static int issue_saves(struct live *lv, uint32_t l, struct ss_err *err)
+{
+	struct pol_off *o = lv->p->off;
+	int rc;
+
+	if (!o->nsaves)
+		return 0;
+	if (!lv->flash &&
+	    (rc = kern_event_record(lv->ev_layer[l], lv->s_comp, err)))
+		return rc;
+	for (size_t i = 0; i < o->nsaves; i++) {
+		if ((rc = save_one(lv, &o->saves[i], err)))
+			return rc;
+		if (grow((void **)&lv->pend, &lv->pend_alloc, lv->npend + 1,
+			 sizeof(*lv->pend), err))
+			return SS_ENOMEM;
+		lv->pend[lv->npend++] = o->saves[i];
+		lv->tot.d2h_bytes += o->saves[i].bytes;
+	}
+	return 0;
+}
+
+/* ---- attention ------------------------------------------------------------ */
+
+static int attend(void *ctx, const struct kern_layer_attn *a, void *stream,
+		  struct ss_err *err)
+{
+	struct live *lv = ctx;
+	const struct pol_plan *plan = lv->plan;
+	uint32_t l = a->layer, H = lv->H, D = lv->D, NQ = lv->NQ;
+	int sparse_l = lv->sparse && l >= lv->p->cfg.dense_layers;
+	uint64_t n = a->n_tokens, nfill = 0, ndec = 0;
+	uint32_t *slot, *row, *fslot;
+	uint64_t *fdig;
+	int32_t *drow, *dent;
+	uint32_t *ctxs;
+	struct kern_append_args ap;
+	int rc;
+
+	/* 1. append this layer's new K/V (and digest the filled blocks) */
+	slot = malloc(n * H * sizeof(uint32_t));
+	row = malloc(n * sizeof(uint32_t));
+	fslot = malloc(n * H * sizeof(uint32_t));
+	fdig = malloc(n * H * sizeof(uint64_t));
+	drow = malloc(plan->n * sizeof(int32_t));
+	dent = malloc(plan->n * sizeof(int32_t));
+	ctxs = calloc(lv->E, sizeof(uint32_t));
+	if (!slot || !row || !fslot || !fdig || !drow || !dent || !ctxs) {
+		rc = ss_error(err, SS_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < lv->nact; i++) {
+		uint32_t k = (uint32_t)lv->act[i];
+		const struct pol_item *it = &plan->items[k];
+		uint32_t e = (uint32_t)lv->slot_of[k];
+		uint32_t r0 = lv->act_row[i];
+
+		for (uint32_t j = 0; j < lv->act_n[i]; j++) {
+			uint32_t pos = it->kv_prior + lv->act_j0[i] + j;
+			uint32_t b = pos / KERN_BLOCK_TOKENS;
+
+			row[r0 + j] = pos % KERN_BLOCK_TOKENS;
+			for (uint32_t h = 0; h < H; h++) {
+				uint64_t ti = tab_idx(lv, l, e, h, b);
+
+				slot[(uint64_t)(r0 + j) * H + h] =
+					(uint32_t)lv->h_table[ti];
+				if (lv->sparse &&
+				    pos % KERN_BLOCK_TOKENS ==
+					    KERN_BLOCK_TOKENS - 1) {
+					fslot[nfill] = (uint32_t)lv->h_table[ti];
+					fdig[nfill++] = ti;
+				}
+			}
+		}
+		if (it->decode) {
+			drow[ndec] = (int32_t)r0;
+			dent[ndec++] = (int32_t)e;
+			ctxs[e] = it->kv_prior + 1;
+		}
+	}
+	memset(&ap, 0, sizeof ap);
+	ap.k_new = a->kv_new;
+	ap.v_new = a->kv_new + (uint64_t)H * D;
+	ap.kv_stride = 2ull * H * D;
+	ap.n_tokens = (uint32_t)n;
+	ap.n_heads = H;
+	ap.head_dim = D;
+	ap.cache = lv->cache;
+	ap.slot = upload(lv, slot, n * H * sizeof(uint32_t), err);
+	ap.row = upload(lv, row, n * sizeof(uint32_t), err);
+	ap.n_fill = (uint32_t)nfill;
+	ap.fill_slot = upload(lv, fslot, nfill * sizeof(uint32_t), err);
+	ap.fill_digest = upload(lv, fdig, nfill * sizeof(uint64_t), err);
+	ap.digest = lv->d_digest;
+	ap.kind = KERN_DIGEST_CUBOID_MEAN;
+	if (!ap.slot || !ap.row || !ap.fill_slot || !ap.fill_digest) {
+		rc = err->code;
+		goto out;
+	}
+	if ((rc = up_flush(lv, err)) ||
+	    (rc = kern_kv_append(&ap, stream, err)))
+		goto out;
+
+	/* 2. prefill rows: causal attention over all the request's KV */
+	for (size_t i = 0; i < lv->nact; i++) {
+		uint32_t k = (uint32_t)lv->act[i];
+		const struct pol_item *it = &plan->items[k];
+		uint32_t e = (uint32_t)lv->slot_of[k];
+		uint32_t r0 = lv->act_row[i];
+		uint32_t q0 = it->kv_prior + lv->act_j0[i];
+		uint32_t kv_len = q0 + lv->act_n[i];
+		struct kern_prefill_args pa;
+
+		if (it->decode)
+			continue;
+		memset(&pa, 0, sizeof pa);
+		pa.q = a->q + (uint64_t)r0 * a->q_stride;
+		pa.q_stride = a->q_stride;
+		pa.out = a->out + (uint64_t)r0 * NQ * D;
+		pa.out_stride = (uint64_t)NQ * D;
+		pa.n_q_heads = NQ;
+		pa.n_kv_heads = H;
+		pa.head_dim = D;
+		pa.scale = a->scale;
+		pa.q_len = lv->act_n[i];
+		pa.kv_len = kv_len;
+		pa.n_seqs = 1;
+		pa.kv_stride = 2ull * H * D;
+		if (q0 == 0) {
+			/* a whole prompt: its K/V are this call's rows */
+			pa.k = a->kv_new + (uint64_t)r0 * 2 * H * D;
+			pa.v = pa.k + (uint64_t)H * D;
+			rc = kern_prefill_attn(&pa, stream, err);
+		} else {
+			rc = live_kv_gather(lv->cache,
+					    lv->d_table + tab_idx(lv, l, e, 0, 0),
+					    lv->MB, H, 0, kv_len,
+					    LIVE_KV_INTERLEAVED, lv->d_gather,
+					    stream, err);
+			pa.k = lv->d_gather;
+			pa.v = lv->d_gather + (uint64_t)H * D;
+			if (!rc)
+				rc = kern_chunked_prefill_attn(&pa, stream, err);
+		}
+		if (rc)
+			goto out;
+	}
+
+	/* 3. decode rows: one query per request slot */
+	if (ndec) {
+		struct kern_attn_args da;
+		int32_t *d_drow = upload(lv, drow, ndec * sizeof(int32_t), err);
+		int32_t *d_dent = upload(lv, dent, ndec * sizeof(int32_t), err);
+		uint64_t qrow = (uint64_t)NQ * D * sizeof(kern_bf16);
+
+		if (!d_drow || !d_dent) {
+			rc = err->code;
+			goto out;
+		}
+		const uint32_t *d_ctxs = upload(lv, ctxs,
+						lv->E * sizeof(uint32_t), err);
+
+		if (!d_ctxs) {
+			rc = err->code;
+			goto out;
+		}
+		if ((rc = up_flush(lv, err)) ||
+		    (rc = kern_copy_async(lv->d_ctx, d_ctxs,
+					  lv->E * sizeof(uint32_t), stream,
+					  err)) ||
+		    (rc = live_rows(lv->d_qe, qrow, d_dent, a->q,
+				    a->q_stride * sizeof(kern_bf16), d_drow,
+				    (uint32_t)ndec, qrow, stream, err)))
+			goto out;
+		memset(&da, 0, sizeof da);
+		da.q = lv->d_qe;
+		da.cache = lv->cache;
+		da.ctx_len = lv->d_ctx;
+		da.batch = lv->E;
+		da.n_q_heads = NQ;
+		da.n_kv_heads = H;
+		da.head_dim = D;
+		da.scale = a->scale;
+		da.out = lv->d_oe;
+		da.work = lv->d_work;
+		da.work_bytes = lv->work_bytes;
+		if (!sparse_l) {
+			da.slots = lv->d_table + tab_idx(lv, l, 0, 0, 0);
+			da.max_list = lv->MB;
+			rc = kern_dense_decode_attn(&da, stream, err);
+		} else {
+			struct kern_select_args sa;
+			const int32_t *ids = lv->d_sel_ids;
+			const uint32_t *cnt = lv->d_sel_n;
+
+			memset(&sa, 0, sizeof sa);
+			sa.q = lv->d_qe;
+			sa.digest = lv->d_digest + tab_idx(lv, l, 0, 0, 0) * 2 * D;
+			sa.ctx_len = lv->d_ctx;
+			sa.batch = lv->E;
+			sa.n_q_heads = NQ;
+			sa.n_kv_heads = H;
+			sa.head_dim = D;
+			sa.max_blocks = lv->MB;
+			sa.topk = lv->topk;
+			sa.n_sink = lv->p->cfg.sink_blocks;
+			sa.n_window = lv->p->cfg.window_blocks;
+			sa.scores = lv->d_scores;
+			sa.out_ids = lv->d_sel_ids;
+			sa.out_count = lv->d_sel_n;
+			if ((rc = kern_select(&sa, stream, err)))
+				goto out;
+			lv->tot.kernel_select_calls++;
+			if (lv->offload) {
+				/* the policy's selections (the source shared
+				 * with the simulator); the kernel's cost is
+				 * paid above */
+				ids = upload(lv, lv->h_sel,
+					     (uint64_t)lv->E * H * lv->cap *
+						     sizeof(int32_t),
+					     err);
+				cnt = upload(lv, lv->h_seln,
+					     (uint64_t)lv->E * H *
+						     sizeof(uint32_t),
+					     err);
+				if (!ids || !cnt || up_flush(lv, err)) {
+					rc = err->code;
+					goto out;
+				}
+			}
+			if ((rc = live_sparse_lists(
+				     lv->d_table + tab_idx(lv, l, 0, 0, 0),
+				     lv->MB, ids, cnt, lv->cap, lv->d_ctx,
+				     lv->E, H, lv->max_list, lv->d_lslots,
+				     lv->d_lids, lv->d_ln, stream, err)))
+				goto out;
+			da.slots = lv->d_lslots;
+			da.block_ids = lv->d_lids;
+			da.n_list = lv->d_ln;
+			da.max_list = lv->max_list;
+			rc = kern_sparse_decode_attn(&da, stream, err);
+		}
+		if (rc)
+			goto out;
+		rc = live_rows(a->out, qrow, d_drow, lv->d_oe, qrow, d_dent,
+			       (uint32_t)ndec, qrow, stream, err);
+	}
+out:
+	free(slot);
+	free(row);
+	free(fslot);
+	free(fdig);
+	free(drow);
+	free(dent);
+	free(ctxs);
+	return rc;
+}
+
+static const struct kern_attn_ops live_attn_ops = {
+	.name = "live",
+	.attend = attend,
+};
+
+/* ---- one iteration ---------------------------------------------------------- */
+
+static void begin(void *priv, int64_t now_ns)
+{
+	struct live *lv = priv;
+	double now = ss_wall_seconds();
+
+	if (lv->o.realtime) {
+		double target = lv->wall0 + (double)now_ns * 1e-9;
+
+		if (target > now) {
+			struct timespec ts;
+			double d = target - now;
+
+			ts.tv_sec = (time_t)d;
+			ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
+			while (nanosleep(&ts, &ts) && errno == EINTR)
+				;
+			now = ss_wall_seconds();
+		}
+	} else if (lv->started && now_ns > lv->v_end) {
+		lv->tot.idle_skipped_s += (double)(now_ns - lv->v_end) * 1e-9;
+	}
+	lv->t_begin = now;
+	lv->v_begin = now_ns;
+}
+
+static int plan_rows(struct live *lv, const struct pol_plan *plan,
+		     uint32_t *rows, struct ss_err *err)
+{
+	uint32_t r = 0;
+
+	if (grow((void **)&lv->row0, &lv->items_alloc, plan->n + 1,
+		 sizeof(uint32_t), err))
+		return SS_ENOMEM;
+	if (!(lv->slot_of = realloc(lv->slot_of,
+				    lv->items_alloc * sizeof(int32_t))))
+		return ss_error(err, SS_ENOMEM, "out of memory");
+	for (size_t k = 0; k < plan->n; k++) {
+		lv->row0[k] = r;
+		r += plan->items[k].q_tokens;
+	}
+	lv->row0[plan->n] = r;
+	if (r > lv->x_rows)
+		return ss_error(err, SS_ERANGE,
+				"live: an iteration of %u tokens exceeds the "
+				"%u rows the executor was sized for",
+				r, lv->x_rows);
+	if (grow((void **)&lv->h_pos, &lv->rows_alloc, r, sizeof(int32_t), err))
+		return SS_ENOMEM;
+	if (!(lv->rowmap = realloc(lv->rowmap,
+				   lv->rows_alloc * sizeof(int32_t))))
+		return ss_error(err, SS_ENOMEM, "out of memory");
+	for (size_t k = 0; k < plan->n; k++)
+		for (uint32_t j = 0; j < plan->items[k].q_tokens; j++)
+			lv->h_pos[lv->row0[k] + j] =
+				(int32_t)(plan->items[k].kv_prior + j);
+	*rows = r;
+	return 0;
+}
+
+/* Keep the first record_logits logits of every token emitted (tests). */
+static int record_logits(struct live *lv, const struct pol_plan *plan,
+			 uint32_t emit, struct ss_err *err)
+{
+	const struct pol *p = lv->p;
+	uint64_t V = lv->m.vocab, K = SS_MIN(lv->o.record_logits, V);
+	kern_bf16 *h = malloc(emit * V * sizeof(kern_bf16));
+	uint32_t i = 0;
+	int rc;
+
+	if (!h)
+		return ss_error(err, SS_ENOMEM, "out of memory");
+	if ((rc = kern_copy(h, lv->d_logits, emit * V * sizeof(kern_bf16),
+			    err))) {
+		free(h);
+		return rc;
+	}
+	if (!lv->rec) {
+		lv->rec = calloc(p->nreqs, sizeof(float *));
+		if (!lv->rec) {
+			free(h);
+			return ss_error(err, SS_ENOMEM, "out of memory");
+		}
+	}
+	for (size_t k = 0; k < plan->n && i < emit; k++) {
+		const struct pol_item *it = &plan->items[k];
+		const struct pol_req *r = &p->reqs[it->req];
+
+		if (!it->emits)
+			continue;
+		if (!lv->rec[it->req] &&
+		    !(lv->rec[it->req] = calloc((uint64_t)r->output_tokens * K,
+						 sizeof(float)))) {
+			free(h);
+			return ss_error(err, SS_ENOMEM, "out of memory");
+		}
+		if (r->generated < r->output_tokens)
+			for (uint64_t c = 0; c < K; c++)
+				lv->rec[it->req][r->generated * K + c] =
+					kern_bf16_to_float(h[i * V + c]);
+		i++;
+	}
+	free(h);
+	return 0;
+}
+
+const float *live_logits(const struct live *lv, uint32_t req, uint32_t tok)
+{
+	if (!lv->rec || !lv->p || req >= lv->p->nreqs || !lv->rec[req] ||
+	    tok >= lv->p->reqs[req].output_tokens)
+		return NULL;
+	return lv->rec[req] + (uint64_t)tok * lv->o.record_logits;
+}
+
+/* Free the hidden states of requests no longer mid layer-prefill. */
+static void hstate_gc(struct live *lv)
+{
+	const struct pol *p = lv->p;
+
+	for (size_t i = 0; i < p->nreqs; i++)
+		if (lv->hstate[i] &&
+		    (p->reqs[i].state != POL_RUNNING ||
+		     p->reqs[i].kv_tokens >= p->reqs[i].prefill_target)) {
+			kern_dev_free(lv->hstate[i]);
+			lv->hstate[i] = NULL;
+		}
+}
+
+/* Run layer l over the rows active there, in slices of at most the
+ * workspace's rows; an item cut between slices attends, in the later
+ * slice, to the KV its earlier rows appended (chunked prefill). */
+static int layer_rows(struct live *lv, const struct pol_plan *plan,
+		      uint32_t l, uint32_t rows, struct ss_err *err)
+{
+	size_t k = 0;
+	uint32_t j = 0;
+	int rc;
+
+	while (k < plan->n) {
+		uint32_t nrows = 0;
+		int32_t *map, *pos;
+		struct kern_layer_args la;
+		int whole;
+
+		lv->nact = 0;
+		while (k < plan->n && nrows < lv->ws_tokens) {
+			const struct pol_item *it = &plan->items[k];
+			uint32_t take;
+
+			if (!off_item_at(it, l) || j == it->q_tokens) {
+				k++;
+				j = 0;
+				continue;
+			}
+			take = SS_MIN(it->q_tokens - j, lv->ws_tokens - nrows);
+			if (grow((void **)&lv->act, &lv->act_alloc,
+				 lv->nact + 1, sizeof(int32_t), err))
+				return SS_ENOMEM;
+			if (!(lv->act_j0 = realloc(lv->act_j0, lv->act_alloc *
+							       sizeof(uint32_t))) ||
+			    !(lv->act_n = realloc(lv->act_n, lv->act_alloc *
+							     sizeof(uint32_t))) ||
+			    !(lv->act_row = realloc(lv->act_row,
+						    lv->act_alloc *
+							    sizeof(uint32_t))))
+				return ss_error(err, SS_ENOMEM, "out of memory");
+			lv->act[lv->nact] = (int32_t)k;
+			lv->act_j0[lv->nact] = j;
+			lv->act_n[lv->nact] = take;
+			lv->act_row[lv->nact++] = nrows;
+			for (uint32_t i = 0; i < take; i++)
+				lv->rowmap[nrows + i] =
+					(int32_t)(lv->row0[k] + j + i);
+			nrows += take;
+			j += take;
+		}
+		if (!nrows)
+			break;
+		whole = nrows == rows;
+		memset(&la, 0, sizeof la);
+		la.blas = lv->blas;
+		la.ws = lv->ws;
+		la.w = lv->w;
+		la.layer = l;
+		la.rope = &lv->rope;
+		la.n_tokens = nrows;
+		la.ops = &live_attn_ops;
+		la.attn_ctx = lv;
+		if (whole) {
+			/* every row, in order: in place */
+			la.x = lv->d_x;
+			la.positions = upload(lv, lv->h_pos,
+					      nrows * sizeof(int32_t), err);
+			if (!la.positions || up_flush(lv, err))
+				return err->code;
+			if ((rc = kern_layer_forward(&la, lv->s_comp, err)))
+				return rc;
+			continue;
+		}
+		pos = malloc(nrows * sizeof(int32_t));
+		if (!pos)
+			return ss_error(err, SS_ENOMEM, "out of memory");
+		for (uint32_t i = 0; i < nrows; i++)
+			pos[i] = lv->h_pos[lv->rowmap[i]];
+		la.positions = upload(lv, pos, nrows * sizeof(int32_t), err);
+		free(pos);
+		map = upload(lv, lv->rowmap, nrows * sizeof(int32_t), err);
+		if (!la.positions || !map || up_flush(lv, err))
+			return err->code;
+		la.x = lv->d_xc;
+		if ((rc = live_rows(lv->d_xc, lv->hidden_bytes, NULL, lv->d_x,
+				    lv->hidden_bytes, map, nrows,
+				    lv->hidden_bytes, lv->s_comp, err)) ||
+		    (rc = kern_layer_forward(&la, lv->s_comp, err)) ||
+		    (rc = live_rows(lv->d_x, lv->hidden_bytes, map, lv->d_xc,
+				    lv->hidden_bytes, NULL, nrows,
+				    lv->hidden_bytes, lv->s_comp, err)))
+			return rc;
+	}
+	return 0;
+}
+
+static int run(void *priv, struct pol *p, const struct pol_plan *plan,
+	       struct sim_exec_result *res, struct ss_err *err)
+{
+	struct live *lv = priv;
+	double t_run = ss_wall_seconds(), t_host, t_saves = 0;
+	uint64_t hits0 = 0, miss0 = 0, saves0 = 0;
+	uint32_t rows = 0, emit = 0;
+	int32_t *emit_rows = NULL;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	lv->plan = plan;
+	lv->up_used = lv->up_flushed = 0;
+	if (lv->offload) {
+		hits0 = p->off->hits;
+		miss0 = p->off->misses;
+		saves0 = kv_dir_stats(p->off->kv)->saves_started;
+	}
+	hstate_gc(lv);
+	if ((rc = plan_rows(lv, plan, &rows, err)) ||
+	    (rc = bind_slots(lv, plan, err)))
+		return rc;
+	memset(lv->ld_timed, 0, lv->L);
+	if ((rc = kern_event_record(lv->ev_it0, lv->s_comp, err)))
+		return rc;
+	/* x: synthetic embeddings of (request, position); layer-prefill
+	 * rows resume their saved state instead */
+	{
+		uint64_t *key = malloc((rows ? rows : 1) * sizeof(uint64_t));
+		const uint64_t *d_key;
+
+		if (!key)
+			return ss_error(err, SS_ENOMEM, "out of memory");
+		for (size_t k = 0; k < plan->n; k++) {
+			uint64_t id = p->reqs[plan->items[k].req].id;
+
+			for (uint32_t j = 0; j < plan->items[k].q_tokens; j++)
+				key[lv->row0[k] + j] =
+					lv->o.seed * 0x9e3779b97f4a7c15ull ^
+					(id << 24) ^
+					(uint64_t)(plan->items[k].kv_prior + j);
+		}
+		d_key = upload(lv, key, rows * sizeof(uint64_t), err);
+		free(key);
+		if (!d_key || up_flush(lv, err))
+			return err->code;
+		if ((rc = live_embed(lv->d_x, d_key, rows, lv->m.hidden,
+				     lv->s_comp, err)))
+			return rc;
+	}
+	for (size_t k = 0; k < plan->n; k++) {
+		const struct pol_item *it = &plan->items[k];
+
+		if (it->layer_lo > 0 &&
+		    (rc = kern_copy_async(lv->d_x + (uint64_t)lv->row0[k] *
+							    lv->m.hidden,
+					  lv->hstate[it->req] +
+						  (uint64_t)it->kv_prior *
+							  lv->m.hidden,
+					  (uint64_t)it->q_tokens *
+						  lv->hidden_bytes,
+					  lv->s_comp, err)))
+			return rc;
+	}
+	if (lv->offload)
+		off_iter_begin(p);
+	for (uint32_t l = 0; l < lv->L; l++) {
+		lv->cur_layer = l;
+		if (lv->offload) {
+			for (;;) {
+				rc = off_layer_fetch(p, plan, l, err);
+				if (rc != SS_ERANGE)
+					break;
+				if (!lv->npend)
+					return ss_error(err, SS_ERANGE,
+							"live: iteration %llu, "
+							"layer %u: the batch does "
+							"not fit the HBM cache of "
+							"%u slots and no save is "
+							"in flight: %s",
+							(unsigned long long)plan->iter,
+							l, lv->nslots, err->msg);
+				if ((rc = saves_flush(lv, err)))
+					return rc;
+			}
+			if (rc)
+				return rc;
+		} else {
+			for (size_t k = 0; k < plan->n; k++) {
+				const struct pol_item *it = &plan->items[k];
+
+				if (!off_item_at(it, l))
+					continue;
+				rc = kv_append(lv->dkv, lv->slot_of[k], l,
+					       it->q_tokens, err);
+				if (rc)
+					return ss_error(err, rc,
+							"live: KV append: %s",
+							err->msg);
+			}
+		}
+		if ((rc = layer_blocks(lv, plan, l, err)) ||
+		    (lv->offload && (rc = issue_loads(lv, err))) ||
+		    (rc = issue_updates(lv, err)) ||
+		    (rc = layer_rows(lv, plan, l, rows, err)))
+			return rc;
+		if (lv->offload) {
+			off_layer_end(p, plan, l);
+			if ((rc = issue_saves(lv, l, err)))
+				return rc;
+		}
+	}
+	/* hidden states of layer prefills that continue next iteration */
+	for (size_t k = 0; k < plan->n; k++) {
+		const struct pol_item *it = &plan->items[k];
+		const struct pol_req *r = &p->reqs[it->req];
+
+		if (it->decode || it->layer_hi >= lv->L)
+			continue;
+		if (!lv->hstate[it->req] &&
+		    (rc = dmalloc(lv, (void **)&lv->hstate[it->req],
+				  (uint64_t)r->prefill_target *
+					  lv->hidden_bytes,
+				  "layer-prefill hidden state", err)))
+			return rc;
+		if ((rc = kern_copy_async(lv->hstate[it->req] +
+						  (uint64_t)it->kv_prior *
+							  lv->m.hidden,
+					  lv->d_x + (uint64_t)lv->row0[k] *
+							    lv->m.hidden,
+					  (uint64_t)it->q_tokens *
+						  lv->hidden_bytes,
+					  lv->s_comp, err)))
+			return rc;
+	}
+	/* LM head on the rows that emit a token */
+	emit_rows = malloc((plan->n + 1) * sizeof(int32_t));
+	if (!emit_rows)
+		return ss_error(err, SS_ENOMEM, "out of memory");
+	for (size_t k = 0; k < plan->n; k++)
+		if (plan->items[k].emits && emit < lv->max_emit)
+			emit_rows[emit++] = (int32_t)(lv->row0[k + 1] - 1);
+	if (emit) {
+		int32_t *d_er = upload(lv, emit_rows, emit * sizeof(int32_t), err);
+
+		rc = !d_er || up_flush(lv, err) ? err->code
+		     : live_rows(lv->d_emit, lv->hidden_bytes, NULL, lv->d_x,
+				 lv->hidden_bytes, d_er, emit, lv->hidden_bytes,
+				 lv->s_comp, err);
+		if (!rc)
+			rc = kern_rmsnorm(lv->d_emit, NULL, lv->final_norm,
+					  lv->d_emit_n, emit, lv->m.hidden,
+					  lv->shape.rms_eps, lv->s_comp, err);
+		if (!rc)
+			rc = kern_linear(lv->blas, lv->d_emit_n, emit,
+					 lv->m.hidden, lv->lm_head, lv->m.vocab,
+					 lv->d_logits, 0, lv->s_comp, err);
+	}
+	t_host = ss_wall_seconds();
+	if (!rc)
+		rc = kern_event_record(lv->ev_it1, lv->s_comp, err);
+	if (rc || (rc = kern_stream_sync(lv->s_comp, err)) ||
+	    (lv->offload && (rc = saves_tail(lv, &t_saves, err))) ||
+	    (lv->o.record_logits && emit &&
+	     (rc = record_logits(lv, plan, emit, err)))) {
+		free(emit_rows);
+		return rc;
+	}
+	free(emit_rows);
+	lv->t_end = ss_wall_seconds();
+	lv->started = 1;
+	res->dur_ns = (int64_t)((lv->t_end - lv->t_begin) * 1e9);
+	if (res->dur_ns <= 0)
+		res->dur_ns = 1;
+	lv->v_end = lv->v_begin + res->dur_ns;
+	lv->tot.host_s += t_host - t_run;
+	lv->tot.save_tail_s += t_saves;
+	{
+		float ms = 0;
+
+		if ((rc = kern_event_elapsed_ms(lv->ev_it0, lv->ev_it1, &ms, err)))
+			return rc;
+		lv->tot.gpu_s += ms * 1e-3;
+		for (uint32_t l = 0; l < lv->L; l++) {
+			if (!lv->ld_timed[l])
+				continue;
+			if ((rc = kern_event_elapsed_ms(lv->ev_ld[2 * l],
+							lv->ev_ld[2 * l + 1],
+							&ms, err)))
+				return rc;
+			res->load_ns += (int64_t)(ms * 1e6);
+		}
+		lv->tot.load_s += (double)res->load_ns * 1e-9;
+	}
+	res->other_ns = (int64_t)((t_run - lv->t_begin) * 1e9);
+	if (lv->offload) {
+		struct pol_off *o = p->off;
+
+		res->hits = o->hits - hits0;
+		res->blocks_loaded = o->misses - miss0;
+		res->bytes_loaded = res->blocks_loaded * o->block_bytes;
+		res->blocks_saved = kv_dir_stats(o->kv)->saves_started - saves0;
+		res->bytes_saved = res->blocks_saved * o->block_bytes;
+	}
+	lv->tot.iterations++;
+	lv->tot.wall_s += lv->t_end - lv->t_begin;
+	lv->tot.host_plan_s += t_run - lv->t_begin;
+	return 0;
+}
+
+const struct sim_exec_ops live_exec = {
+	.name = "live",
+	.run = run,
+	.attach = attach,
+	.begin = begin,
+};

@@ -1,0 +1,99 @@
+/*
+ * live.h - the live executor: the simulator's engine and the very same
+ * policy/ code, with iterations carried out on the GPU by kernels/.
+ *
+ * `sparseserve live` runs sim/sim.c's event loop with this executor in
+ * place of the cost model: the scheduler plans each iteration exactly as
+ * in a simulation, and run() executes the plan on the GPU with the real
+ * model shapes (synthetic weights), a real HBM block cache, real DSA
+ * digests and selection, and, for the offload presets, a pinned DRAM pool
+ * with FlashH2D/FlashD2H or per-block copies, driven layer by layer by
+ * policy/offload.h's loop (select -> look up -> load misses -> attend ->
+ * save). The iteration's duration is the wall time from the start of its
+ * planning to the end of its GPU work, so the engine's clock advances by
+ * measured time; requests arrive at their trace times on that clock.
+ * Idle gaps (GPU idle, next arrival in the future) are skipped by default
+ * (the result is the same as waiting, minus the wait); --realtime sleeps
+ * through them instead.
+ *
+ * Where the live run departs from the simulated model, on purpose:
+ *  - a layer's saves are issued on their own stream as the layer ends and
+ *    overlap the following layers, but the iteration ends only when its
+ *    saves have landed in DRAM (the simulator lets saves run on into the
+ *    next iteration);
+ *  - chunked prefill attention reads the request's earlier KV gathered
+ *    from its cache blocks into a contiguous buffer (one extra HBM pass);
+ *  - the LM head runs for the rows that emit a token; sampling is not
+ *    run (the tokens are not needed: lengths come from the trace).
+ *
+ * Memory: weights, the layer workspace, the block cache (the policy's KV
+ * capacity), the block table (4 bytes per block-head of every request
+ * slot), the digests (sparse presets: 2 x head_dim bf16 per block-head of
+ * every request slot, at most --digest-gb), and, for offload presets, a
+ * pinned DRAM pool of --pinned-gb. A request slot is what one running
+ * request holds; their number is fixed at start (see live_opts).
+ */
+#ifndef SS_LIVE_H
+#define SS_LIVE_H
+
+#include <stdint.h>
+
+#include "model/model.h"
+#include "sim/sim.h"
+#include "ss.h"
+
+struct live_opts {
+	uint64_t seed;          /* weights and the selection source */
+	const char *selection;  /* offload presets: "NAME[:ARG]" (NULL:
+				   locality), as `sim --selection` */
+	int realtime;           /* sleep through idle gaps */
+	uint32_t d2h_threads;   /* FlashD2H scatter threads (0: 8) */
+	uint32_t h2d_ctas;      /* FlashH2D CTAs (0: 16) */
+	double digest_gb;       /* cap on the digest arena (0: 16) */
+	uint64_t pool_bytes;    /* offload: pinned DRAM pool; the policy's
+				   DRAM accounting must use the same */
+	uint32_t max_tokens;    /* longest request (prompt + output) */
+	uint32_t max_prompt;    /* longest prompt */
+	uint32_t n_requests;    /* requests in the trace */
+	int verbose;            /* sizes and allocations on stderr */
+	uint32_t record_logits; /* tests: keep the first N logits of every
+				   emitted token (0: none) */
+};
+
+struct live;
+
+/* Create the executor for model `m` (nothing is allocated on the GPU
+ * until the engine attaches it to a policy). */
+int live_create(struct live **out, const struct model *m,
+		const struct live_opts *o, struct ss_err *err);
+void live_free(struct live *lv);
+
+/* The executor (priv: the struct live). */
+extern const struct sim_exec_ops live_exec;
+
+/* What the GPU run measured beyond the engine's result structure. */
+struct live_totals {
+	double wall_s;          /* sum of iteration wall times */
+	double host_plan_s;     /* planning (policy) time inside them */
+	double host_s;          /* issuing the GPU work (policy per-layer
+				   loop, uploads, launches): the GPU waits
+				   when this approaches wall_s */
+	double idle_skipped_s;  /* idle gaps skipped (not realtime) */
+	double gpu_s;           /* first to last kernel of each iteration */
+	double load_s;          /* of which loads (H2D on the compute stream) */
+	double d2h_issue_s;     /* host blocked queueing FlashD2H saves */
+	double save_tail_s;     /* saves landing after the last kernel */
+	uint64_t iterations;
+	uint64_t h2d_bytes, d2h_bytes;
+	uint64_t kernel_select_calls;
+	char device[256];       /* GPU name */
+	int driver_version, runtime_version;
+	uint64_t hbm_used;      /* bytes allocated on the GPU */
+};
+void live_get_totals(const struct live *lv, struct live_totals *t);
+
+/* With record_logits: the first record_logits logits of output token
+ * `tok` of request `req` (trace order), or NULL if it was not emitted. */
+const float *live_logits(const struct live *lv, uint32_t req, uint32_t tok);
+
+#endif
