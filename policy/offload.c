@@ -46,14 +46,25 @@ int off_init(struct pol *p, uint64_t hbm_bytes, struct ss_err *err)
 	if (!o)
 		return ss_error(err, SS_ENOMEM, "out of memory");
 	p->off = o;
+	o->head_scale = 1;
+	if (p->cfg.sample_heads) {
+		if (p->cfg.sample_heads > m->kv_heads ||
+		    m->kv_heads % p->cfg.sample_heads) {
+			ss_error(err, SS_EINVAL,
+				 "config key 'offload.sample_heads' = %u: must divide the %u KV heads of model '%s'",
+				 p->cfg.sample_heads, m->kv_heads, m->name);
+			goto fail;
+		}
+		o->head_scale = m->kv_heads / p->cfg.sample_heads;
+	}
 	o->shape.layers = m->layers;
-	o->shape.kv_heads = m->kv_heads;
+	o->shape.kv_heads = m->kv_heads / o->head_scale;
 	o->shape.head_dim = m->head_dim;
 	o->shape.block_tokens = p->cfg.block_tokens;
 	o->shape.dtype_bytes = m->dtype_bytes;
 	if (kv_shape_check(&o->shape, err))
 		goto fail;
-	o->block_bytes = kv_block_bytes(&o->shape);
+	o->block_bytes = kv_block_bytes(&o->shape) * o->head_scale;
 	if (!(p->cfg.meta_frac > 0 && p->cfg.meta_frac < 1)) {
 		ss_error(err, SS_EINVAL,
 			 "config key 'mem.meta_frac' = %g: must be in (0, 1)",
@@ -72,6 +83,7 @@ int off_init(struct pol *p, uint64_t hbm_bytes, struct ss_err *err)
 			 (unsigned long long)o->block_bytes);
 		goto fail;
 	}
+	kc.cache_bytes /= o->head_scale; /* slots of head_scale block-heads */
 	o->kv = kv_dir_alloc(&kc, err);
 	if (!o->kv)
 		goto fail;
@@ -157,7 +169,8 @@ uint64_t off_meta_bytes(const struct pol *p, uint64_t tokens)
 	const struct pol_off *o = p->off;
 
 	return tokens / p->cfg.block_tokens * o->shape.layers *
-	       o->shape.kv_heads * kv_meta_block_bytes(&o->shape);
+	       o->shape.kv_heads * o->head_scale *
+	       kv_meta_block_bytes(&o->shape);
 }
 
 int off_admit(struct pol *p, uint32_t idx, struct ss_err *err)
@@ -261,7 +274,7 @@ uint64_t off_ws_bytes(const struct pol *p, const struct pol_req *r,
 		uint32_t nfull = (uint32_t)(r->kv_tokens / bt);
 
 		if (r->kv >= 0 && ws_has_history(o->ws, r->kv))
-			return ws_bytes(o->ws, r->kv) + tails;
+			return ws_bytes(o->ws, r->kv) * o->head_scale + tails;
 		/* no decode history yet: one step's selection (default), or
 		 * ws.fresh_factor times it, at most the full blocks */
 		uint64_t per = sel_count(&o->sp, nfull);

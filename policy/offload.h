@@ -56,8 +56,12 @@ struct pol_off {
 	struct ws_est *ws;
 	struct sel_source *src;   /* the executor's selection source */
 	struct sel_params sp;
-	struct kv_shape shape;
-	uint64_t block_bytes;     /* one block-head, K + V, bytes */
+	struct kv_shape shape;    /* kv_heads: the heads simulated */
+	uint32_t head_scale;      /* model KV heads per simulated head: 1,
+				     or more in the sampled mode
+				     (cfg.sample_heads) */
+	uint64_t block_bytes;     /* one simulated block-head, K + V, bytes:
+				     head_scale real block-heads */
 	uint64_t cache_bytes;     /* M_avl: cache slots x block bytes */
 	uint64_t meta_budget;     /* bytes of HBM for digests */
 	uint64_t meta_used;       /* bytes reserved by admitted requests */

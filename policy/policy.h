@@ -65,6 +65,10 @@ struct pol_config {
 	uint32_t prefetch;           /* offload: 1 = while layer l computes,
 					load the blocks layer l + 1 selected at
 					the previous step (0) */
+	uint32_t sample_heads;       /* offload, sampled mode: KV heads per
+					layer simulated, each standing for
+					kv_heads / sample_heads (a divisor);
+					0 = all (full fidelity, default) */
 };
 void pol_config_default(struct pol_config *c);
 

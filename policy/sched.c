@@ -110,6 +110,7 @@ void pol_config_default(struct pol_config *c)
 	c->max_inject = 0;
 	c->ws_fresh_factor = 1.0;
 	c->prefetch = 0;
+	c->sample_heads = 0;
 }
 
 uint64_t pol_block_bytes(const struct pol_preset *preset,
@@ -556,7 +557,7 @@ static int schedule_offload(struct pol *p, int64_t now, struct pol_plan *plan,
 				plan->lp_layers += it->layer_hi - it->layer_lo;
 		}
 	}
-	plan->hbm_kv_bytes = o->meta_used + kv_hbm_bytes(o->kv);
+	plan->hbm_kv_bytes = o->meta_used + kv_hbm_bytes(o->kv) * o->head_scale;
 	p->iter++;
 	return 0;
 }

@@ -60,6 +60,10 @@ static const struct key keys[] = {
 	  "working-set control: a decode request with no history counts "
 	  "factor x one step's selection (at most its context); 0 = the "
 	  "union/selection ratio of the running requests (beyond the paper)" },
+	{ "offload.sample_heads", K_U32, POL(sample_heads), 0, 1 << 16,
+	  "offload, sampled mode (approximate): simulate this many KV heads "
+	  "per layer, a divisor of the model's, each standing for the rest; "
+	  "0 = all heads (full fidelity)" },
 	{ "offload.prefetch", K_U32, POL(prefetch), 0, 1,
 	  "offload: load layer l+1's previous-step selection while layer l "
 	  "computes (beyond the paper)" },

@@ -98,7 +98,7 @@ struct sim_offload *sim_offload_alloc(const struct cost_model *c,
 	x->c = c;
 	x->p = p;
 	x->free_save = -1;
-	bb = p->off->block_bytes;
+	bb = kv_block_bytes(&p->off->shape); /* one real block-head */
 	memset(&lc, 0, sizeof lc);
 	lc.bw[LINK_H2D] = hw_link_bw(c->hw, LINK_H2D);
 	lc.bw[LINK_D2H] = hw_link_bw(c->hw, LINK_D2H);
@@ -403,11 +403,13 @@ static int offload_run(void *priv, struct pol *p, const struct pol_plan *plan,
 	res->dur_ns = t - plan->start_ns;
 	res->busy_ns[LINK_H2D] = link_busy_ns(&x->link, LINK_H2D) - busy0[LINK_H2D];
 	res->busy_ns[LINK_D2H] = link_busy_ns(&x->link, LINK_D2H) - busy0[LINK_D2H];
-	res->hits = o->hits - hits0;
-	/* demand misses and prefetches: every block-head moved H2D */
+	/* counts in real block-heads (x head_scale in the sampled mode);
+	 * loads: demand misses and prefetches, everything moved H2D */
+	res->hits = (o->hits - hits0) * o->head_scale;
 	res->blocks_loaded = o->misses - miss0 + (o->pf_loaded - pf0);
 	res->bytes_loaded = res->blocks_loaded * o->block_bytes;
-	res->blocks_saved = st->saves_started - saves0;
+	res->blocks_loaded *= o->head_scale;
+	res->blocks_saved = (st->saves_started - saves0) * o->head_scale;
 	return 0;
 }
 

@@ -315,10 +315,13 @@ int metrics_summarize(const struct sim *s, int64_t slo_tbt_ns,
 	if (s->pol.off && s->pol.cfg.prefetch) {
 		const struct pol_off *o = s->pol.off;
 
-		put(out, "prefetch_blocks", (double)o->pf_loaded);
-		put(out, "prefetch_used", (double)o->pf_used);
-		put(out, "prefetch_wasted", (double)o->pf_wasted);
+		put(out, "prefetch_blocks", (double)(o->pf_loaded * o->head_scale));
+		put(out, "prefetch_used", (double)(o->pf_used * o->head_scale));
+		put(out, "prefetch_wasted", (double)(o->pf_wasted * o->head_scale));
 	}
+	/* sampled mode (approximate; only when on): heads simulated */
+	if (s->pol.off && s->pol.off->head_scale > 1)
+		put(out, "sampled_kv_heads", (double)s->pol.off->shape.kv_heads);
 out_free:
 	free(ttft);
 	free(e2e);

@@ -12,7 +12,9 @@
  * accounting (every prefetched block-head is used or wasted), for a
  * perfect predictor (no waste) and for what it is for: reloads move off
  * the critical path. The fresh-request estimate is checked in closed form
- * on a tiny model, including the measured ratio (factor 0).
+ * on a tiny model, including the measured ratio (factor 0). The sampled
+ * mode (offload.sample_heads) is checked against full fidelity where it
+ * must be exact (one request) and for invariants where it is not.
  */
 #include <gsl/gsl_rng.h>
 #include <string.h>
@@ -342,6 +344,90 @@ static void t_fresh_factor_in_simulation(void)
 	hw_profile_free(e.hw);
 }
 
+/* Sampled mode: a divisor of the KV heads or an error naming the key;
+ * all heads is full fidelity (identical); with one request, prefill and
+ * the first decode step are those of full fidelity (each simulated
+ * block-head moves head_scale real ones at the real block's rate), the
+ * saves are the same bytes and the later loads within 10%; in a tight
+ * HBM every invariant holds and the run is deterministic. */
+static void t_sampled_mode(void)
+{
+	struct env e;
+	struct trace t;
+	struct sim full, same, half;
+	struct sim_opts o;
+	struct ss_err err;
+	uint64_t lf = 0, lh = 0, bf = 0, bh = 0;
+
+	env_init(&e, "llama-3.1-8b", "h200");
+	trace_init(&t);
+	push(&t, 0, 0, 4096, 6);
+	e.cfg.pol.sample_heads = 3;
+	memset(&o, 0, sizeof o);
+	o.preset = pol_preset_find("sparseserve");
+	o.cfg = &e.cfg;
+	o.m = &e.m;
+	o.cost = &e.cost;
+	o.trace = &t;
+	CHECK(sim_init(&full, &o, &err) != 0);
+	CHECK_STR_CONTAINS(err.msg, "offload.sample_heads");
+	e.cfg.pol.sample_heads = 0;
+	run_sim(&e, "sparseserve", NULL, &t, &full);
+	e.cfg.pol.sample_heads = 8;
+	run_sim(&e, "sparseserve", NULL, &t, &same);
+	CHECK_EQ_U64(full.niters, same.niters);
+	CHECK(memcmp(full.iters, same.iters,
+		     full.niters * sizeof(*full.iters)) == 0);
+	e.cfg.pol.sample_heads = 2;
+	run_sim(&e, "sparseserve", NULL, &t, &half);
+	CHECK_EQ_U64(half.pol.off->head_scale, 4);
+	CHECK_EQ_U64(half.niters, full.niters);
+	/* prefill and the first decode step (its whole selection missing,
+	 * no randomness) are exact; later steps draw each head's churn */
+	for (size_t i = 0, dec = 0; i < full.niters && !dec; i++) {
+		CHECK_EQ_I64(half.iters[i].dur_ns, full.iters[i].dur_ns);
+		CHECK_EQ_I64(half.iters[i].load_ns, full.iters[i].load_ns);
+		CHECK_EQ_U64(half.iters[i].blocks_loaded,
+			     full.iters[i].blocks_loaded);
+		dec = full.iters[i].decode_seqs;
+	}
+	for (size_t i = 0; i < full.niters; i++) {
+		lf += full.iters[i].blocks_loaded;
+		lh += half.iters[i].blocks_loaded;
+		bf += full.iters[i].bytes_saved;
+		bh += half.iters[i].bytes_saved;
+	}
+	CHECK(lf > 0 && bf > 0);
+	CHECK_MSG(lh > lf * 9 / 10 && lh < lf * 11 / 10,
+		  "%llu block-heads loaded sampled, %llu full",
+		  (unsigned long long)lh, (unsigned long long)lf);
+	CHECK_EQ_U64(bh, bf);
+	CHECK_EQ_I64(half.pol.reqs[0].first_token_ns,
+		     full.pol.reqs[0].first_token_ns);
+	sim_release(&full);
+	sim_release(&same);
+	sim_release(&half);
+	trace_release(&t);
+	small_trace(&t);
+	e.cfg.hbm_budget_gb = 1.5;
+	for (int k = 0; k < 2; k++) {
+		struct sim a, b;
+
+		e.cfg.pol.prefetch = (uint32_t)k;
+		run_sim(&e, "sparseserve", NULL, &t, &a);
+		run_sim(&e, "sparseserve", NULL, &t, &b);
+		CHECK_EQ_U64(a.pol.nfinished, t.n);
+		CHECK_EQ_U64(a.niters, b.niters);
+		CHECK(memcmp(a.iters, b.iters, a.niters * sizeof(*a.iters)) == 0);
+		CHECK_EQ_U64(a.totals.blocks_loaded * 16384,
+			     a.totals.bytes_loaded);
+		sim_release(&a);
+		sim_release(&b);
+	}
+	trace_release(&t);
+	hw_profile_free(e.hw);
+}
+
 static const struct th_case cases[] = {
 	TH_CASE(t_config_keys),
 	TH_CASE(t_prefetch_invariants_and_determinism),
@@ -349,6 +435,7 @@ static const struct th_case cases[] = {
 	TH_CASE(t_fresh_factor_closed_form),
 	TH_CASE(t_fresh_factor_measured),
 	TH_CASE(t_fresh_factor_in_simulation),
+	TH_CASE(t_sampled_mode),
 	{ 0 },
 };
 
