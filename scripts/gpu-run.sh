@@ -14,6 +14,9 @@
 #                                      (HDF5, GSL, cJSON...) into .gpu-carry/
 #   OUT=dir scripts/gpu-run.sh [bench options...]   (on the GPU machine)
 #   OUT=dir scripts/gpu-run.sh calibrate [--quick]  (only the calibration)
+#   OUT=dir scripts/gpu-run.sh live     the live executor's GPU tests and
+#                                      the sim-vs-live validation runs
+#                                      (experiments/validate-h200.sh live)
 #
 # The GPU machine has nvcc and the driver but not Debian's -dev packages,
 # so binaries are built here and carried (.gpu-carry/, listed in
@@ -36,7 +39,8 @@ if [ "${1:-}" = pack ]; then
 	meson compile -C build-gpu >/dev/null || exit 1
 	rm -rf .gpu-carry && mkdir -p .gpu-carry/bin .gpu-carry/lib
 	cp build-gpu/sparseserve build-gpu/tests/test_kernels_gpu \
-		build-gpu/tests/test_model_gpu .gpu-carry/bin/
+		build-gpu/tests/test_model_gpu build-gpu/tests/test_live_gpu \
+		.gpu-carry/bin/
 	strip --strip-debug .gpu-carry/bin/*
 	ldd .gpu-carry/bin/* | awk '/=>/ { print $3 }' | sort -u |
 		grep -v -E '/(libc|libm|libdl|libpthread|librt|libresolv|libstdc\+\+|libgcc_s|libcuda|libcudart|libcublas|libcublasLt)\.so' |
@@ -71,7 +75,8 @@ if [ -z "$bin" ]; then
 		>"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
 	mkdir -p build-gpu/bin
 	ln -sf ../sparseserve ../tests/test_kernels_gpu \
-		../tests/test_model_gpu build-gpu/bin/ 2>/dev/null
+		../tests/test_model_gpu ../tests/test_live_gpu build-gpu/bin/ \
+		2>/dev/null
 	bin=build-gpu/bin
 fi
 
@@ -94,12 +99,34 @@ if [ "${1:-}" = calibrate ]; then
 	exit "$rc"
 fi
 
+# ---- live executor (live/, docs/live.md) -----------------------------------
+#   OUT=dir scripts/gpu-run.sh live
+# its GPU tests, then every (rate, policy) of the validation run live;
+# leaves test_live_gpu.tap, live.csv and live.log in $OUT (the simulated
+# side and the table are made here: experiments/validate-h200.sh table).
+if [ "${1:-}" = live ]; then
+	status=0
+	echo "== live tests"
+	SPARSESERVE="$root/$bin/sparseserve" SS_SOURCE_ROOT="$root" \
+		TH_TIMEOUT=600 "$bin/test_live_gpu" >"$OUT/test_live_gpu.tap" 2>&1 ||
+		status=1
+	cat "$OUT/test_live_gpu.tap"
+	echo "== validation runs"
+	OUT="$OUT" bash experiments/validate-h200.sh live "$bin/sparseserve" ||
+		status=1
+	tail -3 "$OUT/live.log"
+	exit $status
+fi
+
 status=0
 echo "== gpu tests"
 TH_TIMEOUT=600 "$bin/test_kernels_gpu" >"$OUT/test_kernels_gpu.tap" 2>&1 || status=1
 cat "$OUT/test_kernels_gpu.tap"
 TH_TIMEOUT=600 "$bin/test_model_gpu" >"$OUT/test_model_gpu.tap" 2>&1 || status=1
 cat "$OUT/test_model_gpu.tap"
+SPARSESERVE="$root/$bin/sparseserve" SS_SOURCE_ROOT="$root" TH_TIMEOUT=600 \
+	"$bin/test_live_gpu" >"$OUT/test_live_gpu.tap" 2>&1 || status=1
+cat "$OUT/test_live_gpu.tap"
 echo "== benchmarks"
 "$bin/sparseserve" bench --out "$OUT" "$@" 2>&1 | tee "$OUT/bench.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
