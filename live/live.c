@@ -944,70 +944,64 @@ static int push_load(struct live *lv, uint64_t src, int32_t slot,
 	return 0;
 }
 
-/* One block-head the layer needs: table update, and a load if it is
- * coming from DRAM. */
+/* The slot of a block-head the layer writes (a new token's block). */
 static int need_block(struct live *lv, struct kv_dir *d, uint32_t e,
 		      uint32_t l, uint32_t h, uint32_t b, struct ss_err *err)
 {
 	int32_t slot = kv_block_slot(d, (int32_t)e, l, h, b);
-	int rc;
 
 	BUG_ON(slot < 0);
-	if ((rc = push_update(lv, tab_idx(lv, l, e, h, b), slot, err)))
-		return rc;
-	if (lv->offload && kv_block_state(d, (int32_t)e, l, h, b) == KV_LOADING) {
-		int64_t g = lv->grp[((uint64_t)e * lv->L + l) * lv->MB + b];
-
-		BUG_ON(g < 0); /* loaded blocks were saved first */
-		return push_load(lv, (uint64_t)g * lv->H + h, slot, err);
-	}
-	return 0;
+	return push_update(lv, tab_idx(lv, l, e, h, b), slot, err);
 }
 
-/* Table updates and loads for layer l: every block an active item reads
- * or writes. */
+/*
+ * Table updates and loads for layer l. A block-head changes slot only when
+ * it is appended to (new blocks) or loaded (the policy's misses), so those
+ * are all the device table needs; the hits keep the slot they were given
+ * then. The loads come from the misses' owners in the directory.
+ */
 static int layer_blocks(struct live *lv, const struct pol_plan *plan,
 			uint32_t l, struct ss_err *err)
 {
 	struct kv_dir *d = lv->offload ? lv->p->off->kv : lv->dkv;
-	int sparse_l = lv->sparse && l >= lv->p->cfg.dense_layers;
 	int rc;
 
 	lv->upd_n = lv->ld_n = 0;
+	if (lv->offload) {
+		const struct pol_off *o = lv->p->off;
+
+		for (size_t i = o->miss_taken; i < o->nmiss; i++) {
+			int32_t slot = o->miss[i], e;
+			uint32_t ml, h, b;
+			int64_t g;
+			int owned = kv_slot_owner(d, slot, &e, &ml, &h, &b);
+
+			BUG_ON(!owned || ml != l || (uint32_t)e >= lv->E);
+			g = lv->grp[((uint64_t)e * lv->L + l) * lv->MB + b];
+			BUG_ON(g < 0); /* loaded blocks were saved first */
+			if ((rc = push_update(lv, tab_idx(lv, l, (uint32_t)e, h, b),
+					      slot, err)) ||
+			    (rc = push_load(lv, (uint64_t)g * lv->H + h, slot,
+					    err)))
+				return rc;
+		}
+	}
 	for (uint32_t k = 0; k < plan->n; k++) {
 		const struct pol_item *it = &plan->items[k];
+		uint32_t e = (uint32_t)lv->slot_of[k];
+		uint64_t end = (uint64_t)it->kv_prior + it->q_tokens;
+		uint32_t b_lo = it->kv_prior / KERN_BLOCK_TOKENS;
+		uint32_t b_hi = (uint32_t)((end + KERN_BLOCK_TOKENS - 1) /
+					   KERN_BLOCK_TOKENS);
 
 		if (!off_item_at(it, l))
 			continue;
-		uint32_t e = (uint32_t)lv->slot_of[k];
-		uint64_t end = (uint64_t)it->kv_prior + it->q_tokens;
-		uint32_t b_hi = (uint32_t)((end + KERN_BLOCK_TOKENS - 1) /
-					   KERN_BLOCK_TOKENS);
-		uint32_t b_lo = 0;
-
 		if (end > (uint64_t)lv->MB * KERN_BLOCK_TOKENS)
 			return ss_error(err, SS_ERANGE,
 					"live: request of %llu tokens is longer "
 					"than the %u the executor was sized for",
 					(unsigned long long)end,
 					lv->MB * KERN_BLOCK_TOKENS);
-		if (!lv->offload) {
-			/* our blocks never move: only the new ones */
-			b_lo = it->kv_prior / KERN_BLOCK_TOKENS;
-		} else if (it->decode && sparse_l) {
-			/* the selection, then the block of the new token */
-			for (uint32_t h = 0; h < lv->H; h++) {
-				uint64_t at = ((uint64_t)e * lv->H + h) * lv->cap;
-				uint32_t n = lv->h_seln[(uint64_t)e * lv->H + h];
-
-				for (uint32_t i = 0; i < n; i++)
-					if ((rc = need_block(lv, d, e, l, h,
-							     (uint32_t)lv->h_sel[at + i],
-							     err)))
-						return rc;
-			}
-			b_lo = it->kv_prior / KERN_BLOCK_TOKENS;
-		}
 		for (uint32_t h = 0; h < lv->H; h++)
 			for (uint32_t b = b_lo; b < b_hi; b++)
 				if ((rc = need_block(lv, d, e, l, h, b, err)))

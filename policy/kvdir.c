@@ -737,6 +737,24 @@ enum kv_state kv_block_state(const struct kv_dir *d, int32_t req,
 	return (enum kv_state)r->state[bh_index(d, r, layer, head, block)];
 }
 
+int kv_slot_owner(const struct kv_dir *d, int32_t slot, int32_t *req,
+		  uint32_t *layer, uint32_t *head, uint32_t *block)
+{
+	const struct kv_req *r;
+	uint32_t i, lh;
+
+	if (slot < 0 || (uint32_t)slot >= d->nslots || d->slot_req[slot] < 0)
+		return 0;
+	*req = d->slot_req[slot];
+	r = req_get(d, *req);
+	i = d->slot_idx[slot];
+	*block = i % r->nblk;
+	lh = i / r->nblk;
+	*head = lh % d->shape.kv_heads;
+	*layer = lh / d->shape.kv_heads;
+	return 1;
+}
+
 int32_t kv_block_slot(const struct kv_dir *d, int32_t req, uint32_t layer,
 		      uint32_t head, uint32_t block)
 {

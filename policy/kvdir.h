@@ -214,6 +214,9 @@ enum kv_state kv_block_state(const struct kv_dir *d, int32_t req,
 int32_t kv_block_slot(const struct kv_dir *d, int32_t req, uint32_t layer,
 		      uint32_t head, uint32_t block);
 
+/* The block-head slot `slot` holds: 1 and its address, or 0 if free. */
+int kv_slot_owner(const struct kv_dir *d, int32_t slot, int32_t *req,
+		  uint32_t *layer, uint32_t *head, uint32_t *block);
 /* Tokens written in `layer` of `req`; full blocks there. */
 uint64_t kv_req_tokens(const struct kv_dir *d, int32_t req, uint32_t layer);
 uint32_t kv_req_nfull(const struct kv_dir *d, int32_t req, uint32_t layer);

@@ -605,6 +605,44 @@ static void t_big_request_lwm_128k(void)
 	kv_dir_free(d);
 }
 
+/* kv_slot_owner inverts kv_block_slot over every slot, through appends,
+ * saves, evictions and loads. */
+static void t_slot_owner(void)
+{
+	struct kv_shape sh = { 3, 2, 128, 4, 2 };
+	struct kv_dir *d = mk(&sh, 24, NULL);
+	int32_t r[2], pend[16];
+	uint32_t first, count, sel[3] = { 0, 1, 2 };
+	struct kv_fetch_result res;
+	struct ss_err e;
+	uint64_t owned = 0;
+
+	for (int i = 0; i < 2; i++) {
+		CHECK_EQ_I64(kv_req_add(d, 40, &r[i], &e), 0);
+		for (uint32_t l = 0; l < sh.layers; l++) {
+			CHECK_EQ_I64(kv_append(d, r[i], l, 13, &e), 0);
+			kv_save_begin(d, r[i], l, &first, &count);
+			kv_save_end(d, r[i], l, first, count);
+		}
+	}
+	/* request 0's blocks were evicted for request 1's: load some back */
+	CHECK_EQ_I64(kv_fetch(d, r[0], 0, 1, sel, 3, pend, &res, &e), 0);
+	kv_load_end(d, pend, res.nmiss);
+	for (int32_t slot = -1; slot <= (int32_t)kv_nslots(d); slot++) {
+		int32_t q;
+		uint32_t l, h, b;
+
+		if (!kv_slot_owner(d, slot, &q, &l, &h, &b))
+			continue;
+		owned++;
+		CHECK(q == r[0] || q == r[1]);
+		CHECK_EQ_I64(kv_block_slot(d, q, l, h, b), slot);
+	}
+	CHECK_EQ_U64(owned, kv_req_slots(d, r[0]) + kv_req_slots(d, r[1]));
+	check_ok(d);
+	kv_dir_free(d);
+}
+
 static const struct th_case cases[] = {
 	TH_CASE(t_shape_bytes),
 	TH_CASE(t_alloc_errors),
@@ -619,6 +657,7 @@ static const struct th_case cases[] = {
 	TH_CASE(t_broken_invariants_abort),
 	TH_CASE(t_metadata_bytes),
 	TH_CASE(t_big_request_lwm_128k),
+	TH_CASE(t_slot_owner),
 	{ 0 },
 };
 
