@@ -20,7 +20,6 @@
  * against a CPU double product, RMSNorm on sampled rows against the CPU
  * formula; test_model_gpu covers the rest.
  */
-#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +30,8 @@
 #include "kernels/gemm.h"
 #include "kernels/layer.h"
 #include "kernels/prefill_attn.h"
+#include "model/kern_shape.h"
+#include "model/kern_shape.h"
 #include "model/model.h"
 
 #include "banned.h"
@@ -51,23 +52,6 @@ struct mshape {
 	char label[80];                /* "model=NAME[,tp=N]" */
 };
 
-/* llama3 rope_scaling's low/high_freq_factor (struct model keeps the
- * block as JSON text only). */
-static int rope_factor(const char *json, const char *key, double *out,
-		       const char *model, struct ss_err *err)
-{
-	cJSON *root = cJSON_Parse(json);
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
-	int ok = cJSON_IsNumber(v);
-
-	if (ok)
-		*out = v->valuedouble;
-	cJSON_Delete(root);
-	return ok ? 0 : ss_error(err, SS_EINVAL, "model '%s': field "
-					"'rope_scaling.%s': missing or not a "
-					"number", model, key);
-}
-
 static int model_shape(const struct bench *b, struct mshape *ms,
 		       struct ss_err *err)
 {
@@ -78,35 +62,15 @@ static int model_shape(const struct bench *b, struct mshape *ms,
 	memset(ms, 0, sizeof *ms);
 	if ((rc = model_load(&m, b->model, err)))
 		return rc;
-	if (m.heads % tp || m.kv_heads % tp || m.intermediate % tp ||
-	    (m.intermediate / tp) % 8)
-		return ss_error(err, SS_EINVAL, "--tp %u does not divide "
-				"model '%s' (%u query heads, %u KV heads, FFN "
-				"%u; the FFN share must stay a multiple of 8)",
-				tp, m.name, m.heads, m.kv_heads,
-				m.intermediate);
-	ms->s.n_layers = m.layers;
-	ms->s.hidden = m.hidden;
-	ms->s.n_q_heads = m.heads / tp;
-	ms->s.n_kv_heads = m.kv_heads / tp;
-	ms->s.head_dim = m.head_dim;
-	ms->s.intermediate = m.intermediate / tp;
-	/* struct model does not keep rms_norm_eps: all four shipped
-	 * configs say 1e-5 */
-	ms->s.rms_eps = 1e-5f;
-	ms->theta = m.rope_theta;
-	if (m.rope_type[0] && strcmp(m.rope_type, "default")) {
-		snprintf(ms->sc.type, sizeof ms->sc.type, "%s", m.rope_type);
-		ms->sc.factor = m.rope_factor;
-		ms->sc.orig_max_positions = (double)m.rope_orig_max_positions;
-		if (!strcmp(m.rope_type, "llama3") &&
-		    ((rc = rope_factor(m.rope_scaling, "low_freq_factor",
-				       &ms->sc.low_freq_factor, m.name, err)) ||
-		     (rc = rope_factor(m.rope_scaling, "high_freq_factor",
-				       &ms->sc.high_freq_factor, m.name,
-				       err))))
+	{
+		struct kern_shape ks;
+
+		if ((rc = kern_shape_of(&m, tp, &ks, err)))
 			return rc;
-		ms->scp = &ms->sc;
+		ms->s = ks.s;
+		ms->sc = ks.sc;
+		ms->scp = ks.scp ? &ms->sc : NULL;
+		ms->theta = ks.theta;
 	}
 	if (tp > 1)
 		snprintf(ms->label, sizeof ms->label, "model=%.40s,tp=%u",

@@ -48,6 +48,7 @@
 #include "kernels/prefill_attn.h"
 #include "kernels/select.h"
 #include "live_kern.h"
+#include "model/kern_shape.h"
 #include "policy/kvdir.h"
 #include "policy/offload.h"
 #include "sim/select_src.h"
@@ -352,27 +353,6 @@ int live_create(struct live **out, const struct model *m,
 	return 0;
 }
 
-static int rope_setup(struct live *lv, struct ss_err *err)
-{
-	const struct model *m = &lv->m;
-	struct kern_rope_scaling sc;
-	const struct kern_rope_scaling *scp = NULL;
-
-	memset(&sc, 0, sizeof sc);
-	if (m->rope_type[0] && strcmp(m->rope_type, "default")) {
-		snprintf(sc.type, sizeof sc.type, "%s", m->rope_type);
-		sc.factor = m->rope_factor;
-		sc.orig_max_positions = (double)m->rope_orig_max_positions;
-		/* Llama-3.1's published values; config.json repeats them */
-		sc.low_freq_factor = 1.0;
-		sc.high_freq_factor = 4.0;
-		scp = &sc;
-	}
-	return kern_rope_init(&lv->rope, lv->D,
-			      m->rope_theta > 1 ? m->rope_theta : 10000.0, scp,
-			      err);
-}
-
 static int attach(void *priv, struct pol *p, struct ss_err *err)
 {
 	struct live *lv = priv;
@@ -431,15 +411,16 @@ static int attach(void *priv, struct pol *p, struct ss_err *err)
 				p->cfg.block_tokens, KERN_BLOCK_TOKENS);
 	if ((rc = kern_dev_probe(&lv->dev, err)))
 		return rc;
-	lv->shape.n_layers = lv->L;
-	lv->shape.hidden = lv->m.hidden;
-	lv->shape.n_q_heads = lv->NQ;
-	lv->shape.n_kv_heads = lv->H;
-	lv->shape.head_dim = lv->D;
-	lv->shape.intermediate = lv->m.intermediate;
-	lv->shape.rms_eps = 1e-5f;
-	if ((rc = rope_setup(lv, err)) ||
-	    (rc = kern_stream_create(&lv->s_comp, err)) ||
+	{
+		struct kern_shape ks;
+
+		if ((rc = kern_shape_of(&lv->m, 1, &ks, err)) ||
+		    (rc = kern_rope_init(&lv->rope, lv->D, ks.theta, ks.scp,
+					 err)))
+			return rc;
+		lv->shape = ks.s;
+	}
+	if ((rc = kern_stream_create(&lv->s_comp, err)) ||
 	    (rc = kern_stream_create(&lv->s_save, err)) ||
 	    (rc = kern_blas_create(&lv->blas, err)))
 		return rc;
