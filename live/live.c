@@ -878,24 +878,36 @@ static int bind_slots(struct live *lv, const struct pol_plan *plan,
 
 /* ---- per-layer host work ------------------------------------------------- */
 
+/* Room for entry n of two parallel arrays (*a of ea-byte, *b of eb-byte
+ * elements) holding *alloc entries. */
+static int grow2(void **a, size_t ea, void **b, size_t eb, size_t *alloc,
+		 size_t n, struct ss_err *err)
+{
+	size_t cap;
+	void *x;
+
+	if (n < *alloc)
+		return 0;
+	cap = SS_MAX(*alloc * 2, (size_t)4096);
+	if (!(x = realloc(*a, cap * ea)))
+		return ss_error(err, SS_ENOMEM, "out of memory");
+	*a = x;
+	if (!(x = realloc(*b, cap * eb)))
+		return ss_error(err, SS_ENOMEM, "out of memory");
+	*b = x;
+	*alloc = cap;
+	return 0;
+}
+
 static int push_update(struct live *lv, uint64_t idx, int32_t slot,
 		       struct ss_err *err)
 {
 	if (lv->h_table[idx] == slot)
 		return 0;
-	if (lv->upd_n == lv->upd_alloc) {
-		size_t cap = SS_MAX(lv->upd_alloc * 2, (size_t)4096);
-		uint64_t *i = realloc(lv->h_upd_idx, cap * sizeof(uint64_t));
-		int32_t *v = i ? realloc(lv->h_upd_val, cap * sizeof(int32_t))
-			       : NULL;
-
-		if (i)
-			lv->h_upd_idx = i;
-		if (!v)
-			return ss_error(err, SS_ENOMEM, "out of memory");
-		lv->h_upd_val = v;
-		lv->upd_alloc = cap;
-	}
+	if (grow2((void **)&lv->h_upd_idx, sizeof(uint64_t),
+		  (void **)&lv->h_upd_val, sizeof(int32_t), &lv->upd_alloc,
+		  lv->upd_n, err))
+		return SS_ENOMEM;
 	lv->h_upd_idx[lv->upd_n] = idx;
 	lv->h_upd_val[lv->upd_n] = slot;
 	lv->upd_n++;
@@ -906,19 +918,10 @@ static int push_update(struct live *lv, uint64_t idx, int32_t slot,
 static int push_load(struct live *lv, uint64_t src, int32_t slot,
 		     struct ss_err *err)
 {
-	if (lv->ld_n == lv->ld_alloc) {
-		size_t cap = SS_MAX(lv->ld_alloc * 2, (size_t)4096);
-		uint64_t *sr = realloc(lv->h_ld_src, cap * sizeof(uint64_t));
-		uint32_t *d = sr ? realloc(lv->h_ld_dst, cap * sizeof(uint32_t))
-				 : NULL;
-
-		if (sr)
-			lv->h_ld_src = sr;
-		if (!d)
-			return ss_error(err, SS_ENOMEM, "out of memory");
-		lv->h_ld_dst = d;
-		lv->ld_alloc = cap;
-	}
+	if (grow2((void **)&lv->h_ld_src, sizeof(uint64_t),
+		  (void **)&lv->h_ld_dst, sizeof(uint32_t), &lv->ld_alloc,
+		  lv->ld_n, err))
+		return SS_ENOMEM;
 	lv->h_ld_src[lv->ld_n] = src;
 	lv->h_ld_dst[lv->ld_n] = (uint32_t)slot;
 	lv->ld_n++;

@@ -11,6 +11,7 @@
 
 #include "fileio.h"
 #include "harness.h"
+#include "run_cli.h"
 
 static char tmpdir[] = "/tmp/ss_cli_XXXXXX";
 static char out[65536];
@@ -18,21 +19,7 @@ static char out[65536];
 /* Run "sparseserve ARGS" (cwd = source root); stdout+stderr into out. */
 static int ss(const char *args)
 {
-	char cmd[8192];
-	const char *bin = getenv("SPARSESERVE"), *root = getenv("SS_SOURCE_ROOT");
-	FILE *p;
-	size_t n;
-	int st;
-
-	if (!bin || !root)
-		TH_SKIP("SPARSESERVE / SS_SOURCE_ROOT not set (run via meson test)");
-	snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s 2>&1", root, bin, args);
-	p = popen(cmd, "r");
-	CHECK(p != NULL);
-	n = fread(out, 1, sizeof out - 1, p);
-	out[n] = '\0';
-	st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return th_sparseserve("", args, out, sizeof out);
 }
 
 static void mk_tmp(void)

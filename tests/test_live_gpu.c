@@ -22,6 +22,7 @@
 #include "config.h"
 #include "harness.h"
 #include "gpu_harness.h"
+#include "run_cli.h"
 #include "live/live.h"
 #include "model/cost.h"
 #include "model/model.h"
@@ -291,24 +292,9 @@ static void head_dim_other_than_128_is_refused(void)
 	CHECK(strstr(e.msg, "head_dim 64") != NULL);
 }
 
-/* "sparseserve ARGS" (cwd = source root): exit status, output in buf. */
 static int ss(const char *args, char *buf, size_t cap)
 {
-	char cmd[4096];
-	const char *bin = getenv("SPARSESERVE"), *root = getenv("SS_SOURCE_ROOT");
-	FILE *p;
-	size_t n;
-	int st;
-
-	if (!bin || !root)
-		TH_SKIP("SPARSESERVE / SS_SOURCE_ROOT not set (run via meson test)");
-	snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s 2>&1", root, bin, args);
-	p = popen(cmd, "r");
-	CHECK(p != NULL);
-	n = fread(buf, 1, cap - 1, p);
-	buf[n] = '\0';
-	st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return th_sparseserve("", args, buf, cap);
 }
 
 /* Usage errors exit 2; without a GPU (or CUDA) a run fails with one line

@@ -14,6 +14,7 @@
 
 #include "fileio.h"
 #include "harness.h"
+#include "run_cli.h"
 #include "sweep/results.h"
 #include "sweep/run.h"
 #include "sweep/spec.h"
@@ -41,24 +42,7 @@ static void write_file(const char *name, const char *text)
 /* Run "ENV sparseserve ARGS" (cwd = source root); output into out. */
 static int ss_env(const char *env, const char *args)
 {
-	char cmd[8192];
-	const char *bin = getenv("SPARSESERVE"), *root = getenv("SS_SOURCE_ROOT");
-	FILE *p;
-	size_t n;
-	int st;
-
-	if (!bin || !root)
-		TH_SKIP("SPARSESERVE / SS_SOURCE_ROOT not set (run via meson test)");
-	snprintf(cmd, sizeof cmd, "cd '%s' && %s '%s' %s 2>&1", root, env, bin,
-		 args);
-	p = popen(cmd, "r");
-	CHECK(p != NULL);
-	n = fread(out, 1, sizeof out - 1, p);
-	out[n] = '\0';
-	st = pclose(p);
-	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return th_sparseserve(env, args, out, sizeof out);
 }
 
 static int ss(const char *args)
