@@ -476,49 +476,63 @@ static int attach(void *priv, struct pol *p, struct ss_err *err)
 				"live: %llu cache slots is out of range",
 				(unsigned long long)n_slots);
 	lv->nslots = (uint32_t)n_slots;
-	if ((rc = dmalloc(lv, (void **)&lv->lm_head,
-			  (uint64_t)lv->m.vocab * lv->hidden_bytes, "LM head",
-			  err)) ||
-	    (rc = dmalloc(lv, (void **)&lv->final_norm, lv->hidden_bytes,
-			  "final norm", err)) ||
-	    (rc = dmalloc(lv, (void **)&lv->cache, n_slots * lv->bb,
-			  "KV block cache", err)) ||
-	    (rc = dmalloc(lv, (void **)&lv->d_table,
-			  L * lv->E * H * lv->MB * sizeof(int32_t),
-			  "block table", err)) ||
-	    (rc = dmalloc(lv, (void **)&lv->d_digest,
-			  lv->sparse ? dig_entry * lv->E : 0, "DSA digests",
-			  err)) ||
-	    (rc = dmalloc(lv, (void **)&lv->d_x,
-			  (uint64_t)lv->x_rows * lv->hidden_bytes,
-			  "hidden rows", err)) ||
-	    (rc = dmalloc(lv, (void **)&lv->d_xc,
-			  (uint64_t)lv->ws_tokens * lv->hidden_bytes,
-			  "hidden rows (compact)", err)) ||
-	    (rc = dmalloc(lv, (void **)&lv->d_gather,
-			  (uint64_t)lv->o.max_tokens * 2 * H * D *
-				  sizeof(kern_bf16),
-			  "prefill KV gather", err)) ||
-	    (rc = dmalloc(lv, (void **)&lv->d_qe,
-			  (uint64_t)lv->E * lv->NQ * D * sizeof(kern_bf16),
-			  "decode queries", err)) ||
-	    (rc = dmalloc(lv, (void **)&lv->d_oe,
-			  (uint64_t)lv->E * lv->NQ * D * sizeof(kern_bf16),
-			  "decode outputs", err)) ||
-	    (rc = dmalloc(lv, (void **)&lv->d_ctx, lv->E * sizeof(uint32_t),
-			  "decode contexts", err)) ||
-	    (rc = dmalloc(lv, (void **)&lv->d_emit,
-			  lv->max_emit * lv->hidden_bytes, "emit rows", err)) ||
-	    (rc = dmalloc(lv, (void **)&lv->d_emit_n,
-			  lv->max_emit * lv->hidden_bytes, "emit rows (norm)",
-			  err)) ||
-	    (rc = dmalloc(lv, (void **)&lv->d_logits,
-			  (uint64_t)lv->max_emit * lv->m.vocab *
-				  sizeof(kern_bf16),
-			  "logits", err)) ||
-	    (rc = dmalloc(lv, (void **)&lv->d_up, UP_BYTES, "upload arena",
-			  err)))
-		return rc;
+	{
+		const uint64_t EH = (uint64_t)lv->E * H, row = lv->hidden_bytes;
+		const uint64_t bf = sizeof(kern_bf16), i4 = sizeof(int32_t);
+		/* what the executor holds on the GPU; the last six only for the
+		 * sparse presets */
+		const struct {
+			void **p;
+			uint64_t bytes;
+			const char *what;
+		} allocs[] = {
+			{ (void **)&lv->lm_head, (uint64_t)lv->m.vocab * row,
+			  "LM head" },
+			{ (void **)&lv->final_norm, row, "final norm" },
+			{ (void **)&lv->cache, n_slots * lv->bb, "KV block cache" },
+			{ (void **)&lv->d_table, L * EH * lv->MB * i4,
+			  "block table" },
+			{ (void **)&lv->d_digest, lv->sparse ? dig_entry * lv->E : 0,
+			  "DSA digests" },
+			{ (void **)&lv->d_x, (uint64_t)lv->x_rows * row,
+			  "hidden rows" },
+			{ (void **)&lv->d_xc, (uint64_t)lv->ws_tokens * row,
+			  "hidden rows (compact)" },
+			{ (void **)&lv->d_gather,
+			  (uint64_t)lv->o.max_tokens * 2 * H * D * bf,
+			  "prefill KV gather" },
+			{ (void **)&lv->d_qe, (uint64_t)lv->E * lv->NQ * D * bf,
+			  "decode queries" },
+			{ (void **)&lv->d_oe, (uint64_t)lv->E * lv->NQ * D * bf,
+			  "decode outputs" },
+			{ (void **)&lv->d_ctx, lv->E * sizeof(uint32_t),
+			  "decode contexts" },
+			{ (void **)&lv->d_emit, lv->max_emit * row, "emit rows" },
+			{ (void **)&lv->d_emit_n, lv->max_emit * row,
+			  "emit rows (norm)" },
+			{ (void **)&lv->d_logits,
+			  (uint64_t)lv->max_emit * lv->m.vocab * bf, "logits" },
+			{ (void **)&lv->d_up, UP_BYTES, "upload arena" },
+			{ (void **)&lv->d_scores, EH * lv->MB * sizeof(float),
+			  "selection scores" },
+			{ (void **)&lv->d_sel_ids, EH * lv->cap * i4,
+			  "selection ids" },
+			{ (void **)&lv->d_sel_n, EH * sizeof(uint32_t),
+			  "selection counts" },
+			{ (void **)&lv->d_lslots, EH * lv->max_list * i4,
+			  "sparse lists" },
+			{ (void **)&lv->d_lids, EH * lv->max_list * i4,
+			  "sparse list ids" },
+			{ (void **)&lv->d_ln, EH * sizeof(uint32_t),
+			  "sparse list lengths" },
+		};
+		size_t n = SS_ARRAY_SIZE(allocs) - (lv->sparse ? 0 : 6);
+
+		for (size_t i = 0; i < n; i++)
+			if ((rc = dmalloc(lv, allocs[i].p, allocs[i].bytes,
+					  allocs[i].what, err)))
+				return rc;
+	}
 	if ((rc = kern_fill_uniform(lv->lm_head,
 				    (uint64_t)lv->m.vocab * lv->m.hidden,
 				    lv->o.seed ^ 0x1e4d, 0.0f, 0.02f, lv->s_comp,
@@ -531,26 +545,6 @@ static int attach(void *priv, struct pol *p, struct ss_err *err)
 				    lv->s_comp, err)) ||
 	    (rc = kern_memset_async(lv->d_ctx, 0, lv->E * sizeof(uint32_t),
 				    lv->s_comp, err)))
-		return rc;
-	if (lv->sparse &&
-	    ((rc = dmalloc(lv, (void **)&lv->d_scores,
-			   (uint64_t)lv->E * H * lv->MB * sizeof(float),
-			   "selection scores", err)) ||
-	     (rc = dmalloc(lv, (void **)&lv->d_sel_ids,
-			   (uint64_t)lv->E * H * lv->cap * sizeof(int32_t),
-			   "selection ids", err)) ||
-	     (rc = dmalloc(lv, (void **)&lv->d_sel_n,
-			   (uint64_t)lv->E * H * sizeof(uint32_t),
-			   "selection counts", err)) ||
-	     (rc = dmalloc(lv, (void **)&lv->d_lslots,
-			   (uint64_t)lv->E * H * lv->max_list * sizeof(int32_t),
-			   "sparse lists", err)) ||
-	     (rc = dmalloc(lv, (void **)&lv->d_lids,
-			   (uint64_t)lv->E * H * lv->max_list * sizeof(int32_t),
-			   "sparse list ids", err)) ||
-	     (rc = dmalloc(lv, (void **)&lv->d_ln,
-			   (uint64_t)lv->E * H * sizeof(uint32_t),
-			   "sparse list lengths", err))))
 		return rc;
 	/* decode attention workspace: the larger of dense and sparse plans */
 	memset(&aa, 0, sizeof aa);
