@@ -548,6 +548,10 @@ int cli_sim_main(int argc, char **argv, int live)
 				lt.d2h_issue_s, lt.save_tail_s, lt.idle_skipped_s,
 				lt.h2d_bytes / 1e9, lt.d2h_bytes / 1e9,
 				lt.hbm_used / 1e9);
+			/* the GPU and the pinned pool go back before the next
+			 * policy's executor takes them */
+			live_free(lvs[i]);
+			lvs[i] = NULL;
 		}
 	}
 

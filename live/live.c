@@ -75,6 +75,8 @@ struct live {
 	struct model m;
 	struct live_opts o;
 	struct pol *p;
+	size_t nreqs;                /* the policy's requests (kept: the
+				      engine may release the policy first) */
 	int sparse, offload, flash, lp;
 	uint32_t L, H, NQ, D, E, MB, cap, max_list, topk;
 	uint64_t bb;                 /* block-head bytes, K + V */
@@ -155,7 +157,7 @@ struct live {
 	int32_t *act;                /* parts of the slice being run: item, */
 	uint32_t *act_j0, *act_n;    /* its rows j0 .. j0 + n - 1, */
 	uint32_t *act_row;           /* at this compact row */
-	size_t nact, act_alloc;
+	size_t nact, act_alloc, act_cap, act_row_cap;
 	int32_t *rowmap;             /* compact row -> full row */
 	size_t items_alloc, rows_alloc;
 	uint32_t cur_layer;
@@ -282,17 +284,14 @@ static int tee_select(void *priv, int32_t req, uint32_t layer, uint32_t head,
 		      struct ss_err *err)
 {
 	struct live *lv = ((struct tee *)priv)->lv;
-	int rc = sel_select(&lv->inner, req, layer, head, step, nfull, out, err);
 	uint64_t at;
+	int rc;
 
+	/* bind_slots refused such ids before the layer loop began */
+	BUG_ON(req < 0 || (uint32_t)req >= lv->E);
+	rc = sel_select(&lv->inner, req, layer, head, step, nfull, out, err);
 	if (rc)
 		return rc;
-	if (req < 0 || (uint32_t)req >= lv->E)
-		return ss_error(err, SS_ERANGE,
-				"live: request slot %d is beyond the %u the "
-				"executor was sized for (lower "
-				"sched.max_num_seqs)",
-				req, lv->E);
 	BUG_ON(out->n > lv->cap);
 	at = ((uint64_t)req * lv->H + head) * lv->cap;
 	for (uint32_t i = 0; i < out->n; i++)
@@ -327,10 +326,12 @@ int live_create(struct live **out, const struct model *m,
 				"live: model '%s' has head_dim %u; the kernels "
 				"support %u",
 				m->name, m->head_dim, KERN_HEAD_DIM);
-	if (m->heads % m->kv_heads || m->heads / m->kv_heads > 8)
+	if (m->heads % m->kv_heads || m->heads / m->kv_heads > 8 ||
+	    (m->heads / m->kv_heads & (m->heads / m->kv_heads - 1)))
 		return ss_error(err, SS_EINVAL,
 				"live: model '%s': %u query heads over %u KV "
-				"heads (the kernels take groups of 1-8)",
+				"heads (the kernels take groups of 1, 2, 4 "
+				"or 8)",
 				m->name, m->heads, m->kv_heads);
 	lv = calloc(1, sizeof(*lv));
 	if (!lv)
@@ -386,8 +387,15 @@ static int attach(void *priv, struct pol *p, struct ss_err *err)
 					"at %u tokens) exceed --digest-gb %.1f",
 					dig_entry / 1e9, lv->o.max_tokens,
 					lv->o.digest_gb);
-		if (cap_e < lv->E)
+		if (cap_e < lv->E) {
 			lv->E = (uint32_t)cap_e;
+			fprintf(stderr,
+				"live: warning: digests of %.2f GB a request "
+				"leave room for %u request slots in --digest-gb "
+				"%.1f; more requests at once stop the run (lower "
+				"sched.max_num_seqs to %u, or raise --digest-gb)\n",
+				dig_entry / 1e9, lv->E, lv->o.digest_gb, lv->E);
+		}
 	}
 	{
 		struct sel_params sp;
@@ -405,6 +413,16 @@ static int attach(void *priv, struct pol *p, struct ss_err *err)
 		lv->topk = sel_topk_blocks(&sp);
 		lv->max_list = lv->cap + 1;
 	}
+	if (p->cfg.sample_heads && p->cfg.sample_heads != lv->H)
+		return ss_error(err, SS_EINVAL,
+				"live: offload.sample_heads %u: the sampled mode "
+				"is the simulator's; the live executor runs every "
+				"KV head",
+				p->cfg.sample_heads);
+	if (p->cfg.prefetch)
+		return ss_error(err, SS_EINVAL,
+				"live: offload.prefetch is not implemented in the "
+				"live executor (the simulator only)");
 	if (p->cfg.block_tokens != KERN_BLOCK_TOKENS)
 		return ss_error(err, SS_EINVAL,
 				"live: kv.block_tokens %u; the kernels use %u",
@@ -441,9 +459,9 @@ static int attach(void *priv, struct pol *p, struct ss_err *err)
 		return rc;
 	if ((rc = kern_weights_alloc(&lv->w, &lv->shape, lv->L, lv->o.seed,
 				     lv->s_comp, err)))
-		return ss_error(err, rc, "live: model weights (%.1f GB): %s",
-				kern_layer_weight_bytes(&lv->shape) * L / 1e9,
-				err->msg);
+		return ss_error_prefix(err, "live: model weights (%.1f GB)",
+				       kern_layer_weight_bytes(&lv->shape) * L /
+					       1e9);
 	lv->dev_bytes += lv->w->bytes;
 	/* rows per layer call: the batch's token budget, or a whole prompt
 	 * under layer-segmented prefill */
@@ -479,57 +497,59 @@ static int attach(void *priv, struct pol *p, struct ss_err *err)
 	{
 		const uint64_t EH = (uint64_t)lv->E * H, row = lv->hidden_bytes;
 		const uint64_t bf = sizeof(kern_bf16), i4 = sizeof(int32_t);
-		/* what the executor holds on the GPU; the last six only for the
-		 * sparse presets */
+		/* what the executor holds on the GPU */
 		const struct {
 			void **p;
 			uint64_t bytes;
 			const char *what;
+			int sparse_only;
 		} allocs[] = {
 			{ (void **)&lv->lm_head, (uint64_t)lv->m.vocab * row,
-			  "LM head" },
-			{ (void **)&lv->final_norm, row, "final norm" },
-			{ (void **)&lv->cache, n_slots * lv->bb, "KV block cache" },
+			  "LM head", 0 },
+			{ (void **)&lv->final_norm, row, "final norm", 0 },
+			{ (void **)&lv->cache, n_slots * lv->bb, "KV block cache", 0 },
 			{ (void **)&lv->d_table, L * EH * lv->MB * i4,
-			  "block table" },
+			  "block table", 0 },
 			{ (void **)&lv->d_digest, lv->sparse ? dig_entry * lv->E : 0,
-			  "DSA digests" },
+			  "DSA digests", 0 },
 			{ (void **)&lv->d_x, (uint64_t)lv->x_rows * row,
-			  "hidden rows" },
+			  "hidden rows", 0 },
 			{ (void **)&lv->d_xc, (uint64_t)lv->ws_tokens * row,
-			  "hidden rows (compact)" },
+			  "hidden rows (compact)", 0 },
 			{ (void **)&lv->d_gather,
 			  (uint64_t)lv->o.max_tokens * 2 * H * D * bf,
-			  "prefill KV gather" },
+			  "prefill KV gather", 0 },
 			{ (void **)&lv->d_qe, (uint64_t)lv->E * lv->NQ * D * bf,
-			  "decode queries" },
+			  "decode queries", 0 },
 			{ (void **)&lv->d_oe, (uint64_t)lv->E * lv->NQ * D * bf,
-			  "decode outputs" },
+			  "decode outputs", 0 },
 			{ (void **)&lv->d_ctx, lv->E * sizeof(uint32_t),
-			  "decode contexts" },
-			{ (void **)&lv->d_emit, lv->max_emit * row, "emit rows" },
+			  "decode contexts", 0 },
+			{ (void **)&lv->d_emit, lv->max_emit * row, "emit rows", 0 },
 			{ (void **)&lv->d_emit_n, lv->max_emit * row,
-			  "emit rows (norm)" },
+			  "emit rows (norm)", 0 },
 			{ (void **)&lv->d_logits,
-			  (uint64_t)lv->max_emit * lv->m.vocab * bf, "logits" },
-			{ (void **)&lv->d_up, UP_BYTES, "upload arena" },
+			  (uint64_t)lv->max_emit * lv->m.vocab * bf, "logits", 0 },
+			{ (void **)&lv->d_up, UP_BYTES, "upload arena", 0 },
+			{ (void **)&lv->d_stage,
+			  lv->offload && lv->flash ? STAGE_BYTES : 0,
+			  "save staging", 0 },
 			{ (void **)&lv->d_scores, EH * lv->MB * sizeof(float),
-			  "selection scores" },
+			  "selection scores", 1 },
 			{ (void **)&lv->d_sel_ids, EH * lv->cap * i4,
-			  "selection ids" },
+			  "selection ids", 1 },
 			{ (void **)&lv->d_sel_n, EH * sizeof(uint32_t),
-			  "selection counts" },
+			  "selection counts", 1 },
 			{ (void **)&lv->d_lslots, EH * lv->max_list * i4,
-			  "sparse lists" },
+			  "sparse lists", 1 },
 			{ (void **)&lv->d_lids, EH * lv->max_list * i4,
-			  "sparse list ids" },
+			  "sparse list ids", 1 },
 			{ (void **)&lv->d_ln, EH * sizeof(uint32_t),
-			  "sparse list lengths" },
+			  "sparse list lengths", 1 },
 		};
-		size_t n = SS_ARRAY_SIZE(allocs) - (lv->sparse ? 0 : 6);
-
-		for (size_t i = 0; i < n; i++)
-			if ((rc = dmalloc(lv, allocs[i].p, allocs[i].bytes,
+		for (size_t i = 0; i < SS_ARRAY_SIZE(allocs); i++)
+			if ((!allocs[i].sparse_only || lv->sparse) &&
+			    (rc = dmalloc(lv, allocs[i].p, allocs[i].bytes,
 					  allocs[i].what, err)))
 				return rc;
 	}
@@ -565,6 +585,8 @@ static int attach(void *priv, struct pol *p, struct ss_err *err)
 	if ((rc = kern_host_alloc((void **)&lv->h_up, UP_BYTES, err)))
 		return rc;
 	lv->h_table = malloc(L * lv->E * H * lv->MB * sizeof(int32_t));
+	lv->nreqs = p->nreqs;
+	lv->o.record_logits = SS_MIN(lv->o.record_logits, lv->m.vocab);
 	lv->ent = malloc(p->nreqs * sizeof(int32_t));
 	lv->hstate = calloc(p->nreqs, sizeof(kern_bf16 *));
 	lv->kv_owner = malloc(lv->E * sizeof(int32_t));
@@ -601,10 +623,10 @@ static int attach(void *priv, struct pol *p, struct ss_err *err)
 				lv->ngroups * gbytes / 1e9);
 		if ((rc = kern_host_alloc((void **)&lv->pool,
 					  lv->ngroups * gbytes, err)))
-			return ss_error(err, rc,
-					"live: pinned DRAM pool of %.1f GB: %s "
-					"(lower --pinned-gb)",
-					lv->ngroups * gbytes / 1e9, err->msg);
+			return ss_error_prefix(err,
+					       "live: pinned DRAM pool of %.1f GB "
+					       "(lower --dram-gb)",
+					       lv->ngroups * gbytes / 1e9);
 		lv->gfree = malloc(lv->ngroups * sizeof(uint64_t));
 		lv->grp = malloc((uint64_t)lv->E * L * lv->MB * sizeof(int64_t));
 		lv->h_sel = calloc((uint64_t)lv->E * H * lv->cap,
@@ -617,9 +639,6 @@ static int attach(void *priv, struct pol *p, struct ss_err *err)
 		lv->ngfree = lv->ngroups;
 		memset(lv->grp, 0xff,
 		       (uint64_t)lv->E * L * lv->MB * sizeof(int64_t));
-		if ((rc = dmalloc(lv, (void **)&lv->d_stage, STAGE_BYTES,
-				  "save staging", err)))
-			return rc;
 		if (!lv->flash) {
 			pthread_mutex_init(&lv->cp_mu, NULL);
 			pthread_cond_init(&lv->cp_work, NULL);
@@ -671,11 +690,8 @@ void live_free(struct live *lv)
 {
 	if (!lv)
 		return;
-	if (lv->s_comp)
-		kern_stream_sync(lv->s_comp, NULL);
-	if (lv->s_save)
-		kern_stream_sync(lv->s_save, NULL);
-	kern_d2h_free(lv->d2h);
+	/* the copy thread first: it may still issue copies on the save
+	 * stream, which the syncs below must cover */
 	if (lv->cp_started) {
 		pthread_mutex_lock(&lv->cp_mu);
 		lv->cp_stop = 1;
@@ -685,26 +701,26 @@ void live_free(struct live *lv)
 		pthread_mutex_destroy(&lv->cp_mu);
 		pthread_cond_destroy(&lv->cp_work);
 		pthread_cond_destroy(&lv->cp_idle);
-		while (lv->cp_len) {
-			free(lv->cp_q[lv->cp_head].src);
-			free(lv->cp_q[lv->cp_head].dst);
-			lv->cp_head = (lv->cp_head + 1) % lv->cp_cap;
-			lv->cp_len--;
-		}
 	}
 	free(lv->cp_q);
+	if (lv->s_comp)
+		kern_stream_sync(lv->s_comp, NULL);
+	if (lv->s_save)
+		kern_stream_sync(lv->s_save, NULL);
+	kern_d2h_free(lv->d2h);
+
 	if (lv->p && lv->offload)
 		pol_set_selection(lv->p, NULL);
 	if (lv->tee_open)
 		sel_close(&lv->tee);
 	if (lv->inner_open)
 		sel_close(&lv->inner);
-	if (lv->hstate && lv->p)
-		for (size_t i = 0; i < lv->p->nreqs; i++)
+	if (lv->hstate)
+		for (size_t i = 0; i < lv->nreqs; i++)
 			kern_dev_free(lv->hstate[i]);
 	free(lv->hstate);
-	if (lv->rec && lv->p)
-		for (size_t i = 0; i < lv->p->nreqs; i++)
+	if (lv->rec)
+		for (size_t i = 0; i < lv->nreqs; i++)
 			free(lv->rec[i]);
 	free(lv->rec);
 	kv_dir_free(lv->dkv);
@@ -797,6 +813,9 @@ static int bind_slots(struct live *lv, const struct pol_plan *plan,
 	struct pol *p = lv->p;
 	int rc;
 
+	/* every save landed at the end of the last iteration, so no request
+	 * is a zombie and a freed id's pool blocks are free to reuse */
+	BUG_ON(lv->npend);
 	if (lv->offload) {
 		for (uint32_t e = 0; e < lv->E; e++) {
 			int32_t r = lv->kv_owner[e];
@@ -1070,7 +1089,7 @@ static void *copy_thread(void *arg)
 	for (;;) {
 		struct copy_job j;
 		struct kern_blocks_copy c;
-		int rc;
+		int rc, skip;
 
 		while (!lv->cp_len && !lv->cp_stop)
 			pthread_cond_wait(&lv->cp_work, &lv->cp_mu);
@@ -1080,6 +1099,8 @@ static void *copy_thread(void *arg)
 		lv->cp_head = (lv->cp_head + 1) % lv->cp_cap;
 		lv->cp_len--;
 		lv->cp_busy = 1;
+		/* after an error or at teardown the jobs are only dropped */
+		skip = lv->cp_rc || lv->cp_stop;
 		pthread_mutex_unlock(&lv->cp_mu);
 		memset(&c, 0, sizeof c);
 		c.dst_base = lv->pool;
@@ -1088,9 +1109,9 @@ static void *copy_thread(void *arg)
 		c.src_index = j.src;
 		c.dst_index = j.dst;
 		c.n_blocks = j.n;
-		rc = lv->cp_rc ? 0
+		rc = skip ? 0
 		     : kern_stream_wait_event(lv->s_save, j.ev, &lv->cp_err);
-		if (!rc && !lv->cp_rc)
+		if (!rc && !skip)
 			rc = kern_memcpy_blocks(&c, lv->s_save, &lv->cp_err);
 		free(j.src);
 		free(j.dst);
@@ -1151,7 +1172,8 @@ static int saves_flush(struct live *lv, struct ss_err *err)
 {
 	int rc;
 
-	if (!lv->npend)
+	/* pieces of a save being issued are in flight before it is pending */
+	if (!lv->npend && !lv->stage_used && !lv->d2h_used)
 		return 0;
 	rc = lv->flash ? kern_d2h_wait(lv->d2h, err)
 		       : copy_drain(lv, err);
@@ -1590,6 +1612,7 @@ static void begin(void *priv, int64_t now_ns)
 		}
 	} else if (lv->started && now_ns > lv->v_end) {
 		lv->tot.idle_skipped_s += (double)(now_ns - lv->v_end) * 1e-9;
+		lv->v_end = now_ns; /* counted once if nothing gets planned */
 	}
 	lv->t_begin = now;
 	lv->v_begin = now_ns;
@@ -1724,17 +1747,15 @@ static int layer_rows(struct live *lv, const struct pol_plan *plan,
 				continue;
 			}
 			take = SS_MIN(it->q_tokens - j, lv->ws_tokens - nrows);
-			if (grow((void **)&lv->act, &lv->act_alloc,
-				 lv->nact + 1, sizeof(int32_t), err))
+			if (lv->nact == lv->act_alloc &&
+			    (grow2((void **)&lv->act_j0, sizeof(uint32_t),
+				   (void **)&lv->act_n, sizeof(uint32_t),
+				   &lv->act_alloc, lv->nact, err) ||
+			     ss_grow((void **)&lv->act, &lv->act_cap,
+				     lv->act_alloc, sizeof(int32_t), err) ||
+			     ss_grow((void **)&lv->act_row, &lv->act_row_cap,
+				     lv->act_alloc, sizeof(uint32_t), err)))
 				return SS_ENOMEM;
-			if (!(lv->act_j0 = realloc(lv->act_j0, lv->act_alloc *
-							       sizeof(uint32_t))) ||
-			    !(lv->act_n = realloc(lv->act_n, lv->act_alloc *
-							     sizeof(uint32_t))) ||
-			    !(lv->act_row = realloc(lv->act_row,
-						    lv->act_alloc *
-							    sizeof(uint32_t))))
-				return ss_error(err, SS_ENOMEM, "out of memory");
 			lv->act[lv->nact] = (int32_t)k;
 			lv->act_j0[lv->nact] = j;
 			lv->act_n[lv->nact] = take;
@@ -1844,6 +1865,7 @@ static int run(void *priv, struct pol *p, const struct pol_plan *plan,
 	for (size_t k = 0; k < plan->n; k++) {
 		const struct pol_item *it = &plan->items[k];
 
+		BUG_ON(it->layer_lo > 0 && !lv->hstate[it->req]);
 		if (it->layer_lo > 0 &&
 		    (rc = kern_copy_async(lv->d_x + (uint64_t)lv->row0[k] *
 							    lv->m.hidden,
@@ -1865,15 +1887,23 @@ static int run(void *priv, struct pol *p, const struct pol_plan *plan,
 				if (rc != SS_ERANGE)
 					break;
 				if (!lv->npend)
-					return ss_error(err, SS_ERANGE,
-							"live: iteration %llu, "
-							"layer %u: the batch does "
-							"not fit the HBM cache of "
-							"%u slots and no save is "
-							"in flight: %s",
-							(unsigned long long)plan->iter,
-							l, lv->nslots, err->msg);
-				if ((rc = saves_flush(lv, err)))
+					return ss_error_prefix(err,
+							       "live: iteration %llu, "
+							       "layer %u: the batch "
+							       "does not fit the HBM "
+							       "cache of %u slots and "
+							       "no save is in flight",
+							       (unsigned long long)plan->iter,
+							       l, lv->nslots);
+				/* a stall: let the saves in flight land */
+				{
+					double t0 = ss_wall_seconds();
+
+					rc = saves_flush(lv, err);
+					res->stall_ns += (int64_t)((ss_wall_seconds() -
+								    t0) * 1e9);
+				}
+				if (rc)
 					return rc;
 			}
 			if (rc)
@@ -1887,9 +1917,8 @@ static int run(void *priv, struct pol *p, const struct pol_plan *plan,
 				rc = kv_append(lv->dkv, lv->slot_of[k], l,
 					       it->q_tokens, err);
 				if (rc)
-					return ss_error(err, rc,
-							"live: KV append: %s",
-							err->msg);
+					return ss_error_prefix(err,
+							       "live: KV append");
 			}
 		}
 		if ((rc = layer_blocks(lv, plan, l, err)) ||
@@ -1931,8 +1960,10 @@ static int run(void *priv, struct pol *p, const struct pol_plan *plan,
 	if (!emit_rows)
 		return ss_error(err, SS_ENOMEM, "out of memory");
 	for (size_t k = 0; k < plan->n; k++)
-		if (plan->items[k].emits && emit < lv->max_emit)
+		if (plan->items[k].emits) {
+			BUG_ON(emit >= lv->max_emit); /* max_num_seqs */
 			emit_rows[emit++] = (int32_t)(lv->row0[k + 1] - 1);
+		}
 	if (emit) {
 		int32_t *d_er = upload(lv, emit_rows, emit * sizeof(int32_t), err);
 

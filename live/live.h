@@ -22,7 +22,8 @@
  *    saves have landed in DRAM (the simulator lets saves run on into the
  *    next iteration);
  *  - chunked prefill attention reads the request's earlier KV gathered
- *    from its cache blocks into a contiguous buffer (one extra HBM pass);
+ *    from its cache blocks into a contiguous buffer (one extra pass over
+ *    that KV per chunk, and per 8,192-row slice of a layer-prefill layer);
  *  - the LM head runs for the rows that emit a token; sampling is not
  *    run (the tokens are not needed: lengths come from the trace).
  *
@@ -30,7 +31,7 @@
  * capacity), the block table (4 bytes per block-head of every request
  * slot), the digests (sparse presets: 2 x head_dim bf16 per block-head of
  * every request slot, at most --digest-gb), and, for offload presets, a
- * pinned DRAM pool of --pinned-gb. A request slot is what one running
+ * pinned DRAM pool of --dram-gb. A request slot is what one running
  * request holds; their number is fixed at start (see live_opts).
  */
 #ifndef SS_LIVE_H

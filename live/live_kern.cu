@@ -146,6 +146,10 @@ __global__ void sparse_lists_kernel(const int32_t *__restrict__ table,
 	const int32_t *tab = table + (uint64_t)w * mb;
 	uint32_t n = ctx ? count[w] : 0;
 
+	const int32_t newest = ctx ? (int32_t)((ctx - 1) / KERN_BLOCK_TOKENS)
+				   : -1;
+	int seen = 0;
+
 	if (n > cap)
 		n = cap;
 	for (uint32_t i = lane; i < n; i += 32) {
@@ -153,13 +157,14 @@ __global__ void sparse_lists_kernel(const int32_t *__restrict__ table,
 
 		out_ids[(uint64_t)w * max_list + i] = b;
 		out_slots[(uint64_t)w * max_list + i] = tab[b];
+		seen |= b == newest;
 	}
-	if (ctx) {
+	/* the newest block, unless the selection has it already (the
+	 * selection kernel's window may hold a partial newest block) */
+	if (ctx && !__any_sync(0xffffffffu, seen)) {
 		if (lane == 0) {
-			int32_t b = (int32_t)((ctx - 1) / KERN_BLOCK_TOKENS);
-
-			out_ids[(uint64_t)w * max_list + n] = b;
-			out_slots[(uint64_t)w * max_list + n] = tab[b];
+			out_ids[(uint64_t)w * max_list + n] = newest;
+			out_slots[(uint64_t)w * max_list + n] = tab[newest];
 		}
 		n++;
 	}

@@ -49,9 +49,9 @@ int live_kv_gather(const kern_bf16 *cache, const int32_t *table, uint32_t mb,
 
 /*
  * Sparse attention lists of one layer: for each (slot e < E, head h) with
- * ctx_len[e] > 0, entries 0..count-1 of ids[(e*H + h)*cap ..] (selected
- * full blocks, all below block (ctx_len[e] - 1) / 32), plus that block,
- * the one holding the newest token,
+ * ctx_len[e] > 0, entries 0..count-1 of ids[(e*H + h)*cap ..] (the
+ * selected blocks), plus block (ctx_len[e] - 1) / 32, the one holding the
+ * newest token, when the selection does not hold it already,
  * mapped through `table` ([E][H][MB], this layer) to out_slots; block ids
  * to out_ids and the length to out_n ([E][H]); lists of `max_list`
  * (>= cap + 1) entries.

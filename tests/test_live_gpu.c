@@ -237,12 +237,12 @@ static void same_logits(const char *json, const char *spec, double cap_gb)
 		serve(&w, others[i], K_LOGITS, &r);
 		check_served(&r, &w);
 		err = logits_err(&ref, &r, &w, &n);
-		printf("# %s vs vllm: %llu tokens, worst relative logit error "
-		       "%.2e, %llu block-heads loaded, %llu saved\n",
-		       others[i], (unsigned long long)n, err,
-		       (unsigned long long)r.s.totals.blocks_loaded,
-		       (unsigned long long)r.s.totals.blocks_saved);
-		fflush(stdout);
+		fprintf(stderr,
+			"# %s vs vllm: %llu tokens, worst relative logit error "
+			"%.2e, %llu block-heads loaded, %llu saved\n",
+			others[i], (unsigned long long)n, err,
+			(unsigned long long)r.s.totals.blocks_loaded,
+			(unsigned long long)r.s.totals.blocks_saved);
 		CHECK_MSG(err < TOL, "%s: logits differ from vllm by %.3g",
 			  others[i], err);
 		if (r.s.pol.preset->offload && !r.s.pol.preset->wsctl)
@@ -325,9 +325,50 @@ static void cli_errors(void)
 	CHECK(access("/tmp/ss_live_never.h5", F_OK) != 0);
 }
 
+/* The live executor runs every head of every layer and has no prefetch:
+ * the simulator's sampled mode and prefetch option are refused, before
+ * any GPU work (so this runs everywhere). */
+static void simulator_only_options_are_refused(void)
+{
+	static const char *const keys[] = { "offload.sample_heads=2",
+					    "offload.prefetch=1" };
+	struct world w;
+
+	world_init(&w, llama4,
+		   "synthetic:poisson:rate=1:count=2:lengths=fixed:64:4");
+	for (size_t i = 0; i < SS_ARRAY_SIZE(keys); i++) {
+		struct live_opts lo;
+		struct sim_opts so;
+		struct live *lv;
+		struct sim s;
+		struct sim_config cfg = w.cfg;
+
+		KOK(sim_config_set(&cfg, keys[i], "test", &e));
+		memset(&lo, 0, sizeof lo);
+		lo.n_requests = 2;
+		lo.max_tokens = lo.max_prompt = 68;
+		lo.pool_bytes = 1ull << 30;
+		KOK(live_create(&lv, &w.m, &lo, &e));
+		memset(&so, 0, sizeof so);
+		so.preset = pol_preset_find("sparseserve");
+		so.cfg = &cfg;
+		so.m = &w.m;
+		so.cost = &w.cost;
+		so.trace = &w.t;
+		so.exec = &live_exec;
+		so.exec_priv = lv;
+		so.dram_bytes = lo.pool_bytes;
+		CHECK_EQ_I64(sim_init(&s, &so, &e), SS_EINVAL);
+		CHECK_STR_CONTAINS(e.msg, "live: offload.");
+		live_free(lv);
+	}
+	world_release(&w);
+}
+
 static const struct th_case cases[] = {
 	TH_CASE(cli_errors),
 	TH_CASE(head_dim_other_than_128_is_refused),
+	TH_CASE(simulator_only_options_are_refused),
 	TH_CASE(every_policy_serves_a_trace),
 	TH_CASE(offload_and_layer_prefill_match_dense_gqa),
 	TH_CASE(offload_and_layer_prefill_match_dense_mha),
