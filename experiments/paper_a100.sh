@@ -14,6 +14,10 @@
 # policies vllm, vllm-s, vllm-so, sparseserve everywhere; the ablation
 # ladder (so-ft, so-ft-wc) on a100-40g lwm-7b at 0.2 and 0.6 req/s.
 # COUNT requests per run (default 40), seed 1, all config defaults.
+# A100_PROFILE and H200_PROFILE name the profiles (defaults a100-40g and
+# h200, the calibrated ones; the hand-written ones are a100-40g-paper and
+# h200-analytic). The profile name is part of every file name, so runs of
+# different profiles share the directory and the table.
 #
 # Writes experiments/paper_a100/<setting>_<policy>.csv (policy,metric,value
 # summaries), <setting>_<policy>.log (its stderr), wall*.txt (simulator
@@ -24,6 +28,8 @@ cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 JOBS=${2:-2}
 COUNT=${COUNT:-40}
+A100=${A100_PROFILE:-a100-40g}
+H200=${H200_PROFILE:-h200}
 OUT=experiments/paper_a100
 BIN=$BUILD/sparseserve
 mkdir -p "$OUT"
@@ -38,12 +44,12 @@ add() { # profile model lengths rate cap_gb policies...
 	done
 }
 base="vllm vllm-s vllm-so sparseserve"
-for r in 0.1 0.125 0.2 0.3 0.6; do add a100-40g lwm-7b longbench-v1-32k $r 0 $base; done
-add a100-40g lwm-7b longbench-v1-32k 0.2 0 so-ft so-ft-wc
-add a100-40g lwm-7b longbench-v1-32k 0.6 0 so-ft so-ft-wc
-add a100-40g llama-3-8b-262k longbench-v1-128k 0.2 0 $base
-for r in 0.3 1.5; do add h200 lwm-7b longbench-v1-32k $r 0 $base; done
-for r in 0.3 1.5; do add h200 lwm-7b longbench-v1-32k $r 24.6 $base; done
+for r in 0.1 0.125 0.2 0.3 0.6; do add $A100 lwm-7b longbench-v1-32k $r 0 $base; done
+add $A100 lwm-7b longbench-v1-32k 0.2 0 so-ft so-ft-wc
+add $A100 lwm-7b longbench-v1-32k 0.6 0 so-ft so-ft-wc
+add $A100 llama-3-8b-262k longbench-v1-128k 0.2 0 $base
+for r in 0.3 1.5; do add $H200 lwm-7b longbench-v1-32k $r 0 $base; done
+for r in 0.3 1.5; do add $H200 lwm-7b longbench-v1-32k $r 24.6 $base; done
 
 one() { # one run; prints "tag wall_s"
 	local prof=$1 model=$2 len=$3 rate=$4 cap=$5 pol=$6
