@@ -33,7 +33,7 @@
 #include "banned.h"
 
 #define K_LOGITS 64
-#define TOL 3e-2
+#define TOL 1.5e-2 /* measured on the H200: 7.6e-3 (GQA), 6.8e-3 (MHA) */
 
 static const char *const llama4 =
 	"{\"hidden_size\": 4096, \"intermediate_size\": 14336, "
