@@ -15,7 +15,7 @@ set datafile missing 'nan'
 set grid
 set key top left
 set title sprintf('Fig 1: throughput and loads vs batch size (so-ft, lwm-7b, %s)', prof)
-set xlabel 'batch size (sched.max_num_seqs)'
+set xlabel 'batch size (sched.max_num_seqs)' noenhanced
 set ylabel 'output tokens/s'
 set y2label 'KV block-heads loaded per iteration'
 set ytics nomirror

@@ -22,8 +22,8 @@ set ylabel 'output tokens/s'
 plot f('so-ft') using 1:3 with linespoints lw 2 pt 7 title 'without WC (so-ft)', \
      f('so-ft-wc') using 1:3 with linespoints lw 2 pt 5 title 'with WC (so-ft-wc)'
 set title 'KV block loads per iteration'
-set ylabel 'block-heads loaded / iteration'
+set ylabel 'block-heads loaded / iteration + 1'
 set logscale y
-plot f('so-ft') using 1:5 with linespoints lw 2 pt 7 title 'without WC (so-ft)', \
-     f('so-ft-wc') using 1:5 with linespoints lw 2 pt 5 title 'with WC (so-ft-wc)'
+plot f('so-ft') using 1:($5+1) with linespoints lw 2 pt 7 title 'without WC (so-ft)', \
+     f('so-ft-wc') using 1:($5+1) with linespoints lw 2 pt 5 title 'with WC (so-ft-wc)'
 unset multiplot

@@ -1,5 +1,5 @@
 # fig_hbm.gp - new figure: how SparseServe's advantage moves with the HBM
-# space for KV (h200 profile, LWM-7B, 1 req/s; mem.hbm_budget_gb).
+# space for KV (h200 profile, LWM-7B, 1.5 req/s; mem.hbm_budget_gb).
 #
 #   gnuplot -e "dir='DATA'; out='f.png'" plots/fig_hbm.gp
 #
@@ -14,10 +14,12 @@ set output out
 set datafile missing 'nan'
 set grid
 set key top right
-set title 'SparseServe advantage vs KV space (h200, lwm-7b, 1 req/s)'
+set title 'SparseServe advantage vs KV space (h200, lwm-7b, 1.5 req/s)'
 set xlabel 'KV space in HBM (GB)'
 set ylabel 'ratio (>1: SparseServe better)'
-set logscale y
+set logscale xy
+set xtics (12, 24.6, 36, 48, 64, 121)
+set xrange [10:140]
 plot sprintf('%s/hbm.dat', dir) using 1:2 with linespoints lw 2 pt 7 title 'TTFT vLLM / SparseServe', \
      '' using 1:6 with linespoints lw 2 pt 9 title 'TTFT vLLM-S / SparseServe', \
      '' using 1:3 with linespoints lw 2 pt 5 title 'TTFT vLLM-SO / SparseServe', \

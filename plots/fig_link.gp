@@ -20,5 +20,7 @@ set xlabel 'host link, one way (GB/s)'
 set ylabel 'ratio (>1: SparseServe better)'
 set logscale xy
 plot sprintf('%s/link.dat', dir) using 1:2 with linespoints lw 2 pt 7 title 'TTFT vLLM / SparseServe', \
-     '' using 1:4 with linespoints lw 2 pt 5 dt 2 title 'throughput SparseServe / vLLM', \
+     '' using 1:3 with linespoints lw 2 pt 5 title 'TTFT vLLM-SO / SparseServe', \
+     '' using 1:4 with linespoints lw 2 pt 7 dt 2 title 'throughput SparseServe / vLLM', \
+     '' using 1:5 with linespoints lw 2 pt 5 dt 2 title 'throughput SparseServe / vLLM-SO', \
      1 with lines lc rgb 'black' dt 3 notitle

@@ -16,8 +16,10 @@
 # Environment:
 #   FIGURES_QUICK=1   one tiny figure end to end (Figs 10-12 on a100-40g,
 #                     two rates, 6 requests): the test of this driver
-#   FIG_COUNT=N       requests per online run (default 24 for LWM-7B, 32 for
-#                     Llama-3-8B-262k)
+#   FIG_COUNT=N       requests per online run (default 64
+#                     for both models)
+#   FIG_SAMPLE=N      KV heads simulated per layer by offload policies
+#                     (offload.sample_heads; default 4; 0 = full fidelity)
 #   FIG_JOBS=N        sweep worker processes (default: all cores)
 #   BUILD=DIR         build directory (default build-fig)
 # Deterministic: every run has the same fixed seed (the sweep's seed 1);
@@ -53,7 +55,7 @@ if ! cmp -s "$OUT/spec.json" "$OUT/spec.prev.json" 2>/dev/null; then
 	rm -f "$OUT/sweep.h5" "$OUT/sweep.h5.journal" "$OUT/sweep.csv"
 fi
 rm -f "$OUT/spec.prev.json"
-say "$n simulator runs (FIG_COUNT=${FIG_COUNT:-24 LWM-7B, 32 Llama-3-8B}, $JOBS workers)"
+say "$n simulator runs (FIG_COUNT=${FIG_COUNT:-64}, FIG_SAMPLE=${FIG_SAMPLE:-4}, $JOBS workers)"
 # provenance: the tree and the profiles the numbers come from
 {
 	echo "commit $(git rev-parse HEAD 2>/dev/null || echo unknown)"
@@ -85,9 +87,11 @@ say "simulating (sparseserve sweep; --resume continues an interrupted run)"
 resume=()
 [ -f "$OUT/sweep.h5" ] || [ -f "$OUT/sweep.h5.journal" ] && resume=(--resume)
 t1=$(date +%s)
+status=0
 nice -n 5 "$BIN" sweep "$OUT/spec.json" -j "$JOBS" -o "$OUT/sweep.h5" \
 	--csv "$OUT/sweep.csv" --quiet "${resume[@]}" || {
 	say "some runs failed: see the error column of $OUT/sweep.csv"
+	status=1
 }
 t2=$(date +%s)
 
@@ -101,8 +105,11 @@ plot() { # script out-stem var=value...
 	local vars="dir='$OUT/data'"
 	for v in "$@"; do vars="$vars; $v"; done
 	for ext in png svg; do
-		gnuplot -e "$vars; out='$OUT/$stem.$ext'" "plots/$gp.gp" ||
+		gnuplot -e "$vars; out='$OUT/$stem.$ext'" "plots/$gp.gp" || {
 			say "plot $stem.$ext failed (missing data?)"
+			status=1
+		}
+		[ -s "$OUT/$stem.$ext" ] || status=1
 	done
 }
 rate_settings="a100-40g:lwm-7b a100-40g:llama-3-8b-262k h200:lwm-7b
@@ -137,3 +144,6 @@ t3=$(date +%s)
 printf 'total %d s, simulation %d s, %d runs, %d workers, FIG_COUNT=%s\n' \
 	$((t3 - t0)) $((t2 - t1)) "$n" "$JOBS" "${FIG_COUNT:-default}" >"$OUT/wall.txt"
 say "done in $((t3 - t0)) s: $OUT/numbers.md, $OUT/fig*.png, $OUT/fig*.svg"
+grep -q '^| 0.2 |' "$OUT/numbers.md" || status=1
+[ "$status" = 0 ] || say "FAILED: see the messages above"
+exit "$status"

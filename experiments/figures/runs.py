@@ -11,7 +11,7 @@ Every run uses the same seed (seed_axes = []): all policies at one rate
 replay the same synthetic trace (common random numbers).
 
 Counts and rates are here and nowhere else. FIG_COUNT (environment)
-overrides the requests per online run (default 24 for LWM-7B, 32 for
+overrides the requests per online run (default 16 for LWM-7B, 24 for
 Llama-3-8B-262k: the 30-minute budget). --quick lists only the few runs of the quick
 check (scripts/figures.sh with FIGURES_QUICK=1).
 
@@ -23,12 +23,16 @@ import json
 import os
 import sys
 
-# requests per online run: LWM-7B offload runs cost ~1 CPU s per request
-# (32 KV heads), Llama-3-8B-262k about half; the counts keep the whole set
-# within the 30-minute budget on 2 cores (EXPERIMENTS.md, "Budget")
-COUNT = {"lwm-7b": 24, "llama-3-8b-262k": 32}
+# requests per online run (FIG_COUNT overrides), and the sampled mode:
+# offload policies simulate SAMPLE of the KV heads of every layer, each
+# standing for kv_heads / SAMPLE (offload.sample_heads, approximate;
+# EXPERIMENTS.md compares it with full fidelity). Without it an LWM-7B
+# offload run costs ~1 CPU s per request and the set would not fit the
+# 30-minute budget; FIG_SAMPLE=0 runs at full fidelity.
+COUNT = {"lwm-7b": 64, "llama-3-8b-262k": 64}
 if os.environ.get("FIG_COUNT"):
     COUNT = {m: int(os.environ["FIG_COUNT"]) for m in COUNT}
+SAMPLE = int(os.environ.get("FIG_SAMPLE", "4"))
 BASE4 = ["vllm", "vllm-s", "vllm-so", "sparseserve"]
 LADDER = ["vllm", "vllm-s", "vllm-so", "so-ft", "so-ft-wc", "sparseserve"]
 OFFLOAD = {"vllm-so", "so-ft", "so-ft-wc", "sparseserve"}
@@ -42,20 +46,20 @@ CAP40 = {"lwm-7b": 24.6, "llama-3-8b-262k": 21.9}
 # A100 and past it (our requests are lighter, so vLLM saturates later:
 # EXPERIMENTS.md); H200 and GH200 serve about 3x faster.
 RATES = {
-    ("a100-40g", "lwm-7b"): [0.1, 0.2, 0.3, 0.6, 0.9],
-    ("a100-40g", "llama-3-8b-262k"): [0.1, 0.2, 0.3, 0.6, 0.9],
-    ("h200", "lwm-7b"): [0.5, 1.0, 2.0, 3.0],
+    ("a100-40g", "lwm-7b"): [0.1, 0.2, 0.3, 0.45, 0.6, 0.9],
+    ("a100-40g", "llama-3-8b-262k"): [0.1, 0.3, 0.6, 0.9, 1.5, 2.5],
+    ("h200", "lwm-7b"): [0.5, 1.0, 1.5, 2.0, 3.0],
     ("h200", "llama-3-8b-262k"): [0.5, 1.0, 2.0, 3.0],
-    ("h200-40g", "lwm-7b"): [0.5, 1.0, 2.0],
-    ("gh200", "lwm-7b"): [0.5, 1.0, 2.0],
+    ("h200-40g", "lwm-7b"): [0.5, 1.0, 1.5, 2.0],
+    ("gh200", "lwm-7b"): [0.5, 1.0, 2.0, 3.0],
 }
 # the ablation ladder (Figs 13, 15, 16a): so-ft and so-ft-wc at these
 # rates as well (the other four policies run at every rate anyway)
 LADDER_AT = {
-    ("a100-40g", "lwm-7b"): [0.1, 0.2, 0.3, 0.6, 0.9],
-    ("a100-40g", "llama-3-8b-262k"): [0.2, 0.3, 0.6, 0.9],
-    ("h200", "lwm-7b"): [3.0],
-    ("h200-40g", "lwm-7b"): [0.5, 1.0, 2.0],
+    ("a100-40g", "lwm-7b"): [0.1, 0.2, 0.3, 0.45, 0.6, 0.9],
+    ("a100-40g", "llama-3-8b-262k"): [0.6, 0.9, 1.5, 2.5],
+    ("h200", "lwm-7b"): [1.5, 3.0],
+    ("h200-40g", "lwm-7b"): [0.5, 1.0, 1.5, 2.0],
 }
 
 
@@ -127,9 +131,8 @@ def build(outdir, quick):
     # Fig 1, vllm-so (memcpy) beside it for Fig 14a.
     for prof in ("a100-40g", "h200-40g"):
         pname, cap = (prof, 0.0) if prof == "a100-40g" else ("h200", 24.6)
-        trace = "synthetic:poisson:rate=1000:count=16:lengths=longbench-v1-32k"
-        sizes = (2, 4, 6, 8, 10, 12) if prof == "a100-40g" else (4, 8, 12)
-        for b in sizes:
+        trace = "synthetic:poisson:rate=1000:count=24:lengths=longbench-v1-32k"
+        for b in (2, 4, 6, 8, 10, 12):
             for pol in ("so-ft", "vllm-so"):
                 if pol == "vllm-so" and b not in (4, 6, 8):
                     continue
@@ -166,19 +169,19 @@ def build(outdir, quick):
             r.add("chunk/%s/%d/layer" % (prof, c), prof, "lwm-7b", single,
                   "sparseserve", mbt=c, inject=c * 32, cost=0.5)
 
-    # New: SparseServe's advantage vs HBM size (h200, LWM-7B, 1 req/s;
+    # New: SparseServe's advantage vs HBM size (h200, LWM-7B, 1.5 req/s;
     # 24.6 GB and full HBM are runs of the h200-40g and h200 rate sweeps)
-    for cap in (24.6, 36.0, 48.0, 0.0):
+    for cap in (12.0, 24.6, 36.0, 48.0, 0.0):
         for pol in ("vllm", "vllm-s", "vllm-so", "sparseserve"):
             r.add("hbm/%g/%s" % (cap, pol), "h200", "lwm-7b",
-                  online(1.0, "lwm-7b"), pol, cap=cap,
+                  online(1.5, "lwm-7b"), pol, cap=cap,
                   cost=cost("lwm-7b", pol, 1.0 if cap < 30 else 0.3))
 
     # New: advantage vs link bandwidth (a100-40g what-if with the link and
     # every transfer table scaled; LWM-7B at 0.6 req/s, where it pays)
     for k in ("0.5", "1", "4", "16"):
         pfile = "a100-40g" if k == "1" else "a100-40g-link" + k
-        for pol in ("vllm", "sparseserve"):
+        for pol in ("vllm", "vllm-so", "sparseserve"):
             r.add("link/%s/%s" % (k, pol), profile_path(pfile, outdir),
                   "lwm-7b", online(0.6, "lwm-7b"), pol,
                   cost=cost("lwm-7b", pol, 1.0))
@@ -200,6 +203,8 @@ def main():
         {"name": "sched.max_batched_tokens",
          "values": [x["mbt"] for x in rows]},
         {"name": "lp.max_inject", "values": [x["inject"] for x in rows]},
+        {"name": "offload.sample_heads",
+         "values": [SAMPLE if x["policy"] in OFFLOAD else 0 for x in rows]},
     ]
     spec = {
         "name": "figures" + ("-quick" if quick else ""),
@@ -219,11 +224,13 @@ def main():
     with open(os.path.join(outdir, "runs.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["run", "keys", "profile", "model", "policy", "cap",
-                    "seqs", "mbt", "inject", "trace"])
+                    "seqs", "mbt", "inject", "sample_heads", "trace"])
         for i, x in enumerate(rows):
             w.writerow([i, " ".join(x["keys"]), x["profile"], x["model"],
                         x["policy"], x["cap"], x["seqs"], x["mbt"],
-                        x["inject"], x["trace"]])
+                        x["inject"],
+                        SAMPLE if x["policy"] in OFFLOAD else 0,
+                        x["trace"]])
     print(len(rows))
 
 
