@@ -5,6 +5,7 @@
  * carrying out each iteration on the GPU instead of the cost model.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
@@ -46,6 +47,17 @@ struct sim_args {
 
 /* "sparseserve sim" or "sparseserve live", for messages */
 static const char *prog = "sparseserve sim";
+
+/* Raised by SIGINT/SIGTERM; the engine stops at the next event and the
+ * results so far are written (a signal handler reaches only a file-scope
+ * flag). A second signal ends the program at once. */
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	stop_flag = 1;
+	signal(sig, SIG_DFL);
+}
 
 static void usage(FILE *f, int live)
 {
@@ -359,7 +371,8 @@ int cli_sim_main(int argc, char **argv, int live)
 	struct sim *sims = NULL;
 	struct metrics_summary *sums = NULL;
 	struct out_run runs[MAX_POLICIES];
-	int npol = 0, rc, status = 1;
+	int npol = 0, nruns = 0, rc, status = 1;
+	char partial[sizeof(err.msg)] = "";
 	gsl_rng *rng = NULL;
 	char *cmdline = NULL, *cfg_json = NULL;
 	char tmp_h5[4200] = "", tmp_csv[4200] = "", tmp_sum[4200] = "";
@@ -369,6 +382,9 @@ int cli_sim_main(int argc, char **argv, int live)
 	rc = parse_args(argc, argv, &a, live);
 	if (rc >= 0)
 		return rc;
+	stop_flag = 0;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 	trace_init(&t);
 
 	/* policies */
@@ -518,8 +534,21 @@ int cli_sim_main(int argc, char **argv, int live)
 			so.exec = &live_exec;
 			so.exec_priv = lvs[i];
 		}
-		if (sim_init(&sims[i], &so, &err) || sim_run(&sims[i], &err) ||
-		    metrics_summarize(&sims[i], slo_tbt, &sums[i], &err)) {
+		so.stop = &stop_flag;
+		rc = sim_init(&sims[i], &so, &err);
+		if (!rc)
+			rc = sim_run(&sims[i], &err);
+		/* interrupted, or a live run failed midway: the requests served
+		 * so far are results too; write them, marked partial */
+		if (rc == SS_EINTR || (rc && live && sims[i].niters)) {
+			if (!strstr(err.msg, presets[i]->name))
+				ss_error_prefix(&err, "policy '%s'", presets[i]->name);
+			snprintf(partial, sizeof partial, "%s", err.msg);
+			status = rc == SS_EINTR ? 130 : 1;
+			rc = 0;
+			npol = i + 1; /* the later policies never ran */
+		}
+		if (rc || metrics_summarize(&sims[i], slo_tbt, &sums[i], &err)) {
 			if (!strstr(err.msg, presets[i]->name))
 				ss_error_prefix(&err, "policy '%s'", presets[i]->name);
 			goto fail;
@@ -527,6 +556,7 @@ int cli_sim_main(int argc, char **argv, int live)
 		runs[i].policy = presets[i]->name;
 		runs[i].sim = &sims[i];
 		runs[i].summary = &sums[i];
+		nruns = i + 1;
 		if (live) {
 			struct live_totals lt;
 
@@ -572,17 +602,18 @@ int cli_sim_main(int argc, char **argv, int live)
 			.trace = t.source,
 			.seed = a.seed,
 			.executor = live ? executor : NULL,
+			.partial = *partial ? partial : NULL,
 		};
 
 		/* every output is written under a temporary name first and
 		 * renamed only when all of them succeeded: a failed run leaves
 		 * no new file and no earlier result overwritten */
-		if (out_write_h5(tmp_h5, &meta, runs, npol, &err))
+		if (out_write_h5(tmp_h5, &meta, runs, nruns, &err))
 			goto fail;
 	}
-	if (a.csv && out_write_requests_csv(tmp_csv, runs, npol, &err))
+	if (a.csv && out_write_requests_csv(tmp_csv, runs, nruns, &err))
 		goto fail;
-	if (a.summary_csv && out_write_summary_csv(tmp_sum, runs, npol, &err))
+	if (a.summary_csv && out_write_summary_csv(tmp_sum, runs, nruns, &err))
 		goto fail;
 	if (ss_rename_into_place(tmp_h5, a.out, &err) ||
 	    (a.csv && ss_rename_into_place(tmp_csv, a.csv, &err)) ||
@@ -597,7 +628,7 @@ int cli_sim_main(int argc, char **argv, int live)
 		       ss_ns_to_s(slo_tbt) * 1e3, cfg.slo_tbt_factor,
 		       ss_ns_to_s(slo_tbt) * 1e3 / cfg.slo_tbt_factor, ref_ctx,
 		       cfg.slo_queue_s);
-		out_print_compare(stdout, runs, npol);
+		out_print_compare(stdout, runs, nruns);
 		fflush(stdout);
 	}
 	{
@@ -609,6 +640,12 @@ int cli_sim_main(int argc, char **argv, int live)
 				"events in %.2f s wall\n", prog,
 			npol, npol == 1 ? "y" : "ies", t.n,
 			(unsigned long long)ev, ss_wall_seconds() - wall0);
+	}
+	if (*partial) {
+		fprintf(stderr, "%s: %s; the results so far are in '%s' "
+				"(marked partial)\n",
+			prog, partial, a.out);
+		goto out; /* status set where the run stopped */
 	}
 	status = 0;
 	goto out;
@@ -643,6 +680,8 @@ out:
 	hw_profile_free(hw);
 	if (rng)
 		gsl_rng_free(rng);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	return status;
 }
 

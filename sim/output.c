@@ -273,7 +273,8 @@ int out_write_h5(const char *path, const struct out_meta *meta,
 	    ss_h5_attr_str(root, "trace", meta->trace) ||
 	    ss_h5_attr_u64(root, "seed", meta->seed) ||
 	    (meta->executor &&
-	     ss_h5_attr_str(root, "executor", meta->executor)))
+	     ss_h5_attr_str(root, "executor", meta->executor)) ||
+	    (meta->partial && ss_h5_attr_str(root, "partial", meta->partial)))
 		goto out;
 	for (int i = 0; i < nruns; i++)
 		if (write_run(file, &runs[i], gcpl, dcpl))

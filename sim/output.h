@@ -25,6 +25,8 @@ struct out_meta {
 	const char *trace;     /* trace description */
 	uint64_t seed;
 	const char *executor;  /* "simulator ..." or "live: GPU ..." (NULL: none) */
+	const char *partial;   /* why the last run stopped early (NULL: the
+				  runs are complete) */
 };
 
 /* One finished policy run to write. */

@@ -290,6 +290,16 @@ int sim_run(struct sim *s, struct ss_err *err)
 
 	ss_progress_init(&prog);
 	while ((rc = sim_step(s, err)) > 0) {
+		if (s->o.stop && *s->o.stop) {
+			rc = ss_error(err, SS_EINTR,
+				      "interrupted at %.3f s of the run, %llu of "
+				      "%zu requests done",
+				      ss_ns_to_s(s->now),
+				      (unsigned long long)(s->pol.nfinished +
+							   s->pol.nrejected),
+				      s->o.trace->n);
+			break;
+		}
 		if ((s->events & 4095) == 0)
 			ss_progress_update(&prog,
 					   "%s: simulated %.0f s, %llu/%zu done",

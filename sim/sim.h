@@ -18,6 +18,7 @@
 #ifndef SS_SIM_H
 #define SS_SIM_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "model/cost.h"
@@ -123,6 +124,8 @@ struct sim_opts {
 	const char *selection;           /* offload: "NAME[:ARG]" (NULL: locality) */
 	uint64_t seed;                   /* seeds the selection source */
 	uint64_t dram_bytes;             /* host DRAM for KV (0: the profile's) */
+	const volatile sig_atomic_t *stop; /* raised by a signal: sim_run
+					    returns SS_EINTR (NULL: never) */
 };
 
 struct sim {
@@ -154,7 +157,8 @@ int sim_kv_capacity(const struct cost_model *cost, const struct sim_config *cfg,
 int sim_init(struct sim *s, const struct sim_opts *o, struct ss_err *err);
 /* Process one event. 1: progressed, 0: nothing left, <0: error. */
 int sim_step(struct sim *s, struct ss_err *err);
-/* Step until done; progress on a terminal. */
+/* Step until done; progress on a terminal. SS_EINTR when opts.stop was
+ * raised: the state so far is consistent and can be summarized. */
 int sim_run(struct sim *s, struct ss_err *err);
 void sim_release(struct sim *s);
 

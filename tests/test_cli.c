@@ -298,6 +298,38 @@ static void t_failed_run_keeps_earlier_results(void)
 	CHECK_STR_CONTAINS(out, "time range");
 }
 
+/* Ctrl-C (SIGINT) stops the run at the next event: exit 130, and the
+ * results so far are written, the interrupted policy's marked partial. */
+static void t_interrupt_writes_partial_results(void)
+{
+	char args[1024], path[512], line[256];
+	FILE *f;
+	int finished = -1, requests = -1;
+
+	mk_tmp();
+	snprintf(args, sizeof args,
+		 "sim --trace synthetic:poisson:rate=0.5:count=2000:lengths="
+		 "longbench-v1-32k --model lwm-7b --policy sparseserve --out "
+		 "%s/p.h5 --summary-csv %s/p.csv --quiet",
+		 tmpdir, tmpdir);
+	CHECK_EQ_I64(th_sparseserve("timeout --preserve-status -s INT 1", args, out, sizeof out),
+		     130);
+	CHECK_STR_CONTAINS(out, "interrupted at");
+	CHECK_STR_CONTAINS(out, "marked partial");
+	snprintf(path, sizeof path, "%s/p.csv", tmpdir);
+	f = fopen(path, "r");
+	CHECK_MSG(f != NULL, "no summary CSV after the interrupt");
+	while (fgets(line, sizeof line, f)) {
+		sscanf(line, "sparseserve,finished,%d", &finished);
+		sscanf(line, "sparseserve,requests,%d", &requests);
+	}
+	fclose(f);
+	CHECK_EQ_I64(requests, 2000);
+	CHECK(finished >= 0 && finished < 2000);
+	snprintf(path, sizeof path, "%s/p.h5", tmpdir);
+	CHECK(access(path, F_OK) == 0);
+}
+
 static const struct th_case cases[] = {
 	TH_CASE(t_usage_and_exit_codes),
 	TH_CASE(t_bad_inputs_name_file_line_field),
@@ -305,6 +337,7 @@ static const struct th_case cases[] = {
 	TH_CASE(t_identical_runs_identical_bytes),
 	TH_CASE(t_golden_summary),
 	TH_CASE(t_failed_run_keeps_earlier_results),
+	TH_CASE(t_interrupt_writes_partial_results),
 	{ 0 },
 };
 
