@@ -14,7 +14,7 @@
  * model hands the operation for those parameters (x, y, items, FLOPs,
  * bytes: cal_work()), so a fit predicts exactly what cost_*_ns() will ask.
  *
- * Fitting (cal_fit_op): two candidates, both forms the profile can hold:
+ * Fitting (cal_fit_op): candidates in forms the profile can hold:
  *   lsq:   weighted least squares (weights 1/t^2, i.e. relative error) of
  *          t = c0 + c1 items + c2 W + c3 W/x  (W = the op's FLOPs or bytes),
  *          coefficients kept >= 0, mapped onto the roofline form
@@ -30,11 +30,20 @@
  *          by the profile in log space;
  *   table-rate: the same with no overheads (rate = W / t): exact for power
  *          laws such as a constant time below a knee.
+ *   table-2d, columns: further grid forms (docs/calibration.md);
+ *   waves (prefill_attn): least squares (weights 1/t^2, coefficients >= 0)
+ *          on the prefill kernel's rounds of CTAs (model/profile.h, form
+ *          waves): t = c0 + c1 (R + r) + c2 R + c3 (A + B) + c4 A, R, r the
+ *          full and partial rounds, A, B their keys (hw_waves_terms), so
+ *          that a full round costs at least a partial one (round_ns =
+ *          c1 + c2, tail_ns = c1, round_key_ns = c3 + c4, tail_key_ns =
+ *          c3); needs the kernel's grid (struct cal_grid).
  * The distinct x values of an op's grid are split deterministically:
  * interior values at index i with i % CAL_HOLDOUT_K == 1 are held out.
  * Each candidate is fitted on the rest and scored on the held-out points
- * (MAPE and worst relative error, in %); the table is chosen only when
- * its held-out MAPE is lower by more than 0.01 percentage points (on a tie
+ * (MAPE and worst relative error, in %); the best other candidate is
+ * chosen over lsq only when its held-out MAPE is lower by more than 0.01
+ * percentage points (on a tie
  * the smooth model stays); the choice is refitted on every point and
  * stored.
  *
@@ -76,9 +85,11 @@ enum cal_method {
 			       (batch or call size: y_axis items or bytes) */
 	CAL_COLUMNS = 4,    /* per x column: t = a(x) + W b(x) by least
 			       squares, a and 1/b tabulated over x */
+	CAL_WAVES = 5,      /* prefill_attn: least squares on the kernel's
+			       rounds of CTAs (form waves) */
 	CAL_NMETHOD
 };
-/* "lsq", "table", "table-rate", "table-2d", "columns". */
+/* "lsq", "table", "table-rate", "table-2d", "columns", "waves". */
 const char *cal_method_name(enum cal_method m);
 
 /* The outcome of fitting one op. Errors are relative, in percent. */
@@ -88,13 +99,34 @@ struct cal_fit {
 	uint32_t n_test;          /* held-out grid points */
 	double mape_pct, max_pct; /* held-out error of the chosen method */
 	double lsq_mape_pct, lsq_max_pct;     /* held-out error of lsq */
-	double table_mape_pct, table_max_pct; /* held-out error of the better
-						 table variant (NAN: n/a) */
+	double table_mape_pct, table_max_pct; /* held-out error of the best
+						 other candidate: the table
+						 variants and waves (NAN: n/a) */
 	double coef[5];           /* lsq on all points: c0 ns, c1 ns/item,
 				     c2 ns/work unit, c3 ns*x/work unit,
 				     c4 ns/byte below split_x */
 	double split_x;           /* lsq: x below which the memory roof was
 				     fitted (0: none; inf: all points) */
+};
+
+/*
+ * The prefill kernel the calibration measures: the automatic variant of
+ * kernels/prefill_attn.h for more than 64 queries where the device runs
+ * sm_90a code (Hopper), the wgmma kernel of kernels/prefill_attn_sm90a.cu:
+ * WG_BM = 128 query rows per CTA, __launch_bounds__(256, 2) with 97 KiB of
+ * shared memory, so 2 CTAs per SM (228 KiB). Grid (query heads, query
+ * tiles in reverse, sequences). Change these with the kernel.
+ */
+#define CAL_PREFILL_TILE_Q 128
+#define CAL_PREFILL_CTAS_PER_SM 2
+
+/* What the waves form needs to know of the measured kernel's grid. */
+struct cal_grid {
+	double tile_q;            /* query rows per CTA; 0: unknown (no waves) */
+	double ctas_per_sm;       /* CTAs resident on one SM */
+	double sms;               /* SMs of the GPU measured */
+	double heads;             /* query heads of the model shape measured */
+	char model[64];           /* that shape's name */
 };
 
 /* Everything measured for one op. */
@@ -106,6 +138,8 @@ struct cal_op_data {
 	struct cal_sample *s;     /* samples, point-major */
 	size_t n, alloc;
 	struct cal_fit fit;       /* valid when measured */
+	struct cal_grid grid;     /* prefill_attn: the kernel's grid
+				     (cal_run_grid; not stored in the file) */
 };
 
 /* A measured number that is not an op (launch cost, link rates...). */
@@ -198,6 +232,14 @@ int cal_fit_op(enum hw_op_id id, struct cal_op_data *d, const char *label,
 int cal_fit_predictions(enum hw_op_id id, const struct cal_op_data *d,
 			double *meas, double *pred, int *held, double *x,
 			size_t *n_pts, struct ss_err *err);
+
+/*
+ * Fill the prefill op's grid (cal_op_data.grid) from the provenance: SMs,
+ * the model shape's query heads (model_load of prov.model) and the kernel
+ * constants above. Leaves it zero (no waves candidate) when the SM count
+ * or the model is unknown. cal_file_read and cal_run_fit call it.
+ */
+void cal_run_grid(struct cal_run *r);
 
 /*
  * Fit every measured op of `r` and assemble r->hw: the base profile

@@ -11,6 +11,9 @@
  *     (per-call, per-SM and CPU costs) kept and r_link scaled;
  *   per-call and per-item overheads (fixed_ns, per_item_ns) kept: launch
  *     and driver costs do not follow datasheet bandwidths;
+ *   prefill's waves form: the per-round and per-key times / the compute
+ *     ratio, the H200 kernel's grid (tile, CTAs per SM, SMs) kept, so the
+ *     derived time is the H200's work scaled as a whole;
  *   capacities: the target's datasheet memory and SMs; SM grids of copy
  *     kernels cut at the target's SM count.
  * Targets are a table (name, figures, their sources), found by name.
@@ -240,6 +243,25 @@ int cal_derive(struct hw_profile **out, const struct hw_profile *from,
 		if (op->form == HW_FORM_ROOFLINE) {
 			scale(&op->flops_peak, rf, "compute", t->src_flops);
 			scale(&op->bytes_bw, rh, "HBM", t->src_hbm);
+			continue;
+		}
+		if (op->form == HW_FORM_WAVES) {
+			/* the rounds are the H200 kernel's (its grid kept);
+			 * their times are the tensor cores' work */
+			struct hw_num *w[] = { &op->round_ns, &op->tail_ns,
+					       &op->round_key_ns,
+					       &op->tail_key_ns };
+
+			for (size_t k = 0; k < SS_ARRAY_SIZE(w); k++)
+				if (w[k]->v == 0)
+					keep(w[k], "0: nothing to scale");
+				else
+					scale(w[k], 1 / rf, "compute, time",
+					      t->src_flops);
+			keep(&op->tile_q, "the H200 kernel's grid; times scaled as a whole");
+			keep(&op->ctas_per_sm, "the H200 kernel's grid; times scaled as a whole");
+			keep(&op->wave_sms, "the H200 kernel's grid; times scaled as a whole");
+			keep(&op->fit_heads, "provenance");
 			continue;
 		}
 		{

@@ -3,7 +3,8 @@
  * method): medians per grid point, a deterministic held-out split by x
  * column, a non-negative weighted least-squares fit mapped onto the
  * roofline form (GSL gsl_multifit_wlinear_tsvd), the interpolated table,
- * and the choice between them by held-out error.
+ * the kernel's rounds of CTAs for prefill attention (waves), and the
+ * choice between them by held-out error.
  *
  * Non-negativity is kept by a small active-set loop: fit, drop the column
  * with the most negative coefficient (or one that makes the design rank
@@ -35,6 +36,9 @@ struct pt {
 	double bytes; /* FLOP-counted ops: their bytes too (memory roof) */
 	double callb; /* bytes of the call (every op) */
 	double t;     /* median ns */
+	double kv;    /* prefill: earlier keys (the benchmark's p1) */
+	double wv[NCOL]; /* prefill with a known grid: the waves basis
+			    1, R + r, R, A + B, A (hw_waves_terms) */
 	int held;
 };
 
@@ -42,7 +46,8 @@ const char *cal_method_name(enum cal_method m)
 {
 	static const char *const names[CAL_NMETHOD] = { "lsq", "table",
 							"table-rate",
-							"table-2d", "columns" };
+							"table-2d", "columns",
+							"waves" };
 
 	return (unsigned)m < CAL_NMETHOD ? names[m] : "?";
 }
@@ -149,6 +154,19 @@ static int gather(enum hw_op_id id, const struct cal_op_data *d,
 		p[n].bytes = flops ? first->bytes : 0;
 		p[n].callb = first->bytes;
 		p[n].t = gsl_stats_median_from_sorted_data(tv, 1, k);
+		p[n].kv = first->p[1];
+		if (id == HW_OP_PREFILL_ATTN && d->grid.tile_q > 0) {
+			struct hw_waves w;
+
+			hw_waves_terms(d->grid.tile_q, d->grid.ctas_per_sm,
+				       d->grid.sms, p[n].x, p[n].kv,
+				       d->grid.heads, &w);
+			p[n].wv[0] = 1;
+			p[n].wv[1] = w.full + w.tail;
+			p[n].wv[2] = w.full;
+			p[n].wv[3] = w.full_keys + w.tail_keys;
+			p[n].wv[4] = w.full_keys;
+		}
 		if (!(p[n].x > 0)) {
 			rc = ss_error(err, SS_EINVAL,
 				      "calibrate: op '%s': point %zu: x = %g is not > 0",
@@ -186,12 +204,15 @@ out_free:
 
 /*
  * Column c of the design at point p: 1, items, W, W/x on the compute side
- * of `split` (x >= split), bytes on the memory side (x < split).
+ * of `split` (x >= split), bytes on the memory side (x < split); with
+ * `waves`, the waves basis.
  */
-static double col_value(const struct pt *p, int c, double split)
+static double col_value(const struct pt *p, int c, double split, int waves)
 {
 	int mem = p->x < split;
 
+	if (waves)
+		return p->wv[c];
 	switch (c) {
 	case 0:
 		return 1.0;
@@ -209,13 +230,14 @@ static double col_value(const struct pt *p, int c, double split)
 /*
  * Non-negative weighted least squares of t over the points with held == 0
  * (or every point when `all`): columns 1, items, W, and with `flops` W/x
- * and (below `split`) bytes. coef[] gets the coefficients of the columns
- * kept (0 for the others). 0 or SS_EINVAL.
+ * and (below `split`) bytes; with `waves`, the five columns of the waves
+ * basis instead. coef[] gets the coefficients of the columns kept (0 for
+ * the others). 0 or SS_EINVAL.
  */
 static int lsq(const struct pt *p, size_t n, int all, int flops,
-	       double split, double coef[NCOL], struct ss_err *err)
+	       double split, int waves, double coef[NCOL], struct ss_err *err)
 {
-	int use[NCOL] = { 1, 1, 1, flops, flops && split > 0 };
+	int use[NCOL] = { 1, 1, 1, flops || waves, (flops && split > 0) || waves };
 	size_t i, m = 0, k;
 	int c, rc = 0;
 
@@ -232,7 +254,7 @@ static int lsq(const struct pt *p, size_t n, int all, int flops,
 
 			if (!all && p[i].held)
 				continue;
-			v = col_value(&p[i], c, split);
+			v = col_value(&p[i], c, split, waves);
 			if (isnan(v0))
 				v0 = v;
 			else if (v != v0)
@@ -278,14 +300,15 @@ static int lsq(const struct pt *p, size_t n, int all, int flops,
 			for (i = 0; i < n; i++)
 				if (all || !p[i].held)
 					scale[k] = fmax(scale[k],
-							fabs(col_value(&p[i], cols[k], split)));
+							fabs(col_value(&p[i], cols[k], split, waves)));
 		}
 		for (i = 0, m = 0; i < n; i++) {
 			if (!all && p[i].held)
 				continue;
 			for (k = 0; k < (size_t)p_use; k++)
 				gsl_matrix_set(X, m, k,
-					       col_value(&p[i], cols[k], split) / scale[k]);
+					       col_value(&p[i], cols[k], split, waves) /
+						       scale[k]);
 			gsl_vector_set(y, m, p[i].t);
 			gsl_vector_set(wt, m, 1.0 / (p[i].t * p[i].t));
 			m++;
@@ -293,8 +316,11 @@ static int lsq(const struct pt *p, size_t n, int all, int flops,
 		gsl_multifit_wlinear_tsvd(X, wt, y, 1e-10, b, cov, &chisq,
 					  &rank, w);
 		if (rank < (size_t)p_use) {
-			/* collinear: drop W/x, then items, then W */
-			if (use[3])
+			/* collinear: drop W/x, then items, then W (waves: the
+			 * last column) */
+			if (waves)
+				use[cols[p_use - 1]] = 0;
+			else if (use[3])
 				use[3] = 0;
 			else if (use[1])
 				use[1] = 0;
@@ -313,7 +339,7 @@ static int lsq(const struct pt *p, size_t n, int all, int flops,
 		}
 		if (worst >= 0) {
 			use[worst] = 0;
-			if (worst == 2)
+			if (worst == 2 && !waves)
 				use[3] = 0; /* W/x alone has no roofline form */
 			memset(coef, 0, NCOL * sizeof(double));
 		} else {
@@ -391,6 +417,36 @@ static void lsq_to_op(const double c[NCOL], int flops, const char *how,
 		num(&op->bw_eff, 1, "%s: fitted rate is the bandwidth (%s)",
 		    "definition", label);
 	}
+}
+
+/* The waves form of waves-basis coefficients (calibrate.h). */
+static void waves_to_op(const double c[NCOL], const struct cal_grid *g,
+			const char *how, const char *label, struct hw_op *op)
+{
+	memset(op, 0, sizeof(*op));
+	op->form = HW_FORM_WAVES;
+	num(&op->fixed_ns, c[0], "measured: %s, intercept (%s)", how, label);
+	num(&op->per_item_ns, 0, "definition: one call is one item (%s)", label);
+	num(&op->tile_q, g->tile_q,
+	    "kernel: query rows per CTA of the prefill kernel measured (kernels/prefill_attn_sm90a.cu WG_BM, the automatic variant on sm_90a; calibrate.h CAL_PREFILL_TILE_Q)");
+	num(&op->ctas_per_sm, g->ctas_per_sm,
+	    "kernel: __launch_bounds__(256, 2) and 97 KiB of shared memory per CTA: %g CTAs per SM (calibrate.h CAL_PREFILL_CTAS_PER_SM)",
+	    g->ctas_per_sm);
+	num(&op->wave_sms, g->sms,
+	    "measured: multiprocessors reported by the CUDA runtime (%s)", label);
+	num(&op->fit_heads, g->heads,
+	    "model shape measured: %s (provenance; the cost model counts CTAs with the simulated model's query heads)",
+	    g->model);
+	num(&op->round_ns, c[1] + c[2],
+	    "measured: %s, per full round of CTAs (%s)", how, label);
+	num(&op->tail_ns, c[1], "measured: %s, per partial round of CTAs (%s)",
+	    how, label);
+	num(&op->round_key_ns, c[3] + c[4],
+	    "measured: %s, per key of a full round's longest tile (%s)", how,
+	    label);
+	num(&op->tail_key_ns, c[3],
+	    "measured: %s, per key of the partial round's longest tile (%s)",
+	    how, label);
 }
 
 /* ---- table -------------------------------------------------------------- */
@@ -502,7 +558,7 @@ static int table_fit(enum hw_op_id id, const struct pt *p, size_t n, int all,
 					p[i].x);
 	if (!overheads)
 		memset(c, 0, sizeof(c));
-	else if ((rc = lsq(p, n, all, 0, 0, c, err)) < 0)
+	else if ((rc = lsq(p, n, all, 0, 0, 0, c, err)) < 0)
 		return rc;
 	for (i = 0; i < n; i++) {
 		double ovh = c[0] + c[1] * p[i].items;
@@ -712,6 +768,9 @@ static int columns_fit(enum hw_op_id id, const struct pt *p, size_t n,
 
 static double predict(const struct hw_op *op, const struct pt *p, int flops)
 {
+	if (op->form == HW_FORM_WAVES) /* prefill: the points' heads */
+		return hw_op_prefill_ns(op, p->x, p->kv, op->fit_heads.v,
+					p->work, p->bytes);
 	return hw_op_ns(op, p->x, p->y, flops ? p->work : 0,
 			flops ? p->bytes : p->work, p->items);
 }
@@ -756,7 +815,7 @@ static int lsq_split(const struct pt *p, size_t n, int all, int flops,
 	if (split_out)
 		*split_out = 0;
 	if (!flops)
-		return lsq(p, n, all, 0, 0, coef, err);
+		return lsq(p, n, all, 0, 0, 0, coef, err);
 	for (i = 0; i < n && m < SS_ARRAY_SIZE(xs); i++)
 		if (all || !p[i].held)
 			xs[m++] = p[i].x;
@@ -764,7 +823,7 @@ static int lsq_split(const struct pt *p, size_t n, int all, int flops,
 	for (k = 0; k <= nx; k++) {
 		double split = k == 0 ? 0 : k == nx ? INFINITY : xs[k], sse = 0;
 
-		if ((rc = lsq(p, n, all, 1, split, c, err)) < 0) {
+		if ((rc = lsq(p, n, all, 1, split, 0, c, err)) < 0) {
 			if (k == 0)
 				return rc;
 			continue;
@@ -788,9 +847,11 @@ static int lsq_split(const struct pt *p, size_t n, int all, int flops,
 	return 0;
 }
 
-/* Fit `method` on the training points (or all) into *op. */
+/* Fit `method` on the training points (or all) into *op; `g` is the
+ * kernel's grid (waves). */
 static int fit_method(enum hw_op_id id, enum cal_method method,
-		      const struct pt *p, size_t n, int all, const char *label,
+		      const struct pt *p, size_t n, int all,
+		      const struct cal_grid *g, const char *label,
 		      struct hw_op *op, struct ss_err *err)
 {
 	int flops = cal_op_counts_flops(id), rc;
@@ -805,6 +866,18 @@ static int fit_method(enum hw_op_id id, enum cal_method method,
 			 cal_method_name(method), m);
 		if (method == CAL_COLUMNS)
 			return columns_fit(id, p, n, all, how, label, op, err);
+		if (method == CAL_WAVES) {
+			if (id != HW_OP_PREFILL_ATTN || !(g->tile_q > 0))
+				return ss_error(err, SS_EINVAL,
+						"waves: no kernel grid (prefill_attn with a known model and SM count only)");
+			snprintf(how, sizeof(how),
+				 "calibrate waves least squares over %zu grid points",
+				 m);
+			if ((rc = lsq(p, n, all, 0, 0, 1, c, err)) < 0)
+				return rc;
+			waves_to_op(c, g, how, label, op);
+			return 0;
+		}
 		if (method == CAL_TABLE_2D) {
 			if (op_axis2(id) == HW_Y_SMS)
 				return ss_error(err, SS_EINVAL,
@@ -846,17 +919,18 @@ int cal_fit_op(enum hw_op_id id, struct cal_op_data *d, const char *label,
 		f.n_test += (uint32_t)p[i].held;
 		any_held |= p[i].held;
 	}
-	rc = fit_method(id, CAL_LSQ, p, n, !any_held, label, op, err);
+	rc = fit_method(id, CAL_LSQ, p, n, !any_held, &d->grid, label, op,
+			err);
 	if (rc < 0)
 		goto out_err;
 	score(op, p, n, flops, any_held, &f.lsq_mape_pct, &f.lsq_max_pct);
-	/* the best of the grid (table) variants */
+	/* the best of the other candidates (grid variants, waves) */
 	f.table_mape_pct = f.table_max_pct = NAN;
 	for (int v = CAL_TABLE; v < CAL_NMETHOD; v++) {
 		double mape, worst;
 
-		if (fit_method(id, (enum cal_method)v, p, n, !any_held, label,
-			       op, NULL))
+		if (fit_method(id, (enum cal_method)v, p, n, !any_held,
+			       &d->grid, label, op, NULL))
 			continue;
 		score(op, p, n, flops, any_held, &mape, &worst);
 		if (isnan(f.table_mape_pct) || mape < f.table_mape_pct) {
@@ -866,14 +940,14 @@ int cal_fit_op(enum hw_op_id id, struct cal_op_data *d, const char *label,
 		}
 	}
 	table_ok = !isnan(f.table_mape_pct);
-	/* the table must win by a margin: on a tie the smooth model stays */
+	/* another candidate must win by a margin: on a tie lsq stays */
 	f.method = table_ok && f.table_mape_pct + CHOICE_MARGIN_PCT < f.lsq_mape_pct
 			   ? table : CAL_LSQ;
 	f.mape_pct = f.method != CAL_LSQ ? f.table_mape_pct : f.lsq_mape_pct;
 	f.max_pct = f.method != CAL_LSQ ? f.table_max_pct : f.lsq_max_pct;
 	if ((rc = lsq_split(p, n, 1, flops, f.coef, &f.split_x, err)) < 0)
 		goto out_err;
-	rc = fit_method(id, f.method, p, n, 1, label, out, err);
+	rc = fit_method(id, f.method, p, n, 1, &d->grid, label, out, err);
 	if (rc < 0)
 		goto out_err;
 	d->fit = f;
@@ -905,9 +979,11 @@ int cal_fit_predictions(enum hw_op_id id, const struct cal_op_data *d,
 	}
 	for (i = 0; i < n; i++)
 		any_held |= p[i].held;
-	rc = fit_method(id, d->fit.method, p, n, !any_held, "", train, err);
+	rc = fit_method(id, d->fit.method, p, n, !any_held, &d->grid, "",
+			train, err);
 	if (!rc)
-		rc = fit_method(id, d->fit.method, p, n, 1, "", full, err);
+		rc = fit_method(id, d->fit.method, p, n, 1, &d->grid, "", full,
+				err);
 	if (rc)
 		goto out;
 	for (i = 0; i < n; i++) {

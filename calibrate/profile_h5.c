@@ -478,7 +478,7 @@ static int read_op(struct rd *c, hid_t ops, enum hw_op_id id,
 			break;
 	if (k == CAL_NMETHOD) {
 		rc = ss_error(c->err, SS_EINVAL,
-			      "%s: attribute 'method' of %s: '%s' is not lsq, table, table-rate, table-2d or columns",
+			      "%s: attribute 'method' of %s: '%s' is not lsq, table, table-rate, table-2d, columns or waves",
 			      c->path, where, method);
 		goto out;
 	}
@@ -629,6 +629,7 @@ int cal_file_read(struct cal_run **out, const char *path, struct ss_err *err)
 	if ((rc = read_profile(&c, file, &r->hw)))
 		goto out_free;
 	H5Fclose(file);
+	cal_run_grid(r); /* the prefill kernel's grid for refits */
 	*out = r;
 	return 0;
 out_free:

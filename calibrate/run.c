@@ -224,6 +224,22 @@ static void from_extra(const struct cal_run *r, const char *name,
 	snprintf(n->src, sizeof(n->src), "%s", e->src);
 }
 
+void cal_run_grid(struct cal_run *r)
+{
+	struct cal_grid *g = &r->op[HW_OP_PREFILL_ATTN].grid;
+	struct model m;
+
+	memset(g, 0, sizeof(*g));
+	if (r->prov.sm_count <= 0 || !r->prov.model[0] ||
+	    model_load(&m, r->prov.model, NULL))
+		return;
+	g->tile_q = CAL_PREFILL_TILE_Q;
+	g->ctas_per_sm = CAL_PREFILL_CTAS_PER_SM;
+	g->sms = r->prov.sm_count;
+	g->heads = m.heads;
+	snprintf(g->model, sizeof(g->model), "%s", r->prov.model);
+}
+
 int cal_run_fit(struct cal_run *r, const struct hw_profile *base,
 		struct ss_err *err)
 {
@@ -262,6 +278,7 @@ int cal_run_fit(struct cal_run *r, const struct hw_profile *base,
 	from_extra(r, "d2h_bw", 1e9, &hw->d2h_bw);
 	from_extra(r, "bidir_bw", 1e9, &hw->bidir_bw);
 	from_extra(r, "latency_ns", 1, &hw->latency_ns);
+	cal_run_grid(r);
 	for (i = 0; i < HW_NOPS; i++) {
 		struct cal_op_data *d = &r->op[i];
 

@@ -4,7 +4,9 @@
  *
  * Each function turns its size arguments into the op's work (FLOPs,
  * bytes, items) from the model's shape and asks the profile's op
- * (hw_op_ns: roofline or measured table, profile.h). The formulas for the
+ * (hw_op_ns: roofline or measured table, profile.h; prefill attention
+ * through hw_op_prefill_ns, whose waves form counts the kernel's CTAs from
+ * the model's query heads). The formulas for the
  * work are in docs/profiles.md; they are all non-decreasing in every size
  * argument, so the costs are too. No allocation, no I/O: the simulator
  * calls these in its inner loop.
@@ -116,8 +118,9 @@ int64_t cost_prefill_attn_ns(const struct cost_model *c, uint64_t q_tokens,
 	 * Q read and O written once */
 	bytes = (kv + q) * (double)m->kv_bytes_per_token_layer +
 		2.0 * q * m->heads * m->head_dim * m->dtype_bytes;
-	return ns_round(hw_op_ns(op_of(c, HW_OP_PREFILL_ATTN), q, 0, flops,
-				 bytes, 1));
+	/* a waves op counts the kernel's CTAs from this model's heads */
+	return ns_round(hw_op_prefill_ns(op_of(c, HW_OP_PREFILL_ATTN), q, kv,
+					 (double)m->heads, flops, bytes));
 }
 
 int64_t cost_decode_attn_ns(const struct cost_model *c, uint64_t batch,

@@ -13,6 +13,7 @@
 #include "model/profile.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -300,6 +301,9 @@ static int get_op(const cJSON *ops, enum hw_op_id id, struct hw_op *op,
 	static const char *const table_keys[] = { "form", "fixed_ns",
 		"per_item_ns", "work", "unit", "source", "x", "y", "y_axis",
 		"x_below", "fixed_ns_by_x", "rate", NULL };
+	static const char *const waves_keys[] = { "form", "fixed_ns",
+		"per_item_ns", "tile_q", "ctas_per_sm", "sm_count", "fit_heads",
+		"round_ns", "round_key_ns", "tail_ns", "tail_key_ns", NULL };
 	char path[96], form[16];
 	const cJSON *o;
 	int r;
@@ -330,8 +334,22 @@ static int get_op(const cJSON *ops, enum hw_op_id id, struct hw_op *op,
 			return r;
 		return get_table(o, path, op, cx);
 	}
+	if (!strcmp(form, "waves")) {
+		op->form = HW_FORM_WAVES;
+		if ((r = check_keys(o, path, waves_keys, cx)) < 0 ||
+		    (r = get_num(o, path, "tile_q", &op->tile_q, cx)) < 0 ||
+		    (r = get_num(o, path, "ctas_per_sm", &op->ctas_per_sm, cx)) < 0 ||
+		    (r = get_num(o, path, "sm_count", &op->wave_sms, cx)) < 0 ||
+		    (r = get_num(o, path, "fit_heads", &op->fit_heads, cx)) < 0 ||
+		    (r = get_num(o, path, "round_ns", &op->round_ns, cx)) < 0 ||
+		    (r = get_num(o, path, "round_key_ns", &op->round_key_ns, cx)) < 0 ||
+		    (r = get_num(o, path, "tail_ns", &op->tail_ns, cx)) < 0 ||
+		    (r = get_num(o, path, "tail_key_ns", &op->tail_key_ns, cx)) < 0)
+			return r;
+		return 0;
+	}
 	snprintf(path + strlen(path), sizeof(path) - strlen(path), ".form");
-	return mjson_bad(cx, path, "'%s' is not roofline or table", form);
+	return mjson_bad(cx, path, "'%s' is not roofline, table or waves", form);
 }
 
 static int parse_root(const cJSON *root, struct hw_profile *p,
@@ -474,6 +492,51 @@ static int validate_axis(const double *a, uint32_t n, double *la,
 	return 0;
 }
 
+static int validate_waves(const struct hw_op *op, const char *name,
+			  struct mjson_ctx *cx)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+		double lo, hi;
+		int whole;
+	} f[] = {
+		{ "tile_q", offsetof(struct hw_op, tile_q), 1, 1e6, 1 },
+		{ "ctas_per_sm", offsetof(struct hw_op, ctas_per_sm), 1, 1024, 1 },
+		{ "sm_count", offsetof(struct hw_op, wave_sms), 1, 1e6, 1 },
+		{ "fit_heads", offsetof(struct hw_op, fit_heads), 1, 1e6, 1 },
+		{ "round_ns", offsetof(struct hw_op, round_ns), 0, 1e12, 0 },
+		{ "round_key_ns", offsetof(struct hw_op, round_key_ns), 0, 1e9, 0 },
+		{ "tail_ns", offsetof(struct hw_op, tail_ns), 0, 1e12, 0 },
+		{ "tail_key_ns", offsetof(struct hw_op, tail_key_ns), 0, 1e9, 0 },
+	};
+	char path[112];
+	size_t i;
+	int r;
+
+	if (strcmp(name, "prefill_attn")) {
+		snprintf(path, sizeof(path), "ops.%s.form", name);
+		return mjson_bad(cx, path,
+				 "'waves' is only for prefill_attn (the cost function that passes the call's shape)");
+	}
+	for (i = 0; i < SS_ARRAY_SIZE(f); i++) {
+		snprintf(path, sizeof(path), "ops.%s.%s", name, f[i].key);
+		r = check_num((const struct hw_num *)((const char *)op + f[i].off),
+			      path, f[i].lo, 0, f[i].hi, f[i].whole, cx);
+		if (r < 0)
+			return r;
+	}
+	if (op->tail_ns.v > op->round_ns.v ||
+	    op->tail_key_ns.v > op->round_key_ns.v) {
+		snprintf(path, sizeof(path), "ops.%s.tail_ns", name);
+		return mjson_bad(cx, path,
+				 "tail_ns %g and tail_key_ns %g must not exceed round_ns %g and round_key_ns %g (a round that fills would cost less)",
+				 op->tail_ns.v, op->tail_key_ns.v, op->round_ns.v,
+				 op->round_key_ns.v);
+	}
+	return 0;
+}
+
 static int validate_op(struct hw_op *op, const char *name, double max_y,
 		       struct mjson_ctx *cx)
 {
@@ -506,6 +569,8 @@ static int validate_op(struct hw_op *op, const char *name, double max_y,
 		/* both roofs 0 is allowed: an op of overheads only (host) */
 		return check_num(&op->bw_eff, sub, 0, 1, 1, 0, cx);
 	}
+	if (op->form == HW_FORM_WAVES)
+		return validate_waves(op, name, cx);
 	if (op->form != HW_FORM_TABLE)
 		return mjson_bad(cx, path, "unknown form %d", (int)op->form);
 	for (u = 0; u < SS_ARRAY_SIZE(units); u++)
@@ -662,6 +727,18 @@ static int op_json(cJSON *ops, const struct hw_op *op, const char *name)
 			add_num(o, "eff_half_x", &op->eff_half_x) ||
 			add_num(o, "bytes_bw", &op->bytes_bw) ||
 			add_num(o, "bw_eff", &op->bw_eff)) ? -1 : 0;
+	if (op->form == HW_FORM_WAVES)
+		return (!cJSON_AddStringToObject(o, "form", "waves") ||
+			add_num(o, "fixed_ns", &op->fixed_ns) ||
+			add_num(o, "per_item_ns", &op->per_item_ns) ||
+			add_num(o, "tile_q", &op->tile_q) ||
+			add_num(o, "ctas_per_sm", &op->ctas_per_sm) ||
+			add_num(o, "sm_count", &op->wave_sms) ||
+			add_num(o, "fit_heads", &op->fit_heads) ||
+			add_num(o, "round_ns", &op->round_ns) ||
+			add_num(o, "round_key_ns", &op->round_key_ns) ||
+			add_num(o, "tail_ns", &op->tail_ns) ||
+			add_num(o, "tail_key_ns", &op->tail_key_ns)) ? -1 : 0;
 	if (!cJSON_AddStringToObject(o, "form", "table") ||
 	    add_num(o, "fixed_ns", &op->fixed_ns) ||
 	    add_num(o, "per_item_ns", &op->per_item_ns) ||
@@ -874,10 +951,46 @@ static double fixed_at(const struct hw_op *op, double x)
 	return f[i] + t * (f[i + 1] - f[i]);
 }
 
+void hw_waves_terms(double tile_q, double ctas_per_sm, double sms, double q,
+		    double kv, double heads, struct hw_waves *w)
+{
+	double n = ceil(q / tile_q) * heads, L = ceil(n / sms);
+	double R = floor(L / ctas_per_sm), g = tile_q * sms * ctas_per_sm / heads;
+	double k0 = kv + q, kmin = kv + fmin(q, tile_q), i_last;
+
+	w->full = R;
+	w->tail = L - R * ctas_per_sm > 0 ? 1 : 0;
+	/* K(i) = k0 - i g down to kmin: rounds 0 .. i_last before the floor */
+	i_last = fmin(R - 1, floor((k0 - kmin) / g));
+	w->full_keys = (i_last + 1) * k0 - g * i_last * (i_last + 1) / 2 +
+		       (R - 1 - i_last) * kmin;
+	if (R <= 0)
+		w->full_keys = 0;
+	w->tail_keys = w->tail * fmax(kmin, k0 - R * g);
+}
+
+double hw_op_prefill_ns(const struct hw_op *op, double q, double kv,
+			double heads, double flops, double bytes)
+{
+	struct hw_waves w;
+
+	if (op->form != HW_FORM_WAVES)
+		return hw_op_ns(op, q, 0, flops, bytes, 1);
+	if (!(q > 0))
+		return op->fixed_ns.v + op->per_item_ns.v;
+	hw_waves_terms(op->tile_q.v, op->ctas_per_sm.v, op->wave_sms.v, q, kv,
+		       heads, &w);
+	return op->fixed_ns.v + op->per_item_ns.v + w.full * op->round_ns.v +
+	       w.tail * op->tail_ns.v + w.full_keys * op->round_key_ns.v +
+	       w.tail_keys * op->tail_key_ns.v;
+}
+
 double hw_op_ns(const struct hw_op *op, double x, double y, double flops,
 		double bytes, double items)
 {
 	double t = op->fixed_ns.v + items * op->per_item_ns.v, tc = 0, tm = 0;
+
+	BUG_ON(op->form == HW_FORM_WAVES); /* needs the shape: hw_op_prefill_ns */
 
 	if (op->form == HW_FORM_TABLE) {
 		double w = op->work == HW_WORK_FLOPS ? flops : bytes;

@@ -40,6 +40,20 @@
  *             context like a batch: split-KV). With y_axis bytes, x below
  *             the smallest is looked up with the bytes of the same count
  *             at the smallest x. With ny == 1, y is ignored.
+ *   waves:    (prefill_attn only: its cost function passes the call's shape)
+ *             the kernel's grid in rounds of CTAs. n = ceil(q / tile_q) x
+ *             heads CTAs (query tiles x the simulated model's query heads),
+ *             L = ceil(n / sm_count) of them on the busiest SM, run
+ *             ctas_per_sm at a time: R = floor(L / ctas_per_sm) full rounds
+ *             and r = 1 partial round when L is not a multiple (0 else).
+ *             Tiles start longest first, so round i's longest tile sees
+ *             K(i) = max(kv + min(q, tile_q), kv + q - i g) keys, g =
+ *             tile_q x sm_count x ctas_per_sm / heads (query rows of each
+ *             head per round; kv = earlier keys):
+ *             t = fixed_ns + items * per_item_ns + R round_ns + r tail_ns
+ *                 + round_key_ns sum_{i<R} K(i) + tail_key_ns r K(R)
+ *             tail_* <= round_* (a round that fills never costs less).
+ *             fit_heads (the heads of the calibrated shape) is provenance.
  *
  * What x, y and items mean for each op is in docs/profiles.md (x: tokens
  * for linear/misc, query tokens for prefill, KV tokens per request for
@@ -80,7 +94,7 @@ enum hw_op_id {
 /* JSON key of an op ("linear", ..., "flash_h2d"). */
 const char *hw_op_name(enum hw_op_id id);
 
-enum hw_form { HW_FORM_ROOFLINE = 0, HW_FORM_TABLE = 1 };
+enum hw_form { HW_FORM_ROOFLINE = 0, HW_FORM_TABLE = 1, HW_FORM_WAVES = 2 };
 enum hw_work { HW_WORK_BYTES = 0, HW_WORK_FLOPS = 1 };
 /* What a table's y axis is ("y_axis" in the file; "sms" when absent). */
 enum hw_yaxis {
@@ -114,6 +128,15 @@ struct hw_op {
 	double y[HW_GRID_MAX];     /* ascending, > 0 (ny > 1 only) */
 	double rate[HW_GRID_MAX][HW_GRID_MAX]; /* [iy][ix], in `unit`, > 0 */
 	char table_src[2 * HW_SRC_MAX];        /* where the grid comes from */
+	/* waves (prefill_attn) */
+	struct hw_num tile_q;      /* query rows per CTA */
+	struct hw_num ctas_per_sm; /* CTAs resident on one SM at once */
+	struct hw_num wave_sms;    /* SMs the grid is spread over */
+	struct hw_num fit_heads;   /* query heads of the shape fitted (provenance) */
+	struct hw_num round_ns;    /* per full round, ns */
+	struct hw_num round_key_ns; /* per key of a full round's longest tile, ns */
+	struct hw_num tail_ns;     /* per partial round, ns */
+	struct hw_num tail_key_ns; /* per key of the partial round's longest tile, ns */
 	/* filled by hw_profile_validate() */
 	double lx[HW_GRID_MAX], ly[HW_GRID_MAX];
 	double lrate[HW_GRID_MAX][HW_GRID_MAX]; /* log(rate * unit_scale) */
@@ -159,10 +182,26 @@ int hw_profile_write(const struct hw_profile *p, FILE *f, struct ss_err *err);
 /*
  * Time of one call of `op` in ns (not rounded): `x`, `y` as in the table
  * above, `flops` and `bytes` its work, `items` its per-item count.
- * No allocation, no I/O.
+ * No allocation, no I/O. Not for the waves form (it needs the call's
+ * shape: hw_op_prefill_ns); BUG on one.
  */
 double hw_op_ns(const struct hw_op *op, double x, double y, double flops,
 		double bytes, double items);
+/* The terms of the waves form for q query tokens after kv earlier keys
+ * with `heads` query heads (profile.h top): rounds R, r and key sums. */
+struct hw_waves {
+	double full, tail;         /* R full rounds, r (0 or 1) partial */
+	double full_keys, tail_keys; /* sum_{i<R} K(i), r K(R) */
+};
+void hw_waves_terms(double tile_q, double ctas_per_sm, double sms, double q,
+		    double kv, double heads, struct hw_waves *w);
+/*
+ * Time of one prefill attention call of `op` in ns (not rounded): the
+ * waves form from the shape (q query tokens, kv earlier keys, the model's
+ * query heads), any other form as hw_op_ns(op, q, 0, flops, bytes, 1).
+ */
+double hw_op_prefill_ns(const struct hw_op *op, double q, double kv,
+			double heads, double flops, double bytes);
 /* Interpolated rate of a table op at (x, y), work units/s; y is the value of
  * the op's y axis (SMs, items or bytes: `yaxis`). */
 double hw_op_rate(const struct hw_op *op, double x, double y);

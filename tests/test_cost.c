@@ -325,6 +325,64 @@ static void t_select_exception(void)
 	hw_profile_free(f.hw);
 }
 
+/*
+ * The calibrated h200's prefill is the waves form (model/profile.h): the
+ * kernel's CTAs counted from the simulated model's query heads, in rounds
+ * of 2 per SM on 132 SMs, 128 query rows per CTA.
+ */
+static void t_prefill_waves(void)
+{
+	static const char *const models[] = { "lwm-7b", "llama-3.1-70b" };
+	struct fixture f;
+	const struct hw_op *op;
+	double fx, rk, tk, rn, tn;
+
+	setup(&f, "lwm-7b", "h200");
+	op = &f.hw->op[HW_OP_PREFILL_ATTN];
+	CHECK_EQ_I64(op->form, HW_FORM_WAVES);
+	CHECK_NEAR(op->tile_q.v, 128, 0);
+	CHECK_NEAR(op->ctas_per_sm.v, 2, 0);
+	CHECK_NEAR(op->wave_sms.v, 132, 0);
+	fx = op->fixed_ns.v;
+	rk = op->round_key_ns.v;
+	tk = op->tail_key_ns.v;
+	rn = op->round_ns.v;
+	tn = op->tail_ns.v;
+	/* 32 heads, 768 queries after 8192: 6 x 32 = 192 CTAs, 2 on the
+	 * busiest SM, one full round whose longest tile sees 8960 keys */
+	CHECK_NEAR(cost_prefill_attn_ns(&f.c, 768, 8192), fx + rn + 8960 * rk, 1);
+	/* 1536 queries alone: 384 CTAs, 3 per SM: a full round (1536 keys)
+	 * and a partial one whose longest tile is 1056 rows (8.25 tiles of
+	 * each head per round) further back: 480 keys */
+	CHECK_NEAR(cost_prefill_attn_ns(&f.c, 1536, 0),
+		   fx + rn + tn + 1536 * rk + 480 * tk, 1);
+	/* 512 queries: 128 CTAs, one per SM, a partial round */
+	CHECK_NEAR(cost_prefill_attn_ns(&f.c, 512, 1000), fx + tn + 1512 * tk, 1);
+	hw_profile_free(f.hw);
+	/* 64 heads: 768 CTAs, 6 per SM, three full rounds of 528 rows */
+	setup(&f, "llama-3.1-70b", "h200");
+	CHECK_NEAR(cost_prefill_attn_ns(&f.c, 1536, 0),
+		   fx + 3 * rn + (1536 + 1008 + 480) * rk, 1);
+	hw_profile_free(f.hw);
+	/* never falls when a query or an earlier key is added, across every
+	 * round boundary (the coarse steps of t_monotone skip most) */
+	for (size_t i = 0; i < SS_ARRAY_SIZE(models); i++) {
+		const char *model = models[i], *hw = "h200";
+		uint64_t n;
+
+		setup(&f, model, hw);
+		for (n = 1; n < 20000; n++) {
+			MONO(cost_prefill_attn_ns(&f.c, n, 0),
+			     cost_prefill_attn_ns(&f.c, n + 1, 0), "prefill q");
+			MONO(cost_prefill_attn_ns(&f.c, n, 30000),
+			     cost_prefill_attn_ns(&f.c, n + 1, 30000), "prefill q");
+			MONO(cost_prefill_attn_ns(&f.c, 700, n),
+			     cost_prefill_attn_ns(&f.c, 700, n + 1), "prefill kv");
+		}
+		hw_profile_free(f.hw);
+	}
+}
+
 static const struct th_case cases[] = {
 	TH_CASE(t_h200_tables),
 	TH_CASE(t_transfer_closed_form),
@@ -332,6 +390,7 @@ static const struct th_case cases[] = {
 	TH_CASE(t_monotone),
 	TH_CASE(t_batched_exception),
 	TH_CASE(t_select_exception),
+	TH_CASE(t_prefill_waves),
 	TH_CASE(t_compute_share),
 	TH_CASE(t_fit),
 	TH_CASE(t_a100_paper_bounds),

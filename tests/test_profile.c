@@ -328,16 +328,40 @@ static void e_y_axis(cJSON *r)
 	cJSON_ReplaceItemInObject(obj(r, "ops", "decode_attn"), "y_axis",
 				  cJSON_CreateString("heads"));
 }
-static void e_fixed_by_x(cJSON *r)
+/* fixed_ns_by_x on the calibrated layer_misc table (14 values of x) */
+static void add_fixed_by_x(cJSON *r, int n, double second)
 {
-	cJSON_DeleteItemFromArray(cJSON_GetObjectItem(obj(r, "ops", "prefill_attn"),
-						      "fixed_ns_by_x"), 0);
+	cJSON *a = cJSON_CreateArray();
+
+	for (int i = 0; i < n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateNumber(i == 1 ? second : 100));
+	cJSON_AddItemToObject(obj(r, "ops", "layer_misc"), "fixed_ns_by_x", a);
 }
-static void e_fixed_by_x_neg(cJSON *r)
+static void e_fixed_by_x(cJSON *r) { add_fixed_by_x(r, 13, 100); }
+static void e_fixed_by_x_neg(cJSON *r) { add_fixed_by_x(r, 14, -5); }
+/* the calibrated prefill_attn is in the waves form */
+static void e_waves_tail(cJSON *r)
 {
-	cJSON_ReplaceItemInArray(cJSON_GetObjectItem(obj(r, "ops", "prefill_attn"),
-						     "fixed_ns_by_x"),
-				 1, cJSON_CreateNumber(-5));
+	cJSON_ReplaceItemInObject(obj(obj(r, "ops", "prefill_attn"), "tail_key_ns", NULL),
+				  "value", cJSON_CreateNumber(1e3));
+}
+static void e_waves_tile(cJSON *r)
+{
+	cJSON_ReplaceItemInObject(obj(obj(r, "ops", "prefill_attn"), "tile_q", NULL),
+				  "value", cJSON_CreateNumber(0.5));
+}
+static void e_waves_missing(cJSON *r)
+{
+	cJSON_DeleteItemFromObject(obj(r, "ops", "prefill_attn"), "ctas_per_sm");
+}
+static void e_waves_other_op(cJSON *r)
+{
+	cJSON_ReplaceItemInObject(obj(r, "ops", NULL), "linear",
+				  cJSON_Duplicate(obj(r, "ops", "prefill_attn"), 1));
+}
+static void e_waves_table_key(cJSON *r)
+{
+	cJSON_AddNumberToObject(obj(r, "ops", "prefill_attn"), "x", 1);
 }
 static void e_x_below(cJSON *r)
 {
@@ -387,7 +411,7 @@ static void t_bad_profiles(void)
 	expect_bad(e_negative_bw, NULL, "key 'link.d2h_bw.value': -1 is out of range");
 	expect_bad(e_copy_sms, NULL, "key 'capacity.copy_sms.value': 200 is out of range");
 	expect_bad(e_eff, NULL, "key 'ops.linear.eff_max.value': 1.5 is out of range");
-	expect_bad(e_form, NULL, "key 'ops.sample.form': 'spline' is not roofline or table");
+	expect_bad(e_form, NULL, "key 'ops.sample.form': 'spline' is not roofline, table or waves");
 	expect_bad(e_rows, NULL, "key 'ops.flash_h2d.rate': 7 rows for 8 values of y");
 	expect_bad(e_row_len, NULL, "key 'ops.memcpy_h2d.rate': row 0: expected an array of 8 numbers");
 	expect_bad(e_order, NULL, "key 'ops.memcpy_d2h.x': element 2: 1000 does not ascend");
@@ -399,8 +423,13 @@ static void t_bad_profiles(void)
 	/* the calibrated default's table keys */
 	edit_calibrated = 1;
 	expect_bad(e_y_axis, NULL, "key 'ops.decode_attn.y_axis': 'heads' is not sms, items or bytes");
-	expect_bad(e_fixed_by_x, NULL, "key 'ops.prefill_attn.fixed_ns_by_x': 14 values for 15 values of x");
-	expect_bad(e_fixed_by_x_neg, NULL, "key 'ops.prefill_attn.fixed_ns_by_x': element 1: -5 is out of range");
+	expect_bad(e_fixed_by_x, NULL, "key 'ops.layer_misc.fixed_ns_by_x': 13 values for 14 values of x");
+	expect_bad(e_fixed_by_x_neg, NULL, "key 'ops.layer_misc.fixed_ns_by_x': element 1: -5 is out of range");
+	expect_bad(e_waves_tail, NULL, "key 'ops.prefill_attn.tail_ns': tail_ns 0 and tail_key_ns 1000 must not exceed round_ns 0 and round_key_ns 33.89");
+	expect_bad(e_waves_tile, NULL, "key 'ops.prefill_attn.tile_q.value': 0.5 is out of range [1, 1e+06]");
+	expect_bad(e_waves_missing, NULL, "key 'ops.prefill_attn.ctas_per_sm': missing");
+	expect_bad(e_waves_other_op, NULL, "key 'ops.linear.form': 'waves' is only for prefill_attn");
+	expect_bad(e_waves_table_key, NULL, "key 'ops.prefill_attn.x': unknown key");
 	expect_bad(e_x_below, NULL, "key 'ops.select.x_below': 'zero' is not time or rate");
 	expect_bad(e_calibrated_missing_op, NULL, "key 'ops.decode_attn': missing");
 	edit_calibrated = 0;
