@@ -313,6 +313,17 @@ static const struct sel_source_ops tee_ops = {
 
 static void *copy_thread(void *arg);
 
+/* Decode attention over the request slots: one row per slot (the slots
+ * not decoding have context 0). */
+static void attn_args_init(const struct live *lv, struct kern_attn_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->batch = lv->E;
+	a->n_q_heads = lv->NQ;
+	a->n_kv_heads = lv->H;
+	a->head_dim = lv->D;
+}
+
 /* ---- creation and sizing ---------------------------------------------- */
 
 int live_create(struct live **out, const struct model *m,
@@ -567,11 +578,7 @@ static int attach(void *priv, struct pol *p, struct ss_err *err)
 				    lv->s_comp, err)))
 		return rc;
 	/* decode attention workspace: the larger of dense and sparse plans */
-	memset(&aa, 0, sizeof aa);
-	aa.batch = lv->E;
-	aa.n_q_heads = lv->NQ;
-	aa.n_kv_heads = lv->H;
-	aa.head_dim = lv->D;
+	attn_args_init(lv, &aa);
 	aa.max_list = lv->MB;
 	if ((rc = kern_attn_plan(&aa, &splits, &wb1, err)))
 		return rc;
@@ -1501,14 +1508,10 @@ static int attend(void *ctx, const struct kern_layer_attn *a, void *stream,
 				    a->q_stride * sizeof(kern_bf16), d_drow,
 				    (uint32_t)ndec, qrow, stream, err)))
 			goto out;
-		memset(&da, 0, sizeof da);
+		attn_args_init(lv, &da);
 		da.q = lv->d_qe;
 		da.cache = lv->cache;
 		da.ctx_len = lv->d_ctx;
-		da.batch = lv->E;
-		da.n_q_heads = NQ;
-		da.n_kv_heads = H;
-		da.head_dim = D;
 		da.scale = a->scale;
 		da.out = lv->d_oe;
 		da.work = lv->d_work;

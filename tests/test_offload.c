@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "sim_env.h"
 #include "model/cost.h"
 #include "model/model.h"
 #include "policy/offload.h"
@@ -28,34 +29,6 @@
 #include "sim/sim.h"
 #include "traces/trace.h"
 
-struct env {
-	struct model m;
-	struct hw_profile *hw;
-	struct cost_model cost;
-	struct sim_config cfg;
-};
-
-static void env_init(struct env *e, const char *model, const char *profile)
-{
-	struct ss_err err;
-
-	CHECK_MSG(model_load(&e->m, model, &err) == 0, "%s", err.msg);
-	CHECK_MSG(hw_profile_load(&e->hw, profile, &err) == 0, "%s", err.msg);
-	e->cost.hw = e->hw;
-	e->cost.m = &e->m;
-	sim_config_default(&e->cfg);
-	e->cfg.check_invariants = 1;
-}
-
-static void push(struct trace *t, uint64_t id, int64_t at, uint32_t p,
-		 uint32_t o)
-{
-	struct trace_request r = { .id = id, .arrival_ns = at,
-				   .prompt_tokens = p, .output_tokens = o };
-	struct ss_err err;
-
-	CHECK_EQ_I64(trace_push(t, &r, &err), 0);
-}
 
 static void run_sim(struct env *e, const char *policy, const char *selection,
 		    const struct trace *t, struct sim *s)
