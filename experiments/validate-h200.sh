@@ -6,7 +6,8 @@
 #
 #   OUT=DIR experiments/validate-h200.sh live [SPARSESERVE]
 #       on the GPU machine: every (rate, policy) run live; writes
-#       DIR/live.csv (rate,policy,metric,value) and DIR/live.log
+#       DIR/live.csv (rate,policy,metric,value), DIR/live.log and
+#       DIR/live-h5.tar.gz (each run's result file)
 #   experiments/validate-h200.sh table LIVE.csv [SPARSESERVE]
 #       here: the same runs simulated, joined with LIVE.csv into
 #       experiments/results/validation-h200.csv
@@ -47,14 +48,18 @@ live)
 		for p in $POLICIES; do
 			echo "== live rate $r policy $p" >>"$OUT/live.log"
 			# shellcheck disable=SC2046
+			mkdir -p "$tmp/h5"
 			"$bin" live $(common "$r" "$p") --hbm-budget "$HBM" \
-				--out "$tmp/run.h5" --summary-csv "$tmp/s.csv" \
-				>>"$OUT/live.log" 2>&1
+				--out "$tmp/h5/live_r${r}_$p.h5" \
+				--summary-csv "$tmp/s.csv" >>"$OUT/live.log" 2>&1
 			tail -n +2 "$tmp/s.csv" | sed "s/^/$r,/" >>"$OUT/live.csv.tmp"
 			echo "rate $r $p done" >&2
 		done
 	done
 	mv "$OUT/live.csv.tmp" "$OUT/live.csv"
+	# every run's per-iteration and per-request tables, in one file (the
+	# GPU machine returns few files): experiments/iteration_compare.py
+	tar -czf "$OUT/live-h5.tar.gz" -C "$tmp" h5
 	;;
 table)
 	live=${2:?live.csv}
