@@ -25,11 +25,11 @@
  *
  * The link and the saves in flight persist between iterations.
  */
-#include <gsl/gsl_rng.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "policy/offload.h"
+#include "sim/select_src.h"
 #include "sim/sim.h"
 
 #include "banned.h"
@@ -80,9 +80,6 @@ struct sim_offload *sim_offload_alloc(const struct cost_model *c,
 {
 	struct sim_offload *x = calloc(1, sizeof(*x));
 	struct link_config lc;
-	char name[64] = "";
-	const char *arg = NULL;
-	gsl_rng *rng = NULL;
 	int flash = p->preset->flash;
 	uint64_t bb;
 
@@ -108,34 +105,12 @@ struct sim_offload *sim_offload_alloc(const struct cost_model *c,
 		goto fail;
 	x->load_cap = mech_rate(c, flash ? XFER_FLASH_H2D : XFER_MEMCPY_H2D, bb);
 	x->save_cap = mech_rate(c, flash ? XFER_FLASH_D2H : XFER_MEMCPY_D2H, bb);
-	if (selection) {
-		const char *colon = strchr(selection, ':');
-		size_t len = colon ? (size_t)(colon - selection) : strlen(selection);
-
-		if (len >= sizeof name) {
-			ss_error(err, SS_EINVAL, "selection '%s': name too long",
-				 selection);
-			goto fail;
-		}
-		memcpy(name, selection, len);
-		name[len] = '\0';
-		arg = colon ? colon + 1 : NULL;
-	}
-	rng = gsl_rng_alloc(gsl_rng_mt19937);
-	if (!rng) {
-		ss_error(err, SS_ENOMEM, "out of memory");
-		goto fail;
-	}
-	gsl_rng_set(rng, (unsigned long)seed);
-	if (sel_open(&x->src, name[0] ? name : NULL, &p->off->sp, arg, rng, err))
+	if (sel_open_spec(&x->src, selection, &p->off->sp, seed, err))
 		goto fail;
 	x->src_open = 1;
-	gsl_rng_free(rng);
 	pol_set_selection(p, &x->src);
 	return x;
 fail:
-	if (rng)
-		gsl_rng_free(rng);
 	sim_offload_free(x);
 	return NULL;
 }
