@@ -130,7 +130,7 @@ struct live {
 	uint64_t d2h_cap, d2h_used;
 	struct off_save *pend;       /* saves in flight */
 	size_t npend, pend_alloc;
-	uint64_t *h_src, *h_dst;     /* per-block copy indices */
+	uint64_t *h_dst;             /* per-block load slots, 64-bit */
 	size_t hidx_cap;
 	/* the copy thread: issues per-block save copies so that the host
 	 * thread issuing the layers is not held up by thousands of calls */
@@ -177,12 +177,6 @@ struct live {
 };
 
 /* ---- small helpers --------------------------------------------------- */
-
-static int grow(void **p, size_t *alloc, size_t need, size_t elem,
-		struct ss_err *err)
-{
-	return *alloc >= need ? 0 : ss_grow(p, alloc, need, elem, err);
-}
 
 static int dmalloc(struct live *lv, void **p, uint64_t bytes, const char *what,
 		   struct ss_err *err)
@@ -767,7 +761,6 @@ void live_free(struct live *lv)
 	free(lv->h_d2h);
 	free(lv->h_d2h_row);
 	free(lv->pend);
-	free(lv->h_src);
 	free(lv->h_dst);
 	free(lv->row0);
 	free(lv->slot_of);
@@ -909,6 +902,8 @@ static int grow2(void **a, size_t ea, void **b, size_t eb, size_t *alloc,
 	if (n < *alloc)
 		return 0;
 	cap = SS_MAX(*alloc * 2, (size_t)4096);
+	while (cap <= n)
+		cap *= 2;
 	if (!(x = realloc(*a, cap * ea)))
 		return ss_error(err, SS_ENOMEM, "out of memory");
 	*a = x;
@@ -1047,7 +1042,7 @@ static int issue_loads(struct live *lv, struct ss_err *err)
 	} else {
 		struct kern_blocks_copy c;
 
-		if (grow((void **)&lv->h_dst, &lv->hidx_cap, n, sizeof(uint64_t),
+		if (ss_grow((void **)&lv->h_dst, &lv->hidx_cap, n, sizeof(uint64_t),
 			 err))
 			return SS_ENOMEM;
 		for (uint32_t i = 0; i < n; i++)
@@ -1346,7 +1341,7 @@ static int issue_saves(struct live *lv, uint32_t l, struct ss_err *err)
 	for (size_t i = 0; i < o->nsaves; i++) {
 		if ((rc = save_one(lv, &o->saves[i], err)))
 			return rc;
-		if (grow((void **)&lv->pend, &lv->pend_alloc, lv->npend + 1,
+		if (ss_grow((void **)&lv->pend, &lv->pend_alloc, lv->npend + 1,
 			 sizeof(*lv->pend), err))
 			return SS_ENOMEM;
 		lv->pend[lv->npend++] = o->saves[i];
@@ -1626,12 +1621,9 @@ static int plan_rows(struct live *lv, const struct pol_plan *plan,
 {
 	uint32_t r = 0;
 
-	if (grow((void **)&lv->row0, &lv->items_alloc, plan->n + 1,
-		 sizeof(uint32_t), err))
+	if (grow2((void **)&lv->row0, sizeof(uint32_t), (void **)&lv->slot_of,
+		  sizeof(int32_t), &lv->items_alloc, plan->n, err))
 		return SS_ENOMEM;
-	if (!(lv->slot_of = realloc(lv->slot_of,
-				    lv->items_alloc * sizeof(int32_t))))
-		return ss_error(err, SS_ENOMEM, "out of memory");
 	for (size_t k = 0; k < plan->n; k++) {
 		lv->row0[k] = r;
 		r += plan->items[k].q_tokens;
@@ -1642,11 +1634,9 @@ static int plan_rows(struct live *lv, const struct pol_plan *plan,
 				"live: an iteration of %u tokens exceeds the "
 				"%u rows the executor was sized for",
 				r, lv->x_rows);
-	if (grow((void **)&lv->h_pos, &lv->rows_alloc, r, sizeof(int32_t), err))
+	if (grow2((void **)&lv->h_pos, sizeof(int32_t), (void **)&lv->rowmap,
+		  sizeof(int32_t), &lv->rows_alloc, r, err))
 		return SS_ENOMEM;
-	if (!(lv->rowmap = realloc(lv->rowmap,
-				   lv->rows_alloc * sizeof(int32_t))))
-		return ss_error(err, SS_ENOMEM, "out of memory");
 	for (size_t k = 0; k < plan->n; k++)
 		for (uint32_t j = 0; j < plan->items[k].q_tokens; j++)
 			lv->h_pos[lv->row0[k] + j] =
