@@ -967,11 +967,15 @@ static double median_from(const struct cal_op_data *d, size_t from)
 /* Bulk copies by size; the link figures of the profile come from them. */
 static int bench_bulk(struct meas *M, enum xfer_mech mech, struct ss_err *err)
 {
-	static const double sizes[] = { 4096, 65536, 262144, 1048576, 4194304,
-					16777216, 67108864, 268435456 };
+	/* 4 KiB to 128 MiB in factors of 2 (the grid's 16 points): the
+	 * latency-bound and bandwidth-bound ends and the knee between */
+	double sizes[HW_GRID_MAX];
 	enum hw_op_id id = (enum hw_op_id)(HW_OP_XFER0 + mech);
 	int d2h = mech == XFER_BULK_D2H;
 	size_t i, n0 = 0, last = SS_ARRAY_SIZE(sizes) - 1;
+	/* a small copy's time varies by +-40% from call to call: more
+	 * repetitions than the other ops for a stable median */
+	int reps = M->reps, warm = M->warm;
 	struct cal_op_data *d = &M->r->op[id];
 	struct xfer_set x = { .mech = mech };
 	double t_small = 0, t_big = 0, bw;
@@ -982,8 +986,11 @@ static int bench_bulk(struct meas *M, enum xfer_mech mech, struct ss_err *err)
 	mark(M, id, "bytes", "count", "",
 	     "one cudaMemcpyAsync %s between the pinned pool and device memory",
 	     d2h ? "D2H" : "H2D");
+	for (i = 0; i <= last; i++)
+		sizes[i] = (double)(4096ull << i);
 	if ((rc = kern_dev_malloc(&buf, (uint64_t)sizes[last], err)))
 		return rc;
+	M->reps = M->o->quick ? reps : SS_MAX(reps, 33);
 	x.dst = d2h ? M->pool : buf;
 	x.src = d2h ? buf : M->pool;
 	for (i = 0; i <= last && !rc; i++) {
@@ -996,13 +1003,15 @@ static int bench_bulk(struct meas *M, enum xfer_mech mech, struct ss_err *err)
 		if (!rc && i == last)
 			t_big = median_from(d, n0);
 	}
+	M->reps = reps;
+	M->warm = warm;
 	kern_dev_free(buf);
 	if (rc)
 		return rc;
 	bw = sizes[last] / (t_big * 1e-9);
 	snprintf(src, sizeof(src),
-		 "measured: median of %d bulk pinned %s copies of 256 MiB (calibrate, %s, %s)",
-		 M->reps, d2h ? "D2H" : "H2D", M->dev.name, M->r->prov.date);
+		 "measured: median of %d bulk pinned %s copies of 128 MiB (calibrate, %s, %s)",
+		 M->o->quick ? reps : SS_MAX(reps, 33), d2h ? "D2H" : "H2D", M->dev.name, M->r->prov.date);
 	cal_extra_add(M->r, d2h ? "d2h_bw" : "h2d_bw", bw / 1e9, "GB/s", src);
 	if (!d2h) {
 		double lat = t_small - sizes[0] / bw * 1e9;

@@ -519,6 +519,7 @@ int cli_sim_main(int argc, char **argv, int live)
 				.pool_bytes = so.dram_bytes,
 				.n_requests = (uint32_t)SS_MIN(t.n, UINT32_MAX),
 				.verbose = a.verbose,
+				.cost = so.cost,
 			};
 
 			for (size_t r = 0; r < t.n; r++) {

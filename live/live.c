@@ -1998,6 +1998,7 @@ static int run(void *priv, struct pol *p, const struct pol_plan *plan,
 		if ((rc = kern_event_elapsed_ms(lv->ev_it0, lv->ev_it1, &ms, err)))
 			return rc;
 		lv->tot.gpu_s += ms * 1e-3;
+		res->gpu_ns = (int64_t)((double)ms * 1e6);
 		for (uint32_t l = 0; l < lv->L; l++) {
 			if (!lv->ld_timed[l])
 				continue;
@@ -2010,6 +2011,21 @@ static int run(void *priv, struct pol *p, const struct pol_plan *plan,
 		lv->tot.load_s += (double)res->load_ns * 1e-9;
 	}
 	res->other_ns = (int64_t)((t_run - lv->t_begin) * 1e9);
+	res->host_ns = (int64_t)((t_host - t_run) * 1e9);
+	for (size_t k = 0; k < plan->n; k++) {
+		const struct pol_item *it = &plan->items[k];
+
+		if (!it->decode && it->kv_prior)
+			res->gather_tokens += it->kv_prior + it->q_tokens;
+	}
+	if (lv->o.cost) {
+		struct sim_exec_result cm;
+
+		if ((rc = sim_exec_costmodel.run((void *)lv->o.cost, p, plan,
+						 &cm, err)))
+			return rc;
+		res->model_ns = cm.dur_ns;
+	}
 	if (lv->offload) {
 		struct pol_off *o = p->off;
 

@@ -59,6 +59,10 @@ struct live_opts {
 	int verbose;            /* sizes and allocations on stderr */
 	uint32_t record_logits; /* tests: keep the first N logits of every
 				   emitted token (0: none) */
+	const struct cost_model *cost; /* NULL, or: each iteration also
+				   reports this cost model's compute estimate
+				   of its plan (model_ns), for calibrating the
+				   simulator against the executor */
 };
 
 struct live;

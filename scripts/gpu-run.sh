@@ -95,6 +95,13 @@ if [ "${1:-}" = calibrate ]; then
 	if [ -f "$OUT/h200.h5" ]; then
 		"$bin/sparseserve" calibrate --report "$OUT/h200.h5" --csv |
 			tee "$OUT/calibrate.csv"
+		# the executor's own overheads: live runs on calibration traces,
+		# fitted here by `calibrate --fit-exec` (experiments/exec-calib.sh)
+		if [ -z "${SS_NO_EXEC_CALIB:-}" ]; then
+			echo "== executor calibration runs"
+			OUT="$OUT" bash experiments/exec-calib.sh \
+				"$bin/sparseserve" "$OUT/h200.h5" || rc=1
+		fi
 	fi
 	exit "$rc"
 fi

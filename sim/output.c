@@ -33,6 +33,9 @@ struct h5_iter {
 	uint64_t ws_sum, ws_budget;
 	uint32_t held_back, lp_layers;
 	double load_s, stall_s, h2d_busy, d2h_busy;
+	/* live runs only (0 in simulated ones) */
+	double gpu_s, host_s, model_s;
+	uint64_t gather_tokens;
 };
 
 struct h5_metric {
@@ -150,6 +153,10 @@ static hid_t iter_type(void)
 	F(stall_s, H5T_NATIVE_DOUBLE);
 	F(h2d_busy, H5T_NATIVE_DOUBLE);
 	F(d2h_busy, H5T_NATIVE_DOUBLE);
+	F(gpu_s, H5T_NATIVE_DOUBLE);
+	F(host_s, H5T_NATIVE_DOUBLE);
+	F(model_s, H5T_NATIVE_DOUBLE);
+	F(gather_tokens, H5T_NATIVE_UINT64);
 #undef F
 	return t;
 }
@@ -211,6 +218,10 @@ static int write_run(hid_t file, const struct out_run *run, hid_t gcpl,
 		its[k].d2h_busy = r->dur_ns ? (double)r->busy_ns[LINK_D2H] /
 						      (double)r->dur_ns
 					    : 0;
+		its[k].gpu_s = ss_ns_to_s(r->gpu_ns);
+		its[k].host_s = ss_ns_to_s(r->host_ns);
+		its[k].model_s = ss_ns_to_s(r->model_ns);
+		its[k].gather_tokens = r->gather_tokens;
 	}
 	for (int k = 0; k < run->summary->n; k++) {
 		snprintf(ms[k].name, sizeof ms[k].name, "%s",

@@ -224,6 +224,10 @@ static int start_iteration(struct sim *s, struct ss_err *err)
 	rec->stall_ns = res.stall_ns;
 	rec->busy_ns[LINK_H2D] = res.busy_ns[LINK_H2D];
 	rec->busy_ns[LINK_D2H] = res.busy_ns[LINK_D2H];
+	rec->gpu_ns = res.gpu_ns;
+	rec->host_ns = res.host_ns;
+	rec->model_ns = res.model_ns;
+	rec->gather_tokens = res.gather_tokens;
 	if (!evq_push(&s->q, s->now + res.dur_ns, SIM_EV_ITER_END, s->plan.iter))
 		return ss_error(err, SS_ENOMEM, "out of memory");
 	s->busy = 1;

@@ -43,6 +43,13 @@ struct sim_exec_result {
 	uint64_t hits;       /* block-heads found in HBM (incl. in flight) */
 	uint64_t blocks_loaded, bytes_loaded; /* H2D, block-heads and bytes */
 	uint64_t blocks_saved, bytes_saved;   /* D2H begun, block-heads, bytes */
+	/* the live executor (0 otherwise), for calibrating the simulator
+	 * against it (calibrate --fit-exec, docs/calibration.md) */
+	int64_t gpu_ns;      /* compute stream busy from first to last kernel */
+	int64_t host_ns;     /* host time issuing the iteration's work */
+	int64_t model_ns;    /* the cost model's compute estimate of the plan
+				(sim_exec_costmodel on the same profile) */
+	uint64_t gather_tokens; /* earlier KV tokens gathered for chunked prefill */
 };
 
 /*
@@ -110,6 +117,9 @@ struct sim_iter_rec {
 	int64_t load_ns;         /* waiting for loads */
 	int64_t stall_ns;        /* waiting for cache room */
 	int64_t busy_ns[LINK_NDIR]; /* link busy per direction */
+	/* the live executor only (see struct sim_exec_result) */
+	int64_t gpu_ns, host_ns, model_ns;
+	uint64_t gather_tokens;
 };
 
 struct sim_opts {

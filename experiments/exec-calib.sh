@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# exec-calib.sh - the live executor's calibration runs (issue #7): short
+# traces served live on the GPU, each iteration recording its measured wall,
+# GPU and host-issue time beside the cost model's estimate of its plan
+# (the `iterations` table's gpu_s, host_s, model_s). `sparseserve calibrate
+# --fit-exec` fits the executor's per-layer overheads from them
+# (docs/calibration.md). The traces differ from the validation's
+# (experiments/validate-h200.sh): other seed, rates and lengths.
+#
+#   OUT=DIR experiments/exec-calib.sh SPARSESERVE PROFILE
+#       on the GPU machine; writes DIR/exec-calib.tar.gz (one result file
+#       per model and policy) and DIR/exec-calib.log
+#
+# Settings (environment): MODELS, POLICIES, TRACE, HBM (GB), DRAM (GB), SEED.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${1:?usage: exec-calib.sh SPARSESERVE PROFILE}
+profile=${2:?usage: exec-calib.sh SPARSESERVE PROFILE}
+OUT=${OUT:?set OUT}
+MODELS=${MODELS:-"llama-3-8b-262k lwm-7b"}
+POLICIES=${POLICIES:-"vllm vllm-s vllm-so sparseserve"}
+TRACE=${TRACE:-synthetic:poisson:rate=6:count=32:lengths=uniform:256:8192:64:256}
+HBM=${HBM:-6}
+DRAM=${DRAM:-12}
+SEED=${SEED:-11}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$OUT" "$tmp/exec"
+for m in $MODELS; do
+	for p in $POLICIES; do
+		echo "== exec-calib $m $p" >>"$OUT/exec-calib.log"
+		"$bin" live --trace "$TRACE" --model "$m" --policy "$p" \
+			--profile "$profile" --hbm-budget "$HBM" --dram-gb "$DRAM" \
+			--seed "$SEED" --quiet --out "$tmp/exec/${m}_$p.h5" \
+			>>"$OUT/exec-calib.log" 2>&1
+		echo "exec-calib $m $p done" >&2
+	done
+done
+tar -czf "$OUT/exec-calib.tar.gz" -C "$tmp" exec
