@@ -275,6 +275,16 @@ int cal_profile_h5_load(struct hw_profile **out, const char *path,
  * With `plot_dir`, one PNG per measured op (measured vs predicted) drawn
  * by gnuplot, plus its data and script. 0 or an error.
  */
+/*
+ * The live executor's own costs (the profile's "executor" section and its
+ * `host` op) fitted from the iterations of live result files `files`
+ * (calibrate/exec_fit.c); the runs must have used profile `hw` (their
+ * model_s column is its estimate). A summary with held-out errors goes to
+ * `log` (may be NULL). 0 or error naming the file.
+ */
+int cal_fit_exec(struct hw_profile *hw, const char *const *files,
+		 size_t nfiles, FILE *log, struct ss_err *err);
+
 int cal_report(const struct cal_run *r, FILE *f, int csv,
 	       const char *plot_dir, struct ss_err *err);
 

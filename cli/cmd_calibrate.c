@@ -31,6 +31,7 @@ static void usage(FILE *f)
 		"       sparseserve calibrate --derive a100-40g|gh200 --from PROFILE --out FILE.json\n"
 		"       sparseserve calibrate --export FILE.h5 --out FILE.json [--name N]\n"
 		"       sparseserve calibrate --refit FILE.h5 --out FILE.h5\n"
+		"       sparseserve calibrate --fit-exec RUN.h5[,RUN.h5...] --from FILE.h5 --out FILE.h5\n"
 		"\n"
 		"Measure our kernels on this machine's GPU over the simulator's grids,\n"
 		"fit each operation (least squares or interpolated table, whichever\n"
@@ -53,6 +54,9 @@ static void usage(FILE *f)
 		"      --name N         with --export: the profile's name (default: the GPU's)\n"
 		"      --refit FILE     fit a calibration's stored samples again with this\n"
 		"                       build's fitting code; write the file to --out\n"
+		"      --fit-exec LIST  fit the live executor's own costs (profile section\n"
+		"                       'executor', op 'host') from live result files\n"
+		"                       run on --from (a calibration file); write it to --out\n"
 		"  -h, --help           this text\n"
 		"\n"
 		"Exit status: 0 ok, 1 failed, 2 usage.\n");
@@ -185,9 +189,33 @@ static int do_refit(const char *path, const char *out)
 	return rc ? fail(&err) : 0;
 }
 
+/* The executor's costs from live runs (calibrate/exec_fit.c). */
+static int do_fit_exec(const char *list, const char *from, const char *out)
+{
+	const char *files[64];
+	char *buf = strdup(list), *save = NULL, *tok;
+	struct cal_run *r = NULL;
+	struct ss_err err;
+	size_t n = 0;
+	int rc;
+
+	if (!buf)
+		return 1;
+	for (tok = strtok_r(buf, ",", &save); tok && n < SS_ARRAY_SIZE(files);
+	     tok = strtok_r(NULL, ",", &save))
+		files[n++] = tok;
+	rc = cal_file_read(&r, from, &err) ||
+	     cal_fit_exec(r->hw, files, n, stdout, &err) ||
+	     cal_file_write(r, out, &err);
+	cal_run_free(r);
+	free(buf);
+	return rc ? fail(&err) : 0;
+}
+
 static int run(int argc, char **argv)
 {
-	enum { OPT_CSV = 256, OPT_PLOTS, OPT_ONLY, OPT_NAME, OPT_REFIT };
+	enum { OPT_CSV = 256, OPT_PLOTS, OPT_ONLY, OPT_NAME, OPT_REFIT,
+	       OPT_FIT_EXEC };
 	static const struct option opts[] = {
 		{ "out", required_argument, NULL, 'o' },
 		{ "quick", no_argument, NULL, 'q' },
@@ -203,12 +231,14 @@ static int run(int argc, char **argv)
 		{ "export", required_argument, NULL, 'e' },
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "refit", required_argument, NULL, OPT_REFIT },
+		{ "fit-exec", required_argument, NULL, OPT_FIT_EXEC },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cal_measure_opts mo = { .model = "lwm-7b", .base = "h200-analytic" };
 	const char *out = NULL, *report = NULL, *plots = NULL, *derive = NULL;
 	const char *from = NULL, *export = NULL, *name = NULL, *refit = NULL;
+	const char *fit_exec = NULL;
 	char cmdline[1024];
 	int c, csv = 0, modes;
 
@@ -235,6 +265,7 @@ static int run(int argc, char **argv)
 		case 'e': export = optarg; break;
 		case OPT_NAME: name = optarg; break;
 		case OPT_REFIT: refit = optarg; break;
+		case OPT_FIT_EXEC: fit_exec = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -244,9 +275,9 @@ static int run(int argc, char **argv)
 			argv[optind]);
 		return 2;
 	}
-	modes = !!report + !!derive + !!export + !!refit;
+	modes = !!report + !!derive + !!export + !!refit + !!fit_exec;
 	if (modes > 1) {
-		fprintf(stderr, "sparseserve calibrate: --report, --derive, --export and --refit exclude each other\n");
+		fprintf(stderr, "sparseserve calibrate: --report, --derive, --export, --refit and --fit-exec exclude each other\n");
 		return 2;
 	}
 	if (name && !export) {
@@ -273,6 +304,13 @@ static int run(int argc, char **argv)
 	}
 	if (export)
 		return do_export(export, out, name);
+	if (fit_exec) {
+		if (!from || !ends_with(out, ".h5")) {
+			fprintf(stderr, "sparseserve calibrate: --fit-exec needs --from FILE.h5 (the calibration the live runs used) and --out FILE.h5\n");
+			return 2;
+		}
+		return do_fit_exec(fit_exec, from, out);
+	}
 	if (refit) {
 		if (!ends_with(out, ".h5")) {
 			fprintf(stderr, "sparseserve calibrate: --out '%s': a calibration is written as an HDF5 file ending in .h5\n",

@@ -181,6 +181,41 @@ int64_t cost_iter_fixed_ns(const struct cost_model *c, uint64_t seqs,
 	return ns_round(ns);
 }
 
+int cost_has_exec(const struct cost_model *c)
+{
+	return c->hw->exec.present;
+}
+
+int64_t cost_exec_layer_ns(const struct cost_model *c, uint64_t decode_seqs,
+			   int sparse_layer, uint64_t prefill_tokens,
+			   uint64_t gather_tokens)
+{
+	const struct hw_exec *e = &c->hw->exec;
+
+	if (!e->present || (!decode_seqs && !prefill_tokens))
+		return 0;
+	return ns_round((sparse_layer ? e->sparse_layer_ns.v : e->layer_ns.v) +
+			(double)decode_seqs * (sparse_layer ? e->dec_sparse_ns.v
+							    : e->dec_dense_ns.v) +
+			(double)prefill_tokens * e->token_ns.v +
+			(double)gather_tokens * e->gather_ns.v);
+}
+
+int64_t cost_exec_host_ns(const struct cost_model *c, uint64_t items,
+			  uint64_t prefill_tokens, uint64_t block_heads,
+			  int offload)
+{
+	const struct hw_exec *e = &c->hw->exec;
+
+	if (!e->present || !items)
+		return 0;
+	return ns_round(e->host_layer_ns.v + (double)items * e->host_item_ns.v +
+			(double)prefill_tokens * e->host_token_ns.v +
+			(offload ? e->host_off_layer_ns.v +
+					   (double)block_heads * e->host_block_ns.v
+				 : 0));
+}
+
 static int uses_sms(enum xfer_mech mech)
 {
 	return mech == XFER_FLASH_H2D || mech == XFER_GPU_SCATTER_D2H;

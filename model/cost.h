@@ -102,6 +102,24 @@ int64_t cost_select_ns(const struct cost_model *c, uint64_t batch,
 int64_t cost_iter_fixed_ns(const struct cost_model *c, uint64_t seqs,
 			   uint64_t tokens);
 /*
+ * The live executor's own costs (the profile's optional "executor" section,
+ * 0 without one). GPU work around the kernels in one layer: `decode_seqs`
+ * decode requests (`sparse_layer`: the layer uses DSA), `prefill_tokens`
+ * prefill tokens and `gather_tokens` earlier KV tokens gathered for chunked
+ * prefill. Host time to issue one layer: `items` requests with
+ * `prefill_tokens` prefill tokens and, under an offload policy (`offload`),
+ * `block_heads` block-heads looked up.
+ */
+int64_t cost_exec_layer_ns(const struct cost_model *c, uint64_t decode_seqs,
+			   int sparse_layer, uint64_t prefill_tokens,
+			   uint64_t gather_tokens);
+int64_t cost_exec_host_ns(const struct cost_model *c, uint64_t items,
+			  uint64_t prefill_tokens, uint64_t block_heads,
+			  int offload);
+/* 1 when the profile has the executor section */
+int cost_has_exec(const struct cost_model *c);
+
+/*
  * Moving `count` fragments of `frag_bytes` each by mechanism `mech`, alone
  * on an idle link (`sms`: SMs given to a copy kernel, 0 = profile default).
  * Includes the per-call and launch overheads.

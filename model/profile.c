@@ -69,6 +69,43 @@ const char *xfer_mech_name(enum xfer_mech m)
 	return (unsigned)m < XFER_NMECH ? op_names[HW_OP_XFER0 + m] : "?";
 }
 
+static const char *const exec_keys[HW_EXEC_NUMS + 1] = {
+	"layer_ns", "sparse_layer_ns", "dec_dense_ns", "dec_sparse_ns", "token_ns", "gather_ns",
+	"host_layer_ns", "host_item_ns", "host_token_ns", "host_off_layer_ns",
+	"host_block_ns", NULL
+};
+
+const char *hw_exec_key(int i)
+{
+	return i >= 0 && i < HW_EXEC_NUMS ? exec_keys[i] : "?";
+}
+
+static const size_t exec_off[HW_EXEC_NUMS] = {
+	offsetof(struct hw_exec, layer_ns),
+	offsetof(struct hw_exec, sparse_layer_ns),
+	offsetof(struct hw_exec, dec_dense_ns),
+	offsetof(struct hw_exec, dec_sparse_ns),
+	offsetof(struct hw_exec, token_ns),
+	offsetof(struct hw_exec, gather_ns),
+	offsetof(struct hw_exec, host_layer_ns),
+	offsetof(struct hw_exec, host_item_ns),
+	offsetof(struct hw_exec, host_token_ns),
+	offsetof(struct hw_exec, host_off_layer_ns),
+	offsetof(struct hw_exec, host_block_ns),
+};
+
+struct hw_num *hw_exec_num(struct hw_exec *e, int i)
+{
+	BUG_ON(i < 0 || i >= HW_EXEC_NUMS);
+	return (struct hw_num *)((char *)e + exec_off[i]);
+}
+
+const struct hw_num *hw_exec_cnum(const struct hw_exec *e, int i)
+{
+	BUG_ON(i < 0 || i >= HW_EXEC_NUMS);
+	return (const struct hw_num *)((const char *)e + exec_off[i]);
+}
+
 struct hw_profile *hw_profile_alloc(void)
 {
 	return calloc(1, sizeof(struct hw_profile));
@@ -356,7 +393,8 @@ static int parse_root(const cJSON *root, struct hw_profile *p,
 		      struct mjson_ctx *cx)
 {
 	static const char *const top_keys[] = { "format", "version", "name",
-		"kind", "description", "capacity", "link", "ops", NULL };
+		"kind", "description", "capacity", "link", "ops", "executor",
+		NULL };
 	static const char *const cap_keys[] = { "hbm_device_bytes",
 		"hbm_usable_fraction", "workspace_bytes", "dram_pinned_bytes",
 		"sm_count", "copy_sms", NULL };
@@ -424,6 +462,17 @@ static int parse_root(const cJSON *root, struct hw_profile *p,
 	for (i = 0; i < HW_NOPS; i++)
 		if ((r = get_op(ops, (enum hw_op_id)i, &p->op[i], cx)) < 0)
 			return r;
+	if (cJSON_GetObjectItemCaseSensitive(root, "executor")) {
+		const cJSON *ex = get_object(root, "executor", "executor", cx, &r);
+
+		if (!ex || (r = check_keys(ex, "executor", exec_keys, cx)) < 0)
+			return r;
+		for (i = 0; i < HW_EXEC_NUMS; i++)
+			if ((r = get_num(ex, "executor", exec_keys[i],
+					 hw_exec_num(&p->exec, i), cx)) < 0)
+				return r;
+		p->exec.present = 1;
+	}
 	return 0;
 }
 
@@ -653,6 +702,14 @@ int hw_profile_validate(struct hw_profile *p, const char *origin,
 		if ((r = validate_op(&p->op[i], op_names[i], p->sm_count.v,
 				     &cx)) < 0)
 			return r;
+	for (i = 0; p->exec.present && i < HW_EXEC_NUMS; i++) {
+		char path[64];
+
+		snprintf(path, sizeof path, "executor.%s", exec_keys[i]);
+		if ((r = check_num(hw_exec_num(&p->exec, i), path, 0, 0, 1e9, 0,
+				   &cx)) < 0)
+			return r;
+	}
 	return 0;
 }
 
@@ -799,6 +856,14 @@ int hw_profile_write(const struct hw_profile *p, FILE *f, struct ss_err *err)
 	bad = bad || !(ops = cJSON_AddObjectToObject(root, "ops"));
 	for (i = 0; !bad && i < HW_NOPS; i++)
 		bad = op_json(ops, &p->op[i], op_names[i]) < 0;
+	if (!bad && p->exec.present) {
+		cJSON *ex = cJSON_AddObjectToObject(root, "executor");
+
+		bad = !ex;
+		for (i = 0; !bad && i < HW_EXEC_NUMS; i++)
+			bad = add_num(ex, exec_keys[i],
+				      hw_exec_cnum(&p->exec, i));
+	}
 	if (!bad)
 		txt = cJSON_Print(root);
 	cJSON_Delete(root);

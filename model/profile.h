@@ -142,6 +142,35 @@ struct hw_op {
 	double lrate[HW_GRID_MAX][HW_GRID_MAX]; /* log(rate * unit_scale) */
 };
 
+/*
+ * The live executor's own costs (live/, docs/calibration.md), fitted by
+ * `calibrate --fit-exec` from live runs: optional ("executor" in the file;
+ * absent: `present` 0 and every cost 0, the simulator models kernels only).
+ * GPU: the executor's per-layer work around the kernels the ops model (KV
+ * append, index uploads, row scatter and gather, KV gather for chunked
+ * prefill). Host: the time to issue one layer's work; a layer takes at
+ * least that long (the GPU waits for the host when it is slower).
+ */
+#define HW_EXEC_NUMS 11
+struct hw_exec {
+	int present;
+	struct hw_num layer_ns;        /* GPU, per dense layer */
+	struct hw_num sparse_layer_ns; /* GPU, per sparse (DSA) layer */
+	struct hw_num dec_dense_ns;    /* per decode request, per dense layer */
+	struct hw_num dec_sparse_ns;   /* per decode request, per sparse layer */
+	struct hw_num token_ns;        /* per prefill token, per layer */
+	struct hw_num gather_ns;       /* per earlier KV token gathered, per layer */
+	struct hw_num host_layer_ns;   /* host issue, per layer */
+	struct hw_num host_item_ns;    /* per request in the layer */
+	struct hw_num host_token_ns;   /* per prefill token in the layer */
+	struct hw_num host_off_layer_ns; /* extra per layer under offload */
+	struct hw_num host_block_ns;   /* per block-head looked up (offload) */
+};
+/* Key of exec number i ("layer_ns", ...) and the number itself. */
+const char *hw_exec_key(int i);
+struct hw_num *hw_exec_num(struct hw_exec *e, int i);
+const struct hw_num *hw_exec_cnum(const struct hw_exec *e, int i);
+
 struct hw_profile {
 	char name[128];        /* "h200" or the file path */
 	char kind[16];         /* "analytic", "calibrated", "what-if" */
@@ -159,6 +188,7 @@ struct hw_profile {
 	struct hw_num bidir_bw;            /* B/s, both directions at once, total */
 	struct hw_num latency_ns;          /* ns, one small transfer */
 	struct hw_op op[HW_NOPS];
+	struct hw_exec exec;               /* optional: the live executor */
 };
 
 /* Zeroed profile (GSL-style alloc/free); NULL when out of memory. */

@@ -238,6 +238,26 @@ static int start_prefetch(struct sim_offload *x, const struct pol_plan *plan,
 	return 0;
 }
 
+/* Requests active in `layer`, and their prefill tokens there. */
+static uint64_t layer_items(const struct pol_plan *plan, uint32_t layer)
+{
+	uint64_t n = 0;
+
+	for (size_t k = 0; k < plan->n; k++)
+		n += off_item_at(&plan->items[k], layer) != 0;
+	return n;
+}
+
+static uint64_t layer_tokens(const struct pol_plan *plan, uint32_t layer)
+{
+	uint64_t n = 0;
+
+	for (size_t k = 0; k < plan->n; k++)
+		if (!plan->items[k].decode && off_item_at(&plan->items[k], layer))
+			n += plan->items[k].q_tokens;
+	return n;
+}
+
 /* Compute of `layer`: linear, misc, attention of the items active there. */
 static void layer_compute(const struct cost_model *c, const struct pol *p,
 			  const struct pol_plan *plan, uint32_t layer,
@@ -245,7 +265,7 @@ static void layer_compute(const struct cost_model *c, const struct pol *p,
 			  int64_t *select)
 {
 	uint64_t tokens = 0, ndec = 0, ctx = 0, kv_read = 0, sel = 0;
-	uint64_t nsel = 0, short_ctx = 0;
+	uint64_t nsel = 0, short_ctx = 0, ptok = 0, gather = 0;
 	int64_t a = 0;
 	int sparse = p->preset->sparse && layer >= p->cfg.dense_layers;
 
@@ -267,6 +287,9 @@ static void layer_compute(const struct cost_model *c, const struct pol *p,
 			}
 		} else {
 			a += cost_prefill_attn_ns(c, it->q_tokens, it->kv_prior);
+			ptok += it->q_tokens;
+			if (it->kv_prior)
+				gather += it->kv_prior + it->q_tokens;
 		}
 	}
 	/* under DSA, requests with blocks to select use the sparse kernel;
@@ -278,7 +301,9 @@ static void layer_compute(const struct cost_model *c, const struct pol *p,
 	if (sparse && ndec > nsel)
 		a += cost_decode_attn_ns(c, ndec - nsel, short_ctx, 0);
 	*linear = cost_linear_ns(c, tokens);
-	*other = cost_layer_misc_ns(c, tokens);
+	/* + the executor's own work (profiles with an executor section) */
+	*other = cost_layer_misc_ns(c, tokens) +
+		 cost_exec_layer_ns(c, ndec, sparse, ptok, gather);
 	*attn = a;
 	*select = sparse && nsel ? cost_select_ns(c, nsel, sel * c->m->kv_heads)
 				 : 0;
@@ -303,7 +328,8 @@ static int offload_run(void *priv, struct pol *p, const struct pol_plan *plan,
 	busy0[LINK_D2H] = link_busy_ns(&x->link, LINK_D2H);
 	off_iter_begin(p);
 	for (uint32_t l = 0; l < p->m->layers; l++) {
-		int64_t lin, attn, misc, sel, t_fetched;
+		int64_t lin, attn, misc, sel, t_fetched, t_layer = t;
+		uint64_t looked = o->hits + o->misses;
 
 		layer_compute(c, p, plan, l, &lin, &attn, &misc, &sel);
 		t += sel;
@@ -355,6 +381,20 @@ static int offload_run(void *priv, struct pol *p, const struct pol_plan *plan,
 		res->linear_ns += lin;
 		res->attn_ns += attn;
 		res->other_ns += misc;
+		/* the layer cannot end before the host has issued it */
+		if (cost_has_exec(c)) {
+			int64_t host = t_layer +
+				       cost_exec_host_ns(c, layer_items(plan, l),
+							 layer_tokens(plan, l),
+							 (o->hits + o->misses -
+							  looked) * o->head_scale,
+							 1);
+
+			if (host > t) {
+				res->other_ns += host - t;
+				t = host;
+			}
+		}
 		res->select_ns += sel;
 		link_advance(&x->link, t, on_done, x);
 		off_layer_end(p, plan, l);

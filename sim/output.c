@@ -36,6 +36,7 @@ struct h5_iter {
 	/* live runs only (0 in simulated ones) */
 	double gpu_s, host_s, model_s;
 	uint64_t gather_tokens;
+	uint32_t sparse_layers;
 };
 
 struct h5_metric {
@@ -157,6 +158,7 @@ static hid_t iter_type(void)
 	F(host_s, H5T_NATIVE_DOUBLE);
 	F(model_s, H5T_NATIVE_DOUBLE);
 	F(gather_tokens, H5T_NATIVE_UINT64);
+	F(sparse_layers, H5T_NATIVE_UINT32);
 #undef F
 	return t;
 }
@@ -222,6 +224,7 @@ static int write_run(hid_t file, const struct out_run *run, hid_t gcpl,
 		its[k].host_s = ss_ns_to_s(r->host_ns);
 		its[k].model_s = ss_ns_to_s(r->model_ns);
 		its[k].gather_tokens = r->gather_tokens;
+		its[k].sparse_layers = r->sparse_layers;
 	}
 	for (int k = 0; k < run->summary->n; k++) {
 		snprintf(ms[k].name, sizeof ms[k].name, "%s",

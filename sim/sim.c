@@ -91,10 +91,33 @@ static int costmodel_run(void *priv, struct pol *p,
 	res->linear_ns = (int64_t)L * cost_linear_ns(c, tokens);
 	res->attn_ns = (int64_t)L * prefill_attn + decode_attn;
 	res->select_ns = sel;
-	res->other_ns = (int64_t)L * cost_layer_misc_ns(c, tokens) +
-			cost_iter_fixed_ns(c, plan->decode_seqs +
-						      (plan->n - plan->decode_seqs),
-					   tokens);
+	res->other_ns = (int64_t)L * cost_layer_misc_ns(c, tokens);
+	/* the executor's own work (profiles with an executor section) */
+	if (cost_has_exec(c)) {
+		uint64_t gather = 0;
+		int64_t host;
+
+		for (size_t k = 0; k < plan->n; k++)
+			if (!plan->items[k].decode && plan->items[k].kv_prior)
+				gather += plan->items[k].kv_prior +
+					  plan->items[k].q_tokens;
+		res->other_ns +=
+			(int64_t)(L - sparse_L) *
+				cost_exec_layer_ns(c, plan->decode_seqs, 0,
+						   plan->prefill_tokens, gather) +
+			(int64_t)sparse_L *
+				cost_exec_layer_ns(c, plan->decode_seqs, 1,
+						   plan->prefill_tokens, gather);
+		/* a layer cannot run faster than the host issues it */
+		host = (int64_t)L * cost_exec_host_ns(c, plan->n, plan->prefill_tokens, 0, 0) -
+		       (res->linear_ns + res->attn_ns + res->select_ns +
+			res->other_ns);
+		if (host > 0)
+			res->other_ns += host;
+	}
+	res->other_ns += cost_iter_fixed_ns(c, plan->decode_seqs +
+						       (plan->n - plan->decode_seqs),
+					    tokens);
 	res->dur_ns = res->linear_ns + res->attn_ns + res->select_ns +
 		      res->other_ns;
 	(void)p;
@@ -220,6 +243,7 @@ static int start_iteration(struct sim *s, struct ss_err *err)
 	rec->ws_budget = s->plan.ws_budget;
 	rec->held_back = s->plan.held_back;
 	rec->lp_layers = s->plan.lp_layers;
+	rec->sparse_layers = s->plan.sparse_layers;
 	rec->load_ns = res.load_ns;
 	rec->stall_ns = res.stall_ns;
 	rec->busy_ns[LINK_H2D] = res.busy_ns[LINK_H2D];

@@ -114,6 +114,7 @@ struct sim_iter_rec {
 	uint64_t ws_budget;      /* M_avl, bytes */
 	uint32_t held_back;      /* candidates left out by the batch control */
 	uint32_t lp_layers;      /* prefill layers advanced (layer prefill) */
+	uint32_t sparse_layers;  /* layers using DSA in this iteration */
 	int64_t load_ns;         /* waiting for loads */
 	int64_t stall_ns;        /* waiting for cache room */
 	int64_t busy_ns[LINK_NDIR]; /* link busy per direction */

@@ -1,0 +1,466 @@
+/*
+ * exec_fit.c - the live executor's own costs, fitted from live runs
+ * (`sparseserve calibrate --fit-exec`, docs/calibration.md).
+ *
+ * Each live iteration records its measured GPU window (first to last
+ * kernel), the host time spent issuing its work and the cost model's
+ * estimate of its plan on the profile the run used (iterations table:
+ * gpu_s, host_s, model_s). Two least-squares fits (GSL) give the profile's
+ * "executor" section:
+ *
+ *   GPU, from iterations of policies without offload whose GPU window is
+ *   not host-bound (host_s < 0.8 gpu_s), per iteration:
+ *     gpu - (model - host op) = (L - S) a + S a_sparse + (L - S) n_dec b_dense
+ *                               + S n_dec b_sparse
+ *                               + L n_prefill c + L n_gather d
+ *   (L layers, S of them sparse, n_dec decode requests, n_prefill prefill
+ *   tokens, n_gather earlier KV tokens gathered for chunked prefill);
+ *
+ *   host, from every iteration, per layer:
+ *     host / L = h0 + n_items h1 + n_prefill h2
+ *                 + [offload] (h3 + block_heads / L h4)
+ *
+ * Every fourth iteration is held out of both fits; the held-out error of
+ * the iteration's predicted GPU window and host time is reported. The
+ * profile's `host` op (per-iteration host overhead outside the GPU window)
+ * becomes the median of wall - GPU window over the runs.
+ */
+#include "calibrate/calibrate.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_multifit.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+#include <hdf5.h>
+
+#include "model/model.h"
+#include "model/profile.h"
+
+#include "banned.h"
+
+/* The columns of a result file's iterations table the fit reads. */
+struct xrow {
+	double dur_s, gpu_s, host_s, model_s;
+	uint32_t batch, prefill_tokens, decode_seqs, lp_layers, sparse_layers;
+	uint64_t hits, blocks_loaded, blocks_saved, gather_tokens;
+};
+
+struct xset {
+	struct xrow *row;
+	uint32_t *layers; /* model layers of each row */
+	size_t n, alloc;
+};
+
+static hid_t xrow_type(void)
+{
+	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(struct xrow));
+
+#define F(n, ty) H5Tinsert(t, #n, HOFFSET(struct xrow, n), ty)
+	F(dur_s, H5T_NATIVE_DOUBLE);
+	F(gpu_s, H5T_NATIVE_DOUBLE);
+	F(host_s, H5T_NATIVE_DOUBLE);
+	F(model_s, H5T_NATIVE_DOUBLE);
+	F(batch, H5T_NATIVE_UINT32);
+	F(prefill_tokens, H5T_NATIVE_UINT32);
+	F(decode_seqs, H5T_NATIVE_UINT32);
+	F(lp_layers, H5T_NATIVE_UINT32);
+	F(sparse_layers, H5T_NATIVE_UINT32);
+	F(hits, H5T_NATIVE_UINT64);
+	F(blocks_loaded, H5T_NATIVE_UINT64);
+	F(blocks_saved, H5T_NATIVE_UINT64);
+	F(gather_tokens, H5T_NATIVE_UINT64);
+#undef F
+	return t;
+}
+
+/* A string attribute of the file's root; 0 or -1. */
+static int root_attr(hid_t f, const char *name, char *out, size_t cap)
+{
+	hid_t a, t, mt;
+	int rc = -1;
+
+	if (H5Aexists(f, name) <= 0)
+		return -1;
+	a = H5Aopen(f, name, H5P_DEFAULT);
+	t = H5Aget_type(a);
+	mt = H5Tcopy(H5T_C_S1);
+	if (a >= 0 && t >= 0 && !H5Tis_variable_str(t) && H5Tget_size(t) < cap) {
+		H5Tset_size(mt, H5Tget_size(t));
+		memset(out, 0, cap);
+		rc = H5Aread(a, mt, out) < 0 ? -1 : 0;
+	}
+	H5Tclose(mt);
+	H5Tclose(t);
+	H5Aclose(a);
+	return rc;
+}
+
+struct walk {
+	hid_t f;
+	struct xset *x;
+	uint32_t layers;
+	int bad;
+};
+
+static herr_t add_group(hid_t g, const char *name, const H5L_info_t *info,
+			void *op)
+{
+	struct walk *w = op;
+	char path[300];
+	hid_t ds, mt, sp;
+	hssize_t n;
+
+	(void)g;
+	(void)info;
+	snprintf(path, sizeof path, "/%s/iterations", name);
+	if (H5Lexists(w->f, name, H5P_DEFAULT) <= 0 ||
+	    H5Lexists(w->f, path, H5P_DEFAULT) <= 0)
+		return 0;
+	ds = H5Dopen2(w->f, path, H5P_DEFAULT);
+	if (ds < 0)
+		return 0;
+	sp = H5Dget_space(ds);
+	n = H5Sget_simple_extent_npoints(sp);
+	H5Sclose(sp);
+	if (n > 0) {
+		size_t need = w->x->n + (size_t)n;
+
+		if (need > w->x->alloc) {
+			struct xrow *r = realloc(w->x->row, need * sizeof(*r));
+			uint32_t *l = r ? realloc(w->x->layers, need * sizeof(*l))
+					: NULL;
+
+			if (r)
+				w->x->row = r;
+			if (!r || !l) {
+				w->bad = 1;
+				H5Dclose(ds);
+				return -1;
+			}
+			w->x->layers = l;
+			w->x->alloc = need;
+		}
+		mt = xrow_type();
+		if (H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+			    w->x->row + w->x->n) < 0)
+			w->bad = 2;
+		H5Tclose(mt);
+		/* the first iteration of a run pays the cold start */
+		size_t n0 = w->x->n;
+
+		for (hssize_t i = 1; !w->bad && i < n; i++) {
+			w->x->row[w->x->n] = w->x->row[n0 + (size_t)i];
+			w->x->layers[w->x->n++] = w->layers;
+		}
+	}
+	H5Dclose(ds);
+	return w->bad ? -1 : 0;
+}
+
+/* Append every run of result file `path` (written by `sparseserve live`). */
+static int read_file(struct xset *x, const char *path, struct ss_err *err)
+{
+	char model_name[256], exec[256];
+	struct model m;
+	struct walk w = { .x = x };
+	hid_t f;
+
+	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+	f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+	if (f < 0)
+		return ss_error(err, SS_EIO, "%s: cannot open as HDF5", path);
+	if (root_attr(f, "executor", exec, sizeof exec) || strncmp(exec, "live", 4)) {
+		H5Fclose(f);
+		return ss_error(err, SS_EINVAL,
+				"%s: not a live run (root attribute 'executor' missing or not 'live ...')",
+				path);
+	}
+	if (root_attr(f, "model", model_name, sizeof model_name) ||
+	    model_load(&m, model_name, err)) {
+		H5Fclose(f);
+		return ss_error_prefix(err, "%s: attribute 'model'", path);
+	}
+	w.f = f;
+	w.layers = m.layers;
+	H5Literate(f, H5_INDEX_NAME, H5_ITER_INC, NULL, add_group, &w);
+	H5Fclose(f);
+	if (w.bad == 1)
+		return ss_error(err, SS_ENOMEM, "out of memory");
+	if (w.bad)
+		return ss_error(err, SS_EIO,
+				"%s: an iterations table lacks the live columns (gpu_s, host_s, model_s, gather_tokens, sparse_layers): written by an older build?",
+				path);
+	return 0;
+}
+
+static int is_offload(const struct xrow *r)
+{
+	return r->hits || r->blocks_loaded || r->blocks_saved || r->lp_layers;
+}
+
+/* the profile's per-iteration host op, as the cost model charged it */
+static double host_op_ns(const struct hw_profile *p, const struct xrow *r)
+{
+	const struct hw_op *o = &p->op[HW_OP_HOST];
+
+	return o->form == HW_FORM_ROOFLINE
+		       ? o->fixed_ns.v + o->per_item_ns.v * (r->batch ? r->batch : 1)
+		       : 0;
+}
+
+#define NG 6 /* GPU terms */
+#define NH 5 /* host terms */
+
+static void gpu_x(const struct xrow *r, uint32_t L, double *x)
+{
+	double S = r->sparse_layers, d = r->decode_seqs;
+
+	x[0] = L - S;
+	x[1] = S;
+	x[2] = (L - S) * d;
+	x[3] = S * d;
+	x[4] = (double)L * r->prefill_tokens;
+	x[5] = (double)L * (double)r->gather_tokens;
+}
+
+static void host_x(const struct xrow *r, uint32_t L, double *x)
+{
+	int off = is_offload(r);
+
+	x[0] = 1;
+	x[1] = r->batch;
+	x[2] = r->prefill_tokens;
+	x[3] = off;
+	x[4] = off ? (double)(r->hits + r->blocks_loaded) / L : 0;
+}
+
+/* Least squares y ~ X c over rows with use[i]; c[j] >= 0 by dropping
+ * negative terms and fitting again. 0 or -1 (too few rows). */
+static int fit(const double *X, const double *y, const int *use, size_t n,
+	       size_t k, double *c)
+{
+	int keep[NG] = { 1, 1, 1, 1, 1, 1 };
+
+	for (int round = 0; round < (int)k; round++) {
+		size_t m = 0, kk = 0, j, i, col[NG];
+		gsl_matrix *A;
+		gsl_vector *b, *cv;
+		gsl_matrix *cov;
+		gsl_multifit_linear_workspace *ws;
+		double chi2;
+		int neg = 0;
+
+		for (j = 0; j < k; j++)
+			if (keep[j])
+				col[kk++] = j;
+		for (i = 0; i < n; i++)
+			m += use[i] != 0;
+		if (m <= kk || !kk)
+			return -1;
+		A = gsl_matrix_alloc(m, kk);
+		b = gsl_vector_alloc(m);
+		cv = gsl_vector_alloc(kk);
+		cov = gsl_matrix_alloc(kk, kk);
+		ws = gsl_multifit_linear_alloc(m, kk);
+		for (i = 0, m = 0; i < n; i++) {
+			if (!use[i])
+				continue;
+			for (j = 0; j < kk; j++)
+				gsl_matrix_set(A, m, j, X[i * k + col[j]]);
+			gsl_vector_set(b, m++, y[i]);
+		}
+		gsl_multifit_linear(A, b, cv, cov, &chi2, ws);
+		for (j = 0; j < k; j++)
+			c[j] = 0;
+		for (j = 0; j < kk; j++) {
+			c[col[j]] = gsl_vector_get(cv, j);
+			if (c[col[j]] < 0) {
+				keep[col[j]] = 0;
+				neg = 1;
+			}
+		}
+		gsl_multifit_linear_free(ws);
+		gsl_matrix_free(cov);
+		gsl_vector_free(cv);
+		gsl_vector_free(b);
+		gsl_matrix_free(A);
+		if (!neg)
+			return 0;
+	}
+	return -1;
+}
+
+static double dot(const double *x, const double *c, size_t k)
+{
+	double s = 0;
+
+	for (size_t j = 0; j < k; j++)
+		s += x[j] * c[j];
+	return s;
+}
+
+int cal_fit_exec(struct hw_profile *hw, const char *const *files,
+		 size_t nfiles, FILE *log, struct ss_err *err)
+{
+	struct xset x = { 0 };
+	double *Xg = NULL, *yg = NULL, *Xh = NULL, *yh = NULL, *gap = NULL;
+	double cg[NG], ch[NH], eg = 0, eh = 0, wg = 0;
+	int *ug = NULL, *uh = NULL, rc = 0;
+	size_t ng = 0, nh = 0, ngap = 0, tg = 0, th = 0;
+	char src[HW_SRC_MAX], names[200] = "";
+
+	for (size_t i = 0; i < nfiles && !rc; i++) {
+		const char *b = strrchr(files[i], '/');
+
+		rc = read_file(&x, files[i], err);
+		snprintf(names + strlen(names), sizeof names - strlen(names),
+			 "%s%s", i ? ", " : "", b ? b + 1 : files[i]);
+	}
+	if (rc)
+		goto out;
+	Xg = calloc(x.n * NG + 1, sizeof(double));
+	yg = calloc(x.n + 1, sizeof(double));
+	Xh = calloc(x.n * NH + 1, sizeof(double));
+	yh = calloc(x.n + 1, sizeof(double));
+	gap = calloc(x.n + 1, sizeof(double));
+	ug = calloc(x.n + 1, sizeof(int));
+	uh = calloc(x.n + 1, sizeof(int));
+	if (!Xg || !yg || !Xh || !yh || !gap || !ug || !uh) {
+		rc = ss_error(err, SS_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < x.n; i++) {
+		const struct xrow *r = &x.row[i];
+		uint32_t L = x.layers[i];
+		int held = i % 4 == 3;
+
+		gpu_x(r, L, Xg + i * NG);
+		yg[i] = (r->gpu_s - r->model_s) * 1e9 + host_op_ns(hw, r);
+		ug[i] = !is_offload(r) && r->model_s > 0 &&
+			r->host_s < 0.8 * r->gpu_s;
+		ng += ug[i] != 0;
+		host_x(r, L, Xh + i * NH);
+		yh[i] = r->host_s * 1e9 / L;
+		uh[i] = r->host_s > 0;
+		nh += uh[i] != 0;
+		if (r->dur_s > r->gpu_s)
+			gap[ngap++] = (r->dur_s - r->gpu_s) * 1e9;
+		if (held) { /* 2: held out */
+			ug[i] *= 2;
+			uh[i] *= 2;
+		}
+	}
+	for (size_t i = 0; i < x.n; i++) {
+		ug[i] = ug[i] == 1;
+		uh[i] = uh[i] == 1;
+	}
+	if (fit(Xg, yg, ug, x.n, NG, cg) || fit(Xh, yh, uh, x.n, NH, ch)) {
+		rc = ss_error(err, SS_EINVAL,
+			      "calibrate --fit-exec: too few usable iterations (%zu GPU-bound without offload, %zu with host times) in %s",
+			      ng, nh, names);
+		goto out;
+	}
+	/* held-out error of the iteration's GPU window and host time */
+	for (size_t i = 0; i < x.n; i++) {
+		const struct xrow *r = &x.row[i];
+		uint32_t L = x.layers[i];
+
+		if (i % 4 != 3)
+			continue;
+		if (!is_offload(r) && r->model_s > 0 && r->host_s < 0.8 * r->gpu_s) {
+			double pred = r->model_s * 1e9 - host_op_ns(hw, r) +
+				      dot(Xg + i * NG, cg, NG);
+
+			eg += fabs(pred - r->gpu_s * 1e9) / (r->gpu_s * 1e9);
+			wg += fabs(r->model_s * 1e9 - host_op_ns(hw, r) -
+				   r->gpu_s * 1e9) / (r->gpu_s * 1e9);
+			tg++;
+		}
+		if (r->host_s > 0) {
+			eh += fabs(dot(Xh + i * NH, ch, NH) * L - r->host_s * 1e9) /
+			      fmax(r->host_s * 1e9, 1e3);
+			th++;
+		}
+	}
+	{
+		static const int gi[NG] = { 0, 1, 2, 3, 4, 5 };
+		static const int hi[NH] = { 6, 7, 8, 9, 10 };
+		static const char *const what[HW_EXEC_NUMS] = {
+			"GPU per dense layer", "GPU per sparse layer",
+			"GPU per decode request per dense layer",
+			"GPU per decode request per sparse layer",
+			"GPU per prefill token per layer",
+			"GPU per earlier KV token gathered per layer",
+			"host issue per layer", "host issue per request per layer",
+			"host issue per prefill token per layer",
+			"host issue per layer, extra under offload",
+			"host issue per block-head looked up (offload)"
+		};
+
+		for (int j = 0; j < NG + NH; j++) {
+			int k = j < NG ? gi[j] : hi[j - NG];
+			struct hw_num *num = hw_exec_num(&hw->exec, k);
+
+			num->v = j < NG ? cg[j] : ch[j - NG];
+			snprintf(num->src, sizeof num->src,
+				 "measured: %s, least squares over %zu live iterations (calibrate --fit-exec: %.150s); held-out MAPE %.1f%% (%s)",
+				 what[k], j < NG ? ng : nh, names,
+				 j < NG ? (tg ? 100 * eg / (double)tg : 0)
+					: (th ? 100 * eh / (double)th : 0),
+				 j < NG ? "GPU window" : "host issue");
+		}
+		hw->exec.present = 1;
+	}
+	if (ngap) {
+		struct hw_op *o = &hw->op[HW_OP_HOST];
+
+		gsl_sort(gap, 1, ngap);
+		memset(o, 0, sizeof(*o));
+		o->form = HW_FORM_ROOFLINE;
+		o->fixed_ns.v = gsl_stats_median_from_sorted_data(gap, 1, ngap);
+		snprintf(src, sizeof src,
+			 "measured: median of the live iterations' wall time outside their GPU window (planning, final synchronisation), %zu iterations (calibrate --fit-exec: %.150s)",
+			 ngap, names);
+		snprintf(o->fixed_ns.src, sizeof o->fixed_ns.src, "%s", src);
+		snprintf(o->per_item_ns.src, sizeof o->per_item_ns.src,
+			 "measured: no per-request term in the live executor's planning (%s)",
+			 "calibrate --fit-exec");
+		snprintf(o->flops_peak.src, sizeof o->flops_peak.src, "no compute roof");
+		snprintf(o->eff_max.src, sizeof o->eff_max.src, "unused");
+		snprintf(o->eff_half_x.src, sizeof o->eff_half_x.src, "unused");
+		snprintf(o->bytes_bw.src, sizeof o->bytes_bw.src, "no memory roof");
+		snprintf(o->bw_eff.src, sizeof o->bw_eff.src, "unused");
+		o->eff_max.v = 1;
+		o->bw_eff.v = 1;
+	}
+	if (log) {
+		fprintf(log,
+			"executor fit over %zu iterations (%s):\n"
+			"  GPU (%zu iterations): %.1f us per dense layer, %.1f per sparse layer + %.2f us per decode request per dense layer + %.2f per sparse layer + %.4f us per prefill token per layer + %.5f us per gathered KV token per layer\n"
+			"  held-out GPU window MAPE: %.2f%% with the executor terms, %.2f%% kernels only (%zu iterations)\n"
+			"  host (%zu iterations): %.1f us/layer + %.2f us per request per layer + %.4f us per prefill token per layer; offload +%.1f us/layer + %.4f us per block-head\n"
+			"  held-out host issue MAPE: %.2f%% (%zu iterations)\n"
+			"  host op: %.1f us per iteration outside the GPU window (median of %zu)\n",
+			x.n, names, ng, cg[0] / 1e3, cg[1] / 1e3, cg[2] / 1e3,
+			cg[3] / 1e3, cg[4] / 1e3, cg[5] / 1e3, tg ? 100 * eg / (double)tg : 0,
+			tg ? 100 * wg / (double)tg : 0, tg, nh, ch[0] / 1e3,
+			ch[1] / 1e3, ch[2] / 1e3, ch[3] / 1e3, ch[4] / 1e3,
+			th ? 100 * eh / (double)th : 0, th,
+			hw->op[HW_OP_HOST].fixed_ns.v / 1e3, ngap);
+	}
+out:
+	free(Xg);
+	free(yg);
+	free(Xh);
+	free(yh);
+	free(gap);
+	free(ug);
+	free(uh);
+	free(x.row);
+	free(x.layers);
+	return rc;
+}
