@@ -38,7 +38,7 @@
 
 #define MR 64 /* most repeats kept per case */
 #define HD 128
-#define PF_VARIANTS 5 /* kern_prefill_args.variant 1 .. 4 (4 = wgmma) */
+#define PF_VARIANTS 6 /* kern_prefill_args.variant 1 .. 5 (4, 5 = wgmma) */
 
 /*
  * One GPU's share of the benchmarked model (--model, --tp), resolved once

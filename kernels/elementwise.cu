@@ -5,11 +5,15 @@
  * computes in fp32 and rounds once. RMSNorm takes one CTA per token row
  * and keeps the row in registers between the sum of squares and the
  * scaling (one read, one write; two reads and two writes with the fused
- * residual add, against three and three unfused). RoPE takes one thread
- * per (token, 8 pairs), computes those 8 angles' sin/cos once for all the
- * token's heads and reads both halves of each head once; with kv_out it
- * writes K and V straight into the contiguous save buffer, so no separate
- * copy pass is needed.
+ * residual add, against three and three unfused). RoPE (automatic launch)
+ * takes a CTA per tile of tokens, builds the tile's cos/sin table in shared
+ * memory once per (token, pair) while its loads are in flight, and gives
+ * each thread a few (token, head, 8 pairs) items; the forced
+ * heads_per_thread launch (the earlier one, for comparison) takes one
+ * thread per (token, chunk of heads, 8 pairs) and computes its 8 angles'
+ * sin/cos itself. Both read both halves of each head once; with kv_out
+ * they write K and V straight into the contiguous save buffer, so no
+ * separate copy pass is needed.
  */
 #include <cuda_bf16.h>
 
@@ -238,6 +242,132 @@ static unsigned grid_for(uint64_t work)
 				(uint64_t)132 * 16);
 }
 
+#define ROPE_TILE_MAX 32 /* tokens per CTA of rope_tile_kernel */
+#define ROPE_U 4         /* items per thread per batch (loads in flight) */
+
+/*
+ * The automatic RoPE launch: CTA = `tt` consecutive tokens. Its threads
+ * first issue their first batch of loads, then fill a shared table of
+ * (cos, sin) for the tile's tokens x head_dim/2 pairs (one sincosf per
+ * (token, pair), spread evenly over the CTA, fp32 as in rope_kernel), then
+ * apply it. Item = (token, head slot, group of 8 pairs): two 16-byte
+ * vectors (pairs i and i + D/2), items of a token's heads consecutive so
+ * a warp reads and writes contiguous rows. So the sin/cos cost is paid
+ * once per (token, pair) whatever the number of heads, off the loads'
+ * critical path, and few heads per token (Llama-3.1-70B's TP-8 share: 8 Q
+ * + 1 K + 1 V) still give every thread whole batches of loads.
+ */
+__global__ void __launch_bounds__(EW_THREADS)
+	rope_tile_kernel(uint4 *__restrict__ qkv, uint4 *__restrict__ kv_out,
+			 const int32_t *__restrict__ pos, uint32_t n_tokens,
+			 uint32_t n_q, uint32_t n_kv, uint32_t d, uint32_t tt,
+			 const rope_freqs fr)
+{
+	__shared__ __align__(16) float2 cs[ROPE_TILE_MAX * KERN_ROPE_MAX_PAIRS];
+	const uint32_t half = d / 2, groups = d / 16, dv = d / 8;
+	const uint32_t all = n_q + 2 * n_kv;         /* heads per qkv row */
+	const uint32_t rot = n_q + n_kv;             /* rotated head slots */
+	const uint32_t slots = kv_out ? all : rot;   /* slots touched */
+	const uint64_t t0 = (uint64_t)blockIdx.x * tt;
+	const uint32_t nt = (uint32_t)min((uint64_t)tt, n_tokens - t0);
+	const uint32_t items = nt * slots * groups;
+	const uint32_t step = ROPE_U * blockDim.x;
+	uint4 lo[ROPE_U], hi[ROPE_U];
+	uint64_t src[ROPE_U];
+	uint32_t tok[ROPE_U], h[ROPE_U], g[ROPE_U];
+
+	uint32_t b = threadIdx.x;
+#pragma unroll
+	for (int u = 0; u < ROPE_U; u++) {
+		uint32_t i = b + u * blockDim.x;
+		if (i < items) {
+			g[u] = i % groups;
+			h[u] = i / groups % slots;
+			tok[u] = i / groups / slots;
+			src[u] = (t0 + tok[u]) * all * dv + h[u] * dv + g[u];
+			lo[u] = qkv[src[u]];
+			hi[u] = qkv[src[u] + dv / 2];
+		}
+	}
+	for (uint32_t i = threadIdx.x; i < nt * half; i += blockDim.x) {
+		float sn, cn;
+		sincosf((float)pos[t0 + i / half] * fr.f[i % half], &sn, &cn);
+		cs[i] = make_float2(cn, sn);
+	}
+	__syncthreads();
+	for (;;) {
+#pragma unroll
+		for (int u = 0; u < ROPE_U; u++) {
+			if (b + u * blockDim.x >= items)
+				break;
+			if (h[u] >= rot) { /* V: copied to kv_out */
+				uint64_t dst = (t0 + tok[u]) * 2 * n_kv * dv +
+					       (h[u] - n_q) * dv + g[u];
+				kv_out[dst] = lo[u];
+				kv_out[dst + dv / 2] = hi[u];
+				continue;
+			}
+			const float4 *c4 = reinterpret_cast<const float4 *>(
+				&cs[tok[u] * half + g[u] * 8]);
+			float a[8], bb[8], ro[8], rh[8];
+			unpack8(lo[u], a);
+			unpack8(hi[u], bb);
+#pragma unroll
+			for (int k = 0; k < 4; k++) {
+				float4 v = c4[k]; /* cos, sin of pairs 2k, 2k+1 */
+				ro[2 * k] = a[2 * k] * v.x - bb[2 * k] * v.y;
+				rh[2 * k] = bb[2 * k] * v.x + a[2 * k] * v.y;
+				ro[2 * k + 1] = a[2 * k + 1] * v.z -
+						bb[2 * k + 1] * v.w;
+				rh[2 * k + 1] = bb[2 * k + 1] * v.z +
+						a[2 * k + 1] * v.w;
+			}
+			if (h[u] < n_q || !kv_out) {
+				qkv[src[u]] = pack8(ro);
+				qkv[src[u] + dv / 2] = pack8(rh);
+			} else {
+				uint64_t dst = (t0 + tok[u]) * 2 * n_kv * dv +
+					       (h[u] - n_q) * dv + g[u];
+				kv_out[dst] = pack8(ro);
+				kv_out[dst + dv / 2] = pack8(rh);
+			}
+		}
+		b += step;
+		if (b >= items)
+			break;
+#pragma unroll
+		for (int u = 0; u < ROPE_U; u++) {
+			uint32_t i = b + u * blockDim.x;
+			if (i < items) {
+				g[u] = i % groups;
+				h[u] = i / groups % slots;
+				tok[u] = i / groups / slots;
+				src[u] = (t0 + tok[u]) * all * dv + h[u] * dv +
+					 g[u];
+				lo[u] = qkv[src[u]];
+				hi[u] = qkv[src[u] + dv / 2];
+			}
+		}
+	}
+}
+
+/*
+ * Tokens per CTA of rope_tile_kernel: about ROPE_U items per thread (one
+ * batch of loads: 4 k per CTA), at most ROPE_TILE_MAX; halved while the
+ * grid would leave SMs idle (decode, short chunks). Llama-3.1-70B's TP-8
+ * share with kv_out: 80 items per token -> 12 tokens (1,366 CTAs at 16k
+ * tokens); Llama-3.1-8B: 384 -> 2; LWM-7B: 768 -> 1.
+ */
+static uint32_t rope_tile_tokens(uint32_t n_tokens, uint32_t items_per_token)
+{
+	uint32_t tt = EW_THREADS * ROPE_U / items_per_token;
+
+	tt = SS_MAX(1u, SS_MIN(tt, ROPE_TILE_MAX));
+	while (tt > 1 && (n_tokens + tt - 1) / tt < 2 * 132)
+		tt = (tt + 1) / 2;
+	return tt;
+}
+
 extern "C" int kern_rope_qkv(kern_bf16 *qkv, kern_bf16 *kv_out,
 			     const int32_t *positions, uint32_t n_tokens,
 			     uint32_t n_q_heads, uint32_t n_kv_heads,
@@ -265,17 +395,25 @@ extern "C" int kern_rope_qkv(kern_bf16 *qkv, kern_bf16 *kv_out,
 	if (!n_tokens)
 		return 0;
 	memcpy(fr.f, r->inv_freq, sizeof fr.f);
-	/* several heads per thread once there are enough (token, group)
-	 * pairs to fill the GPU; one head per thread below that */
 	uint32_t heads = n_q_heads + 2 * n_kv_heads;
+	if (!r->heads_per_thread) {
+		uint32_t slots = kv_out ? heads : n_q_heads + n_kv_heads;
+		uint32_t tt = rope_tile_tokens(n_tokens,
+					       slots * (r->head_dim / 16));
+		rope_tile_kernel<<<(unsigned)((n_tokens + tt - 1) / tt),
+				   EW_THREADS, 0, kern_stream(stream)>>>(
+			(uint4 *)qkv, (uint4 *)kv_out, positions, n_tokens,
+			n_q_heads, n_kv_heads, r->head_dim, tt, fr);
+		KCHECK_LAUNCH("rope_tile_kernel", err);
+		return 0;
+	}
+	/* the earlier launch, kept for comparison: sin/cos per thread for
+	 * `heads_per_thread` head slots. Measured on the H200 at 16k tokens
+	 * (kernels/results/h200/summary.csv): Llama-3.1-8B 16 slots 82% of
+	 * the copy bandwidth, 8 78%, 4 76%; the 70B TP-8 share (10 slots) at
+	 * most 70% */
 	uint64_t pairs = (uint64_t)n_tokens * (r->head_dim / 16);
-	/* measured on the H200 (Llama-3.1-8B, 16k tokens): 16 head slots per
-	 * thread 82% of the copy bandwidth, all 48 heads 77%, 8 78%, 4 77%
-	 * (kernels/results/h200/summary.csv) */
-	uint32_t hpt = r->heads_per_thread ? r->heads_per_thread
-					   : pairs >= 32768 ? 16 : 1;
-
-	hpt = SS_MIN(hpt, heads);
+	uint32_t hpt = SS_MIN(r->heads_per_thread, heads);
 	uint64_t work = pairs * ((heads + hpt - 1) / hpt);
 	rope_kernel<<<grid_for(work), EW_THREADS, 0, kern_stream(stream)>>>(
 		(uint4 *)qkv, (uint4 *)kv_out, positions, n_tokens, n_q_heads,

@@ -30,9 +30,13 @@ extern "C" {
 struct kern_rope {
 	uint32_t head_dim;                    /* elements (128) */
 	float inv_freq[KERN_ROPE_MAX_PAIRS];  /* radians per position */
-	uint32_t heads_per_thread;            /* launch shape: head slots one
-						 thread rotates (0: automatic);
-						 a tuning knob for benchmarks */
+	uint32_t heads_per_thread;            /* 0: the automatic launch (a
+						 cos/sin table per tile of
+						 tokens in shared memory);
+						 n: the earlier launch, n head
+						 slots per thread, each
+						 computing its sin/cos (a knob
+						 for benchmarks) */
 };
 
 /* rope_scaling of config.json; type "" or "default" = none. */

@@ -17,8 +17,10 @@
  * skipped by that warp. Variants (kern_prefill_args.variant): 1, NW = 4
  * (64-row CTAs, two per SM); 2, NW = 8 (128-row CTAs, one per SM); 3,
  * 32 rows per warp (below); 4, the same loop on wgmma
- * (prefill_attn_sm90a.cu); 0 = 4 where the device runs sm_90a code, else 1
- * (the fastest measured, docs/model-kernels.md).
+ * (prefill_attn_sm90a.cu); 5, wgmma with two query heads of one KV head
+ * per 64-row CTA (4 where the GQA group is odd); 0 = 4 where the device
+ * runs sm_90a code, else 1 (the fastest measured, docs/model-kernels.md),
+ * and 5 instead of 4 for small grids (pick_head_pair).
  *
  * kern_prefill_attn_ref is the naive fp32 reference: one CTA per (query
  * row, head), 128 keys at a time, fp32 dot products and online softmax.
@@ -484,9 +486,9 @@ static int check_args(const struct kern_prefill_args *a, int chunked,
 	if (!(a->scale > 0) || !isfinite(a->scale))
 		return ss_error(err, SS_EINVAL, "%s: field 'scale' must be > 0",
 				who);
-	if (a->variant > 4)
+	if (a->variant > 5)
 		return ss_error(err, SS_EINVAL,
-				"%s: field 'variant' is %u; 0 to 4", who,
+				"%s: field 'variant' is %u; 0 to 5", who,
 				a->variant);
 	if (!a->n_seqs)
 		return ss_error(err, SS_EINVAL, "%s: field 'n_seqs' is 0", who);
@@ -570,6 +572,37 @@ static int launch(const struct kern_prefill_args *a, void *stream,
 	return 0;
 }
 
+/*
+ * Whether the automatic choice takes the wgmma head-pair CTAs (variant 5):
+ * where the GQA group is even and variant 4's grid of 128-row CTAs is
+ * under PA_PAIR_WAVES waves of two CTAs per SM. Such grids run as one or
+ * a few waves of very unequal causal lengths, and the longest CTAs set
+ * the time; variant 5's CTAs do half the work each and are twice as many
+ * (Llama-3.1-70B's TP-8 share at 4k tokens: 256 CTAs of 128 rows on 264
+ * slots, longest 32 units against 16 on average; 512 of 64 rows,
+ * longest 16). Larger grids balance either way and keep variant 4, the
+ * measured one.
+ */
+#define PA_PAIR_WAVES 4
+
+static int pick_head_pair(const struct kern_prefill_args *a)
+{
+	uint32_t rows = a->cu_q ? a->max_q_len : a->q_len;
+	uint64_t ctas = (uint64_t)a->n_q_heads * ((rows + 127) / 128) *
+			a->n_seqs;
+	int dev = 0, sms = 132;
+
+	if ((a->n_q_heads / a->n_kv_heads) % 2)
+		return 0;
+	if (cudaGetDevice(&dev) != cudaSuccess ||
+	    cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount,
+				   dev) != cudaSuccess) {
+		(void)cudaGetLastError(); /* not sticky; keep the default */
+		sms = 132;
+	}
+	return ctas < (uint64_t)PA_PAIR_WAVES * 2 * (uint64_t)sms;
+}
+
 static int run(const struct kern_prefill_args *a, int chunked, void *stream,
 	       struct ss_err *err)
 {
@@ -587,13 +620,15 @@ static int run(const struct kern_prefill_args *a, int chunked, void *stream,
 	case 3:
 		return launch<4, 1>(a, stream, err);
 	case 4:
-		return pa_launch_wgmma(&p, a, stream, err);
+		return pa_launch_wgmma(&p, a, 0, stream, err);
+	case 5:
+		return pa_launch_wgmma(&p, a, 1, stream, err);
 	default: /* automatic: wgmma where the device runs sm_90a code,
 		  * unless every sequence has at most 64 queries (decode,
 		  * small chunks): its 128-row tiles would mostly idle */
 		if ((a->cu_q ? a->max_q_len : a->q_len) <= 64)
 			return launch<4, 0>(a, stream, err);
-		rc = pa_launch_wgmma(&p, a, stream, err);
+		rc = pa_launch_wgmma(&p, a, pick_head_pair(a), stream, err);
 		return rc == SS_ENODEV ? launch<4, 0>(a, stream, err) : rc;
 	}
 }

@@ -21,9 +21,14 @@
  * Kernel variants (kern_prefill_args.variant), all computing the same
  * function: 1 mma.sync, 4 warps x 16 query rows; 2 mma.sync, 8 warps x 16
  * rows; 3 mma.sync, 4 warps x 32 rows; 4 wgmma (Hopper, needs sm_90a code
- * in the binary for this device: SS_ENODEV otherwise). 0 picks the fastest
- * measured one the device can run: 4, else 1; and 1 when no sequence has
- * more than 64 queries (wgmma's 128-row tiles would mostly idle).
+ * in the binary for this device: SS_ENODEV otherwise), 128 query rows of
+ * one head per CTA; 5 wgmma, 64 query rows of two heads sharing a KV head
+ * per CTA (twice the CTAs, half the longest one's work; runs as 4 where
+ * n_q_heads / n_kv_heads is odd). 0 picks the fastest measured one the
+ * device can run: 4, else 1; 5 instead of 4 where the group is even and
+ * variant 4's grid is under 4 waves of two CTAs per SM (a short prompt on
+ * few heads); and 1 when no sequence has more than 64 queries (wgmma's
+ * 128-row tiles would mostly idle).
  */
 #ifndef SS_KERN_PREFILL_ATTN_H
 #define SS_KERN_PREFILL_ATTN_H
@@ -53,7 +58,7 @@ struct kern_prefill_args {
 	uint32_t n_seqs;
 	const int32_t *cu_q, *cu_kv;
 	uint32_t max_q_len;
-	uint32_t variant;       /* 0 = automatic (below); 1-4 force one */
+	uint32_t variant;       /* 0 = automatic (above); 1-5 force one */
 };
 
 /*

@@ -80,11 +80,13 @@ struct pa_params {
 };
 
 /*
- * The wgmma variant (prefill_attn_sm90a.cu): 0, or SS_ENODEV when the
- * binary holds no sm_90a code for this device, or SS_ECUDA. Arguments are
- * checked by the caller.
+ * The wgmma variants (prefill_attn_sm90a.cu): head_pair 0 is variant 4
+ * (128 query rows of one head per CTA), 1 variant 5 (64 rows of two heads
+ * of one KV head per CTA; runs as 4 where the GQA group is odd). 0, or
+ * SS_ENODEV when the binary holds no sm_90a code for this device, or
+ * SS_ECUDA. Arguments are checked by the caller.
  */
 int pa_launch_wgmma(const pa_params *p, const struct kern_prefill_args *a,
-		    void *stream, struct ss_err *err);
+		    int head_pair, void *stream, struct ss_err *err);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * prefill_attn_sm90a.cu - variant 3 of prefill attention (prefill_attn.h):
+ * prefill_attn_sm90a.cu - variants 4 and 5 of prefill attention (prefill_attn.h):
  * the same FlashAttention-2 loop as prefill_attn.cu, with the two matrix
  * products on Hopper's warpgroup MMA (wgmma, sm_90a only).
  *
@@ -17,9 +17,21 @@
  * 1 KiB between groups of 8 keys. Loads are cp.async, made visible to the
  * tensor cores' async proxy by fence.proxy.async before the barrier.
  *
+ * Two CTA shapes (template HP, the query heads per CTA): HP = 1 (variant
+ * 4) takes 128 query rows of one head, warpgroup w rows 64w .. 64w + 63;
+ * HP = 2 (variant 5) takes 64 query rows of two query heads that share a
+ * KV head (GQA group even), warpgroup w head 2x + w. Both keep 128 query
+ * rows per K/V tile loaded (same shared memory, two CTAs per SM), but
+ * HP = 2 halves the longest CTA's causal work and doubles the CTA count,
+ * so a short prompt on few heads (Llama-3.1-70B's TP-8 share: 8 heads,
+ * 4k tokens = 256 CTAs of 128 rows, one partial wave of very unequal
+ * lengths) fills the GPU's 2 x 132 slots longest first and the tail
+ * shrinks; and no warpgroup idles on the diagonal tile. Grid: (heads /
+ * HP, tiles, sequences), heads fastest, tiles longest first.
+ *
  * Built for sm_90 too (the project's target), where the kernel body is
  * empty; a probe kernel tells the launcher which code the device runs,
- * so on a binary without sm_90a code variant 3 answers SS_ENODEV.
+ * so on a binary without sm_90a code variants 4 and 5 answer SS_ENODEV.
  */
 #include <cuda_bf16.h>
 #include <math.h>
@@ -117,14 +129,18 @@ __device__ __forceinline__ void wg_load_kv(uint32_t ks, uint32_t vs,
 	asm volatile("cp.async.commit_group;\n" ::);
 }
 
+template <int HP>
 __global__ void __launch_bounds__(WG_THREADS, 2)
 	prefill_attn_wgmma_kernel(const pa_params p)
 {
 #ifdef PA_HAVE_WGMMA
 	extern __shared__ unsigned char pa_smem[];
-	const uint32_t seq = blockIdx.z, h = blockIdx.x;
+	const uint32_t BM = WG_BM / HP; /* query rows per CTA */
 	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 	const uint32_t wg = warp >> 2, wq = warp & 3;
+	const uint32_t seq = blockIdx.z, h0 = blockIdx.x * HP;
+	const uint32_t h = h0 + (HP == 2 ? wg : 0); /* this group's head */
+	const uint32_t wrow = HP == 2 ? 0 : wg * 64; /* its first row - m0 */
 	const uint32_t g = lane >> 2, t = lane & 3;
 	uint32_t q_begin = 0, kv_begin = 0, q_len = p.q_len, kv_len = p.kv_len;
 
@@ -135,16 +151,16 @@ __global__ void __launch_bounds__(WG_THREADS, 2)
 		kv_len = p.cu_kv[seq + 1] - kv_begin;
 	}
 	const uint32_t qt = gridDim.y - 1 - blockIdx.y;
-	const uint32_t m0 = qt * WG_BM;
+	const uint32_t m0 = qt * BM;
 	if (m0 >= q_len)
 		return;
 	const uint32_t off = kv_len - q_len;
-	const uint32_t kvh = h / p.group;
-	const uint32_t n_keys = min(kv_len, off + m0 + WG_BM);
+	const uint32_t kvh = h0 / p.group; /* HP = 2: group even, h0 even */
+	const uint32_t n_keys = min(kv_len, off + m0 + BM);
 	const uint32_t n_tiles = (n_keys + PA_BN - 1) / PA_BN;
-	const uint32_t r0 = m0 + wg * 64 + wq * 16; /* this warp's rows */
+	const uint32_t r0 = m0 + wrow + wq * 16; /* this warp's rows */
 	const uint32_t wpos_lo = off + r0;
-	const uint32_t wg_hi = off + m0 + wg * 64 + 63;
+	const uint32_t wg_hi = off + m0 + wrow + 63;
 
 	const __nv_bfloat16 *kbase =
 		p.k + (uint64_t)kv_begin * p.kv_stride + kvh * PA_D;
@@ -154,12 +170,15 @@ __global__ void __launch_bounds__(WG_THREADS, 2)
 	const uint32_t ks0 = qs + 2u * WG_PANEL(WG_BM);
 	const uint32_t tile = 2u * WG_PANEL(PA_BN); /* one K or V tile */
 
+	/* shared rows 0..127: HP = 1 rows m0.. of head h0; HP = 2 rows
+	 * m0..m0+63 of head h0, then the same rows of head h0 + 1 */
 	for (uint32_t i = threadIdx.x; i < WG_BM * 16u; i += WG_THREADS) {
 		uint32_t row = i >> 4, c = i & 15;
-		int ok = m0 + row < q_len;
+		uint32_t qr = m0 + row % BM, qh = h0 + row / BM;
+		int ok = qr < q_len;
 		const __nv_bfloat16 *src =
-			ok ? p.q + (uint64_t)(q_begin + m0 + row) * p.q_stride +
-				     h * PA_D + c * 8
+			ok ? p.q + (uint64_t)(q_begin + qr) * p.q_stride +
+				     qh * PA_D + c * 8
 			   : p.q;
 		cp_async16(qs + wg_off(WG_BM, row, c), src, ok ? 16 : 0);
 	}
@@ -286,12 +305,14 @@ __global__ void __launch_bounds__(WG_THREADS, 2)
 }
 
 int pa_launch_wgmma(const pa_params *p, const struct kern_prefill_args *a,
-		    void *stream, struct ss_err *err)
+		    int head_pair, void *stream, struct ss_err *err)
 {
 	/* which code the device runs is fixed for the process: probe once */
 	static int have = -1;
+	const uint32_t hp = head_pair && p->group % 2 == 0 ? 2 : 1;
+	const uint32_t bm = WG_BM / hp;
 	uint32_t rows = a->cu_q ? a->max_q_len : a->q_len;
-	uint32_t tiles = (rows + WG_BM - 1) / WG_BM;
+	uint32_t tiles = (rows + bm - 1) / bm;
 
 	if (have < 0) {
 		int *d = NULL, h = 0;
@@ -314,13 +335,14 @@ int pa_launch_wgmma(const pa_params *p, const struct kern_prefill_args *a,
 				"prefill attention: %u query rows exceed the "
 				"grid",
 				rows);
-	KCHECK(cudaFuncSetAttribute(prefill_attn_wgmma_kernel,
+	void (*kern)(const pa_params) = hp == 2 ? prefill_attn_wgmma_kernel<2>
+						: prefill_attn_wgmma_kernel<1>;
+	KCHECK(cudaFuncSetAttribute(kern,
 				    cudaFuncAttributeMaxDynamicSharedMemorySize,
 				    (int)WG_SMEM),
 	       err);
-	dim3 grid(a->n_q_heads, tiles, a->n_seqs);
-	prefill_attn_wgmma_kernel<<<grid, WG_THREADS, WG_SMEM,
-				    kern_stream(stream)>>>(*p);
+	dim3 grid(a->n_q_heads / hp, tiles, a->n_seqs);
+	kern<<<grid, WG_THREADS, WG_SMEM, kern_stream(stream)>>>(*p);
 	KCHECK_LAUNCH("prefill_attn_wgmma_kernel", err);
 	return 0;
 }
