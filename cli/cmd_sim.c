@@ -446,7 +446,8 @@ int cli_sim_main(int argc, char **argv, int live)
 	gsl_rng_set(rng, a.seed);
 
 	if (model_load(&m, a.model, &err) ||
-	    hw_profile_load(&hw, a.profile, &err))
+	    hw_profile_load(&hw, a.profile, &err) ||
+	    sim_config_apply_hw(&cfg, hw, &err))
 		goto fail;
 	cost.hw = hw;
 	cost.m = &m;

@@ -248,3 +248,36 @@ double cost_compute_share(const struct cost_model *c, enum xfer_mech mech,
 	share = 1.0 - s / c->hw->sm_count.v;
 	return share < 0 ? 0 : share;
 }
+
+/*
+ * Measured slowdown of a kernel running beside a copy mechanism, on our
+ * H200 (kernels/results/h200/summary.csv, rows "slowdown_of=", the default
+ * variant of each mechanism: 16 copy SMs, FlashD2H with 8 scatter threads
+ * and 3 stages). A bf16 8192^3 GEMM stands for compute-bound work, the
+ * sparse decode attention (llama3-8b, batch 16) for memory-bound work.
+ * Mechanisms driven by the copy engines alone (per-block memcpy, bulk
+ * copies) take no SMs and were not measured: 1. No other GPU was
+ * measured, so every profile uses these ratios (docs/sparseserve.md).
+ */
+static const struct {
+	double gemm, mem;
+} copy_slowdown[XFER_NMECH] = {
+	/* rows flash_h2d,"frag=16384,sms=16,slowdown_of=gemm_bf16_8192" and
+	 * "...,slowdown_of=sparse_decode_attn_llama3-8b_b16" */
+	[XFER_FLASH_H2D] = { 1.13643, 3.81679 },
+	/* rows flash_d2h,"threads=8,stages=3,slowdown_of=..." */
+	[XFER_FLASH_D2H] = { 1.00591, 1.44279 },
+	/* rows flash_d2h,"mode=gpu_direct,sms=16,slowdown_of=..." */
+	[XFER_GPU_SCATTER_D2H] = { 1.31097, 5.06497 },
+};
+
+double cost_copy_slowdown(const struct cost_model *c, enum xfer_mech mech,
+			  int memory_bound)
+{
+	double f;
+
+	(void)c;
+	BUG_ON((unsigned)mech >= XFER_NMECH);
+	f = memory_bound ? copy_slowdown[mech].mem : copy_slowdown[mech].gemm;
+	return f > 1.0 ? f : 1.0;
+}

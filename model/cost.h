@@ -130,4 +130,14 @@ int64_t cost_transfer_ns(const struct cost_model *c, enum xfer_mech mech,
 double cost_compute_share(const struct cost_model *c, enum xfer_mech mech,
 			  uint32_t sms);
 
+/*
+ * Factor (>= 1) by which a kernel slows while `mech` moves data beside it:
+ * `memory_bound` 0 for compute-bound work (GEMMs, prefill attention), 1
+ * for memory-bound work (decode attention, norms). Measured on our H200
+ * with the mechanisms' default SMs and threads (cost.c says which rows of
+ * kernels/results/h200/summary.csv); 1 for copy-engine mechanisms.
+ */
+double cost_copy_slowdown(const struct cost_model *c, enum xfer_mech mech,
+			  int memory_bound);
+
 #endif

@@ -956,6 +956,101 @@ int64_t hw_link_latency_ns(const struct hw_profile *p)
 	return (int64_t)llround(p->latency_ns.v);
 }
 
+/* ---- link override (sim config keys link.*_gbps) ------------------------ */
+
+/* Series model: a mechanism's rate r on a link of bw splits as
+ * 1/r = 1/r_other + 1/bw; on a link of bw' it is 1/(1/r_other + 1/bw').
+ * r_other (per-call driver time, SM or CPU limits) stays; a rate already
+ * at or above the link keeps only the new link's term. */
+static double series_rate(double r, double bw, double bw_new)
+{
+	double other;
+
+	if (!(r > 0))
+		return r;
+	other = 1.0 / r - 1.0 / bw;
+	if (other < 0)
+		other = 0;
+	return 1.0 / (other + 1.0 / bw_new);
+}
+
+static void append_src(struct hw_num *n, const char *what)
+{
+	size_t len = strlen(n->src);
+
+	if (len + 2 < sizeof(n->src))
+		snprintf(n->src + len, sizeof(n->src) - len, "; %s", what);
+}
+
+static enum link_dir xfer_dir(enum xfer_mech m)
+{
+	return m == XFER_MEMCPY_H2D || m == XFER_MEMCPY_BATCH_H2D ||
+			       m == XFER_FLASH_H2D || m == XFER_BULK_H2D
+		       ? LINK_H2D
+		       : LINK_D2H;
+}
+
+int hw_profile_set_link(struct hw_profile *p, double h2d_bw, double d2h_bw,
+			double bidir_bw, struct ss_err *err)
+{
+	double old[LINK_NDIR] = { p->h2d_bw.v, p->d2h_bw.v };
+	double bw[LINK_NDIR], k_sum;
+	const char *tag = "overridden by config key link.*_gbps; transfer "
+			  "rates by the series model 1/r = 1/r_other + 1/r_link "
+			  "(sim/config.c)";
+
+	bw[LINK_H2D] = h2d_bw > 0 ? h2d_bw : old[LINK_H2D];
+	bw[LINK_D2H] = d2h_bw > 0 ? d2h_bw : old[LINK_D2H];
+	if (!isfinite(bw[LINK_H2D]) || !isfinite(bw[LINK_D2H]) ||
+	    !(bidir_bw >= 0) || !isfinite(bidir_bw))
+		return ss_error(err, SS_EINVAL,
+				"link override: bandwidths must be finite and > 0 (h2d %g, d2h %g, bidir %g B/s)",
+				h2d_bw, d2h_bw, bidir_bw);
+	if (h2d_bw <= 0 && d2h_bw <= 0 && bidir_bw <= 0)
+		return 0;
+	/* unset bidir: the profile's cap moves with the sum of the directions */
+	k_sum = (bw[LINK_H2D] + bw[LINK_D2H]) / (old[LINK_H2D] + old[LINK_D2H]);
+	for (int m = 0; m < XFER_NMECH; m++) {
+		struct hw_op *op = &p->op[HW_OP_XFER0 + m];
+		enum link_dir d = xfer_dir((enum xfer_mech)m);
+		double b = old[d], bn = bw[d];
+
+		if (b == bn)
+			continue;
+		if (op->form == HW_FORM_TABLE && op->work == HW_WORK_BYTES) {
+			for (uint32_t iy = 0; iy < op->ny; iy++)
+				for (uint32_t ix = 0; ix < op->nx; ix++)
+					op->rate[iy][ix] =
+						series_rate(op->rate[iy][ix] *
+								    op->unit_scale,
+							    b, bn) /
+						op->unit_scale;
+			if (strlen(op->table_src) + 2 < sizeof(op->table_src))
+				snprintf(op->table_src + strlen(op->table_src),
+					 sizeof(op->table_src) -
+						 strlen(op->table_src),
+					 "; %s", tag);
+		} else if (op->form == HW_FORM_ROOFLINE && op->bytes_bw.v > 0 &&
+			   op->bw_eff.v > 0) {
+			double eff = op->bytes_bw.v * op->bw_eff.v;
+
+			op->bytes_bw.v = series_rate(eff, b, bn) / op->bw_eff.v;
+			append_src(&op->bytes_bw, tag);
+		}
+		/* per-call and per-item costs are not the link's: kept */
+	}
+	p->h2d_bw.v = bw[LINK_H2D];
+	p->d2h_bw.v = bw[LINK_D2H];
+	if (bidir_bw > 0)
+		p->bidir_bw.v = bidir_bw;
+	else
+		p->bidir_bw.v *= k_sum;
+	append_src(&p->h2d_bw, tag);
+	append_src(&p->d2h_bw, tag);
+	append_src(&p->bidir_bw, tag);
+	return hw_profile_validate(p, "link override", err);
+}
+
 /* ---- evaluation (hot path: no allocation, no I/O) ----------------------- */
 
 /* log(rate) along row iy at log(x) = l. */

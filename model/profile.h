@@ -206,6 +206,17 @@ int hw_profile_parse(struct hw_profile **out, const char *json,
  */
 int hw_profile_validate(struct hw_profile *p, const char *origin,
 			struct ss_err *err);
+/*
+ * Override the host link (sim config keys link.h2d_gbps, link.d2h_gbps,
+ * link.bidir_gbps; bytes/s here, 0 = keep the profile's): set the link
+ * bandwidths and move every transfer mechanism's byte rate (table points,
+ * or a roofline's byte roof) by the series model 1/r = 1/r_other +
+ * 1/r_link, keeping the non-link part r_other (per-call driver time, SM or
+ * CPU limits) and every per-call and per-item cost. An unset bidir cap is
+ * scaled like the sum of the two directions. Revalidates `p`.
+ */
+int hw_profile_set_link(struct hw_profile *p, double h2d_bw, double d2h_bw,
+			double bidir_bw, struct ss_err *err);
 /* Write `p` as a profile file (parsing it back gives an equal profile). */
 int hw_profile_write(const struct hw_profile *p, FILE *f, struct ss_err *err);
 

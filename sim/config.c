@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "model/profile.h"
 
 #include "banned.h"
 
@@ -43,6 +44,15 @@ static const struct key keys[] = {
 	  "cap on HBM for KV in GB, 0 = no cap" },
 	{ "mem.meta_frac", K_F64, POL(meta_frac), 0.001, 0.999,
 	  "offload: share of the HBM KV space reserved for DSA digests" },
+	{ "link.bidir_gbps", K_F64, SIM(link_bidir_gbps), 0, 1e5,
+	  "host link, both directions together, GB/s (0: the profile's cap "
+	  "scaled like the sum of the directions)" },
+	{ "link.d2h_gbps", K_F64, SIM(link_d2h_gbps), 0, 1e5,
+	  "host link device-to-host bandwidth, GB/s (0: the profile's); "
+	  "transfer rates move by 1/r = 1/r_other + 1/r_link" },
+	{ "link.h2d_gbps", K_F64, SIM(link_h2d_gbps), 0, 1e5,
+	  "host link host-to-device bandwidth, GB/s (0: the profile's); "
+	  "transfer rates move by 1/r = 1/r_other + 1/r_link" },
 	{ "lp.max_inject", K_U32, POL(max_inject), 0, UINT32_MAX,
 	  "layer prefill: maxInjectToken, token x layer units per iteration "
 	  "(0: max_batched_tokens x layers)" },
@@ -64,6 +74,13 @@ static const struct key keys[] = {
 	  "offload, sampled mode (approximate): simulate this many KV heads "
 	  "per layer, a divisor of the model's, each standing for the rest; "
 	  "0 = all heads (full fidelity)" },
+	{ "offload.save_buffer_mb", K_F64, SIM(save_buffer_mb), 0, 1e9,
+	  "offload: MB of KV saves in flight (pinned staging, copy queue) "
+	  "before compute waits for the save path; 0 = unbounded" },
+	{ "offload.save_mech", K_U32, SIM(save_mech), 0, 3,
+	  "offload: KV save mechanism, 0 = the preset's (FlashD2H or "
+	  "per-block memcpy), 1 = per-block memcpy, 2 = FlashD2H, 3 = GPU "
+	  "scatter kernel (GPU-direct)" },
 	{ "offload.prefetch", K_U32, POL(prefetch), 0, 1,
 	  "offload: load layer l+1's previous-step selection while layer l "
 	  "computes (beyond the paper)" },
@@ -81,6 +98,15 @@ void sim_config_default(struct sim_config *c)
 	pol_config_default(&c->pol);
 	c->slo_tbt_factor = 25.0;
 	c->slo_queue_s = 2.0;
+	c->save_buffer_mb = SIM_SAVE_BUFFER_MB;
+}
+
+int sim_config_apply_hw(const struct sim_config *c, struct hw_profile *hw,
+			struct ss_err *err)
+{
+	return hw_profile_set_link(hw, c->link_h2d_gbps * 1e9,
+				   c->link_d2h_gbps * 1e9,
+				   c->link_bidir_gbps * 1e9, err);
 }
 
 static const struct key *find_key(const char *name)
@@ -96,7 +122,7 @@ static int set_value(struct sim_config *c, const struct key *k, double v,
 {
 	char *base = (char *)c;
 
-	if (v < k->min || v > k->max)
+	if (!(v >= k->min && v <= k->max)) /* NaN too */
 		return ss_error(err, SS_EINVAL,
 				"%s: key '%s': %g is outside [%g, %g]", origin,
 				k->name, v, k->min, k->max);

@@ -17,7 +17,26 @@ struct sim_config {
 	uint32_t slo_ref_context; /* context of the reference decode iteration, tokens (0: median prompt) */
 	double hbm_budget_gb;     /* cap on HBM bytes for KV, GB (0: no cap) */
 	uint32_t check_invariants;/* 1: check policy invariants every iteration */
+	/* host link override, GB/s (0: the profile's); sim_config_apply_hw */
+	double link_h2d_gbps, link_d2h_gbps, link_bidir_gbps;
+	uint32_t save_mech;       /* offload save mechanism: enum sim_save_mech */
+	double save_buffer_mb;    /* MB of saves in flight before compute waits (0: unbounded) */
 };
+
+/* offload.save_mech */
+enum sim_save_mech {
+	SIM_SAVE_PRESET = 0,   /* FlashD2H for flash presets, else per-block memcpy */
+	SIM_SAVE_MEMCPY = 1,   /* one cudaMemcpyAsync per block */
+	SIM_SAVE_FLASH = 2,    /* FlashD2H: bulk copy + CPU scatter */
+	SIM_SAVE_GPU_SCATTER = 3 /* zero-copy scatter kernel (GPU-direct) */
+};
+/* Default offload.save_buffer_mb: 2 GiB of pinned staging (docs/sparseserve.md). */
+#define SIM_SAVE_BUFFER_MB 2048.0
+
+struct hw_profile;
+/* Apply the config's hardware overrides (link.*) to a loaded profile. */
+int sim_config_apply_hw(const struct sim_config *c, struct hw_profile *hw,
+			struct ss_err *err);
 
 void sim_config_default(struct sim_config *c);
 /* Apply "key=value"; `origin` names where it came from in errors. */

@@ -19,16 +19,33 @@
  * FlashH2D/FlashD2H (preset->flash). A flow's rate cap is the mechanism's
  * marginal rate for the block size, from cost_transfer_ns; the link adds
  * its own latency and shares each direction among its flows. Loads and
- * compute do not overlap within a layer (the paper's critical path), and
- * FlashH2D's SMs are not charged against compute because nothing computes
- * while it runs.
+ * compute do not overlap within a layer (the paper's critical path).
+ * The save mechanism can be chosen apart from the preset's
+ * (offload.save_mech, sim_offload_configure).
+ *
+ * The save path (run_compute, wait_save_host, wait_save_room):
+ *   - while a flow of a mechanism that takes SMs or memory bandwidth
+ *     drains (FlashH2D prefetches, FlashD2H or GPU-scatter saves), the
+ *     compute beside it runs slower by the measured factor of
+ *     cost_copy_slowdown: linear and prefill attention as a GEMM,
+ *     decode attention and the misc ops as memory-bound work (DSA
+ *     selection, before the loads, is not charged);
+ *   - per-block memcpy saves cost the host thread that launches the
+ *     kernels the non-link part of each call (the series model's
+ *     1/r_other per block); the host issues layer l's saves after
+ *     launching layer l + 1, so layer l + 2 waits for them;
+ *   - at most offload.save_buffer_mb of saves are in flight (pinned
+ *     staging, the copy queue): a layer's saves wait for room.
+ * The waits are counted in stall_ns, the slowdown in other_ns.
  *
  * The link and the saves in flight persist between iterations.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "policy/offload.h"
+#include "sim/config.h"
 #include "sim/select_src.h"
 #include "sim/sim.h"
 
@@ -57,6 +74,17 @@ struct sim_offload {
 	int32_t free_save;           /* head of the free list (-1: none) */
 	uint32_t loads_pending;      /* load flows of the current layer */
 	uint32_t pf_pending;         /* prefetch flows (offload.prefetch) */
+	enum xfer_mech save_mech;    /* D2H mechanism of the saves */
+	uint64_t save_bb;            /* bytes of one real block-head */
+	double slow_load[2], slow_save[2]; /* compute slowdown beside a
+					      draining load / save flow:
+					      [0] compute-, [1] memory-bound */
+	double save_host_ns;         /* host ns per block a save issues */
+	double save_buf;             /* bytes of saves in flight allowed
+					(0: unbounded) */
+	uint64_t save_inflight;      /* bytes of saves started, not done */
+	int64_t host_free_ns;        /* host done issuing every save */
+	int64_t host_free_prev_ns;   /* ... every save but the last layer's */
 	struct ss_err cb_err;        /* an error inside a link callback */
 };
 
@@ -72,6 +100,49 @@ static double mech_rate(const struct cost_model *c, enum xfer_mech mech,
 	if (tn <= t1)
 		return 0;
 	return (double)(bb * (n - 1)) / (double)(tn - t1) * 1e9;
+}
+
+/* Save by `mech`: its rate cap, the compute slowdown beside it and, for
+ * per-block memcpy, the host time of each call: the part of a block's
+ * time that is not the link's (1/r_other of the series model). */
+static void set_save_mech(struct sim_offload *x, enum xfer_mech mech)
+{
+	const struct cost_model *c = x->c;
+
+	x->save_mech = mech;
+	x->save_cap = mech_rate(c, mech, x->save_bb);
+	x->slow_save[0] = cost_copy_slowdown(c, mech, 0);
+	x->slow_save[1] = cost_copy_slowdown(c, mech, 1);
+	x->save_host_ns = 0;
+	if (mech == XFER_MEMCPY_D2H && x->save_cap > 0) {
+		double per = (double)x->save_bb / x->save_cap -
+			     (double)x->save_bb / hw_link_bw(c->hw, LINK_D2H);
+
+		x->save_host_ns = per > 0 ? per * 1e9 : 0;
+	}
+}
+
+int sim_offload_configure(struct sim_offload *x, const struct sim_config *cfg,
+			  struct ss_err *err)
+{
+	static const enum xfer_mech mech[] = {
+		[SIM_SAVE_MEMCPY] = XFER_MEMCPY_D2H,
+		[SIM_SAVE_FLASH] = XFER_FLASH_D2H,
+		[SIM_SAVE_GPU_SCATTER] = XFER_GPU_SCATTER_D2H,
+	};
+
+	if (cfg->save_mech > SIM_SAVE_GPU_SCATTER)
+		return ss_error(err, SS_EINVAL,
+				"key 'offload.save_mech': %u is not a save mechanism (0-3)",
+				cfg->save_mech);
+	if (!(cfg->save_buffer_mb >= 0))
+		return ss_error(err, SS_EINVAL,
+				"key 'offload.save_buffer_mb': must be >= 0, got %g",
+				cfg->save_buffer_mb);
+	if (cfg->save_mech != SIM_SAVE_PRESET)
+		set_save_mech(x, mech[cfg->save_mech]);
+	x->save_buf = cfg->save_buffer_mb * 1e6;
+	return 0;
 }
 
 struct sim_offload *sim_offload_alloc(const struct cost_model *c,
@@ -104,7 +175,12 @@ struct sim_offload *sim_offload_alloc(const struct cost_model *c,
 	if (link_init(&x->link, &lc, err))
 		goto fail;
 	x->load_cap = mech_rate(c, flash ? XFER_FLASH_H2D : XFER_MEMCPY_H2D, bb);
-	x->save_cap = mech_rate(c, flash ? XFER_FLASH_D2H : XFER_MEMCPY_D2H, bb);
+	x->slow_load[0] = cost_copy_slowdown(c, flash ? XFER_FLASH_H2D
+						      : XFER_MEMCPY_H2D, 0);
+	x->slow_load[1] = cost_copy_slowdown(c, flash ? XFER_FLASH_H2D
+						      : XFER_MEMCPY_H2D, 1);
+	x->save_bb = bb;
+	set_save_mech(x, flash ? XFER_FLASH_D2H : XFER_MEMCPY_D2H);
 	if (sel_open_spec(&x->src, selection, &p->off->sp, seed, err))
 		goto fail;
 	x->src_open = 1;
@@ -169,6 +245,8 @@ static void on_done(void *ctx, int32_t id, const struct link_flow *f,
 			      sv->s.count);
 		sv->next_free = x->free_save;
 		x->free_save = (int32_t)f->tag;
+		BUG_ON(x->save_inflight < f->bytes);
+		x->save_inflight -= f->bytes;
 	}
 }
 
@@ -195,7 +273,10 @@ static int start_save(struct sim_offload *x, int64_t t,
 	x->saves[id].next_free = -2;
 	fid = link_start(&x->link, t, LINK_D2H, s->bytes, x->save_cap,
 			 (uint64_t)id, err);
-	return fid < 0 ? fid : 0;
+	if (fid < 0)
+		return fid;
+	x->save_inflight += s->bytes;
+	return 0;
 }
 
 /* Start one H2D flow for the misses not started yet. */
@@ -309,6 +390,120 @@ static void layer_compute(const struct cost_model *c, const struct pol *p,
 				 : 0;
 }
 
+/* Prefill attention of the items active at `layer` (compute-bound). */
+static int64_t layer_prefill_attn_ns(const struct cost_model *c,
+				     const struct pol_plan *plan, uint32_t layer)
+{
+	int64_t a = 0;
+
+	for (size_t k = 0; k < plan->n; k++) {
+		const struct pol_item *it = &plan->items[k];
+
+		if (off_item_at(it, layer) && !it->decode)
+			a += cost_prefill_attn_ns(c, it->q_tokens, it->kv_prior);
+	}
+	return a;
+}
+
+/* Slowdown of compute- [0] and memory-bound [1] work now: the largest
+ * factor among the draining flows' mechanisms. */
+static void contention(const struct sim_offload *x, double f[2])
+{
+	f[0] = f[1] = 1.0;
+	for (uint32_t i = 0; i < x->link.nflows; i++) {
+		const struct link_flow *fl = &x->link.flows[i];
+		const double *s;
+
+		if (fl->state != 2) /* draining (link.h) */
+			continue;
+		s = fl->tag & TAG_LOAD ? x->slow_load : x->slow_save;
+		f[0] = s[0] > f[0] ? s[0] : f[0];
+		f[1] = s[1] > f[1] ? s[1] : f[1];
+	}
+}
+
+/*
+ * Run `work[0]` ns of compute-bound then `work[1]` ns of memory-bound work
+ * (their times alone) from `t`, each slowed by contention() between link
+ * events; advances the link and returns the end time. With no contention
+ * it is exactly t + work[0] + work[1].
+ */
+static int64_t run_compute(struct sim_offload *x, int64_t t,
+			   const int64_t work[2])
+{
+	double rem[2] = { (double)work[0], (double)work[1] };
+	int cls = 0;
+
+	for (;;) {
+		double f[2], need;
+		int64_t next, end;
+
+		while (cls < 2 && !(rem[cls] > 0))
+			cls++;
+		if (cls == 2)
+			break;
+		contention(x, f);
+		need = rem[cls] * f[cls];
+		end = t + (int64_t)ceil(need - need * 1e-12);
+		next = link_next_event(&x->link);
+		if (end <= next) {
+			t = end;
+			rem[cls] = 0;
+			continue;
+		}
+		rem[cls] -= (double)(next - t) / f[cls];
+		t = next;
+		link_advance(&x->link, t, on_done, x);
+	}
+	link_advance(&x->link, t, on_done, x);
+	return t;
+}
+
+/* Wait from `t` until `until`, processing the link; the wait is a stall. */
+static int64_t stall_until(struct sim_offload *x, int64_t t, int64_t until,
+			   struct sim_exec_result *res)
+{
+	if (until <= t)
+		return t;
+	res->stall_ns += until - t;
+	link_advance(&x->link, until, on_done, x);
+	return until;
+}
+
+/* Per-block memcpy saves: a layer's compute waits until the host has
+ * issued every save but the previous layer's. */
+static int64_t wait_save_host(struct sim_offload *x, int64_t t,
+			      struct sim_exec_result *res)
+{
+	return stall_until(x, t, x->host_free_prev_ns, res);
+}
+
+/* Host time to issue `bytes` of saves ending a layer at `t`. */
+static void issue_save_host(struct sim_offload *x, int64_t t, uint64_t bytes)
+{
+	double blocks = (double)bytes / (double)x->save_bb;
+
+	x->host_free_prev_ns = x->host_free_ns;
+	if (x->host_free_ns < t)
+		x->host_free_ns = t;
+	x->host_free_ns += (int64_t)ceil(blocks * x->save_host_ns);
+}
+
+/* Wait until `bytes` more of saves fit offload.save_buffer_mb (a save
+ * larger than the buffer waits for the buffer to drain). */
+static int64_t wait_save_room(struct sim_offload *x, int64_t t, uint64_t bytes,
+			      struct sim_exec_result *res)
+{
+	while (x->save_buf > 0 && x->save_inflight > 0 &&
+	       (double)(x->save_inflight + bytes) > x->save_buf) {
+		int64_t next = link_next_event(&x->link);
+
+		BUG_ON(next == INT64_MAX);
+		t = stall_until(x, t, next, res);
+	}
+	return t;
+}
+
 static int offload_run(void *priv, struct pol *p, const struct pol_plan *plan,
 		       struct sim_exec_result *res, struct ss_err *err)
 {
@@ -377,7 +572,15 @@ static int offload_run(void *priv, struct pol *p, const struct pol_plan *plan,
 			if (rc)
 				return rc;
 		}
-		t += lin + attn + misc;
+		t = wait_save_host(x, t, res);
+		{
+			int64_t pa = layer_prefill_attn_ns(c, plan, l);
+			int64_t work[2] = { lin + pa, attn - pa + misc };
+			int64_t t0 = t;
+
+			t = run_compute(x, t, work);
+			res->other_ns += (t - t0) - (lin + attn + misc);
+		}
 		res->linear_ns += lin;
 		res->attn_ns += attn;
 		res->other_ns += misc;
@@ -396,8 +599,15 @@ static int offload_run(void *priv, struct pol *p, const struct pol_plan *plan,
 			}
 		}
 		res->select_ns += sel;
-		link_advance(&x->link, t, on_done, x);
 		off_layer_end(p, plan, l);
+		{
+			uint64_t bytes = 0;
+
+			for (size_t k = 0; k < o->nsaves; k++)
+				bytes += o->saves[k].bytes;
+			t = wait_save_room(x, t, bytes, res);
+			issue_save_host(x, t, bytes);
+		}
 		for (size_t k = 0; k < o->nsaves; k++) {
 			rc = start_save(x, t, &o->saves[k], err);
 			if (rc)

@@ -159,7 +159,9 @@ int sim_init(struct sim *s, const struct sim_opts *o, struct ss_err *err)
 	if (o->preset->offload && !o->exec) {
 		s->xo = sim_offload_alloc(o->cost, &s->pol, o->selection, o->seed,
 					  err);
-		if (!s->xo) {
+		if (!s->xo || sim_offload_configure(s->xo, o->cfg, err)) {
+			sim_offload_free(s->xo);
+			s->xo = NULL;
 			pol_release(&s->pol);
 			return err ? err->code : SS_EINVAL;
 		}

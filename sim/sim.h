@@ -90,6 +90,14 @@ struct sim_offload;
 struct sim_offload *sim_offload_alloc(const struct cost_model *c,
 				      struct pol *p, const char *selection,
 				      uint64_t seed, struct ss_err *err);
+/*
+ * Apply the run config's offload.save_mech (0: keep the preset's save
+ * mechanism) and offload.save_buffer_mb; sim_init calls it after
+ * sim_offload_alloc (without it: the preset's mechanism, no bound).
+ */
+struct sim_config;
+int sim_offload_configure(struct sim_offload *x, const struct sim_config *cfg,
+			  struct ss_err *err);
 void sim_offload_free(struct sim_offload *x);
 /* The link (for tests and metrics). */
 const struct link *sim_offload_link(const struct sim_offload *x);

@@ -78,6 +78,9 @@ static int simulate(const struct sweep_run *r, struct sweep_result *res,
 			     err);
 	if (rc)
 		goto out;
+	rc = sim_config_apply_hw(&r->cfg, hw, err);
+	if (rc)
+		goto out;
 	cost = (struct cost_model){ .hw = hw, .m = &m };
 	rc = cost_check_fit(&cost, err);
 	if (rc)

@@ -254,36 +254,28 @@ def hbm_fig(res, data, md):
 
 
 def link_fig(res, data, md):
-    ks = sorted({float(k.split("/")[1]) for k in res if k.startswith("link/")})
-    if not ks:
+    gs = sorted({float(k.split("/")[1]) for k in res if k.startswith("link/")})
+    if not gs:
         return
-    with open(os.path.join(ROOT, "profiles", "a100-40g.json")) as f:
-        base_gbs = json.load(f)["link"]["h2d_bw"]["value"] / 1e9
     rows = []
-    md.append("\n### a100-40g what-if, LWM-7B, 0.6 req/s: advantage vs "
-              "link bandwidth (new figure)\n")
-    md.append("| link x | GB/s one way | TTFT vllm | vllm-so | sparseserve |"
-              " TTFT vllm/ss | TTFT vllm-so/ss | tput ss/vllm | "
-              "tput ss/vllm-so |")
-    md.append("|---" * 9 + "|")
-    for k in ks:
-        key = lambda p: "link/%g/%s" % (k, p)
-        t = {p: get(res, key(p), "ttft_mean_s")
-             for p in ("vllm", "vllm-so", "sparseserve")}
+    md.append("\n### a100-40g, LWM-7B, 0.6 req/s: advantage vs link "
+              "bandwidth (link.h2d_gbps = link.d2h_gbps; new figure)\n")
+    md.append("| link GB/s each way | TTFT vllm s | TTFT sparseserve s | "
+              "TTFT vllm/ss | tput vllm tok/s | tput ss tok/s | "
+              "tput ss/vllm |")
+    md.append("|---" * 7 + "|")
+    for g in gs:
+        key = lambda p: "link/%g/%s" % (g, p)
+        t = {p: get(res, key(p), "ttft_mean_s") for p in ("vllm", "sparseserve")}
         thr = {p: get(res, key(p), "throughput_tok_s") for p in t}
-        gbs = base_gbs * k
-        row = [gbs, t["vllm"] / t["sparseserve"],
-               t["vllm-so"] / t["sparseserve"],
-               thr["sparseserve"] / thr["vllm"],
-               thr["sparseserve"] / thr["vllm-so"]]
+        row = [g, t["vllm"] / t["sparseserve"],
+               thr["sparseserve"] / thr["vllm"]]
         rows.append(row)
-        md.append("| %g | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            k, fmt(gbs), fmt(t["vllm"]), fmt(t["vllm-so"]),
-            fmt(t["sparseserve"]), fmt(row[1]), fmt(row[2]), fmt(row[3]),
-            fmt(row[4])))
+        md.append("| %g | %s | %s | %s | %s | %s | %s |" % (
+            g, fmt(t["vllm"]), fmt(t["sparseserve"]), fmt(row[1]),
+            fmt(thr["vllm"]), fmt(thr["sparseserve"]), fmt(row[2])))
     write(os.path.join(data, "link.dat"),
-          ["link_gbs", "ttft_vllm_over_ss", "ttft_vllmso_over_ss",
-           "tput_ss_over_vllm", "tput_ss_over_vllmso"], rows)
+          ["link_gbs", "ttft_vllm_over_ss", "tput_ss_over_vllm"], rows)
 
 
 def bandwidth_figs(data, md):

@@ -3,6 +3,12 @@
 
     profiles.py OUTDIR
 
+Since the config keys link.h2d_gbps/d2h_gbps/bidir_gbps and
+offload.save_mech exist (sim/config.c), the figures no longer use these
+files (the link figure and Fig 14b set the keys); they are still written
+for comparison with the keys, which apply the same series model in C
+(hw_profile_set_link, model/profile.c).
+
 Writes OUTDIR/profiles/*.json, each derived from a shipped JSON profile
 (profiles/, docs/profiles.md) by a rule stated in its description and in
 every changed field's source:
@@ -15,9 +21,9 @@ every changed field's source:
       given only by per-call and per-item costs is left as it is.
   {a100-40g,h200}-gpudirect.json   FlashD2H replaced by the GPU-kernel
       scatter saver (the entry gpu_scatter_d2h under the name flash_d2h),
-      Figure 14b's "GPU-direct saving". The simulator charges no compute
-      contention for it (docs/sparseserve.md: FlashD2H's scatter is
-      inside its rate), so only its transfer rate differs.
+      Figure 14b's "GPU-direct saving" before offload.save_mech; under
+      the name flash_d2h it is charged FlashD2H's measured contention,
+      not the GPU scatter kernel's.
   {a100-40g,h200}-memcpysave.json   FlashD2H replaced by per-block memcpy
       (memcpy_d2h), Figure 14b's "memcpy saving", with FlashH2D loads
       unchanged, so that only the save mechanism differs.

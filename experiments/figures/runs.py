@@ -53,6 +53,8 @@ RATES = {
     ("h200-40g", "lwm-7b"): [0.5, 1.0, 1.5, 2.0],
     ("gh200", "lwm-7b"): [0.5, 1.0, 2.0, 3.0],
 }
+# link bandwidths (GB/s each way) of the link figure (link.*_gbps keys)
+LINK_GBS = [16, 32, 64, 128, 256, 450]
 # the ablation ladder (Figs 13, 15, 16a): so-ft and so-ft-wc at these
 # rates as well (the other four policies run at every rate anyway)
 LADDER_AT = {
@@ -69,15 +71,17 @@ class Runs:
         self.index = {}
 
     def add(self, key, profile, model, trace, policy, cap=0.0, seqs=256,
-            mbt=2048, inject=0, cost=1.0):
-        params = (profile, model, trace, policy, cap, seqs, mbt, inject)
+            mbt=2048, inject=0, cost=1.0, link=0.0, save=0):
+        params = (profile, model, trace, policy, cap, seqs, mbt, inject,
+                  link, save)
         if params in self.index:
             self.rows[self.index[params]]["keys"].append(key)
             return
         self.index[params] = len(self.rows)
         self.rows.append(dict(keys=[key], profile=profile, model=model,
                               trace=trace, policy=policy, cap=cap,
-                              seqs=seqs, mbt=mbt, inject=inject, cost=cost))
+                              seqs=seqs, mbt=mbt, inject=inject, cost=cost,
+                              link=link, save=save))
 
 
 def online(rate, model, count=None):
@@ -140,22 +144,21 @@ def build(outdir, quick):
                       trace, pol, cap=cap, seqs=b, cost=2.0 + b / 4)
 
     # Fig 14b: one 32k-token LWM-7B prefill (one output token) by save
-    # mechanism: so-ft (FlashH2D loads) with FlashD2H, or with its entry
-    # swapped for per-block memcpy or the GPU scatter kernel (what-if
-    # profiles); vllm-s = compute only (no saving). At the default HBM and
-    # with the KV space capped at 8 GB, where saves must land before the
-    # cache can reuse their slots.
+    # mechanism: so-ft (FlashH2D loads) saving by per-block memcpy, the GPU
+    # scatter kernel or FlashD2H (offload.save_mech 1, 3, 2); vllm-s =
+    # compute only (no saving). At the default HBM and with the KV space
+    # capped at 8 GB, where saves must land before the cache can reuse
+    # their slots.
     single = "synthetic:poisson:rate=1:count=1:lengths=fixed:32768:1"
     for prof in ("a100-40g", "h200"):
         for cap in (0.0, 8.0):
-            for mech, pol, pfile in (
-                    ("compute", "vllm-s", prof),
-                    ("memcpy", "so-ft", prof + "-memcpysave"),
-                    ("gpudirect", "so-ft", prof + "-gpudirect"),
-                    ("flashd2h", "so-ft", prof)):
-                r.add("save/%s/%g/%s" % (prof, cap, mech),
-                      profile_path(pfile, outdir), "lwm-7b", single, pol,
-                      cap=cap, cost=0.3)
+            for mech, pol, save in (
+                    ("compute", "vllm-s", 0),
+                    ("memcpy", "so-ft", 1),
+                    ("gpudirect", "so-ft", 3),
+                    ("flashd2h", "so-ft", 2)):
+                r.add("save/%s/%g/%s" % (prof, cap, mech), prof, "lwm-7b",
+                      single, pol, cap=cap, cost=0.3, save=save)
 
     # Fig 16b: one 32k-token prefill, chunked (so-ft-wc, chunk c) vs
     # layer-segmented (sparseserve, maxInjectToken = c x 32 layers), each
@@ -177,13 +180,14 @@ def build(outdir, quick):
                   online(1.5, "lwm-7b"), pol, cap=cap,
                   cost=cost("lwm-7b", pol, 1.0 if cap < 30 else 0.3))
 
-    # New: advantage vs link bandwidth (a100-40g what-if with the link and
-    # every transfer table scaled; LWM-7B at 0.6 req/s, where it pays)
-    for k in ("0.5", "1", "4", "16"):
-        pfile = "a100-40g" if k == "1" else "a100-40g-link" + k
-        for pol in ("vllm", "vllm-so", "sparseserve"):
-            r.add("link/%s/%s" % (k, pol), profile_path(pfile, outdir),
-                  "lwm-7b", online(0.6, "lwm-7b"), pol,
+    # New: advantage vs link bandwidth (a100-40g with the link set by the
+    # config keys link.h2d_gbps = link.d2h_gbps = G, the bidirectional cap
+    # scaled with them and every transfer rate by the series model;
+    # LWM-7B at 0.6 req/s, where SparseServe pays on the A100)
+    for gbs in LINK_GBS:
+        for pol in ("vllm", "sparseserve"):
+            r.add("link/%g/%s" % (gbs, pol), "a100-40g", "lwm-7b",
+                  online(0.6, "lwm-7b"), pol, link=gbs,
                   cost=cost("lwm-7b", pol, 1.0))
     return r
 
@@ -203,6 +207,9 @@ def main():
         {"name": "sched.max_batched_tokens",
          "values": [x["mbt"] for x in rows]},
         {"name": "lp.max_inject", "values": [x["inject"] for x in rows]},
+        {"name": "link.h2d_gbps", "values": [x["link"] for x in rows]},
+        {"name": "link.d2h_gbps", "values": [x["link"] for x in rows]},
+        {"name": "offload.save_mech", "values": [x["save"] for x in rows]},
         {"name": "offload.sample_heads",
          "values": [SAMPLE if x["policy"] in OFFLOAD else 0 for x in rows]},
     ]
@@ -224,13 +231,14 @@ def main():
     with open(os.path.join(outdir, "runs.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["run", "keys", "profile", "model", "policy", "cap",
-                    "seqs", "mbt", "inject", "sample_heads", "trace"])
+                    "seqs", "mbt", "inject", "sample_heads", "link_gbps",
+                    "save_mech", "trace"])
         for i, x in enumerate(rows):
             w.writerow([i, " ".join(x["keys"]), x["profile"], x["model"],
                         x["policy"], x["cap"], x["seqs"], x["mbt"],
                         x["inject"],
                         SAMPLE if x["policy"] in OFFLOAD else 0,
-                        x["trace"]])
+                        x["link"], x["save"], x["trace"]])
     print(len(rows))
 
 
