@@ -49,6 +49,7 @@ struct attn_set {
 	uint64_t n_slots;
 	struct kern_attn_args a;
 	int sparse;
+	uint32_t variant;      /* kern_attn_args.variant (0 = automatic) */
 };
 
 static int do_attn(void *arg, void *stream, struct ss_err *err)
@@ -122,6 +123,7 @@ static int attn_prepare(struct bench *b, struct attn_set *s,
 		.n_q_heads = sh->n_q_heads, .n_kv_heads = sh->n_kv_heads,
 		.head_dim = KERN_HEAD_DIM, .max_list = n_list,
 		.scale = 1.0f / sqrtf((float)KERN_HEAD_DIM),
+		.variant = s->variant,
 	};
 #define UP(field, host, bytes)                                                \
 	do {                                                                  \
@@ -272,7 +274,13 @@ int bench_attn(struct bench *b, struct ss_err *err)
 	    (rc = bench_fill_bf16_dev(s.cache, s.n_slots * BLK_BYTES,
 				      b->seed + 21, err)))
 		goto out;
-	for (size_t si = 0; si < SS_ARRAY_SIZE(shapes); si++)
+	/* variant 0 = the automatic choice (tensor cores); 1 = the CUDA-core
+	 * kernel, reported as ",variant=1" for comparison */
+	for (uint32_t v = 0; v <= 1; v++) {
+		const char *vs = v ? ",variant=1" : "";
+
+		s.variant = v;
+		for (size_t si = 0; si < SS_ARRAY_SIZE(shapes); si++)
 		for (size_t bi = 0; bi < SS_ARRAY_SIZE(batches); bi++) {
 			const struct shape *sh = &shapes[si];
 			uint32_t B = batches[bi];
@@ -286,8 +294,8 @@ int bench_attn(struct bench *b, struct ss_err *err)
 			    (rc = bench_time(b, do_attn, &s, 1, ms, r, err)))
 				goto out;
 			snprintf(name, sizeof name,
-				 "model=%s,budget=2048,ctx=131072,batch=%u",
-				 sh->name, B);
+				 "model=%s,budget=2048,ctx=131072,batch=%u%s",
+				 sh->name, B, vs);
 			bench_report(b, "sparse_decode_attn", name, ms, r,
 				     bytes, b->lim_hbm);
 			if (b->check &&
@@ -295,7 +303,7 @@ int bench_attn(struct bench *b, struct ss_err *err)
 				goto out;
 			attn_free(&s);
 		}
-	for (size_t si = 0; si < SS_ARRAY_SIZE(shapes); si++) {
+		for (size_t si = 0; si < SS_ARRAY_SIZE(shapes); si++) {
 		static const uint32_t dense_b[] = { 1, 4, 16 };
 		for (size_t bi = 0; bi < SS_ARRAY_SIZE(dense_b); bi++) {
 			const struct shape *sh = &shapes[si];
@@ -309,13 +317,15 @@ int bench_attn(struct bench *b, struct ss_err *err)
 			    (rc = bench_time(b, do_attn, &s, 1, ms, r, err)))
 				goto out;
 			snprintf(name, sizeof name,
-				 "model=%s,ctx=32768,batch=%u", sh->name, B);
+				 "model=%s,ctx=32768,batch=%u%s", sh->name, B,
+				 vs);
 			bench_report(b, "dense_decode_attn", name, ms, r,
 				     lists * BLK_BYTES, b->lim_hbm);
 			if (b->check &&
 			    (rc = attn_verify(b, &s, "dense_decode_attn", err)))
 				goto out;
 			attn_free(&s);
+		}
 		}
 	}
 out:

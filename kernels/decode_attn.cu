@@ -7,7 +7,8 @@
  * 16 KiB is in flight before any arithmetic. Scores use the group's queries
  * from shared memory (broadcast reads), pre-scaled by scale*log2(e) so the
  * online softmax runs on exp2. Warps merge in shared memory; splits merge
- * in decode_attn_merge_kernel.
+ * in decode_attn_merge_kernel. This is variant 1; variant 2 (tensor cores)
+ * follows it.
  */
 #include "decode_attn.h"
 #include "kern_cuda.h"
@@ -176,6 +177,258 @@ __global__ void __launch_bounds__(ATT_WARPS * 32)
 	}
 }
 
+/*
+ * Variant 2: tensor cores. CTA = MMA_WARPS warps for one (request, KV head,
+ * split); a warp takes one 32-token block at a time, lane (g = lane/4,
+ * c = lane%4) loading 256 B of K and 256 B of V with 16-byte loads.
+ *
+ * QK: S[16 x 32] = Q[16 x 128] K^T, query head g as A row g (rows >= G and
+ * 8..15 zero), 4 n-tiles of 8 tokens x 8 k-steps. The k index is permuted
+ * identically in Q and K (k-step 2j+h, logical 2c+e and 2c+8+e read
+ * physical dims 32j+8c+4h+e and +2), so a thread's K operand for n-tile t
+ * is one uint4 per j: K[8t+g][32j+8c .. +7]. The accumulator gives thread
+ * (g, c) scores of head g, tokens 8t+2c, 8t+2c+1.
+ *
+ * PV, transposed: O^T[16 dims x 8 heads] += V^T[16 x 16 tokens] P^T, so
+ * the query heads are the 8 columns and the P operand is exactly the QK
+ * accumulator of head g (tokens 16u+2c.. of tiles 2u, 2u+1) packed to
+ * bf16, no shuffles. Row g of m-tile mt is dim D = 64(mt/4) + 8g + 2(mt%4),
+ * row g+8 is D+1; a thread loads V rows 16u + 2c + {0, 1, 8, 9}, dims
+ * 8g..8g+7 and 64+8g..+7 (128 contiguous bytes per warp instruction) and
+ * pairs two tokens' halves with byte_perm. Accumulator: heads 2c, 2c+1,
+ * dims D, D+1.
+ */
+#define MMA_WARPS 4
+
+__device__ __forceinline__ void mma_bf16(float (&d)[4], uint32_t a0,
+					 uint32_t a1, uint32_t a2, uint32_t a3,
+					 uint32_t b0, uint32_t b1)
+{
+	asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+		     "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+		     "{%0, %1, %2, %3};\n"
+		     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+		     : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ uint32_t pack_bf16(float lo, float hi)
+{
+	__nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
+	return *reinterpret_cast<uint32_t *>(&h);
+}
+
+__device__ __forceinline__ uint32_t u4w(const uint4 &v, int i)
+{
+	return i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w;
+}
+
+template <int G>
+__global__ void __launch_bounds__(MMA_WARPS * 32, 2)
+	decode_attn_mma_kernel(const __nv_bfloat16 *__restrict__ q,
+			       const __nv_bfloat16 *__restrict__ cache,
+			       const int32_t *__restrict__ slots,
+			       const int32_t *__restrict__ block_ids,
+			       const uint32_t *__restrict__ n_list,
+			       const uint32_t *__restrict__ ctx_len,
+			       uint32_t n_kv_heads, uint32_t max_list,
+			       float qscale, float *__restrict__ work,
+			       __nv_bfloat16 *__restrict__ out)
+{
+	__shared__ float wm[MMA_WARPS][8], wl[MMA_WARPS][8];
+	__shared__ float wacc[MMA_WARPS][8][ATT_D];
+	const uint32_t bh = blockIdx.x, b = bh / n_kv_heads;
+	const uint32_t S = gridDim.y, split = blockIdx.y;
+	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+	const uint32_t g = lane >> 2, c = lane & 3;
+	const uint32_t ctx = ctx_len[b];
+	uint32_t n = n_list ? n_list[bh] : (ctx + ATT_BT - 1) / ATT_BT;
+	uint32_t chunk, e0, e1;
+	uint32_t qa[8][2];
+	float m = -INFINITY, l = 0.0f, o[8][4];
+
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+	/* the merge kernel may be scheduled now; it waits for our end */
+	asm volatile("griddepcontrol.launch_dependents;");
+#endif
+	n = min(n, max_list);
+	chunk = (n + S - 1) / S;
+	e0 = min(n, split * chunk);
+	e1 = min(n, e0 + chunk);
+	if (g < G) {
+		const uint4 *qp = reinterpret_cast<const uint4 *>(
+			q + ((uint64_t)bh * G + g) * ATT_D);
+#pragma unroll
+		for (int j = 0; j < 4; j++) {
+			uint4 v = qp[4 * j + c];
+			qa[2 * j][0] = v.x;
+			qa[2 * j][1] = v.y;
+			qa[2 * j + 1][0] = v.z;
+			qa[2 * j + 1][1] = v.w;
+		}
+	} else {
+#pragma unroll
+		for (int s = 0; s < 8; s++)
+			qa[s][0] = qa[s][1] = 0;
+	}
+#pragma unroll
+	for (int mt = 0; mt < 8; mt++)
+		o[mt][0] = o[mt][1] = o[mt][2] = o[mt][3] = 0.0f;
+
+	/* lane i of the warp fetches the slot and block id of the warp's
+	 * i-th entry, so the K/V loads wait on a shuffle, not on memory */
+	for (uint32_t base = e0 + warp; base < e1; base += MMA_WARPS * 32) {
+		uint32_t my_e = base + MMA_WARPS * lane, my_slot = 0, my_blk = 0;
+		uint32_t cnt = min(32u, (e1 - base + MMA_WARPS - 1) / MMA_WARPS);
+
+		if (my_e < e1) {
+			uint64_t li = (uint64_t)bh * max_list + my_e;
+			my_slot = (uint32_t)slots[li];
+			my_blk = block_ids ? (uint32_t)block_ids[li] : my_e;
+		}
+		for (uint32_t it = 0; it < cnt; it++) {
+			uint32_t slot = __shfl_sync(0xffffffffu, my_slot, it);
+			uint32_t blk = __shfl_sync(0xffffffffu, my_blk, it);
+			const uint4 *kb = reinterpret_cast<const uint4 *>(
+				cache + (uint64_t)slot * 2 * ATT_BT * ATT_D);
+			const uint4 *vb = kb + ATT_BT * ATT_D / 8;
+			uint4 kr[4][4], vr[2][4][2];
+			float sc[4][4], p[4][2], mx = -INFINITY, mnew, corr;
+			float corr0, corr1;
+
+#pragma unroll
+			for (int t = 0; t < 4; t++)
+#pragma unroll
+				for (int j = 0; j < 4; j++)
+					kr[t][j] = kb[(8 * t + g) * 16 + 4 * j + c];
+#pragma unroll
+			for (int u = 0; u < 2; u++)
+#pragma unroll
+				for (int i = 0; i < 4; i++) {
+					uint32_t tok = 16 * u + 2 * c + (i & 1) +
+						       8 * (i >> 1);
+					vr[u][i][0] = vb[tok * 16 + g];
+					vr[u][i][1] = vb[tok * 16 + 8 + g];
+				}
+#pragma unroll
+			for (int t = 0; t < 4; t++) {
+				sc[t][0] = sc[t][1] = sc[t][2] = sc[t][3] = 0.0f;
+#pragma unroll
+				for (int s = 0; s < 8; s++) {
+					const uint4 &k = kr[t][s >> 1];
+					mma_bf16(sc[t], qa[s][0], 0, qa[s][1], 0,
+						 (s & 1) ? k.z : k.x,
+						 (s & 1) ? k.w : k.y);
+				}
+			}
+			/* online softmax of head g over this block */
+#pragma unroll
+			for (int t = 0; t < 4; t++)
+#pragma unroll
+				for (int x = 0; x < 2; x++) {
+					uint32_t tok = 8 * t + 2 * c + x;
+					bool valid = g < G &&
+						     (uint64_t)blk * ATT_BT + tok <
+							     ctx;
+					p[t][x] = valid ? sc[t][x] * qscale
+							: -INFINITY;
+					mx = fmaxf(mx, p[t][x]);
+				}
+			mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+			mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+			mnew = fmaxf(m, mx);
+			corr = mnew == -INFINITY ? 1.0f : exp2f(m - mnew);
+			l *= corr;
+#pragma unroll
+			for (int t = 0; t < 4; t++)
+#pragma unroll
+				for (int x = 0; x < 2; x++) {
+					p[t][x] = p[t][x] == -INFINITY
+							  ? 0.0f
+							  : exp2f(p[t][x] - mnew);
+					l += p[t][x];
+				}
+			m = mnew;
+			/* this thread accumulates heads 2c and 2c+1 */
+			corr0 = __shfl_sync(0xffffffffu, corr, 8 * c);
+			corr1 = __shfl_sync(0xffffffffu, corr, 8 * c + 4);
+#pragma unroll
+			for (int mt = 0; mt < 8; mt++) {
+				o[mt][0] *= corr0;
+				o[mt][2] *= corr0;
+				o[mt][1] *= corr1;
+				o[mt][3] *= corr1;
+			}
+#pragma unroll
+			for (int u = 0; u < 2; u++) {
+				uint32_t b0 = pack_bf16(p[2 * u][0], p[2 * u][1]);
+				uint32_t b1 = pack_bf16(p[2 * u + 1][0],
+							p[2 * u + 1][1]);
+#pragma unroll
+				for (int mt = 0; mt < 8; mt++) {
+					uint32_t w0 = u4w(vr[u][0][mt >> 2], mt & 3);
+					uint32_t w1 = u4w(vr[u][1][mt >> 2], mt & 3);
+					uint32_t w2 = u4w(vr[u][2][mt >> 2], mt & 3);
+					uint32_t w3 = u4w(vr[u][3][mt >> 2], mt & 3);
+					mma_bf16(o[mt], __byte_perm(w0, w1, 0x5410),
+						 __byte_perm(w0, w1, 0x7632),
+						 __byte_perm(w2, w3, 0x5410),
+						 __byte_perm(w2, w3, 0x7632), b0,
+						 b1);
+				}
+			}
+		}
+	}
+	l += __shfl_xor_sync(0xffffffffu, l, 1);
+	l += __shfl_xor_sync(0xffffffffu, l, 2);
+	if (c == 0) {
+		wm[warp][g] = m;
+		wl[warp][g] = l;
+	}
+#pragma unroll
+	for (int mt = 0; mt < 8; mt++) {
+		uint32_t D = 64 * (mt >> 2) + 8 * g + 2 * (mt & 3);
+		if (2 * c < G) {
+			wacc[warp][2 * c][D] = o[mt][0];
+			wacc[warp][2 * c][D + 1] = o[mt][2];
+		}
+		if (2 * c + 1 < G) {
+			wacc[warp][2 * c + 1][D] = o[mt][1];
+			wacc[warp][2 * c + 1][D + 1] = o[mt][3];
+		}
+	}
+	__syncthreads();
+	/* thread d merges dimension d of every head over the warps */
+	const uint32_t d = threadIdx.x;
+	float *rec = work + ((uint64_t)bh * S + split) * G * ATT_REC;
+#pragma unroll
+	for (int h = 0; h < G; h++) {
+		float M = -INFINITY, L = 0.0f, A = 0.0f;
+#pragma unroll
+		for (int w = 0; w < MMA_WARPS; w++)
+			M = fmaxf(M, wm[w][h]);
+		if (M != -INFINITY) {
+#pragma unroll
+			for (int w = 0; w < MMA_WARPS; w++) {
+				float f = wm[w][h] == -INFINITY
+						  ? 0.0f
+						  : exp2f(wm[w][h] - M);
+				L += wl[w][h] * f;
+				A += wacc[w][h][d] * f;
+			}
+		}
+		if (S == 1) {
+			out[((uint64_t)bh * G + h) * ATT_D + d] =
+				__float2bfloat16(L > 0 ? A / L : 0.0f);
+			continue;
+		}
+		rec[h * ATT_REC + 2 + d] = A;
+		if (d == 0) {
+			rec[h * ATT_REC] = M;
+			rec[h * ATT_REC + 1] = L;
+		}
+	}
+}
+
 /* One CTA of 128 threads per query head: merge the splits' partials. */
 __global__ void decode_attn_merge_kernel(const float *__restrict__ work,
 					 __nv_bfloat16 *__restrict__ out,
@@ -187,6 +440,11 @@ __global__ void decode_attn_merge_kernel(const float *__restrict__ work,
 			   g * ATT_REC;
 	float M = -INFINITY, L = 0.0f, A = 0.0f;
 
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+	/* launched early (programmatic dependent launch): wait until the
+	 * attention kernel has finished and its partials are visible */
+	asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
 	for (uint32_t s = 0; s < n_splits; s++)
 		M = fmaxf(M, rec[(uint64_t)s * G * ATT_REC]);
 	if (M != -INFINITY)
@@ -197,6 +455,47 @@ __global__ void decode_attn_merge_kernel(const float *__restrict__ work,
 			A += r[2 + d] * f;
 		}
 	out[(uint64_t)qh * ATT_D + d] = __float2bfloat16(L > 0 ? A / L : 0.0f);
+}
+
+static int attn_dev_attr(cudaDeviceAttr what, int fallback)
+{
+	int v = fallback, dev = 0;
+
+	if (cudaGetDevice(&dev) != cudaSuccess ||
+	    cudaDeviceGetAttribute(&v, what, dev) != cudaSuccess) {
+		cudaGetLastError();
+		v = fallback;
+	}
+	return v;
+}
+
+/*
+ * Variant 2's automatic split count. Each warp takes k blocks of a split
+ * (chunk = MMA_WARPS * k entries); k grows from 1 (small batch: every
+ * block its own warp, so batch 1 x 8 KV heads x 64 blocks still spreads
+ * over 128 CTAs) to 4 once the grid holds two waves of resident CTAs or
+ * more (3 per SM at 167 registers per thread, ptxas sm_90a); at k = 4 the
+ * partials (G x 520 B per split, written and read) stay under 4% of the
+ * KV bytes even at G = 8.
+ */
+static uint32_t attn_mma_splits(uint64_t bh, uint32_t max_list)
+{
+	uint64_t total = bh * max_list, resident, k, chunk, splits;
+	int per_sm = 2;
+
+	if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(
+		    &per_sm, decode_attn_mma_kernel<8>, MMA_WARPS * 32, 0) !=
+		    cudaSuccess ||
+	    per_sm < 1) {
+		cudaGetLastError();
+		per_sm = 2;
+	}
+	resident = (uint64_t)per_sm *
+		   attn_dev_attr(cudaDevAttrMultiProcessorCount, 132);
+	k = SS_MAX(1, SS_MIN(total / (MMA_WARPS * 2 * resident), 4));
+	chunk = MMA_WARPS * k;
+	splits = (max_list + chunk - 1) / chunk;
+	return (uint32_t)SS_MAX(1, SS_MIN(splits, 65535));
 }
 
 extern "C" int kern_attn_plan(const struct kern_attn_args *a,
@@ -225,19 +524,23 @@ extern "C" int kern_attn_plan(const struct kern_attn_args *a,
 	if (!a->max_list)
 		return ss_error(err, SS_EINVAL,
 				"decode_attn: field 'max_list' is 0");
+	if (a->variant > 2)
+		return ss_error(err, SS_EINVAL,
+				"decode_attn: field 'variant': %u, supported: "
+				"0 (automatic), 1, 2",
+				a->variant);
 	if (bh > INT32_MAX)
 		return ss_error(err, SS_EINVAL,
 				"decode_attn: batch x n_kv_heads too large");
-	if (!splits) {
-		int sms = 132;
-		if (cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount,
-					   0) != cudaSuccess)
-			cudaGetLastError();
+	if (!splits && a->variant == 1) {
+		int sms = attn_dev_attr(cudaDevAttrMultiProcessorCount, 132);
 		/* about 8 CTAs per SM (two waves at the kernel's
 		 * occupancy), at least 4 entries (one per warp) per split */
 		uint64_t want = ((uint64_t)sms * 8 + bh - 1) / (bh ? bh : 1);
 		uint64_t most = (a->max_list + ATT_WARPS - 1) / ATT_WARPS;
 		splits = (uint32_t)SS_MAX(1, SS_MIN(SS_MIN(want, most), 64));
+	} else if (!splits) {
+		splits = attn_mma_splits(bh, a->max_list);
 	}
 	if (splits > 65535 || splits > a->max_list)
 		return ss_error(err, SS_EINVAL,
@@ -245,7 +548,9 @@ extern "C" int kern_attn_plan(const struct kern_attn_args *a,
 				"max_list %u or 65535",
 				splits, a->max_list);
 	*n_splits = splits;
-	*work_bytes = bh * splits * G * ATT_REC * sizeof(float);
+	*work_bytes = a->variant != 1 && splits == 1
+			      ? 0
+			      : bh * splits * G * ATT_REC * sizeof(float);
 	return 0;
 }
 
@@ -262,7 +567,7 @@ static int attn_launch(const struct kern_attn_args *a, int sparse,
 	if (!a->batch)
 		return 0;
 	if (!a->q || !a->cache || !a->slots || !a->ctx_len || !a->out ||
-	    !a->work)
+	    (need && !a->work))
 		return ss_error(err, SS_EINVAL,
 				"decode_attn: a pointer field is NULL (q, "
 				"cache, slots, ctx_len, out, work)");
@@ -280,23 +585,58 @@ static int attn_launch(const struct kern_attn_args *a, int sparse,
 	per_split = (a->max_list + splits - 1) / splits;
 	dim3 grid(a->batch * a->n_kv_heads, splits);
 	const float qscale = a->scale * 1.4426950408889634f;
+	const __nv_bfloat16 *q = (const __nv_bfloat16 *)a->q;
+	const __nv_bfloat16 *cache = (const __nv_bfloat16 *)a->cache;
+	const int32_t *bids = sparse ? a->block_ids : NULL;
+	const uint32_t *nl = sparse ? a->n_list : NULL;
+	__nv_bfloat16 *out = (__nv_bfloat16 *)a->out;
+
+	if (a->variant == 1) {
 #define ATT_LAUNCH(g)                                                         \
 	decode_attn_kernel<g><<<grid, ATT_WARPS * 32, 0, s>>>(                \
-		(const __nv_bfloat16 *)a->q, (const __nv_bfloat16 *)a->cache, \
-		a->slots, sparse ? a->block_ids : NULL,                       \
-		sparse ? a->n_list : NULL, a->ctx_len, a->n_kv_heads,         \
+		q, cache, a->slots, bids, nl, a->ctx_len, a->n_kv_heads,      \
 		a->max_list, per_split, qscale, a->work)
-	switch (G) {
-	case 1: ATT_LAUNCH(1); break;
-	case 2: ATT_LAUNCH(2); break;
-	case 4: ATT_LAUNCH(4); break;
-	default: ATT_LAUNCH(8); break;
-	}
+		switch (G) {
+		case 1: ATT_LAUNCH(1); break;
+		case 2: ATT_LAUNCH(2); break;
+		case 4: ATT_LAUNCH(4); break;
+		default: ATT_LAUNCH(8); break;
+		}
 #undef ATT_LAUNCH
-	KCHECK_LAUNCH("decode_attn_kernel", err);
-	decode_attn_merge_kernel<<<a->batch * a->n_q_heads, ATT_D, 0, s>>>(
-		a->work, (__nv_bfloat16 *)a->out, G, splits);
-	KCHECK_LAUNCH("decode_attn_merge_kernel", err);
+		KCHECK_LAUNCH("decode_attn_kernel", err);
+	} else {
+#define ATT_LAUNCH(g)                                                         \
+	decode_attn_mma_kernel<g><<<grid, MMA_WARPS * 32, 0, s>>>(            \
+		q, cache, a->slots, bids, nl, a->ctx_len, a->n_kv_heads,      \
+		a->max_list, qscale, a->work, out)
+		switch (G) {
+		case 1: ATT_LAUNCH(1); break;
+		case 2: ATT_LAUNCH(2); break;
+		case 4: ATT_LAUNCH(4); break;
+		default: ATT_LAUNCH(8); break;
+		}
+#undef ATT_LAUNCH
+		KCHECK_LAUNCH("decode_attn_mma_kernel", err);
+		if (splits == 1)
+			return 0; /* the kernel wrote `out` */
+	}
+	/* programmatic dependent launch (sm_90+): the merge CTAs are
+	 * scheduled while the attention kernel drains, hiding the launch
+	 * gap; the merge kernel waits for it with griddepcontrol.wait */
+	cudaLaunchConfig_t cfg = {};
+	cudaLaunchAttribute attr[1];
+	cfg.gridDim = dim3(a->batch * a->n_q_heads);
+	cfg.blockDim = dim3(ATT_D);
+	cfg.stream = s;
+	if (attn_dev_attr(cudaDevAttrComputeCapabilityMajor, 0) >= 9) {
+		attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+		attr[0].val.programmaticStreamSerializationAllowed = 1;
+		cfg.attrs = attr;
+		cfg.numAttrs = 1;
+	}
+	KCHECK(cudaLaunchKernelEx(&cfg, decode_attn_merge_kernel,
+				  (const float *)a->work, out, G, splits),
+	       err);
 	return 0;
 }
 

@@ -13,7 +13,14 @@
  *
  * Long lists are split (flash-decoding): grid (request x KV head, split),
  * each split's partial (max, sum, acc) goes to the fp32 workspace and a
- * second kernel merges them.
+ * second kernel merges them (a single split writes `out` directly in
+ * variant 2).
+ *
+ * Variants (field `variant`): 1 = CUDA cores, one block per warp with the
+ * group's dot products as FMAs (the first kernel, kept for comparison);
+ * 2 = tensor cores (mma.sync m16n8k16: QK with the group's queries as the
+ * A rows, PV transposed with the query heads as the 8 columns), finer
+ * splits at small batch. 0 = automatic = 2.
  */
 #ifndef SS_KERN_DECODE_ATTN_H
 #define SS_KERN_DECODE_ATTN_H
@@ -39,12 +46,14 @@ struct kern_attn_args {
 	kern_bf16 *out;            /* device [batch][n_q_heads][128] */
 	uint32_t n_splits;         /* 0 = chosen from the SM count */
 	float *work;               /* device workspace */
-	uint64_t work_bytes;       /* its size (kern_attn_work_bytes) */
+	uint64_t work_bytes;       /* its size (kern_attn_plan) */
+	uint32_t variant;          /* 0 automatic (2), 1 CUDA cores, 2 mma */
 };
 
 /*
  * The split count the launchers will use (resolving n_splits = 0 against
- * the device's SM count) and the workspace it needs. 0 or SS_EINVAL.
+ * the device's SM count, per variant) and the workspace it needs (0 when
+ * variant 2 runs one split). 0 or SS_EINVAL.
  */
 int kern_attn_plan(const struct kern_attn_args *a, uint32_t *n_splits,
 		   uint64_t *work_bytes, struct ss_err *err);

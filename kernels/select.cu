@@ -3,8 +3,10 @@
  *
  * Two kernels. Scoring: a grid over (64-block tiles, request x KV head);
  * each warp scores 8 consecutive blocks, every lane holding 4 dimensions
- * of the group's queries and loading 8 bytes of each corner, so a warp
- * reads 4 KiB of digests with 16 loads in flight per lane. Top-k: one CTA
+ * of the group's queries folded into two vectors (sum q / 2 and
+ * sum |q| / 2, so the arithmetic per block does not grow with G) and
+ * loading 8 bytes of each corner, so a warp reads 4 KiB of digests with
+ * 16 loads in flight per lane. Top-k: one CTA
  * per (request, KV head), radix select over the fp32 scores (4 passes of
  * 8 bits) for the k-th largest, then an ordered compaction (block-wide
  * ballot scans) that keeps ties in block-id order.
@@ -58,21 +60,29 @@ __global__ void __launch_bounds__(SEL_WARPS * 32)
 	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 	struct sel_range r = sel_range(ctx_len[b], n_sink, n_window);
 	uint32_t j0 = r.sink_end + blockIdx.x * SEL_TILE + warp * SEL_PER_WARP;
-	float qv[G][4];
+	float qa[4] = { 0.0f, 0.0f, 0.0f, 0.0f }, qb[4] = { 0.0f, 0.0f, 0.0f, 0.0f };
 
 	if (j0 >= r.cand_end)
 		return;
+	/*
+	 * max(q u, q l) = (q (u + l) + |q| |u - l|) / 2, so the group's sum
+	 * over g is qa_i (u_i + l_i) + qb_i |u_i - l_i| with qa = sum q / 2
+	 * and qb = sum |q| / 2 folded once here: 4 operations per dimension
+	 * and block whatever G is (it was 4 G).
+	 */
 #pragma unroll
 	for (int g = 0; g < G; g++) {
 		const uint2 *qp = reinterpret_cast<const uint2 *>(
 			q + ((uint64_t)b * n_kv_heads * G + h * G + g) *
 				    KERN_HEAD_DIM);
 		uint2 u = qp[lane];
-		float2 a = bf2x2(u.x), c = bf2x2(u.y);
-		qv[g][0] = a.x;
-		qv[g][1] = a.y;
-		qv[g][2] = c.x;
-		qv[g][3] = c.y;
+		float2 x = bf2x2(u.x), y = bf2x2(u.y);
+		float v[4] = { x.x, x.y, y.x, y.y };
+#pragma unroll
+		for (int i = 0; i < 4; i++) {
+			qa[i] += 0.5f * v[i];
+			qb[i] += 0.5f * fabsf(v[i]);
+		}
 	}
 	/* a digest row is 2 x 128 bf16 = 64 uint2: upper [0,32), lower [32,64) */
 	const uint2 *base = digest + ((uint64_t)bh * max_blocks + j0) * 64;
@@ -104,10 +114,8 @@ __global__ void __launch_bounds__(SEL_WARPS * 32)
 		L[2] = t.x;
 		L[3] = t.y;
 #pragma unroll
-		for (int g = 0; g < G; g++)
-#pragma unroll
-			for (int i = 0; i < 4; i++)
-				s += fmaxf(qv[g][i] * U[i], qv[g][i] * L[i]);
+		for (int i = 0; i < 4; i++)
+			s += qa[i] * (U[i] + L[i]) + qb[i] * fabsf(U[i] - L[i]);
 #pragma unroll
 		for (int o = 16; o; o >>= 1)
 			s += __shfl_xor_sync(0xffffffffu, s, o);

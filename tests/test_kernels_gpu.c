@@ -682,18 +682,25 @@ static void t_select_topk(void)
 
 /* ---- decode attention ------------------------------------------------- */
 
+/*
+ * One decode-attention configuration: B requests x 2 KV heads, lists of up
+ * to maxl blocks, `splits` (0 = automatic) and `variant`; with `empty` the
+ * last request has nothing to attend to (dense: ctx 0; sparse: n_list 0),
+ * as the live executor passes for unused batch slots.
+ */
 static void attn_case(int sparse, uint32_t G, uint32_t splits,
+		      uint32_t variant, uint32_t B, uint32_t maxl, int empty,
 		      unsigned long seed)
 {
-	const uint32_t B = 3, Hkv = 2, Hq = Hkv * G, slots = 400;
-	const uint32_t maxl = sparse ? 40 : 90;
+	const uint32_t Hkv = 2, Hq = Hkv * G, slots = 400;
 	gsl_rng *r = rng_new(seed);
 	size_t nl = (size_t)B * Hkv * maxl;
 	kern_bf16 *q = xmalloc((size_t)B * Hq * HD * 2);
 	kern_bf16 *cache = xmalloc((size_t)slots * 2 * BT * HD * 2);
 	kern_bf16 *out = xmalloc((size_t)B * Hq * HD * 2);
 	int32_t *sl = xmalloc(nl * 4), *bid = xmalloc(nl * 4);
-	uint32_t nlist[6], ctx[3];
+	uint32_t *nlist = xmalloc((size_t)B * Hkv * 4);
+	uint32_t *ctx = xmalloc((size_t)B * 4);
 	uint64_t perm[400];
 	double *got = xmalloc(HD * sizeof *got), *ref = xmalloc(HD * sizeof *ref);
 	double *p = xmalloc(maxl * BT * sizeof *p);
@@ -707,6 +714,8 @@ static void attn_case(int sparse, uint32_t G, uint32_t splits,
 	for (uint32_t b = 0; b < B; b++)
 		ctx[b] = 1 + (uint32_t)gsl_rng_uniform_int(r, maxl * BT);
 	ctx[0] = maxl * BT; /* one full list */
+	if (empty && !sparse)
+		ctx[B - 1] = 0;
 	for (size_t i = 0; i < nl; i++)
 		sl[i] = bid[i] = -7; /* unused entries: never read */
 	for (uint32_t b = 0; b < B; b++)
@@ -733,7 +742,8 @@ static void attn_case(int sparse, uint32_t G, uint32_t splits,
 					bid[o + i] = (int32_t)pick[i];
 					sl[o + i] = (int32_t)perm[i];
 				}
-				nlist[b * Hkv + h] = n;
+				nlist[b * Hkv + h] =
+					empty && b == B - 1 ? 0 : n;
 			} else {
 				for (uint32_t i = 0; i < nb; i++)
 					sl[o + i] = (int32_t)perm[i];
@@ -744,18 +754,20 @@ static void attn_case(int sparse, uint32_t G, uint32_t splits,
 		.cache = upload(cache, (size_t)slots * 2 * BT * HD * 2),
 		.slots = upload(sl, nl * 4),
 		.block_ids = sparse ? upload(bid, nl * 4) : NULL,
-		.n_list = sparse ? upload(nlist, sizeof nlist) : NULL,
-		.ctx_len = upload(ctx, sizeof ctx), .batch = B,
+		.n_list = sparse ? upload(nlist, (size_t)B * Hkv * 4) : NULL,
+		.ctx_len = upload(ctx, (size_t)B * 4), .batch = B,
 		.n_q_heads = Hq, .n_kv_heads = Hkv, .head_dim = HD,
 		.max_list = maxl, .scale = scale,
 		.out = dalloc((size_t)B * Hq * HD * 2), .n_splits = splits,
+		.variant = variant,
 	};
 	KOK(kern_attn_plan(&a, &ns, &wb, &e));
-	a.work = dalloc(wb);
+	a.work = wb ? dalloc(wb) : NULL; /* variant 2, one split: none */
 	a.work_bytes = wb;
 	KOK(kern_stream_create(&st, &e));
 	KOK(kern_memset_async(a.out, 0xFF, (size_t)B * Hq * HD * 2, st, &e));
-	KOK(kern_memset_async(a.work, 0xFF, wb, st, &e)); /* NaN poison */
+	if (wb)
+		KOK(kern_memset_async(a.work, 0xFF, wb, st, &e)); /* NaN */
 	if (sparse)
 		KOK(kern_sparse_decode_attn(&a, st, &e));
 	else
@@ -805,9 +817,10 @@ static void attn_case(int sparse, uint32_t G, uint32_t splits,
 			got[d] = kern_bf16_to_float(
 				out[((size_t)b * Hq + qh) * HD + d]);
 		CHECK_MSG(rel_err(got, ref, HD) < 1e-2,
-			  "%s G %u splits %u (%u used) b %u qh %u: rel err %g",
-			  sparse ? "sparse" : "dense", G, splits, ns, b, qh,
-			  rel_err(got, ref, HD));
+			  "%s v%u B %u G %u splits %u (%u used) b %u qh %u: "
+			  "rel err %g",
+			  sparse ? "sparse" : "dense", variant, B, G, splits,
+			  ns, b, qh, rel_err(got, ref, HD));
 	}
 	kern_dev_free((void *)a.q);
 	kern_dev_free((void *)a.cache);
@@ -823,21 +836,35 @@ static void attn_case(int sparse, uint32_t G, uint32_t splits,
 	free(out);
 	free(sl);
 	free(bid);
+	free(nlist);
+	free(ctx);
 	free(got);
 	free(ref);
 	free(p);
 	gsl_rng_free(r);
 }
 
+/*
+ * Both variants at every split count listed (0 = the automatic choice:
+ * at B = 3 many one-block-per-warp splits; at B = 64 with 90-entry lists
+ * variant 2 takes several blocks per warp), one split (variant 2 writes
+ * the output itself), split counts that do not divide the lists, and an
+ * empty last request.
+ */
 static void t_sparse_decode_attn(void)
 {
 	static const uint32_t groups[] = { 1, 2, 4, 8 };
 	static const uint32_t splits[] = { 0, 1, 3, 10 };
 
 	need_gpu();
+	for (uint32_t v = 1; v <= 2; v++)
+		for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++)
+			for (size_t si = 0; si < SS_ARRAY_SIZE(splits); si++)
+				attn_case(1, groups[gi], splits[si], v, 3, 40,
+					  si == 2,
+					  8000 + v * 100 + gi * 10 + si);
 	for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++)
-		for (size_t si = 0; si < SS_ARRAY_SIZE(splits); si++)
-			attn_case(1, groups[gi], splits[si], 8000 + gi * 10 + si);
+		attn_case(1, groups[gi], 0, 2, 64, 40, 1, 8500 + gi);
 }
 
 static void t_dense_decode_attn(void)
@@ -846,9 +873,15 @@ static void t_dense_decode_attn(void)
 	static const uint32_t splits[] = { 0, 1, 7, 90 };
 
 	need_gpu();
+	for (uint32_t v = 1; v <= 2; v++)
+		for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++)
+			for (size_t si = 0; si < SS_ARRAY_SIZE(splits); si++)
+				attn_case(0, groups[gi], splits[si], v, 3, 90,
+					  si == 2,
+					  9000 + v * 100 + gi * 10 + si);
 	for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++)
-		for (size_t si = 0; si < SS_ARRAY_SIZE(splits); si++)
-			attn_case(0, groups[gi], splits[si], 9000 + gi * 10 + si);
+		attn_case(0, groups[gi], 0, 2, 64, 90, 1, 9500 + gi);
+	attn_case(0, 4, 1, 2, 64, 90, 0, 9600); /* long lists, one split */
 }
 
 /* ---- bad inputs (CUDA build; no device needed) -------------------------- */
@@ -946,6 +979,9 @@ static void t_bad_inputs(void)
 	CHECK_STR_CONTAINS(e.msg, "'block_ids'");
 	CHECK_EQ_I64(kern_dense_decode_attn(&at, NULL, &e), SS_EINVAL);
 	CHECK_STR_CONTAINS(e.msg, "'work_bytes'");
+	at.variant = 3;
+	CHECK_EQ_I64(kern_dense_decode_attn(&at, NULL, &e), SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "'variant'");
 }
 
 static const struct th_case cases[] = {
