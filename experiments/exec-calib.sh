@@ -18,7 +18,7 @@ bin=${1:?usage: exec-calib.sh SPARSESERVE PROFILE}
 profile=${2:?usage: exec-calib.sh SPARSESERVE PROFILE}
 OUT=${OUT:?set OUT}
 MODELS=${MODELS:-"llama-3-8b-262k lwm-7b"}
-POLICIES=${POLICIES:-"vllm vllm-s vllm-so sparseserve"}
+POLICIES=${POLICIES:-"vllm vllm-s sparseserve"}
 TRACE=${TRACE:-synthetic:poisson:rate=6:count=32:lengths=uniform:256:8192:64:256}
 HBM=${HBM:-6}
 DRAM=${DRAM:-12}
