@@ -487,7 +487,7 @@ static int bench_attn(struct meas *M, int sparse, struct ss_err *err)
 	int rc = 0;
 
 	mark(M, id, "batch", sparse ? "budget_tokens" : "ctx_tokens", "",
-	     "%s: %s decode attention (kernels/decode_attn), %u query / %u KV heads, head_dim %u, random cache slots",
+	     "%s: %s decode attention (kernels/decode_attn), %u query / %u KV heads, head_dim %u, random cache slots, lists as long as the context or budget",
 	     m->name, sparse ? "sparse" : "dense paged", H, K, m->head_dim);
 	if (!slots || !ids || !cnt || !ctx) {
 		rc = ss_error(err, SS_ENOMEM, "calibrate: out of memory");
@@ -499,15 +499,8 @@ static int bench_attn(struct meas *M, int sparse, struct ss_err *err)
 			      m->name, m->head_dim, KERN_HEAD_DIM);
 		goto out;
 	}
-	for (uint64_t i = 0; i < nl; i++) {
-		uint64_t list = i / max_list, e = i % max_list;
-
-		/* distinct within a list: stride through the slots */
-		slots[i] = (int32_t)((mix(list) + e * 2654435761ull) % n_slots);
-		ids[i] = (int32_t)e;
-	}
-	if ((rc = upload(&d_slots, slots, nl * 4, err)) ||
-	    (rc = upload(&d_ids, ids, nl * 4, err)) ||
+	if ((rc = kern_dev_malloc(&d_slots, nl * 4, err)) ||
+	    (rc = kern_dev_malloc(&d_ids, nl * 4, err)) ||
 	    (rc = kern_dev_malloc(&d_cnt, (uint64_t)Bmax * K * 4, err)) ||
 	    (rc = kern_dev_malloc(&d_ctx, Bmax * 4, err)) ||
 	    (rc = kern_dev_malloc(&d_q, (uint64_t)Bmax * H * KERN_HEAD_DIM * 2, err)) ||
@@ -518,8 +511,27 @@ static int bench_attn(struct meas *M, int sparse, struct ss_err *err)
 	for (ib = 0; ib < nB && !rc; ib++)
 		for (in = 0; in < nN && !rc; in++) {
 			uint32_t b = B[ib], n = N[in];
+			/* lists as long as the context (dense) or budget
+			 * (sparse), as an executor sizes them for its batch:
+			 * the kernels plan their splits from max_list */
+			uint32_t ml = (n + KERN_BLOCK_TOKENS - 1) / KERN_BLOCK_TOKENS;
+			uint64_t nli = (uint64_t)b * K * ml;
 			uint32_t splits;
 			uint64_t wb;
+
+			for (uint64_t i = 0; i < nli; i++) {
+				uint64_t list = i / ml, e = i % ml;
+
+				/* distinct within a list: stride through the
+				 * slots */
+				slots[i] = (int32_t)((mix(list) +
+						      e * 2654435761ull) %
+						     n_slots);
+				ids[i] = (int32_t)e;
+			}
+			if ((rc = kern_copy(d_slots, slots, nli * 4, err)) ||
+			    (rc = kern_copy(d_ids, ids, nli * 4, err)))
+				break;
 
 			for (uint32_t i = 0; i < b * K; i++)
 				cnt[i] = n / KERN_BLOCK_TOKENS;
@@ -536,7 +548,7 @@ static int bench_attn(struct meas *M, int sparse, struct ss_err *err)
 			s.a.n_q_heads = H;
 			s.a.n_kv_heads = K;
 			s.a.head_dim = KERN_HEAD_DIM;
-			s.a.max_list = max_list;
+			s.a.max_list = ml;
 			s.a.scale = 1.0f / sqrtf((float)KERN_HEAD_DIM);
 			s.a.out = d_out;
 			if ((rc = kern_copy(d_cnt, cnt, (uint64_t)b * K * 4, err)) ||

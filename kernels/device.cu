@@ -161,6 +161,11 @@ extern "C" int kern_copy(void *dst, const void *src, uint64_t bytes,
 			 struct ss_err *err)
 {
 	KCHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDefault), err);
+	/* from pageable memory cudaMemcpy may return before the DMA to the
+	 * device has landed; work queued next on a non-blocking stream would
+	 * not wait for it (seen: t_d2h_pipeline_bitexact read a layer's KV
+	 * before its upload finished). The copy is done when this returns. */
+	KCHECK(cudaStreamSynchronize(cudaStreamLegacy), err);
 	return 0;
 }
 
