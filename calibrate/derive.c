@@ -235,7 +235,12 @@ int cal_derive(struct hw_profile **out, const struct hw_profile *from,
 			continue;
 		}
 		if (is_bulk(id)) {
-			derive_xfer(op, id, 0, rl, t);
+			/* a roofline scales its bandwidth; a table (chosen when
+			 * it predicts held-out sizes better) takes the series
+			 * model against the direction's measured bulk rate */
+			derive_xfer(op, id, is_d2h(id) ? from->d2h_bw.v
+						       : from->h2d_bw.v,
+				    rl, t);
 			continue;
 		}
 		keep(&op->fixed_ns, "launch overheads do not follow datasheet peaks");
