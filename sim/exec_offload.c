@@ -596,6 +596,7 @@ static int offload_run(void *priv, struct pol *p, const struct pol_plan *plan,
 			if (host > t) {
 				res->other_ns += host - t;
 				t = host;
+				link_advance(&x->link, t, on_done, x);
 			}
 		}
 		res->select_ns += sel;
