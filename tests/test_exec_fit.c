@@ -1,0 +1,271 @@
+/*
+ * test_exec_fit.c - the live executor's costs: the profile's "executor"
+ * section (read, write, cost functions) and `calibrate --fit-exec` on
+ * synthetic live result files with known coefficients.
+ */
+#include <gsl/gsl_rng.h>
+#include <hdf5.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "calibrate/calibrate.h"
+#include "harness.h"
+#include "model/cost.h"
+#include "model/model.h"
+#include "model/profile.h"
+
+/* the columns a live iterations table carries that the fit reads */
+struct row {
+	double dur_s, gpu_s, host_s, model_s;
+	uint32_t batch, prefill_tokens, decode_seqs, lp_layers, sparse_layers;
+	uint64_t hits, blocks_loaded, blocks_saved, gather_tokens;
+};
+
+static const double G_TRUE[6] = { 30e3, 12e3, 900, 150, 50, 25 };
+static const double H_TRUE[5] = { 110e3, 700, 90, 40e3, 90 };
+
+static void put_attr(hid_t loc, const char *name, const char *val)
+{
+	hid_t t = H5Tcopy(H5T_C_S1), sp = H5Screate(H5S_SCALAR), a;
+
+	H5Tset_size(t, strlen(val) + 1);
+	a = H5Acreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+	CHECK(a >= 0);
+	CHECK(H5Awrite(a, t, val) >= 0);
+	H5Aclose(a);
+	H5Sclose(sp);
+	H5Tclose(t);
+}
+
+/* A live result file of `n` iterations of model llama-3-8b-262k (32
+ * layers) whose times follow G_TRUE and H_TRUE exactly; offload rows every
+ * third iteration when `offload`. */
+static void write_live(const char *path, const char *executor, size_t n,
+		       int offload, const struct hw_profile *hw, double *gap)
+{
+	const double L = 32;
+	struct row *r = calloc(n, sizeof(*r));
+	gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+	hid_t f, grp, t, sp, ds;
+	hsize_t dim = n;
+
+	CHECK(r != NULL);
+	gsl_rng_set(g, 7);
+	for (size_t i = 0; i < n; i++) {
+		struct row *x = &r[i];
+		int off = offload && i % 3 == 0, pf = i % 4 == 0;
+		double gx[6], hx[5], gpu = 0, host = 0, hop;
+
+		x->decode_seqs = 1 + (uint32_t)gsl_rng_uniform_int(g, 40);
+		x->prefill_tokens = pf ? 256 + (uint32_t)gsl_rng_uniform_int(g, 4000) : 0;
+		x->gather_tokens = pf && i % 8 == 0 ? x->prefill_tokens +
+				   gsl_rng_uniform_int(g, 8000) : 0;
+		x->batch = x->decode_seqs + (pf ? 1 : 0);
+		x->sparse_layers = i % 2 ? 30 : 0;
+		if (off) {
+			x->hits = 1000 + gsl_rng_uniform_int(g, 100000);
+			x->blocks_loaded = gsl_rng_uniform_int(g, 5000);
+		}
+		gx[0] = L - x->sparse_layers;
+		gx[1] = x->sparse_layers;
+		gx[2] = gx[0] * x->decode_seqs;
+		gx[3] = gx[1] * x->decode_seqs;
+		gx[4] = L * x->prefill_tokens;
+		gx[5] = L * (double)x->gather_tokens;
+		hx[0] = 1;
+		hx[1] = x->batch;
+		hx[2] = x->prefill_tokens;
+		hx[3] = off;
+		hx[4] = off ? (double)(x->hits + x->blocks_loaded) / L : 0;
+		for (int j = 0; j < 6; j++)
+			gpu += gx[j] * G_TRUE[j];
+		for (int j = 0; j < 5; j++)
+			host += hx[j] * H_TRUE[j];
+		hop = hw->op[HW_OP_HOST].fixed_ns.v +
+		      hw->op[HW_OP_HOST].per_item_ns.v * x->batch;
+		/* model: 40 ms of kernels + the host op; the GPU window adds
+		 * the executor's terms */
+		x->model_s = 40e-3 + hop * 1e-9;
+		x->gpu_s = 40e-3 + gpu * 1e-9;
+		x->host_s = host * L * 1e-9;
+		x->dur_s = x->gpu_s + (*gap) * 1e-9;
+	}
+	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+	f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+	CHECK(f >= 0);
+	put_attr(f, "executor", executor);
+	put_attr(f, "model", "llama-3-8b-262k");
+	grp = H5Gcreate2(f, offload ? "sparseserve" : "vllm", H5P_DEFAULT,
+			 H5P_DEFAULT, H5P_DEFAULT);
+	t = H5Tcreate(H5T_COMPOUND, sizeof(struct row));
+#define F(m, ty) H5Tinsert(t, #m, HOFFSET(struct row, m), ty)
+	F(dur_s, H5T_NATIVE_DOUBLE);
+	F(gpu_s, H5T_NATIVE_DOUBLE);
+	F(host_s, H5T_NATIVE_DOUBLE);
+	F(model_s, H5T_NATIVE_DOUBLE);
+	F(batch, H5T_NATIVE_UINT32);
+	F(prefill_tokens, H5T_NATIVE_UINT32);
+	F(decode_seqs, H5T_NATIVE_UINT32);
+	F(lp_layers, H5T_NATIVE_UINT32);
+	F(sparse_layers, H5T_NATIVE_UINT32);
+	F(hits, H5T_NATIVE_UINT64);
+	F(blocks_loaded, H5T_NATIVE_UINT64);
+	F(blocks_saved, H5T_NATIVE_UINT64);
+	F(gather_tokens, H5T_NATIVE_UINT64);
+#undef F
+	sp = H5Screate_simple(1, &dim, NULL);
+	ds = H5Dcreate2(grp, "iterations", t, sp, H5P_DEFAULT, H5P_DEFAULT,
+			H5P_DEFAULT);
+	CHECK(ds >= 0);
+	CHECK(H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, r) >= 0);
+	H5Dclose(ds);
+	H5Sclose(sp);
+	H5Tclose(t);
+	H5Gclose(grp);
+	H5Fclose(f);
+	gsl_rng_free(g);
+	free(r);
+}
+
+static void t_fit_recovers_known_coefficients(void)
+{
+	char a[] = "/tmp/ss_exec_a_XXXXXX", b[] = "/tmp/ss_exec_b_XXXXXX";
+	const char *files[2] = { a, b };
+	struct hw_profile *hw = NULL;
+	struct ss_err e;
+	double gap = 21e3;
+	int fa = mkstemp(a), fb = mkstemp(b);
+
+	CHECK(fa >= 0 && fb >= 0);
+	close(fa);
+	close(fb);
+	CHECK(hw_profile_load(&hw, "h200", &e) == 0);
+	CHECK(!hw->exec.present);
+	write_live(a, "live NVIDIA H200", 600, 0, hw, &gap);
+	write_live(b, "live NVIDIA H200", 600, 1, hw, &gap);
+	CHECK_MSG(cal_fit_exec(hw, files, 2, NULL, &e) == 0, "%s", e.msg);
+	CHECK(hw->exec.present);
+	for (int j = 0; j < 6; j++)
+		CHECK_NEAR(hw_exec_num(&hw->exec, j)->v, G_TRUE[j],
+			   1e-4 * G_TRUE[j]);
+	for (int j = 0; j < 5; j++)
+		CHECK_NEAR(hw_exec_num(&hw->exec, 6 + j)->v, H_TRUE[j],
+			   1e-4 * H_TRUE[j]);
+	CHECK_STR_CONTAINS(hw->exec.layer_ns.src, "measured");
+	CHECK_STR_CONTAINS(hw->exec.host_block_ns.src, "held-out MAPE");
+	/* the host op: the iterations' time outside the GPU window */
+	CHECK_NEAR(hw->op[HW_OP_HOST].fixed_ns.v, gap, 1);
+	CHECK_EQ_I64(hw->op[HW_OP_HOST].per_item_ns.v, 0);
+	hw_profile_free(hw);
+	remove(a);
+	remove(b);
+}
+
+static void t_fit_refuses_other_files(void)
+{
+	char a[] = "/tmp/ss_exec_c_XXXXXX";
+	const char *files[1] = { a };
+	struct hw_profile *hw = NULL;
+	struct ss_err e;
+	double gap = 0;
+	int fa = mkstemp(a);
+
+	CHECK(fa >= 0);
+	close(fa);
+	CHECK(hw_profile_load(&hw, "h200", &e) == 0);
+	/* a simulated run: no 'live' executor attribute */
+	write_live(a, "costmodel", 50, 0, hw, &gap);
+	CHECK(cal_fit_exec(hw, files, 1, NULL, &e) == SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, a);
+	CHECK_STR_CONTAINS(e.msg, "not a live run");
+	/* not HDF5 at all */
+	{
+		FILE *f = fopen(a, "w");
+
+		CHECK(f != NULL);
+		fputs("policy,metric,value\n", f);
+		fclose(f);
+	}
+	CHECK(cal_fit_exec(hw, files, 1, NULL, &e) == SS_EIO);
+	CHECK_STR_CONTAINS(e.msg, a);
+	CHECK(!hw->exec.present);
+	hw_profile_free(hw);
+	remove(a);
+}
+
+static void t_profile_section_roundtrip_and_costs(void)
+{
+	struct hw_profile *hw = NULL, *back = NULL;
+	struct model m;
+	struct cost_model c;
+	struct ss_err e;
+	char *txt = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	CHECK(hw_profile_load(&hw, "h200", &e) == 0);
+	CHECK(model_load(&m, "llama-3-8b-262k", &e) == 0);
+	c = (struct cost_model){ hw, &m };
+	/* without the section the executor costs nothing */
+	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 0, 100, 100), 0);
+	CHECK_EQ_I64(cost_exec_host_ns(&c, 8, 100, 1000, 1), 0);
+	for (int j = 0; j < HW_EXEC_NUMS; j++) {
+		struct hw_num *n = hw_exec_num(&hw->exec, j);
+
+		n->v = 10.0 * (j + 1);
+		snprintf(n->src, sizeof n->src, "test %s", hw_exec_key(j));
+	}
+	hw->exec.present = 1;
+	/* 10 + 8 x 30 + 100 x 50 + 200 x 60 (dense layer) */
+	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 0, 100, 200), 17250);
+	/* 20 + 8 x 40 + ... (sparse layer) */
+	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 1, 100, 200), 17340);
+	/* 70 + 3 x 80 + 100 x 90, + 100 + 1000 x 110 under offload */
+	CHECK_EQ_I64(cost_exec_host_ns(&c, 3, 100, 1000, 0), 9310);
+	CHECK_EQ_I64(cost_exec_host_ns(&c, 3, 100, 1000, 1), 119410);
+	f = open_memstream(&txt, &len);
+	CHECK(f != NULL);
+	CHECK(hw_profile_write(hw, f, &e) == 0);
+	fclose(f);
+	CHECK_STR_CONTAINS(txt, "\"executor\"");
+	CHECK_STR_CONTAINS(txt, "test host_block_ns");
+	CHECK_MSG(hw_profile_parse(&back, txt, "roundtrip", &e) == 0, "%s", e.msg);
+	CHECK(back->exec.present);
+	for (int j = 0; j < HW_EXEC_NUMS; j++) {
+		CHECK_NEAR(hw_exec_num(&back->exec, j)->v, 10.0 * (j + 1), 0);
+		CHECK(!strcmp(hw_exec_num(&back->exec, j)->src,
+			      hw_exec_num(&hw->exec, j)->src));
+	}
+	hw_profile_free(back);
+	back = NULL;
+	/* an unknown key in the section is named */
+	{
+		char *bad = malloc(len + 64), *at = strstr(txt, "\"executor\"");
+
+		CHECK(bad != NULL && at != NULL);
+		at = strchr(at, '{');
+		memcpy(bad, txt, (size_t)(at - txt) + 1);
+		strcpy(bad + (at - txt) + 1, "\"warp_ns\": {\"value\": 1, \"source\": \"x\"},");
+		strcat(bad, at + 1);
+		CHECK(hw_profile_parse(&back, bad, "bad.json", &e) == SS_EINVAL);
+		CHECK_STR_CONTAINS(e.msg, "executor.warp_ns");
+		free(bad);
+	}
+	free(txt);
+	hw_profile_free(hw);
+}
+
+static const struct th_case cases[] = {
+	TH_CASE(t_fit_recovers_known_coefficients),
+	TH_CASE(t_fit_refuses_other_files),
+	TH_CASE(t_profile_section_roundtrip_and_costs),
+	{ 0 },
+};
+
+int main(int argc, char **argv)
+{
+	return th_main(argc, argv, cases);
+}
