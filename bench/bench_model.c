@@ -667,7 +667,7 @@ static int ew_run(struct bench *b, const char *which, struct ss_err *err)
 			}
 	} else if (!strcmp(which, "rope")) {
 		/* the automatic launch shape, then fixed heads per thread */
-		static const uint32_t hpts[] = { 0, 4, 8, 16 };
+		static const uint32_t hpts[] = { 0, 4, 8, 16, KERN_ROPE_TILE };
 		uint64_t qkv = (uint64_t)T * kern_qkv_width(s);
 
 		e.op = 2;
@@ -675,7 +675,11 @@ static int ew_run(struct bench *b, const char *which, struct ss_err *err)
 			e.rope.heads_per_thread = hpts[k];
 			if ((rc = bench_time(b, do_ew, &e, 1, ms, r, err)))
 				goto out;
-			if (hpts[k])
+			if (hpts[k] == KERN_ROPE_TILE)
+				snprintf(name, sizeof name,
+					 "%s,tokens=%u,q_inplace+kv_out,tile",
+					 msh.label, T);
+			else if (hpts[k])
 				snprintf(name, sizeof name,
 					 "%s,tokens=%u,q_inplace+kv_out,hpt=%u",
 					 msh.label, T, hpts[k]);

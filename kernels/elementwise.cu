@@ -5,13 +5,13 @@
  * computes in fp32 and rounds once. RMSNorm takes one CTA per token row
  * and keeps the row in registers between the sum of squares and the
  * scaling (one read, one write; two reads and two writes with the fused
- * residual add, against three and three unfused). RoPE (automatic launch)
- * takes a CTA per tile of tokens, builds the tile's cos/sin table in shared
- * memory once per (token, pair) while its loads are in flight, and gives
- * each thread a few (token, head, 8 pairs) items; the forced
- * heads_per_thread launch (the earlier one, for comparison) takes one
- * thread per (token, chunk of heads, 8 pairs) and computes its 8 angles'
- * sin/cos itself. Both read both halves of each head once; with kv_out
+ * residual add, against three and three unfused). RoPE's automatic launch
+ * takes one thread per (token, chunk of heads, 8 pairs), computing its 8
+ * angles' sin/cos itself (8 or 16 head slots per chunk: the best measured);
+ * KERN_ROPE_TILE takes a CTA per tile of tokens, builds the tile's cos/sin
+ * table in shared memory once per (token, pair) while its loads are in
+ * flight, and gives each thread a few (token, head, 8 pairs) items (measured
+ * slower for the 70B TP-8 share: 61% against 70%). Both read both halves of each head once; with kv_out
  * they write K and V straight into the contiguous save buffer, so no
  * separate copy pass is needed.
  */
@@ -396,7 +396,7 @@ extern "C" int kern_rope_qkv(kern_bf16 *qkv, kern_bf16 *kv_out,
 		return 0;
 	memcpy(fr.f, r->inv_freq, sizeof fr.f);
 	uint32_t heads = n_q_heads + 2 * n_kv_heads;
-	if (!r->heads_per_thread) {
+	if (r->heads_per_thread == KERN_ROPE_TILE) {
 		uint32_t slots = kv_out ? heads : n_q_heads + n_kv_heads;
 		uint32_t tt = rope_tile_tokens(n_tokens,
 					       slots * (r->head_dim / 16));
@@ -413,7 +413,10 @@ extern "C" int kern_rope_qkv(kern_bf16 *qkv, kern_bf16 *kv_out,
 	 * the copy bandwidth, 8 78%, 4 76%; the 70B TP-8 share (10 slots) at
 	 * most 70% */
 	uint64_t pairs = (uint64_t)n_tokens * (r->head_dim / 16);
-	uint32_t hpt = SS_MIN(r->heads_per_thread, heads);
+	uint32_t hpt = r->heads_per_thread ? r->heads_per_thread
+					   : heads >= 64 ? 8 : 16;
+
+	hpt = SS_MIN(hpt, heads);
 	uint64_t work = pairs * ((heads + hpt - 1) / hpt);
 	rope_kernel<<<grid_for(work), EW_THREADS, 0, kern_stream(stream)>>>(
 		(uint4 *)qkv, (uint4 *)kv_out, positions, n_tokens, n_q_heads,

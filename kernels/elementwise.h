@@ -30,14 +30,20 @@ extern "C" {
 struct kern_rope {
 	uint32_t head_dim;                    /* elements (128) */
 	float inv_freq[KERN_ROPE_MAX_PAIRS];  /* radians per position */
-	uint32_t heads_per_thread;            /* 0: the automatic launch (a
+	uint32_t heads_per_thread;            /* 0: automatic (the launch
+						 with sin/cos per thread,
+						 8 head slots per thread for
+						 64 slots or more, else 16:
+						 the best measured on the
+						 H200); n: n head slots per
+						 thread; KERN_ROPE_TILE: a
 						 cos/sin table per tile of
-						 tokens in shared memory);
-						 n: the earlier launch, n head
-						 slots per thread, each
-						 computing its sin/cos (a knob
-						 for benchmarks) */
+						 tokens in shared memory */
 };
+/* kern_rope.heads_per_thread: the shared-memory cos/sin table launch (on the
+ * H200 at 16k tokens 82% of the copy bandwidth for Llama-3.1-8B, 61% for the
+ * 70B TP-8 share, below the per-thread launch's 70%) */
+#define KERN_ROPE_TILE 0xffffffffu
 
 /* rope_scaling of config.json; type "" or "default" = none. */
 struct kern_rope_scaling {

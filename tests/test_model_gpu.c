@@ -500,8 +500,8 @@ static void t_rope(void)
 
 	need_gpu();
 	KOK(kern_rope_init(&rope, 128, 500000, &sc, &e));
-	static const uint32_t hpts[] = { 0, 3, 8, 16, 48 };
-	/* 0: the automatic launch, shared cos/sin tables per tile of tokens
+	static const uint32_t hpts[] = { 0, KERN_ROPE_TILE, 3, 8, 16, 48 };
+	/* 0: the automatic launch (per-thread sin/cos), KERN_ROPE_TILE: shared cos/sin tables per tile of tokens
 	 * (37 tokens: one token per CTA; 4,100: several, the last tile
 	 * partial); then the earlier launch with fixed heads per thread that
 	 * split the Q/K/V boundaries */
