@@ -16,6 +16,9 @@
 #include "model/cost.h"
 #include "model/model.h"
 #include "model/profile.h"
+#include "policy/policy.h"
+#include "sim/sim.h"
+#include "sim_env.h"
 
 /* the columns a live iterations table carries that the fit reads */
 struct row {
@@ -258,7 +261,81 @@ static void t_profile_section_roundtrip_and_costs(void)
 	hw_profile_free(hw);
 }
 
+/* The simulator with and without the executor section, every preset: the
+ * section only adds time; a huge host cost per block-head makes every
+ * offload layer host-bound, so iterations take at least that long. */
+static void run(struct env *e, const char *policy, const struct trace *t,
+		struct sim *s)
+{
+	struct sim_opts o = { .preset = pol_preset_find(policy),
+			      .cfg = &e->cfg, .m = &e->m, .cost = &e->cost,
+			      .trace = t, .seed = 1 };
+	struct ss_err err;
+
+	CHECK(o.preset != NULL);
+	CHECK_MSG(sim_init(s, &o, &err) == 0, "%s", err.msg);
+	CHECK_MSG(sim_run(s, &err) == 0, "%s: %s", policy, err.msg);
+}
+
+static void t_sim_charges_executor_costs(void)
+{
+	struct env a, b;
+	struct trace t;
+
+	env_init(&a, "llama-3-8b-262k", "h200");
+	env_init(&b, "llama-3-8b-262k", "h200-live");
+	CHECK(!a.hw->exec.present && b.hw->exec.present);
+	a.cfg.hbm_budget_gb = b.cfg.hbm_budget_gb = 2;
+	trace_init(&t);
+	for (uint32_t i = 0; i < 10; i++)
+		push(&t, i, (int64_t)i * 40 * SS_NS_PER_MS, 1000 + (i * 977) % 5000,
+		     8 + (i * 13) % 40);
+	for (size_t k = 0; pol_presets[k]; k++) {
+		struct sim x, y;
+		int64_t dx = 0, dy = 0;
+
+		run(&a, pol_presets[k]->name, &t, &x);
+		run(&b, pol_presets[k]->name, &t, &y);
+		CHECK_EQ_U64(x.pol.nfinished, t.n);
+		CHECK_EQ_U64(y.pol.nfinished, t.n);
+		dx = x.totals.dur_ns;
+		dy = y.totals.dur_ns;
+		CHECK_MSG(dy > dx, "%s: %lld ns with the executor's costs, %lld without",
+			  pol_presets[k]->name, (long long)dy, (long long)dx);
+		sim_release(&x);
+		sim_release(&y);
+	}
+	/* host-bound: 1 ms per block-head looked up; every offload
+	 * iteration that looks blocks up takes at least L x that */
+	b.hw->exec.host_block_ns.v = 1e6;
+	{
+		struct sim y;
+		size_t bound = 0;
+
+		run(&b, "sparseserve", &t, &y);
+		for (size_t i = 0; i < y.niters; i++) {
+			const struct sim_iter_rec *r = &y.iters[i];
+			uint64_t looked = r->hits + r->blocks_loaded;
+
+			if (!looked)
+				continue;
+			/* looked-up block-heads of the iteration x 1 ms */
+			CHECK_MSG((double)r->dur_ns >= 0.999e6 * (double)looked,
+				  "iteration %zu: %lld ns for %llu block-heads",
+				  i, (long long)r->dur_ns,
+				  (unsigned long long)looked);
+			bound++;
+		}
+		CHECK(bound > 0);
+		sim_release(&y);
+	}
+	trace_release(&t);
+	hw_profile_free(a.hw);
+	hw_profile_free(b.hw);
+}
+
 static const struct th_case cases[] = {
+	TH_CASE(t_sim_charges_executor_costs),
 	TH_CASE(t_fit_recovers_known_coefficients),
 	TH_CASE(t_fit_refuses_other_files),
 	TH_CASE(t_profile_section_roundtrip_and_costs),
