@@ -250,9 +250,8 @@ static void t_profile_section_roundtrip_and_costs(void)
 
 		CHECK(bad != NULL && at != NULL);
 		at = strchr(at, '{');
-		memcpy(bad, txt, (size_t)(at - txt) + 1);
-		strcpy(bad + (at - txt) + 1, "\"warp_ns\": {\"value\": 1, \"source\": \"x\"},");
-		strcat(bad, at + 1);
+		snprintf(bad, len + 64, "%.*s\"warp_ns\": {\"value\": 1, \"source\": \"x\"},%s",
+			 (int)(at - txt) + 1, txt, at + 1);
 		CHECK(hw_profile_parse(&back, bad, "bad.json", &e) == SS_EINVAL);
 		CHECK_STR_CONTAINS(e.msg, "executor.warp_ns");
 		free(bad);
