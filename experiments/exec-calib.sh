@@ -11,7 +11,10 @@
 #       on the GPU machine; writes DIR/exec-calib.tar.gz (one result file
 #       per model and policy) and DIR/exec-calib.log
 #
-# Settings (environment): MODELS, POLICIES, TRACE, HBM (GB), DRAM (GB), SEED.
+# Settings (environment): MODELS, POLICIES, RATES (req/s), COUNT, LENGTHS,
+# HBM (GB), DRAM (GB), SEED. Several rates: the host's cost per block-head
+# looked up grows with the load (0.044 us at 2 req/s, 0.082 us at 6 req/s in
+# experiments/results/validation-h200.md), so the fit should see both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:?usage: exec-calib.sh SPARSESERVE PROFILE}
@@ -19,21 +22,26 @@ profile=${2:?usage: exec-calib.sh SPARSESERVE PROFILE}
 OUT=${OUT:?set OUT}
 MODELS=${MODELS:-"llama-3-8b-262k lwm-7b"}
 POLICIES=${POLICIES:-"vllm vllm-s sparseserve"}
-TRACE=${TRACE:-synthetic:poisson:rate=6:count=32:lengths=uniform:256:8192:64:256}
+RATES=${RATES:-"2 6"}
+COUNT=${COUNT:-24}
+LENGTHS=${LENGTHS:-uniform:256:8192:64:256}
 HBM=${HBM:-6}
 DRAM=${DRAM:-12}
 SEED=${SEED:-11}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$OUT" "$tmp/exec"
-for m in $MODELS; do
-	for p in $POLICIES; do
-		echo "== exec-calib $m $p" >>"$OUT/exec-calib.log"
-		"$bin" live --trace "$TRACE" --model "$m" --policy "$p" \
-			--profile "$profile" --hbm-budget "$HBM" --dram-gb "$DRAM" \
-			--seed "$SEED" --quiet --out "$tmp/exec/${m}_$p.h5" \
-			>>"$OUT/exec-calib.log" 2>&1
-		echo "exec-calib $m $p done" >&2
+for r in $RATES; do
+	for m in $MODELS; do
+		for p in $POLICIES; do
+			echo "== exec-calib rate $r $m $p" >>"$OUT/exec-calib.log"
+			"$bin" live --trace "synthetic:poisson:rate=$r:count=$COUNT:lengths=$LENGTHS" \
+				--model "$m" --policy "$p" --profile "$profile" \
+				--hbm-budget "$HBM" --dram-gb "$DRAM" --seed "$SEED" \
+				--quiet --out "$tmp/exec/${m}_${p}_r$r.h5" \
+				>>"$OUT/exec-calib.log" 2>&1
+			echo "exec-calib rate $r $m $p done" >&2
+		done
 	done
 done
 tar -czf "$OUT/exec-calib.tar.gz" -C "$tmp" exec
