@@ -1002,10 +1002,14 @@ static int bench_bulk(struct meas *M, enum xfer_mech mech, struct ss_err *err)
 		sizes[i] = (double)(4096ull << i);
 	if ((rc = kern_dev_malloc(&buf, (uint64_t)sizes[last], err)))
 		return rc;
-	M->reps = M->o->quick ? reps : SS_MAX(reps, 33);
 	x.dst = d2h ? M->pool : buf;
 	x.src = d2h ? buf : M->pool;
 	for (i = 0; i <= last && !rc; i++) {
+		/* copies up to 1 MiB take 5-12 us, bimodally, from call to
+		 * call: 33 repetitions left their median 10% apart between
+		 * two calibrations (docs/calibration.md), so 201 there */
+		M->reps = M->o->quick ? reps
+				      : SS_MAX(reps, sizes[i] <= 1048576 ? 201 : 33);
 		n0 = d->n;
 		x.bytes = (uint64_t)sizes[i];
 		rc = point(M, id, (uint32_t)i, sizes[i], 1, 0, xfer_run, &x, 0,
