@@ -205,6 +205,9 @@ int cal_derive(struct hw_profile **out, const struct hw_profile *from,
 	if (!p)
 		return ss_error(err, SS_ENOMEM, "calibrate: out of memory");
 	*p = *from;
+	/* the live executor's own costs (section "executor") are this
+	 * machine's host and executor: no datasheet ratio carries them */
+	memset(&p->exec, 0, sizeof(p->exec));
 	rf = t->flops / H200_BF16_FLOPS;
 	rh = t->hbm_bw / H200_HBM_BW;
 	rl = t->link_bw / H200_LINK_BW;
