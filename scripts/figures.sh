@@ -10,12 +10,15 @@
 # build and run the Figure 8 locality driver (experiments/figures/
 # overlap.c); run the sweep on every core (`sparseserve sweep`, progress
 # and ETA on stderr when it is a terminal); turn the results into data
-# files and tables (experiments/figures/extract.py); draw each figure as
-# PNG and SVG with gnuplot (plots/fig*.gp).
+# files and tables (experiments/figures/extract.py, and validation.py for
+# the simulated-vs-live figure from the committed experiments/results/
+# validation-h200.csv: no GPU); draw each figure as PNG and SVG with
+# gnuplot (plots/fig*.gp).
 #
 # Environment:
 #   FIGURES_QUICK=1   one tiny figure end to end (Figs 10-12 on a100-40g,
-#                     two rates, 6 requests): the test of this driver
+#                     two rates, 6 requests) and the simulated-vs-live
+#                     figure (no simulation): the test of this driver
 #   FIG_COUNT=N       requests per online run (default 64
 #                     for both models)
 #   FIG_SAMPLE=N      KV heads simulated per layer by offload policies
@@ -97,6 +100,7 @@ t2=$(date +%s)
 
 say "extracting data and tables"
 python3 experiments/figures/extract.py "$OUT" "${quick[@]}"
+python3 experiments/figures/validation.py "$OUT"
 
 say "plotting"
 plot() { # script out-stem var=value...
@@ -119,6 +123,7 @@ for s in $rate_settings; do
 	prof=${s%%:*} model=${s#*:}
 	plot fig10_12 "fig10-12_${prof}_${model}" "prof='$prof'" "model='$model'"
 done
+plot fig_validation fig_validation
 if [ "$QUICK" != 1 ]; then
 	plot fig04 fig04
 	plot fig08 fig08

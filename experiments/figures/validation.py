@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""validation.py - data and table of the "simulated vs live on the H200" figure.
+
+    validation.py OUTDIR [CSV]
+
+Reads the committed validation of the simulator against the live executor
+(CSV, default experiments/results/validation-h200.csv, written by
+experiments/validate-h200.sh: policy,model,rate,metric,sim,live,err_pct,
+err = (sim - live) / live) and writes, for plots/fig_validation.gp, one file
+per policy OUTDIR/data/validation_<policy>.dat:
+
+    rate ttft_sim_s ttft_live_s tbt_sim_ms tbt_live_ms tput_sim tput_live
+    blocks_sim blocks_live
+
+and appends the table of errors to OUTDIR/numbers.md (replacing the section
+a previous call appended). No simulation and no GPU: the numbers are the
+committed ones, whose commands validation-h200.md records.
+"""
+import csv
+import decimal
+import os
+import sys
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+POLICIES = ["vllm", "vllm-s", "vllm-so", "sparseserve"]
+METRICS = ["ttft_mean_s", "tbt_mean_s", "throughput_tok_s", "blocks_loaded"]
+HEADING = "\n## Simulated vs live on the H200"
+
+
+def num(s):
+    try:
+        return float(s)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def load(path):
+    """{(policy, rate): {metric: (sim, live, err_pct text)}}, the model."""
+    rows, models = {}, set()
+    with open(path) as f:
+        for r in csv.DictReader(f):
+            models.add(r["model"])
+            rows.setdefault((r["policy"], num(r["rate"])), {})[r["metric"]] = (
+                num(r["sim"]), num(r["live"]), r["err_pct"])
+    if len(models) != 1:
+        sys.exit("validation: %s: expected one model, found %s" %
+                 (path, sorted(models)))
+    return rows, models.pop()
+
+
+def err(cell):
+    """err_pct as the table shows it: '=' for equal zeros, signed % else."""
+    sim, live, pct = cell
+    if sim == live:
+        return "="
+    if not pct:  # live is 0
+        return "n/a"
+    # rounded from the CSV's decimal text, half up, as validation-h200.md
+    d = decimal.Decimal(pct).quantize(decimal.Decimal("0.1"),
+                                      rounding=decimal.ROUND_HALF_UP)
+    return "%s%s%%" % ("+" if d >= 0 else "", d)
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit("usage: validation.py OUTDIR [CSV]")
+    outdir = sys.argv[1]
+    path = sys.argv[2] if len(sys.argv) > 2 else os.path.join(
+        ROOT, "experiments", "results", "validation-h200.csv")
+    rows, model = load(path)
+    data = os.path.join(outdir, "data")
+    os.makedirs(data, exist_ok=True)
+    rates = sorted({rate for _, rate in rows})
+    for p in POLICIES:
+        with open(os.path.join(data, "validation_%s.dat" % p), "w") as f:
+            f.write("# rate ttft_sim_s ttft_live_s tbt_sim_ms tbt_live_ms "
+                    "tput_sim tput_live blocks_sim blocks_live\n")
+            for rate in rates:
+                m = rows.get((p, rate))
+                if m is None or any(k not in m for k in METRICS):
+                    sys.exit("validation: %s: %s at %g req/s lacks a metric"
+                             % (path, p, rate))
+                ts, tl, _ = m["ttft_mean_s"]
+                bs, bl, _ = m["tbt_mean_s"]
+                ps, pl, _ = m["throughput_tok_s"]
+                ks, kl, _ = m["blocks_loaded"]
+                f.write("%g %.6g %.6g %.6g %.6g %.6g %.6g %.6g %.6g\n" % (
+                    rate, ts, tl, 1e3 * bs, 1e3 * bl, ps, pl, ks, kl))
+
+    md = [HEADING + " (%s, profile h200-live; experiments/figures/"
+          "validation.py from %s)\n" % (model, os.path.relpath(path, ROOT)),
+          "| rate | policy | TTFT mean sim / live s | err | TBT mean sim / "
+          "live ms | err | throughput sim / live tok/s | err | blocks "
+          "loaded err |",
+          "|---" * 9 + "|"]
+    for rate in rates:
+        for p in POLICIES:
+            m = rows[(p, rate)]
+            t, b, h = m["ttft_mean_s"], m["tbt_mean_s"], m["throughput_tok_s"]
+            md.append("| %g | %s | %.3g / %.3g | %s | %.3g / %.3g | %s | "
+                      "%.4g / %.4g | %s | %s |" % (
+                          rate, p, t[0], t[1], err(t), 1e3 * b[0],
+                          1e3 * b[1], err(b), h[0], h[1], err(h),
+                          err(m["blocks_loaded"])))
+    numbers = os.path.join(outdir, "numbers.md")
+    old = ""
+    if os.path.exists(numbers):
+        with open(numbers) as f:
+            old = f.read()
+        cut = old.find(HEADING)
+        if cut >= 0:
+            old = old[:cut]
+        old = old.rstrip("\n") + "\n" if old.strip() else ""
+    with open(numbers, "w") as f:
+        f.write(old + "\n".join(md) + "\n")
+
+
+if __name__ == "__main__":
+    main()
