@@ -18,7 +18,9 @@
  *
  *   host, from every iteration, per layer:
  *     host / L = h0 + n_items h1 + n_prefill h2
- *                 + [offload] (h3 + block_heads / L h4)
+ *                 + [offload] (h3 + hits / L h4 + misses / L h5)
+ *   (a miss does more host work than a hit: a slot, an eviction, the load
+ *   list; measured 5-10x a hit's)
  *
  * Every fourth iteration is held out of both fits; the held-out error of
  * the iteration's predicted GPU window and host time is reported. The
@@ -213,7 +215,7 @@ static double host_op_ns(const struct hw_profile *p, const struct xrow *r)
 }
 
 #define NG 6 /* GPU terms */
-#define NH 5 /* host terms */
+#define NH 6 /* host terms */
 
 static void gpu_x(const struct xrow *r, uint32_t L, double *x)
 {
@@ -235,7 +237,8 @@ static void host_x(const struct xrow *r, uint32_t L, double *x)
 	x[1] = r->batch;
 	x[2] = r->prefill_tokens;
 	x[3] = off;
-	x[4] = off ? (double)(r->hits + r->blocks_loaded) / L : 0;
+	x[4] = off ? (double)r->hits / L : 0;
+	x[5] = off ? (double)r->blocks_loaded / L : 0;
 }
 
 /* Least squares y ~ X c over rows with use[i]; c[j] >= 0 by dropping
@@ -243,10 +246,10 @@ static void host_x(const struct xrow *r, uint32_t L, double *x)
 static int fit(const double *X, const double *y, const int *use, size_t n,
 	       size_t k, double *c)
 {
-	int keep[NG] = { 1, 1, 1, 1, 1, 1 };
+	int keep[NG > NH ? NG : NH] = { 1, 1, 1, 1, 1, 1 };
 
 	for (int round = 0; round < (int)k; round++) {
-		size_t m = 0, kk = 0, j, i, col[NG];
+		size_t m = 0, kk = 0, j, i, col[NG > NH ? NG : NH];
 		gsl_matrix *A;
 		gsl_vector *b, *cv;
 		gsl_matrix *cov;
@@ -388,7 +391,7 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 	}
 	{
 		static const int gi[NG] = { 0, 1, 2, 3, 4, 5 };
-		static const int hi[NH] = { 6, 7, 8, 9, 10 };
+		static const int hi[NH] = { 6, 7, 8, 9, 10, 11 };
 		static const char *const what[HW_EXEC_NUMS] = {
 			"GPU per dense layer", "GPU per sparse layer",
 			"GPU per decode request per dense layer",
@@ -398,7 +401,8 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			"host issue per layer", "host issue per request per layer",
 			"host issue per prefill token per layer",
 			"host issue per layer, extra under offload",
-			"host issue per block-head looked up (offload)"
+			"host issue per block-head found in HBM (offload)",
+			"host issue per block-head missed (offload)"
 		};
 
 		for (int j = 0; j < NG + NH; j++) {
@@ -442,13 +446,14 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			"executor fit over %zu iterations (%s):\n"
 			"  GPU (%zu iterations): %.1f us per dense layer, %.1f per sparse layer + %.2f us per decode request per dense layer + %.2f per sparse layer + %.4f us per prefill token per layer + %.5f us per gathered KV token per layer\n"
 			"  held-out GPU window MAPE: %.2f%% with the executor terms, %.2f%% kernels only (%zu iterations)\n"
-			"  host (%zu iterations): %.1f us/layer + %.2f us per request per layer + %.4f us per prefill token per layer; offload +%.1f us/layer + %.4f us per block-head\n"
+			"  host (%zu iterations): %.1f us/layer + %.2f us per request per layer + %.4f us per prefill token per layer; offload +%.1f us/layer + %.4f us per hit + %.4f us per miss\n"
 			"  held-out host issue MAPE: %.2f%% (%zu iterations)\n"
 			"  host op: %.1f us per iteration outside the GPU window (median of %zu)\n",
 			x.n, names, ng, cg[0] / 1e3, cg[1] / 1e3, cg[2] / 1e3,
 			cg[3] / 1e3, cg[4] / 1e3, cg[5] / 1e3, tg ? 100 * eg / (double)tg : 0,
 			tg ? 100 * wg / (double)tg : 0, tg, nh, ch[0] / 1e3,
 			ch[1] / 1e3, ch[2] / 1e3, ch[3] / 1e3, ch[4] / 1e3,
+			ch[5] / 1e3,
 			th ? 100 * eh / (double)th : 0, th,
 			hw->op[HW_OP_HOST].fixed_ns.v / 1e3, ngap);
 	}

@@ -202,8 +202,8 @@ int64_t cost_exec_layer_ns(const struct cost_model *c, uint64_t decode_seqs,
 }
 
 int64_t cost_exec_host_ns(const struct cost_model *c, uint64_t items,
-			  uint64_t prefill_tokens, uint64_t block_heads,
-			  int offload)
+			  uint64_t prefill_tokens, uint64_t hits,
+			  uint64_t misses, int offload)
 {
 	const struct hw_exec *e = &c->hw->exec;
 
@@ -212,7 +212,8 @@ int64_t cost_exec_host_ns(const struct cost_model *c, uint64_t items,
 	return ns_round(e->host_layer_ns.v + (double)items * e->host_item_ns.v +
 			(double)prefill_tokens * e->host_token_ns.v +
 			(offload ? e->host_off_layer_ns.v +
-					   (double)block_heads * e->host_block_ns.v
+					   (double)hits * e->host_hit_ns.v +
+					   (double)misses * e->host_miss_ns.v
 				 : 0));
 }
 

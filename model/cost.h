@@ -108,14 +108,14 @@ int64_t cost_iter_fixed_ns(const struct cost_model *c, uint64_t seqs,
  * prefill tokens and `gather_tokens` earlier KV tokens gathered for chunked
  * prefill. Host time to issue one layer: `items` requests with
  * `prefill_tokens` prefill tokens and, under an offload policy (`offload`),
- * `block_heads` block-heads looked up.
+ * `hits` block-heads found in HBM and `misses` not.
  */
 int64_t cost_exec_layer_ns(const struct cost_model *c, uint64_t decode_seqs,
 			   int sparse_layer, uint64_t prefill_tokens,
 			   uint64_t gather_tokens);
 int64_t cost_exec_host_ns(const struct cost_model *c, uint64_t items,
-			  uint64_t prefill_tokens, uint64_t block_heads,
-			  int offload);
+			  uint64_t prefill_tokens, uint64_t hits,
+			  uint64_t misses, int offload);
 /* 1 when the profile has the executor section */
 int cost_has_exec(const struct cost_model *c);
 

@@ -72,7 +72,7 @@ const char *xfer_mech_name(enum xfer_mech m)
 static const char *const exec_keys[HW_EXEC_NUMS + 1] = {
 	"layer_ns", "sparse_layer_ns", "dec_dense_ns", "dec_sparse_ns", "token_ns", "gather_ns",
 	"host_layer_ns", "host_item_ns", "host_token_ns", "host_off_layer_ns",
-	"host_block_ns", NULL
+	"host_hit_ns", "host_miss_ns", NULL
 };
 
 const char *hw_exec_key(int i)
@@ -91,7 +91,8 @@ static const size_t exec_off[HW_EXEC_NUMS] = {
 	offsetof(struct hw_exec, host_item_ns),
 	offsetof(struct hw_exec, host_token_ns),
 	offsetof(struct hw_exec, host_off_layer_ns),
-	offsetof(struct hw_exec, host_block_ns),
+	offsetof(struct hw_exec, host_hit_ns),
+	offsetof(struct hw_exec, host_miss_ns),
 };
 
 struct hw_num *hw_exec_num(struct hw_exec *e, int i)

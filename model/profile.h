@@ -151,7 +151,7 @@ struct hw_op {
  * prefill). Host: the time to issue one layer's work; a layer takes at
  * least that long (the GPU waits for the host when it is slower).
  */
-#define HW_EXEC_NUMS 11
+#define HW_EXEC_NUMS 12
 struct hw_exec {
 	int present;
 	struct hw_num layer_ns;        /* GPU, per dense layer */
@@ -164,7 +164,9 @@ struct hw_exec {
 	struct hw_num host_item_ns;    /* per request in the layer */
 	struct hw_num host_token_ns;   /* per prefill token in the layer */
 	struct hw_num host_off_layer_ns; /* extra per layer under offload */
-	struct hw_num host_block_ns;   /* per block-head looked up (offload) */
+	struct hw_num host_hit_ns;     /* per block-head found in HBM (offload) */
+	struct hw_num host_miss_ns;    /* per block-head missed: slot, eviction,
+					  load list (offload) */
 };
 /* Key of exec number i ("layer_ns", ...) and the number itself. */
 const char *hw_exec_key(int i);

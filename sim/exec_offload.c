@@ -524,7 +524,7 @@ static int offload_run(void *priv, struct pol *p, const struct pol_plan *plan,
 	off_iter_begin(p);
 	for (uint32_t l = 0; l < p->m->layers; l++) {
 		int64_t lin, attn, misc, sel, t_fetched, t_layer = t;
-		uint64_t looked = o->hits + o->misses;
+		uint64_t lhits = o->hits, lmisses = o->misses;
 
 		layer_compute(c, p, plan, l, &lin, &attn, &misc, &sel);
 		t += sel;
@@ -589,8 +589,8 @@ static int offload_run(void *priv, struct pol *p, const struct pol_plan *plan,
 			int64_t host = t_layer +
 				       cost_exec_host_ns(c, layer_items(plan, l),
 							 layer_tokens(plan, l),
-							 (o->hits + o->misses -
-							  looked) * o->head_scale,
+							 (o->hits - lhits) * o->head_scale,
+							 (o->misses - lmisses) * o->head_scale,
 							 1);
 
 			if (host > t) {

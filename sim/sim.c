@@ -109,7 +109,7 @@ static int costmodel_run(void *priv, struct pol *p,
 				cost_exec_layer_ns(c, plan->decode_seqs, 1,
 						   plan->prefill_tokens, gather);
 		/* a layer cannot run faster than the host issues it */
-		host = (int64_t)L * cost_exec_host_ns(c, plan->n, plan->prefill_tokens, 0, 0) -
+		host = (int64_t)L * cost_exec_host_ns(c, plan->n, plan->prefill_tokens, 0, 0, 0) -
 		       (res->linear_ns + res->attn_ns + res->select_ns +
 			res->other_ns);
 		if (host > 0)

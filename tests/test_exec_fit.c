@@ -28,7 +28,7 @@ struct row {
 };
 
 static const double G_TRUE[6] = { 30e3, 12e3, 900, 150, 50, 25 };
-static const double H_TRUE[5] = { 110e3, 700, 90, 40e3, 90 };
+static const double H_TRUE[6] = { 110e3, 700, 90, 40e3, 45, 400 };
 
 static void put_attr(hid_t loc, const char *name, const char *val)
 {
@@ -60,7 +60,7 @@ static void write_live(const char *path, const char *executor, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		struct row *x = &r[i];
 		int off = offload && i % 3 == 0, pf = i % 4 == 0;
-		double gx[6], hx[5], gpu = 0, host = 0, hop;
+		double gx[6], hx[6], gpu = 0, host = 0, hop;
 
 		x->decode_seqs = 1 + (uint32_t)gsl_rng_uniform_int(g, 40);
 		x->prefill_tokens = pf ? 256 + (uint32_t)gsl_rng_uniform_int(g, 4000) : 0;
@@ -82,10 +82,11 @@ static void write_live(const char *path, const char *executor, size_t n,
 		hx[1] = x->batch;
 		hx[2] = x->prefill_tokens;
 		hx[3] = off;
-		hx[4] = off ? (double)(x->hits + x->blocks_loaded) / L : 0;
+		hx[4] = off ? (double)x->hits / L : 0;
+		hx[5] = off ? (double)x->blocks_loaded / L : 0;
 		for (int j = 0; j < 6; j++)
 			gpu += gx[j] * G_TRUE[j];
-		for (int j = 0; j < 5; j++)
+		for (int j = 0; j < 6; j++)
 			host += hx[j] * H_TRUE[j];
 		hop = hw->op[HW_OP_HOST].fixed_ns.v +
 		      hw->op[HW_OP_HOST].per_item_ns.v * x->batch;
@@ -154,11 +155,11 @@ static void t_fit_recovers_known_coefficients(void)
 	for (int j = 0; j < 6; j++)
 		CHECK_NEAR(hw_exec_num(&hw->exec, j)->v, G_TRUE[j],
 			   1e-4 * G_TRUE[j]);
-	for (int j = 0; j < 5; j++)
+	for (int j = 0; j < 6; j++)
 		CHECK_NEAR(hw_exec_num(&hw->exec, 6 + j)->v, H_TRUE[j],
 			   1e-4 * H_TRUE[j]);
 	CHECK_STR_CONTAINS(hw->exec.layer_ns.src, "measured");
-	CHECK_STR_CONTAINS(hw->exec.host_block_ns.src, "held-out MAPE");
+	CHECK_STR_CONTAINS(hw->exec.host_miss_ns.src, "held-out MAPE");
 	/* the host op: the iterations' time outside the GPU window */
 	CHECK_NEAR(hw->op[HW_OP_HOST].fixed_ns.v, gap, 1);
 	CHECK_EQ_I64(hw->op[HW_OP_HOST].per_item_ns.v, 0);
@@ -214,7 +215,7 @@ static void t_profile_section_roundtrip_and_costs(void)
 	c = (struct cost_model){ hw, &m };
 	/* without the section the executor costs nothing */
 	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 0, 100, 100), 0);
-	CHECK_EQ_I64(cost_exec_host_ns(&c, 8, 100, 1000, 1), 0);
+	CHECK_EQ_I64(cost_exec_host_ns(&c, 8, 100, 1000, 10, 1), 0);
 	for (int j = 0; j < HW_EXEC_NUMS; j++) {
 		struct hw_num *n = hw_exec_num(&hw->exec, j);
 
@@ -226,15 +227,16 @@ static void t_profile_section_roundtrip_and_costs(void)
 	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 0, 100, 200), 17250);
 	/* 20 + 8 x 40 + ... (sparse layer) */
 	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 1, 100, 200), 17340);
-	/* 70 + 3 x 80 + 100 x 90, + 100 + 1000 x 110 under offload */
-	CHECK_EQ_I64(cost_exec_host_ns(&c, 3, 100, 1000, 0), 9310);
-	CHECK_EQ_I64(cost_exec_host_ns(&c, 3, 100, 1000, 1), 119410);
+	/* 70 + 3 x 80 + 100 x 90, + 100 + 1000 x 110 + 10 x 120 under
+	 * offload */
+	CHECK_EQ_I64(cost_exec_host_ns(&c, 3, 100, 1000, 10, 0), 9310);
+	CHECK_EQ_I64(cost_exec_host_ns(&c, 3, 100, 1000, 10, 1), 120610);
 	f = open_memstream(&txt, &len);
 	CHECK(f != NULL);
 	CHECK(hw_profile_write(hw, f, &e) == 0);
 	fclose(f);
 	CHECK_STR_CONTAINS(txt, "\"executor\"");
-	CHECK_STR_CONTAINS(txt, "test host_block_ns");
+	CHECK_STR_CONTAINS(txt, "test host_miss_ns");
 	CHECK_MSG(hw_profile_parse(&back, txt, "roundtrip", &e) == 0, "%s", e.msg);
 	CHECK(back->exec.present);
 	for (int j = 0; j < HW_EXEC_NUMS; j++) {
@@ -304,9 +306,10 @@ static void t_sim_charges_executor_costs(void)
 		sim_release(&x);
 		sim_release(&y);
 	}
-	/* host-bound: 1 ms per block-head looked up; every offload
-	 * iteration that looks blocks up takes at least L x that */
-	b.hw->exec.host_block_ns.v = 1e6;
+	/* host-bound: 1 ms per block-head looked up (hit or miss); every
+	 * offload iteration that looks blocks up takes at least that */
+	b.hw->exec.host_hit_ns.v = 1e6;
+	b.hw->exec.host_miss_ns.v = 1e6;
 	{
 		struct sim y;
 		size_t bound = 0;
