@@ -288,9 +288,9 @@ static void t_sim_charges_executor_costs(void)
 	CHECK(!a.hw->exec.present && b.hw->exec.present);
 	a.cfg.hbm_budget_gb = b.cfg.hbm_budget_gb = 2;
 	trace_init(&t);
-	for (uint32_t i = 0; i < 10; i++)
+	for (uint32_t i = 0; i < 6; i++)
 		push(&t, i, (int64_t)i * 40 * SS_NS_PER_MS, 1000 + (i * 977) % 5000,
-		     8 + (i * 13) % 40);
+		     8 + (i * 13) % 24);
 	for (size_t k = 0; pol_presets[k]; k++) {
 		struct sim x, y;
 		int64_t dx = 0, dy = 0;
