@@ -175,5 +175,13 @@ int cal_report(const struct cal_run *r, FILE *f, int csv,
 		fprintf(f, "%s%-20s %.6g %s (%s)\n", i ? "" : "\nmeasured beside the ops:\n",
 			r->extra[i].name, r->extra[i].value, r->extra[i].unit,
 			r->extra[i].src);
+	/* the live executor's own costs (calibrate --fit-exec), if fitted */
+	for (i = 0; r->hw && r->hw->exec.present && i < HW_EXEC_NUMS; i++) {
+		const struct hw_num *n = hw_exec_cnum(&r->hw->exec, i);
+
+		fprintf(f, "%s%-20s %.6g ns (%s)\n",
+			i ? "" : "\nthe live executor's own costs (profile section 'executor'):\n",
+			hw_exec_key(i), n->v, n->src);
+	}
 	return ferror(f) ? ss_error(err, SS_EIO, "calibrate: write failed") : 0;
 }
