@@ -345,11 +345,9 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 		yg[i] = (r->gpu_s - r->model_s) * 1e9 + host_op_ns(hw, r);
 		ug[i] = !is_offload(r) && r->model_s > 0 &&
 			r->host_s < 0.8 * r->gpu_s;
-		ng += ug[i] != 0;
 		host_x(r, L, Xh + i * NH);
 		yh[i] = r->host_s * 1e9 / L;
 		uh[i] = r->host_s > 0;
-		nh += uh[i] != 0;
 		if (r->dur_s > r->gpu_s)
 			gap[ngap++] = (r->dur_s - r->gpu_s) * 1e9;
 		if (held) { /* 2: held out */
@@ -357,9 +355,11 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			uh[i] *= 2;
 		}
 	}
-	for (size_t i = 0; i < x.n; i++) {
+	for (size_t i = 0; i < x.n; i++) { /* the rows fitted */
 		ug[i] = ug[i] == 1;
 		uh[i] = uh[i] == 1;
+		ng += (size_t)ug[i];
+		nh += (size_t)uh[i];
 	}
 	if (fit(Xg, yg, ug, x.n, NG, cg) || fit(Xh, yh, uh, x.n, NH, ch)) {
 		rc = ss_error(err, SS_EINVAL,
