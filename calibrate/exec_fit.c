@@ -10,10 +10,10 @@
  *
  *   GPU, from iterations of policies without offload whose GPU window is
  *   not host-bound (host_s < 0.8 gpu_s), per iteration:
- *     gpu - (model - host op) = (L - S) a + S a_sparse + (L - S) n_dec b_dense
- *                               + S n_dec b_sparse
+ *     gpu - (model - host op) = (L - S) (a + H a_h) + S (a_s + H a_sh)
+ *                               + (L - S) n_dec b_dense + S n_dec b_sparse
  *                               + L n_prefill c + L n_gather d
- *   (L layers, S of them sparse, n_dec decode requests, n_prefill prefill
+ *   (L layers, S of them sparse, H KV heads, n_dec decode requests, n_prefill prefill
  *   tokens, n_gather earlier KV tokens gathered for chunked prefill);
  *
  *   host, from every iteration, per layer:
@@ -54,6 +54,7 @@ struct xrow {
 struct xset {
 	struct xrow *row;
 	uint32_t *layers; /* model layers of each row */
+	uint32_t *heads;  /* model KV heads of each row */
 	size_t n, alloc;
 };
 
@@ -104,7 +105,7 @@ static int root_attr(hid_t f, const char *name, char *out, size_t cap)
 struct walk {
 	hid_t f;
 	struct xset *x;
-	uint32_t layers;
+	uint32_t layers, heads;
 	int bad;
 };
 
@@ -135,15 +136,19 @@ static herr_t add_group(hid_t g, const char *name, const H5L_info_t *info,
 			struct xrow *r = realloc(w->x->row, need * sizeof(*r));
 			uint32_t *l = r ? realloc(w->x->layers, need * sizeof(*l))
 					: NULL;
+			uint32_t *h = l ? realloc(w->x->heads, need * sizeof(*h))
+					: NULL;
 
 			if (r)
 				w->x->row = r;
-			if (!r || !l) {
+			if (l)
+				w->x->layers = l;
+			if (!r || !l || !h) {
 				w->bad = 1;
 				H5Dclose(ds);
 				return -1;
 			}
-			w->x->layers = l;
+			w->x->heads = h;
 			w->x->alloc = need;
 		}
 		mt = xrow_type();
@@ -156,6 +161,7 @@ static herr_t add_group(hid_t g, const char *name, const H5L_info_t *info,
 
 		for (hssize_t i = 1; !w->bad && i < n; i++) {
 			w->x->row[w->x->n] = w->x->row[n0 + (size_t)i];
+			w->x->heads[w->x->n] = w->heads;
 			w->x->layers[w->x->n++] = w->layers;
 		}
 	}
@@ -188,6 +194,7 @@ static int read_file(struct xset *x, const char *path, struct ss_err *err)
 	}
 	w.f = f;
 	w.layers = m.layers;
+	w.heads = m.kv_heads;
 	H5Literate(f, H5_INDEX_NAME, H5_ITER_INC, NULL, add_group, &w);
 	H5Fclose(f);
 	if (w.bad == 1)
@@ -214,19 +221,21 @@ static double host_op_ns(const struct hw_profile *p, const struct xrow *r)
 		       : 0;
 }
 
-#define NG 6 /* GPU terms */
+#define NG 8 /* GPU terms */
 #define NH 6 /* host terms */
 
-static void gpu_x(const struct xrow *r, uint32_t L, double *x)
+static void gpu_x(const struct xrow *r, uint32_t L, uint32_t H, double *x)
 {
 	double S = r->sparse_layers, d = r->decode_seqs;
 
 	x[0] = L - S;
 	x[1] = S;
-	x[2] = (L - S) * d;
-	x[3] = S * d;
-	x[4] = (double)L * r->prefill_tokens;
-	x[5] = (double)L * (double)r->gather_tokens;
+	x[2] = (L - S) * H;
+	x[3] = S * H;
+	x[4] = (L - S) * d;
+	x[5] = S * d;
+	x[6] = (double)L * r->prefill_tokens;
+	x[7] = (double)L * (double)r->gather_tokens;
 }
 
 static void host_x(const struct xrow *r, uint32_t L, double *x)
@@ -246,7 +255,7 @@ static void host_x(const struct xrow *r, uint32_t L, double *x)
 static int fit(const double *X, const double *y, const int *use, size_t n,
 	       size_t k, double *c)
 {
-	int keep[NG > NH ? NG : NH] = { 1, 1, 1, 1, 1, 1 };
+	int keep[NG > NH ? NG : NH] = { 1, 1, 1, 1, 1, 1, 1, 1 };
 
 	for (int round = 0; round < (int)k; round++) {
 		size_t m = 0, kk = 0, j, i, col[NG > NH ? NG : NH];
@@ -341,7 +350,7 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 		uint32_t L = x.layers[i];
 		int held = i % 4 == 3;
 
-		gpu_x(r, L, Xg + i * NG);
+		gpu_x(r, L, x.heads[i], Xg + i * NG);
 		yg[i] = (r->gpu_s - r->model_s) * 1e9 + host_op_ns(hw, r);
 		ug[i] = !is_offload(r) && r->model_s > 0 &&
 			r->host_s < 0.8 * r->gpu_s;
@@ -390,10 +399,12 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 		}
 	}
 	{
-		static const int gi[NG] = { 0, 1, 2, 3, 4, 5 };
-		static const int hi[NH] = { 6, 7, 8, 9, 10, 11 };
+		static const int gi[NG] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+		static const int hi[NH] = { 8, 9, 10, 11, 12, 13 };
 		static const char *const what[HW_EXEC_NUMS] = {
 			"GPU per dense layer", "GPU per sparse layer",
+			"GPU per KV head per dense layer",
+			"GPU per KV head per sparse layer",
 			"GPU per decode request per dense layer",
 			"GPU per decode request per sparse layer",
 			"GPU per prefill token per layer",
@@ -444,13 +455,14 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 	if (log) {
 		fprintf(log,
 			"executor fit over %zu iterations (%s):\n"
-			"  GPU (%zu iterations): %.1f us per dense layer, %.1f per sparse layer + %.2f us per decode request per dense layer + %.2f per sparse layer + %.4f us per prefill token per layer + %.5f us per gathered KV token per layer\n"
+			"  GPU (%zu iterations): %.1f us per dense layer + %.2f per KV head, %.1f per sparse layer + %.2f per KV head; %.2f us per decode request per dense layer + %.2f per sparse layer + %.4f us per prefill token per layer + %.5f us per gathered KV token per layer\n"
 			"  held-out GPU window MAPE: %.2f%% with the executor terms, %.2f%% kernels only (%zu iterations)\n"
 			"  host (%zu iterations): %.1f us/layer + %.2f us per request per layer + %.4f us per prefill token per layer; offload +%.1f us/layer + %.4f us per hit + %.4f us per miss\n"
 			"  held-out host issue MAPE: %.2f%% (%zu iterations)\n"
 			"  host op: %.1f us per iteration outside the GPU window (median of %zu)\n",
-			x.n, names, ng, cg[0] / 1e3, cg[1] / 1e3, cg[2] / 1e3,
-			cg[3] / 1e3, cg[4] / 1e3, cg[5] / 1e3, tg ? 100 * eg / (double)tg : 0,
+			x.n, names, ng, cg[0] / 1e3, cg[2] / 1e3, cg[1] / 1e3,
+			cg[3] / 1e3, cg[4] / 1e3, cg[5] / 1e3, cg[6] / 1e3,
+			cg[7] / 1e3, tg ? 100 * eg / (double)tg : 0,
 			tg ? 100 * wg / (double)tg : 0, tg, nh, ch[0] / 1e3,
 			ch[1] / 1e3, ch[2] / 1e3, ch[3] / 1e3, ch[4] / 1e3,
 			ch[5] / 1e3,
@@ -467,5 +479,6 @@ out:
 	free(uh);
 	free(x.row);
 	free(x.layers);
+	free(x.heads);
 	return rc;
 }

@@ -194,7 +194,11 @@ int64_t cost_exec_layer_ns(const struct cost_model *c, uint64_t decode_seqs,
 
 	if (!e->present || (!decode_seqs && !prefill_tokens))
 		return 0;
-	return ns_round((sparse_layer ? e->sparse_layer_ns.v : e->layer_ns.v) +
+	double heads = c->m->kv_heads;
+
+	return ns_round((sparse_layer ? e->sparse_layer_ns.v +
+						heads * e->sparse_layer_head_ns.v
+				      : e->layer_ns.v + heads * e->layer_head_ns.v) +
 			(double)decode_seqs * (sparse_layer ? e->dec_sparse_ns.v
 							    : e->dec_dense_ns.v) +
 			(double)prefill_tokens * e->token_ns.v +

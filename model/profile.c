@@ -70,7 +70,8 @@ const char *xfer_mech_name(enum xfer_mech m)
 }
 
 static const char *const exec_keys[HW_EXEC_NUMS + 1] = {
-	"layer_ns", "sparse_layer_ns", "dec_dense_ns", "dec_sparse_ns", "token_ns", "gather_ns",
+	"layer_ns", "sparse_layer_ns", "layer_head_ns", "sparse_layer_head_ns",
+	"dec_dense_ns", "dec_sparse_ns", "token_ns", "gather_ns",
 	"host_layer_ns", "host_item_ns", "host_token_ns", "host_off_layer_ns",
 	"host_hit_ns", "host_miss_ns", NULL
 };
@@ -83,6 +84,8 @@ const char *hw_exec_key(int i)
 static const size_t exec_off[HW_EXEC_NUMS] = {
 	offsetof(struct hw_exec, layer_ns),
 	offsetof(struct hw_exec, sparse_layer_ns),
+	offsetof(struct hw_exec, layer_head_ns),
+	offsetof(struct hw_exec, sparse_layer_head_ns),
 	offsetof(struct hw_exec, dec_dense_ns),
 	offsetof(struct hw_exec, dec_sparse_ns),
 	offsetof(struct hw_exec, token_ns),

@@ -151,11 +151,13 @@ struct hw_op {
  * prefill). Host: the time to issue one layer's work; a layer takes at
  * least that long (the GPU waits for the host when it is slower).
  */
-#define HW_EXEC_NUMS 12
+#define HW_EXEC_NUMS 14
 struct hw_exec {
 	int present;
 	struct hw_num layer_ns;        /* GPU, per dense layer */
 	struct hw_num sparse_layer_ns; /* GPU, per sparse (DSA) layer */
+	struct hw_num layer_head_ns;   /* GPU, per KV head per dense layer */
+	struct hw_num sparse_layer_head_ns; /* per KV head per sparse layer */
 	struct hw_num dec_dense_ns;    /* per decode request, per dense layer */
 	struct hw_num dec_sparse_ns;   /* per decode request, per sparse layer */
 	struct hw_num token_ns;        /* per prefill token, per layer */

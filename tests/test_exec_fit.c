@@ -27,7 +27,7 @@ struct row {
 	uint64_t hits, blocks_loaded, blocks_saved, gather_tokens;
 };
 
-static const double G_TRUE[6] = { 30e3, 12e3, 900, 150, 50, 25 };
+static const double G_TRUE[8] = { 15e3, 9e3, 500, 600, 900, 150, 50, 25 };
 static const double H_TRUE[6] = { 110e3, 700, 90, 40e3, 45, 400 };
 
 static void put_attr(hid_t loc, const char *name, const char *val)
@@ -43,11 +43,12 @@ static void put_attr(hid_t loc, const char *name, const char *val)
 	H5Tclose(t);
 }
 
-/* A live result file of `n` iterations of model llama-3-8b-262k (32
- * layers) whose times follow G_TRUE and H_TRUE exactly; offload rows every
+/* A live result file of `n` iterations of `model` (32 layers, `H` KV
+ * heads) whose times follow G_TRUE and H_TRUE exactly; offload rows every
  * third iteration when `offload`. */
 static void write_live(const char *path, const char *executor, size_t n,
-		       int offload, const struct hw_profile *hw, double *gap)
+		       int offload, const struct hw_profile *hw, double *gap,
+		       const char *model, double H)
 {
 	const double L = 32;
 	struct row *r = calloc(n, sizeof(*r));
@@ -60,7 +61,7 @@ static void write_live(const char *path, const char *executor, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		struct row *x = &r[i];
 		int off = offload && i % 3 == 0, pf = i % 4 == 0;
-		double gx[6], hx[6], gpu = 0, host = 0, hop;
+		double gx[8], hx[6], gpu = 0, host = 0, hop;
 
 		x->decode_seqs = 1 + (uint32_t)gsl_rng_uniform_int(g, 40);
 		x->prefill_tokens = pf ? 256 + (uint32_t)gsl_rng_uniform_int(g, 4000) : 0;
@@ -74,17 +75,19 @@ static void write_live(const char *path, const char *executor, size_t n,
 		}
 		gx[0] = L - x->sparse_layers;
 		gx[1] = x->sparse_layers;
-		gx[2] = gx[0] * x->decode_seqs;
-		gx[3] = gx[1] * x->decode_seqs;
-		gx[4] = L * x->prefill_tokens;
-		gx[5] = L * (double)x->gather_tokens;
+		gx[2] = gx[0] * H;
+		gx[3] = gx[1] * H;
+		gx[4] = gx[0] * x->decode_seqs;
+		gx[5] = gx[1] * x->decode_seqs;
+		gx[6] = L * x->prefill_tokens;
+		gx[7] = L * (double)x->gather_tokens;
 		hx[0] = 1;
 		hx[1] = x->batch;
 		hx[2] = x->prefill_tokens;
 		hx[3] = off;
 		hx[4] = off ? (double)x->hits / L : 0;
 		hx[5] = off ? (double)x->blocks_loaded / L : 0;
-		for (int j = 0; j < 6; j++)
+		for (int j = 0; j < 8; j++)
 			gpu += gx[j] * G_TRUE[j];
 		for (int j = 0; j < 6; j++)
 			host += hx[j] * H_TRUE[j];
@@ -101,7 +104,7 @@ static void write_live(const char *path, const char *executor, size_t n,
 	f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
 	CHECK(f >= 0);
 	put_attr(f, "executor", executor);
-	put_attr(f, "model", "llama-3-8b-262k");
+	put_attr(f, "model", model);
 	grp = H5Gcreate2(f, offload ? "sparseserve" : "vllm", H5P_DEFAULT,
 			 H5P_DEFAULT, H5P_DEFAULT);
 	t = H5Tcreate(H5T_COMPOUND, sizeof(struct row));
@@ -148,15 +151,16 @@ static void t_fit_recovers_known_coefficients(void)
 	close(fb);
 	CHECK(hw_profile_load(&hw, "h200", &e) == 0);
 	CHECK(!hw->exec.present);
-	write_live(a, "live NVIDIA H200", 600, 0, hw, &gap);
-	write_live(b, "live NVIDIA H200", 600, 1, hw, &gap);
+	/* two models: the per-KV-head terms need two head counts */
+	write_live(a, "live NVIDIA H200", 600, 0, hw, &gap, "llama-3-8b-262k", 8);
+	write_live(b, "live NVIDIA H200", 600, 1, hw, &gap, "lwm-7b", 32);
 	CHECK_MSG(cal_fit_exec(hw, files, 2, NULL, &e) == 0, "%s", e.msg);
 	CHECK(hw->exec.present);
-	for (int j = 0; j < 6; j++)
+	for (int j = 0; j < 8; j++)
 		CHECK_NEAR(hw_exec_num(&hw->exec, j)->v, G_TRUE[j],
 			   1e-4 * G_TRUE[j]);
 	for (int j = 0; j < 6; j++)
-		CHECK_NEAR(hw_exec_num(&hw->exec, 6 + j)->v, H_TRUE[j],
+		CHECK_NEAR(hw_exec_num(&hw->exec, 8 + j)->v, H_TRUE[j],
 			   1e-4 * H_TRUE[j]);
 	CHECK_STR_CONTAINS(hw->exec.layer_ns.src, "measured");
 	CHECK_STR_CONTAINS(hw->exec.host_miss_ns.src, "held-out MAPE");
@@ -181,7 +185,7 @@ static void t_fit_refuses_other_files(void)
 	close(fa);
 	CHECK(hw_profile_load(&hw, "h200", &e) == 0);
 	/* a simulated run: no 'live' executor attribute */
-	write_live(a, "costmodel", 50, 0, hw, &gap);
+	write_live(a, "costmodel", 50, 0, hw, &gap, "llama-3-8b-262k", 8);
 	CHECK(cal_fit_exec(hw, files, 1, NULL, &e) == SS_EINVAL);
 	CHECK_STR_CONTAINS(e.msg, a);
 	CHECK_STR_CONTAINS(e.msg, "not a live run");
@@ -223,14 +227,15 @@ static void t_profile_section_roundtrip_and_costs(void)
 		snprintf(n->src, sizeof n->src, "test %s", hw_exec_key(j));
 	}
 	hw->exec.present = 1;
-	/* 10 + 8 x 30 + 100 x 50 + 200 x 60 (dense layer) */
-	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 0, 100, 200), 17250);
-	/* 20 + 8 x 40 + ... (sparse layer) */
-	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 1, 100, 200), 17340);
-	/* 70 + 3 x 80 + 100 x 90, + 100 + 1000 x 110 + 10 x 120 under
+	/* dense layer, 8 KV heads: 10 + 8 x 30 + 8 x 50 + 100 x 70
+	 * + 200 x 80 */
+	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 0, 100, 200), 23650);
+	/* sparse layer: 20 + 8 x 40 + 8 x 60 + ... */
+	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 1, 100, 200), 23820);
+	/* 90 + 3 x 100 + 100 x 110, + 120 + 1000 x 130 + 10 x 140 under
 	 * offload */
-	CHECK_EQ_I64(cost_exec_host_ns(&c, 3, 100, 1000, 10, 0), 9310);
-	CHECK_EQ_I64(cost_exec_host_ns(&c, 3, 100, 1000, 10, 1), 120610);
+	CHECK_EQ_I64(cost_exec_host_ns(&c, 3, 100, 1000, 10, 0), 11390);
+	CHECK_EQ_I64(cost_exec_host_ns(&c, 3, 100, 1000, 10, 1), 142910);
 	f = open_memstream(&txt, &len);
 	CHECK(f != NULL);
 	CHECK(hw_profile_write(hw, f, &e) == 0);
