@@ -13,7 +13,9 @@
 #                                      libraries the GPU machine lacks
 #                                      (HDF5, GSL, cJSON...) into .gpu-carry/
 #   OUT=dir scripts/gpu-run.sh [bench options...]   (on the GPU machine)
-#   OUT=dir scripts/gpu-run.sh calibrate [--quick]  (only the calibration)
+#   OUT=dir scripts/gpu-run.sh calibrate [--quick]  (only the calibration:
+#                                      h200.h5, then the executor's
+#                                      calibration runs and h200-live.h5)
 #   OUT=dir scripts/gpu-run.sh live     the live executor's GPU tests and
 #                                      the sim-vs-live validation runs
 #                                      (experiments/validate-h200.sh live)
@@ -84,7 +86,10 @@ fi
 #   OUT=dir scripts/gpu-run.sh calibrate [--quick]
 # runs only `sparseserve calibrate` (no tests, no benchmarks: one device call
 # may run 10 minutes at most) and leaves h200.h5, calibrate.log and
-# calibrate.csv in $OUT.
+# calibrate.csv in $OUT; then the live executor's calibration runs
+# (experiments/exec-calib.sh: exec-calib.tar.gz, exec-calib.log) and their fit
+# (`calibrate --fit-exec`: h200-live.h5, fit-exec.txt). SS_NO_EXEC_CALIB=1
+# skips the executor's part.
 if [ "${1:-}" = calibrate ]; then
 	shift
 	echo "== calibrate"
@@ -101,6 +106,17 @@ if [ "${1:-}" = calibrate ]; then
 			echo "== executor calibration runs"
 			OUT="$OUT" bash experiments/exec-calib.sh \
 				"$bin/sparseserve" "$OUT/h200.h5" || rc=1
+			# and the fit: h200-live.h5 = h200.h5 + the executor's costs
+			if [ -f "$OUT/exec-calib.tar.gz" ]; then
+				x=$(mktemp -d)
+				tar -xzf "$OUT/exec-calib.tar.gz" -C "$x"
+				runs=$(ls "$x"/exec/*.h5 | paste -sd, -)
+				"$bin/sparseserve" calibrate --fit-exec "$runs" \
+					--from "$OUT/h200.h5" --out "$OUT/h200-live.h5" |
+					sed "s|$x/exec/||g" | tee "$OUT/fit-exec.txt"
+				[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+				rm -rf "$x"
+			fi
 		fi
 	fi
 	exit "$rc"
