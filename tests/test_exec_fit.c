@@ -270,19 +270,6 @@ static void t_profile_section_roundtrip_and_costs(void)
 /* The simulator with and without the executor section, every preset: the
  * section only adds time; a huge host cost per block-head makes every
  * offload layer host-bound, so iterations take at least that long. */
-static void run(struct env *e, const char *policy, const struct trace *t,
-		struct sim *s)
-{
-	struct sim_opts o = { .preset = pol_preset_find(policy),
-			      .cfg = &e->cfg, .m = &e->m, .cost = &e->cost,
-			      .trace = t, .seed = 1 };
-	struct ss_err err;
-
-	CHECK(o.preset != NULL);
-	CHECK_MSG(sim_init(s, &o, &err) == 0, "%s", err.msg);
-	CHECK_MSG(sim_run(s, &err) == 0, "%s: %s", policy, err.msg);
-}
-
 static void t_sim_charges_executor_costs(void)
 {
 	struct env a, b;
@@ -300,8 +287,8 @@ static void t_sim_charges_executor_costs(void)
 		struct sim x, y;
 		int64_t dx = 0, dy = 0;
 
-		run(&a, pol_presets[k]->name, &t, &x);
-		run(&b, pol_presets[k]->name, &t, &y);
+		env_run(&a, pol_presets[k]->name, NULL, &t, &x);
+		env_run(&b, pol_presets[k]->name, NULL, &t, &y);
 		CHECK_EQ_U64(x.pol.nfinished, t.n);
 		CHECK_EQ_U64(y.pol.nfinished, t.n);
 		dx = x.totals.dur_ns;
@@ -319,7 +306,7 @@ static void t_sim_charges_executor_costs(void)
 		struct sim y;
 		size_t bound = 0;
 
-		run(&b, "sparseserve", &t, &y);
+		env_run(&b, "sparseserve", NULL, &t, &y);
 		for (size_t i = 0; i < y.niters; i++) {
 			const struct sim_iter_rec *r = &y.iters[i];
 			uint64_t looked = r->hits + r->blocks_loaded;

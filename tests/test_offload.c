@@ -30,19 +30,6 @@
 #include "traces/trace.h"
 
 
-static void run_sim(struct env *e, const char *policy, const char *selection,
-		    const struct trace *t, struct sim *s)
-{
-	struct sim_opts o = { .preset = pol_preset_find(policy),
-			      .cfg = &e->cfg, .m = &e->m, .cost = &e->cost,
-			      .trace = t, .selection = selection, .seed = 1 };
-	struct ss_err err;
-
-	CHECK(o.preset != NULL);
-	CHECK_MSG(sim_init(s, &o, &err) == 0, "%s", err.msg);
-	CHECK_MSG(sim_run(s, &err) == 0, "%s", err.msg);
-}
-
 /* 12 requests of 1k-6k tokens, 50 ms apart (as test_sim.c). */
 static void small_trace(struct trace *t)
 {
@@ -92,8 +79,8 @@ static void t_prefetch_invariants_and_determinism(void)
 
 		if (!pol_presets[k]->offload)
 			continue;
-		run_sim(&e, pol_presets[k]->name, NULL, &t, &a);
-		run_sim(&e, pol_presets[k]->name, NULL, &t, &b);
+		env_run(&e, pol_presets[k]->name, NULL, &t, &a);
+		env_run(&e, pol_presets[k]->name, NULL, &t, &b);
 		CHECK_MSG(a.pol.nfinished == t.n, "%s: %llu of %zu finished",
 			  pol_presets[k]->name,
 			  (unsigned long long)a.pol.nfinished, t.n);
@@ -137,9 +124,9 @@ static void t_prefetch_hides_reloads(void)
 	e.cfg.hbm_budget_gb = 0.3;
 	trace_init(&t);
 	push(&t, 0, 0, 16000, 24); /* 500 full blocks, no new one */
-	run_sim(&e, "sparseserve", same, &t, &off);
+	env_run(&e, "sparseserve", same, &t, &off);
 	e.cfg.pol.prefetch = 1;
-	run_sim(&e, "sparseserve", same, &t, &on);
+	env_run(&e, "sparseserve", same, &t, &on);
 	CHECK_EQ_U64(on.pol.nfinished, 1);
 	CHECK_EQ_U64(off.pol.nfinished, 1);
 	o = on.pol.off;
@@ -305,8 +292,8 @@ static void t_fresh_factor_in_simulation(void)
 		struct sim a, b;
 
 		e.cfg.pol.ws_fresh_factor = factors[k];
-		run_sim(&e, "sparseserve", NULL, &t, &a);
-		run_sim(&e, "sparseserve", NULL, &t, &b);
+		env_run(&e, "sparseserve", NULL, &t, &a);
+		env_run(&e, "sparseserve", NULL, &t, &b);
 		CHECK_EQ_U64(a.pol.nfinished, t.n);
 		CHECK_EQ_U64(a.niters, b.niters);
 		CHECK(memcmp(a.iters, b.iters, a.niters * sizeof(*a.iters)) == 0);
@@ -345,14 +332,14 @@ static void t_sampled_mode(void)
 	CHECK(sim_init(&full, &o, &err) != 0);
 	CHECK_STR_CONTAINS(err.msg, "offload.sample_heads");
 	e.cfg.pol.sample_heads = 0;
-	run_sim(&e, "sparseserve", NULL, &t, &full);
+	env_run(&e, "sparseserve", NULL, &t, &full);
 	e.cfg.pol.sample_heads = 8;
-	run_sim(&e, "sparseserve", NULL, &t, &same);
+	env_run(&e, "sparseserve", NULL, &t, &same);
 	CHECK_EQ_U64(full.niters, same.niters);
 	CHECK(memcmp(full.iters, same.iters,
 		     full.niters * sizeof(*full.iters)) == 0);
 	e.cfg.pol.sample_heads = 2;
-	run_sim(&e, "sparseserve", NULL, &t, &half);
+	env_run(&e, "sparseserve", NULL, &t, &half);
 	CHECK_EQ_U64(half.pol.off->head_scale, 4);
 	CHECK_EQ_U64(half.niters, full.niters);
 	/* prefill and the first decode step (its whole selection missing,
@@ -387,8 +374,8 @@ static void t_sampled_mode(void)
 		struct sim a, b;
 
 		e.cfg.pol.prefetch = (uint32_t)k;
-		run_sim(&e, "sparseserve", NULL, &t, &a);
-		run_sim(&e, "sparseserve", NULL, &t, &b);
+		env_run(&e, "sparseserve", NULL, &t, &a);
+		env_run(&e, "sparseserve", NULL, &t, &b);
 		CHECK_EQ_U64(a.pol.nfinished, t.n);
 		CHECK_EQ_U64(a.niters, b.niters);
 		CHECK(memcmp(a.iters, b.iters, a.niters * sizeof(*a.iters)) == 0);

@@ -114,19 +114,6 @@ static void t_override_scales_transfers(void)
 	hw_profile_free(b.hw);
 }
 
-static void run(struct env *e, const char *policy, const struct trace *t,
-		struct sim *s)
-{
-	struct sim_opts o = { .preset = pol_preset_find(policy),
-			      .cfg = &e->cfg, .m = &e->m, .cost = &e->cost,
-			      .trace = t, .seed = 1 };
-	struct ss_err err;
-
-	CHECK(o.preset != NULL);
-	CHECK_MSG(sim_init(s, &o, &err) == 0, "%s", err.msg);
-	CHECK_MSG(sim_run(s, &err) == 0, "%s", err.msg);
-}
-
 /* Loads under a tight KV space: a 4x link shortens the load wait. */
 static void t_link_key_changes_load_time(void)
 {
@@ -148,7 +135,7 @@ static void t_link_key_changes_load_time(void)
 		e.cfg.link_h2d_gbps = gbps[k];
 		CHECK_MSG(sim_config_apply_hw(&e.cfg, e.hw, &err) == 0, "%s",
 			  err.msg);
-		run(&e, "so-ft-wc", &t, &s);
+		env_run(&e, "so-ft-wc", NULL, &t, &s);
 		wait[k] = s.totals.load_ns;
 		dur[k] = s.now;
 		CHECK(s.totals.bytes_loaded > 0);
@@ -179,7 +166,7 @@ static int64_t prefill_ttft(const char *policy, const char *profile,
 	CHECK_MSG(sim_config_apply_hw(&e.cfg, e.hw, &err) == 0, "%s", err.msg);
 	trace_init(&t);
 	push(&t, 0, 0, 8192, 1);
-	run(&e, policy, &t, &s);
+	env_run(&e, policy, NULL, &t, &s);
 	CHECK(s.pol.reqs[0].first_token_ns > 0);
 	ttft = s.pol.reqs[0].first_token_ns;
 	sim_release(&s);
