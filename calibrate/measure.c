@@ -770,61 +770,64 @@ static int bench_blocks(struct meas *M, enum xfer_mech mech,
 	if (mech == XFER_MEMCPY_BATCH_H2D &&
 	    (rc = kern_batch_ws_alloc(&x.ws, (uint32_t)max_n, err)))
 		goto out;
-	for (size_t i_f = 0; i_f < nF && !rc; i_f++)
-		for (size_t i_s = 0; i_s < nS && !rc; i_s++)
-			for (size_t i_t = 0; i_t < nT && !rc; i_t++)
-			for (int lay = 0; lay < nlay && !rc; lay++) {
-				uint64_t f = F[i_f];
-				uint64_t n = SS_MAX((uint64_t)1,
-						    (uint64_t)(totals[i_t] / (double)f));
-				uint32_t sms = flash ? (S[i_s] ? S[i_s]
-						       : (uint32_t)M->dev.sm_count) : 0;
+	/* per-block copies: the layouts are the outer loop, so every point's
+	 * repetitions spread over the whole measurement (interleaved): the
+	 * copies' cost drifts by up to 20% over minutes (two calibrations of
+	 * one grid), and points measured one after the other took that drift
+	 * as a difference between neighbouring fragment sizes */
+	for (int lay = 0; lay < nlay && !rc; lay++) {
+		for (size_t i_f = 0; i_f < nF && !rc; i_f++)
+			for (size_t i_s = 0; i_s < nS && !rc; i_s++)
+				for (size_t i_t = 0; i_t < nT && !rc; i_t++) {
+					uint64_t f = F[i_f];
+					uint64_t n = SS_MAX((uint64_t)1,
+							    (uint64_t)(totals[i_t] / (double)f));
+					uint32_t sms = flash ? (S[i_s] ? S[i_s]
+							       : (uint32_t)M->dev.sm_count) : 0;
 
-				/* per-block copies: each repetition gets its own
-				 * layout (their time depends on where the blocks
-				 * lie), and six times the repetitions: with two,
-				 * neighbouring fragment sizes' medians were up to
-				 * 10% apart from call noise alone (held-out MAPE
-				 * 9.5% for memcpy_batch_h2d, 11:28 UTC calibration) */
-				distinct_idx(src, n, pow2_floor(POOL_BYTES / f),
-					     flash ? pt : pt * 1000u + (uint32_t)lay);
-				for (uint64_t i = 0; i < n; i++) {
-					dst[i] = i;
-					dst32[i] = (uint32_t)i;
-				}
-				if (flash) {
-					if ((rc = kern_copy(d_src, src, n * 8, err)) ||
-					    (rc = kern_copy(d_dst, dst32, n * 4, err)))
-						break;
-					x.h2d = (struct kern_h2d_args){
-						.src_base = M->pool, .dst_base = xc,
-						.block_bytes = f, .src_index = d_src,
-						.dst_index = d_dst, .n_blocks = (uint32_t)n,
-						.n_ctas = sms };
-				} else if (d2h) {
-					x.cp = (struct kern_blocks_copy){
-						.dst_base = M->pool, .src_base = xc,
-						.block_bytes = f, .src_index = dst,
-						.dst_index = src, .n_blocks = (uint32_t)n };
-				} else {
-					x.cp = (struct kern_blocks_copy){
-						.dst_base = xc, .src_base = M->pool,
-						.block_bytes = f, .src_index = src,
-						.dst_index = dst, .n_blocks = (uint32_t)n };
-				}
-				if (!flash) {
-					M->reps = 1;
-					M->rep0 = lay;
-					M->warm = lay ? 0 : warm;
-				}
-				rc = point(M, id, pt, (double)f, (double)n, sms,
-					   xfer_run, &x, 0, err);
-				M->reps = reps;
-				M->rep0 = 0;
-				M->warm = warm;
-				if (lay + 1 == nlay)
+					/* per-block copies: each repetition gets its own
+					 * layout (their time depends on where the blocks
+					 * lie), and six times the repetitions */
+					distinct_idx(src, n, pow2_floor(POOL_BYTES / f),
+						     flash ? pt : pt * 1000u + (uint32_t)lay);
+					for (uint64_t i = 0; i < n; i++) {
+						dst[i] = i;
+						dst32[i] = (uint32_t)i;
+					}
+					if (flash) {
+						if ((rc = kern_copy(d_src, src, n * 8, err)) ||
+						    (rc = kern_copy(d_dst, dst32, n * 4, err)))
+							break;
+						x.h2d = (struct kern_h2d_args){
+							.src_base = M->pool, .dst_base = xc,
+							.block_bytes = f, .src_index = d_src,
+							.dst_index = d_dst, .n_blocks = (uint32_t)n,
+							.n_ctas = sms };
+					} else if (d2h) {
+						x.cp = (struct kern_blocks_copy){
+							.dst_base = M->pool, .src_base = xc,
+							.block_bytes = f, .src_index = dst,
+							.dst_index = src, .n_blocks = (uint32_t)n };
+					} else {
+						x.cp = (struct kern_blocks_copy){
+							.dst_base = xc, .src_base = M->pool,
+							.block_bytes = f, .src_index = src,
+							.dst_index = dst, .n_blocks = (uint32_t)n };
+					}
+					if (!flash) {
+						M->reps = 1;
+						M->rep0 = lay;
+						M->warm = lay ? 0 : warm;
+					}
+					rc = point(M, id, pt, (double)f, (double)n, sms,
+						   xfer_run, &x, 0, err);
+					M->reps = reps;
+					M->rep0 = 0;
+					M->warm = warm;
 					pt++;
-			}
+				}
+		pt = 0; /* the next layout: the same points again */
+	}
 out:
 	kern_batch_ws_free(x.ws);
 	kern_dev_free(xc);
