@@ -540,7 +540,10 @@ extern "C" int kern_attn_plan(const struct kern_attn_args *a,
 		uint64_t most = (a->max_list + ATT_WARPS - 1) / ATT_WARPS;
 		splits = (uint32_t)SS_MAX(1, SS_MIN(SS_MIN(want, most), 64));
 	} else if (!splits) {
-		splits = attn_mma_splits(bh, a->max_list);
+		splits = attn_mma_splits(bh, a->list_bound &&
+						     a->list_bound < a->max_list
+					     ? a->list_bound
+					     : a->max_list);
 	}
 	if (splits > 65535 || splits > a->max_list)
 		return ss_error(err, SS_EINVAL,

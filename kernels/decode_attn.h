@@ -42,6 +42,12 @@ struct kern_attn_args {
 	uint32_t batch, n_q_heads, n_kv_heads;
 	uint32_t head_dim;         /* must be 128 */
 	uint32_t max_list;         /* list capacity per (request, head) */
+	uint32_t list_bound;       /* longest list of this launch, 0 = max_list:
+				      variant 2's automatic split count is
+				      planned from it (a table sized for the
+				      longest possible context otherwise
+				      spreads short lists over many nearly
+				      empty splits); results never depend on it */
 	float scale;               /* logit scale, e.g. 1/sqrt(128) */
 	kern_bf16 *out;            /* device [batch][n_q_heads][128] */
 	uint32_t n_splits;         /* 0 = chosen from the SM count */

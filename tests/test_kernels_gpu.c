@@ -690,7 +690,7 @@ static void t_select_topk(void)
  */
 static void attn_case(int sparse, uint32_t G, uint32_t splits,
 		      uint32_t variant, uint32_t B, uint32_t maxl, int empty,
-		      unsigned long seed)
+		      unsigned long seed, uint32_t bound)
 {
 	const uint32_t Hkv = 2, Hq = Hkv * G, slots = 400;
 	gsl_rng *r = rng_new(seed);
@@ -757,7 +757,7 @@ static void attn_case(int sparse, uint32_t G, uint32_t splits,
 		.n_list = sparse ? upload(nlist, (size_t)B * Hkv * 4) : NULL,
 		.ctx_len = upload(ctx, (size_t)B * 4), .batch = B,
 		.n_q_heads = Hq, .n_kv_heads = Hkv, .head_dim = HD,
-		.max_list = maxl, .scale = scale,
+		.max_list = maxl, .list_bound = bound, .scale = scale,
 		.out = dalloc((size_t)B * Hq * HD * 2), .n_splits = splits,
 		.variant = variant,
 	};
@@ -817,10 +817,10 @@ static void attn_case(int sparse, uint32_t G, uint32_t splits,
 			got[d] = kern_bf16_to_float(
 				out[((size_t)b * Hq + qh) * HD + d]);
 		CHECK_MSG(rel_err(got, ref, HD) < 1e-2,
-			  "%s v%u B %u G %u splits %u (%u used) b %u qh %u: "
-			  "rel err %g",
+			  "%s v%u B %u G %u splits %u (%u used) bound %u b %u "
+			  "qh %u: rel err %g",
 			  sparse ? "sparse" : "dense", variant, B, G, splits,
-			  ns, b, qh, rel_err(got, ref, HD));
+			  ns, bound, b, qh, rel_err(got, ref, HD));
 	}
 	kern_dev_free((void *)a.q);
 	kern_dev_free((void *)a.cache);
@@ -862,9 +862,9 @@ static void t_sparse_decode_attn(void)
 			for (size_t si = 0; si < SS_ARRAY_SIZE(splits); si++)
 				attn_case(1, groups[gi], splits[si], v, 3, 40,
 					  si == 2,
-					  8000 + v * 100 + gi * 10 + si);
+					  8000 + v * 100 + gi * 10 + si, 0);
 	for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++)
-		attn_case(1, groups[gi], 0, 2, 64, 40, 1, 8500 + gi);
+		attn_case(1, groups[gi], 0, 2, 64, 40, 1, 8500 + gi, 0);
 }
 
 static void t_dense_decode_attn(void)
@@ -878,10 +878,18 @@ static void t_dense_decode_attn(void)
 			for (size_t si = 0; si < SS_ARRAY_SIZE(splits); si++)
 				attn_case(0, groups[gi], splits[si], v, 3, 90,
 					  si == 2,
-					  9000 + v * 100 + gi * 10 + si);
+					  9000 + v * 100 + gi * 10 + si, 0);
 	for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++)
-		attn_case(0, groups[gi], 0, 2, 64, 90, 1, 9500 + gi);
-	attn_case(0, 4, 1, 2, 64, 90, 0, 9600); /* long lists, one split */
+		attn_case(0, groups[gi], 0, 2, 64, 90, 1, 9500 + gi, 0);
+	attn_case(0, 4, 1, 2, 64, 90, 0, 9600, 0); /* long lists, one split */
+	/* list_bound: the split count planned from a bound (the longest
+	 * list, or a wrong one below it), the lists still read whole */
+	for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++) {
+		attn_case(0, groups[gi], 0, 2, 3, 300, 0, 9700 + gi, 0);
+		attn_case(0, groups[gi], 0, 2, 3, 300, 0, 9700 + gi, 12);
+		attn_case(0, groups[gi], 0, 2, 16, 300, 1, 9710 + gi, 40);
+	}
+	attn_case(1, 4, 0, 2, 16, 300, 0, 9720, 8);
 }
 
 /* ---- bad inputs (CUDA build; no device needed) -------------------------- */
