@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+# call 5 (2026-11-29 session 4, the command as run): SparseServe's live point again with the decode attention trim of call 4
+export LD_LIBRARY_PATH=$PWD/.gpu-carry/lib:/usr/local/cuda/lib64; W=$OUT; timeout -s INT 170 .gpu-carry/bin/sparseserve live --trace synthetic:poisson:rate=1.5:count=64:lengths=longbench-v1-32k --model lwm-7b --seed 1 --quiet --policy sparseserve --hbm-budget 24.6 --dram-gb 48 --out $W/lwm-7b_cap24.6_r1.5_sparseserve.h5 --summary-csv $W/lwm-7b_cap24.6_r1.5_sparseserve.csv > $W/live5.log 2>&1; echo rc $?; grep -E "ttft_mean|tbt_mean|throughput_tok|finished" $W/*.csv; tail -3 $W/live5.log
