@@ -13,8 +13,16 @@ per policy OUTDIR/data/validation_<policy>.dat:
     blocks_sim blocks_live
 
 and appends the table of errors to OUTDIR/numbers.md (replacing the section
-a previous call appended). No simulation and no GPU: the numbers are the
-committed ones, whose commands validation-h200.md records.
+a previous call appended). It also writes the live points of Figures 10-12
+(experiments/results/live-points-h200.csv, experiments/live-points.sh) for
+plots/fig10_12.gp, one file per figure setting:
+
+    OUTDIR/data/live_<prof>_<model>.dat: lt rate ttft_s tput_tok_s tbt_ms kind
+
+(lt: the policy's line type in the figure; kind: live, or sim for the
+simulator on the live run's own settings); runs stopped at their time limit
+are left out. No simulation and no GPU: the numbers are the committed ones,
+whose commands validation-h200.md records.
 """
 import csv
 import decimal
@@ -25,6 +33,37 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 POLICIES = ["vllm", "vllm-s", "vllm-so", "sparseserve"]
 METRICS = ["ttft_mean_s", "tbt_mean_s", "throughput_tok_s", "blocks_loaded"]
 HEADING = "\n## Simulated vs live on the H200"
+# live-points-h200.csv's settings -> the figure's profile key
+SETTING_PROF = {"cap24.6": "h200-40g", "full": "h200"}
+
+
+def live_points(outdir, path):
+    """data/live_<prof>_<model>.dat from live-points-h200.csv."""
+    pts = {}
+    with open(path) as f:
+        for r in csv.DictReader(f):
+            if r["finished"] != r["requests"]:
+                continue  # stopped at its time limit: means over a part
+            prof = SETTING_PROF.get(r["setting"])
+            if prof is None or r["policy"] not in POLICIES:
+                sys.exit("validation: %s: unknown setting or policy %s %s"
+                         % (path, r["setting"], r["policy"]))
+            key = (prof, r["model"], r["policy"], num(r["rate"]))
+            pts.setdefault(key, {})[r["metric"]] = (num(r["sim"]),
+                                                    num(r["live"]))
+    files = {}
+    for (prof, model, pol, rate), m in sorted(pts.items()):
+        lt = POLICIES.index(pol) + 1
+        for i, kind in enumerate(("sim", "live")):
+            files.setdefault((prof, model), []).append(
+                "%d %g %.6g %.6g %.6g %s\n" % (
+                    lt, rate, m["ttft_mean_s"][i], m["throughput_tok_s"][i],
+                    1e3 * m["tbt_mean_s"][i], kind))
+    for (prof, model), lines in files.items():
+        with open(os.path.join(outdir, "data", "live_%s_%s.dat" %
+                               (prof, model)), "w") as f:
+            f.write("# lt rate ttft_s tput_tok_s tbt_ms kind\n")
+            f.writelines(lines)
 
 
 def num(s):
@@ -102,6 +141,8 @@ def main():
                           rate, p, t[0], t[1], err(t), 1e3 * b[0],
                           1e3 * b[1], err(b), h[0], h[1], err(h),
                           err(m["blocks_loaded"])))
+    live_points(outdir, os.path.join(ROOT, "experiments", "results",
+                                     "live-points-h200.csv"))
     numbers = os.path.join(outdir, "numbers.md")
     old = ""
     if os.path.exists(numbers):
