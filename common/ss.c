@@ -106,6 +106,51 @@ int ss_parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* The first line of `path` as an unsigned number; "max" gives UINT64_MAX. */
+static int read_u64_line(const char *path, uint64_t *out)
+{
+	char line[64];
+	FILE *f;
+	int rc = SS_EINVAL;
+
+	if (!path || !(f = fopen(path, "r")))
+		return SS_EINVAL;
+	if (fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (!strcmp(line, "max")) {
+			*out = UINT64_MAX;
+			rc = 0;
+		} else {
+			rc = ss_parse_u64(line, out);
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+int ss_mem_available(const char *meminfo, const char *cg_max,
+		     const char *cg_cur, uint64_t *out)
+{
+	char line[256];
+	unsigned long long kb = 0;
+	uint64_t lim, cur;
+	int found = 0;
+	FILE *f = meminfo ? fopen(meminfo, "r") : NULL;
+
+	if (!f)
+		return SS_EINVAL;
+	while (!found && fgets(line, sizeof line, f))
+		found = sscanf(line, "MemAvailable: %llu kB", &kb) == 1;
+	fclose(f);
+	if (!found)
+		return SS_EINVAL;
+	*out = (uint64_t)kb * 1024;
+	if (!read_u64_line(cg_max, &lim) && lim != UINT64_MAX &&
+	    !read_u64_line(cg_cur, &cur))
+		*out = SS_MIN(*out, lim > cur ? lim - cur : 0);
+	return 0;
+}
+
 int ss_parse_double(const char *s, double *out)
 {
 	char *end;

@@ -79,6 +79,17 @@ int ss_parse_i64(const char *s, int64_t *out);
 int ss_parse_u64(const char *s, uint64_t *out);
 int ss_parse_double(const char *s, double *out);
 
+/*
+ * Host memory this process may still take, in bytes: MemAvailable of
+ * `meminfo` (/proc/meminfo), lowered to the room left under a cgroup v2
+ * limit (`cg_max` - `cg_cur`, e.g. /sys/fs/cgroup/memory.max and
+ * memory.current; "max" or a missing file: no limit; either path may be
+ * NULL). 0, or SS_EINVAL when meminfo cannot be read or has no
+ * MemAvailable line.
+ */
+int ss_mem_available(const char *meminfo, const char *cg_max,
+		     const char *cg_cur, uint64_t *out);
+
 /* Version string of this build (from meson). */
 const char *ss_version(void);
 

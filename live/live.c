@@ -618,6 +618,25 @@ static int attach(void *priv, struct pol *p, struct ss_err *err)
 					"live: the pinned pool of %.2f GB holds "
 					"no block",
 					lv->o.pool_bytes / 1e9);
+		/* refuse before pinning what the host cannot give: a 96 GB
+		 * pool on the 128 GB GPU machine ended the process without a
+		 * word (2026-11-29, call 2 of session 4) */
+		{
+			uint64_t avail;
+
+			if (!ss_mem_available("/proc/meminfo",
+					      "/sys/fs/cgroup/memory.max",
+					      "/sys/fs/cgroup/memory.current",
+					      &avail) &&
+			    lv->ngroups * gbytes > avail / 10 * 9)
+				return ss_error(err, SS_ENOMEM,
+						"live: a pinned DRAM pool of %.1f GB "
+						"does not fit the %.1f GB of host "
+						"memory available (90%% of it at "
+						"most; lower --dram-gb)",
+						lv->ngroups * gbytes / 1e9,
+						avail / 1e9);
+		}
 		if (lv->o.verbose)
 			fprintf(stderr, "live: pinning %.1f GB of host memory "
 					"for the DRAM pool\n",

@@ -1,4 +1,5 @@
 /* test_common.c - error carrier, strict parsing, atomic files. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -73,7 +74,57 @@ static void t_grow(void)
 	free(a);
 }
 
+static void put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	CHECK(f != NULL);
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/* MemAvailable, lowered to what a cgroup limit leaves */
+static void t_mem_available(void)
+{
+	char dir[] = "/tmp/ss_test_XXXXXX", mi[256], mx[256], cu[256];
+	uint64_t v = 0;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(mi, sizeof mi, "%s/meminfo", dir);
+	snprintf(mx, sizeof mx, "%s/memory.max", dir);
+	snprintf(cu, sizeof cu, "%s/memory.current", dir);
+	put(mi, "MemTotal:       131072000 kB\nMemFree:         1000 kB\n"
+		"MemAvailable:   125000000 kB\nBuffers: 0 kB\n");
+	CHECK_EQ_I64(ss_mem_available(mi, NULL, NULL, &v), 0);
+	CHECK_EQ_I64((int64_t)v, 125000000LL * 1024);
+	put(mx, "max\n");
+	put(cu, "5000\n");
+	CHECK_EQ_I64(ss_mem_available(mi, mx, cu, &v), 0);
+	CHECK_EQ_I64((int64_t)v, 125000000LL * 1024); /* no limit */
+	put(mx, "100000000000\n");
+	put(cu, "40000000000\n");
+	CHECK_EQ_I64(ss_mem_available(mi, mx, cu, &v), 0);
+	CHECK_EQ_I64((int64_t)v, 60000000000LL); /* the cgroup's room */
+	put(cu, "200000000000\n");
+	CHECK_EQ_I64(ss_mem_available(mi, mx, cu, &v), 0);
+	CHECK_EQ_I64((int64_t)v, 0);
+	put(mi, "MemTotal: 1 kB\n"); /* no MemAvailable line */
+	CHECK(ss_mem_available(mi, mx, cu, &v) == SS_EINVAL);
+	CHECK(ss_mem_available("/nonexistent/meminfo", NULL, NULL, &v) ==
+	      SS_EINVAL);
+	unlink(mi);
+	unlink(mx);
+	unlink(cu);
+	rmdir(dir);
+	/* this machine's own answer is there and plausible */
+	CHECK_EQ_I64(ss_mem_available("/proc/meminfo", NULL, NULL, &v), 0);
+	CHECK(v > 0);
+}
+
 static const struct th_case cases[] = {
+	TH_CASE(t_mem_available),
 	TH_CASE(t_parse_strict),
 	TH_CASE(t_error_prefix),
 	TH_CASE(t_atomic_file),
