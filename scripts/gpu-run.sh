@@ -18,7 +18,11 @@
 #                                      calibration runs and h200-live.h5)
 #   OUT=dir scripts/gpu-run.sh live     the live executor's GPU tests and
 #                                      the sim-vs-live validation runs
-#                                      (experiments/validate-h200.sh live)
+#                                      (experiments/validate-h200.sh live;
+#                                      SS_LIVE_POINTS=1: then the live
+#                                      points, experiments/live-points.sh)
+# The GPU machine returns at most 8 files from $OUT: each mode writes 8 or
+# fewer (calibrate: exactly 8), so callers should add none beside them.
 #
 # The GPU machine has nvcc and the driver but not Debian's -dev packages,
 # so binaries are built here and carried (.gpu-carry/, listed in
@@ -138,6 +142,17 @@ if [ "${1:-}" = live ]; then
 	OUT="$OUT" bash experiments/validate-h200.sh live "$bin/sparseserve" ||
 		status=1
 	tail -3 "$OUT/live.log"
+	# SS_LIVE_POINTS=1: then the live points of Figs 10-12
+	# (experiments/live-points.sh; one tarball: the machine returns at
+	# most 8 files)
+	if [ -n "${SS_LIVE_POINTS:-}" ]; then
+		echo "== live points"
+		pts=$(mktemp -d)
+		OUT="$pts/points" bash experiments/live-points.sh live \
+			"$bin/sparseserve" || status=1
+		tar -czf "$OUT/points.tar.gz" -C "$pts" points
+		rm -rf "$pts"
+	fi
 	exit $status
 fi
 
