@@ -129,10 +129,10 @@ static int read_u64_line(const char *path, uint64_t *out)
 }
 
 int ss_mem_available(const char *meminfo, const char *cg_max,
-		     const char *cg_cur, uint64_t *out)
+		     const char *cg_cur, const char *cg_stat, uint64_t *out)
 {
 	char line[256];
-	unsigned long long kb = 0;
+	unsigned long long kb = 0, file = 0;
 	uint64_t lim, cur;
 	int found = 0;
 	FILE *f = meminfo ? fopen(meminfo, "r") : NULL;
@@ -145,9 +145,18 @@ int ss_mem_available(const char *meminfo, const char *cg_max,
 	if (!found)
 		return SS_EINVAL;
 	*out = (uint64_t)kb * 1024;
-	if (!read_u64_line(cg_max, &lim) && lim != UINT64_MAX &&
-	    !read_u64_line(cg_cur, &cur))
-		*out = SS_MIN(*out, lim > cur ? lim - cur : 0);
+	if (read_u64_line(cg_max, &lim) || lim == UINT64_MAX ||
+	    read_u64_line(cg_cur, &cur))
+		return 0;
+	/* the cgroup's page cache is reclaimable, as in MemAvailable */
+	if (cg_stat && (f = fopen(cg_stat, "r"))) {
+		found = 0;
+		while (!found && fgets(line, sizeof line, f))
+			found = sscanf(line, "file %llu", &file) == 1;
+		fclose(f);
+		cur -= SS_MIN(cur, (uint64_t)file);
+	}
+	*out = SS_MIN(*out, lim > cur ? lim - cur : 0);
 	return 0;
 }
 

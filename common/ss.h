@@ -82,13 +82,14 @@ int ss_parse_double(const char *s, double *out);
 /*
  * Host memory this process may still take, in bytes: MemAvailable of
  * `meminfo` (/proc/meminfo), lowered to the room left under a cgroup v2
- * limit (`cg_max` - `cg_cur`, e.g. /sys/fs/cgroup/memory.max and
- * memory.current; "max" or a missing file: no limit; either path may be
- * NULL). 0, or SS_EINVAL when meminfo cannot be read or has no
- * MemAvailable line.
+ * limit: `cg_max` - (`cg_cur` - the page cache the cgroup could drop, the
+ * `file` line of `cg_stat`), e.g. /sys/fs/cgroup/memory.max,
+ * memory.current and memory.stat; "max" or a missing file: no limit (a
+ * missing stat: no cache counted); any path may be NULL. 0, or SS_EINVAL
+ * when meminfo cannot be read or has no MemAvailable line.
  */
 int ss_mem_available(const char *meminfo, const char *cg_max,
-		     const char *cg_cur, uint64_t *out);
+		     const char *cg_cur, const char *cg_stat, uint64_t *out);
 
 /* Version string of this build (from meson). */
 const char *ss_version(void);

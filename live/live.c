@@ -627,6 +627,7 @@ static int attach(void *priv, struct pol *p, struct ss_err *err)
 			if (!ss_mem_available("/proc/meminfo",
 					      "/sys/fs/cgroup/memory.max",
 					      "/sys/fs/cgroup/memory.current",
+					      "/sys/fs/cgroup/memory.stat",
 					      &avail) &&
 			    lv->ngroups * gbytes > avail / 10 * 9)
 				return ss_error(err, SS_ENOMEM,

@@ -88,38 +88,47 @@ static void put(const char *path, const char *text)
 /* MemAvailable, lowered to what a cgroup limit leaves */
 static void t_mem_available(void)
 {
-	char dir[] = "/tmp/ss_test_XXXXXX", mi[256], mx[256], cu[256];
+	char dir[] = "/tmp/ss_test_XXXXXX", mi[256], mx[256], cu[256], st[256];
 	uint64_t v = 0;
 
 	CHECK(mkdtemp(dir) != NULL);
 	snprintf(mi, sizeof mi, "%s/meminfo", dir);
 	snprintf(mx, sizeof mx, "%s/memory.max", dir);
 	snprintf(cu, sizeof cu, "%s/memory.current", dir);
+	snprintf(st, sizeof st, "%s/memory.stat", dir);
 	put(mi, "MemTotal:       131072000 kB\nMemFree:         1000 kB\n"
 		"MemAvailable:   125000000 kB\nBuffers: 0 kB\n");
-	CHECK_EQ_I64(ss_mem_available(mi, NULL, NULL, &v), 0);
+	CHECK_EQ_I64(ss_mem_available(mi, NULL, NULL, NULL, &v), 0);
 	CHECK_EQ_I64((int64_t)v, 125000000LL * 1024);
 	put(mx, "max\n");
 	put(cu, "5000\n");
-	CHECK_EQ_I64(ss_mem_available(mi, mx, cu, &v), 0);
+	CHECK_EQ_I64(ss_mem_available(mi, mx, cu, st, &v), 0);
 	CHECK_EQ_I64((int64_t)v, 125000000LL * 1024); /* no limit */
 	put(mx, "100000000000\n");
 	put(cu, "40000000000\n");
-	CHECK_EQ_I64(ss_mem_available(mi, mx, cu, &v), 0);
+	CHECK_EQ_I64(ss_mem_available(mi, mx, cu, st, &v), 0);
 	CHECK_EQ_I64((int64_t)v, 60000000000LL); /* the cgroup's room */
+	/* its page cache counts as room */
+	put(st, "anon 30000000000\nfile 10000000000\nkernel 1\n");
+	CHECK_EQ_I64(ss_mem_available(mi, mx, cu, st, &v), 0);
+	CHECK_EQ_I64((int64_t)v, 70000000000LL);
+	unlink(st);
 	put(cu, "200000000000\n");
-	CHECK_EQ_I64(ss_mem_available(mi, mx, cu, &v), 0);
+	CHECK_EQ_I64(ss_mem_available(mi, mx, cu, st, &v), 0);
 	CHECK_EQ_I64((int64_t)v, 0);
 	put(mi, "MemTotal: 1 kB\n"); /* no MemAvailable line */
-	CHECK(ss_mem_available(mi, mx, cu, &v) == SS_EINVAL);
-	CHECK(ss_mem_available("/nonexistent/meminfo", NULL, NULL, &v) ==
-	      SS_EINVAL);
+	CHECK(ss_mem_available(mi, mx, cu, st, &v) == SS_EINVAL);
+	CHECK(ss_mem_available("/nonexistent/meminfo", NULL, NULL, NULL,
+			       &v) == SS_EINVAL);
 	unlink(mi);
 	unlink(mx);
 	unlink(cu);
 	rmdir(dir);
 	/* this machine's own answer is there and plausible */
-	CHECK_EQ_I64(ss_mem_available("/proc/meminfo", NULL, NULL, &v), 0);
+	CHECK_EQ_I64(ss_mem_available("/proc/meminfo",
+				      "/sys/fs/cgroup/memory.max",
+				      "/sys/fs/cgroup/memory.current",
+				      "/sys/fs/cgroup/memory.stat", &v), 0);
 	CHECK(v > 0);
 }
 
