@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """validation.py - data and table of the "simulated vs live on the H200" figure.
 
-    validation.py OUTDIR [CSV]
+    validation.py OUTDIR [CSV [LIVE_POINTS_CSV]]
 
 Reads the committed validation of the simulator against the live executor
 (CSV, default experiments/results/validation-h200.csv, written by
@@ -102,7 +102,7 @@ def err(cell):
 
 def main():
     if len(sys.argv) < 2:
-        sys.exit("usage: validation.py OUTDIR [CSV]")
+        sys.exit("usage: validation.py OUTDIR [CSV [LIVE_POINTS_CSV]]")
     outdir = sys.argv[1]
     path = sys.argv[2] if len(sys.argv) > 2 else os.path.join(
         ROOT, "experiments", "results", "validation-h200.csv")
@@ -141,8 +141,8 @@ def main():
                           rate, p, t[0], t[1], err(t), 1e3 * b[0],
                           1e3 * b[1], err(b), h[0], h[1], err(h),
                           err(m["blocks_loaded"])))
-    live_points(outdir, os.path.join(ROOT, "experiments", "results",
-                                     "live-points-h200.csv"))
+    live_points(outdir, sys.argv[3] if len(sys.argv) > 3 else os.path.join(
+        ROOT, "experiments", "results", "live-points-h200.csv"))
     numbers = os.path.join(outdir, "numbers.md")
     old = ""
     if os.path.exists(numbers):

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# experiments_tables.sh - the live-vs-simulated table scripts on small
+# hand-made summaries (TAP): experiments/live_points_table.py (errors, runs
+# stopped at their time limit, a missing simulated run, atomic output) and
+# the live points experiments/figures/validation.py writes for Figs 10-12.
+root=${SS_SOURCE_ROOT:?run through meson test}
+w=$(mktemp -d)
+trap 'rm -rf "$w"' EXIT
+echo "1..4"
+summary() { # file policy finished ttft tbt tput loaded
+	printf 'policy,metric,value\n%s,requests,4\n%s,finished,%s\n%s,ttft_mean_s,%s\n%s,ttft_p99_s,%s\n%s,tbt_mean_s,%s\n%s,throughput_tok_s,%s\n%s,blocks_loaded,%s\n' \
+		"$2" "$2" "$3" "$2" "$4" "$2" "$4" "$2" "$5" "$2" "$6" "$2" "$7" >"$1"
+}
+mkdir -p "$w/live" "$w/sim"
+summary "$w/live/lwm-7b_cap24.6_r1.5_sparseserve.csv" sparseserve 4 2.0 0.050 100 1000
+summary "$w/sim/lwm-7b_cap24.6_r1.5_sparseserve.sim.csv" sparseserve 4 2.5 0.045 110 980
+summary "$w/live/lwm-7b_full_r1.5_vllm.csv" vllm 3 1.0 0.030 200 0
+summary "$w/sim/lwm-7b_full_r1.5_vllm.sim.csv" vllm 4 1.2 0.031 210 0
+out="$w/points.csv"
+if python3 "$root/experiments/live_points_table.py" "$w/sim" lwm-7b 1.5 "$out" \
+	"$w/live" >"$w/log" 2>&1 &&
+	grep -q '^cap24.6,lwm-7b,1.5,sparseserve,ttft_mean_s,2.5,2,25.0,4,4,' "$out"; then
+	echo "ok 1 - live_points_table: err = (sim - live) / live"
+else
+	sed 's/^/# /' "$w/log" "$out" 2>/dev/null | tail -12
+	echo "not ok 1 - live_points_table: err = (sim - live) / live"
+fi
+if grep -q '^cap24.6,lwm-7b,1.5,sparseserve,tbt_mean_s,0.045,0.05,-10.0,4,4,' "$out" &&
+	grep -q '^full,lwm-7b,1.5,vllm,ttft_mean_s,1.2,1,,3,4,' "$out" &&
+	grep -q '^cap24.6,lwm-7b,1.5,sparseserve,blocks_loaded,980,1000,-2.0,' "$out" &&
+	[ ! -e "$out.tmp" ]; then
+	echo "ok 2 - live_points_table: a run stopped early gets no errors; no temporary file left"
+else
+	sed 's/^/# /' "$out" | tail -12
+	echo "not ok 2 - live_points_table: a run stopped early gets no errors"
+fi
+rm "$w/sim/lwm-7b_full_r1.5_vllm.sim.csv"
+cp "$out" "$w/before.csv"
+if ! python3 "$root/experiments/live_points_table.py" "$w/sim" lwm-7b 1.5 \
+	"$out" "$w/live" >"$w/log" 2>&1 &&
+	grep -q 'lwm-7b_full_r1.5_vllm.csv: no simulated run' "$w/log" &&
+	cmp -s "$out" "$w/before.csv"; then
+	echo "ok 3 - live_points_table: a missing simulated run is named, the table is left as it was"
+else
+	sed 's/^/# /' "$w/log"
+	echo "not ok 3 - live_points_table: a missing simulated run"
+fi
+# validation.py: the Figs 10-12 live points (the run stopped early is left out)
+mkdir -p "$w/fig"
+if python3 "$root/experiments/figures/validation.py" "$w/fig" \
+	"$root/experiments/results/validation-h200.csv" "$w/before.csv" \
+	>"$w/log" 2>&1 &&
+	grep -qx '4 1.5 2.5 110 45 sim' "$w/fig/data/live_h200-40g_lwm-7b.dat" &&
+	grep -qx '4 1.5 2 100 50 live' "$w/fig/data/live_h200-40g_lwm-7b.dat" &&
+	[ ! -e "$w/fig/data/live_h200_lwm-7b.dat" ]; then
+	echo "ok 4 - validation.py: live points per figure, partial runs left out"
+else
+	sed 's/^/# /' "$w/log" "$w/fig/data/live_"*.dat 2>/dev/null | tail -12
+	echo "not ok 4 - validation.py: live points per figure"
+fi
