@@ -145,9 +145,12 @@ int ss_mem_available(const char *meminfo, const char *cg_max,
 	if (!found)
 		return SS_EINVAL;
 	*out = (uint64_t)kb * 1024;
-	if (read_u64_line(cg_max, &lim) || lim == UINT64_MAX ||
-	    read_u64_line(cg_cur, &cur))
+	if (read_u64_line(cg_max, &lim) || lim == UINT64_MAX)
 		return 0;
+	if (read_u64_line(cg_cur, &cur)) { /* no usage known: the limit */
+		*out = SS_MIN(*out, lim);
+		return 0;
+	}
 	/* the cgroup's page cache is reclaimable, as in MemAvailable */
 	if (cg_stat && (f = fopen(cg_stat, "r"))) {
 		found = 0;

@@ -84,8 +84,9 @@ int ss_parse_double(const char *s, double *out);
  * `meminfo` (/proc/meminfo), lowered to the room left under a cgroup v2
  * limit: `cg_max` - (`cg_cur` - the page cache the cgroup could drop, the
  * `file` line of `cg_stat`), e.g. /sys/fs/cgroup/memory.max,
- * memory.current and memory.stat; "max" or a missing file: no limit (a
- * missing stat: no cache counted); any path may be NULL. 0, or SS_EINVAL
+ * memory.current and memory.stat; "max" or a missing limit: no limit; a
+ * missing usage: the limit itself; a missing stat: no cache counted); any
+ * path may be NULL. 0, or SS_EINVAL
  * when meminfo cannot be read or has no MemAvailable line.
  */
 int ss_mem_available(const char *meminfo, const char *cg_max,

@@ -18,9 +18,13 @@
 #       experiments/live_points_table.py)
 #
 # Settings (environment): RATE (1.5 req/s: past vLLM's knee under the 40 GB
-# cap in the h200-40g figure), COUNT (64, the figures'), POLICIES, DRAM
-# (48 GB pinned pool for the offload policies: pinning 96 GB did not finish
-# within 150 s on the GPU machine), LIMIT (150 s), PROFILE (h200-live).
+# cap in the h200-40g figure), COUNT (64, the figures'), SETTINGS
+# ("cap24.6 full"), POLICIES, DRAM (48 GB pinned pool for the offload
+# policies: a 96 GB one did not start within 150 s on the GPU machine),
+# LIMIT (150 s a run), PROFILE (h200-live). Live mode only: BUDGET (s for
+# all runs; a run gets at most what is left, none under 30 s) and PACK
+# (a .tar.gz of DIR rewritten after every run: the GPU machine returns few
+# files, and what a call killed at its limit left).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:?usage: live-points.sh live|table ...}
@@ -41,20 +45,36 @@ case $mode in
 live)
 	bin=${2:-build/sparseserve}
 	OUT=${OUT:?set OUT}
+	BUDGET=${BUDGET:-100000}
 	mkdir -p "$OUT"
+	t0=$(date +%s)
 	for s in $SETTINGS; do
 		for p in $POLICIES; do
 			name="${MODEL}_${s}_r${RATE}_$p"
+			lim=$LIMIT
+			left=$((BUDGET - ($(date +%s) - t0)))
+			[ "$lim" -gt "$left" ] && lim=$left
+			if [ "$lim" -lt 30 ]; then
+				echo "live-points: $name skipped (budget)" >&2
+				continue
+			fi
 			extra=()
 			[ -n "$(cap "$s")" ] && extra+=(--hbm-budget "$(cap "$s")")
 			echo "== $name $(date -u +%T)" >>"$OUT/log"
 			rc=0
-			timeout -s INT "$LIMIT" "$bin" live --trace "$trace" \
+			# SIGINT: the run stops and writes what it finished;
+			# killed 30 s later if it does not
+			timeout -k 30 -s INT "$lim" "$bin" live --trace "$trace" \
 				--model "$MODEL" --policy "$p" --dram-gb "$DRAM" \
-				--seed "$SEED" --quiet "${extra[@]}" \
+				--seed "$SEED" --quiet ${extra[@]+"${extra[@]}"} \
 				--out "$OUT/$name.h5" --summary-csv "$OUT/$name.csv" \
 				>>"$OUT/log" 2>&1 || rc=$?
 			echo "live-points: $name rc $rc" >&2
+			if [ -n "${PACK:-}" ]; then
+				tar -czf "$PACK.tmp" -C "$(dirname "$OUT")" \
+					"$(basename "$OUT")" &&
+					mv "$PACK.tmp" "$PACK"
+			fi
 		done
 	done
 	;;
@@ -64,7 +84,9 @@ table)
 	bin=${SPARSESERVE:-build/sparseserve}
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
-	for f in $(for d in "$@"; do ls "$d"/"${MODEL}"_*_r"${RATE}"_*.csv; done); do
+	shopt -s nullglob
+	for d in "$@"; do
+	for f in "$d"/"${MODEL}"_*_r"${RATE}"_*.csv; do
 		[ -f "$tmp/$(basename "$f" .csv).sim.csv" ] && continue
 		name=$(basename "$f" .csv)
 		rest=${name#"${MODEL}_"}
@@ -74,9 +96,10 @@ table)
 		[ -n "$(cap "$s")" ] && extra+=(--set "mem.hbm_budget_gb=$(cap "$s")")
 		"$bin" sim --trace "$trace" --model "$MODEL" --policy "$p" \
 			--profile "$PROFILE" --dram-gb "$DRAM" --seed "$SEED" \
-			--quiet "${extra[@]}" --out "$tmp/run.h5" \
+			--quiet ${extra[@]+"${extra[@]}"} --out "$tmp/run.h5" \
 			--summary-csv "$tmp/$name.sim.csv"
 		echo "live-points: simulated $name" >&2
+	done
 	done
 	python3 experiments/live_points_table.py "$tmp" "$MODEL" "$RATE" \
 		experiments/results/live-points-h200.csv "$@"

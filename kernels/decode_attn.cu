@@ -480,18 +480,25 @@ static int attn_dev_attr(cudaDeviceAttr what, int fallback)
  */
 static uint32_t attn_mma_splits(uint64_t bh, uint32_t max_list)
 {
+	/* the kernel's occupancy and the SM count, asked once: the live
+	 * executor plans every decode layer, and its host is its bottleneck */
+	static uint64_t resident_cached;
 	uint64_t total = bh * max_list, resident, k, chunk, splits;
 	int per_sm = 2;
 
-	if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(
-		    &per_sm, decode_attn_mma_kernel<8>, MMA_WARPS * 32, 0) !=
-		    cudaSuccess ||
-	    per_sm < 1) {
-		cudaGetLastError();
-		per_sm = 2;
+	if (!resident_cached) {
+		if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(
+			    &per_sm, decode_attn_mma_kernel<8>, MMA_WARPS * 32,
+			    0) != cudaSuccess ||
+		    per_sm < 1) {
+			cudaGetLastError();
+			per_sm = 2;
+		}
+		resident_cached =
+			(uint64_t)per_sm *
+			attn_dev_attr(cudaDevAttrMultiProcessorCount, 132);
 	}
-	resident = (uint64_t)per_sm *
-		   attn_dev_attr(cudaDevAttrMultiProcessorCount, 132);
+	resident = resident_cached;
 	k = SS_MAX(1, SS_MIN(total / (MMA_WARPS * 2 * resident), 4));
 	chunk = MMA_WARPS * k;
 	splits = (max_list + chunk - 1) / chunk;

@@ -47,7 +47,11 @@ struct kern_attn_args {
 				      planned from it (a table sized for the
 				      longest possible context otherwise
 				      spreads short lists over many nearly
-				      empty splits); results never depend on it */
+				      empty splits); correct for any value
+				      (a split's range comes from its own
+				      list), though another split count
+				      merges the fp32 partials in another
+				      order */
 	float scale;               /* logit scale, e.g. 1/sqrt(128) */
 	kern_bf16 *out;            /* device [batch][n_q_heads][128] */
 	uint32_t n_splits;         /* 0 = chosen from the SM count */

@@ -618,9 +618,8 @@ static int attach(void *priv, struct pol *p, struct ss_err *err)
 					"live: the pinned pool of %.2f GB holds "
 					"no block",
 					lv->o.pool_bytes / 1e9);
-		/* refuse before pinning what the host cannot give: a 96 GB
-		 * pool on the 128 GB GPU machine ended the process without a
-		 * word (2026-11-29, call 2 of session 4) */
+		/* refuse before pinning what the host cannot give, rather
+		 * than leave it to the kernel's OOM killer */
 		{
 			uint64_t avail;
 
@@ -1394,6 +1393,14 @@ static void attn_trim(const struct live *lv, struct kern_attn_args *da,
 		return;
 	t.batch = SS_MIN(rows, da->batch);
 	t.list_bound = bound;
+	if (!kern_attn_plan(&t, &splits, &need, &e2) &&
+	    need <= lv->work_bytes) {
+		*da = t;
+		return;
+	}
+	/* a bound can plan more splits per list than the table's capacity
+	 * did (fewer blocks per warp); keep at least the trimmed batch */
+	t.list_bound = 0;
 	if (!kern_attn_plan(&t, &splits, &need, &e2) &&
 	    need <= lv->work_bytes)
 		*da = t;

@@ -19,8 +19,9 @@
 #   OUT=dir scripts/gpu-run.sh live     the live executor's GPU tests and
 #                                      the sim-vs-live validation runs
 #                                      (experiments/validate-h200.sh live;
-#                                      SS_LIVE_POINTS=1: then the live
-#                                      points, experiments/live-points.sh)
+#                                      SS_LIVE_POINTS=SECONDS: then the
+#                                      live points for at most that long,
+#                                      experiments/live-points.sh)
 # The GPU machine returns at most 8 files from $OUT: each mode writes 8 or
 # fewer (calibrate: exactly 8), so callers should add none beside them.
 #
@@ -142,15 +143,16 @@ if [ "${1:-}" = live ]; then
 	OUT="$OUT" bash experiments/validate-h200.sh live "$bin/sparseserve" ||
 		status=1
 	tail -3 "$OUT/live.log"
-	# SS_LIVE_POINTS=1: then the live points of Figs 10-12
-	# (experiments/live-points.sh; one tarball: the machine returns at
-	# most 8 files)
+	# SS_LIVE_POINTS=SECONDS: then the live points of Figs 10-12
+	# (experiments/live-points.sh) for at most that long, packed into
+	# points.tar.gz after every run (the machine returns at most 8 files,
+	# and what is there when a call is stopped at its limit)
 	if [ -n "${SS_LIVE_POINTS:-}" ]; then
 		echo "== live points"
 		pts=$(mktemp -d)
-		OUT="$pts/points" bash experiments/live-points.sh live \
-			"$bin/sparseserve" || status=1
-		tar -czf "$OUT/points.tar.gz" -C "$pts" points
+		OUT="$pts/points" BUDGET="$SS_LIVE_POINTS" \
+			PACK="$OUT/points.tar.gz" bash experiments/live-points.sh \
+			live "$bin/sparseserve" || status=1
 		rm -rf "$pts"
 	fi
 	exit $status

@@ -113,6 +113,9 @@ static void t_mem_available(void)
 	CHECK_EQ_I64(ss_mem_available(mi, mx, cu, st, &v), 0);
 	CHECK_EQ_I64((int64_t)v, 70000000000LL);
 	unlink(st);
+	/* a limit without its usage: the limit caps */
+	CHECK_EQ_I64(ss_mem_available(mi, mx, "/nonexistent/cur", st, &v), 0);
+	CHECK_EQ_I64((int64_t)v, 100000000000LL);
 	put(cu, "200000000000\n");
 	CHECK_EQ_I64(ss_mem_available(mi, mx, cu, st, &v), 0);
 	CHECK_EQ_I64((int64_t)v, 0);

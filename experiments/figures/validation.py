@@ -26,6 +26,7 @@ whose commands validation-h200.md records.
 """
 import csv
 import decimal
+import glob
 import os
 import sys
 
@@ -54,16 +55,24 @@ def live_points(outdir, path):
     files = {}
     for (prof, model, pol, rate), m in sorted(pts.items()):
         lt = POLICIES.index(pol) + 1
+        for k in ("ttft_mean_s", "throughput_tok_s", "tbt_mean_s"):
+            if k not in m:
+                sys.exit("validation: %s: %s at %g req/s (%s) lacks %s"
+                         % (path, pol, rate, prof, k))
         for i, kind in enumerate(("sim", "live")):
             files.setdefault((prof, model), []).append(
                 "%d %g %.6g %.6g %.6g %s\n" % (
                     lt, rate, m["ttft_mean_s"][i], m["throughput_tok_s"][i],
                     1e3 * m["tbt_mean_s"][i], kind))
+    data = os.path.join(outdir, "data")
+    for old in glob.glob(os.path.join(data, "live_*.dat")):
+        os.remove(old)  # a figure whose points are gone draws none
     for (prof, model), lines in files.items():
-        with open(os.path.join(outdir, "data", "live_%s_%s.dat" %
-                               (prof, model)), "w") as f:
+        out = os.path.join(data, "live_%s_%s.dat" % (prof, model))
+        with open(out + ".tmp", "w") as f:
             f.write("# lt rate ttft_s tput_tok_s tbt_ms kind\n")
             f.writelines(lines)
+        os.replace(out + ".tmp", out)
 
 
 def num(s):
