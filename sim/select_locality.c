@@ -403,9 +403,11 @@ static uint32_t pick_fresh(const struct loc *m, struct lhv *v, gsl_rng *g,
 		if (!(x & MEMBER) && (int64_t)DROPPED(x) - 1 <= old)
 			return b;
 	}
+	/* every candidate once, from a random start (two runs, no modulo:
+	 * the same order as (start + t) % ncand) */
 	start = (uint32_t)gsl_rng_uniform_int(g, ncand);
-	for (t = 0; t < ncand; t++) {
-		b = c0 + (start + t) % ncand;
+	for (t = start; t < start + ncand; t++) {
+		b = c0 + (t < ncand ? t : t - ncand);
 		x = v->mark[b];
 		if (!(x & MEMBER) && DROPPED(x) != (uint32_t)(s + 1))
 			return b;
@@ -433,11 +435,15 @@ static uint32_t pick_recall(const struct loc *m, struct lhv *v, gsl_rng *g,
 	/* scan the whole bucket from a random start: most of an old bucket
 	 * may have been recalled already (stale entries) */
 	start = (uint32_t)gsl_rng_uniform_int(g, n);
-	for (t = 0; t < n; t++) {
-		uint32_t b = v->bk[(size_t)q * m->bcap + (start + t) % n];
+	{
+		const uint32_t *bk = v->bk + (size_t)q * m->bcap;
 
-		if (v->mark[b] == want) /* not a member, dropped then */
-			return b;
+		for (t = start; t < n; t++)
+			if (v->mark[bk[t]] == want) /* not a member, dropped then */
+				return bk[t];
+		for (t = 0; t < start; t++)
+			if (v->mark[bk[t]] == want)
+				return bk[t];
 	}
 	return UINT32_MAX;
 }
