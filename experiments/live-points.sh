@@ -63,10 +63,12 @@ live)
 			echo "== $name $(date -u +%T)" >>"$OUT/log"
 			rc=0
 			# SIGINT: the run stops and writes what it finished;
-			# killed 30 s later if it does not
+			# killed 30 s later if it does not. -v: the allocations
+			# and the pinning in the log, timestamped by its '=='
+			# line (a run with a 96 GB pool once left no word)
 			timeout -k 30 -s INT "$lim" "$bin" live --trace "$trace" \
 				--model "$MODEL" --policy "$p" --dram-gb "$DRAM" \
-				--seed "$SEED" --quiet ${extra[@]+"${extra[@]}"} \
+				--seed "$SEED" --quiet -v ${extra[@]+"${extra[@]}"} \
 				--out "$OUT/$name.h5" --summary-csv "$OUT/$name.csv" \
 				>>"$OUT/log" 2>&1 || rc=$?
 			echo "live-points: $name rc $rc" >&2
