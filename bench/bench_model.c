@@ -38,7 +38,8 @@
 
 #define MR 64 /* most repeats kept per case */
 #define HD 128
-#define PF_VARIANTS 6 /* kern_prefill_args.variant 1 .. 5 (4, 5 = wgmma) */
+#define PF_VARIANTS 7 /* kern_prefill_args.variant 0 (automatic) .. 6
+			(4-6 = wgmma) */
 
 /*
  * One GPU's share of the benchmarked model (--model, --tp), resolved once
@@ -423,7 +424,7 @@ int bench_model_prefill(struct bench *b, struct ss_err *err)
 	if ((rc = kern_blas_create(&blas, err)) ||
 	    (rc = gemm_peak(b, blas, 0, &peak, err)))
 		goto out;
-	for (uint32_t v = 1; v < PF_VARIANTS; v++)
+	for (uint32_t v = 0; v < PF_VARIANTS; v++)
 		for (size_t li = 0; li < SS_ARRAY_SIZE(lens); li++) {
 			uint32_t n = lens[li];
 			int r = reps(b, n >= 131072 ? 5 : n >= 32768 ? 10 : 20);
@@ -435,7 +436,18 @@ int bench_model_prefill(struct bench *b, struct ss_err *err)
 			if ((rc = pf_alloc(b, &p, &msh.s, n, err)))
 				goto out;
 			pf_args(&fp, &p, &msh.s, n, v);
+			/* variant 6's workspace, which the automatic choice
+			 * (v = 0) may use too, as a serving engine would */
+			fp.a.work_bytes = kern_prefill_attn_work_bytes(&fp.a);
+			if (fp.a.work_bytes &&
+			    (rc = kern_dev_malloc(&fp.a.work, fp.a.work_bytes,
+						  err)))
+				goto out;
 			rc = bench_time(b, do_pf, &fp, 1, ms, r, err);
+			if (rc) {
+				kern_dev_free(fp.a.work);
+				fp.a.work = NULL;
+			}
 			if (rc == SS_ENODEV) { /* wgmma without sm_90a */
 				fprintf(stderr, "bench: prefill_attn variant %u: "
 						"%s\n", v, err->msg);
@@ -446,14 +458,22 @@ int bench_model_prefill(struct bench *b, struct ss_err *err)
 				goto out;
 			for (int i = 0; i < r; i++)
 				f[i] = fl / (ms[i] * 1e-3) / 1e12;
-			snprintf(name, sizeof name,
-				 "%s,tokens=%u,variant=%u", msh.label, n, v);
+			if (v)
+				snprintf(name, sizeof name,
+					 "%s,tokens=%u,variant=%u", msh.label,
+					 n, v);
+			else
+				snprintf(name, sizeof name,
+					 "%s,tokens=%u,variant=auto",
+					 msh.label, n);
 			bench_report_value(b, "prefill_attn", name,
 					   bench_median(f, r), "TFLOP/s", peak,
 					   f, r);
-			if (b->check && (rc = pf_check(b, &fp, &p,
-						       "prefill_attn", name,
-						       err)))
+			rc = b->check ? pf_check(b, &fp, &p, "prefill_attn",
+						 name, err)
+				      : 0;
+			kern_dev_free(fp.a.work);
+			if (rc)
 				goto out;
 		}
 out:
@@ -667,7 +687,8 @@ static int ew_run(struct bench *b, const char *which, struct ss_err *err)
 			}
 	} else if (!strcmp(which, "rope")) {
 		/* the automatic launch shape, then fixed heads per thread */
-		static const uint32_t hpts[] = { 0, 4, 8, 16, KERN_ROPE_TILE };
+		static const uint32_t hpts[] = { 0, 4, 8, 16, KERN_ROPE_TILE,
+						 KERN_ROPE_REG };
 		uint64_t qkv = (uint64_t)T * kern_qkv_width(s);
 
 		e.op = 2;
@@ -678,6 +699,10 @@ static int ew_run(struct bench *b, const char *which, struct ss_err *err)
 			if (hpts[k] == KERN_ROPE_TILE)
 				snprintf(name, sizeof name,
 					 "%s,tokens=%u,q_inplace+kv_out,tile",
+					 msh.label, T);
+			else if (hpts[k] == KERN_ROPE_REG)
+				snprintf(name, sizeof name,
+					 "%s,tokens=%u,q_inplace+kv_out,reg",
 					 msh.label, T);
 			else if (hpts[k])
 				snprintf(name, sizeof name,

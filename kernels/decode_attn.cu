@@ -457,18 +457,6 @@ __global__ void decode_attn_merge_kernel(const float *__restrict__ work,
 	out[(uint64_t)qh * ATT_D + d] = __float2bfloat16(L > 0 ? A / L : 0.0f);
 }
 
-static int attn_dev_attr(cudaDeviceAttr what, int fallback)
-{
-	int v = fallback, dev = 0;
-
-	if (cudaGetDevice(&dev) != cudaSuccess ||
-	    cudaDeviceGetAttribute(&v, what, dev) != cudaSuccess) {
-		cudaGetLastError();
-		v = fallback;
-	}
-	return v;
-}
-
 /*
  * Variant 2's automatic split count. Each warp takes k blocks of a split
  * (chunk = MMA_WARPS * k entries); k grows from 1 (small batch: every
@@ -496,7 +484,7 @@ static uint32_t attn_mma_splits(uint64_t bh, uint32_t max_list)
 		}
 		resident_cached =
 			(uint64_t)per_sm *
-			attn_dev_attr(cudaDevAttrMultiProcessorCount, 132);
+			kern_dev_attr(cudaDevAttrMultiProcessorCount, 132);
 	}
 	resident = resident_cached;
 	k = SS_MAX(1, SS_MIN(total / (MMA_WARPS * 2 * resident), 4));
@@ -540,7 +528,7 @@ extern "C" int kern_attn_plan(const struct kern_attn_args *a,
 		return ss_error(err, SS_EINVAL,
 				"decode_attn: batch x n_kv_heads too large");
 	if (!splits && a->variant == 1) {
-		int sms = attn_dev_attr(cudaDevAttrMultiProcessorCount, 132);
+		int sms = kern_dev_attr(cudaDevAttrMultiProcessorCount, 132);
 		/* about 8 CTAs per SM (two waves at the kernel's
 		 * occupancy), at least 4 entries (one per warp) per split */
 		uint64_t want = ((uint64_t)sms * 8 + bh - 1) / (bh ? bh : 1);
@@ -638,7 +626,7 @@ static int attn_launch(const struct kern_attn_args *a, int sparse,
 	cfg.gridDim = dim3(a->batch * a->n_q_heads);
 	cfg.blockDim = dim3(ATT_D);
 	cfg.stream = s;
-	if (attn_dev_attr(cudaDevAttrComputeCapabilityMajor, 0) >= 9) {
+	if (kern_dev_attr(cudaDevAttrComputeCapabilityMajor, 0) >= 9) {
 		attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
 		attr[0].val.programmaticStreamSerializationAllowed = 1;
 		cfg.attrs = attr;

@@ -5,15 +5,21 @@
  * computes in fp32 and rounds once. RMSNorm takes one CTA per token row
  * and keeps the row in registers between the sum of squares and the
  * scaling (one read, one write; two reads and two writes with the fused
- * residual add, against three and three unfused). RoPE's automatic launch
- * takes one thread per (token, chunk of heads, 8 pairs), computing its 8
- * angles' sin/cos itself (8 or 16 head slots per chunk: the best measured);
+ * residual add, against three and three unfused). RoPE has three launches.
+ * KERN_ROPE_REG, the automatic one for at most ROPE_REG_MAX head slots per
+ * token (the 70B TP-8 share), takes one thread per (token, 8 pairs) that
+ * issues the loads of all its slots first, then computes its 8 sin/cos while
+ * they are in flight (not yet measured on the H200). Past that the
+ * automatic launch takes one thread per (token, chunk of heads, 8 pairs),
+ * computing its 8 angles' sin/cos itself (8 or 16 head slots per chunk: the
+ * best measured; at most 70% of the copy bandwidth for the 70B share).
  * KERN_ROPE_TILE takes a CTA per tile of tokens, builds the tile's cos/sin
  * table in shared memory once per (token, pair) while its loads are in
  * flight, and gives each thread a few (token, head, 8 pairs) items (measured
- * slower for the 70B TP-8 share: 61% against 70%). Both read both halves of each head once; with kv_out
- * they write K and V straight into the contiguous save buffer, so no
- * separate copy pass is needed.
+ * slower for the 70B TP-8 share: 61% against 70%). All read both halves of
+ * each head once; with kv_out they write K and V straight into the
+ * contiguous save buffer, so no separate copy pass is needed. The first two
+ * share their arithmetic (rope_sincos8, rope_rot8) and agree bit for bit.
  */
 #include <cuda_bf16.h>
 
@@ -170,6 +176,38 @@ struct rope_freqs {
 };
 
 /*
+ * The RoPE arithmetic of rope_kernel and rope_reg_kernel, shared so that the
+ * two launches give bit-identical results. The roundings are spelled out
+ * (__fmul_rn, __fmaf_rn) rather than left to the compiler's contraction of
+ * a*b - c*d, which may fuse either product and may differ between kernels.
+ */
+__device__ __forceinline__ void rope_sincos8(float p, const float *f,
+					     float sn[8], float cs[8])
+{
+#pragma unroll
+	for (int k = 0; k < 8; k++)
+		sincosf(__fmul_rn(p, f[k]), &sn[k], &cs[k]);
+}
+
+/* pairs (i, i + D/2) of 8 consecutive i: lo holds the i, hi the i + D/2 */
+__device__ __forceinline__ void rope_rot8(const uint4 &lo, const uint4 &hi,
+					  const float sn[8], const float cs[8],
+					  uint4 *ro, uint4 *rh)
+{
+	float a[8], b[8], o[8], q[8];
+
+	unpack8(lo, a);
+	unpack8(hi, b);
+#pragma unroll
+	for (int k = 0; k < 8; k++) {
+		o[k] = __fmaf_rn(a[k], cs[k], -__fmul_rn(b[k], sn[k]));
+		q[k] = __fmaf_rn(b[k], cs[k], __fmul_rn(a[k], sn[k]));
+	}
+	*ro = pack8(o);
+	*rh = pack8(q);
+}
+
+/*
  * Thread = (token, chunk of `hpt` head slots, group of 8 pairs): its 8
  * angles' sin/cos are computed once and applied to that slice of each Q
  * and K head of its chunk; V slices are copied. Head slots: [0, n_q) Q,
@@ -196,31 +234,23 @@ __global__ void __launch_bounds__(EW_THREADS)
 		const uint32_t hc = (uint32_t)(i / groups % chunks);
 		const uint64_t t = i / groups / chunks;
 		const uint32_t h0 = hc * hpt, h1 = min(heads, h0 + hpt);
-		const float p = (float)pos[t];
 		float sn[8], cs[8];
-#pragma unroll
-		for (int k = 0; k < 8; k++)
-			sincosf(p * fr.f[g * 8 + k], &sn[k], &cs[k]);
+		rope_sincos8((float)pos[t], &fr.f[g * 8], sn, cs);
 		const uint64_t base = t * heads * dv + g;
 		const uint64_t kvbase = t * 2 * n_kv * dv + g;
 #pragma unroll 4
 		for (uint32_t h = h0; h < min(h1, n_q + n_kv); h++) {
 			uint64_t src = base + (uint64_t)h * dv;
-			float a[8], b[8], ro[8], rh[8];
-			unpack8(qkv[src], a);
-			unpack8(qkv[src + dv / 2], b);
-#pragma unroll
-			for (int k = 0; k < 8; k++) {
-				ro[k] = a[k] * cs[k] - b[k] * sn[k];
-				rh[k] = b[k] * cs[k] + a[k] * sn[k];
-			}
+			uint4 ro, rh;
+			rope_rot8(qkv[src], qkv[src + dv / 2], sn, cs, &ro,
+				  &rh);
 			if (h < n_q || !kv_out) {
-				qkv[src] = pack8(ro);
-				qkv[src + dv / 2] = pack8(rh);
+				qkv[src] = ro;
+				qkv[src + dv / 2] = rh;
 			} else {
 				uint64_t dst = kvbase + (uint64_t)(h - n_q) * dv;
-				kv_out[dst] = pack8(ro);
-				kv_out[dst + dv / 2] = pack8(rh);
+				kv_out[dst] = ro;
+				kv_out[dst + dv / 2] = rh;
 			}
 		}
 		if (kv_out) {
@@ -241,6 +271,82 @@ static unsigned grid_for(uint64_t work)
 	return (unsigned)SS_MIN((work + EW_THREADS - 1) / EW_THREADS,
 				(uint64_t)132 * 16);
 }
+
+#define ROPE_REG_MAX 16 /* head slots a thread of rope_reg_kernel holds */
+
+/*
+ * KERN_ROPE_REG, for few head slots per token (Llama-3.1-70B's TP-8 share:
+ * 8 Q + 1 K + 1 V): thread = (token, group of 8 pairs), one item each, no
+ * grid-stride loop. It first issues the loads of every slot it touches
+ * (2 S 16-byte vectors, held in registers), then computes its 8 sin/cos
+ * while they are in flight, then rotates and stores; no shared memory, no
+ * barrier. S, a compile-time bound (even, <= ROPE_REG_MAX) on the slots,
+ * keeps the arrays in registers and sizes them for the shape: 10 slots ->
+ * 20 vectors = 80 registers of data, <= 128 in all (the launch bound asks
+ * for it; ptxas gives 127 without), so two CTAs of 256 per SM and 160 KB of
+ * loads in flight per SM, far more than the HBM latency needs. A warp's
+ * 32 threads are 4 tokens x 8 groups: each load and store instruction
+ * covers four whole 128-byte lines. The stores are plain: kv_out is read
+ * next by prefill attention (prefill_attn.h) and evict-first stores would
+ * push it out of L2 without saving any HBM traffic.
+ */
+template <int S>
+__global__ void __launch_bounds__(EW_THREADS, S <= 10 ? 2 : 1)
+	rope_reg_kernel(uint4 *__restrict__ qkv, uint4 *__restrict__ kv_out,
+			const int32_t *__restrict__ pos, uint32_t n_tokens,
+			uint32_t n_q, uint32_t n_kv, uint32_t d,
+			const rope_freqs fr)
+{
+	const uint32_t groups = d / 16, dv = d / 8;
+	const uint32_t rot = n_q + n_kv, all = rot + n_kv;
+	const uint32_t slots = kv_out ? all : rot;
+	const uint64_t i = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x;
+
+	if (i >= (uint64_t)n_tokens * groups)
+		return;
+	const uint32_t g = (uint32_t)(i % groups);
+	const uint64_t t = i / groups;
+	const uint64_t base = t * all * dv + g;
+	const uint64_t kvbase = t * 2 * n_kv * dv + g;
+	const int32_t p = pos[t];
+	uint4 lo[S], hi[S];
+
+#pragma unroll
+	for (int h = 0; h < S; h++) {
+		if (h < slots) {
+			lo[h] = qkv[base + h * dv];
+			hi[h] = qkv[base + h * dv + dv / 2];
+		}
+	}
+	float sn[8], cs[8];
+	rope_sincos8((float)p, &fr.f[g * 8], sn, cs);
+#pragma unroll
+	for (int h = 0; h < S; h++) {
+		if (h >= slots)
+			break;
+		uint4 ro = lo[h], rh = hi[h]; /* V: copied as loaded */
+		if (h < rot)
+			rope_rot8(lo[h], hi[h], sn, cs, &ro, &rh);
+		if (h < n_q || !kv_out) {
+			qkv[base + h * dv] = ro;
+			qkv[base + h * dv + dv / 2] = rh;
+		} else {
+			uint64_t dst = kvbase + (uint64_t)(h - n_q) * dv;
+			kv_out[dst] = ro;
+			kv_out[dst + dv / 2] = rh;
+		}
+	}
+}
+
+typedef void (*rope_reg_fn)(uint4 *, uint4 *, const int32_t *, uint32_t,
+			    uint32_t, uint32_t, uint32_t, const rope_freqs);
+
+/* rope_reg_kernel for up to 2 (k + 1) slots at index k */
+static const rope_reg_fn rope_reg_kernels[ROPE_REG_MAX / 2] = {
+	rope_reg_kernel<2>,  rope_reg_kernel<4>,  rope_reg_kernel<6>,
+	rope_reg_kernel<8>,  rope_reg_kernel<10>, rope_reg_kernel<12>,
+	rope_reg_kernel<14>, rope_reg_kernel<16>,
+};
 
 #define ROPE_TILE_MAX 32 /* tokens per CTA of rope_tile_kernel */
 #define ROPE_U 4         /* items per thread per batch (loads in flight) */
@@ -396,8 +502,24 @@ extern "C" int kern_rope_qkv(kern_bf16 *qkv, kern_bf16 *kv_out,
 		return 0;
 	memcpy(fr.f, r->inv_freq, sizeof fr.f);
 	uint32_t heads = n_q_heads + 2 * n_kv_heads;
+	uint32_t slots = kv_out ? heads : n_q_heads + n_kv_heads;
+	/* automatic: the register launch whenever its slots fit (NOT yet
+	 * measured on the H200; written for the 70B TP-8 share, 10 slots,
+	 * where the launches below reach at most 70% of the copy bandwidth);
+	 * past ROPE_REG_MAX slots KERN_ROPE_REG too takes the automatic
+	 * per-thread launch below */
+	uint32_t code = r->heads_per_thread;
+	if ((code == 0 || code == KERN_ROPE_REG) && slots <= ROPE_REG_MAX) {
+		uint64_t threads = (uint64_t)n_tokens * (r->head_dim / 16);
+		rope_reg_kernels[(slots - 1) / 2]<<<
+			(unsigned)((threads + EW_THREADS - 1) / EW_THREADS),
+			EW_THREADS, 0, kern_stream(stream)>>>(
+			(uint4 *)qkv, (uint4 *)kv_out, positions, n_tokens,
+			n_q_heads, n_kv_heads, r->head_dim, fr);
+		KCHECK_LAUNCH("rope_reg_kernel", err);
+		return 0;
+	}
 	if (r->heads_per_thread == KERN_ROPE_TILE) {
-		uint32_t slots = kv_out ? heads : n_q_heads + n_kv_heads;
 		uint32_t tt = rope_tile_tokens(n_tokens,
 					       slots * (r->head_dim / 16));
 		rope_tile_kernel<<<(unsigned)((n_tokens + tt - 1) / tt),
@@ -407,14 +529,14 @@ extern "C" int kern_rope_qkv(kern_bf16 *qkv, kern_bf16 *kv_out,
 		KCHECK_LAUNCH("rope_tile_kernel", err);
 		return 0;
 	}
-	/* the earlier launch, kept for comparison: sin/cos per thread for
-	 * `heads_per_thread` head slots. Measured on the H200 at 16k tokens
-	 * (kernels/results/h200/summary.csv): Llama-3.1-8B 16 slots 82% of
-	 * the copy bandwidth, 8 78%, 4 76%; the 70B TP-8 share (10 slots) at
-	 * most 70% */
+	/* sin/cos per thread for `heads_per_thread` head slots: the
+	 * automatic launch past ROPE_REG_MAX slots. Measured on the H200 at
+	 * 16k tokens (kernels/results/h200/summary.csv): Llama-3.1-8B 16
+	 * slots 82% of the copy bandwidth, 8 78%, 4 76%; the 70B TP-8 share
+	 * (10 slots) at most 70% */
 	uint64_t pairs = (uint64_t)n_tokens * (r->head_dim / 16);
-	uint32_t hpt = r->heads_per_thread ? r->heads_per_thread
-					   : heads >= 64 ? 8 : 16;
+	uint32_t hpt = code && code != KERN_ROPE_REG ? code
+			: heads >= 64 ? 8 : 16;
 
 	hpt = SS_MIN(hpt, heads);
 	uint64_t work = pairs * ((heads + hpt - 1) / hpt);

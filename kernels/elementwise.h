@@ -30,20 +30,29 @@ extern "C" {
 struct kern_rope {
 	uint32_t head_dim;                    /* elements (128) */
 	float inv_freq[KERN_ROPE_MAX_PAIRS];  /* radians per position */
-	uint32_t heads_per_thread;            /* 0: automatic (the launch
-						 with sin/cos per thread,
-						 8 head slots per thread for
-						 64 slots or more, else 16:
-						 the best measured on the
-						 H200); n: n head slots per
-						 thread; KERN_ROPE_TILE: a
-						 cos/sin table per tile of
-						 tokens in shared memory */
+	uint32_t heads_per_thread;            /* 0: automatic
+						 (KERN_ROPE_REG for at most
+						 16 head slots touched, else
+						 the launch with sin/cos per
+						 thread, 8 head slots per
+						 thread for 64 slots or more,
+						 else 16: the best measured
+						 on the H200); n: n head
+						 slots per thread;
+						 KERN_ROPE_TILE,
+						 KERN_ROPE_REG: below */
 };
 /* kern_rope.heads_per_thread: the shared-memory cos/sin table launch (on the
  * H200 at 16k tokens 82% of the copy bandwidth for Llama-3.1-8B, 61% for the
  * 70B TP-8 share, below the per-thread launch's 70%) */
 #define KERN_ROPE_TILE 0xffffffffu
+/* kern_rope.heads_per_thread: the register launch for few head slots per
+ * token (the 70B TP-8 share: 8 Q + 1 K + 1 V = 10 with kv_out): a thread per
+ * (token, 8 pairs) loads all its slots, then computes its sin/cos while the
+ * loads are in flight. At most 16 slots touched (n_q + 2 n_kv with kv_out,
+ * n_q + n_kv without); more take the automatic per-thread launch. Results
+ * bit-identical to the per-thread launch. NOT yet measured on the H200. */
+#define KERN_ROPE_REG 0xfffffffeu
 
 /* rope_scaling of config.json; type "" or "default" = none. */
 struct kern_rope_scaling {

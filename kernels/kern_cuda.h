@@ -32,4 +32,18 @@
 
 static inline cudaStream_t kern_stream(void *s) { return (cudaStream_t)s; }
 
+/* An attribute of the current device, or `fallback` where it cannot be
+ * read (the error is cleared: not sticky). */
+static inline int kern_dev_attr(cudaDeviceAttr what, int fallback)
+{
+	int v = fallback, dev = 0;
+
+	if (cudaGetDevice(&dev) != cudaSuccess ||
+	    cudaDeviceGetAttribute(&v, what, dev) != cudaSuccess) {
+		(void)cudaGetLastError();
+		v = fallback;
+	}
+	return v;
+}
+
 #endif

@@ -486,9 +486,9 @@ static int check_args(const struct kern_prefill_args *a, int chunked,
 	if (!(a->scale > 0) || !isfinite(a->scale))
 		return ss_error(err, SS_EINVAL, "%s: field 'scale' must be > 0",
 				who);
-	if (a->variant > 5)
+	if (a->variant > 6)
 		return ss_error(err, SS_EINVAL,
-				"%s: field 'variant' is %u; 0 to 5", who,
+				"%s: field 'variant' is %u; 0 to 6", who,
 				a->variant);
 	if (!a->n_seqs)
 		return ss_error(err, SS_EINVAL, "%s: field 'n_seqs' is 0", who);
@@ -581,32 +581,55 @@ static int launch(const struct kern_prefill_args *a, void *stream,
  * (Llama-3.1-70B's TP-8 share at 4k tokens: 256 CTAs of 128 rows on 264
  * slots, longest 32 units against 16 on average; 512 of 64 rows,
  * longest 16). Larger grids balance either way and keep variant 4, the
- * measured one.
+ * measured one. (Measured on the H200: +1-3%, and the 70B share at 4k
+ * stays at a third of the GEMM rate: a CTA of two heads' 64 rows still
+ * reads every key its last row sees, so the longest CTA is as long as
+ * variant 4's. Variant 6 splits the keys instead.)
  */
 #define PA_PAIR_WAVES 4
+
+static int device_sms(void)
+{
+	return kern_dev_attr(cudaDevAttrMultiProcessorCount, 132);
+}
 
 static int pick_head_pair(const struct kern_prefill_args *a)
 {
 	uint32_t rows = a->cu_q ? a->max_q_len : a->q_len;
 	uint64_t ctas = (uint64_t)a->n_q_heads * ((rows + 127) / 128) *
 			a->n_seqs;
-	int dev = 0, sms = 132;
 
 	if ((a->n_q_heads / a->n_kv_heads) % 2)
 		return 0;
-	if (cudaGetDevice(&dev) != cudaSuccess ||
-	    cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount,
-				   dev) != cudaSuccess) {
-		(void)cudaGetLastError(); /* not sticky; keep the default */
-		sms = 132;
-	}
-	return ctas < (uint64_t)PA_PAIR_WAVES * 2 * (uint64_t)sms;
+	return ctas < (uint64_t)PA_PAIR_WAVES * 2 * (uint64_t)device_sms();
+}
+
+extern "C" uint64_t
+kern_prefill_attn_work_bytes(const struct kern_prefill_args *a)
+{
+	struct pa_split sp;
+
+	if (!a || !a->n_q_heads || !pa_split_plan(a, device_sms(), &sp))
+		return 0;
+	return pa_split_bytes(&sp, a->n_q_heads);
+}
+
+/* Variant 6's plan for `a` into *sp if it splits and a->work holds it. */
+static const struct pa_split *split_for(const struct kern_prefill_args *a,
+					struct pa_split *sp)
+{
+	if (!a->work || !pa_split_plan(a, device_sms(), sp) ||
+	    a->work_bytes < pa_split_bytes(sp, a->n_q_heads))
+		return NULL;
+	return sp;
 }
 
 static int run(const struct kern_prefill_args *a, int chunked, void *stream,
 	       struct ss_err *err)
 {
 	int rc = check_args(a, chunked, err);
+	struct pa_split sp;
+	const struct pa_split *spp;
 	pa_params p;
 
 	if (rc)
@@ -620,15 +643,30 @@ static int run(const struct kern_prefill_args *a, int chunked, void *stream,
 	case 3:
 		return launch<4, 1>(a, stream, err);
 	case 4:
-		return pa_launch_wgmma(&p, a, 0, stream, err);
+		return pa_launch_wgmma(&p, a, 0, NULL, stream, err);
 	case 5:
-		return pa_launch_wgmma(&p, a, 1, stream, err);
+		return pa_launch_wgmma(&p, a, 1, NULL, stream, err);
+	case 6:
+		if (pa_split_plan(a, device_sms(), &sp) &&
+		    (!a->work || a->work_bytes < pa_split_bytes(&sp, a->n_q_heads)))
+			return ss_error(err, SS_EINVAL,
+					"prefill attention variant 6: field "
+					"'work_bytes' is %llu; this launch needs "
+					"%llu (kern_prefill_attn_work_bytes)",
+					(unsigned long long)(a->work ? a->work_bytes
+								     : 0),
+					(unsigned long long)pa_split_bytes(
+						&sp, a->n_q_heads));
+		return pa_launch_wgmma(&p, a, 0, split_for(a, &sp), stream,
+				       err);
 	default: /* automatic: wgmma where the device runs sm_90a code,
 		  * unless every sequence has at most 64 queries (decode,
 		  * small chunks): its 128-row tiles would mostly idle */
 		if ((a->cu_q ? a->max_q_len : a->q_len) <= 64)
 			return launch<4, 0>(a, stream, err);
-		rc = pa_launch_wgmma(&p, a, pick_head_pair(a), stream, err);
+		spp = split_for(a, &sp);
+		rc = pa_launch_wgmma(&p, a, spp ? 0 : pick_head_pair(a), spp,
+				     stream, err);
 		return rc == SS_ENODEV ? launch<4, 0>(a, stream, err) : rc;
 	}
 }

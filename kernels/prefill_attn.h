@@ -24,11 +24,18 @@
  * in the binary for this device: SS_ENODEV otherwise), 128 query rows of
  * one head per CTA; 5 wgmma, 64 query rows of two heads sharing a KV head
  * per CTA (twice the CTAs, half the longest one's work; runs as 4 where
- * n_q_heads / n_kv_heads is odd). 0 picks the fastest measured one the
- * device can run: 4, else 1; 5 instead of 4 where the group is even and
- * variant 4's grid is under 4 waves of two CTAs per SM (a short prompt on
- * few heads); and 1 when no sequence has more than 64 queries (wgmma's
- * 128-row tiles would mostly idle).
+ * n_q_heads / n_kv_heads is odd); 6 wgmma, variant 4 with the key range
+ * of the longest tiles split in two CTAs whose halves a second kernel
+ * combines, the items ordered longest first (one sequence whose variant-4
+ * grid is at most one wave of two CTAs per SM, e.g. a 4k prompt on the 8
+ * heads of Llama-3.1-70B's TP-8 share; needs the workspace of
+ * kern_prefill_attn_work_bytes in `work`; runs as 4 where no split is
+ * planned). 0 picks the fastest measured one the device can run: 4, else
+ * 1; 6 where it is planned and `work` is large enough; otherwise 5
+ * instead of 4 where the group is even and variant 4's grid is under 4
+ * waves of two CTAs per SM (a short prompt on few heads); and 1 when no
+ * sequence has more than 64 queries (wgmma's 128-row tiles would mostly
+ * idle).
  */
 #ifndef SS_KERN_PREFILL_ATTN_H
 #define SS_KERN_PREFILL_ATTN_H
@@ -58,8 +65,17 @@ struct kern_prefill_args {
 	uint32_t n_seqs;
 	const int32_t *cu_q, *cu_kv;
 	uint32_t max_q_len;
-	uint32_t variant;       /* 0 = automatic (above); 1-5 force one */
+	uint32_t variant;       /* 0 = automatic (above); 1-6 force one */
+	void *work;             /* device workspace of variant 6, or NULL */
+	uint64_t work_bytes;    /* its size */
 };
+
+/*
+ * Bytes of `work` variant 6 needs for these arguments on the current
+ * device (0: it would not split this launch, or the device runs no
+ * sm_90a code). Host-side; the lengths and heads must be set.
+ */
+uint64_t kern_prefill_attn_work_bytes(const struct kern_prefill_args *a);
 
 /*
  * Causal prefill attention: every sequence has q_len == kv_len (checked

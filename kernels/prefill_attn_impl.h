@@ -80,13 +80,45 @@ struct pa_params {
 };
 
 /*
+ * Variant 6's plan (prefill_attn_sm90a.cu): the key range of the longest
+ * 128-row tiles of one sequence split in two halves, each half a CTA, and
+ * the grid's work items (tile, half) ordered longest first (item = tile
+ * << 1 | half; tiles >= first_split are split, those below run whole as
+ * half 0). A kernel parameter, so at most PA_SPLIT_MAX items.
+ */
+#define PA_SPLIT_MAX 1024
+
+struct pa_split {
+	uint32_t n_items;     /* grid.y */
+	uint32_t n_tiles;     /* 128-row tiles of the sequence */
+	uint32_t first_split; /* the split tiles are first_split .. n_tiles-1 */
+	uint16_t item[PA_SPLIT_MAX];
+};
+
+/*
+ * Plan variant 6 for `a` on a device of `sms` SMs: 1 and *sp filled when
+ * the launch qualifies (one sequence, more than 64 queries, variant 4's
+ * grid at most one wave of two CTAs per SM, so that its longest tiles
+ * set the time), else 0. Pure host code.
+ */
+int pa_split_plan(const struct kern_prefill_args *a, int sms,
+		  struct pa_split *sp);
+
+/* Device workspace variant 6 needs for plan `sp`, bytes: per split tile,
+ * head and half, 128 rows of 128 fp32 outputs and their log2-sum-exp. */
+uint64_t pa_split_bytes(const struct pa_split *sp, uint32_t n_q_heads);
+
+/*
  * The wgmma variants (prefill_attn_sm90a.cu): head_pair 0 is variant 4
  * (128 query rows of one head per CTA), 1 variant 5 (64 rows of two heads
- * of one KV head per CTA; runs as 4 where the GQA group is odd). 0, or
- * SS_ENODEV when the binary holds no sm_90a code for this device, or
- * SS_ECUDA. Arguments are checked by the caller.
+ * of one KV head per CTA; runs as 4 where the GQA group is odd); with
+ * `split` (a plan of pa_split_plan; a->work holds pa_split_bytes) variant
+ * 6: variant 4's CTAs over the plan's items, then a kernel combining the
+ * halves. 0, or SS_ENODEV when the binary holds no sm_90a code for this
+ * device, or SS_ECUDA. Arguments are checked by the caller.
  */
 int pa_launch_wgmma(const pa_params *p, const struct kern_prefill_args *a,
-		    int head_pair, void *stream, struct ss_err *err);
+		    int head_pair, const struct pa_split *split, void *stream,
+		    struct ss_err *err);
 
 #endif

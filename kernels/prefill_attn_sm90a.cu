@@ -129,9 +129,27 @@ __device__ __forceinline__ void wg_load_kv(uint32_t ks, uint32_t vs,
 	asm volatile("cp.async.commit_group;\n" ::);
 }
 
-template <int HP>
+/* floats before variant 6's log2-sum-exp records in its workspace */
+__host__ __device__ __forceinline__ uint64_t pa_lse_at(const struct pa_split *sp,
+						       uint32_t heads)
+{
+	return (uint64_t)(sp->n_tiles - sp->first_split) * heads * 2 * WG_BM *
+	       PA_D;
+}
+
+/* variant 6's extra parameters (the plan travels in the parameter space:
+ * no upload); empty for variants 4 and 5 */
+template <int SPLIT> struct pa_split_arg {
+	char unused;
+};
+template <> struct pa_split_arg<1> {
+	struct pa_split sp;
+	float *ws; /* partial outputs, then their log2-sum-exp */
+};
+
+template <int HP, int SPLIT>
 __global__ void __launch_bounds__(WG_THREADS, 2)
-	prefill_attn_wgmma_kernel(const pa_params p)
+	prefill_attn_wgmma_kernel(const pa_params p, const pa_split_arg<SPLIT> sa)
 {
 #ifdef PA_HAVE_WGMMA
 	extern __shared__ unsigned char pa_smem[];
@@ -150,7 +168,14 @@ __global__ void __launch_bounds__(WG_THREADS, 2)
 		kv_begin = p.cu_kv[seq];
 		kv_len = p.cu_kv[seq + 1] - kv_begin;
 	}
-	const uint32_t qt = gridDim.y - 1 - blockIdx.y;
+	uint32_t qt = gridDim.y - 1 - blockIdx.y, half = 0, split = 0;
+	if constexpr (SPLIT) {
+		/* the combine kernel may be scheduled now; it waits for us */
+		asm volatile("griddepcontrol.launch_dependents;");
+		qt = sa.sp.item[blockIdx.y] >> 1;
+		half = sa.sp.item[blockIdx.y] & 1;
+		split = qt >= sa.sp.first_split;
+	}
 	const uint32_t m0 = qt * BM;
 	if (m0 >= q_len)
 		return;
@@ -158,6 +183,10 @@ __global__ void __launch_bounds__(WG_THREADS, 2)
 	const uint32_t kvh = h0 / p.group; /* HP = 2: group even, h0 even */
 	const uint32_t n_keys = min(kv_len, off + m0 + BM);
 	const uint32_t n_tiles = (n_keys + PA_BN - 1) / PA_BN;
+	/* variant 6: a split tile's first half [0, n/2) or second [n/2, n)
+	 * of its key tiles (pa_split_plan counts the same halves) */
+	const uint32_t j_lo = split && half ? n_tiles / 2 : 0;
+	const uint32_t j_hi = split && !half ? n_tiles / 2 : n_tiles;
 	const uint32_t r0 = m0 + wrow + wq * 16; /* this warp's rows */
 	const uint32_t wpos_lo = off + r0;
 	const uint32_t wg_hi = off + m0 + wrow + 63;
@@ -182,7 +211,8 @@ __global__ void __launch_bounds__(WG_THREADS, 2)
 			   : p.q;
 		cp_async16(qs + wg_off(WG_BM, row, c), src, ok ? 16 : 0);
 	}
-	wg_load_kv(ks0, ks0 + tile, kbase, vbase, p.kv_stride, 0, kv_len);
+	wg_load_kv(ks0, ks0 + tile, kbase, vbase, p.kv_stride, j_lo * PA_BN,
+		   kv_len);
 
 	float o[64];
 #pragma unroll
@@ -191,10 +221,10 @@ __global__ void __launch_bounds__(WG_THREADS, 2)
 	float m[2] = { -INFINITY, -INFINITY }, l[2] = { 0.0f, 0.0f };
 	const uint32_t qa_base = qs + wg * 64u * 128u; /* this group's rows */
 
-	for (uint32_t j = 0; j < n_tiles; j++) {
-		const uint32_t st = j & 1;
-		if (j + 1 < n_tiles) {
-			uint32_t ns = (j + 1) & 1;
+	for (uint32_t j = j_lo; j < j_hi; j++) {
+		const uint32_t st = (j - j_lo) & 1;
+		if (j + 1 < j_hi) {
+			uint32_t ns = (j + 1 - j_lo) & 1;
 			wg_load_kv(ks0 + ns * 2 * tile, ks0 + ns * 2 * tile + tile,
 				   kbase, vbase, p.kv_stride, (j + 1) * PA_BN,
 				   kv_len);
@@ -291,6 +321,31 @@ __global__ void __launch_bounds__(WG_THREADS, 2)
 		lt += __shfl_xor_sync(0xffffffffu, lt, 2);
 		const float inv = lt > 0 ? 1.0f / lt : 0.0f;
 		const uint32_t row = r0 + g + rh * 8;
+		if constexpr (SPLIT) {
+			if (split && row < q_len) {
+				/* this half's normalised output and its
+				 * log2-sum-exp (m is in log2 units): the
+				 * combine kernel weighs the halves by it */
+				const uint64_t rec =
+					((uint64_t)(qt - sa.sp.first_split) *
+						 gridDim.x + h) * 2 + half;
+				const uint32_t lr = row - m0;
+				float *dst = sa.ws + (rec * WG_BM + lr) * PA_D;
+#pragma unroll
+				for (int dn = 0; dn < 16; dn++)
+					*reinterpret_cast<float2 *>(dst + dn * 8 +
+								    2 * t) =
+						make_float2(o[dn * 4 + 2 * rh] * inv,
+							    o[dn * 4 + 2 * rh + 1] *
+								    inv);
+				if (t == 0)
+					sa.ws[pa_lse_at(&sa.sp, gridDim.x) +
+					      rec * WG_BM + lr] =
+						lt > 0 ? m[rh] + log2f(lt)
+						       : -INFINITY;
+				continue;
+			}
+		}
 		if (row < q_len) {
 			uint32_t *dst = reinterpret_cast<uint32_t *>(
 				p.out + (uint64_t)(q_begin + row) * p.out_stride +
@@ -304,8 +359,118 @@ __global__ void __launch_bounds__(WG_THREADS, 2)
 #endif
 }
 
+/*
+ * Variant 6's second kernel: for each split tile (blockIdx.x), head
+ * (blockIdx.y) and row, out = (w0 O0 + w1 O1) / (w0 + w1) with
+ * w = exp2(lse - max lse). Launched early (programmatic dependent
+ * launch); waits for the attention kernel's end.
+ */
+__global__ void __launch_bounds__(256)
+	prefill_attn_combine_kernel(const pa_params p, uint32_t first_split,
+				    uint32_t n_tiles, const float *ws)
+{
+	const uint32_t heads = gridDim.y, h = blockIdx.y;
+	const uint32_t m0 = (first_split + blockIdx.x) * WG_BM;
+	const uint64_t rec = ((uint64_t)blockIdx.x * heads + h) * 2;
+	const float *o0 = ws + rec * WG_BM * PA_D, *o1 = o0 + WG_BM * PA_D;
+	const float *lse = ws + (uint64_t)(n_tiles - first_split) * heads * 2 *
+					WG_BM * PA_D +
+			   rec * WG_BM;
+
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+	asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+	for (uint32_t i = threadIdx.x; i < WG_BM * (PA_D / 4); i += blockDim.x) {
+		const uint32_t r = i / (PA_D / 4), c = i % (PA_D / 4);
+		if (m0 + r >= p.q_len)
+			break; /* rows ascend with i */
+		const float a = lse[r], b = lse[WG_BM + r], mx = fmaxf(a, b);
+		const float wa = mx == -INFINITY ? 0.0f : exp2f(a - mx);
+		const float wb = mx == -INFINITY ? 0.0f : exp2f(b - mx);
+		const float inv = wa + wb > 0 ? 1.0f / (wa + wb) : 0.0f;
+		const float4 x = reinterpret_cast<const float4 *>(o0 + r * PA_D)[c];
+		const float4 y = reinterpret_cast<const float4 *>(o1 + r * PA_D)[c];
+		uint32_t *dst = reinterpret_cast<uint32_t *>(
+			p.out + (uint64_t)(m0 + r) * p.out_stride + h * PA_D +
+			c * 4);
+		dst[0] = pack_bf2((wa * x.x + wb * y.x) * inv,
+				  (wa * x.y + wb * y.y) * inv);
+		dst[1] = pack_bf2((wa * x.z + wb * y.z) * inv,
+				  (wa * x.w + wb * y.w) * inv);
+	}
+}
+
+/* Key tiles (of PA_BN) that 128-row tile qt of one sequence attends. */
+static uint32_t split_keys(const struct kern_prefill_args *a, uint32_t qt)
+{
+	uint64_t n = (uint64_t)a->kv_len - a->q_len + (uint64_t)(qt + 1) * WG_BM;
+
+	n = SS_MIN(n, (uint64_t)a->kv_len);
+	return (uint32_t)((n + PA_BN - 1) / PA_BN);
+}
+
+/*
+ * A grid under one wave is as slow as its longest CTA: a 4k prompt on the
+ * 8 query heads of Llama-3.1-70B's TP-8 share is 256 CTAs of 2 to 64 key
+ * tiles on 264 slots. Halving every tile longer than half the longest
+ * bounds a CTA at about half the longest, and ordering the items longest
+ * first lets the short ones fill in behind (a list-scheduling model of
+ * the SMs put this case at ~1.5x variant 4; docs/kernels.md).
+ */
+int pa_split_plan(const struct kern_prefill_args *a, int sms,
+		  struct pa_split *sp)
+{
+	uint32_t T, nmax, cap, u, s0, s1, k = 0;
+
+	if (a->cu_q || a->n_seqs != 1 || a->q_len <= 64)
+		return 0;
+	T = (a->q_len + WG_BM - 1) / WG_BM;
+	if ((uint64_t)T * a->n_q_heads > 2ull * (uint64_t)sms)
+		return 0;
+	nmax = split_keys(a, T - 1);
+	cap = (nmax + 1) / 2;
+	if (nmax < 2)
+		return 0;
+	sp->n_tiles = T;
+	sp->first_split = T;
+	while (sp->first_split > 0 && split_keys(a, sp->first_split - 1) > cap)
+		sp->first_split--;
+	if (T + (T - sp->first_split) > PA_SPLIT_MAX)
+		return 0;
+	/* merge, longest first, three runs that each grow with the tile:
+	 * second halves (n - n/2 key tiles), first halves (n/2), whole tiles
+	 * below first_split; ties: second halves (the diagonal's), first,
+	 * whole */
+	u = sp->first_split;
+	s0 = s1 = T;
+	while (u > 0 || s0 > sp->first_split || s1 > sp->first_split) {
+		uint32_t l1 = s1 > sp->first_split
+				      ? split_keys(a, s1 - 1) -
+						split_keys(a, s1 - 1) / 2
+				      : 0;
+		uint32_t l0 = s0 > sp->first_split ? split_keys(a, s0 - 1) / 2 : 0;
+		uint32_t lu = u > 0 ? split_keys(a, u - 1) : 0;
+
+		if (s1 > sp->first_split && l1 >= l0 && l1 >= lu)
+			sp->item[k++] = (uint16_t)((--s1 << 1) | 1);
+		else if (s0 > sp->first_split && l0 >= lu)
+			sp->item[k++] = (uint16_t)(--s0 << 1);
+		else
+			sp->item[k++] = (uint16_t)(--u << 1);
+	}
+	sp->n_items = k;
+	return 1;
+}
+
+uint64_t pa_split_bytes(const struct pa_split *sp, uint32_t n_q_heads)
+{
+	return (uint64_t)(sp->n_tiles - sp->first_split) * n_q_heads * 2 *
+	       WG_BM * (PA_D + 1) * sizeof(float);
+}
+
 int pa_launch_wgmma(const pa_params *p, const struct kern_prefill_args *a,
-		    int head_pair, void *stream, struct ss_err *err)
+		    int head_pair, const struct pa_split *split, void *stream,
+		    struct ss_err *err)
 {
 	/* which code the device runs is fixed for the process: probe once */
 	static int have = -1;
@@ -335,14 +500,47 @@ int pa_launch_wgmma(const pa_params *p, const struct kern_prefill_args *a,
 				"prefill attention: %u query rows exceed the "
 				"grid",
 				rows);
-	void (*kern)(const pa_params) = hp == 2 ? prefill_attn_wgmma_kernel<2>
-						: prefill_attn_wgmma_kernel<1>;
+	if (split) {
+		pa_split_arg<1> sa;
+		cudaLaunchConfig_t cfg = {};
+		cudaLaunchAttribute attr[1];
+
+		KCHECK(cudaFuncSetAttribute(prefill_attn_wgmma_kernel<1, 1>,
+					    cudaFuncAttributeMaxDynamicSharedMemorySize,
+					    (int)WG_SMEM),
+		       err);
+		sa.sp = *split;
+		sa.ws = (float *)a->work;
+		prefill_attn_wgmma_kernel<1, 1>
+			<<<dim3(a->n_q_heads, split->n_items, 1), WG_THREADS,
+			   WG_SMEM, kern_stream(stream)>>>(*p, sa);
+		KCHECK_LAUNCH("prefill_attn_wgmma_kernel (split)", err);
+		if (split->first_split == split->n_tiles)
+			return 0;
+		cfg.gridDim = dim3(split->n_tiles - split->first_split,
+				   a->n_q_heads);
+		cfg.blockDim = dim3(256);
+		cfg.stream = kern_stream(stream);
+		attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+		attr[0].val.programmaticStreamSerializationAllowed = 1;
+		cfg.attrs = attr;
+		cfg.numAttrs = 1;
+		KCHECK(cudaLaunchKernelEx(&cfg, prefill_attn_combine_kernel, *p,
+					  split->first_split, split->n_tiles,
+					  (const float *)a->work),
+		       err);
+		return 0;
+	}
+	void (*kern)(const pa_params, const pa_split_arg<0>) =
+		hp == 2 ? prefill_attn_wgmma_kernel<2, 0>
+			: prefill_attn_wgmma_kernel<1, 0>;
 	KCHECK(cudaFuncSetAttribute(kern,
 				    cudaFuncAttributeMaxDynamicSharedMemorySize,
 				    (int)WG_SMEM),
 	       err);
 	dim3 grid(a->n_q_heads / hp, tiles, a->n_seqs);
-	kern<<<grid, WG_THREADS, WG_SMEM, kern_stream(stream)>>>(*p);
+	kern<<<grid, WG_THREADS, WG_SMEM, kern_stream(stream)>>>(*p,
+								  pa_split_arg<0>());
 	KCHECK_LAUNCH("prefill_attn_wgmma_kernel", err);
 	return 0;
 }

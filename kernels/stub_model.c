@@ -82,6 +82,10 @@ int kern_chunked_prefill_attn(const struct kern_prefill_args *a, void *stream,
 {
 	return NODEV(err);
 }
+uint64_t kern_prefill_attn_work_bytes(const struct kern_prefill_args *a)
+{
+	return 0;
+}
 int kern_prefill_attn_ref(const struct kern_prefill_args *a,
 			  uint32_t row_step, void *stream, struct ss_err *err)
 {

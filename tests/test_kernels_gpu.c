@@ -581,27 +581,35 @@ static int cmp_desc(const void *a, const void *b)
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
-static void t_select_topk(void)
+/*
+ * Selection for 5 requests x 2 KV heads of contexts ctx_in (tokens; a
+ * third one drawn near 700 when ctx_in[2] is 0) in `maxb` blocks, every
+ * GQA group, against the double reference.
+ */
+static void select_case(uint32_t maxb, const uint32_t ctx_in[5],
+			uint32_t topk, unsigned long seed)
 {
 	static const uint32_t groups[] = { 1, 2, 4, 8 };
-	const uint32_t B = 5, Hkv = 2, maxb = 300, topk = 20, ns = 2, nw = 2;
+	const uint32_t B = 5, Hkv = 2, ns = 2, nw = 2;
 	const uint32_t cap = ns + topk + nw;
 
 	need_gpu();
 	for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++) {
 		uint32_t G = groups[gi], Hq = Hkv * G;
-		gsl_rng *r = rng_new(7000 + gi);
+		gsl_rng *r = rng_new(seed + gi);
 		size_t nd = (size_t)B * Hkv * maxb * 2 * HD;
 		kern_bf16 *q = xmalloc((size_t)B * Hq * HD * 2);
 		kern_bf16 *dg = xmalloc(nd * 2);
-		uint32_t ctx[5] = { 1, 100, 700, 32 * 200, 32 * 300 };
+		uint32_t ctx[5];
 		int32_t *ids = xmalloc((size_t)B * Hkv * cap * 4);
 		uint32_t cnt[10];
 		double *sc = xmalloc(maxb * sizeof *sc);
 		double *sorted = xmalloc(maxb * sizeof *sorted);
 		void *st;
 
-		ctx[2] = 700 + (uint32_t)gsl_rng_uniform_int(r, 31);
+		memcpy(ctx, ctx_in, sizeof ctx);
+		if (!ctx[2])
+			ctx[2] = 700 + (uint32_t)gsl_rng_uniform_int(r, 31);
 		fill_bf16(q, (size_t)B * Hq * HD, r, 1.0);
 		fill_bf16(dg, nd, r, 2.0);
 		struct kern_select_args a = {
@@ -678,6 +686,23 @@ static void t_select_topk(void)
 		free(sorted);
 		gsl_rng_free(r);
 	}
+}
+
+static void t_select_topk(void)
+{
+	static const uint32_t ctx[5] = { 1, 100, 0, 32 * 200, 32 * 300 };
+
+	select_case(300, ctx, 20, 7000);
+}
+
+/* more candidates than the top-k kernel keeps in registers (4,096):
+ * 4,097 and 4,396 of them, and 128k tokens (4,092) beside them */
+static void t_select_topk_long(void)
+{
+	static const uint32_t ctx[5] = { 32 * 4101, 131072, 0,
+					 32 * 4399 + 17, 32 * 4400 };
+
+	select_case(4400, ctx, 60, 7100);
 }
 
 /* ---- decode attention ------------------------------------------------- */
@@ -1001,6 +1026,7 @@ static const struct th_case cases[] = {
 	TH_CASE(t_d2h_gpu_scatter_bitexact),
 	TH_CASE(t_kv_append_digest),
 	TH_CASE(t_select_topk),
+	TH_CASE(t_select_topk_long),
 	TH_CASE(t_sparse_decode_attn),
 	TH_CASE(t_dense_decode_attn),
 	{ 0 },

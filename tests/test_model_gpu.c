@@ -32,8 +32,9 @@
 #define D 128
 #define TOL 1e-2
 #define KV 4 /* automatic (0) and the mma.sync variants 1 .. KV-1 */
-#define WGMMA_VARIANT 4 /* and WGMMA_VARIANT + 1: two heads per CTA */
-#define N_VARIANTS 6
+#define WGMMA_VARIANT 4 /* and WGMMA_VARIANT + 1: two heads per CTA, + 2:
+			   the longest tiles' keys split over two CTAs */
+#define N_VARIANTS 7
 
 static void *dalloc(uint64_t n)
 {
@@ -321,6 +322,18 @@ static void t_bad_inputs(void)
 	a.variant = N_VARIANTS;
 	CHECK_EQ_I64(kern_prefill_attn(&a, NULL, &e), SS_EINVAL);
 	CHECK_STR_CONTAINS(e.msg, "'variant'");
+	/* variant 6 splits a 4k prompt on 8 heads: refused, before any
+	 * launch, without the workspace it needs */
+	a.variant = 6;
+	a.q_len = a.kv_len = 4096;
+	CHECK(kern_prefill_attn_work_bytes(&a) > 0);
+	a.work = x;
+	a.work_bytes = kern_prefill_attn_work_bytes(&a) - 1;
+	CHECK_EQ_I64(kern_prefill_attn(&a, NULL, &e), SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "'work_bytes'");
+	a.work = NULL;
+	a.work_bytes = 0;
+	a.q_len = a.kv_len = 4;
 	a.variant = 0;
 	a.k = x + 1;
 	CHECK_EQ_I64(kern_prefill_attn(&a, NULL, &e), SS_EINVAL);
@@ -500,11 +513,17 @@ static void t_rope(void)
 
 	need_gpu();
 	KOK(kern_rope_init(&rope, 128, 500000, &sc, &e));
-	static const uint32_t hpts[] = { 0, KERN_ROPE_TILE, 3, 8, 16, 48 };
-	/* 0: the automatic launch (per-thread sin/cos), KERN_ROPE_TILE: shared cos/sin tables per tile of tokens
-	 * (37 tokens: one token per CTA; 4,100: several, the last tile
-	 * partial); then the earlier launch with fixed heads per thread that
-	 * split the Q/K/V boundaries */
+	static const uint32_t hpts[] = { 0, KERN_ROPE_TILE, 3, 8, 16, 48,
+					 KERN_ROPE_REG };
+	/* 0: the automatic launch (KERN_ROPE_REG for {4, 4} and {8, 1},
+	 * per-thread sin/cos for the others), KERN_ROPE_TILE: shared cos/sin
+	 * tables per tile of tokens (37 tokens: one token per CTA; 4,100:
+	 * several, the last tile partial); then the per-thread launch with
+	 * fixed heads per thread that split the Q/K/V boundaries; last (so
+	 * the others keep their seeds) KERN_ROPE_REG: a thread per (token, 8
+	 * pairs) holding all its slots ({8, 1}: 9 or 10 slots, {4, 4}: 8 or
+	 * 12; {32, 8} and {128, 8} have too many and fall back to the
+	 * per-thread launch) */
 	for (size_t pi = 0; pi < SS_ARRAY_SIZE(hpts); pi++)
 	for (size_t hi = 0; hi < SS_ARRAY_SIZE(heads); hi++)
 	for (int sep = 0; sep < (heads[hi][0] > 32 ? 2 : 4); sep++) {
@@ -664,8 +683,13 @@ static void attn_case(const uint32_t *ql, const uint32_t *kl, uint32_t ns,
 		a.cu_kv = dck;
 		a.max_q_len = mq;
 	}
+	/* variant 6's workspace (poisoned); the automatic choice may take
+	 * variant 6 with it */
+	a.work_bytes = kern_prefill_attn_work_bytes(&a);
+	a.work = a.work_bytes ? dalloc(a.work_bytes) : NULL;
 	int rc = chunked ? kern_chunked_prefill_attn(&a, NULL, &e)
 			 : kern_prefill_attn(&a, NULL, &e);
+	kern_dev_free(a.work);
 	if (rc == SS_ENODEV && variant >= WGMMA_VARIANT)
 		TH_SKIP(e.msg); /* no sm_90a code for this device */
 	KOK(rc);
@@ -792,7 +816,12 @@ static void t_attn_large_v(uint32_t v0, uint32_t v1)
 		a.q_len = ql;
 		a.kv_len = kl;
 		a.variant = v;
+		a.work_bytes = kern_prefill_attn_work_bytes(&a);
+		a.work = a.work_bytes ? dalloc(a.work_bytes) : NULL;
 		int rc = kern_chunked_prefill_attn(&a, NULL, &e);
+		kern_dev_free(a.work);
+		a.work = NULL;
+		a.work_bytes = 0;
 		if (rc == SS_ENODEV && v >= WGMMA_VARIANT)
 			TH_SKIP(e.msg);
 		KOK(rc);
