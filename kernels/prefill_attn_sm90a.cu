@@ -361,10 +361,13 @@ __global__ void __launch_bounds__(WG_THREADS, 2)
 
 /*
  * Variant 6's second kernel: for each split tile (blockIdx.x), head
- * (blockIdx.y) and row, out = (w0 O0 + w1 O1) / (w0 + w1) with
- * w = exp2(lse - max lse). Launched early (programmatic dependent
- * launch); waits for the attention kernel's end.
+ * (blockIdx.y), group of PA_COMBINE_ROWS rows (blockIdx.z) and row,
+ * out = (w0 O0 + w1 O1) / (w0 + w1) with w = exp2(lse - max lse).
+ * Launched early (programmatic dependent launch); waits for the attention
+ * kernel's end. (One CTA per tile and head, 128 CTAs for the 70B share at
+ * 4k, took 17 us under Nsight Compute: too few loads in flight.)
  */
+#define PA_COMBINE_ROWS 16
 __global__ void __launch_bounds__(256)
 	prefill_attn_combine_kernel(const pa_params p, uint32_t first_split,
 				    uint32_t n_tiles, const float *ws)
@@ -380,8 +383,10 @@ __global__ void __launch_bounds__(256)
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 	asm volatile("griddepcontrol.wait;" ::: "memory");
 #endif
-	for (uint32_t i = threadIdx.x; i < WG_BM * (PA_D / 4); i += blockDim.x) {
-		const uint32_t r = i / (PA_D / 4), c = i % (PA_D / 4);
+	for (uint32_t i = threadIdx.x; i < PA_COMBINE_ROWS * (PA_D / 4);
+	     i += blockDim.x) {
+		const uint32_t r = blockIdx.z * PA_COMBINE_ROWS + i / (PA_D / 4);
+		const uint32_t c = i % (PA_D / 4);
 		if (m0 + r >= p.q_len)
 			break; /* rows ascend with i */
 		const float a = lse[r], b = lse[WG_BM + r], mx = fmaxf(a, b);
@@ -518,7 +523,7 @@ int pa_launch_wgmma(const pa_params *p, const struct kern_prefill_args *a,
 		if (split->first_split == split->n_tiles)
 			return 0;
 		cfg.gridDim = dim3(split->n_tiles - split->first_split,
-				   a->n_q_heads);
+				   a->n_q_heads, WG_BM / PA_COMBINE_ROWS);
 		cfg.blockDim = dim3(256);
 		cfg.stream = kern_stream(stream);
 		attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;

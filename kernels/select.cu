@@ -20,8 +20,6 @@
 #define SEL_PER_WARP 8
 #define SEL_TILE (SEL_WARPS * SEL_PER_WARP)
 #define TOPK_THREADS 1024
-#define TOPK_REG 4 /* candidates a top-k thread keeps in registers: 4,096
-		      with 1,024 threads, a 128k context's blocks */
 
 struct sel_range {
 	uint32_t sink_end, cand_end, win_start, n_total;
@@ -62,13 +60,6 @@ __global__ void __launch_bounds__(SEL_WARPS * 32)
 	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 	struct sel_range r = sel_range(ctx_len[b], n_sink, n_window);
 	uint32_t j0 = r.sink_end + blockIdx.x * SEL_TILE + warp * SEL_PER_WARP;
-
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-	/* the top-k CTAs may be scheduled once every scoring CTA has
-	 * started (they take SM slots only as the last wave drains) and
-	 * wait for our end: the launch gap is hidden */
-	asm volatile("griddepcontrol.launch_dependents;");
-#endif
 	float qa[4] = { 0.0f, 0.0f, 0.0f, 0.0f }, qb[4] = { 0.0f, 0.0f, 0.0f, 0.0f };
 
 	if (j0 >= r.cand_end)
@@ -169,40 +160,6 @@ __device__ uint32_t block_scan(int flag, uint32_t *total, uint32_t *sm)
 	return sm[warp] + before;
 }
 
-/* One candidate's count in the histogram of a radix pass: the leading
- * bytes of similar scores share a few bins, so one atomic per bin and
- * warp (__match_any) instead of one per candidate. */
-__device__ __forceinline__ void hist_add(uint32_t *hist, uint32_t key, int in,
-					 uint32_t mask, uint32_t prefix,
-					 int shift)
-{
-	int mine = in && (key & mask) == prefix;
-	uint32_t bin = mine ? (key >> shift) & 255u : 256u;
-	uint32_t same = __match_any_sync(0xffffffffu, bin);
-
-	if (mine && (threadIdx.x & 31) == (uint32_t)(__ffs(same) - 1))
-		atomicAdd(&hist[bin], __popc(same));
-}
-
-/* One round of the ordered compaction (every thread of the CTA calls
- * it): keys > prefix, and keys == prefix while fewer than krem were
- * taken, go to out in candidate order. */
-__device__ __forceinline__ void compact(uint32_t key, int in, uint32_t j,
-					uint32_t prefix, uint32_t krem,
-					uint32_t *eq_seen, uint32_t *sel_seen,
-					int32_t *out, uint32_t *sm)
-{
-	int eq = in && key == prefix, gt = in && key > prefix;
-	uint32_t tot, eq_rank = block_scan(eq, &tot, sm), pos;
-	int sel = gt || (eq && *eq_seen + eq_rank < krem);
-
-	*eq_seen += tot;
-	pos = block_scan(sel, &tot, sm);
-	if (sel)
-		out[*sel_seen + pos] = (int32_t)j;
-	*sel_seen += tot;
-}
-
 __global__ void __launch_bounds__(TOPK_THREADS)
 	select_topk_kernel(const float *__restrict__ scores,
 			   const uint32_t *__restrict__ ctx_len,
@@ -222,47 +179,20 @@ __global__ void __launch_bounds__(TOPK_THREADS)
 	uint32_t n_cand = r.cand_end - r.sink_end;
 	uint32_t k = min(topk, n_cand), prefix = 0, mask = 0, krem = k;
 	uint32_t n_win = r.n_total - r.win_start, n_out;
-	/* up to TOPK_REG x blockDim candidates are read once into registers
-	 * (candidate sink_end + threadIdx.x + t blockDim in kr[t]), instead
-	 * of once per pass; more are read from `scores` each time */
-	const int in_regs = n_cand <= TOPK_REG * blockDim.x;
-	uint32_t kr[TOPK_REG];
 
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-	/* launched early (programmatic dependent launch): wait for the
-	 * scores */
-	asm volatile("griddepcontrol.wait;" ::: "memory");
-#endif
 	for (uint32_t i = threadIdx.x; i < r.sink_end; i += blockDim.x)
 		out[i] = (int32_t)i;
-	if (k > 0 && in_regs) {
-#pragma unroll
-		for (int t = 0; t < TOPK_REG; t++) {
-			uint32_t j = r.sink_end + threadIdx.x + t * blockDim.x;
-			kr[t] = j < r.cand_end ? fkey(sc[j]) : 0;
-		}
-	}
 	if (k > 0) {
 		for (int shift = 24; shift >= 0; shift -= 8) {
 			for (uint32_t i = threadIdx.x; i < 256; i += blockDim.x)
 				hist[i] = 0;
 			__syncthreads();
-			if (in_regs) {
-#pragma unroll
-				for (int t = 0; t < TOPK_REG; t++) {
-					uint32_t j = r.sink_end + threadIdx.x +
-						     t * blockDim.x;
-					hist_add(hist, kr[t], j < r.cand_end,
-						 mask, prefix, shift);
-				}
-			} else {
-				for (uint32_t b0 = r.sink_end; b0 < r.cand_end;
-				     b0 += blockDim.x) {
-					uint32_t j = b0 + threadIdx.x;
-					int in = j < r.cand_end;
-					hist_add(hist, in ? fkey(sc[j]) : 0, in,
-						 mask, prefix, shift);
-				}
+			for (uint32_t j = r.sink_end + threadIdx.x;
+			     j < r.cand_end; j += blockDim.x) {
+				uint32_t key = fkey(sc[j]);
+				if ((key & mask) == prefix)
+					atomicAdd(&hist[(key >> shift) & 255u],
+						  1u);
 			}
 			__syncthreads();
 			if (threadIdx.x < 32) {
@@ -310,26 +240,21 @@ __global__ void __launch_bounds__(TOPK_THREADS)
 		}
 		/* keys > prefix, plus the first krem keys == prefix */
 		uint32_t eq_seen = 0, sel_seen = 0;
-		if (in_regs) {
-#pragma unroll
-			for (int t = 0; t < TOPK_REG; t++) {
-				uint32_t b0 = r.sink_end + t * blockDim.x;
-				uint32_t j = b0 + threadIdx.x;
-				if (b0 >= r.cand_end) /* uniform */
-					break;
-				compact(kr[t], j < r.cand_end, j, prefix, krem,
-					&eq_seen, &sel_seen, out + r.sink_end,
-					sm);
-			}
-		} else {
-			for (uint32_t b0 = r.sink_end; b0 < r.cand_end;
-			     b0 += blockDim.x) {
-				uint32_t j = b0 + threadIdx.x;
-				int in = j < r.cand_end;
-				compact(in ? fkey(sc[j]) : 0, in, j, prefix,
-					krem, &eq_seen, &sel_seen,
-					out + r.sink_end, sm);
-			}
+		for (uint32_t base = r.sink_end; base < r.cand_end;
+		     base += blockDim.x) {
+			uint32_t j = base + threadIdx.x, tot;
+			uint32_t key = j < r.cand_end ? fkey(sc[j]) : 0;
+			int in = j < r.cand_end;
+			int eq = in && key == prefix, gt = in && key > prefix;
+			uint32_t eq_rank = block_scan(eq, &tot, sm);
+			int sel = gt || (eq && eq_seen + eq_rank < krem);
+			uint32_t pos;
+
+			eq_seen += tot;
+			pos = block_scan(sel, &tot, sm);
+			if (sel)
+				out[r.sink_end + sel_seen + pos] = (int32_t)j;
+			sel_seen += tot;
 		}
 	}
 	for (uint32_t i = threadIdx.x; i < n_win; i += blockDim.x)
@@ -392,24 +317,9 @@ extern "C" int kern_select(const struct kern_select_args *a, void *stream,
 	}
 #undef SEL_LAUNCH
 	KCHECK_LAUNCH("select_score_kernel", err);
-	/* programmatic dependent launch on sm_90+ (the kernel waits with
-	 * griddepcontrol.wait; elsewhere an ordinary launch) */
-	cudaLaunchConfig_t cfg = {};
-	cudaLaunchAttribute attr[1];
-	cfg.gridDim = dim3(a->batch * a->n_kv_heads);
-	cfg.blockDim = dim3(TOPK_THREADS);
-	cfg.stream = s;
-	if (kern_dev_attr(cudaDevAttrComputeCapabilityMajor, 0) >= 9) {
-		attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-		attr[0].val.programmaticStreamSerializationAllowed = 1;
-		cfg.attrs = attr;
-		cfg.numAttrs = 1;
-	}
-	KCHECK(cudaLaunchKernelEx(&cfg, select_topk_kernel,
-				  (const float *)a->scores, a->ctx_len,
-				  a->out_ids, a->out_count, a->n_kv_heads,
-				  a->max_blocks, a->topk, a->n_sink,
-				  a->n_window),
-	       err);
+	select_topk_kernel<<<a->batch * a->n_kv_heads, TOPK_THREADS, 0, s>>>(
+		a->scores, a->ctx_len, a->out_ids, a->out_count, a->n_kv_heads,
+		a->max_blocks, a->topk, a->n_sink, a->n_window);
+	KCHECK_LAUNCH("select_topk_kernel", err);
 	return 0;
 }

@@ -12,6 +12,8 @@
 #                                      collect the binaries and the shared
 #                                      libraries the GPU machine lacks
 #                                      (HDF5, GSL, cJSON...) into .gpu-carry/
+#                                      and .gpu-carry.tar.xz (the copy the
+#                                      device tool carries: 64 MiB limit)
 #   OUT=dir scripts/gpu-run.sh [bench options...]   (on the GPU machine)
 #   OUT=dir scripts/gpu-run.sh calibrate [--quick]  (only the calibration:
 #                                      h200.h5, then the executor's
@@ -53,6 +55,10 @@ if [ "${1:-}" = pack ]; then
 		grep -v -E '/(libc|libm|libdl|libpthread|librt|libresolv|libstdc\+\+|libgcc_s|libcuda|libcudart|libcublas|libcublasLt)\.so' |
 		while read -r lib; do cp -L "$lib" .gpu-carry/lib/; done
 	du -sh .gpu-carry
+	# the device tool carries at most 64 MiB with the working tree: the
+	# compressed copy (~10 MB) travels instead; unpack it there with
+	# `tar -xJf .gpu-carry.tar.xz` before running anything
+	tar -cJf .gpu-carry.tar.xz .gpu-carry
 	exit 0
 fi
 
