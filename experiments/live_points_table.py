@@ -11,7 +11,8 @@ are left empty. `source` is the live summary the row comes from.
 
     live_points_table.py SIMDIR MODEL RATE OUT.csv LIVEDIR [LIVEDIR...]
 
-The first LIVEDIR holding a (setting, policy) wins. Written atomically.
+The first LIVEDIR holding a (setting, policy) wins. Rows of other (model,
+rate) pairs already in OUT.csv are kept. Written atomically.
 """
 import csv
 import glob
@@ -61,12 +62,18 @@ def main():
     if not rows:
         sys.exit("live_points_table: no live summaries in %s" %
                  " ".join(sys.argv[5:]))
+    # the other models' and rates' rows already in OUT stay, first
+    kept = []
+    if os.path.exists(out):
+        with open(out, newline="") as f:
+            kept = [r for r in list(csv.reader(f))[1:]
+                    if r and (r[1], r[2]) != (model, rate)]
     tmp = out + ".tmp"
     with open(tmp, "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["setting", "model", "rate", "policy", "metric", "sim",
                     "live", "err_pct", "finished", "requests", "source"])
-        w.writerows(rows)
+        w.writerows(kept + rows)
     os.replace(tmp, out)
     for r in rows:
         print(",".join(r))
