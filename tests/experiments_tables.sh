@@ -2,11 +2,12 @@
 # experiments_tables.sh - the live-vs-simulated table scripts on small
 # hand-made summaries (TAP): experiments/live_points_table.py (errors, runs
 # stopped at their time limit, a missing simulated run, atomic output) and
-# the live points experiments/figures/validation.py writes for Figs 10-12.
+# the live points experiments/figures/validation.py writes for Figs 10-12;
+# another model's rows already in the table are kept.
 root=${SS_SOURCE_ROOT:?run through meson test}
 w=$(mktemp -d)
 trap 'rm -rf "$w"' EXIT
-echo "1..4"
+echo "1..5"
 summary() { # file policy finished ttft tbt tput loaded
 	printf 'policy,metric,value\n%s,requests,4\n%s,finished,%s\n%s,ttft_mean_s,%s\n%s,ttft_p99_s,%s\n%s,tbt_mean_s,%s\n%s,throughput_tok_s,%s\n%s,blocks_loaded,%s\n' \
 		"$2" "$2" "$3" "$2" "$4" "$2" "$4" "$2" "$5" "$2" "$6" "$2" "$7" >"$1"
@@ -57,4 +58,18 @@ if python3 "$root/experiments/figures/validation.py" "$w/fig" \
 else
 	sed 's/^/# /' "$w/log" "$w/fig/data/live_"*.dat 2>/dev/null | tail -12
 	echo "not ok 4 - validation.py: live points per figure"
+fi
+# a second model: its rows join the table, the first model's stay
+mkdir -p "$w/live2" "$w/sim2"
+summary "$w/live2/llama-3-8b-262k_cap24.6_r3_vllm.csv" vllm 4 3.0 0.040 300 0
+summary "$w/sim2/llama-3-8b-262k_cap24.6_r3_vllm.sim.csv" vllm 4 3.3 0.041 290 0
+if python3 "$root/experiments/live_points_table.py" "$w/sim2" llama-3-8b-262k 3 \
+	"$out" "$w/live2" >"$w/log" 2>&1 &&
+	grep -q '^cap24.6,llama-3-8b-262k,3,vllm,ttft_mean_s,3.3,3,10.0,4,4,' "$out" &&
+	[ "$(grep -c '^[a-z0-9.]*,lwm-7b,1.5,' "$out")" = \
+	  "$(grep -c '^[a-z0-9.]*,lwm-7b,1.5,' "$w/before.csv")" ]; then
+	echo "ok 5 - live_points_table: another model's rows are added, the others kept"
+else
+	sed 's/^/# /' "$w/log" "$out" | tail -12
+	echo "not ok 5 - live_points_table: another model's rows"
 fi
