@@ -51,7 +51,9 @@ struct kern_rope {
  * (token, 8 pairs) loads all its slots, then computes its sin/cos while the
  * loads are in flight. At most 16 slots touched (n_q + 2 n_kv with kv_out,
  * n_q + n_kv without); more take the automatic per-thread launch. Results
- * bit-identical to the per-thread launch. NOT yet measured on the H200. */
+ * bit-identical to the per-thread launch. On the H200 at 16k tokens, the
+ * 70B share: 74% of the copy bandwidth (event-timed; 94% inside the
+ * kernel by Nsight Compute), against 70% for the per-thread launch. */
 #define KERN_ROPE_REG 0xfffffffeu
 
 /* rope_scaling of config.json; type "" or "default" = none. */
