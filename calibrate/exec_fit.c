@@ -12,9 +12,13 @@
  *   not host-bound (host_s < 0.8 gpu_s), per iteration:
  *     gpu - (model - host op) = (L - S) (a + H a_h) + S (a_s + H a_sh)
  *                               + (L - S) n_dec b_dense + S n_dec b_sparse
- *                               + L n_prefill c + L n_gather d
+ *                               + L n_prefill c + L n_gather H d
  *   (L layers, S of them sparse, H KV heads, n_dec decode requests, n_prefill prefill
- *   tokens, n_gather earlier KV tokens gathered for chunked prefill);
+ *   tokens, n_gather earlier KV tokens gathered for chunked prefill: the
+ *   gather copies each KV head's K and V, so its term goes with H; a term
+ *   per token alone, the first form, fitted LWM-7B's 32 heads and
+ *   Llama-3-8B's 8 with one number and overstated Llama's long-context
+ *   chunks by ~7% an iteration, experiments/results/validation-h200.md);
  *
  *   host, from every iteration, per layer:
  *     host / L = h0 + n_items h1 + n_prefill h2
@@ -235,7 +239,7 @@ static void gpu_x(const struct xrow *r, uint32_t L, uint32_t H, double *x)
 	x[4] = (L - S) * d;
 	x[5] = S * d;
 	x[6] = (double)L * r->prefill_tokens;
-	x[7] = (double)L * (double)r->gather_tokens;
+	x[7] = (double)L * (double)r->gather_tokens * H;
 }
 
 static void host_x(const struct xrow *r, uint32_t L, double *x)
@@ -323,14 +327,28 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 	double cg[NG], ch[NH], eg = 0, eh = 0, wg = 0;
 	int *ug = NULL, *uh = NULL, rc = 0;
 	size_t ng = 0, nh = 0, ngap = 0, tg = 0, th = 0;
-	char src[HW_SRC_MAX], names[200] = "";
+	/* the runs' names for the sources, whole names only: what does not
+	 * fit in the 150 characters a source keeps is counted */
+	char src[HW_SRC_MAX], names[160] = "";
+	size_t listed = 0;
 
 	for (size_t i = 0; i < nfiles && !rc; i++) {
 		const char *b = strrchr(files[i], '/');
+		const char *nm = b ? b + 1 : files[i];
+		size_t used = strlen(names);
 
 		rc = read_file(&x, files[i], err);
-		snprintf(names + strlen(names), sizeof names - strlen(names),
-			 "%s%s", i ? ", " : "", b ? b + 1 : files[i]);
+		if (listed == i && used + strlen(nm) + 2 < 136) {
+			snprintf(names + used, sizeof names - used, "%s%s",
+				 i ? ", " : "", nm);
+			listed++;
+		}
+	}
+	if (listed < nfiles) {
+		size_t used = strlen(names);
+
+		snprintf(names + used, sizeof names - used, " and %zu more",
+			 nfiles - listed);
 	}
 	if (rc)
 		goto out;
@@ -399,7 +417,7 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 		}
 	}
 	{
-		static const int gi[NG] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+		static const int gi[NG] = { 0, 1, 2, 3, 4, 5, 6, 14 };
 		static const int hi[NH] = { 8, 9, 10, 11, 12, 13 };
 		static const char *const what[HW_EXEC_NUMS] = {
 			"GPU per dense layer", "GPU per sparse layer",
@@ -413,7 +431,8 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			"host issue per prefill token per layer",
 			"host issue per layer, extra under offload",
 			"host issue per block-head found in HBM (offload)",
-			"host issue per block-head missed (offload)"
+			"host issue per block-head missed (offload)",
+			"GPU per earlier KV token and KV head gathered per layer"
 		};
 
 		for (int j = 0; j < NG + NH; j++) {
@@ -428,6 +447,10 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 					: (th ? 100 * eh / (double)th : 0),
 				 j < NG ? "GPU window" : "host issue");
 		}
+		/* the per-token gather term of earlier fits: not fitted */
+		hw->exec.gather_ns.v = 0;
+		snprintf(hw->exec.gather_ns.src, sizeof hw->exec.gather_ns.src,
+			 "not fitted: the gather is fitted per KV head (gather_head_ns)");
 		hw->exec.present = 1;
 	}
 	if (ngap) {
@@ -455,7 +478,7 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 	if (log) {
 		fprintf(log,
 			"executor fit over %zu iterations (%s):\n"
-			"  GPU (%zu iterations): %.1f us per dense layer + %.2f per KV head, %.1f per sparse layer + %.2f per KV head; %.2f us per decode request per dense layer + %.2f per sparse layer + %.4f us per prefill token per layer + %.5f us per gathered KV token per layer\n"
+			"  GPU (%zu iterations): %.1f us per dense layer + %.2f per KV head, %.1f per sparse layer + %.2f per KV head; %.2f us per decode request per dense layer + %.2f per sparse layer + %.4f us per prefill token per layer + %.5f us per gathered KV token and KV head per layer\n"
 			"  held-out GPU window MAPE: %.2f%% with the executor terms, %.2f%% kernels only (%zu iterations)\n"
 			"  host (%zu iterations): %.1f us/layer + %.2f us per request per layer + %.4f us per prefill token per layer; offload +%.1f us/layer + %.4f us per hit + %.4f us per miss\n"
 			"  held-out host issue MAPE: %.2f%% (%zu iterations)\n"

@@ -202,7 +202,8 @@ int64_t cost_exec_layer_ns(const struct cost_model *c, uint64_t decode_seqs,
 			(double)decode_seqs * (sparse_layer ? e->dec_sparse_ns.v
 							    : e->dec_dense_ns.v) +
 			(double)prefill_tokens * e->token_ns.v +
-			(double)gather_tokens * e->gather_ns.v);
+			(double)gather_tokens *
+				(e->gather_ns.v + heads * e->gather_head_ns.v));
 }
 
 int64_t cost_exec_host_ns(const struct cost_model *c, uint64_t items,

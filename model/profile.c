@@ -73,8 +73,14 @@ static const char *const exec_keys[HW_EXEC_NUMS + 1] = {
 	"layer_ns", "sparse_layer_ns", "layer_head_ns", "sparse_layer_head_ns",
 	"dec_dense_ns", "dec_sparse_ns", "token_ns", "gather_ns",
 	"host_layer_ns", "host_item_ns", "host_token_ns", "host_off_layer_ns",
-	"host_hit_ns", "host_miss_ns", NULL
+	"host_hit_ns", "host_miss_ns", "gather_head_ns", NULL
 };
+
+/* Executor keys a file may lack (added after profiles were shipped): 0. */
+static int exec_key_optional(int i)
+{
+	return i == 14; /* gather_head_ns */
+}
 
 const char *hw_exec_key(int i)
 {
@@ -96,6 +102,7 @@ static const size_t exec_off[HW_EXEC_NUMS] = {
 	offsetof(struct hw_exec, host_off_layer_ns),
 	offsetof(struct hw_exec, host_hit_ns),
 	offsetof(struct hw_exec, host_miss_ns),
+	offsetof(struct hw_exec, gather_head_ns),
 };
 
 struct hw_num *hw_exec_num(struct hw_exec *e, int i)
@@ -471,10 +478,20 @@ static int parse_root(const cJSON *root, struct hw_profile *p,
 
 		if (!ex || (r = check_keys(ex, "executor", exec_keys, cx)) < 0)
 			return r;
-		for (i = 0; i < HW_EXEC_NUMS; i++)
-			if ((r = get_num(ex, "executor", exec_keys[i],
-					 hw_exec_num(&p->exec, i), cx)) < 0)
+		for (i = 0; i < HW_EXEC_NUMS; i++) {
+			struct hw_num *n = hw_exec_num(&p->exec, i);
+
+			if (exec_key_optional(i) &&
+			    !cJSON_GetObjectItemCaseSensitive(ex, exec_keys[i])) {
+				n->v = 0;
+				snprintf(n->src, sizeof n->src,
+					 "absent from the file: 0");
+				continue;
+			}
+			if ((r = get_num(ex, "executor", exec_keys[i], n,
+					 cx)) < 0)
 				return r;
+		}
 		p->exec.present = 1;
 	}
 	return 0;

@@ -151,7 +151,7 @@ struct hw_op {
  * prefill). Host: the time to issue one layer's work; a layer takes at
  * least that long (the GPU waits for the host when it is slower).
  */
-#define HW_EXEC_NUMS 14
+#define HW_EXEC_NUMS 15
 struct hw_exec {
 	int present;
 	struct hw_num layer_ns;        /* GPU, per dense layer */
@@ -161,7 +161,9 @@ struct hw_exec {
 	struct hw_num dec_dense_ns;    /* per decode request, per dense layer */
 	struct hw_num dec_sparse_ns;   /* per decode request, per sparse layer */
 	struct hw_num token_ns;        /* per prefill token, per layer */
-	struct hw_num gather_ns;       /* per earlier KV token gathered, per layer */
+	struct hw_num gather_ns;       /* per earlier KV token gathered, per layer
+					  (profiles fitted before gather_head_ns;
+					  0 in newer fits) */
 	struct hw_num host_layer_ns;   /* host issue, per layer */
 	struct hw_num host_item_ns;    /* per request in the layer */
 	struct hw_num host_token_ns;   /* per prefill token in the layer */
@@ -169,6 +171,10 @@ struct hw_exec {
 	struct hw_num host_hit_ns;     /* per block-head found in HBM (offload) */
 	struct hw_num host_miss_ns;    /* per block-head missed: slot, eviction,
 					  load list (offload) */
+	struct hw_num gather_head_ns;  /* per earlier KV token x KV head
+					  gathered, per layer (the gather moves
+					  each head's K and V; optional in a
+					  file: absent = 0) */
 };
 /* Key of exec number i ("layer_ns", ...) and the number itself. */
 const char *hw_exec_key(int i);

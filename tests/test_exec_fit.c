@@ -80,7 +80,7 @@ static void write_live(const char *path, const char *executor, size_t n,
 		gx[4] = gx[0] * x->decode_seqs;
 		gx[5] = gx[1] * x->decode_seqs;
 		gx[6] = L * x->prefill_tokens;
-		gx[7] = L * (double)x->gather_tokens;
+		gx[7] = L * (double)x->gather_tokens * H; /* gather_head_ns */
 		hx[0] = 1;
 		hx[1] = x->batch;
 		hx[2] = x->prefill_tokens;
@@ -156,9 +156,13 @@ static void t_fit_recovers_known_coefficients(void)
 	write_live(b, "live NVIDIA H200", 600, 1, hw, &gap, "lwm-7b", 32);
 	CHECK_MSG(cal_fit_exec(hw, files, 2, NULL, &e) == 0, "%s", e.msg);
 	CHECK(hw->exec.present);
+	/* GPU terms 0-6 are keys 0-6; the gather is fitted per KV head
+	 * (key 14, gather_head_ns) and the per-token key 7 set to 0 */
 	for (int j = 0; j < 8; j++)
-		CHECK_NEAR(hw_exec_num(&hw->exec, j)->v, G_TRUE[j],
+		CHECK_NEAR(hw_exec_num(&hw->exec, j < 7 ? j : 14)->v, G_TRUE[j],
 			   1e-4 * G_TRUE[j]);
+	CHECK_EQ_I64(hw->exec.gather_ns.v, 0);
+	CHECK_STR_CONTAINS(hw->exec.gather_ns.src, "not fitted");
 	for (int j = 0; j < 6; j++)
 		CHECK_NEAR(hw_exec_num(&hw->exec, 8 + j)->v, H_TRUE[j],
 			   1e-4 * H_TRUE[j]);
@@ -228,10 +232,10 @@ static void t_profile_section_roundtrip_and_costs(void)
 	}
 	hw->exec.present = 1;
 	/* dense layer, 8 KV heads: 10 + 8 x 30 + 8 x 50 + 100 x 70
-	 * + 200 x 80 */
-	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 0, 100, 200), 23650);
+	 * + 200 x (80 + 8 x 150) */
+	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 0, 100, 200), 263650);
 	/* sparse layer: 20 + 8 x 40 + 8 x 60 + ... */
-	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 1, 100, 200), 23820);
+	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 1, 100, 200), 263820);
 	/* 90 + 3 x 100 + 100 x 110, + 120 + 1000 x 130 + 10 x 140 under
 	 * offload */
 	CHECK_EQ_I64(cost_exec_host_ns(&c, 3, 100, 1000, 10, 0), 11390);
@@ -262,6 +266,35 @@ static void t_profile_section_roundtrip_and_costs(void)
 		CHECK(hw_profile_parse(&back, bad, "bad.json", &e) == SS_EINVAL);
 		CHECK_STR_CONTAINS(e.msg, "executor.warp_ns");
 		free(bad);
+	}
+	/* a section written before gather_head_ns existed still loads, with
+	 * the term 0; a missing older key is still an error */
+	{
+		char *old = strdup(txt), *k = strstr(old, "\"gather_head_ns\"");
+		char *comma, *end;
+
+		CHECK(old != NULL && k != NULL);
+		/* the section's last key: from the comma before it to the
+		 * end of its object */
+		for (comma = k; comma > old && *comma != ','; comma--)
+			;
+		end = strchr(k, '}') + 1;
+		memmove(comma, end, strlen(end) + 1);
+		if (hw_profile_parse(&back, old, "old.json", &e) == 0) {
+			CHECK_EQ_I64(back->exec.gather_head_ns.v, 0);
+			CHECK_STR_CONTAINS(back->exec.gather_head_ns.src, "absent");
+			CHECK_NEAR(back->exec.gather_ns.v, 80, 0);
+			hw_profile_free(back);
+			back = NULL;
+		} else {
+			CHECK_MSG(0, "an executor section without gather_head_ns: %s",
+				  e.msg);
+		}
+		k = strstr(old, "\"host_hit_ns\"");
+		CHECK(k != NULL);
+		k[1] = 'X'; /* "Xost_hit_ns": unknown, and host_hit_ns missing */
+		CHECK(hw_profile_parse(&back, old, "old.json", &e) == SS_EINVAL);
+		free(old);
 	}
 	free(txt);
 	hw_profile_free(hw);
