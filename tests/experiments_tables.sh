@@ -7,7 +7,7 @@
 root=${SS_SOURCE_ROOT:?run through meson test}
 w=$(mktemp -d)
 trap 'rm -rf "$w"' EXIT
-echo "1..5"
+echo "1..6"
 summary() { # file policy finished ttft tbt tput loaded
 	printf 'policy,metric,value\n%s,requests,4\n%s,finished,%s\n%s,ttft_mean_s,%s\n%s,ttft_p99_s,%s\n%s,tbt_mean_s,%s\n%s,throughput_tok_s,%s\n%s,blocks_loaded,%s\n' \
 		"$2" "$2" "$3" "$2" "$4" "$2" "$4" "$2" "$5" "$2" "$6" "$2" "$7" >"$1"
@@ -72,4 +72,13 @@ if python3 "$root/experiments/live_points_table.py" "$w/sim2" llama-3-8b-262k 3 
 else
 	sed 's/^/# /' "$w/log" "$out" | tail -12
 	echo "not ok 5 - live_points_table: another model's rows"
+fi
+# target_count.py: the mean metrics within issue #7's targets
+printf 'policy,model,rate,metric,sim,live,err_pct\nv,m,1,ttft_mean_s,1,1,9.9\nv,m,1,tbt_mean_s,1,1,-5.1\nv,m,1,throughput_tok_s,1,1,5\nv,m,1,blocks_loaded,0,0,\nv,m,1,ttft_p99_s,1,1,50\n' >"$w/t.csv"
+if python3 "$root/experiments/target_count.py" "$w/t.csv" 2>&1 |
+	grep -q ': 2 of 3 within the targets$'; then
+	echo "ok 6 - target_count: limits inclusive, empty errors and P99 not counted"
+else
+	python3 "$root/experiments/target_count.py" "$w/t.csv" 2>&1 | sed 's/^/# /'
+	echo "not ok 6 - target_count"
 fi
