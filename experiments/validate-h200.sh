@@ -60,7 +60,7 @@ live)
 	done
 	mv "$OUT/live.csv.tmp" "$OUT/live.csv"
 	# every run's per-iteration and per-request tables, in one file (the
-	# GPU machine returns few files): experiments/iteration_compare.py
+	# GPU machine returns few files): experiments/iteration_errors.py
 	tar -czf "$OUT/live-h5.tar.gz" -C "$tmp" h5
 	;;
 table)
