@@ -6,7 +6,7 @@
  * and keeps the row in registers between the sum of squares and the
  * scaling (one read, one write; two reads and two writes with the fused
  * residual add, against three and three unfused). RoPE has three launches.
- * KERN_ROPE_REG, the automatic one for at most ROPE_REG_MAX head slots per
+ * KERN_ROPE_REG, the automatic one for at most ROPE_REG_AUTO_MAX head slots per
  * token (the 70B TP-8 share), takes one thread per (token, 8 pairs) that
  * issues the loads of all its slots first, then computes its 8 sin/cos while
  * they are in flight (H200, 16k tokens: 74% of the copy bandwidth
@@ -274,6 +274,10 @@ static unsigned grid_for(uint64_t work)
 }
 
 #define ROPE_REG_MAX 16 /* head slots a thread of rope_reg_kernel holds */
+/* the automatic choice takes it up to 10 slots, the measured case (the
+ * 70B TP-8 share); 12-16 slots need 180-224 registers (one CTA per SM)
+ * and were not measured */
+#define ROPE_REG_AUTO_MAX 10
 
 /*
  * KERN_ROPE_REG, for few head slots per token (Llama-3.1-70B's TP-8 share:
@@ -510,7 +514,8 @@ extern "C" int kern_rope_qkv(kern_bf16 *qkv, kern_bf16 *kv_out,
 	 * past ROPE_REG_MAX slots KERN_ROPE_REG too takes the automatic
 	 * per-thread launch below */
 	uint32_t code = r->heads_per_thread;
-	if ((code == 0 || code == KERN_ROPE_REG) && slots <= ROPE_REG_MAX) {
+	if ((code == KERN_ROPE_REG && slots <= ROPE_REG_MAX) ||
+	    (code == 0 && slots <= ROPE_REG_AUTO_MAX)) {
 		uint64_t threads = (uint64_t)n_tokens * (r->head_dim / 16);
 		rope_reg_kernels[(slots - 1) / 2]<<<
 			(unsigned)((threads + EW_THREADS - 1) / EW_THREADS),

@@ -32,7 +32,7 @@ struct kern_rope {
 	float inv_freq[KERN_ROPE_MAX_PAIRS];  /* radians per position */
 	uint32_t heads_per_thread;            /* 0: automatic
 						 (KERN_ROPE_REG for at most
-						 16 head slots touched, else
+						 10 head slots touched, else
 						 the launch with sin/cos per
 						 thread, 8 head slots per
 						 thread for 64 slots or more,

@@ -18,9 +18,12 @@
  * (64-row CTAs, two per SM); 2, NW = 8 (128-row CTAs, one per SM); 3,
  * 32 rows per warp (below); 4, the same loop on wgmma
  * (prefill_attn_sm90a.cu); 5, wgmma with two query heads of one KV head
- * per 64-row CTA (4 where the GQA group is odd); 0 = 4 where the device
- * runs sm_90a code, else 1 (the fastest measured, docs/model-kernels.md),
- * and 5 instead of 4 for small grids (pick_head_pair).
+ * per 64-row CTA (4 where the GQA group is odd); 6, variant 4 over
+ * split work items and a combine kernel (prefill_attn_sm90a.cu); 0 = 4
+ * where the device runs sm_90a code, else 1 (the fastest measured,
+ * docs/model-kernels.md), 6 for one-wave single-sequence grids given the
+ * workspace (split_for), and 5 instead of 4 for other small grids
+ * (pick_head_pair).
  *
  * kern_prefill_attn_ref is the naive fp32 reference: one CTA per (query
  * row, head), 128 keys at a time, fp32 dot products and online softmax.
@@ -614,11 +617,13 @@ kern_prefill_attn_work_bytes(const struct kern_prefill_args *a)
 	return pa_split_bytes(&sp, a->n_q_heads);
 }
 
-/* Variant 6's plan for `a` into *sp if it splits and a->work holds it. */
+/* Variant 6's plan for `a` into *sp if it splits and a->work holds it
+ * (16-byte aligned: the kernels move it in float2 and float4). */
 static const struct pa_split *split_for(const struct kern_prefill_args *a,
 					struct pa_split *sp)
 {
-	if (!a->work || !pa_split_plan(a, device_sms(), sp) ||
+	if (!a->work || !aligned16(a->work) ||
+	    !pa_split_plan(a, device_sms(), sp) ||
 	    a->work_bytes < pa_split_bytes(sp, a->n_q_heads))
 		return NULL;
 	return sp;
@@ -647,6 +652,10 @@ static int run(const struct kern_prefill_args *a, int chunked, void *stream,
 	case 5:
 		return pa_launch_wgmma(&p, a, 1, NULL, stream, err);
 	case 6:
+		if (a->work && !aligned16(a->work))
+			return ss_error(err, SS_EINVAL,
+					"prefill attention variant 6: field "
+					"'work' must be 16-byte aligned");
 		if (pa_split_plan(a, device_sms(), &sp) &&
 		    (!a->work || a->work_bytes < pa_split_bytes(&sp, a->n_q_heads)))
 			return ss_error(err, SS_EINVAL,

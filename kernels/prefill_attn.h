@@ -71,9 +71,10 @@ struct kern_prefill_args {
 };
 
 /*
- * Bytes of `work` variant 6 needs for these arguments on the current
- * device (0: it would not split this launch, or the device runs no
- * sm_90a code). Host-side; the lengths and heads must be set.
+ * Bytes of `work` (16-byte aligned) variant 6 needs for these arguments on
+ * the current device's SM count (0: it would not split this launch).
+ * Host-side, no probe of the device's code: on a device without sm_90a
+ * code the workspace goes unused. The lengths and heads must be set.
  */
 uint64_t kern_prefill_attn_work_bytes(const struct kern_prefill_args *a);
 

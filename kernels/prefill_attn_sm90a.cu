@@ -1,5 +1,5 @@
 /*
- * prefill_attn_sm90a.cu - variants 4 and 5 of prefill attention (prefill_attn.h):
+ * prefill_attn_sm90a.cu - variants 4, 5 and 6 of prefill attention (prefill_attn.h):
  * the same FlashAttention-2 loop as prefill_attn.cu, with the two matrix
  * products on Hopper's warpgroup MMA (wgmma, sm_90a only).
  *
@@ -31,10 +31,16 @@
  *
  * Built for sm_90 too (the project's target), where the kernel body is
  * empty; a probe kernel tells the launcher which code the device runs,
- * so on a binary without sm_90a code variants 4 and 5 answer SS_ENODEV.
+ * so on a binary without sm_90a code variants 4 to 6 answer SS_ENODEV.
+ *
+ * Variant 6 (template SPLIT = 1, HP = 1): the CTAs of pa_split_plan's work
+ * items; a split tile's half writes its normalised fp32 output and
+ * log2-sum-exp to the caller's workspace and prefill_attn_combine_kernel
+ * (programmatic dependent launch) merges the two halves into `out`.
  */
 #include <cuda_bf16.h>
 #include <math.h>
+#include <string.h>
 
 #include "kern_cuda.h"
 #include "prefill_attn_impl.h"
@@ -146,6 +152,10 @@ template <> struct pa_split_arg<1> {
 	struct pa_split sp;
 	float *ws; /* partial outputs, then their log2-sum-exp */
 };
+/* kernel parameters are limited to 4 KiB (before CUDA 12.1's larger
+ * space, which this code does not ask for) */
+static_assert(sizeof(pa_params) + sizeof(pa_split_arg<1>) <= 4096,
+	      "variant 6's plan no longer fits the kernel parameters");
 
 template <int HP, int SPLIT>
 __global__ void __launch_bounds__(WG_THREADS, 2)
@@ -420,7 +430,9 @@ static uint32_t split_keys(const struct kern_prefill_args *a, uint32_t qt)
  * tiles on 264 slots. Halving every tile longer than half the longest
  * bounds a CTA at about half the longest, and ordering the items longest
  * first lets the short ones fill in behind (a list-scheduling model of
- * the SMs put this case at ~1.5x variant 4; docs/kernels.md).
+ * the SMs put this case at ~1.5x variant 4; measured 1.13x: CTAs that
+ * start together run their MMA and softmax phases in step;
+ * docs/model-kernels.md).
  */
 int pa_split_plan(const struct kern_prefill_args *a, int sms,
 		  struct pa_split *sp)
@@ -496,7 +508,7 @@ int pa_launch_wgmma(const pa_params *p, const struct kern_prefill_args *a,
 	}
 	if (!have)
 		return ss_error(err, SS_ENODEV,
-				"prefill attention variant 3 needs sm_90a code "
+				"prefill attention variants 4-6 need sm_90a code "
 				"(wgmma), which this device does not run");
 	if (!tiles)
 		return 0;
@@ -508,13 +520,19 @@ int pa_launch_wgmma(const pa_params *p, const struct kern_prefill_args *a,
 	if (split) {
 		pa_split_arg<1> sa;
 		cudaLaunchConfig_t cfg = {};
+
+		memset(&sa, 0, sizeof sa); /* no uninitialised bytes launched */
 		cudaLaunchAttribute attr[1];
 
 		KCHECK(cudaFuncSetAttribute(prefill_attn_wgmma_kernel<1, 1>,
 					    cudaFuncAttributeMaxDynamicSharedMemorySize,
 					    (int)WG_SMEM),
 		       err);
-		sa.sp = *split;
+		sa.sp.n_items = split->n_items;
+		sa.sp.n_tiles = split->n_tiles;
+		sa.sp.first_split = split->first_split;
+		memcpy(sa.sp.item, split->item,
+		       split->n_items * sizeof(split->item[0]));
 		sa.ws = (float *)a->work;
 		prefill_attn_wgmma_kernel<1, 1>
 			<<<dim3(a->n_q_heads, split->n_items, 1), WG_THREADS,
