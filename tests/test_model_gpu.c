@@ -523,8 +523,8 @@ static void t_rope(void)
 	KOK(kern_rope_init(&rope, 128, 500000, &sc, &e));
 	static const uint32_t hpts[] = { 0, KERN_ROPE_TILE, 3, 8, 16, 48,
 					 KERN_ROPE_REG };
-	/* 0: the automatic launch (KERN_ROPE_REG for {4, 4} and {8, 1},
-	 * per-thread sin/cos for the others), KERN_ROPE_TILE: shared cos/sin
+	/* 0: the automatic launch (KERN_ROPE_REG up to 10 head slots: {8, 1},
+	 * and {4, 4} without kv_out; per-thread sin/cos for the others), KERN_ROPE_TILE: shared cos/sin
 	 * tables per tile of tokens (37 tokens: one token per CTA; 4,100:
 	 * several, the last tile partial); then the per-thread launch with
 	 * fixed heads per thread that split the Q/K/V boundaries; last (so
@@ -585,6 +585,66 @@ static void t_rope(void)
 		free(gkv);
 		free(ref);
 		free(rkv);
+		free(pos);
+		gsl_rng_free(r);
+	}
+}
+
+/* KERN_ROPE_REG and the per-thread launch share their arithmetic: the
+ * same bytes, Q in place and K/V in kv_out or in place, whatever the slots */
+static void t_rope_reg_bitexact(void)
+{
+	static const uint32_t heads[][2] = { { 8, 1 }, { 4, 4 }, { 6, 3 } };
+	struct kern_rope_scaling sc = { "llama3", 8, 1, 4, 8192 };
+	struct kern_rope rope;
+
+	need_gpu();
+	KOK(kern_rope_init(&rope, 128, 500000, &sc, &e));
+	for (size_t hi = 0; hi < SS_ARRAY_SIZE(heads); hi++)
+	for (int kvo = 0; kvo < 2; kvo++) {
+		uint32_t nq = heads[hi][0], nkv = heads[hi][1], T = 4100;
+		size_t n = (size_t)T * (nq + 2 * nkv) * D;
+		size_t nk = (size_t)T * 2 * nkv * D;
+		gsl_rng *r = rng_new(700 + hi * 2 + kvo);
+		kern_bf16 *qkv = rand_bf16(n, r, 0, 1);
+		kern_bf16 *a = xmalloc(n * 2), *b = xmalloc(n * 2);
+		kern_bf16 *ka = xmalloc(nk * 2), *kb = xmalloc(nk * 2);
+		int32_t *pos = xmalloc(T * sizeof *pos);
+		void *d1, *d2, *k1 = NULL, *k2 = NULL, *dp;
+
+		for (uint32_t t = 0; t < T; t++)
+			pos[t] = (int32_t)gsl_rng_uniform_int(r, 200000);
+		d1 = upload(qkv, n * 2);
+		d2 = upload(qkv, n * 2);
+		dp = upload(pos, T * sizeof *pos);
+		if (kvo) {
+			k1 = dalloc(nk * 2);
+			k2 = dalloc(nk * 2);
+		}
+		rope.heads_per_thread = 16;
+		KOK(kern_rope_qkv(d1, k1, dp, T, nq, nkv, &rope, NULL, &e));
+		rope.heads_per_thread = KERN_ROPE_REG;
+		KOK(kern_rope_qkv(d2, k2, dp, T, nq, nkv, &rope, NULL, &e));
+		download(a, d1, n * 2);
+		download(b, d2, n * 2);
+		CHECK_MSG(!memcmp(a, b, n * 2),
+			  "rope %u/%u kv_out %d: qkv differs", nq, nkv, kvo);
+		if (kvo) {
+			download(ka, k1, nk * 2);
+			download(kb, k2, nk * 2);
+			CHECK_MSG(!memcmp(ka, kb, nk * 2),
+				  "rope %u/%u: kv_out differs", nq, nkv);
+		}
+		kern_dev_free(d1);
+		kern_dev_free(d2);
+		kern_dev_free(k1);
+		kern_dev_free(k2);
+		kern_dev_free(dp);
+		free(qkv);
+		free(a);
+		free(b);
+		free(ka);
+		free(kb);
 		free(pos);
 		gsl_rng_free(r);
 	}
@@ -1106,6 +1166,7 @@ static const struct th_case cases[] = {
 	TH_CASE(t_weights),
 	TH_CASE(t_rmsnorm),
 	TH_CASE(t_rope),
+	TH_CASE(t_rope_reg_bitexact),
 	TH_CASE(t_swiglu_add),
 	TH_CASE(t_prefill_attn_small),
 	TH_CASE(t_chunked_attn_small),
