@@ -34,8 +34,27 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 POLICIES = ["vllm", "vllm-s", "vllm-so", "sparseserve"]
 METRICS = ["ttft_mean_s", "tbt_mean_s", "throughput_tok_s", "blocks_loaded"]
 HEADING = "\n## Simulated vs live on the H200"
-# live-points-h200.csv's settings -> the figure's profile key
-SETTING_PROF = {"cap24.6": "h200-40g", "full": "h200"}
+# live-points-h200.csv's settings -> the figure's profile key. A point goes
+# on a figure only where it ran the figure's own setting: the figure's
+# trace lengths (experiments/live-points.sh serves longbench-v1-32k) and,
+# for h200-40g, the model's 40 GB-card KV space (runs.py's LEN and CAP40;
+# Llama-3-8B's figures use 128k lengths and 21.9 GB, so its points stay in
+# the table only)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from runs import CAP40, LEN  # noqa: E402
+
+LIVE_LENGTHS = "longbench-v1-32k"
+
+
+def setting_prof(setting, model):
+    if LEN.get(model) != LIVE_LENGTHS:
+        return None
+    if setting == "full":
+        return "h200"
+    if setting.startswith("cap") and model in CAP40 and \
+            float(setting[3:]) == CAP40[model]:
+        return "h200-40g"
+    return None
 
 
 def live_points(outdir, path):
@@ -45,10 +64,12 @@ def live_points(outdir, path):
         for r in csv.DictReader(f):
             if r["finished"] != r["requests"]:
                 continue  # stopped at its time limit: means over a part
-            prof = SETTING_PROF.get(r["setting"])
-            if prof is None or r["policy"] not in POLICIES:
-                sys.exit("validation: %s: unknown setting or policy %s %s"
-                         % (path, r["setting"], r["policy"]))
+            if r["policy"] not in POLICIES:
+                sys.exit("validation: %s: unknown policy %s"
+                         % (path, r["policy"]))
+            prof = setting_prof(r["setting"], r["model"])
+            if prof is None:
+                continue  # not a figure's setting (see setting_prof)
             key = (prof, r["model"], r["policy"], num(r["rate"]))
             pts.setdefault(key, {})[r["metric"]] = (num(r["sim"]),
                                                     num(r["live"]))
