@@ -656,8 +656,9 @@ static int run(const struct kern_prefill_args *a, int chunked, void *stream,
 			return ss_error(err, SS_EINVAL,
 					"prefill attention variant 6: field "
 					"'work' must be 16-byte aligned");
-		if (pa_split_plan(a, device_sms(), &sp) &&
-		    (!a->work || a->work_bytes < pa_split_bytes(&sp, a->n_q_heads)))
+		if (!pa_split_plan(a, device_sms(), &sp)) /* runs as 4 */
+			return pa_launch_wgmma(&p, a, 0, NULL, stream, err);
+		if (!a->work || a->work_bytes < pa_split_bytes(&sp, a->n_q_heads))
 			return ss_error(err, SS_EINVAL,
 					"prefill attention variant 6: field "
 					"'work_bytes' is %llu; this launch needs "
@@ -666,8 +667,7 @@ static int run(const struct kern_prefill_args *a, int chunked, void *stream,
 								     : 0),
 					(unsigned long long)pa_split_bytes(
 						&sp, a->n_q_heads));
-		return pa_launch_wgmma(&p, a, 0, split_for(a, &sp), stream,
-				       err);
+		return pa_launch_wgmma(&p, a, 0, &sp, stream, err);
 	default: /* automatic: wgmma where the device runs sm_90a code,
 		  * unless every sequence has at most 64 queries (decode,
 		  * small chunks): its 128-row tiles would mostly idle */
