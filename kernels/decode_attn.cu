@@ -429,32 +429,106 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
 	}
 }
 
-/* One CTA of 128 threads per query head: merge the splits' partials. */
-__global__ void decode_attn_merge_kernel(const float *__restrict__ work,
-					 __nv_bfloat16 *__restrict__ out,
-					 uint32_t G, uint32_t n_splits)
+/*
+ * One CTA of 128 threads per query head: merge the splits' partials.
+ * The splits' maxima and weights are computed in parallel (thread t takes
+ * splits t, t + 128, ...; weights to shared memory, a block reduction for
+ * the maximum and the denominator), then thread d sums dimension d over
+ * the splits with MERGE_UNROLL independent loads in flight: the serial
+ * loop over splits it replaces waited on one L2 round trip per split and
+ * pass, which at batch 1 (128 splits) cost more than reading the KV.
+ * More than MERGE_MAX_SPLITS splits: the weights are recomputed from the
+ * records instead of read from shared memory.
+ */
+#define MERGE_MAX_SPLITS 2048
+#define MERGE_UNROLL 8
+
+__device__ __forceinline__ float block_reduce_128(float v, bool is_max,
+						  float *red)
 {
+	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+
+#pragma unroll
+	for (int o = 16; o > 0; o >>= 1) {
+		float w = __shfl_xor_sync(0xffffffffu, v, o);
+		v = is_max ? fmaxf(v, w) : v + w;
+	}
+	__syncthreads(); /* red[] may still be read by an earlier call */
+	if (!lane)
+		red[warp] = v;
+	__syncthreads();
+	v = red[0];
+#pragma unroll
+	for (int w = 1; w < ATT_D / 32; w++)
+		v = is_max ? fmaxf(v, red[w]) : v + red[w];
+	return v;
+}
+
+__global__ void __launch_bounds__(ATT_D)
+	decode_attn_merge_kernel(const float *__restrict__ work,
+				 __nv_bfloat16 *__restrict__ out, uint32_t G,
+				 uint32_t n_splits)
+{
+	__shared__ float wt[MERGE_MAX_SPLITS];
+	__shared__ float red[ATT_D / 32];
 	const uint32_t qh = blockIdx.x, bh = qh / G, g = qh % G;
 	const uint32_t d = threadIdx.x;
-	const float *rec = work + (uint64_t)bh * n_splits * G * ATT_REC +
+	const uint64_t stride = (uint64_t)G * ATT_REC;
+	const float *rec = work + (uint64_t)bh * n_splits * stride +
 			   g * ATT_REC;
-	float M = -INFINITY, L = 0.0f, A = 0.0f;
+	const bool in_smem = n_splits <= MERGE_MAX_SPLITS;
+	float M = -INFINITY, L = 0.0f, A[MERGE_UNROLL];
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 	/* launched early (programmatic dependent launch): wait until the
 	 * attention kernel has finished and its partials are visible */
 	asm volatile("griddepcontrol.wait;" ::: "memory");
 #endif
-	for (uint32_t s = 0; s < n_splits; s++)
-		M = fmaxf(M, rec[(uint64_t)s * G * ATT_REC]);
-	if (M != -INFINITY)
-		for (uint32_t s = 0; s < n_splits; s++) {
-			const float *r = rec + (uint64_t)s * G * ATT_REC;
-			float f = r[0] == -INFINITY ? 0.0f : exp2f(r[0] - M);
-			L += r[1] * f;
-			A += r[2 + d] * f;
+	for (uint32_t s = d; s < n_splits; s += ATT_D)
+		M = fmaxf(M, rec[s * stride]);
+	M = block_reduce_128(M, true, red);
+	if (M == -INFINITY) {
+		out[(uint64_t)qh * ATT_D + d] = __float2bfloat16(0.0f);
+		return;
+	}
+	for (uint32_t s = d; s < n_splits; s += ATT_D) {
+		const float *r = rec + s * stride;
+		float f = r[0] == -INFINITY ? 0.0f : exp2f(r[0] - M);
+
+		L += r[1] * f;
+		if (in_smem)
+			wt[s] = f;
+	}
+	L = block_reduce_128(L, false, red); /* its barriers publish wt[] */
+#pragma unroll
+	for (int u = 0; u < MERGE_UNROLL; u++)
+		A[u] = 0.0f;
+	for (uint32_t s0 = 0; s0 < n_splits; s0 += MERGE_UNROLL) {
+		float v[MERGE_UNROLL], f[MERGE_UNROLL];
+
+#pragma unroll
+		for (int u = 0; u < MERGE_UNROLL; u++) {
+			uint32_t s = s0 + u;
+			const float *r = rec + (uint64_t)s * stride;
+
+			v[u] = s < n_splits ? r[2 + d] : 0.0f;
+			if (s >= n_splits)
+				f[u] = 0.0f;
+			else if (in_smem)
+				f[u] = wt[s];
+			else
+				f[u] = r[0] == -INFINITY ? 0.0f
+							 : exp2f(r[0] - M);
 		}
-	out[(uint64_t)qh * ATT_D + d] = __float2bfloat16(L > 0 ? A / L : 0.0f);
+#pragma unroll
+		for (int u = 0; u < MERGE_UNROLL; u++)
+			A[u] += v[u] * f[u];
+	}
+#pragma unroll
+	for (int u = 1; u < MERGE_UNROLL; u++)
+		A[0] += A[u];
+	out[(uint64_t)qh * ATT_D + d] =
+		__float2bfloat16(L > 0 ? A[0] / L : 0.0f);
 }
 
 /*

@@ -51,9 +51,10 @@ int kern_d2h_check(const struct kern_d2h_layer *l, struct ss_err *err);
 
 /*
  * Scatter work items [item0, item1) from `staging` (a host copy of
- * kv_new) into the pool. An item is (head, run of block_tokens tokens):
- * there are n_heads * ceil(n_tokens / block_tokens) of them, numbered
- * head-major. Plain C, no GPU; what the thread pool runs.
+ * kv_new) into the pool. An item is (run of block_tokens tokens, group
+ * of heads): every head once the layer has 16 runs or more, fewer heads
+ * per item for short saves so they still spread over the threads;
+ * numbered run-major. Plain C, no GPU; what the thread pool runs.
  */
 uint64_t kern_d2h_items(const struct kern_d2h_layer *l);
 void kern_d2h_scatter_items(const struct kern_d2h_layer *l,

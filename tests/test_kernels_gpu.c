@@ -313,13 +313,18 @@ static void d2h_expect(const struct d2h_case *c, unsigned char *pool)
 
 static void t_d2h_scatter_cpu(void)
 {
-	for (int k = 0; k < 6; k++) {
+	/* k 0-5: small saves, 1-3 heads; 6: 16 requests x 5 heads (every
+	 * head in one item once there are 16 runs); 7: one request x 8
+	 * heads (a short save: items of one head) */
+	for (int k = 0; k < 8; k++) {
 		gsl_rng *r = rng_new(3000 + k);
 		struct d2h_case c;
 		unsigned char *want, *got;
 		uint64_t items, bb;
+		uint32_t n_req = k < 6 ? 1 + k : k == 6 ? 16 : 1;
+		uint32_t heads = k < 6 ? 1 + k % 3 : k == 6 ? 5 : 8;
 
-		d2h_case_make(&c, r, 1 + k, 1 + k % 3, k % 2 ? 64 : 128);
+		d2h_case_make(&c, r, n_req, heads, k % 2 ? 64 : 128);
 		bb = 2 * BT * c.l.head_dim * 2;
 		want = xmalloc(c.pool_blocks * bb);
 		got = xmalloc(c.pool_blocks * bb);
