@@ -50,6 +50,7 @@ struct attn_set {
 	struct kern_attn_args a;
 	int sparse;
 	uint32_t variant;      /* kern_attn_args.variant (0 = automatic) */
+	uint32_t splits;       /* kern_attn_args.n_splits (0 = automatic) */
 };
 
 static int do_attn(void *arg, void *stream, struct ss_err *err)
@@ -123,7 +124,7 @@ static int attn_prepare(struct bench *b, struct attn_set *s,
 		.n_q_heads = sh->n_q_heads, .n_kv_heads = sh->n_kv_heads,
 		.head_dim = KERN_HEAD_DIM, .max_list = n_list,
 		.scale = 1.0f / sqrtf((float)KERN_HEAD_DIM),
-		.variant = s->variant,
+		.variant = s->variant, .n_splits = s->splits,
 	};
 #define UP(field, host, bytes)                                                \
 	do {                                                                  \
@@ -328,6 +329,47 @@ int bench_attn(struct bench *b, struct ss_err *err)
 		}
 		}
 	}
+	/* the split count of the automatic variant, forced: the two cases of
+	 * 8 K entries (1,024 CTAs by the automatic choice), Llama-3-8B dense
+	 * at batch 1 and sparse at batch 16 ("splits=N" rows) */
+	s.variant = 0;
+	for (int sparse = 0; sparse <= 1 && !b->quick; sparse++) {
+		static const uint32_t S[] = { 32, 48, 64, 96, 128, 192, 256 };
+
+		for (size_t k = 0; k < SS_ARRAY_SIZE(S); k++) {
+			const struct shape *sh = &shapes[0];
+			uint32_t B = sparse ? 16 : 1, nl = sparse ? 64 : 1024;
+			uint64_t bytes = (uint64_t)B * sh->n_kv_heads * nl *
+					 BLK_BYTES;
+
+			if (S[k] > nl)
+				continue;
+			s.splits = S[k];
+			if ((rc = attn_prepare(b, &s, sh, B,
+					       sparse ? 131072 : 32768, nl,
+					       sparse, err)) ||
+			    (rc = bench_time(b, do_attn, &s, 1, ms, r, err)))
+				goto out;
+			if (sparse)
+				snprintf(name, sizeof name,
+					 "model=%s,budget=2048,ctx=131072,batch=%u,splits=%u",
+					 sh->name, B, S[k]);
+			else
+				snprintf(name, sizeof name,
+					 "model=%s,ctx=32768,batch=%u,splits=%u",
+					 sh->name, B, S[k]);
+			bench_report(b, sparse ? "sparse_decode_attn"
+					       : "dense_decode_attn",
+				     name, ms, r, bytes, b->lim_hbm);
+			if (b->check &&
+			    (rc = attn_verify(b, &s, sparse ? "sparse_decode_attn"
+							    : "dense_decode_attn",
+					      err)))
+				goto out;
+			attn_free(&s);
+		}
+	}
+	s.splits = 0;
 out:
 	attn_free(&s);
 	kern_dev_free(s.cache);

@@ -25,8 +25,12 @@ __device__ __forceinline__ float2 bf2(uint32_t u)
 	return __bfloat1622float2(h);
 }
 
-/* Partial record per (bh, split, g): m, l, acc[128] (fp32, log2 domain). */
-#define ATT_REC (ATT_D + 2)
+/*
+ * Partial record per (bh, split, g): m, l, two pad words, acc[128] (fp32,
+ * log2 domain); 528 bytes, so the merge reads acc with 16-byte loads.
+ */
+#define ATT_ACC 4
+#define ATT_REC (ATT_D + ATT_ACC)
 
 template <int G>
 __global__ void __launch_bounds__(ATT_WARPS * 32)
@@ -169,7 +173,7 @@ __global__ void __launch_bounds__(ATT_WARPS * 32)
 				A += wacc[w][g][d] * f;
 			}
 		}
-		rec[g * ATT_REC + 2 + d] = A;
+		rec[g * ATT_REC + ATT_ACC + d] = A;
 		if (d == 0) {
 			rec[g * ATT_REC] = M;
 			rec[g * ATT_REC + 1] = L;
@@ -421,7 +425,7 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
 				__float2bfloat16(L > 0 ? A / L : 0.0f);
 			continue;
 		}
-		rec[h * ATT_REC + 2 + d] = A;
+		rec[h * ATT_REC + ATT_ACC + d] = A;
 		if (d == 0) {
 			rec[h * ATT_REC] = M;
 			rec[h * ATT_REC + 1] = L;
@@ -433,15 +437,17 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
  * One CTA of 128 threads per query head: merge the splits' partials.
  * The splits' maxima and weights are computed in parallel (thread t takes
  * splits t, t + 128, ...; weights to shared memory, a block reduction for
- * the maximum and the denominator), then thread d sums dimension d over
- * the splits with MERGE_UNROLL independent loads in flight: the serial
- * loop over splits it replaces waited on one L2 round trip per split and
- * pass, which at batch 1 (128 splits) cost more than reading the KV.
- * More than MERGE_MAX_SPLITS splits: the weights are recomputed from the
- * records instead of read from shared memory.
+ * the maximum and the denominator). Then warp w sums the accumulators of
+ * splits w, w + 4, ..., lane i dimensions 4i..4i+3 with 16-byte loads,
+ * MERGE_UNROLL of them in flight, and the four warps' sums meet in shared
+ * memory. (A serial loop over splits per dimension waited one L2 round
+ * trip per split: at batch 1, 128 splits, it cost more than reading the
+ * KV.) More than MERGE_MAX_SPLITS splits: the weights are recomputed
+ * from the records instead of read from shared memory.
  */
 #define MERGE_MAX_SPLITS 2048
 #define MERGE_UNROLL 8
+#define MERGE_WARPS (ATT_D / 32)
 
 __device__ __forceinline__ float block_reduce_128(float v, bool is_max,
 						  float *red)
@@ -459,7 +465,7 @@ __device__ __forceinline__ float block_reduce_128(float v, bool is_max,
 	__syncthreads();
 	v = red[0];
 #pragma unroll
-	for (int w = 1; w < ATT_D / 32; w++)
+	for (int w = 1; w < MERGE_WARPS; w++)
 		v = is_max ? fmaxf(v, red[w]) : v + red[w];
 	return v;
 }
@@ -470,14 +476,16 @@ __global__ void __launch_bounds__(ATT_D)
 				 uint32_t n_splits)
 {
 	__shared__ float wt[MERGE_MAX_SPLITS];
-	__shared__ float red[ATT_D / 32];
+	__shared__ float red[MERGE_WARPS];
+	__shared__ float4 part[MERGE_WARPS][32];
 	const uint32_t qh = blockIdx.x, bh = qh / G, g = qh % G;
-	const uint32_t d = threadIdx.x;
+	const uint32_t d = threadIdx.x, lane = d & 31, warp = d >> 5;
 	const uint64_t stride = (uint64_t)G * ATT_REC;
 	const float *rec = work + (uint64_t)bh * n_splits * stride +
 			   g * ATT_REC;
 	const bool in_smem = n_splits <= MERGE_MAX_SPLITS;
-	float M = -INFINITY, L = 0.0f, A[MERGE_UNROLL];
+	float M = -INFINITY, L = 0.0f;
+	float4 A = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 	/* launched early (programmatic dependent launch): wait until the
@@ -500,18 +508,19 @@ __global__ void __launch_bounds__(ATT_D)
 			wt[s] = f;
 	}
 	L = block_reduce_128(L, false, red); /* its barriers publish wt[] */
-#pragma unroll
-	for (int u = 0; u < MERGE_UNROLL; u++)
-		A[u] = 0.0f;
-	for (uint32_t s0 = 0; s0 < n_splits; s0 += MERGE_UNROLL) {
-		float v[MERGE_UNROLL], f[MERGE_UNROLL];
+	for (uint32_t s0 = warp; s0 < n_splits;
+	     s0 += MERGE_WARPS * MERGE_UNROLL) {
+		float4 v[MERGE_UNROLL];
+		float f[MERGE_UNROLL];
 
 #pragma unroll
 		for (int u = 0; u < MERGE_UNROLL; u++) {
-			uint32_t s = s0 + u;
+			uint32_t s = s0 + u * MERGE_WARPS;
 			const float *r = rec + (uint64_t)s * stride;
 
-			v[u] = s < n_splits ? r[2 + d] : 0.0f;
+			v[u] = s < n_splits ? reinterpret_cast<const float4 *>(
+						      r + ATT_ACC)[lane]
+					    : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
 			if (s >= n_splits)
 				f[u] = 0.0f;
 			else if (in_smem)
@@ -521,14 +530,25 @@ __global__ void __launch_bounds__(ATT_D)
 							 : exp2f(r[0] - M);
 		}
 #pragma unroll
-		for (int u = 0; u < MERGE_UNROLL; u++)
-			A[u] += v[u] * f[u];
+		for (int u = 0; u < MERGE_UNROLL; u++) {
+			A.x += v[u].x * f[u];
+			A.y += v[u].y * f[u];
+			A.z += v[u].z * f[u];
+			A.w += v[u].w * f[u];
+		}
 	}
+	part[warp][lane] = A;
+	__syncthreads();
+	{
+		const float *pp = reinterpret_cast<const float *>(part);
+		float acc = 0.0f;
+
 #pragma unroll
-	for (int u = 1; u < MERGE_UNROLL; u++)
-		A[0] += A[u];
-	out[(uint64_t)qh * ATT_D + d] =
-		__float2bfloat16(L > 0 ? A[0] / L : 0.0f);
+		for (int w = 0; w < MERGE_WARPS; w++)
+			acc += pp[w * ATT_D + d];
+		out[(uint64_t)qh * ATT_D + d] =
+			__float2bfloat16(L > 0 ? acc / L : 0.0f);
+	}
 }
 
 /*
@@ -653,6 +673,11 @@ static int attn_launch(const struct kern_attn_args *a, int sparse,
 				"%llu",
 				(unsigned long long)a->work_bytes,
 				(unsigned long long)need);
+	if (need && ((uintptr_t)a->work & 15))
+		return ss_error(err, SS_EINVAL,
+				"decode_attn: field 'work': not 16-byte "
+				"aligned (the merge reads it with 16-byte "
+				"loads)");
 	G = a->n_q_heads / a->n_kv_heads;
 	per_split = (a->max_list + splits - 1) / splits;
 	dim3 grid(a->batch * a->n_kv_heads, splits);

@@ -55,7 +55,7 @@ struct kern_attn_args {
 	float scale;               /* logit scale, e.g. 1/sqrt(128) */
 	kern_bf16 *out;            /* device [batch][n_q_heads][128] */
 	uint32_t n_splits;         /* 0 = chosen from the SM count */
-	float *work;               /* device workspace */
+	float *work;               /* device workspace, 16-byte aligned */
 	uint64_t work_bytes;       /* its size (kern_attn_plan) */
 	uint32_t variant;          /* 0 automatic (2), 1 CUDA cores, 2 mma */
 };

@@ -9,7 +9,9 @@
  * 16 loads in flight per lane. Top-k: one CTA
  * per (request, KV head), radix select over the fp32 scores (4 passes of
  * 8 bits) for the k-th largest, then an ordered compaction (block-wide
- * ballot scans) that keeps ties in block-id order.
+ * ballot scans) that keeps ties in block-id order. The candidates' keys
+ * are read from global memory once into shared memory (up to
+ * TOPK_SMEM_KEYS of them; longer lists read global memory every pass).
  */
 #include "kern_cuda.h"
 #include "select.h"
@@ -20,6 +22,10 @@
 #define SEL_PER_WARP 8
 #define SEL_TILE (SEL_WARPS * SEL_PER_WARP)
 #define TOPK_THREADS 1024
+/* Candidates whose keys the top-k kernel keeps in shared memory: 46 KiB,
+ * of the 48 KiB a launch gets without opting in, less the static arrays
+ * (262,144 tokens = 8,192 blocks fit). */
+#define TOPK_SMEM_KEYS 11776
 
 struct sel_range {
 	uint32_t sink_end, cand_end, win_start, n_total;
@@ -166,8 +172,10 @@ __global__ void __launch_bounds__(TOPK_THREADS)
 			   int32_t *__restrict__ out_ids,
 			   uint32_t *__restrict__ out_count,
 			   uint32_t n_kv_heads, uint32_t max_blocks,
-			   uint32_t topk, uint32_t n_sink, uint32_t n_window)
+			   uint32_t topk, uint32_t n_sink, uint32_t n_window,
+			   uint32_t smem_keys)
 {
+	extern __shared__ uint32_t skeys[];
 	__shared__ uint32_t hist[256];
 	__shared__ uint32_t sm[33];
 	__shared__ uint32_t s_prefix, s_krem;
@@ -179,9 +187,17 @@ __global__ void __launch_bounds__(TOPK_THREADS)
 	uint32_t n_cand = r.cand_end - r.sink_end;
 	uint32_t k = min(topk, n_cand), prefix = 0, mask = 0, krem = k;
 	uint32_t n_win = r.n_total - r.win_start, n_out;
+	const bool cached = n_cand <= smem_keys;
+#define TOPK_KEY(j) (cached ? skeys[(j) - r.sink_end] : fkey(sc[j]))
 
 	for (uint32_t i = threadIdx.x; i < r.sink_end; i += blockDim.x)
 		out[i] = (int32_t)i;
+	if (k > 0 && cached) {
+		for (uint32_t j = r.sink_end + threadIdx.x; j < r.cand_end;
+		     j += blockDim.x)
+			skeys[j - r.sink_end] = fkey(sc[j]);
+		/* the first pass's barrier publishes them */
+	}
 	if (k > 0) {
 		for (int shift = 24; shift >= 0; shift -= 8) {
 			for (uint32_t i = threadIdx.x; i < 256; i += blockDim.x)
@@ -189,7 +205,7 @@ __global__ void __launch_bounds__(TOPK_THREADS)
 			__syncthreads();
 			for (uint32_t j = r.sink_end + threadIdx.x;
 			     j < r.cand_end; j += blockDim.x) {
-				uint32_t key = fkey(sc[j]);
+				uint32_t key = TOPK_KEY(j);
 				if ((key & mask) == prefix)
 					atomicAdd(&hist[(key >> shift) & 255u],
 						  1u);
@@ -243,7 +259,7 @@ __global__ void __launch_bounds__(TOPK_THREADS)
 		for (uint32_t base = r.sink_end; base < r.cand_end;
 		     base += blockDim.x) {
 			uint32_t j = base + threadIdx.x, tot;
-			uint32_t key = j < r.cand_end ? fkey(sc[j]) : 0;
+			uint32_t key = j < r.cand_end ? TOPK_KEY(j) : 0;
 			int in = j < r.cand_end;
 			int eq = in && key == prefix, gt = in && key > prefix;
 			uint32_t eq_rank = block_scan(eq, &tot, sm);
@@ -264,6 +280,7 @@ __global__ void __launch_bounds__(TOPK_THREADS)
 		out[i] = -1;
 	if (threadIdx.x == 0)
 		out_count[bh] = n_out;
+#undef TOPK_KEY
 }
 
 extern "C" int kern_select(const struct kern_select_args *a, void *stream,
@@ -317,9 +334,15 @@ extern "C" int kern_select(const struct kern_select_args *a, void *stream,
 	}
 #undef SEL_LAUNCH
 	KCHECK_LAUNCH("select_score_kernel", err);
-	select_topk_kernel<<<a->batch * a->n_kv_heads, TOPK_THREADS, 0, s>>>(
-		a->scores, a->ctx_len, a->out_ids, a->out_count, a->n_kv_heads,
-		a->max_blocks, a->topk, a->n_sink, a->n_window);
+	{
+		uint32_t keys = SS_MIN(a->max_blocks, TOPK_SMEM_KEYS);
+
+		select_topk_kernel<<<a->batch * a->n_kv_heads, TOPK_THREADS,
+				     (size_t)keys * sizeof(uint32_t), s>>>(
+			a->scores, a->ctx_len, a->out_ids, a->out_count,
+			a->n_kv_heads, a->max_blocks, a->topk, a->n_sink,
+			a->n_window, keys);
+	}
 	KCHECK_LAUNCH("select_topk_kernel", err);
 	return 0;
 }

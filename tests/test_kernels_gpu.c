@@ -710,6 +710,17 @@ static void t_select_topk_long(void)
 	select_case(4400, ctx, 60, 7100);
 }
 
+/* more candidates than the top-k kernel keeps in shared memory (11,776:
+ * it reads the scores from global memory every pass), and fewer beside
+ * them in the same launch */
+static void t_select_topk_global(void)
+{
+	static const uint32_t ctx[5] = { 32 * 12100, 32 * 11700, 1,
+					 32 * 11800 + 5, 32 * 12400 };
+
+	select_case(12400, ctx, 64, 7200);
+}
+
 /* ---- decode attention ------------------------------------------------- */
 
 /*
@@ -1017,6 +1028,19 @@ static void t_bad_inputs(void)
 	CHECK_STR_CONTAINS(e.msg, "'block_ids'");
 	CHECK_EQ_I64(kern_dense_decode_attn(&at, NULL, &e), SS_EINVAL);
 	CHECK_STR_CONTAINS(e.msg, "'work_bytes'");
+	{
+		/* enough bytes, but the merge's 16-byte loads need alignment
+		 * (refused before anything is launched) */
+		static float wbuf[8] __attribute__((aligned(16)));
+
+		at.work = wbuf + 1;
+		at.work_bytes = 1ull << 30;
+		CHECK_EQ_I64(kern_dense_decode_attn(&at, NULL, &e), SS_EINVAL);
+		CHECK_STR_CONTAINS(e.msg, "'work'");
+		CHECK_STR_CONTAINS(e.msg, "aligned");
+		at.work = (float *)&x;
+		at.work_bytes = 8;
+	}
 	at.variant = 3;
 	CHECK_EQ_I64(kern_dense_decode_attn(&at, NULL, &e), SS_EINVAL);
 	CHECK_STR_CONTAINS(e.msg, "'variant'");
@@ -1032,6 +1056,7 @@ static const struct th_case cases[] = {
 	TH_CASE(t_kv_append_digest),
 	TH_CASE(t_select_topk),
 	TH_CASE(t_select_topk_long),
+	TH_CASE(t_select_topk_global),
 	TH_CASE(t_sparse_decode_attn),
 	TH_CASE(t_dense_decode_attn),
 	{ 0 },
