@@ -329,21 +329,23 @@ int bench_attn(struct bench *b, struct ss_err *err)
 		}
 		}
 	}
-	/* the split count of the automatic variant, forced: the two cases of
-	 * 8 K entries (1,024 CTAs by the automatic choice), Llama-3-8B dense
-	 * at batch 1 and sparse at batch 16 ("splits=N" rows) */
+	/* the split count of the automatic variant, forced, for Llama-3-8B
+	 * ("splits=N" rows): dense at batch 1 (8 K entries), sparse at
+	 * batch 1, 4 and 16 (512, 2 K, 8 K entries) */
 	s.variant = 0;
-	for (int sparse = 0; sparse <= 1 && !b->quick; sparse++) {
-		static const uint32_t S[] = { 32, 48, 64, 96, 128, 192, 256 };
+	for (int c = 0; c < 4 && !b->quick; c++) {
+		static const uint32_t dense_S[] = { 16, 24, 32, 48, 64, 128 };
+		static const uint32_t sparse_S[] = { 2, 4, 8, 16, 32 };
+		static const uint32_t sparse_B[] = { 1, 4, 16 };
+		const struct shape *sh = &shapes[0];
+		int sparse = c > 0;
+		uint32_t B = sparse ? sparse_B[c - 1] : 1, nl = sparse ? 64 : 1024;
+		uint64_t bytes = (uint64_t)B * sh->n_kv_heads * nl * BLK_BYTES;
+		const uint32_t *S = sparse ? sparse_S : dense_S;
+		size_t nS = sparse ? SS_ARRAY_SIZE(sparse_S)
+				   : SS_ARRAY_SIZE(dense_S);
 
-		for (size_t k = 0; k < SS_ARRAY_SIZE(S); k++) {
-			const struct shape *sh = &shapes[0];
-			uint32_t B = sparse ? 16 : 1, nl = sparse ? 64 : 1024;
-			uint64_t bytes = (uint64_t)B * sh->n_kv_heads * nl *
-					 BLK_BYTES;
-
-			if (S[k] > nl)
-				continue;
+		for (size_t k = 0; k < nS; k++) {
 			s.splits = S[k];
 			if ((rc = attn_prepare(b, &s, sh, B,
 					       sparse ? 131072 : 32768, nl,
