@@ -248,8 +248,10 @@ static void usage(FILE *f)
 		"attn, concurrency,\n"
 		"                  gemm, prefill_attn, chunked_prefill_attn, "
 		"rmsnorm, rope,\n"
-		"                  swiglu, decoder_layer\n"
-		"                  (default: all; limits always run)\n"
+		"                  swiglu, decoder_layer, batch_sweep\n"
+		"                  (default: all but batch_sweep, the driver's batched\n"
+		"                  copy at every fragment size of 1-64 KiB; limits\n"
+		"                  always run)\n"
 		"  --warmup N      untimed runs before timing (default 3)\n"
 		"  --repeats N     timed runs per case (default 20)\n"
 		"  --no-check      skip validation of the timed kernels\n"
@@ -296,6 +298,7 @@ static const struct {
 	{ "rope", bench_model_rope },
 	{ "swiglu", bench_model_swiglu },
 	{ "decoder_layer", bench_model_layer },
+	{ "batch_sweep", bench_batch_sweep }, /* only when asked for */
 };
 
 int bench_main(int argc, char **argv)
@@ -374,7 +377,7 @@ int bench_main(int argc, char **argv)
 					       "prefill_attn",
 					       "chunked_prefill_attn",
 					       "rmsnorm", "rope", "swiglu",
-					       "decoder_layer" };
+					       "decoder_layer", "batch_sweep" };
 		char tmp[256], *save = NULL, *tok;
 		snprintf(tmp, sizeof tmp, "%s", b.only);
 		for (tok = strtok_r(tmp, ",", &save); tok;
@@ -431,7 +434,8 @@ int bench_main(int argc, char **argv)
 	/* a family that fails is reported and the others still run */
 	for (size_t k = 0; k < SS_ARRAY_SIZE(families); k++) {
 		int frc;
-		if (!bench_selected(&b, families[k].name))
+		if (!bench_selected(&b, families[k].name) ||
+		    (!b.only[0] && !strcmp(families[k].name, "batch_sweep")))
 			continue;
 		if ((frc = families[k].fn(&b, &err))) {
 			fprintf(stderr, "sparseserve bench: %s: %s\n",

@@ -90,6 +90,7 @@ double bench_median(const double *v, int n);
 /* The benchmark families (bench_copy.c, bench_compute.c). */
 int bench_limits(struct bench *b, struct ss_err *err);
 int bench_h2d(struct bench *b, struct ss_err *err);
+int bench_batch_sweep(struct bench *b, struct ss_err *err);
 int bench_d2h(struct bench *b, struct ss_err *err);
 int bench_select(struct bench *b, struct ss_err *err);
 int bench_attn(struct bench *b, struct ss_err *err);

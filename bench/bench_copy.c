@@ -217,6 +217,70 @@ static int h2d_verify(struct bench *b, const struct h2d_set *s, uint64_t n,
 	return rc;
 }
 
+/*
+ * The driver's batched copy (cudaMemcpyBatchAsync) at every fragment
+ * size from 1 KiB to 64 KiB in 1 KiB steps, 4 MiB a call, random distinct
+ * pool blocks (addresses multiples of the fragment, as the calibration's
+ * grid) to consecutive cache slots, a new layout for each of 5 repetitions
+ * of `repeats` runs: the shape of its cost between the calibration's
+ * grid points (--only batch_sweep; not part of the default run).
+ */
+int bench_batch_sweep(struct bench *b, struct ss_err *err)
+{
+	const uint64_t pool_bytes = 2ull << 30, call = 4ull << 20;
+	const int layouts = 5, r = reps(b, 10);
+	struct h2d_set s = { 0 };
+	double ms[MAXREP * 5];
+	char name[96];
+	int rc;
+
+	if ((rc = kern_host_alloc((void **)&s.pool, pool_bytes, err)) ||
+	    (rc = kern_dev_malloc((void **)&s.cache, call, err)))
+		goto out;
+	bench_fill_bytes(s.pool, pool_bytes, b->seed + 12);
+	for (uint64_t f = 1024; f <= 65536; f += 1024) {
+		uint64_t n = call / f;
+
+		s.frag = f;
+		s.n = n;
+		s.src = malloc(n * sizeof *s.src);
+		s.dst = malloc(n * sizeof *s.dst);
+		if (!s.src || !s.dst) {
+			rc = ss_error(err, SS_ENOMEM, "bench: out of host memory");
+			goto out;
+		}
+		for (uint64_t i = 0; i < n; i++)
+			s.dst[i] = i;
+		if ((rc = kern_batch_ws_alloc(&s.ws, (uint32_t)n, err)))
+			goto out;
+		s.c = (struct kern_blocks_copy){
+			.dst_base = s.cache, .src_base = s.pool,
+			.block_bytes = f, .src_index = s.src,
+			.dst_index = s.dst, .n_blocks = (uint32_t)n,
+		};
+		for (int l = 0; l < layouts; l++) {
+			bench_distinct(s.src, n, pool_bytes / f,
+				       b->seed + 1000 * f + (uint64_t)l);
+			if ((rc = bench_time(b, do_memcpy_batch, &s, 0,
+					     ms + l * r, r, err)))
+				goto out;
+		}
+		snprintf(name, sizeof name, "frag=%llu,call=4MiB,layouts=%d",
+			 (unsigned long long)f, layouts);
+		bench_report(b, "memcpy_batch_h2d", name, ms, layouts * r,
+			     n * f, b->lim_h2d);
+		if (b->check &&
+		    (rc = h2d_verify(b, &s, n, "memcpy_batch_h2d", err)))
+			goto out;
+		h2d_release(&s);
+	}
+out:
+	h2d_release(&s);
+	kern_host_free(s.pool);
+	kern_dev_free(s.cache);
+	return rc;
+}
+
 int bench_h2d(struct bench *b, struct ss_err *err)
 {
 	static const uint64_t frags[] = { 2048, 4096, 8192, 16384, 32768,
