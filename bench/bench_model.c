@@ -612,8 +612,8 @@ static int ew_run(struct bench *b, const char *which, struct ss_err *err)
 {
 	struct mshape msh;
 	const struct kern_model_shape *s = &msh.s;
-	const uint32_t T = 16384;
-	uint64_t big;
+	uint32_t T = 16384;
+	uint64_t big, per_token;
 	struct ew e;
 	void *a = NULL, *bb = NULL, *c = NULL, *g = NULL, *kv = NULL,
 	     *pos = NULL;
@@ -625,6 +625,18 @@ static int ew_run(struct bench *b, const char *which, struct ss_err *err)
 	memset(&e, 0, sizeof e);
 	if ((rc = model_shape(b, &msh, err)))
 		return rc;
+	/*
+	 * 16,384 tokens, doubled until the op moves at least four times the
+	 * L2 (the flush's size): on a small share (Llama-3.1-70B's TP-8 QKV
+	 * is 1,280 wide, 84 MB of RoPE traffic at 16k tokens) the L2's
+	 * dirty lines from the flush and the launch would otherwise weigh
+	 * as much as the kernel's own traffic.
+	 */
+	per_token = !strcmp(which, "rmsnorm") ? (uint64_t)s->hidden * 2 * 2
+		    : !strcmp(which, "rope")  ? (uint64_t)kern_qkv_width(s) * 2 * 2
+					      : (uint64_t)s->intermediate * 2 * 3;
+	while ((uint64_t)T * per_token < 4 * b->dev.l2_bytes && T < (1u << 18))
+		T *= 2;
 	/* rows of the widest input: gate/up, the hidden state or QKV */
 	big = (uint64_t)T * SS_MAX(SS_MAX(2ull * s->intermediate,
 					  (uint64_t)s->hidden),
