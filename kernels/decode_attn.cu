@@ -581,14 +581,21 @@ __global__ void __launch_bounds__(ATT_D)
 }
 
 /*
- * Variant 2's automatic split count. Each warp takes k blocks of a split
- * (chunk = MMA_WARPS * k entries); k grows from 1 (small batch: every
- * block its own warp, so batch 1 x 8 KV heads x 64 blocks still spreads
- * over 128 CTAs) to 4 once the grid holds two waves of resident CTAs or
- * more (3 per SM at 167 registers per thread, ptxas sm_90a); at k = 4 the
- * partials (G x 520 B per split, written and read) stay under 4% of the
- * KV bytes even at G = 8.
+ * Variant 2's automatic split count. Large problems (more than
+ * MMA_SMALL_ENTRIES list entries in all): each warp takes k blocks of a
+ * split (chunk = MMA_WARPS * k entries), k growing from 1 to 4 once the
+ * grid holds two waves of resident CTAs or more (3 per SM at 167
+ * registers per thread, ptxas sm_90a); at k = 4 the partials (G x 528 B
+ * per split, written and read) stay under 4% of the KV bytes even at
+ * G = 8. Small problems: 8 blocks per warp (chunk 32), but at least one
+ * CTA per SM while a warp keeps one block or more. Measured on the H200
+ * (session 6, bench "splits=N" rows, Llama-3-8B): dense 32k at batch 1
+ * 65% at 32 splits against 58% at the two-wave rule's 86; sparse 2,048
+ * tokens at batch 16 65% at 2 splits against 59% at 6, at batch 4 37% at
+ * 4-8 against 34%; batch 1 is best at 16 (15%), one block per warp.
  */
+#define MMA_SMALL_ENTRIES 16384
+
 static uint32_t attn_mma_splits(uint64_t bh, uint32_t max_list)
 {
 	/* the kernel's occupancy and the SM count, asked once: the live
@@ -610,6 +617,13 @@ static uint32_t attn_mma_splits(uint64_t bh, uint32_t max_list)
 			kern_dev_attr(cudaDevAttrMultiProcessorCount, 132);
 	}
 	resident = resident_cached;
+	if (total <= MMA_SMALL_ENTRIES) {
+		uint64_t sms = kern_dev_attr(cudaDevAttrMultiProcessorCount, 132);
+		uint64_t most = (max_list + MMA_WARPS - 1) / MMA_WARPS;
+
+		splits = SS_MAX((max_list + 31) / 32, (sms + bh - 1) / bh);
+		return (uint32_t)SS_MAX(1, SS_MIN(splits, most));
+	}
 	k = SS_MAX(1, SS_MIN(total / (MMA_WARPS * 2 * resident), 4));
 	chunk = MMA_WARPS * k;
 	splits = (max_list + chunk - 1) / chunk;
