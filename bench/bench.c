@@ -64,9 +64,8 @@ int bench_time(struct bench *b, bench_fn fn, void *arg, int flush,
 	for (int i = 0; i < repeats; i++) {
 		float ms;
 
-		if (flush && (rc = kern_memset_async(b->flush, i & 0xff,
-						     b->flush_bytes, b->stream,
-						     err)))
+		if (flush && (rc = kern_l2_sweep(b->flush, b->flush_bytes,
+						 b->stream, err)))
 			return rc;
 		if ((rc = kern_event_record(b->ev0, b->stream, err)) ||
 		    (rc = fn(arg, b->stream, err)) ||

@@ -6,7 +6,10 @@
  * validates its kernel on the data it times (copies bit-exact on sampled
  * blocks, attention against a double-precision reference), times with
  * CUDA events after warm-up (the L2 flushed between repeats where the data
- * could stay cached), keeps every sample, and reports the median as a
+ * could stay cached: a read of 4 x L2, which leaves the cache clean, as
+ * Nsight Compute's flush does; a memset flush, used until session 6, left
+ * the L2 full of dirty lines whose write-back, up to 60 MB, the timed
+ * kernel paid for), keeps every sample, and reports the median as a
  * ratio to a limit measured in the same run (bulk pinned H2D/D2H, both
  * directions at once, HBM copy).
  *
@@ -49,7 +52,7 @@ struct bench {
 	struct kern_dev_info dev;
 	void *stream, *stream2;  /* two non-blocking streams */
 	void *ev0, *ev1, *ev2, *ev3;
-	void *flush;             /* device buffer written between repeats */
+	void *flush;             /* device buffer read between repeats */
 	uint64_t flush_bytes;
 	/* limits measured in this run, GB/s */
 	double lim_h2d, lim_d2h, lim_bidir, lim_hbm;

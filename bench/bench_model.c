@@ -627,10 +627,10 @@ static int ew_run(struct bench *b, const char *which, struct ss_err *err)
 		return rc;
 	/*
 	 * 16,384 tokens, doubled until the op moves at least four times the
-	 * L2 (the flush's size): on a small share (Llama-3.1-70B's TP-8 QKV
-	 * is 1,280 wide, 84 MB of RoPE traffic at 16k tokens) the L2's
-	 * dirty lines from the flush and the launch would otherwise weigh
-	 * as much as the kernel's own traffic.
+	 * L2: on a small share (Llama-3.1-70B's TP-8 QKV is 1,280 wide, 84 MB
+	 * of RoPE traffic at 16k tokens) the launch and the L2 (what the
+	 * kernel's last writes leave dirty there is not paid within its
+	 * time) would otherwise weigh against the kernel's own traffic.
 	 */
 	per_token = !strcmp(which, "rmsnorm") ? (uint64_t)s->hidden * 2 * 2
 		    : !strcmp(which, "rope")  ? (uint64_t)kern_qkv_width(s) * 2 * 2
@@ -850,9 +850,8 @@ int bench_model_layer(struct bench *b, struct ss_err *err)
 			goto out;
 		for (int i = -b->warmup; i < r; i++) {
 			float f;
-			if ((rc = kern_memset_async(b->flush, i & 0xff,
-						    b->flush_bytes, b->stream,
-						    err)) ||
+			if ((rc = kern_l2_sweep(b->flush, b->flush_bytes,
+						b->stream, err)) ||
 			    (rc = kern_layer_forward(&la, b->stream, err)) ||
 			    (rc = kern_event_sync(tm.ev[KERN_LAYER_STAGES],
 						  err)))

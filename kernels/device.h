@@ -64,6 +64,13 @@ int kern_copy_async(void *dst, const void *src, uint64_t bytes, void *stream,
 int kern_copy(void *dst, const void *src, uint64_t bytes, struct ss_err *err);
 int kern_memset_async(void *dst, int byte, uint64_t bytes, void *stream,
 		      struct ss_err *err);
+/*
+ * Read `bytes` of device memory `buf` once on `stream`: an L2 flush that
+ * leaves the cache clean (memset leaves it full of dirty lines, whose
+ * write-back the next kernel would pay for). 0, SS_EINVAL or SS_ECUDA.
+ */
+int kern_l2_sweep(const void *buf, uint64_t bytes, void *stream,
+		  struct ss_err *err);
 
 /* cuBLAS bf16 GEMM C[m,n] = A[m,k] B[k,n] (fp32 accumulate), for
  * interference measurements. The handle is bound to `stream`. */

@@ -77,6 +77,11 @@ int kern_memset_async(void *dst, int byte, uint64_t bytes, void *stream,
 {
 	return NODEV(err);
 }
+int kern_l2_sweep(const void *buf, uint64_t bytes, void *stream,
+		  struct ss_err *err)
+{
+	return NODEV(err);
+}
 int kern_gemm_create(void **handle, void *stream, struct ss_err *err)
 {
 	*handle = NULL;

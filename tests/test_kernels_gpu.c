@@ -1044,6 +1044,8 @@ static void t_bad_inputs(void)
 	at.variant = 3;
 	CHECK_EQ_I64(kern_dense_decode_attn(&at, NULL, &e), SS_EINVAL);
 	CHECK_STR_CONTAINS(e.msg, "'variant'");
+	CHECK_EQ_I64(kern_l2_sweep(NULL, 1 << 20, NULL, &e), SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "'buf'");
 }
 
 static const struct th_case cases[] = {
