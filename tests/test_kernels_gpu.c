@@ -589,10 +589,13 @@ static int cmp_desc(const void *a, const void *b)
 /*
  * Selection for 5 requests x 2 KV heads of contexts ctx_in (tokens; a
  * third one drawn near 700 when ctx_in[2] is 0) in `maxb` blocks, every
- * GQA group, against the double reference.
+ * GQA group, against the double reference. With `period` > 0 block j's
+ * digest repeats block j % period's, so equal scores abound: of two
+ * blocks scoring the same, the higher id may only be chosen with the
+ * lower.
  */
 static void select_case(uint32_t maxb, const uint32_t ctx_in[5],
-			uint32_t topk, unsigned long seed)
+			uint32_t topk, uint32_t period, unsigned long seed)
 {
 	static const uint32_t groups[] = { 1, 2, 4, 8 };
 	const uint32_t B = 5, Hkv = 2, ns = 2, nw = 2;
@@ -610,6 +613,7 @@ static void select_case(uint32_t maxb, const uint32_t ctx_in[5],
 		uint32_t cnt[10];
 		double *sc = xmalloc(maxb * sizeof *sc);
 		double *sorted = xmalloc(maxb * sizeof *sorted);
+		unsigned char *chosen = xmalloc(maxb);
 		void *st;
 
 		memcpy(ctx, ctx_in, sizeof ctx);
@@ -617,6 +621,15 @@ static void select_case(uint32_t maxb, const uint32_t ctx_in[5],
 			ctx[2] = 700 + (uint32_t)gsl_rng_uniform_int(r, 31);
 		fill_bf16(q, (size_t)B * Hq * HD, r, 1.0);
 		fill_bf16(dg, nd, r, 2.0);
+		for (size_t row = 0; period && row < (size_t)B * Hkv * maxb;
+		     row++) {
+			size_t j = row % maxb;
+
+			if (j >= period)
+				memcpy(dg + row * 2 * HD,
+				       dg + (row - j + j % period) * 2 * HD,
+				       2 * HD * sizeof *dg);
+		}
 		struct kern_select_args a = {
 			.q = upload(q, (size_t)B * Hq * HD * 2),
 			.digest = upload(dg, nd * 2),
@@ -665,6 +678,7 @@ static void select_case(uint32_t maxb, const uint32_t ctx_in[5],
 				continue;
 			qsort(sorted, nc, sizeof *sorted, cmp_desc);
 			kth = sorted[k - 1];
+			memset(chosen, 0, maxb);
 			for (uint32_t i = 0; i < k; i++) {
 				int32_t j = o[se + i];
 				CHECK(j >= (int32_t)se && j < (int32_t)ce);
@@ -675,6 +689,18 @@ static void select_case(uint32_t maxb, const uint32_t ctx_in[5],
 					  "G %u b %u h %u: block %d scores %g "
 					  "< k-th %g",
 					  G, b, h, j, sc[j - se], kth);
+				chosen[j] = 1;
+			}
+			/* ties in block-id order */
+			for (uint32_t i = 0; i < k; i++) {
+				int32_t c = o[se + i];
+
+				for (int32_t j = (int32_t)se; j < c; j++)
+					CHECK_MSG(chosen[j] ||
+						  sc[j - se] != sc[c - se],
+						  "G %u b %u h %u: block %d "
+						  "chosen, %d of its score not",
+						  G, b, h, c, j);
 			}
 		}
 		kern_dev_free((void *)a.q);
@@ -689,6 +715,7 @@ static void select_case(uint32_t maxb, const uint32_t ctx_in[5],
 		free(ids);
 		free(sc);
 		free(sorted);
+		free(chosen);
 		gsl_rng_free(r);
 	}
 }
@@ -697,28 +724,47 @@ static void t_select_topk(void)
 {
 	static const uint32_t ctx[5] = { 1, 100, 0, 32 * 200, 32 * 300 };
 
-	select_case(300, ctx, 20, 7000);
+	select_case(300, ctx, 20, 0, 7000);
 }
 
-/* more candidates than the top-k kernel keeps in registers (4,096):
- * 4,097 and 4,396 of them, and 128k tokens (4,092) beside them */
+/* more candidates than one round of 4 per thread takes (4,096): the
+ * compaction's runs of 8, for 4,097 and 4,396 of them, and 128k tokens
+ * (4,092) beside them */
 static void t_select_topk_long(void)
 {
 	static const uint32_t ctx[5] = { 32 * 4101, 131072, 0,
 					 32 * 4399 + 17, 32 * 4400 };
 
-	select_case(4400, ctx, 60, 7100);
+	select_case(4400, ctx, 60, 0, 7100);
 }
 
 /* more candidates than the top-k kernel keeps in shared memory (11,776:
  * it reads the scores from global memory every pass), and fewer beside
- * them in the same launch */
+ * them in the same launch (11,696: the compaction's runs of 12) */
 static void t_select_topk_global(void)
 {
 	static const uint32_t ctx[5] = { 32 * 12100, 32 * 11700, 1,
 					 32 * 11800 + 5, 32 * 12400 };
 
-	select_case(12400, ctx, 64, 7200);
+	select_case(12400, ctx, 64, 0, 7200);
+}
+
+/*
+ * Equal scores: 7 distinct digests, so k = 60 takes some of a score's
+ * blocks and leaves others (every radix pass runs, the last one ending
+ * on a tie); 1 digest, so all candidates tie (no radix pass at all);
+ * and 5 with more than 11,776 candidates (read from global memory).
+ */
+static void t_select_topk_ties(void)
+{
+	static const uint32_t ctx[5] = { 32 * 300, 32 * 7 + 3, 0,
+					 32 * 150 + 31, 32 * 64 };
+	static const uint32_t ctx_long[5] = { 32 * 12100, 32 * 4101, 1,
+					      32 * 11800 + 5, 32 * 12400 };
+
+	select_case(300, ctx, 60, 7, 7300);
+	select_case(300, ctx, 20, 1, 7400);
+	select_case(12400, ctx_long, 64, 5, 7500);
 }
 
 /* ---- decode attention ------------------------------------------------- */
@@ -1059,6 +1105,7 @@ static const struct th_case cases[] = {
 	TH_CASE(t_select_topk),
 	TH_CASE(t_select_topk_long),
 	TH_CASE(t_select_topk_global),
+	TH_CASE(t_select_topk_ties),
 	TH_CASE(t_sparse_decode_attn),
 	TH_CASE(t_dense_decode_attn),
 	{ 0 },
