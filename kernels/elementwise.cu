@@ -10,14 +10,14 @@
  * token (the 70B TP-8 share), takes one thread per (token, 8 pairs) that
  * issues the loads of all its slots first, then computes its 8 sin/cos while
  * they are in flight (H200, 16k tokens: 74% of the copy bandwidth
- * event-timed, 94% inside the kernel by Nsight Compute). Past that the
- * automatic launch takes one thread per (token, chunk of heads, 8 pairs),
- * computing its 8 angles' sin/cos itself (8 or 16 head slots per chunk: the
- * best measured; at most 70% of the copy bandwidth for the 70B share).
- * KERN_ROPE_TILE takes a CTA per tile of tokens, builds the tile's cos/sin
- * table in shared memory once per (token, pair) while its loads are in
- * flight, and gives each thread a few (token, head, 8 pairs) items (measured
- * slower for the 70B TP-8 share: 61% against 70%). All read both halves of
+ * event-timed, 94% inside the kernel by Nsight Compute). KERN_ROPE_TILE,
+ * the automatic launch past that, takes a CTA per tile of tokens, builds
+ * the tile's cos/sin table in shared memory once per (token, pair) while
+ * its loads are in flight, and gives each thread a few (token, head, 8
+ * pairs) items (Llama-3.1-8B: 93% of the copy bandwidth; slower for the
+ * 70B TP-8 share: 79% against the register launch's 82%). The per-thread
+ * launch (heads_per_thread = 1..) takes one thread per (token, chunk of
+ * heads, 8 pairs), computing its 8 angles' sin/cos itself. All read both halves of
  * each head once; with kv_out they write K and V straight into the
  * contiguous save buffer, so no separate copy pass is needed. The first two
  * share their arithmetic (rope_sincos8, rope_rot8) and agree bit for bit.
@@ -525,7 +525,13 @@ extern "C" int kern_rope_qkv(kern_bf16 *qkv, kern_bf16 *kv_out,
 		KCHECK_LAUNCH("rope_reg_kernel", err);
 		return 0;
 	}
-	if (r->heads_per_thread == KERN_ROPE_TILE) {
+	/* automatic past ROPE_REG_AUTO_MAX slots: the tile launch (H200,
+	 * session 6, clean-L2 timing: Llama-3.1-8B 93% of the copy
+	 * bandwidth against 84% for 16 slots per thread; session 5, memset
+	 * flush: 90.5% against 82%) */
+	if (code == 0)
+		code = KERN_ROPE_TILE;
+	if (code == KERN_ROPE_TILE) {
 		uint32_t tt = rope_tile_tokens(n_tokens,
 					       slots * (r->head_dim / 16));
 		rope_tile_kernel<<<(unsigned)((n_tokens + tt - 1) / tt),
@@ -535,14 +541,13 @@ extern "C" int kern_rope_qkv(kern_bf16 *qkv, kern_bf16 *kv_out,
 		KCHECK_LAUNCH("rope_tile_kernel", err);
 		return 0;
 	}
-	/* sin/cos per thread for `heads_per_thread` head slots: the
-	 * automatic launch past ROPE_REG_MAX slots. Measured on the H200 at
+	/* sin/cos per thread for `heads_per_thread` head slots (or 16 for
+	 * KERN_ROPE_REG past ROPE_REG_MAX slots). Measured on the H200 at
 	 * 16k tokens (kernels/results/h200/summary.csv): Llama-3.1-8B 16
 	 * slots 82% of the copy bandwidth, 8 78%, 4 76%; the 70B TP-8 share
 	 * (10 slots) at most 70% */
 	uint64_t pairs = (uint64_t)n_tokens * (r->head_dim / 16);
-	uint32_t hpt = code && code != KERN_ROPE_REG ? code
-			: heads >= 64 ? 8 : 16;
+	uint32_t hpt = code != KERN_ROPE_REG ? code : 16;
 
 	hpt = SS_MIN(hpt, heads);
 	uint64_t work = pairs * ((heads + hpt - 1) / hpt);

@@ -33,24 +33,23 @@ struct kern_rope {
 	uint32_t heads_per_thread;            /* 0: automatic
 						 (KERN_ROPE_REG for at most
 						 10 head slots touched, else
-						 the launch with sin/cos per
-						 thread, 8 head slots per
-						 thread for 64 slots or more,
-						 else 16: the best measured
-						 on the H200); n: n head
-						 slots per thread;
+						 KERN_ROPE_TILE: the best
+						 measured on the H200);
+						 n: n head slots per thread
+						 with sin/cos per thread;
 						 KERN_ROPE_TILE,
 						 KERN_ROPE_REG: below */
 };
 /* kern_rope.heads_per_thread: the shared-memory cos/sin table launch (on the
- * H200 at 16k tokens 82% of the copy bandwidth for Llama-3.1-8B, 61% for the
- * 70B TP-8 share, below the per-thread launch's 70%) */
+ * H200 at 16k tokens, clean L2: 93% of the copy bandwidth for Llama-3.1-8B
+ * against 84% with 16 slots per thread; the 70B TP-8 share at 64k tokens
+ * 79% against the register launch's 82%) */
 #define KERN_ROPE_TILE 0xffffffffu
 /* kern_rope.heads_per_thread: the register launch for few head slots per
  * token (the 70B TP-8 share: 8 Q + 1 K + 1 V = 10 with kv_out): a thread per
  * (token, 8 pairs) loads all its slots, then computes its sin/cos while the
  * loads are in flight. At most 16 slots touched (n_q + 2 n_kv with kv_out,
- * n_q + n_kv without); more take the automatic per-thread launch. Results
+ * n_q + n_kv without); more take the per-thread launch, 16 slots a thread. Results
  * bit-identical to the per-thread launch. On the H200 at 16k tokens, the
  * 70B share: 74% of the copy bandwidth (event-timed; 94% inside the
  * kernel by Nsight Compute), against 70% for the per-thread launch. */

@@ -524,7 +524,7 @@ static void t_rope(void)
 	static const uint32_t hpts[] = { 0, KERN_ROPE_TILE, 3, 8, 16, 48,
 					 KERN_ROPE_REG };
 	/* 0: the automatic launch (KERN_ROPE_REG up to 10 head slots: {8, 1},
-	 * and {4, 4} without kv_out; per-thread sin/cos for the others), KERN_ROPE_TILE: shared cos/sin
+	 * and {4, 4} without kv_out; KERN_ROPE_TILE for the others), KERN_ROPE_TILE: shared cos/sin
 	 * tables per tile of tokens (37 tokens: one token per CTA; 4,100:
 	 * several, the last tile partial); then the per-thread launch with
 	 * fixed heads per thread that split the Q/K/V boundaries; last (so
