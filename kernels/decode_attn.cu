@@ -177,6 +177,7 @@ __global__ void __launch_bounds__(ATT_WARPS * 32)
 		if (d == 0) {
 			rec[g * ATT_REC] = M;
 			rec[g * ATT_REC + 1] = L;
+			rec[g * ATT_REC + 2] = rec[g * ATT_REC + 3] = 0.0f;
 		}
 	}
 }
@@ -458,125 +459,106 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
 		if (d == 0) {
 			rec[h * ATT_REC] = M;
 			rec[h * ATT_REC + 1] = L;
+			rec[h * ATT_REC + 2] = rec[h * ATT_REC + 3] = 0.0f;
 		}
 	}
 }
 
 /*
- * One CTA of 128 threads per query head: merge the splits' partials.
- * The splits' maxima and weights are computed in parallel (thread t takes
- * splits t, t + 128, ...; weights to shared memory, a block reduction for
- * the maximum and the denominator). Then warp w sums the accumulators of
- * splits w, w + 4, ..., lane i dimensions 4i..4i+3 with 16-byte loads,
- * MERGE_UNROLL of them in flight, and the four warps' sums meet in shared
- * memory. (A serial loop over splits per dimension waited one L2 round
- * trip per split: at batch 1, 128 splits, it cost more than reading the
- * KV.) More than MERGE_MAX_SPLITS splits: the weights are recomputed
- * from the records instead of read from shared memory.
+ * One CTA of 128 threads per query head: merge the splits' partials in one
+ * pass. Warp w takes splits w, w + 4, ...; lane i dimensions 4i..4i+3.
+ * MERGE_UNROLL records at a time are loaded together (the 16-byte header
+ * m, l and the lane's 16 bytes of acc), then folded into the warp's running
+ * (max, sum, acc) with the online-softmax rescale; the four warps meet in
+ * shared memory. One L2 round trip per MERGE_UNROLL x 4 splits: at batch 1
+ * (Llama-3-8B dense, 32 splits) the merge is one round trip after the
+ * attention kernel. (A loop over splits per dimension before session 6
+ * waited one round trip per split: 14.6 us at 128 splits; a two-pass
+ * version, maxima then weights then sums, three.)
  */
-#define MERGE_MAX_SPLITS 2048
 #define MERGE_UNROLL 8
 #define MERGE_WARPS (ATT_D / 32)
-
-__device__ __forceinline__ float block_reduce_128(float v, bool is_max,
-						  float *red)
-{
-	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-
-#pragma unroll
-	for (int o = 16; o > 0; o >>= 1) {
-		float w = __shfl_xor_sync(0xffffffffu, v, o);
-		v = is_max ? fmaxf(v, w) : v + w;
-	}
-	__syncthreads(); /* red[] may still be read by an earlier call */
-	if (!lane)
-		red[warp] = v;
-	__syncthreads();
-	v = red[0];
-#pragma unroll
-	for (int w = 1; w < MERGE_WARPS; w++)
-		v = is_max ? fmaxf(v, red[w]) : v + red[w];
-	return v;
-}
 
 __global__ void __launch_bounds__(ATT_D)
 	decode_attn_merge_kernel(const float *__restrict__ work,
 				 __nv_bfloat16 *__restrict__ out, uint32_t G,
 				 uint32_t n_splits)
 {
-	__shared__ float wt[MERGE_MAX_SPLITS];
-	__shared__ float red[MERGE_WARPS];
-	__shared__ float4 part[MERGE_WARPS][32];
+	__shared__ float wm[MERGE_WARPS], wl[MERGE_WARPS];
+	__shared__ float4 wa[MERGE_WARPS][32];
 	const uint32_t qh = blockIdx.x, bh = qh / G, g = qh % G;
 	const uint32_t d = threadIdx.x, lane = d & 31, warp = d >> 5;
 	const uint64_t stride = (uint64_t)G * ATT_REC;
 	const float *rec = work + (uint64_t)bh * n_splits * stride +
 			   g * ATT_REC;
-	const bool in_smem = n_splits <= MERGE_MAX_SPLITS;
-	float M = -INFINITY, L = 0.0f;
-	float4 A = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+	float m = -INFINITY, l = 0.0f;
+	float4 a = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 	/* launched early (programmatic dependent launch): wait until the
 	 * attention kernel has finished and its partials are visible */
 	asm volatile("griddepcontrol.wait;" ::: "memory");
 #endif
-	for (uint32_t s = d; s < n_splits; s += ATT_D)
-		M = fmaxf(M, rec[s * stride]);
-	M = block_reduce_128(M, true, red);
-	if (M == -INFINITY) {
-		out[(uint64_t)qh * ATT_D + d] = __float2bfloat16(0.0f);
-		return;
-	}
-	for (uint32_t s = d; s < n_splits; s += ATT_D) {
-		const float *r = rec + s * stride;
-		float f = r[0] == -INFINITY ? 0.0f : exp2f(r[0] - M);
-
-		L += r[1] * f;
-		if (in_smem)
-			wt[s] = f;
-	}
-	L = block_reduce_128(L, false, red); /* its barriers publish wt[] */
 	for (uint32_t s0 = warp; s0 < n_splits;
 	     s0 += MERGE_WARPS * MERGE_UNROLL) {
-		float4 v[MERGE_UNROLL];
-		float f[MERGE_UNROLL];
+		float4 hd[MERGE_UNROLL], v[MERGE_UNROLL];
 
 #pragma unroll
 		for (int u = 0; u < MERGE_UNROLL; u++) {
 			uint32_t s = s0 + u * MERGE_WARPS;
-			const float *r = rec + (uint64_t)s * stride;
+			const float4 *r = reinterpret_cast<const float4 *>(
+				rec + (uint64_t)s * stride);
 
-			v[u] = s < n_splits ? reinterpret_cast<const float4 *>(
-						      r + ATT_ACC)[lane]
-					    : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-			if (s >= n_splits)
-				f[u] = 0.0f;
-			else if (in_smem)
-				f[u] = wt[s];
-			else
-				f[u] = r[0] == -INFINITY ? 0.0f
-							 : exp2f(r[0] - M);
+			if (s < n_splits) {
+				hd[u] = r[0];
+				v[u] = r[ATT_ACC / 4 + lane];
+			} else {
+				hd[u] = make_float4(-INFINITY, 0.0f, 0.0f, 0.0f);
+				v[u] = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+			}
 		}
 #pragma unroll
 		for (int u = 0; u < MERGE_UNROLL; u++) {
-			A.x += v[u].x * f[u];
-			A.y += v[u].y * f[u];
-			A.z += v[u].z * f[u];
-			A.w += v[u].w * f[u];
+			float mn, co, cn;
+
+			if (hd[u].x == -INFINITY)
+				continue; /* an empty split (or none) */
+			mn = fmaxf(m, hd[u].x);
+			co = exp2f(m - mn); /* 0 while m is -inf */
+			cn = exp2f(hd[u].x - mn);
+			l = l * co + hd[u].y * cn;
+			a.x = a.x * co + v[u].x * cn;
+			a.y = a.y * co + v[u].y * cn;
+			a.z = a.z * co + v[u].z * cn;
+			a.w = a.w * co + v[u].w * cn;
+			m = mn;
 		}
 	}
-	part[warp][lane] = A;
+	if (!lane) {
+		wm[warp] = m;
+		wl[warp] = l;
+	}
+	wa[warp][lane] = a;
 	__syncthreads();
 	{
-		const float *pp = reinterpret_cast<const float *>(part);
-		float acc = 0.0f;
+		const float *pa = reinterpret_cast<const float *>(wa);
+		float M = -INFINITY, L = 0.0f, A = 0.0f;
 
 #pragma unroll
 		for (int w = 0; w < MERGE_WARPS; w++)
-			acc += pp[w * ATT_D + d];
+			M = fmaxf(M, wm[w]);
+		if (M != -INFINITY)
+#pragma unroll
+			for (int w = 0; w < MERGE_WARPS; w++) {
+				float f = wm[w] == -INFINITY
+						  ? 0.0f
+						  : exp2f(wm[w] - M);
+
+				L += wl[w] * f;
+				A += pa[w * ATT_D + d] * f;
+			}
 		out[(uint64_t)qh * ATT_D + d] =
-			__float2bfloat16(L > 0 ? acc / L : 0.0f);
+			__float2bfloat16(L > 0 ? A / L : 0.0f);
 	}
 }
 
