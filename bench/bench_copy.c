@@ -160,6 +160,15 @@ static void h2d_release(struct h2d_set *s)
 	s->ws = NULL;
 }
 
+/* The per-size arrays, the pinned pool and the device cache. */
+static void h2d_free(struct h2d_set *s)
+{
+	h2d_release(s);
+	kern_host_free(s->pool);
+	kern_dev_free(s->cache);
+	s->pool = s->cache = NULL;
+}
+
 /* n random distinct pool blocks to n random distinct cache slots */
 static int h2d_prepare(struct bench *b, struct h2d_set *s, uint64_t frag,
 		       uint64_t pool_bytes, uint64_t move_bytes,
@@ -275,9 +284,7 @@ int bench_batch_sweep(struct bench *b, struct ss_err *err)
 		h2d_release(&s);
 	}
 out:
-	h2d_release(&s);
-	kern_host_free(s.pool);
-	kern_dev_free(s.cache);
+	h2d_free(&s);
 	return rc;
 }
 
@@ -375,9 +382,7 @@ int bench_h2d(struct bench *b, struct ss_err *err)
 		h2d_release(&s);
 	}
 out:
-	h2d_release(&s);
-	kern_host_free(s.pool);
-	kern_dev_free(s.cache);
+	h2d_free(&s);
 	return rc;
 }
 
