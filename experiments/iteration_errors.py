@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """iteration_errors.py - where a simulated run's time differs from the live
 run it models: mean iteration time of decode-only iterations by batch size,
-and of iterations with prefill tokens, live against simulated (issue #7).
+and of iterations with prefill tokens, live against simulated (issue #7);
+for decode-only batches of 1, 2 and 3, a least-squares line of the
+iteration time on the KV bytes in HBM (intercept: the per-iteration cost;
+slope: the time per GB of KV the attention reads each step).
 
     iteration_errors.py LIVE.h5 SIM.h5
 
@@ -10,6 +13,7 @@ Both are result files of the same trace, model, policy and seed
 import sys
 
 import h5py
+import numpy as np
 
 BUCKETS = [(1, 4), (4, 8), (8, 16), (16, 24), (24, 32), (32, 1 << 30)]
 
@@ -51,6 +55,23 @@ def main():
                                    y["dur_s"].mean() * 1e3, len(y),
                                    100 * (y["dur_s"].mean() /
                                           x["dur_s"].mean() - 1)))
+
+    print("decode-only, time = a + b x KV in HBM (least squares):")
+    for n in (1, 2, 3):
+        row = []
+        for it in (live, sim):
+            d = it[(it["prefill_tokens"] == 0) & (it["decode_seqs"] == n)]
+            if len(d) < 3:
+                break
+            gb = d["hbm_kv_bytes"] / 1e9
+            A = np.vstack([np.ones(len(d)), gb]).T
+            a, b = np.linalg.lstsq(A, d["dur_s"] * 1e3, rcond=None)[0]
+            row.append((len(d), a, b, gb.mean()))
+        if len(row) == 2:
+            print("  batch %d: live %.3f ms + %.3f ms/GB (%d, %.2f GB), "
+                  "sim %.3f + %.3f ms/GB (%d, %.2f GB)" %
+                  (n, row[0][1], row[0][2], row[0][0], row[0][3],
+                   row[1][1], row[1][2], row[1][0], row[1][3]))
 
 
 if __name__ == "__main__":
