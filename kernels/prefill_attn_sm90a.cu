@@ -40,7 +40,6 @@
  */
 #include <cuda_bf16.h>
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "kern_cuda.h"
@@ -152,11 +151,6 @@ template <int SPLIT> struct pa_split_arg {
 template <> struct pa_split_arg<1> {
 	struct pa_split sp;
 	float *ws; /* partial outputs, then their log2-sum-exp */
-	/* experimental (SS_PA_STAGGER_NS): CTAs [stagger_from, stagger_to)
-	 * of the grid, the second CTA of each SM in the first wave, wait
-	 * stagger_ns before their first load, so that two CTAs sharing an
-	 * SM run their MMA and softmax phases out of step */
-	uint32_t stagger_ns, stagger_from, stagger_to;
 };
 /* kernel parameters are limited to 4 KiB (before CUDA 12.1's larger
  * space, which this code does not ask for) */
@@ -191,18 +185,6 @@ __global__ void __launch_bounds__(WG_THREADS, 2)
 		qt = sa.sp.item[blockIdx.y] >> 1;
 		half = sa.sp.item[blockIdx.y] & 1;
 		split = qt >= sa.sp.first_split;
-		const uint32_t lin = blockIdx.x + blockIdx.y * gridDim.x;
-		if (sa.stagger_ns && lin >= sa.stagger_from &&
-		    lin < sa.stagger_to) {
-			uint64_t t0, t1;
-
-			asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t0));
-			do {
-				__nanosleep(64);
-				asm volatile("mov.u64 %0, %%globaltimer;"
-					     : "=l"(t1));
-			} while (t1 - t0 < sa.stagger_ns);
-		}
 	}
 	const uint32_t m0 = qt * BM;
 	if (m0 >= q_len)
@@ -552,22 +534,6 @@ int pa_launch_wgmma(const pa_params *p, const struct kern_prefill_args *a,
 		memcpy(sa.sp.item, split->item,
 		       split->n_items * sizeof(split->item[0]));
 		sa.ws = (float *)a->work;
-		{
-			/* experimental: read once per process */
-			static int stagger = -1;
-
-			if (stagger < 0) {
-				const char *e = getenv("SS_PA_STAGGER_NS");
-
-				stagger = e ? atoi(e) : 0;
-				if (stagger < 0 || stagger > 1000000)
-					stagger = 0;
-			}
-			sa.stagger_ns = (uint32_t)stagger;
-			sa.stagger_from = (uint32_t)kern_dev_attr(
-				cudaDevAttrMultiProcessorCount, 132);
-			sa.stagger_to = 2 * sa.stagger_from;
-		}
 		prefill_attn_wgmma_kernel<1, 1>
 			<<<dim3(a->n_q_heads, split->n_items, 1), WG_THREADS,
 			   WG_SMEM, kern_stream(stream)>>>(*p, sa);
