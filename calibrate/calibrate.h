@@ -95,7 +95,7 @@ const char *cal_method_name(enum cal_method m);
 /* The outcome of fitting one op. Errors are relative, in percent. */
 struct cal_fit {
 	enum cal_method method;   /* the one chosen and stored */
-	uint32_t n_points;        /* grid points (medians of the repetitions) */
+	uint32_t n_points;        /* grid points (means of the repetitions) */
 	uint32_t n_test;          /* held-out grid points */
 	double mape_pct, max_pct; /* held-out error of the chosen method */
 	double lsq_mape_pct, lsq_max_pct;     /* held-out error of lsq */
@@ -212,7 +212,7 @@ int cal_op_counts_flops(enum hw_op_id id);
 int cal_op_uses_y(enum hw_op_id id);
 
 /*
- * Fit op `id` from its samples (medians over repetitions per grid point):
+ * Fit op `id` from its samples (means over repetitions per grid point):
  * both candidates, held-out scoring, choice, refit on all points. Writes
  * the chosen model into *out (sources name `label`, e.g. the GPU and
  * date) and the scores into d->fit. SS_EINVAL with a message naming the
@@ -226,7 +226,7 @@ int cal_fit_op(enum hw_op_id id, struct cal_op_data *d, const char *label,
  * Held-out predictions of the chosen method for every grid point: pred[i]
  * is the prediction of the model fitted without point i's x column when
  * that column is held out, of the all-points model otherwise; meas[i] the
- * median measurement; held[i] 1 when held out. Arrays have d->n entries
+ * mean measurement; held[i] 1 when held out. Arrays have d->n entries
  * at least; *n_pts gets the number of grid points. 0 or SS_EINVAL.
  */
 int cal_fit_predictions(enum hw_op_id id, const struct cal_op_data *d,

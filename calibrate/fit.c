@@ -1,6 +1,6 @@
 /*
  * fit.c - one op's measurements to one profile model (calibrate.h has the
- * method): medians per grid point, a deterministic held-out split by x
+ * method): means per grid point, a deterministic held-out split by x
  * column, a non-negative weighted least-squares fit mapped onto the
  * roofline form (GSL gsl_multifit_wlinear_tsvd), the interpolated table,
  * the kernel's rounds of CTAs for prefill attention (waves), and the
@@ -35,7 +35,9 @@ struct pt {
 	double work;  /* the op's work: FLOPs or bytes */
 	double bytes; /* FLOP-counted ops: their bytes too (memory roof) */
 	double callb; /* bytes of the call (every op) */
-	double t;     /* median ns */
+	double t;     /* mean ns of the repetitions (the simulator sums
+			 costs: the mean is the expected one; medians flipped
+			 between the modes of bimodal small copies) */
 	double kv;    /* prefill: earlier keys (the benchmark's p1) */
 	double wv[NCOL]; /* prefill with a known grid: the waves basis
 			    1, R + r, R, A + B, A (hw_waves_terms) */
@@ -153,7 +155,7 @@ static int gather(enum hw_op_id id, const struct cal_op_data *d,
 		p[n].work = flops ? first->flops : first->bytes;
 		p[n].bytes = flops ? first->bytes : 0;
 		p[n].callb = first->bytes;
-		p[n].t = gsl_stats_median_from_sorted_data(tv, 1, k);
+		p[n].t = gsl_stats_mean(tv, 1, k);
 		p[n].kv = first->p[1];
 		if (id == HW_OP_PREFILL_ATTN && d->grid.tile_q > 0) {
 			struct hw_waves w;

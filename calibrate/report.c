@@ -153,7 +153,7 @@ int cal_report(const struct cal_run *r, FILE *f, int csv,
 	fprintf(f, "calibration of %s (%d SMs, driver %d, CUDA %d), %s, commit %s\n",
 		r->prov.gpu, r->prov.sm_count, r->prov.driver_version,
 		r->prov.runtime_version, r->prov.date, r->prov.commit);
-	fprintf(f, "held-out points: interior x columns i %% %d == 1; errors in %% of the measured median; other = the best of table, table-rate, table-2d, columns, waves\n\n",
+	fprintf(f, "held-out points: interior x columns i %% %d == 1; errors in %% of the measured mean; other = the best of table, table-rate, table-2d, columns, waves\n\n",
 		CAL_HOLDOUT_K);
 	fprintf(f, "%-20s %-10s %6s %5s %8s %8s %9s %10s\n", "op", "model",
 		"points", "held", "MAPE%", "worst%", "lsq MAPE", "other MAPE");
