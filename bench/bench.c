@@ -61,11 +61,11 @@ int bench_time(struct bench *b, bench_fn fn, void *arg, int flush,
 	struct timespec t0, t1;
 	int rc;
 
-	/* the warm-up runs, and more until the GPU has been busy with this
-	 * case for BENCH_WARM_NS: after the host's set-up between cases the
-	 * clocks are down, and the first case of a family read 5-7% low
-	 * with three runs of 100 us (session 6: RoPE's automatic launch
-	 * against the same launch timed later) */
+	/* the warm-up runs, and more (each synchronised) until
+	 * BENCH_WARM_NS of wall time has passed since the first; none with
+	 * --warmup 0. After the host's set-up between cases the first case
+	 * of a family read 5-7% low with three runs of 100 us (session 6:
+	 * RoPE's automatic launch against the same launch timed later) */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int i = 0; i < b->warmup || b->warmup > 0; i++) {
 		if ((rc = fn(arg, b->stream, err)))
@@ -270,7 +270,8 @@ static void usage(FILE *f)
 		"                  (default: all but batch_sweep, the driver's batched\n"
 		"                  copy at every fragment size of 1-64 KiB; limits\n"
 		"                  always run)\n"
-		"  --warmup N      untimed runs before timing (default 3)\n"
+		"  --warmup N      untimed runs before timing, then more until 20 ms\n"
+		"                  have passed (default 3; 0: no warm-up at all)\n"
 		"  --repeats N     timed runs per case (default 20)\n"
 		"  --no-check      skip validation of the timed kernels\n"
 		"  --quick         fewer cases and smaller sizes\n"

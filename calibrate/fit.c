@@ -19,7 +19,6 @@
 #include <string.h>
 
 #include <gsl/gsl_multifit.h>
-#include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
 #include "banned.h"
@@ -88,7 +87,7 @@ static size_t index_of(const double *a, size_t n, double v)
 }
 
 /*
- * Medians per grid point, in point-index order; marks the held-out x
+ * Means per grid point, in point-index order; marks the held-out x
  * columns. *out is malloc'd (n entries). 0 or SS_EINVAL naming the op.
  */
 static int gather(enum hw_op_id id, const struct cal_op_data *d,
@@ -148,7 +147,6 @@ static int gather(enum hw_op_id id, const struct cal_op_data *d,
 		}
 		if (!k)
 			continue; /* unused point index */
-		gsl_sort(tv, 1, k);
 		p[n].x = first->x;
 		p[n].y = first->y;
 		p[n].items = first->items;

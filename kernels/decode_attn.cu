@@ -566,8 +566,9 @@ __global__ void __launch_bounds__(ATT_D)
  * Variant 2's automatic split count. Large problems (more than
  * MMA_SMALL_ENTRIES list entries in all): each warp takes k blocks of a
  * split (chunk = MMA_WARPS * k entries), k growing from 1 to 4 once the
- * grid holds two waves of resident CTAs or more (3 per SM at 167
- * registers per thread, ptxas sm_90a); at k = 4 the partials (G x 528 B
+ * grid holds two waves of resident CTAs or more (from the occupancy API:
+ * 2 per SM since session 6's pipelined K/V loads took the kernel from 167
+ * to 248-250 registers per thread, ptxas sm_90a); at k = 4 the partials (G x 528 B
  * per split, written and read) stay under 4% of the KV bytes even at
  * G = 8. Small problems: 8 blocks per warp (chunk 32), but at least one
  * CTA per SM while a warp keeps one block or more. Measured on the H200
@@ -582,10 +583,12 @@ static uint32_t attn_mma_splits(uint64_t bh, uint32_t max_list)
 {
 	/* the kernel's occupancy and the SM count, asked once: the live
 	 * executor plans every decode layer, and its host is its bottleneck */
-	static uint64_t resident_cached;
+	static uint64_t resident_cached, sms_cached;
 	uint64_t total = bh * max_list, resident, k, chunk, splits;
 	int per_sm = 2;
 
+	if (!bh)
+		return 1; /* nothing to launch (kern_attn_plan's batch 0) */
 	if (!resident_cached) {
 		if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(
 			    &per_sm, decode_attn_mma_kernel<8>, MMA_WARPS * 32,
@@ -594,16 +597,15 @@ static uint32_t attn_mma_splits(uint64_t bh, uint32_t max_list)
 			cudaGetLastError();
 			per_sm = 2;
 		}
-		resident_cached =
-			(uint64_t)per_sm *
-			kern_dev_attr(cudaDevAttrMultiProcessorCount, 132);
+		sms_cached = kern_dev_attr(cudaDevAttrMultiProcessorCount, 132);
+		resident_cached = (uint64_t)per_sm * sms_cached;
 	}
 	resident = resident_cached;
 	if (total <= MMA_SMALL_ENTRIES) {
-		uint64_t sms = kern_dev_attr(cudaDevAttrMultiProcessorCount, 132);
 		uint64_t most = (max_list + MMA_WARPS - 1) / MMA_WARPS;
 
-		splits = SS_MAX((max_list + 31) / 32, (sms + bh - 1) / bh);
+		splits = SS_MAX((max_list + 31) / 32,
+				(sms_cached + bh - 1) / bh);
 		return (uint32_t)SS_MAX(1, SS_MIN(splits, most));
 	}
 	k = SS_MAX(1, SS_MIN(total / (MMA_WARPS * 2 * resident), 4));

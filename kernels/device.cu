@@ -180,11 +180,13 @@ extern "C" int kern_memset_async(void *dst, int byte, uint64_t bytes,
  * Read every 16 bytes of `buf` once, grid-stride: the L2 ends up holding
  * the buffer's clean lines, and whatever was dirty in it (a previous
  * kernel's output) is written back during the sweep. The XOR of the
- * loads feeds a store that never happens (the buffer would have to hold
- * a particular pattern), so the loads are not dropped.
+ * loads feeds a store to l2_sweep_sink that practically never happens
+ * (one thread's XOR would have to equal a constant and the buffer be one
+ * vector long), so the loads are not dropped.
  */
-__global__ void l2_sweep_kernel(const uint4 *__restrict__ p, uint64_t n,
-				uint32_t *__restrict__ sink)
+__device__ uint32_t l2_sweep_sink;
+
+__global__ void l2_sweep_kernel(const uint4 *__restrict__ p, uint64_t n)
 {
 	uint32_t acc = 0;
 
@@ -195,7 +197,7 @@ __global__ void l2_sweep_kernel(const uint4 *__restrict__ p, uint64_t n,
 		acc ^= v.x ^ v.y ^ v.z ^ v.w;
 	}
 	if (acc == 0x9e3779b9u && n == 1)
-		*sink = acc;
+		l2_sweep_sink = acc;
 }
 
 extern "C" int kern_l2_sweep(const void *buf, uint64_t bytes, void *stream,
@@ -203,13 +205,13 @@ extern "C" int kern_l2_sweep(const void *buf, uint64_t bytes, void *stream,
 {
 	int sms = kern_dev_attr(cudaDevAttrMultiProcessorCount, 132);
 
-	if (!buf || bytes < 16)
+	if (!buf || bytes < 16 || ((uintptr_t)buf & 15))
 		return ss_error(err, SS_EINVAL,
-				"l2_sweep: field 'buf' is NULL or 'bytes' %llu "
-				"< 16",
+				"l2_sweep: field 'buf' is NULL or not 16-byte "
+				"aligned, or 'bytes' %llu < 16",
 				(unsigned long long)bytes);
 	l2_sweep_kernel<<<sms * 8, 256, 0, kern_stream(stream)>>>(
-		(const uint4 *)buf, bytes / 16, (uint32_t *)buf);
+		(const uint4 *)buf, bytes / 16);
 	KCHECK_LAUNCH("l2_sweep_kernel", err);
 	return 0;
 }

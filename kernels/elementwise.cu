@@ -511,8 +511,9 @@ extern "C" int kern_rope_qkv(kern_bf16 *qkv, kern_bf16 *kv_out,
 	/* automatic: the register launch whenever its slots fit (the 70B
 	 * TP-8 share, 10 slots: 74% of the copy bandwidth on the H200 against
 	 * at most 70% for the launches below; session 5);
-	 * past ROPE_REG_MAX slots KERN_ROPE_REG too takes the automatic
-	 * per-thread launch below */
+	 * past ROPE_REG_MAX slots KERN_ROPE_REG takes the per-thread
+	 * launch below, 16 slots a thread; the automatic launch past
+	 * ROPE_REG_AUTO_MAX slots is the tile launch */
 	uint32_t code = r->heads_per_thread;
 	if ((code == KERN_ROPE_REG && slots <= ROPE_REG_MAX) ||
 	    (code == 0 && slots <= ROPE_REG_AUTO_MAX)) {

@@ -128,8 +128,13 @@ static uint32_t d2h_heads_per_item(const struct kern_d2h_layer *l,
 
 uint64_t kern_d2h_items(const struct kern_d2h_layer *l)
 {
-	uint64_t runs = (l->n_tokens + l->block_tokens - 1) / l->block_tokens;
-	uint32_t hg = d2h_heads_per_item(l, runs);
+	uint64_t runs;
+	uint32_t hg;
+
+	if (!l->n_heads || !l->block_tokens)
+		return 0; /* kern_d2h_check refuses these */
+	runs = (l->n_tokens + l->block_tokens - 1) / l->block_tokens;
+	hg = d2h_heads_per_item(l, runs);
 
 	return runs * ((l->n_heads + hg - 1) / hg);
 }

@@ -315,7 +315,7 @@ static void t_d2h_scatter_cpu(void)
 {
 	/* k 0-5: small saves, 1-3 heads; 6: 16 requests x 5 heads (every
 	 * head in one item once there are 16 runs); 7: one request x 8
-	 * heads (a short save: items of one head) */
+	 * heads (a short save of a few runs: items of fewer heads) */
 	for (int k = 0; k < 8; k++) {
 		gsl_rng *r = rng_new(3000 + k);
 		struct d2h_case c;
@@ -981,6 +981,61 @@ static void t_dense_decode_attn(void)
 
 /* ---- bad inputs (CUDA build; no device needed) -------------------------- */
 
+/*
+ * The decode attention's split plan (host code; runs in a CUDA build with
+ * or without a device, which it then takes for 132 SMs): batch 0 plans
+ * without dividing by zero, every plan keeps 1 <= splits <= the list, a
+ * list bound caps it, and the small problems measured in session 6 get
+ * their split counts (any GPU of at most 256 SMs).
+ */
+static void t_attn_plan(void)
+{
+	static const struct {
+		uint32_t batch, q, kv, list, bound;
+	} cs[] = {
+		{ 0, 32, 8, 64, 0 },      { 1, 32, 8, 1024, 0 },
+		{ 16, 32, 8, 64, 0 },     { 1, 32, 8, 64, 0 },
+		{ 4, 32, 32, 64, 0 },     { 64, 32, 32, 64, 0 },
+		{ 3, 32, 8, 4096, 100 },  { 1, 32, 32, 4096, 7 },
+		{ 200, 64, 8, 2048, 0 },
+	};
+	struct kern_attn_args a;
+	uint32_t splits;
+	uint64_t wb;
+
+	need_cuda_build();
+	for (size_t i = 0; i < SS_ARRAY_SIZE(cs); i++) {
+		memset(&a, 0, sizeof a);
+		a.batch = cs[i].batch;
+		a.n_q_heads = cs[i].q;
+		a.n_kv_heads = cs[i].kv;
+		a.head_dim = HD;
+		a.max_list = cs[i].list;
+		a.list_bound = cs[i].bound;
+		KOK(kern_attn_plan(&a, &splits, &wb, &e));
+		CHECK(splits >= 1 && splits <= cs[i].list);
+		if (cs[i].bound)
+			CHECK(splits <= (cs[i].bound + 3) / 4);
+		CHECK(wb == 0 || wb == (uint64_t)cs[i].batch * cs[i].kv *
+					       splits * (cs[i].q / cs[i].kv) *
+					       132 * sizeof(float));
+	}
+	/* dense Llama-3-8B, 32k, batch 1: 32 splits; sparse 2,048 tokens at
+	 * batch 16: 2 */
+	memset(&a, 0, sizeof a);
+	a.batch = 1;
+	a.n_q_heads = 32;
+	a.n_kv_heads = 8;
+	a.head_dim = HD;
+	a.max_list = 1024;
+	KOK(kern_attn_plan(&a, &splits, &wb, &e));
+	CHECK_EQ_U64(splits, 32);
+	a.batch = 16;
+	a.max_list = 64;
+	KOK(kern_attn_plan(&a, &splits, &wb, &e));
+	CHECK_EQ_U64(splits, 2);
+}
+
 static void t_bad_inputs(void)
 {
 	int x;
@@ -1096,6 +1151,7 @@ static void t_bad_inputs(void)
 
 static const struct th_case cases[] = {
 	TH_CASE(t_bad_inputs),
+	TH_CASE(t_attn_plan),
 	TH_CASE(t_d2h_scatter_cpu),
 	TH_CASE(t_flash_h2d_bitexact),
 	TH_CASE(t_memcpy_baselines_bitexact),
