@@ -67,7 +67,7 @@ int bench_time(struct bench *b, bench_fn fn, void *arg, int flush,
 	 * of a family read 5-7% low with three runs of 100 us (session 6:
 	 * RoPE's automatic launch against the same launch timed later) */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (int i = 0; i < b->warmup || b->warmup > 0; i++) {
+	for (int i = 0; b->warmup > 0; i++) {
 		if ((rc = fn(arg, b->stream, err)))
 			return rc;
 		if (i + 1 < b->warmup)
@@ -304,20 +304,21 @@ static int parse_int(const char *opt, const char *v, int lo, int hi, int *out)
 static const struct {
 	const char *name;
 	int (*fn)(struct bench *b, struct ss_err *err);
+	int opt_in; /* runs only when --only names it */
 } families[] = {
-	{ "h2d", bench_h2d },
-	{ "attn", bench_attn },
-	{ "select", bench_select },
-	{ "d2h", bench_d2h },
-	{ "concurrency", bench_concurrency },
-	{ "gemm", bench_model_gemm },
-	{ "prefill_attn", bench_model_prefill },
-	{ "chunked_prefill_attn", bench_model_chunked },
-	{ "rmsnorm", bench_model_rmsnorm },
-	{ "rope", bench_model_rope },
-	{ "swiglu", bench_model_swiglu },
-	{ "decoder_layer", bench_model_layer },
-	{ "batch_sweep", bench_batch_sweep }, /* only when asked for */
+	{ "h2d", bench_h2d, 0 },
+	{ "attn", bench_attn, 0 },
+	{ "select", bench_select, 0 },
+	{ "d2h", bench_d2h, 0 },
+	{ "concurrency", bench_concurrency, 0 },
+	{ "gemm", bench_model_gemm, 0 },
+	{ "prefill_attn", bench_model_prefill, 0 },
+	{ "chunked_prefill_attn", bench_model_chunked, 0 },
+	{ "rmsnorm", bench_model_rmsnorm, 0 },
+	{ "rope", bench_model_rope, 0 },
+	{ "swiglu", bench_model_swiglu, 0 },
+	{ "decoder_layer", bench_model_layer, 0 },
+	{ "batch_sweep", bench_batch_sweep, 1 },
 };
 
 int bench_main(int argc, char **argv)
@@ -454,7 +455,7 @@ int bench_main(int argc, char **argv)
 	for (size_t k = 0; k < SS_ARRAY_SIZE(families); k++) {
 		int frc;
 		if (!bench_selected(&b, families[k].name) ||
-		    (!b.only[0] && !strcmp(families[k].name, "batch_sweep")))
+		    (families[k].opt_in && !b.only[0]))
 			continue;
 		if ((frc = families[k].fn(&b, &err))) {
 			fprintf(stderr, "sparseserve bench: %s: %s\n",

@@ -261,13 +261,44 @@ out:
 	return rc;
 }
 
+/*
+ * One timed, validated case: sparse (budget 2,048 tokens = 64 blocks of a
+ * 128k context) or dense (32k context, 1,024 blocks) for `batch` requests
+ * of shape `sh`, reported with `suffix` after the case name.
+ */
+static int attn_case(struct bench *b, struct attn_set *s,
+		     const struct shape *sh, uint32_t batch, int sparse,
+		     const char *suffix, struct ss_err *err)
+{
+	const char *kernel = sparse ? "sparse_decode_attn" : "dense_decode_attn";
+	uint32_t ctx = sparse ? 131072 : 32768, nl = sparse ? 64 : 1024;
+	uint64_t bytes = (uint64_t)batch * sh->n_kv_heads * nl * BLK_BYTES;
+	double ms[MAXREP];
+	char name[128];
+	int r = reps(b, 30), rc;
+
+	if ((rc = attn_prepare(b, s, sh, batch, ctx, nl, sparse, err)) ||
+	    (rc = bench_time(b, do_attn, s, 1, ms, r, err)))
+		return rc;
+	if (sparse)
+		snprintf(name, sizeof name,
+			 "model=%s,budget=2048,ctx=131072,batch=%u%s", sh->name,
+			 batch, suffix);
+	else
+		snprintf(name, sizeof name, "model=%s,ctx=32768,batch=%u%s",
+			 sh->name, batch, suffix);
+	bench_report(b, kernel, name, ms, r, bytes, b->lim_hbm);
+	if (b->check && (rc = attn_verify(b, s, kernel, err)))
+		return rc;
+	attn_free(s);
+	return 0;
+}
+
 int bench_attn(struct bench *b, struct ss_err *err)
 {
 	static const uint32_t batches[] = { 1, 4, 16, 64 };
 	struct attn_set s = { 0 };
-	double ms[MAXREP];
-	char name[128];
-	int r = reps(b, 30), rc;
+	int rc;
 
 	s.n_slots = (2ull << 30) / BLK_BYTES; /* 2 GiB cache */
 	if ((rc = kern_dev_malloc((void **)&s.cache, s.n_slots * BLK_BYTES,
@@ -282,51 +313,25 @@ int bench_attn(struct bench *b, struct ss_err *err)
 
 		s.variant = v;
 		for (size_t si = 0; si < SS_ARRAY_SIZE(shapes); si++)
-		for (size_t bi = 0; bi < SS_ARRAY_SIZE(batches); bi++) {
-			const struct shape *sh = &shapes[si];
-			uint32_t B = batches[bi];
-			uint64_t bytes = (uint64_t)B * sh->n_kv_heads * 64 *
-					 BLK_BYTES;
-
-			if (b->quick && B != 16)
-				continue;
-			if ((rc = attn_prepare(b, &s, sh, B, 131072, 64, 1,
-					       err)) ||
-			    (rc = bench_time(b, do_attn, &s, 1, ms, r, err)))
-				goto out;
-			snprintf(name, sizeof name,
-				 "model=%s,budget=2048,ctx=131072,batch=%u%s",
-				 sh->name, B, vs);
-			bench_report(b, "sparse_decode_attn", name, ms, r,
-				     bytes, b->lim_hbm);
-			if (b->check &&
-			    (rc = attn_verify(b, &s, "sparse_decode_attn", err)))
-				goto out;
-			attn_free(&s);
-		}
+			for (size_t bi = 0; bi < SS_ARRAY_SIZE(batches); bi++)
+				if ((!b->quick || batches[bi] == 16) &&
+				    (rc = attn_case(b, &s, &shapes[si],
+						    batches[bi], 1, vs, err)))
+					goto out;
 		for (size_t si = 0; si < SS_ARRAY_SIZE(shapes); si++) {
-		static const uint32_t dense_b[] = { 1, 4, 16 };
-		for (size_t bi = 0; bi < SS_ARRAY_SIZE(dense_b); bi++) {
-			const struct shape *sh = &shapes[si];
-			uint32_t B = dense_b[bi];
-			uint64_t lists = (uint64_t)B * sh->n_kv_heads * 1024;
+			static const uint32_t dense_b[] = { 1, 4, 16 };
 
-			if (lists > s.n_slots || (b->quick && B != 4))
-				continue;
-			if ((rc = attn_prepare(b, &s, sh, B, 32768, 1024, 0,
-					       err)) ||
-			    (rc = bench_time(b, do_attn, &s, 1, ms, r, err)))
-				goto out;
-			snprintf(name, sizeof name,
-				 "model=%s,ctx=32768,batch=%u%s", sh->name, B,
-				 vs);
-			bench_report(b, "dense_decode_attn", name, ms, r,
-				     lists * BLK_BYTES, b->lim_hbm);
-			if (b->check &&
-			    (rc = attn_verify(b, &s, "dense_decode_attn", err)))
-				goto out;
-			attn_free(&s);
-		}
+			for (size_t bi = 0; bi < SS_ARRAY_SIZE(dense_b); bi++) {
+				uint64_t lists = (uint64_t)dense_b[bi] *
+						 shapes[si].n_kv_heads * 1024;
+
+				if (lists > s.n_slots ||
+				    (b->quick && dense_b[bi] != 4))
+					continue;
+				if ((rc = attn_case(b, &s, &shapes[si],
+						    dense_b[bi], 0, vs, err)))
+					goto out;
+			}
 		}
 	}
 	/* the split count of the automatic variant, forced, for Llama-3-8B
@@ -337,38 +342,20 @@ int bench_attn(struct bench *b, struct ss_err *err)
 		static const uint32_t dense_S[] = { 16, 24, 32, 48, 64, 128 };
 		static const uint32_t sparse_S[] = { 2, 4, 8, 16, 32 };
 		static const uint32_t sparse_B[] = { 1, 4, 16 };
-		const struct shape *sh = &shapes[0];
 		int sparse = c > 0;
-		uint32_t B = sparse ? sparse_B[c - 1] : 1, nl = sparse ? 64 : 1024;
-		uint64_t bytes = (uint64_t)B * sh->n_kv_heads * nl * BLK_BYTES;
 		const uint32_t *S = sparse ? sparse_S : dense_S;
 		size_t nS = sparse ? SS_ARRAY_SIZE(sparse_S)
 				   : SS_ARRAY_SIZE(dense_S);
 
 		for (size_t k = 0; k < nS; k++) {
+			char sfx[32];
+
 			s.splits = S[k];
-			if ((rc = attn_prepare(b, &s, sh, B,
-					       sparse ? 131072 : 32768, nl,
-					       sparse, err)) ||
-			    (rc = bench_time(b, do_attn, &s, 1, ms, r, err)))
+			snprintf(sfx, sizeof sfx, ",splits=%u", S[k]);
+			if ((rc = attn_case(b, &s, &shapes[0],
+					    sparse ? sparse_B[c - 1] : 1, sparse,
+					    sfx, err)))
 				goto out;
-			if (sparse)
-				snprintf(name, sizeof name,
-					 "model=%s,budget=2048,ctx=131072,batch=%u,splits=%u",
-					 sh->name, B, S[k]);
-			else
-				snprintf(name, sizeof name,
-					 "model=%s,ctx=32768,batch=%u,splits=%u",
-					 sh->name, B, S[k]);
-			bench_report(b, sparse ? "sparse_decode_attn"
-					       : "dense_decode_attn",
-				     name, ms, r, bytes, b->lim_hbm);
-			if (b->check &&
-			    (rc = attn_verify(b, &s, sparse ? "sparse_decode_attn"
-							    : "dense_decode_attn",
-					      err)))
-				goto out;
-			attn_free(&s);
 		}
 	}
 	s.splits = 0;
