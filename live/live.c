@@ -1402,8 +1402,26 @@ static void attn_trim(const struct live *lv, struct kern_attn_args *da,
 	 * did (fewer blocks per warp); keep at least the trimmed batch */
 	t.list_bound = 0;
 	if (!kern_attn_plan(&t, &splits, &need, &e2) &&
-	    need <= lv->work_bytes)
+	    need <= lv->work_bytes) {
 		*da = t;
+		return;
+	}
+	/* neither fits the workspace sized for every slot: as many splits
+	 * as it holds (the kernel is correct for any count), so that the
+	 * launch never reads the rows past `rows`, whose lists the sparse
+	 * path did not build this layer */
+	t.n_splits = 2;
+	if (t.max_list >= 2 && !kern_attn_plan(&t, &splits, &need, &e2) &&
+	    need) {
+		uint64_t fit = lv->work_bytes / (need / 2);
+
+		t.n_splits = (uint32_t)SS_MIN(SS_MIN(fit, t.max_list), 65535);
+		if (t.n_splits < 2)
+			t.n_splits = 1; /* one split needs no workspace */
+	} else {
+		t.n_splits = 1;
+	}
+	*da = t;
 }
 
 static int attend(void *ctx, const struct kern_layer_attn *a, void *stream,
@@ -1583,7 +1601,7 @@ static int attend(void *ctx, const struct kern_layer_attn *a, void *stream,
 			sa.q = lv->d_qe;
 			sa.digest = lv->d_digest + tab_idx(lv, l, 0, 0, 0) * 2 * D;
 			sa.ctx_len = lv->d_ctx;
-			sa.batch = lv->E;
+			sa.batch = dec_rows; /* the slots past it are idle */
 			sa.n_q_heads = NQ;
 			sa.n_kv_heads = H;
 			sa.head_dim = D;
@@ -1602,11 +1620,11 @@ static int attend(void *ctx, const struct kern_layer_attn *a, void *stream,
 				 * with the simulator); the kernel's cost is
 				 * paid above */
 				ids = upload(lv, lv->h_sel,
-					     (uint64_t)lv->E * H * lv->cap *
+					     (uint64_t)dec_rows * H * lv->cap *
 						     sizeof(int32_t),
 					     err);
 				cnt = upload(lv, lv->h_seln,
-					     (uint64_t)lv->E * H *
+					     (uint64_t)dec_rows * H *
 						     sizeof(uint32_t),
 					     err);
 				if (!ids || !cnt || up_flush(lv, err)) {
@@ -1617,7 +1635,7 @@ static int attend(void *ctx, const struct kern_layer_attn *a, void *stream,
 			if ((rc = live_sparse_lists(
 				     lv->d_table + tab_idx(lv, l, 0, 0, 0),
 				     lv->MB, ids, cnt, lv->cap, lv->d_ctx,
-				     lv->E, H, lv->max_list, lv->d_lslots,
+				     dec_rows, H, lv->max_list, lv->d_lslots,
 				     lv->d_lids, lv->d_ln, stream, err)))
 				goto out;
 			da.slots = lv->d_lslots;
