@@ -70,7 +70,7 @@
 #include "ss.h"
 
 #define HW_PROFILE_VERSION 1
-#define HW_GRID_MAX 16
+#define HW_GRID_MAX 32
 #define HW_SRC_MAX 320
 
 struct hw_num {
