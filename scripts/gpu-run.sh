@@ -31,13 +31,23 @@
 # so binaries are built here and carried (.gpu-carry/, listed in
 # .git/info/exclude); where no .gpu-carry/ travelled, the script builds
 # from source with meson instead. SS_SRC (pack only) builds from another
-# source tree, e.g. a clean export of HEAD.
+# source tree, e.g. a clean export of HEAD; SS_REV=<rev> (pack only)
+# exports that revision itself and stamps the binaries with its
+# `git describe` (an export has no .git: SS_SRC builds say the project
+# version instead).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
 if [ "${1:-}" = pack ]; then
 	src=${SS_SRC:-$root}
+	if [ -n "${SS_REV:-}" ]; then
+		src=$(mktemp -d) || exit 1
+		trap 'rm -rf "$src"' EXIT
+		git archive "$SS_REV" | tar -x -C "$src" || exit 1
+		SS_GIT_DESCRIBE=$(git describe --always --tags "$SS_REV") || exit 1
+		export SS_GIT_DESCRIBE
+	fi
 	if [ -f build-gpu/build.ninja ]; then
 		(cd "$src" && meson setup --reconfigure "$root/build-gpu" \
 			-Dgpu_arch=90a -Dwerror=true) >/dev/null || exit 1
