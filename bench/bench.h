@@ -25,7 +25,7 @@
 
 #include "kernels/device.h"
 
-#define BENCH_MAX_ROWS 512
+#define BENCH_MAX_ROWS 1024
 
 struct bench_row {
 	char kernel[32];

@@ -7,7 +7,11 @@
  * loads and saves at once). Bandwidth counts the bytes a kernel must read
  * (digests of candidate blocks; the selected blocks' K and V) against the
  * HBM copy limit (bytes read + written) measured in the same run. The L2
- * is flushed before every timed repeat.
+ * is flushed before every timed repeat. Each decode-attention case is also
+ * set against an ideal read of its KV bytes (kern_hbm_read over one buffer
+ * of that size, timed the same way): a 1 GiB copy's rate is out of reach
+ * of any single launch that reads 8 MB, whose launch and DRAM latency
+ * dominate.
  */
 #include <math.h>
 #include <stdio.h>
@@ -44,6 +48,12 @@ static int reps(const struct bench *b, int cap)
 
 /* ---- attention --------------------------------------------------------- */
 
+/* an ideal read measured in this run: bytes, GB/s */
+struct read_limit {
+	uint64_t bytes;
+	double gbs;
+};
+
 struct attn_set {
 	kern_bf16 *cache;      /* device, n_slots blocks */
 	uint64_t n_slots;
@@ -51,6 +61,10 @@ struct attn_set {
 	int sparse;
 	uint32_t variant;      /* kern_attn_args.variant (0 = automatic) */
 	uint32_t splits;       /* kern_attn_args.n_splits (0 = automatic) */
+	int merge_kernel;      /* 1: no merge_counts (splits always merged by
+				  the second kernel) */
+	struct read_limit reads[32]; /* ideal reads so far, one per size */
+	int n_reads;
 };
 
 static int do_attn(void *arg, void *stream, struct ss_err *err)
@@ -70,6 +84,7 @@ static void attn_free(struct attn_set *s)
 	kern_dev_free((void *)s->a.ctx_len);
 	kern_dev_free(s->a.out);
 	kern_dev_free(s->a.work);
+	kern_dev_free(s->a.merge_counts);
 	memset(&s->a, 0, sizeof s->a);
 }
 
@@ -155,6 +170,16 @@ static int attn_prepare(struct bench *b, struct attn_set *s,
 	    (rc = kern_dev_malloc((void **)&s->a.work, wb, err)))
 		goto out;
 	s->a.work_bytes = wb;
+	if (!s->merge_kernel) {
+		/* zeroed once; every launch leaves them zero */
+		if ((rc = kern_dev_malloc(&p, bh * 4, err)))
+			goto out;
+		s->a.merge_counts = p;
+		s->a.n_merge_counts = (uint32_t)bh;
+		if ((rc = kern_memset_async(p, 0, bh * 4, b->stream, err)) ||
+		    (rc = kern_stream_sync(b->stream, err)))
+			goto out;
+	}
 out:
 	free(sl);
 	free(bid);
@@ -261,10 +286,64 @@ out:
 	return rc;
 }
 
+struct read_arg {
+	const void *buf;
+	uint64_t bytes;
+	uint64_t *sink;
+};
+
+static int do_read(void *arg, void *stream, struct ss_err *err)
+{
+	struct read_arg *r = arg;
+
+	return kern_hbm_read(r->buf, r->bytes, r->sink, stream, err);
+}
+
+/*
+ * The ideal read of `bytes` in GB/s: kern_hbm_read over one contiguous
+ * buffer of that size, timed as attn_case times the attention (L2
+ * flushed before each repeat, bench_time's warm-up, events, median).
+ * Measured and reported (limit,"hbm_read,bytes=N") the first time a size
+ * is asked for in a run, then taken from s->reads.
+ */
+static int read_limit(struct bench *b, struct attn_set *s, uint64_t bytes,
+		      double *gbs, struct ss_err *err)
+{
+	struct read_arg ra = { .bytes = bytes };
+	double ms[MAXREP];
+	char name[64];
+	int r = reps(b, 30), rc;
+
+	for (int i = 0; i < s->n_reads; i++)
+		if (s->reads[i].bytes == bytes) {
+			*gbs = s->reads[i].gbs;
+			return 0;
+		}
+	if ((rc = kern_dev_malloc((void **)&ra.buf, bytes, err)) ||
+	    (rc = kern_dev_malloc((void **)&ra.sink, sizeof *ra.sink, err)) ||
+	    (rc = kern_memset_async((void *)ra.buf, 0, bytes, b->stream,
+				    err)) ||
+	    (rc = kern_memset_async(ra.sink, 0, sizeof *ra.sink, b->stream,
+				    err)) ||
+	    (rc = bench_time(b, do_read, &ra, 1, ms, r, err)))
+		goto out;
+	snprintf(name, sizeof name, "hbm_read,bytes=%llu",
+		 (unsigned long long)bytes);
+	bench_report(b, "limit", name, ms, r, bytes, 0);
+	*gbs = b->rows[b->n_rows - 1].value;
+	if (s->n_reads < (int)SS_ARRAY_SIZE(s->reads))
+		s->reads[s->n_reads++] = (struct read_limit){ bytes, *gbs };
+out:
+	kern_dev_free((void *)ra.buf);
+	kern_dev_free(ra.sink);
+	return rc;
+}
+
 /*
  * One timed, validated case: sparse (budget 2,048 tokens = 64 blocks of a
  * 128k context) or dense (32k context, 1,024 blocks) for `batch` requests
- * of shape `sh`, reported with `suffix` after the case name.
+ * of shape `sh`, reported with `suffix` after the case name, then again
+ * (",vs=read_same_bytes") against the ideal read of the same bytes.
  */
 static int attn_case(struct bench *b, struct attn_set *s,
 		     const struct shape *sh, uint32_t batch, int sparse,
@@ -273,8 +352,8 @@ static int attn_case(struct bench *b, struct attn_set *s,
 	const char *kernel = sparse ? "sparse_decode_attn" : "dense_decode_attn";
 	uint32_t ctx = sparse ? 131072 : 32768, nl = sparse ? 64 : 1024;
 	uint64_t bytes = (uint64_t)batch * sh->n_kv_heads * nl * BLK_BYTES;
-	double ms[MAXREP];
-	char name[128];
+	double ms[MAXREP], read_gbs;
+	char name[128], vs[160];
 	int r = reps(b, 30), rc;
 
 	if ((rc = attn_prepare(b, s, sh, batch, ctx, nl, sparse, err)) ||
@@ -288,6 +367,10 @@ static int attn_case(struct bench *b, struct attn_set *s,
 		snprintf(name, sizeof name, "model=%s,ctx=32768,batch=%u%s",
 			 sh->name, batch, suffix);
 	bench_report(b, kernel, name, ms, r, bytes, b->lim_hbm);
+	if ((rc = read_limit(b, s, bytes, &read_gbs, err)))
+		return rc;
+	snprintf(vs, sizeof vs, "%s,vs=read_same_bytes", name);
+	bench_report(b, kernel, vs, ms, r, bytes, read_gbs);
 	if (b->check && (rc = attn_verify(b, s, kernel, err)))
 		return rc;
 	attn_free(s);
@@ -359,6 +442,19 @@ int bench_attn(struct bench *b, struct ss_err *err)
 		}
 	}
 	s.splits = 0;
+	/* the small sparse steps, whose splits the attention kernel merges
+	 * itself (kern_attn_fused), with the merge kernel instead
+	 * (",merge=kernel" rows) */
+	s.merge_kernel = 1;
+	for (int c = 0; c < 5 && !b->quick; c++) {
+		/* Llama-3-8B at batch 1, 4, 16; LWM-7B at 1, 4 */
+		static const uint32_t small_b[] = { 1, 4, 16, 1, 4 };
+
+		if ((rc = attn_case(b, &s, &shapes[c / 3], small_b[c], 1,
+				    ",merge=kernel", err)))
+			goto out;
+	}
+	s.merge_kernel = 0;
 out:
 	attn_free(&s);
 	kern_dev_free(s.cache);

@@ -216,6 +216,73 @@ extern "C" int kern_l2_sweep(const void *buf, uint64_t bytes, void *stream,
 	return 0;
 }
 
+/*
+ * kern_hbm_read: 2 CTAs of 1,024 threads per SM (a full SM at the 32
+ * registers this needs), HBM_UNROLL loads issued before any is summed, so
+ * a read of a few MB is one round of loads; then a warp sum and one
+ * atomic per CTA (a few hundred on one address, rather than one per warp).
+ */
+#define HBM_THREADS 1024
+#define HBM_UNROLL 4
+
+__global__ void __launch_bounds__(HBM_THREADS, 2)
+	hbm_read_kernel(const uint4 *__restrict__ p, uint64_t n,
+			unsigned long long *__restrict__ sink)
+{
+	__shared__ unsigned long long part[HBM_THREADS / 32];
+	const uint64_t stride = (uint64_t)gridDim.x * blockDim.x;
+	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+	unsigned long long acc = 0;
+
+	for (uint64_t i = (uint64_t)blockIdx.x * blockDim.x + threadIdx.x;
+	     i < n; i += HBM_UNROLL * stride) {
+		uint4 v[HBM_UNROLL];
+
+#pragma unroll
+		for (int u = 0; u < HBM_UNROLL; u++)
+			v[u] = i + u * stride < n ? p[i + u * stride]
+						  : make_uint4(0, 0, 0, 0);
+#pragma unroll
+		for (int u = 0; u < HBM_UNROLL; u++)
+			acc += (unsigned long long)v[u].x + v[u].y + v[u].z +
+			       v[u].w;
+	}
+	for (int o = 16; o; o >>= 1)
+		acc += __shfl_xor_sync(0xffffffffu, acc, o);
+	if (!lane)
+		part[warp] = acc;
+	__syncthreads();
+	if (warp)
+		return;
+	acc = lane < blockDim.x / 32 ? part[lane] : 0;
+	for (int o = 16; o; o >>= 1)
+		acc += __shfl_xor_sync(0xffffffffu, acc, o);
+	if (!lane)
+		atomicAdd(sink, acc);
+}
+
+extern "C" int kern_hbm_read(const void *buf, uint64_t bytes,
+			     uint64_t *sink, void *stream, struct ss_err *err)
+{
+	int sms = kern_dev_attr(cudaDevAttrMultiProcessorCount, 132);
+	uint64_t n = bytes / 16, ctas;
+
+	if (!buf || !sink || ((uintptr_t)buf & 15) || !bytes || (bytes & 15))
+		return ss_error(err, SS_EINVAL,
+				"hbm_read: field 'buf' or 'sink' is NULL, or "
+				"'buf' not 16-byte aligned, or 'bytes' %llu "
+				"not a positive multiple of 16",
+				(unsigned long long)bytes);
+	/* no more CTAs than have a load to make */
+	ctas = SS_MIN((uint64_t)sms * 2,
+		      (n + HBM_THREADS - 1) / HBM_THREADS);
+	hbm_read_kernel<<<(unsigned)ctas, HBM_THREADS, 0,
+			  kern_stream(stream)>>>((const uint4 *)buf, n,
+						 (unsigned long long *)sink);
+	KCHECK_LAUNCH("hbm_read_kernel", err);
+	return 0;
+}
+
 #define KBLAS(call, err)                                                      \
 	do {                                                                  \
 		cublasStatus_t kb_s_ = (call);                                \

@@ -71,6 +71,17 @@ int kern_memset_async(void *dst, int byte, uint64_t bytes, void *stream,
  */
 int kern_l2_sweep(const void *buf, uint64_t bytes, void *stream,
 		  struct ss_err *err);
+/*
+ * Read `bytes` of device memory `buf` once on `stream` as fast as one
+ * launch can: every SM full of threads, 16-byte loads, grid-stride with
+ * four loads in flight per thread; a benchmark's ideal read of a given
+ * size. Adds the sum of the buffer's 32-bit words (mod 2^64) to the device
+ * counter `*sink` (one atomic per CTA), so the loads cannot be dropped and
+ * a test can check what was read. `buf` 16-byte aligned, `bytes` a
+ * multiple of 16. 0, SS_EINVAL or SS_ECUDA.
+ */
+int kern_hbm_read(const void *buf, uint64_t bytes, uint64_t *sink,
+		  void *stream, struct ss_err *err);
 
 /* cuBLAS bf16 GEMM C[m,n] = A[m,k] B[k,n] (fp32 accumulate), for
  * interference measurements. The handle is bound to `stream`. */

@@ -82,6 +82,11 @@ int kern_l2_sweep(const void *buf, uint64_t bytes, void *stream,
 {
 	return NODEV(err);
 }
+int kern_hbm_read(const void *buf, uint64_t bytes, uint64_t *sink,
+		  void *stream, struct ss_err *err)
+{
+	return NODEV(err);
+}
 int kern_gemm_create(void **handle, void *stream, struct ss_err *err)
 {
 	*handle = NULL;
@@ -137,6 +142,10 @@ int kern_attn_plan(const struct kern_attn_args *a, uint32_t *n_splits,
 {
 	*n_splits = 0;
 	*work_bytes = 0;
+	return NODEV(err);
+}
+int kern_attn_fused(const struct kern_attn_args *a, struct ss_err *err)
+{
 	return NODEV(err);
 }
 int kern_sparse_decode_attn(const struct kern_attn_args *a, void *stream,

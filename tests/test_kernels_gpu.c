@@ -771,40 +771,60 @@ static void t_select_topk_ties(void)
 
 /*
  * One decode-attention configuration: B requests x 2 KV heads, lists of up
- * to maxl blocks, `splits` (0 = automatic) and `variant`; with `empty` the
- * last request has nothing to attend to (dense: ctx 0; sparse: n_list 0),
- * as the live executor passes for unused batch slots.
+ * to maxl blocks (contexts of at most `longest` blocks, 0 = maxl),
+ * `splits` (0 = automatic), `variant` and `bound` (list_bound); with
+ * `empty` the last request has nothing to attend to (dense: ctx 0;
+ * sparse: n_list 0), as the live executor passes for unused batch slots.
  */
-static void attn_case(int sparse, uint32_t G, uint32_t splits,
-		      uint32_t variant, uint32_t B, uint32_t maxl, int empty,
-		      unsigned long seed, uint32_t bound)
+struct attn_tc {
+	int sparse;
+	uint32_t G, splits, variant, B, maxl;
+	int empty;
+	uint32_t bound, longest;
+	unsigned long seed;
+};
+
+/*
+ * Run *c three times against one double-precision reference: without
+ * merge counts (the merge kernel), then twice with them (the fused merge
+ * where kern_attn_fused says so; the second launch starts from the counts
+ * the first left, which must be zero again). Outputs and workspace are
+ * poisoned before each launch. Returns kern_attn_fused's answer.
+ */
+static int attn_case(const struct attn_tc *c)
 {
-	const uint32_t Hkv = 2, Hq = Hkv * G, slots = 400;
-	gsl_rng *r = rng_new(seed);
-	size_t nl = (size_t)B * Hkv * maxl;
-	kern_bf16 *q = xmalloc((size_t)B * Hq * HD * 2);
+	const uint32_t Hkv = 2, Hq = Hkv * c->G, slots = 400, G = c->G;
+	const uint32_t B = c->B, maxl = c->maxl;
+	const uint32_t longest = c->longest ? c->longest : maxl;
+	const int sparse = c->sparse;
+	gsl_rng *r = rng_new(c->seed);
+	size_t nl = (size_t)B * Hkv * maxl, nout = (size_t)B * Hq * HD;
+	kern_bf16 *q = xmalloc(nout * 2);
 	kern_bf16 *cache = xmalloc((size_t)slots * 2 * BT * HD * 2);
-	kern_bf16 *out = xmalloc((size_t)B * Hq * HD * 2);
+	kern_bf16 *out = xmalloc(nout * 2);
 	int32_t *sl = xmalloc(nl * 4), *bid = xmalloc(nl * 4);
 	uint32_t *nlist = xmalloc((size_t)B * Hkv * 4);
 	uint32_t *ctx = xmalloc((size_t)B * 4);
+	uint32_t *cnt = xmalloc((size_t)B * Hkv * 4);
 	uint64_t perm[400];
-	double *got = xmalloc(HD * sizeof *got), *ref = xmalloc(HD * sizeof *ref);
+	double *got = xmalloc(HD * sizeof *got);
+	double *ref = xmalloc(nout * sizeof *ref);
 	double *p = xmalloc(maxl * BT * sizeof *p);
 	const float scale = 1.0f / sqrtf((float)HD);
-	uint32_t ns;
+	uint32_t ns, *counts;
 	uint64_t wb;
 	void *st;
+	int fused;
 
-	fill_bf16(q, (size_t)B * Hq * HD, r, 1.0);
+	fill_bf16(q, nout, r, 1.0);
 	fill_bf16(cache, (size_t)slots * 2 * BT * HD, r, 1.0);
 	for (uint32_t b = 0; b < B; b++)
-		ctx[b] = 1 + (uint32_t)gsl_rng_uniform_int(r, maxl * BT);
-	ctx[0] = maxl * BT; /* one full list */
-	if (empty && !sparse)
+		ctx[b] = 1 + (uint32_t)gsl_rng_uniform_int(r, longest * BT);
+	ctx[0] = longest * BT; /* one full list */
+	if (c->empty && !sparse)
 		ctx[B - 1] = 0;
 	for (size_t i = 0; i < nl; i++)
-		sl[i] = bid[i] = -7; /* unused entries: never read */
+		sl[i] = bid[i] = -7; /* unused entries: never dereferenced */
 	for (uint32_t b = 0; b < B; b++)
 		for (uint32_t h = 0; h < Hkv; h++) {
 			uint32_t nb = (ctx[b] + BT - 1) / BT, n;
@@ -830,58 +850,34 @@ static void attn_case(int sparse, uint32_t G, uint32_t splits,
 					sl[o + i] = (int32_t)perm[i];
 				}
 				nlist[b * Hkv + h] =
-					empty && b == B - 1 ? 0 : n;
+					c->empty && b == B - 1 ? 0 : n;
 			} else {
 				for (uint32_t i = 0; i < nb; i++)
 					sl[o + i] = (int32_t)perm[i];
 			}
 		}
-	struct kern_attn_args a = {
-		.q = upload(q, (size_t)B * Hq * HD * 2),
-		.cache = upload(cache, (size_t)slots * 2 * BT * HD * 2),
-		.slots = upload(sl, nl * 4),
-		.block_ids = sparse ? upload(bid, nl * 4) : NULL,
-		.n_list = sparse ? upload(nlist, (size_t)B * Hkv * 4) : NULL,
-		.ctx_len = upload(ctx, (size_t)B * 4), .batch = B,
-		.n_q_heads = Hq, .n_kv_heads = Hkv, .head_dim = HD,
-		.max_list = maxl, .list_bound = bound, .scale = scale,
-		.out = dalloc((size_t)B * Hq * HD * 2), .n_splits = splits,
-		.variant = variant,
-	};
-	KOK(kern_attn_plan(&a, &ns, &wb, &e));
-	a.work = wb ? dalloc(wb) : NULL; /* variant 2, one split: none */
-	a.work_bytes = wb;
-	KOK(kern_stream_create(&st, &e));
-	KOK(kern_memset_async(a.out, 0xFF, (size_t)B * Hq * HD * 2, st, &e));
-	if (wb)
-		KOK(kern_memset_async(a.work, 0xFF, wb, st, &e)); /* NaN */
-	if (sparse)
-		KOK(kern_sparse_decode_attn(&a, st, &e));
-	else
-		KOK(kern_dense_decode_attn(&a, st, &e));
-	KOK(kern_stream_sync(st, &e));
-	KOK(kern_copy(out, a.out, (size_t)B * Hq * HD * 2, &e));
 	for (uint32_t b = 0; b < B; b++)
 	for (uint32_t qh = 0; qh < Hq; qh++) {
 		uint32_t h = qh / G, nb = (ctx[b] + BT - 1) / BT;
 		uint32_t n = sparse ? nlist[b * Hkv + h] : nb, np = 0;
 		size_t o = ((size_t)b * Hkv + h) * maxl;
 		const kern_bf16 *qv = q + ((size_t)b * Hq + qh) * HD;
+		double *rv = ref + ((size_t)b * Hq + qh) * HD;
 		double mx = -INFINITY, sum = 0;
 
 		for (uint32_t i = 0; i < n; i++) {
 			uint32_t blk = sparse ? (uint32_t)bid[o + i] : i;
 			const kern_bf16 *kb = cache + (size_t)sl[o + i] * 2 * BT * HD;
 			for (uint32_t t = 0; t < BT; t++, np++) {
-				double s = 0;
+				double sc = 0;
 				if ((uint64_t)blk * BT + t >= ctx[b]) {
 					p[np] = -INFINITY;
 					continue;
 				}
 				for (uint32_t d = 0; d < HD; d++)
-					s += (double)kern_bf16_to_float(qv[d]) *
-					     kern_bf16_to_float(kb[t * HD + d]);
-				p[np] = s * scale;
+					sc += (double)kern_bf16_to_float(qv[d]) *
+					      kern_bf16_to_float(kb[t * HD + d]);
+				p[np] = sc * scale;
 				mx = fmax(mx, p[np]);
 			}
 		}
@@ -890,25 +886,71 @@ static void attn_case(int sparse, uint32_t G, uint32_t splits,
 			sum += p[i];
 		}
 		for (uint32_t d = 0; d < HD; d++)
-			ref[d] = 0;
+			rv[d] = 0;
 		np = 0;
 		for (uint32_t i = 0; i < n; i++) {
 			const kern_bf16 *vb = cache + (size_t)sl[o + i] * 2 * BT * HD +
 					      BT * HD;
 			for (uint32_t t = 0; t < BT; t++, np++)
 				for (uint32_t d = 0; d < HD; d++)
-					ref[d] += p[np] / sum *
-						  kern_bf16_to_float(vb[t * HD + d]);
+					rv[d] += p[np] / sum *
+						 kern_bf16_to_float(vb[t * HD + d]);
 		}
-		for (uint32_t d = 0; d < HD; d++)
-			got[d] = kern_bf16_to_float(
-				out[((size_t)b * Hq + qh) * HD + d]);
-		CHECK_MSG(rel_err(got, ref, HD) < 1e-2,
-			  "%s v%u B %u G %u splits %u (%u used) bound %u b %u "
-			  "qh %u: rel err %g",
-			  sparse ? "sparse" : "dense", variant, B, G, splits,
-			  ns, bound, b, qh, rel_err(got, ref, HD));
 	}
+	struct kern_attn_args a = {
+		.q = upload(q, nout * 2),
+		.cache = upload(cache, (size_t)slots * 2 * BT * HD * 2),
+		.slots = upload(sl, nl * 4),
+		.block_ids = sparse ? upload(bid, nl * 4) : NULL,
+		.n_list = sparse ? upload(nlist, (size_t)B * Hkv * 4) : NULL,
+		.ctx_len = upload(ctx, (size_t)B * 4), .batch = B,
+		.n_q_heads = Hq, .n_kv_heads = Hkv, .head_dim = HD,
+		.max_list = maxl, .list_bound = c->bound, .scale = scale,
+		.out = dalloc(nout * 2), .n_splits = c->splits,
+		.variant = c->variant,
+	};
+	KOK(kern_attn_plan(&a, &ns, &wb, &e));
+	a.work = wb ? dalloc(wb) : NULL; /* variant 2, one split: none */
+	a.work_bytes = wb;
+	counts = dalloc((size_t)B * Hkv * 4);
+	KOK(kern_stream_create(&st, &e));
+	KOK(kern_memset_async(counts, 0, (size_t)B * Hkv * 4, st, &e));
+	for (int run = 0; run < 3; run++) {
+		a.merge_counts = run ? counts : NULL;
+		a.n_merge_counts = run ? B * Hkv : 0;
+		KOK(kern_memset_async(a.out, 0xFF, nout * 2, st, &e));
+		if (wb)
+			KOK(kern_memset_async(a.work, 0xFF, wb, st, &e)); /* NaN */
+		if (sparse)
+			KOK(kern_sparse_decode_attn(&a, st, &e));
+		else
+			KOK(kern_dense_decode_attn(&a, st, &e));
+		KOK(kern_stream_sync(st, &e));
+		KOK(kern_copy(out, a.out, nout * 2, &e));
+		for (uint32_t b = 0; b < B; b++)
+		for (uint32_t qh = 0; qh < Hq; qh++) {
+			const double *rv = ref + ((size_t)b * Hq + qh) * HD;
+
+			for (uint32_t d = 0; d < HD; d++)
+				got[d] = kern_bf16_to_float(
+					out[((size_t)b * Hq + qh) * HD + d]);
+			CHECK_MSG(rel_err(got, rv, HD) < 1e-2,
+				  "%s v%u B %u G %u splits %u (%u used) bound "
+				  "%u longest %u run %d b %u qh %u: rel err %g",
+				  sparse ? "sparse" : "dense", c->variant, B, G,
+				  c->splits, ns, c->bound, longest, run, b, qh,
+				  rel_err(got, rv, HD));
+		}
+		if (run) {
+			KOK(kern_copy(cnt, counts, (size_t)B * Hkv * 4, &e));
+			for (uint32_t i = 0; i < B * Hkv; i++)
+				CHECK_MSG(!cnt[i], "merge count %u left at %u "
+						   "(B %u G %u splits %u)",
+					  i, cnt[i], B, G, ns);
+		}
+	}
+	fused = kern_attn_fused(&a, &e);
+	CHECK(fused >= 0);
 	kern_dev_free((void *)a.q);
 	kern_dev_free((void *)a.cache);
 	kern_dev_free((void *)a.slots);
@@ -917,6 +959,7 @@ static void attn_case(int sparse, uint32_t G, uint32_t splits,
 	kern_dev_free((void *)a.ctx_len);
 	kern_dev_free(a.out);
 	kern_dev_free(a.work);
+	kern_dev_free(counts);
 	kern_stream_destroy(st);
 	free(q);
 	free(cache);
@@ -925,58 +968,168 @@ static void attn_case(int sparse, uint32_t G, uint32_t splits,
 	free(bid);
 	free(nlist);
 	free(ctx);
+	free(cnt);
 	free(got);
 	free(ref);
 	free(p);
 	gsl_rng_free(r);
+	return fused;
+}
+
+/* batch 0: nothing to launch, nothing fused, whatever the pointers */
+static void attn_batch0(int sparse)
+{
+	struct kern_attn_args a = { .n_q_heads = 8, .n_kv_heads = 2,
+				    .head_dim = HD, .max_list = 40 };
+	uint32_t ns;
+	uint64_t wb;
+
+	KOK(kern_attn_plan(&a, &ns, &wb, &e));
+	CHECK_EQ_U64(wb, 0);
+	CHECK_EQ_I64(kern_attn_fused(&a, &e), 0);
+	if (sparse)
+		KOK(kern_sparse_decode_attn(&a, NULL, &e));
+	else
+		KOK(kern_dense_decode_attn(&a, NULL, &e));
 }
 
 /*
  * Both variants at every split count listed (0 = the automatic choice:
- * at B = 3 many one-block-per-warp splits; at B = 64 with 90-entry lists
- * variant 2 takes several blocks per warp), one split (variant 2 writes
+ * at B = 3 many one-block-per-warp splits), one split (variant 2 writes
  * the output itself), split counts that do not divide the lists, and an
- * empty last request.
+ * empty last request; at B = 64 with 300-entry lists, a large problem
+ * (ranges from each list's length, several blocks per warp); lists
+ * shorter than list_bound (planned ranges, later splits empty) and longer
+ * than it (the fallback to ranges from the length). Each case also runs
+ * with merge counts: some must fuse the merge (kern_attn_fused).
  */
 static void t_sparse_decode_attn(void)
 {
 	static const uint32_t groups[] = { 1, 2, 4, 8 };
 	static const uint32_t splits[] = { 0, 1, 3, 10 };
+	int fused = 0;
 
 	need_gpu();
 	for (uint32_t v = 1; v <= 2; v++)
 		for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++)
 			for (size_t si = 0; si < SS_ARRAY_SIZE(splits); si++)
-				attn_case(1, groups[gi], splits[si], v, 3, 40,
-					  si == 2,
-					  8000 + v * 100 + gi * 10 + si, 0);
-	for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++)
-		attn_case(1, groups[gi], 0, 2, 64, 40, 1, 8500 + gi, 0);
+				fused += attn_case(&(struct attn_tc){
+					.sparse = 1, .G = groups[gi],
+					.splits = splits[si], .variant = v,
+					.B = 3, .maxl = 40, .empty = si == 2,
+					.seed = 8000 + v * 100 + gi * 10 + si });
+	for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++) {
+		fused += attn_case(&(struct attn_tc){
+			.sparse = 1, .G = groups[gi], .variant = 2, .B = 64,
+			.maxl = 40, .empty = 1, .seed = 8500 + gi });
+		/* lists shorter than the bound, the bound below max_list */
+		fused += attn_case(&(struct attn_tc){
+			.sparse = 1, .G = groups[gi], .variant = 2, .B = 3,
+			.maxl = 300, .empty = 1, .bound = 24, .longest = 20,
+			.seed = 8600 + gi });
+		fused += attn_case(&(struct attn_tc){
+			.sparse = 1, .G = groups[gi], .variant = 2, .B = 16,
+			.maxl = 300, .bound = 40, .longest = 40,
+			.seed = 8610 + gi });
+		fused += attn_case(&(struct attn_tc){
+			.sparse = 1, .G = groups[gi], .splits = 5,
+			.variant = 2, .B = 3, .maxl = 300, .bound = 24,
+			.longest = 20, .seed = 8620 + gi });
+	}
+	/* a large problem (128 lists x 300 entries) */
+	fused += attn_case(&(struct attn_tc){ .sparse = 1, .G = 4,
+					      .variant = 2, .B = 64,
+					      .maxl = 300, .empty = 1,
+					      .seed = 8700 });
+	attn_batch0(1);
+	CHECK_MSG(fused > 0, "no case merged its splits in the attention "
+			     "kernel");
 }
 
 static void t_dense_decode_attn(void)
 {
 	static const uint32_t groups[] = { 1, 4, 8 };
 	static const uint32_t splits[] = { 0, 1, 7, 90 };
+	int fused = 0;
 
 	need_gpu();
 	for (uint32_t v = 1; v <= 2; v++)
 		for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++)
 			for (size_t si = 0; si < SS_ARRAY_SIZE(splits); si++)
-				attn_case(0, groups[gi], splits[si], v, 3, 90,
-					  si == 2,
-					  9000 + v * 100 + gi * 10 + si, 0);
+				fused += attn_case(&(struct attn_tc){
+					.G = groups[gi], .splits = splits[si],
+					.variant = v, .B = 3, .maxl = 90,
+					.empty = si == 2,
+					.seed = 9000 + v * 100 + gi * 10 + si });
 	for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++)
-		attn_case(0, groups[gi], 0, 2, 64, 90, 1, 9500 + gi, 0);
-	attn_case(0, 4, 1, 2, 64, 90, 0, 9600, 0); /* long lists, one split */
+		fused += attn_case(&(struct attn_tc){
+			.G = groups[gi], .variant = 2, .B = 64, .maxl = 90,
+			.empty = 1, .seed = 9500 + gi });
+	/* long lists, one split */
+	attn_case(&(struct attn_tc){ .G = 4, .splits = 1, .variant = 2,
+				     .B = 64, .maxl = 90, .seed = 9600 });
 	/* list_bound: the split count planned from a bound (the longest
 	 * list, or a wrong one below it), the lists still read whole */
 	for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++) {
-		attn_case(0, groups[gi], 0, 2, 3, 300, 0, 9700 + gi, 0);
-		attn_case(0, groups[gi], 0, 2, 3, 300, 0, 9700 + gi, 12);
-		attn_case(0, groups[gi], 0, 2, 16, 300, 1, 9710 + gi, 40);
+		fused += attn_case(&(struct attn_tc){
+			.G = groups[gi], .variant = 2, .B = 3, .maxl = 300,
+			.seed = 9700 + gi });
+		fused += attn_case(&(struct attn_tc){
+			.G = groups[gi], .variant = 2, .B = 3, .maxl = 300,
+			.bound = 12, .seed = 9700 + gi });
+		fused += attn_case(&(struct attn_tc){
+			.G = groups[gi], .variant = 2, .B = 16, .maxl = 300,
+			.empty = 1, .bound = 40, .seed = 9710 + gi });
+		/* contexts shorter than the bound */
+		fused += attn_case(&(struct attn_tc){
+			.G = groups[gi], .variant = 2, .B = 3, .maxl = 300,
+			.empty = 1, .bound = 24, .longest = 20,
+			.seed = 9730 + gi });
 	}
-	attn_case(1, 4, 0, 2, 16, 300, 0, 9720, 8);
+	fused += attn_case(&(struct attn_tc){ .sparse = 1, .G = 4,
+					      .variant = 2, .B = 16,
+					      .maxl = 300, .bound = 8,
+					      .seed = 9720 });
+	/* a large problem (128 lists x 300 entries) */
+	fused += attn_case(&(struct attn_tc){ .G = 2, .variant = 2, .B = 64,
+					      .maxl = 300, .empty = 1,
+					      .seed = 9740 });
+	attn_batch0(0);
+	CHECK_MSG(fused > 0, "no case merged its splits in the attention "
+			     "kernel");
+}
+
+/* ---- the ideal read -------------------------------------------------- */
+
+/* kern_hbm_read's sink against the CPU's sum of the 32-bit words, from one
+ * vector to several grid-stride rounds */
+static void t_hbm_read_sum(void)
+{
+	static const uint64_t sizes[] = { 16, 4099 * 16, (40ull << 20) + 16 };
+	gsl_rng *r = rng_new(9900);
+
+	need_gpu();
+	for (size_t k = 0; k < SS_ARRAY_SIZE(sizes); k++) {
+		uint64_t n = sizes[k] / 4, want = 0, got = 1;
+		uint32_t *h = xmalloc(sizes[k]);
+		uint64_t *sink = dalloc(sizeof *sink);
+		void *buf;
+
+		for (uint64_t i = 0; i < n; i++) {
+			h[i] = (uint32_t)gsl_rng_get(r);
+			want += h[i];
+		}
+		buf = upload(h, sizes[k]);
+		KOK(kern_memset_async(sink, 0, sizeof *sink, NULL, &e));
+		KOK(kern_hbm_read(buf, sizes[k], sink, NULL, &e));
+		KOK(kern_dev_sync(&e));
+		KOK(kern_copy(&got, sink, sizeof got, &e));
+		CHECK_EQ_U64(got, want);
+		kern_dev_free(buf);
+		kern_dev_free(sink);
+		free(h);
+	}
+	gsl_rng_free(r);
 }
 
 /* ---- bad inputs (CUDA build; no device needed) -------------------------- */
@@ -1145,8 +1298,28 @@ static void t_bad_inputs(void)
 	at.variant = 3;
 	CHECK_EQ_I64(kern_dense_decode_attn(&at, NULL, &e), SS_EINVAL);
 	CHECK_STR_CONTAINS(e.msg, "'variant'");
+	at.variant = 2;
+	at.merge_counts = (uint32_t *)&x;
+	at.n_merge_counts = 0;
+	CHECK_EQ_I64(kern_dense_decode_attn(&at, NULL, &e), SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "'n_merge_counts'");
+	CHECK_EQ_I64(kern_attn_fused(&at, &e), SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "'n_merge_counts'");
 	CHECK_EQ_I64(kern_l2_sweep(NULL, 1 << 20, NULL, &e), SS_EINVAL);
 	CHECK_STR_CONTAINS(e.msg, "'buf'");
+	{
+		static uint64_t rbuf[4] __attribute__((aligned(16)));
+
+		CHECK_EQ_I64(kern_hbm_read(NULL, 16, rbuf, NULL, &e),
+			     SS_EINVAL);
+		CHECK_STR_CONTAINS(e.msg, "'buf'");
+		CHECK_EQ_I64(kern_hbm_read(rbuf, 16, NULL, NULL, &e),
+			     SS_EINVAL);
+		CHECK_STR_CONTAINS(e.msg, "'sink'");
+		CHECK_EQ_I64(kern_hbm_read(rbuf, 24, rbuf, NULL, &e),
+			     SS_EINVAL);
+		CHECK_STR_CONTAINS(e.msg, "'bytes'");
+	}
 }
 
 static const struct th_case cases[] = {
@@ -1164,6 +1337,7 @@ static const struct th_case cases[] = {
 	TH_CASE(t_select_topk_ties),
 	TH_CASE(t_sparse_decode_attn),
 	TH_CASE(t_dense_decode_attn),
+	TH_CASE(t_hbm_read_sum),
 	{ 0 },
 };
 
