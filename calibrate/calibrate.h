@@ -120,12 +120,18 @@ struct cal_fit {
 #define CAL_PREFILL_TILE_Q 128
 #define CAL_PREFILL_CTAS_PER_SM 2
 
-/* What the waves form needs to know of the measured kernel's grid. */
+/*
+ * What a fit needs to know of the measured kernel's grid: the waves form
+ * (prefill_attn) all of it, the decode attention tables the KV heads
+ * (fit_kv_heads, model/profile.h).
+ */
 struct cal_grid {
 	double tile_q;            /* query rows per CTA; 0: unknown (no waves) */
 	double ctas_per_sm;       /* CTAs resident on one SM */
 	double sms;               /* SMs of the GPU measured */
 	double heads;             /* query heads of the model shape measured */
+	double kv_heads;          /* KV heads of that shape; 0: unknown (decode
+				     tables without fit_kv_heads) */
 	char model[64];           /* that shape's name */
 };
 
@@ -138,7 +144,8 @@ struct cal_op_data {
 	struct cal_sample *s;     /* samples, point-major */
 	size_t n, alloc;
 	struct cal_fit fit;       /* valid when measured */
-	struct cal_grid grid;     /* prefill_attn: the kernel's grid
+	struct cal_grid grid;     /* prefill_attn: the kernel's grid; decode
+				     attention: the shape's heads
 				     (cal_run_grid; not stored in the file) */
 };
 
@@ -200,7 +207,10 @@ void cal_extra_add(struct cal_run *r, const char *name, double value,
  *   select:             p0 batch, p1 blocks per request and KV head
  *   lm_head, sample, host: p0 sequences, p1 tokens (0: = sequences)
  *   transfers:          p0 fragment bytes, p1 count, p2 SMs (0: copy_sms)
- * `m` is the model shape measured, `base` supplies copy_sms.
+ * `m` is the model shape measured, `base` supplies copy_sms. Decode
+ * attention's items are the batch of `m` itself: a table fitted on `m`
+ * gets fit_kv_heads = m's KV heads, for which the cost function's scaling
+ * (hw_op_decode_batch) is the identity; the probe profile has none.
  * No I/O; allocates a scratch profile.
  */
 int cal_work(const struct model *m, const struct hw_profile *base,
@@ -236,8 +246,10 @@ int cal_fit_predictions(enum hw_op_id id, const struct cal_op_data *d,
 /*
  * Fill the prefill op's grid (cal_op_data.grid) from the provenance: SMs,
  * the model shape's query heads (model_load of prov.model) and the kernel
- * constants above. Leaves it zero (no waves candidate) when the SM count
- * or the model is unknown. cal_file_read and cal_run_fit call it.
+ * constants above; leaves it zero (no waves candidate) when the SM count
+ * or the model is unknown. Fill the decode attention ops' grids with the
+ * shape's heads and KV heads (their tables' fit_kv_heads); zero when the
+ * model is unknown. cal_file_read and cal_run_fit call it.
  */
 void cal_run_grid(struct cal_run *r);
 

@@ -277,6 +277,12 @@ int cal_derive(struct hw_profile **out, const struct hw_profile *from,
 			char old[2 * HW_SRC_MAX];
 			uint32_t ix, iy;
 
+			/* the batch scaling by KV heads is the kernel's:
+			 * kept with the rates it goes with */
+			if (op->fit_kv_heads.v > 0)
+				keep(&op->fit_kv_heads,
+				     "the shape the rates were measured on");
+
 			for (iy = 0; iy < op->ny; iy++)
 				for (ix = 0; ix < op->nx; ix++)
 					op->rate[iy][ix] *= r;

@@ -38,6 +38,7 @@ struct pt {
 			 costs: the mean is the expected one; medians flipped
 			 between the modes of bimodal small copies) */
 	double kv;    /* prefill: earlier keys (the benchmark's p1) */
+	double kv_heads; /* KV heads of the shape measured (0: unknown) */
 	double wv[NCOL]; /* prefill with a known grid: the waves basis
 			    1, R + r, R, A + B, A (hw_waves_terms) */
 	int held;
@@ -155,6 +156,7 @@ static int gather(enum hw_op_id id, const struct cal_op_data *d,
 		p[n].callb = first->bytes;
 		p[n].t = gsl_stats_mean(tv, 1, k);
 		p[n].kv = first->p[1];
+		p[n].kv_heads = d->grid.kv_heads;
 		if (id == HW_OP_PREFILL_ATTN && d->grid.tile_q > 0) {
 			struct hw_waves w;
 
@@ -771,8 +773,11 @@ static double predict(const struct hw_op *op, const struct pt *p, int flops)
 	if (op->form == HW_FORM_WAVES) /* prefill: the points' heads */
 		return hw_op_prefill_ns(op, p->x, p->kv, op->fit_heads.v,
 					p->work, p->bytes);
+	/* items as cost_decode_attn_ns scales them (the identity for the
+	 * shape measured: fit_kv_heads is its KV heads) */
 	return hw_op_ns(op, p->x, p->y, flops ? p->work : 0,
-			flops ? p->bytes : p->work, p->items);
+			flops ? p->bytes : p->work,
+			hw_op_decode_batch(op, p->items, p->kv_heads));
 }
 
 /* Held-out (or, with none held out, in-sample) MAPE and worst, in %. */
@@ -847,8 +852,25 @@ static int lsq_split(const struct pt *p, size_t n, int all, int flops,
 	return 0;
 }
 
+/*
+ * A decode attention table measured on the shape of `g` counts its batch
+ * in requests of that shape (fit_kv_heads: the cost function scales a
+ * model's batch by its KV heads / these). Tables only; nothing when the
+ * shape is unknown.
+ */
+static void set_fit_kv_heads(enum hw_op_id id, const struct cal_grid *g,
+			     struct hw_op *op)
+{
+	if ((id != HW_OP_DECODE_ATTN && id != HW_OP_DECODE_ATTN_SPARSE) ||
+	    op->form != HW_FORM_TABLE || !(g->kv_heads > 0))
+		return;
+	num(&op->fit_kv_heads, g->kv_heads,
+	    "model shape measured: %s, %g KV heads (the cost model scales the batch by the simulated model's KV heads / these: the kernel's efficiency follows the request x KV head rows)",
+	    g->model, g->kv_heads);
+}
+
 /* Fit `method` on the training points (or all) into *op; `g` is the
- * kernel's grid (waves). */
+ * kernel's grid (waves) and the shape measured (decode tables). */
 static int fit_method(enum hw_op_id id, enum cal_method method,
 		      const struct pt *p, size_t n, int all,
 		      const struct cal_grid *g, const char *label,
@@ -864,8 +886,12 @@ static int fit_method(enum hw_op_id id, enum cal_method method,
 	if (method != CAL_LSQ) {
 		snprintf(how, sizeof(how), "calibrate %s over %zu grid points",
 			 cal_method_name(method), m);
-		if (method == CAL_COLUMNS)
-			return columns_fit(id, p, n, all, how, label, op, err);
+		if (method == CAL_COLUMNS) {
+			rc = columns_fit(id, p, n, all, how, label, op, err);
+			if (!rc)
+				set_fit_kv_heads(id, g, op);
+			return rc;
+		}
 		if (method == CAL_WAVES) {
 			if (id != HW_OP_PREFILL_ATTN || !(g->tile_q > 0))
 				return ss_error(err, SS_EINVAL,
@@ -878,15 +904,18 @@ static int fit_method(enum hw_op_id id, enum cal_method method,
 			waves_to_op(c, g, how, label, op);
 			return 0;
 		}
-		if (method == CAL_TABLE_2D) {
-			if (op_axis2(id) == HW_Y_SMS)
-				return ss_error(err, SS_EINVAL,
-						"table-2d: no second axis");
-			return table_fit(id, p, n, all, 0, op_axis2(id), how,
-					 label, op, err);
-		}
-		return table_fit(id, p, n, all, method == CAL_TABLE,
-				 HW_Y_SMS, how, label, op, err);
+		if (method == CAL_TABLE_2D && op_axis2(id) == HW_Y_SMS)
+			return ss_error(err, SS_EINVAL,
+					"table-2d: no second axis");
+		if (method == CAL_TABLE_2D)
+			rc = table_fit(id, p, n, all, 0, op_axis2(id), how,
+				       label, op, err);
+		else
+			rc = table_fit(id, p, n, all, method == CAL_TABLE,
+				       HW_Y_SMS, how, label, op, err);
+		if (!rc)
+			set_fit_kv_heads(id, g, op);
+		return rc;
 	}
 	snprintf(how, sizeof(how),
 		 "calibrate least squares over %zu grid points", m);

@@ -226,17 +226,31 @@ static void from_extra(const struct cal_run *r, const char *name,
 
 void cal_run_grid(struct cal_run *r)
 {
+	static const enum hw_op_id decode[] = { HW_OP_DECODE_ATTN,
+						HW_OP_DECODE_ATTN_SPARSE };
 	struct cal_grid *g = &r->op[HW_OP_PREFILL_ATTN].grid;
 	struct model m;
+	size_t i;
 
 	memset(g, 0, sizeof(*g));
-	if (r->prov.sm_count <= 0 || !r->prov.model[0] ||
-	    model_load(&m, r->prov.model, NULL))
+	for (i = 0; i < SS_ARRAY_SIZE(decode); i++)
+		memset(&r->op[decode[i]].grid, 0, sizeof(*g));
+	if (!r->prov.model[0] || model_load(&m, r->prov.model, NULL))
+		return;
+	for (i = 0; i < SS_ARRAY_SIZE(decode); i++) {
+		struct cal_grid *d = &r->op[decode[i]].grid;
+
+		d->heads = m.heads;
+		d->kv_heads = m.kv_heads;
+		snprintf(d->model, sizeof(d->model), "%s", r->prov.model);
+	}
+	if (r->prov.sm_count <= 0)
 		return;
 	g->tile_q = CAL_PREFILL_TILE_Q;
 	g->ctas_per_sm = CAL_PREFILL_CTAS_PER_SM;
 	g->sms = r->prov.sm_count;
 	g->heads = m.heads;
+	g->kv_heads = m.kv_heads;
 	snprintf(g->model, sizeof(g->model), "%s", r->prov.model);
 }
 

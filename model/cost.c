@@ -6,7 +6,9 @@
  * bytes, items) from the model's shape and asks the profile's op
  * (hw_op_ns: roofline or measured table, profile.h; prefill attention
  * through hw_op_prefill_ns, whose waves form counts the kernel's CTAs from
- * the model's query heads). The formulas for the
+ * the model's query heads; a decode attention table measured on another
+ * shape through hw_op_decode_batch, which counts the batch in that shape's
+ * requests of as many KV-head rows). The formulas for the
  * work are in docs/profiles.md; they are all non-decreasing in every size
  * argument, so the costs are too. No allocation, no I/O: the simulator
  * calls these in its inner loop.
@@ -127,6 +129,8 @@ int64_t cost_decode_attn_ns(const struct cost_model *c, uint64_t batch,
 			    uint64_t kv_tokens, int sparse)
 {
 	const struct model *m = c->m;
+	const struct hw_op *op = op_of(c, sparse ? HW_OP_DECODE_ATTN_SPARSE
+						 : HW_OP_DECODE_ATTN);
 	double b = (double)batch, kv = (double)kv_tokens;
 	double bytes, flops;
 
@@ -135,9 +139,12 @@ int64_t cost_decode_attn_ns(const struct cost_model *c, uint64_t batch,
 	bytes = kv * (double)m->kv_bytes_per_token_layer +
 		2.0 * b * m->heads * m->head_dim * m->dtype_bytes;
 	flops = m->attn_flops_per_pair * kv;
-	return ns_round(hw_op_ns(op_of(c, sparse ? HW_OP_DECODE_ATTN_SPARSE
-						: HW_OP_DECODE_ATTN),
-				 kv / b, 0, flops, bytes, b));
+	/* the kernels' efficiency follows the (request x KV head) rows: a
+	 * table measured on another shape is read at the batch of that shape
+	 * with as many rows (items: its y axis and per_item_ns); x stays the
+	 * KV tokens per request */
+	return ns_round(hw_op_ns(op, kv / b, 0, flops, bytes,
+				 hw_op_decode_batch(op, b, m->kv_heads)));
 }
 
 int64_t cost_select_ns(const struct cost_model *c, uint64_t batch,

@@ -235,6 +235,9 @@ static int get_axis(const cJSON *obj, const char *prefix, const char *key,
 	return 0;
 }
 
+static int check_num(const struct hw_num *n, const char *path, double lo,
+		     int lo_open, double hi, int whole, struct mjson_ctx *cx);
+
 static int get_table(const cJSON *o, const char *path, struct hw_op *op,
 		     struct mjson_ctx *cx)
 {
@@ -337,7 +340,14 @@ static int get_table(const cJSON *o, const char *path, struct hw_op *op,
 		}
 		iy++;
 	}
-	return 0;
+	/* optional: absent is 0 (no scaling), so a value given must be one;
+	 * which ops may have it is validate_op's */
+	if (!cJSON_GetObjectItemCaseSensitive(o, "fit_kv_heads"))
+		return 0;
+	if ((r = get_num(o, path, "fit_kv_heads", &op->fit_kv_heads, cx)) < 0)
+		return r;
+	snprintf(sub, sizeof(sub), "%s.fit_kv_heads", path);
+	return check_num(&op->fit_kv_heads, sub, 1, 0, 1e6, 1, cx);
 }
 
 static int get_op(const cJSON *ops, enum hw_op_id id, struct hw_op *op,
@@ -348,7 +358,7 @@ static int get_op(const cJSON *ops, enum hw_op_id id, struct hw_op *op,
 		"bytes_bw", "bw_eff", NULL };
 	static const char *const table_keys[] = { "form", "fixed_ns",
 		"per_item_ns", "work", "unit", "source", "x", "y", "y_axis",
-		"x_below", "fixed_ns_by_x", "rate", NULL };
+		"x_below", "fixed_ns_by_x", "rate", "fit_kv_heads", NULL };
 	static const char *const waves_keys[] = { "form", "fixed_ns",
 		"per_item_ns", "tile_q", "ctas_per_sm", "sm_count", "fit_heads",
 		"round_ns", "round_key_ns", "tail_ns", "tail_key_ns", NULL };
@@ -607,6 +617,23 @@ static int validate_waves(const struct hw_op *op, const char *name,
 	return 0;
 }
 
+/* fit_kv_heads, when set: a whole number >= 1 on a decode attention table. */
+static int validate_kv_scale(const struct hw_op *op, const char *name,
+			     struct mjson_ctx *cx)
+{
+	char path[112];
+
+	if (op->fit_kv_heads.v == 0)
+		return 0;
+	snprintf(path, sizeof(path), "ops.%s.fit_kv_heads", name);
+	if (strcmp(name, "decode_attn") && strcmp(name, "decode_attn_sparse"))
+		return mjson_bad(cx, path,
+				 "only for decode_attn and decode_attn_sparse (the cost functions that scale their batch by KV heads)");
+	if (op->form != HW_FORM_TABLE)
+		return mjson_bad(cx, path, "only for the table form");
+	return check_num(&op->fit_kv_heads, path, 1, 0, 1e6, 1, cx);
+}
+
 static int validate_op(struct hw_op *op, const char *name, double max_y,
 		       struct mjson_ctx *cx)
 {
@@ -621,6 +648,8 @@ static int validate_op(struct hw_op *op, const char *name, double max_y,
 		return r;
 	snprintf(sub, sizeof(sub), "%s.per_item_ns", path);
 	if ((r = check_num(&op->per_item_ns, sub, 0, 0, 1e12, 0, cx)) < 0)
+		return r;
+	if ((r = validate_kv_scale(op, name, cx)) < 0)
 		return r;
 	if (op->form == HW_FORM_ROOFLINE) {
 		snprintf(sub, sizeof(sub), "%s.flops_peak", path);
@@ -831,6 +860,9 @@ static int op_json(cJSON *ops, const struct hw_op *op, const char *name)
 	if (op->ny > 1 && op->yaxis != HW_Y_SMS &&
 	    !cJSON_AddStringToObject(o, "y_axis",
 				     op->yaxis == HW_Y_ITEMS ? "items" : "bytes"))
+		return -1;
+	if (op->fit_kv_heads.v > 0 &&
+	    add_num(o, "fit_kv_heads", &op->fit_kv_heads))
 		return -1;
 	if (op->below_rate && !cJSON_AddStringToObject(o, "x_below", "rate"))
 		return -1;
@@ -1130,6 +1162,16 @@ static double fixed_at(const struct hw_op *op, double x)
 	if (f[i] > 0 && f[i + 1] > 0)
 		return f[i] * pow(f[i + 1] / f[i], t);
 	return f[i] + t * (f[i + 1] - f[i]);
+}
+
+double hw_op_decode_batch(const struct hw_op *op, double batch,
+			  double kv_heads)
+{
+	if (!(op->fit_kv_heads.v > 0))
+		return batch;
+	/* batch x kv_heads is a whole number, exact: the division gives
+	 * batch back exactly when kv_heads == fit_kv_heads */
+	return batch * kv_heads / op->fit_kv_heads.v;
 }
 
 void hw_waves_terms(double tile_q, double ctas_per_sm, double sms, double q,

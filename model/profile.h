@@ -40,6 +40,13 @@
  *             context like a batch: split-KV). With y_axis bytes, x below
  *             the smallest is looked up with the bytes of the same count
  *             at the smallest x. With ny == 1, y is ignored.
+ *             fit_kv_heads (decode_attn, decode_attn_sparse only; optional,
+ *             0 = absent): the KV heads of the model shape the table was
+ *             measured on. The kernels' efficiency follows the (request x
+ *             KV head) rows, not the requests, so the cost function passes
+ *             the batch as requests of that shape, items = batch x the
+ *             model's kv_heads / fit_kv_heads (hw_op_decode_batch): the
+ *             y axis and per_item_ns both count those.
  *   waves:    (prefill_attn only: its cost function passes the call's shape)
  *             the kernel's grid in rounds of CTAs. n = ceil(q / tile_q) x
  *             heads CTAs (query tiles x the simulated model's query heads),
@@ -128,6 +135,11 @@ struct hw_op {
 	double y[HW_GRID_MAX];     /* ascending, > 0 (ny > 1 only) */
 	double rate[HW_GRID_MAX][HW_GRID_MAX]; /* [iy][ix], in `unit`, > 0 */
 	char table_src[2 * HW_SRC_MAX];        /* where the grid comes from */
+	struct hw_num fit_kv_heads; /* decode attention: KV heads of the model
+				       shape the table was measured on; the
+				       cost function scales the batch by the
+				       model's kv_heads / fit_kv_heads; 0 =
+				       absent, no scaling */
 	/* waves (prefill_attn) */
 	struct hw_num tile_q;      /* query rows per CTA */
 	struct hw_num ctas_per_sm; /* CTAs resident on one SM at once */
@@ -238,6 +250,15 @@ int hw_profile_write(const struct hw_profile *p, FILE *f, struct ss_err *err);
  */
 double hw_op_ns(const struct hw_op *op, double x, double y, double flops,
 		double bytes, double items);
+/*
+ * The items (batch) a decode attention op is evaluated at for `batch`
+ * requests of a model with `kv_heads` KV heads: batch x kv_heads /
+ * op->fit_kv_heads, the requests of the measured shape with as many
+ * (request x KV head) rows; `batch` itself when fit_kv_heads is 0. For the
+ * measured shape it is `batch` exactly.
+ */
+double hw_op_decode_batch(const struct hw_op *op, double batch,
+			  double kv_heads);
 /* The terms of the waves form for q query tokens after kv earlier keys
  * with `heads` query heads (profile.h top): rounds R, r and key sums. */
 struct hw_waves {

@@ -380,29 +380,37 @@ static double dec_rate(double x, double b)
 	return 4e12 * (b * x / (b * x + 65536.0)) * (0.6 + 0.4 * x / (x + 8192));
 }
 
-static void t_fit_table2d_over_batch(void)
+static const double dec_B[] = { 1, 2, 4, 8, 16, 32, 64 };
+
+/* The dec_rate grid over context and batch into `d`. */
+static void add_dec_grid(struct cal_op_data *d)
 {
 	static const double ctx[] = { 1024, 1536, 2048, 3072, 4096, 6144, 8192,
 				      12288, 16384, 24576, 32768 };
-	static const double B[] = { 1, 2, 4, 8, 16, 32, 64 };
+	uint32_t pt = 0;
+
+	for (size_t j = 0; j < SS_ARRAY_SIZE(dec_B); j++)
+		for (size_t i = 0; i < SS_ARRAY_SIZE(ctx); i++, pt++) {
+			double w = 16384.0 * dec_B[j] * ctx[i];
+
+			add(d, pt, 0, ctx[i], 0, dec_B[j], 0, w,
+			    1e9 * w / dec_rate(ctx[i], dec_B[j]));
+		}
+}
+
+static void t_fit_table2d_over_batch(void)
+{
 	struct cal_op_data d = { .measured = 1 };
 	struct hw_op op;
 	struct ss_err err;
-	uint32_t pt = 0;
 
-	for (size_t j = 0; j < SS_ARRAY_SIZE(B); j++)
-		for (size_t i = 0; i < SS_ARRAY_SIZE(ctx); i++, pt++) {
-			double w = 16384.0 * B[j] * ctx[i];
-
-			add(&d, pt, 0, ctx[i], 0, B[j], 0, w,
-			    1e9 * w / dec_rate(ctx[i], B[j]));
-		}
+	add_dec_grid(&d);
 	CHECK_MSG(cal_fit_op(HW_OP_DECODE_ATTN, &d, "test", &op, &err) == 0,
 		  "%s", err.msg);
 	CHECK_MSG(d.fit.method == CAL_TABLE_2D, "method %s",
 		  cal_method_name(d.fit.method));
 	CHECK_EQ_I64(op.yaxis, HW_Y_ITEMS);
-	CHECK_EQ_U64(op.ny, SS_ARRAY_SIZE(B));
+	CHECK_EQ_U64(op.ny, SS_ARRAY_SIZE(dec_B));
 	CHECK_MSG(d.fit.mape_pct < 2, "table-2d %g%%", d.fit.mape_pct);
 	/* at a grid cell: the measurement */
 	CHECK_REL(hw_op_ns(&op, 4096, 0, 0, 16384.0 * 8 * 4096, 8),
@@ -411,6 +419,82 @@ static void t_fit_table2d_over_batch(void)
 	 * longest: 1 x 65536 costs what 2 x 32768 do */
 	CHECK_REL(hw_op_ns(&op, 65536, 0, 0, 16384.0 * 65536, 1),
 		  hw_op_ns(&op, 32768, 0, 0, 16384.0 * 65536, 2), 1e-12);
+	free(d.s);
+}
+
+/*
+ * A decode attention table records the KV heads of the shape measured
+ * (fit_kv_heads, from the run's model: cal_run_grid), for which the cost
+ * function's batch scaling is the identity: the scores, the table and the
+ * held-out predictions are those of the fit without it, bit for bit. Not
+ * on a roofline (lsq) nor on another op's table.
+ */
+static void t_fit_sets_fit_kv_heads(void)
+{
+	static const struct cal_grid lwm = { .heads = 32, .kv_heads = 32,
+					     .model = "lwm-7b" };
+	struct cal_op_data d = { .measured = 1 }, d0;
+	struct hw_op op, op0;
+	struct ss_err err;
+	double m0[80], m1[80], p0[80], p1[80], x0[80], x1[80];
+	int h0[80], h1[80];
+	size_t n0, n1;
+	uint32_t pt = 0;
+
+	add_dec_grid(&d);
+	CHECK(d.n <= SS_ARRAY_SIZE(m0));
+	for (int sparse = 0; sparse < 2; sparse++) {
+		enum hw_op_id id = sparse ? HW_OP_DECODE_ATTN_SPARSE
+					  : HW_OP_DECODE_ATTN;
+
+		d.grid = (struct cal_grid){ 0 };
+		CHECK_MSG(cal_fit_op(id, &d, "test", &op0, &err) == 0, "%s",
+			  err.msg);
+		CHECK_NEAR(op0.fit_kv_heads.v, 0, 0);
+		d0 = d;
+		CHECK_EQ_I64(cal_fit_predictions(id, &d, m0, p0, h0, x0, &n0,
+						 &err), 0);
+		d.grid = lwm;
+		CHECK_MSG(cal_fit_op(id, &d, "test", &op, &err) == 0, "%s",
+			  err.msg);
+		CHECK_EQ_I64(op.form, HW_FORM_TABLE);
+		CHECK_NEAR(op.fit_kv_heads.v, 32, 0);
+		CHECK_STR_CONTAINS(op.fit_kv_heads.src, "model shape measured: lwm-7b");
+		CHECK(!memcmp(&d.fit, &d0.fit, sizeof(d.fit)));
+		CHECK(!memcmp(op.rate, op0.rate, sizeof(op.rate)));
+		CHECK(!memcmp(op.y, op0.y, sizeof(op.y)));
+		CHECK_EQ_I64(cal_fit_predictions(id, &d, m1, p1, h1, x1, &n1,
+						 &err), 0);
+		CHECK_EQ_U64(n1, n0);
+		CHECK(!memcmp(p1, p0, n0 * sizeof(double)));
+		/* the stored op evaluates every grid point as the fit did */
+		for (size_t i = 0; i < d.n; i++)
+			CHECK_EQ_I64(llround(hw_op_ns(&op, d.s[i].x, 0, 0, d.s[i].bytes,
+						      hw_op_decode_batch(&op, d.s[i].items, 32))),
+				     llround(hw_op_ns(&op0, d.s[i].x, 0, 0, d.s[i].bytes,
+						      d.s[i].items)));
+	}
+	/* select's efficiency does not follow the rows: no key */
+	CHECK_MSG(cal_fit_op(HW_OP_SELECT, &d, "test", &op, &err) == 0, "%s",
+		  err.msg);
+	CHECK_EQ_I64(op.form, HW_FORM_TABLE);
+	CHECK_NEAR(op.fit_kv_heads.v, 0, 0);
+	free(d.s);
+	/* an affine decode (lsq, a roofline): no key */
+	memset(&d, 0, sizeof(d));
+	d.measured = 1;
+	for (double b = 1; b <= 64; b *= 4)
+		for (double n = 1024; n <= 32768; n *= 2, pt++) {
+			double bytes = b * n * 16384 + b * 16384;
+
+			add(&d, pt, 0, n, 0, b, 0, bytes,
+			    2000 + 500 * b + bytes / 3e12 * 1e9);
+		}
+	d.grid = lwm;
+	CHECK_MSG(cal_fit_op(HW_OP_DECODE_ATTN, &d, "test", &op, &err) == 0,
+		  "%s", err.msg);
+	CHECK_EQ_I64(op.form, HW_FORM_ROOFLINE);
+	CHECK_NEAR(op.fit_kv_heads.v, 0, 0);
 	free(d.s);
 }
 
@@ -881,6 +965,106 @@ static void t_h5_bad_files_say_what_is_wrong(void)
 	cal_run_free(r);
 }
 
+/*
+ * fit_kv_heads from the run's model to the profile, through the file, a
+ * refit of its samples, the JSON export and a what-if derivation; under
+ * it a model with a quarter of the KV heads at batch 4b runs at the
+ * measured shape's rate at batch b.
+ */
+static void t_fit_kv_heads_carried(void)
+{
+	struct cal_run *r = make_run(6), *q;
+	struct cal_op_data *d = &r->op[HW_OP_DECODE_ATTN];
+	struct hw_profile *base, *p, *a;
+	struct model lwm, llama;
+	struct cost_model cw = { NULL, &lwm }, cl = { NULL, &llama };
+	const struct hw_op *op;
+	char path[256], *txt = NULL;
+	struct ss_err err;
+	size_t len = 0;
+	FILE *f;
+
+	CHECK_MSG(model_load(&lwm, "lwm-7b", &err) == 0, "%s", err.msg);
+	CHECK_MSG(model_load(&llama, "llama-3-8b-262k", &err) == 0, "%s", err.msg);
+	CHECK_MSG(hw_profile_load(&base, "h200-analytic", &err) == 0, "%s", err.msg);
+	/* a kernel whose rate grows with the batch, on a grid fine enough
+	 * for a table to win */
+	d->n = 0;
+	for (size_t j = 0, pt = 0; j < SS_ARRAY_SIZE(dec_B); j++)
+		for (double n = 1024; n <= 32768; n *= 1.5, pt++) {
+			struct cal_sample s = { .point = (uint32_t)pt,
+						.p = { dec_B[j], floor(n), 0 } };
+
+			CHECK_EQ_I64(cal_work(&lwm, base, HW_OP_DECODE_ATTN, &s, &err), 0);
+			s.t_ns = 1e9 * s.bytes / dec_rate(s.x, s.items);
+			CHECK_EQ_I64(cal_op_add(d, &s, &err), 0);
+		}
+	CHECK_MSG(cal_run_fit(r, base, &err) == 0, "%s", err.msg);
+	op = &r->hw->op[HW_OP_DECODE_ATTN];
+	CHECK_MSG(op->form == HW_FORM_TABLE, "decode_attn: %s",
+		  cal_method_name(d->fit.method));
+	CHECK_NEAR(op->fit_kv_heads.v, 32, 0);
+	CHECK_STR_CONTAINS(op->fit_kv_heads.src, "lwm-7b");
+	/* the sparse decode too where its fit is a table (a roofline has no
+	 * key) */
+	CHECK_NEAR(r->hw->op[HW_OP_DECODE_ATTN_SPARSE].fit_kv_heads.v,
+		   r->hw->op[HW_OP_DECODE_ATTN_SPARSE].form == HW_FORM_TABLE ? 32 : 0,
+		   0);
+	/* the file */
+	tmp_path(path, sizeof(path), "kv.h5");
+	CHECK_MSG(cal_file_write(r, path, &err) == 0, "%s", err.msg);
+	CHECK_MSG(hw_profile_load(&p, path, &err) == 0, "%s", err.msg);
+	CHECK_NEAR(p->op[HW_OP_DECODE_ATTN].fit_kv_heads.v, 32, 0);
+	CHECK(!strcmp(p->op[HW_OP_DECODE_ATTN].fit_kv_heads.src, op->fit_kv_heads.src));
+	/* a refit of the file's samples (calibrate --refit) */
+	CHECK_MSG(cal_file_read(&q, path, &err) == 0, "%s", err.msg);
+	hw_profile_free(base);
+	base = q->hw;
+	q->hw = NULL;
+	CHECK_MSG(cal_run_fit(q, base, &err) == 0, "%s", err.msg);
+	CHECK_NEAR(q->hw->op[HW_OP_DECODE_ATTN].fit_kv_heads.v, 32, 0);
+	remove(path);
+	/* the JSON export */
+	f = open_memstream(&txt, &len);
+	CHECK(f && hw_profile_write(p, f, &err) == 0);
+	fclose(f);
+	CHECK_STR_CONTAINS(txt, "\"fit_kv_heads\":");
+	free(txt);
+	/* a what-if profile keeps it with the rates */
+	CHECK_MSG(cal_derive(&a, p, "a100-40g", &err) == 0, "%s", err.msg);
+	CHECK_NEAR(a->op[HW_OP_DECODE_ATTN].fit_kv_heads.v, 32, 0);
+	CHECK_STR_CONTAINS(a->op[HW_OP_DECODE_ATTN].fit_kv_heads.src, "derived: kept");
+	/* llama-3-8b (8 KV heads) at batch 4b: lwm-7b's rate at batch b */
+	cw.hw = cl.hw = p;
+	op = &p->op[HW_OP_DECODE_ATTN];
+	for (double b = 1; b <= 16; b *= 4)
+		for (double n = 1024; n <= 40000; n *= 3) {
+			struct cal_sample sl = { .p = { 4 * b, n, 0 } };
+			struct cal_sample sw = { .p = { b, n, 0 } };
+			double over = op->fixed_ns.v + b * op->per_item_ns.v;
+
+			CHECK_EQ_I64(cal_work(&llama, p, HW_OP_DECODE_ATTN, &sl, &err), 0);
+			CHECK_EQ_I64(cal_work(&lwm, p, HW_OP_DECODE_ATTN, &sw, &err), 0);
+			/* the shape measured: the samples' own items */
+			CHECK_EQ_I64(cost_decode_attn_ns(&cw, (uint64_t)b,
+							 (uint64_t)(b * n), 0),
+				     llround(hw_op_ns(op, sw.x, sw.y, sw.flops,
+						      sw.bytes, sw.items)));
+			CHECK_REL(((double)cost_decode_attn_ns(&cl, (uint64_t)(4 * b),
+							       (uint64_t)(4 * b * n), 0) - over) /
+					  sl.bytes,
+				  ((double)cost_decode_attn_ns(&cw, (uint64_t)b,
+							       (uint64_t)(b * n), 0) - over) /
+					  sw.bytes,
+				  1e-4);
+		}
+	hw_profile_free(a);
+	hw_profile_free(p);
+	hw_profile_free(base);
+	cal_run_free(q);
+	cal_run_free(r);
+}
+
 /* ---- the simulator under a calibrated profile ------------------------------ */
 
 static struct hw_profile *load_calibrated(struct cal_run *r, const char *name)
@@ -906,6 +1090,10 @@ static int64_t predict(const struct hw_profile *p, const struct model *m,
 	if (id == HW_OP_PREFILL_ATTN) /* any form; waves needs the shape */
 		return llround(hw_op_prefill_ns(&p->op[id], s.x, p1, m->heads,
 						s.flops, s.bytes));
+	/* cal_work's items are in m's own requests: a decode table fitted on
+	 * another shape counts the batch in that shape's (fit_kv_heads) */
+	if (id == HW_OP_DECODE_ATTN || id == HW_OP_DECODE_ATTN_SPARSE)
+		s.items = hw_op_decode_batch(&p->op[id], s.items, m->kv_heads);
 	return llround(hw_op_ns(&p->op[id], s.x, s.y, s.flops, s.bytes, s.items));
 }
 
@@ -1347,6 +1535,7 @@ static const struct th_case cases[] = {
 	TH_CASE(t_fit_columns_recovers_per_x_coefficients),
 	TH_CASE(t_fit_waves_recovers_rounds),
 	TH_CASE(t_fit_table2d_over_batch),
+	TH_CASE(t_fit_sets_fit_kv_heads),
 	TH_CASE(t_fit_point_is_the_mean),
 	TH_CASE(t_fit_tables_are_monotone),
 	TH_CASE(t_fit_errors_name_the_op),
@@ -1355,6 +1544,7 @@ static const struct th_case cases[] = {
 	TH_CASE(t_h5_roundtrip_byte_identical),
 	TH_CASE(t_h5_same_inputs_same_bytes),
 	TH_CASE(t_h5_bad_files_say_what_is_wrong),
+	TH_CASE(t_fit_kv_heads_carried),
 	TH_CASE(t_cost_equals_profile_prediction),
 	TH_CASE(t_sim_single_request_matches_profile),
 	TH_CASE(t_shipped_cost_equals_profile_prediction),

@@ -403,6 +403,101 @@ static void t_prefill_waves(void)
 	}
 }
 
+/* Bytes of one decode attention call (docs/profiles.md). */
+static double decode_bytes(const struct model *m, double b, double n)
+{
+	return b * n * (double)m->kv_bytes_per_token_layer +
+	       2.0 * b * m->heads * m->head_dim * m->dtype_bytes;
+}
+
+/*
+ * The decode attention kernels' efficiency follows the (request x KV head)
+ * rows, not the requests (session 6 on the H200: Llama-3-8B, 8 KV heads, at
+ * batch 4b takes 0.92-1.07x the time of LWM-7B, 32, at batch b). A table
+ * fitted on 32 KV heads (fit_kv_heads) gives the 8-head model at batch 4
+ * the rate (time per byte, after the per-call and per-item costs) of the
+ * 32-head model at batch 1; without the key the batch is the requests, as
+ * before, bit for bit.
+ */
+static void t_decode_kv_heads_scaling(void)
+{
+	static const double dense_n[] = { 1024, 3000, 8192, 40000, 131072,
+					  300000 };
+	static const double sparse_n[] = { 128, 300, 1024, 5000, 8192, 20000 };
+	static const double B[] = { 1, 2, 3, 4, 16, 64 };
+	struct fixture lwm, llama;
+	struct ss_err e = { 0 };
+
+	setup(&lwm, "lwm-7b", "h200");
+	setup(&llama, "llama-3-8b-262k", "h200");
+	CHECK_EQ_U64(lwm.m.kv_heads, 32);
+	CHECK_EQ_U64(llama.m.kv_heads, 8);
+	for (int sparse = 0; sparse < 2; sparse++) {
+		enum hw_op_id id = sparse ? HW_OP_DECODE_ATTN_SPARSE
+					  : HW_OP_DECODE_ATTN;
+		const double *N = sparse ? sparse_n : dense_n;
+		struct hw_op *ol = &llama.hw->op[id], *ow = &lwm.hw->op[id];
+		int64_t old4[6], oldw[6];
+
+		/* the shipped profile has no key: the old call, bit for bit */
+		CHECK_NEAR(ol->fit_kv_heads.v, 0, 0);
+		for (size_t ib = 0; ib < SS_ARRAY_SIZE(B); ib++)
+			for (size_t i = 0; i < 6; i++) {
+				double b = B[ib], n = N[i];
+
+				CHECK_EQ_I64(cost_decode_attn_ns(&llama.c, (uint64_t)b,
+								 (uint64_t)(b * n), sparse),
+					     llround(hw_op_ns(ol, n, 0, 0,
+							      decode_bytes(&llama.m, b, n),
+							      b)));
+			}
+		for (size_t i = 0; i < 6; i++) {
+			old4[i] = cost_decode_attn_ns(&llama.c, 4, (uint64_t)(4 * N[i]),
+						      sparse);
+			oldw[i] = cost_decode_attn_ns(&lwm.c, 1, (uint64_t)N[i],
+						      sparse);
+		}
+		/* fitted on 32 KV heads, with per-call and per-item costs */
+		for (int k = 0; k < 2; k++) {
+			struct hw_op *o = k ? ow : ol;
+
+			o->fit_kv_heads.v = 32;
+			o->fixed_ns.v = 2000;
+			o->per_item_ns.v = 1000;
+		}
+		CHECK_MSG(hw_profile_validate(llama.hw, "llama", &e) == 0, "%s", e.msg);
+		CHECK_MSG(hw_profile_validate(lwm.hw, "lwm", &e) == 0, "%s", e.msg);
+		for (size_t i = 0; i < 6; i++) {
+			double n = N[i], tl, tw;
+
+			/* the measured shape: the identity */
+			CHECK_EQ_I64(cost_decode_attn_ns(&lwm.c, 1, (uint64_t)n, sparse),
+				     oldw[i] + 3000);
+			/* 8 heads x 4 requests = 32 heads x 1 request */
+			tl = (double)cost_decode_attn_ns(&llama.c, 4, (uint64_t)(4 * n),
+							 sparse) - 3000;
+			tw = (double)cost_decode_attn_ns(&lwm.c, 1, (uint64_t)n,
+							 sparse) - 3000;
+			CHECK_REL(tl / decode_bytes(&llama.m, 4, n),
+				  tw / decode_bytes(&lwm.m, 1, n), 1e-4);
+			/* ... and 16 x 8 = 4 x 32 */
+			tl = (double)cost_decode_attn_ns(&llama.c, 16, (uint64_t)(16 * n),
+							 sparse) - 2000 - 4 * 1000;
+			tw = (double)cost_decode_attn_ns(&lwm.c, 4, (uint64_t)(4 * n),
+							 sparse) - 2000 - 4 * 1000;
+			CHECK_REL(tl / decode_bytes(&llama.m, 16, n),
+				  tw / decode_bytes(&lwm.m, 4, n), 1e-4);
+			/* batch 4 of 8 heads was priced at the 32-head batch-4
+			 * rate before: faster than 1 x 32 rows runs */
+			CHECK_MSG((double)old4[i] < tl * 0.98 || n >= 100000,
+				  "%s n %g: %" PRId64 " vs %g", hw_op_name(id),
+				  n, old4[i], tl);
+		}
+	}
+	hw_profile_free(lwm.hw);
+	hw_profile_free(llama.hw);
+}
+
 static const struct th_case cases[] = {
 	TH_CASE(t_h200_tables),
 	TH_CASE(t_transfer_closed_form),
@@ -411,6 +506,7 @@ static const struct th_case cases[] = {
 	TH_CASE(t_batched_exception),
 	TH_CASE(t_select_exception),
 	TH_CASE(t_prefill_waves),
+	TH_CASE(t_decode_kv_heads_scaling),
 	TH_CASE(t_compute_share),
 	TH_CASE(t_fit),
 	TH_CASE(t_a100_paper_bounds),

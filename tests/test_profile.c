@@ -198,6 +198,65 @@ static void t_round_trip(void)
 	}
 }
 
+/* {"value": v, "source": "..."} as ops.<op>.fit_kv_heads of `root`. */
+static void add_fit_kv_heads(cJSON *root, const char *op, double v)
+{
+	cJSON *n = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(n, "value", v);
+	cJSON_AddStringToObject(n, "source", "model shape measured: lwm-7b");
+	cJSON_AddItemToObject(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "ops"), op),
+			      "fit_kv_heads", n);
+}
+
+/*
+ * fit_kv_heads (the decode tables' measured shape) is optional: the
+ * shipped profiles have none and write none; one given reads back and
+ * writes back the same.
+ */
+static void t_fit_kv_heads_round_trip(void)
+{
+	cJSON *root = cJSON_Parse(ss_embedded_find(hw_profile_embedded, "h200"));
+	struct hw_profile *p = NULL, *q = NULL;
+	char *txt, *t1, *t2;
+	struct ss_err e;
+	size_t i;
+
+	for (i = 0; hw_profile_names[i]; i++) {
+		p = load(hw_profile_names[i]);
+		CHECK_NEAR(p->op[HW_OP_DECODE_ATTN].fit_kv_heads.v, 0, 0);
+		CHECK_NEAR(p->op[HW_OP_DECODE_ATTN_SPARSE].fit_kv_heads.v, 0, 0);
+		t1 = write_text(p);
+		CHECK(!strstr(t1, "fit_kv_heads"));
+		free(t1);
+		hw_profile_free(p);
+	}
+	CHECK(root != NULL);
+	add_fit_kv_heads(root, "decode_attn", 32);
+	add_fit_kv_heads(root, "decode_attn_sparse", 8);
+	txt = cJSON_Print(root);
+	cJSON_Delete(root);
+	CHECK_MSG(hw_profile_parse(&p, txt, "mem", &e) == 0, "%s", e.msg);
+	free(txt);
+	CHECK_NEAR(p->op[HW_OP_DECODE_ATTN].fit_kv_heads.v, 32, 0);
+	CHECK_NEAR(p->op[HW_OP_DECODE_ATTN_SPARSE].fit_kv_heads.v, 8, 0);
+	CHECK_STR_CONTAINS(p->op[HW_OP_DECODE_ATTN].fit_kv_heads.src, "lwm-7b");
+	CHECK_NEAR(p->op[HW_OP_SELECT].fit_kv_heads.v, 0, 0);
+	t1 = write_text(p);
+	CHECK_STR_CONTAINS(t1, "\"fit_kv_heads\":");
+	CHECK_MSG(hw_profile_parse(&q, t1, "mem2", &e) == 0, "%s", e.msg);
+	t2 = write_text(q);
+	CHECK(!strcmp(t1, t2));
+	CHECK_NEAR(q->op[HW_OP_DECODE_ATTN].fit_kv_heads.v, 32, 0);
+	CHECK_NEAR(q->op[HW_OP_DECODE_ATTN_SPARSE].fit_kv_heads.v, 8, 0);
+	CHECK(!strcmp(q->op[HW_OP_DECODE_ATTN].fit_kv_heads.src,
+		      p->op[HW_OP_DECODE_ATTN].fit_kv_heads.src));
+	free(t1);
+	free(t2);
+	hw_profile_free(p);
+	hw_profile_free(q);
+}
+
 /* Apply `edit` to the h200 profile's JSON, load the result from a file
  * and check the error names the file and `want`. */
 static int edit_calibrated; /* expect_bad edits the calibrated h200 */
@@ -397,6 +456,18 @@ static void e_no_x(cJSON *r)
 	cJSON_DeleteItemFromObject(obj(r, "ops", "memcpy_h2d"), "x");
 }
 static void e_no_capacity(cJSON *r) { cJSON_DeleteItemFromObject(r, "capacity"); }
+/* fit_kv_heads: decode attention tables only, a whole number >= 1 */
+static void e_kv_half(cJSON *r) { add_fit_kv_heads(r, "decode_attn", 0.5); }
+static void e_kv_neg(cJSON *r) { add_fit_kv_heads(r, "decode_attn_sparse", -1); }
+static void e_kv_zero(cJSON *r) { add_fit_kv_heads(r, "decode_attn", 0); }
+static void e_kv_frac(cJSON *r) { add_fit_kv_heads(r, "decode_attn", 8.5); }
+static void e_kv_select(cJSON *r) { add_fit_kv_heads(r, "select", 8); }
+static void e_kv_xfer(cJSON *r) { add_fit_kv_heads(r, "flash_h2d", 8); }
+static void e_kv_roofline(cJSON *r) { add_fit_kv_heads(r, "decode_attn", 8); }
+static void e_kv_bare(cJSON *r)
+{
+	cJSON_AddNumberToObject(obj(r, "ops", "decode_attn"), "fit_kv_heads", 8);
+}
 
 static void t_bad_profiles(void)
 {
@@ -422,8 +493,17 @@ static void t_bad_profiles(void)
 	expect_bad(e_y_too_big, NULL, "key 'ops.flash_h2d.y': 500 SMs is more than capacity.sm_count");
 	expect_bad(e_no_x, NULL, "key 'ops.memcpy_h2d.x': missing");
 	expect_bad(e_no_capacity, NULL, "key 'capacity': missing");
+	/* the analytic decode_attn is a roofline: no table keys */
+	expect_bad(e_kv_roofline, NULL, "key 'ops.decode_attn.fit_kv_heads': unknown key");
 	/* the calibrated default's table keys */
 	edit_calibrated = 1;
+	expect_bad(e_kv_half, NULL, "key 'ops.decode_attn.fit_kv_heads.value': 0.5 is out of range [1, 1e+06]");
+	expect_bad(e_kv_neg, NULL, "key 'ops.decode_attn_sparse.fit_kv_heads.value': -1 is out of range [1, 1e+06]");
+	expect_bad(e_kv_zero, NULL, "key 'ops.decode_attn.fit_kv_heads.value': 0 is out of range [1, 1e+06]");
+	expect_bad(e_kv_frac, NULL, "key 'ops.decode_attn.fit_kv_heads.value': 8.5 is not a whole number");
+	expect_bad(e_kv_select, NULL, "key 'ops.select.fit_kv_heads': only for decode_attn and decode_attn_sparse");
+	expect_bad(e_kv_xfer, NULL, "key 'ops.flash_h2d.fit_kv_heads': only for decode_attn and decode_attn_sparse");
+	expect_bad(e_kv_bare, NULL, "key 'ops.decode_attn.fit_kv_heads': expected an object, got a number");
 	expect_bad(e_y_axis, NULL, "key 'ops.decode_attn.y_axis': 'heads' is not sms, items or bytes");
 	expect_bad(e_fixed_by_x, NULL, "key 'ops.layer_misc.fixed_ns_by_x': 13 values for 14 values of x");
 	expect_bad(e_fixed_by_x_neg, NULL, "key 'ops.layer_misc.fixed_ns_by_x': element 1: -5 is out of range");
@@ -438,6 +518,29 @@ static void t_bad_profiles(void)
 	expect_bad(NULL, "{\n\"format\": \"sparseserve-hw-profile\",\n\"version\": 1,,\n}",
 		   ":3: malformed JSON near '\"version\": 1,,'");
 	expect_bad(NULL, "[]", "expected a JSON object at the top, got an array");
+}
+
+/* A profile filled by hand is validated the same way. */
+static void t_fit_kv_heads_validate(void)
+{
+	struct hw_profile *p = load("h200-analytic"), *q = load("h200");
+	struct ss_err e = { 0 };
+
+	/* the analytic decode_attn is a roofline */
+	p->op[HW_OP_DECODE_ATTN].fit_kv_heads.v = 8;
+	CHECK_EQ_I64(hw_profile_validate(p, "hand", &e), SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "hand: key 'ops.decode_attn.fit_kv_heads': only for the table form");
+	q->op[HW_OP_SELECT].fit_kv_heads.v = 8;
+	CHECK_EQ_I64(hw_profile_validate(q, "hand", &e), SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "hand: key 'ops.select.fit_kv_heads': only for decode_attn and decode_attn_sparse");
+	q->op[HW_OP_SELECT].fit_kv_heads.v = 0;
+	q->op[HW_OP_DECODE_ATTN_SPARSE].fit_kv_heads.v = 2.5;
+	CHECK_EQ_I64(hw_profile_validate(q, "hand", &e), SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "hand: key 'ops.decode_attn_sparse.fit_kv_heads.value': 2.5 is not a whole number");
+	q->op[HW_OP_DECODE_ATTN_SPARSE].fit_kv_heads.v = 32;
+	CHECK_MSG(hw_profile_validate(q, "hand", &e) == 0, "%s", e.msg);
+	hw_profile_free(p);
+	hw_profile_free(q);
 }
 
 static void t_comment_keys_ok(void)
@@ -479,6 +582,8 @@ static const struct th_case cases[] = {
 	TH_CASE(t_h200_calibrated_facts),
 	TH_CASE(t_what_if_facts),
 	TH_CASE(t_round_trip),
+	TH_CASE(t_fit_kv_heads_round_trip),
+	TH_CASE(t_fit_kv_heads_validate),
 	TH_CASE(t_bad_profiles),
 	TH_CASE(t_comment_keys_ok),
 	TH_CASE(t_unknown_name),
