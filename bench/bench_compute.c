@@ -61,8 +61,6 @@ struct attn_set {
 	int sparse;
 	uint32_t variant;      /* kern_attn_args.variant (0 = automatic) */
 	uint32_t splits;       /* kern_attn_args.n_splits (0 = automatic) */
-	int merge_kernel;      /* 1: no merge_counts (splits always merged by
-				  the second kernel) */
 	struct read_limit reads[32]; /* ideal reads so far, one per size */
 	int n_reads;
 };
@@ -84,7 +82,6 @@ static void attn_free(struct attn_set *s)
 	kern_dev_free((void *)s->a.ctx_len);
 	kern_dev_free(s->a.out);
 	kern_dev_free(s->a.work);
-	kern_dev_free(s->a.merge_counts);
 	memset(&s->a, 0, sizeof s->a);
 }
 
@@ -170,16 +167,6 @@ static int attn_prepare(struct bench *b, struct attn_set *s,
 	    (rc = kern_dev_malloc((void **)&s->a.work, wb, err)))
 		goto out;
 	s->a.work_bytes = wb;
-	if (!s->merge_kernel) {
-		/* zeroed once; every launch leaves them zero */
-		if ((rc = kern_dev_malloc(&p, bh * 4, err)))
-			goto out;
-		s->a.merge_counts = p;
-		s->a.n_merge_counts = (uint32_t)bh;
-		if ((rc = kern_memset_async(p, 0, bh * 4, b->stream, err)) ||
-		    (rc = kern_stream_sync(b->stream, err)))
-			goto out;
-	}
 out:
 	free(sl);
 	free(bid);
@@ -442,19 +429,6 @@ int bench_attn(struct bench *b, struct ss_err *err)
 		}
 	}
 	s.splits = 0;
-	/* the small sparse steps, whose splits the attention kernel merges
-	 * itself (kern_attn_fused), with the merge kernel instead
-	 * (",merge=kernel" rows) */
-	s.merge_kernel = 1;
-	for (int c = 0; c < 5 && !b->quick; c++) {
-		/* Llama-3-8B at batch 1, 4, 16; LWM-7B at 1, 4 */
-		static const uint32_t small_b[] = { 1, 4, 16, 1, 4 };
-
-		if ((rc = attn_case(b, &s, &shapes[c / 3], small_b[c], 1,
-				    ",merge=kernel", err)))
-			goto out;
-	}
-	s.merge_kernel = 0;
 out:
 	attn_free(&s);
 	kern_dev_free(s.cache);

@@ -484,7 +484,7 @@ static int bench_attn(struct meas *M, int sparse, struct ss_err *err)
 	uint32_t *cnt = malloc((uint64_t)Bmax * K * 4), *ctx = malloc(Bmax * 4);
 	struct attn_set s = { .sparse = sparse };
 	void *d_slots = NULL, *d_ids = NULL, *d_cnt = NULL, *d_ctx = NULL;
-	void *d_q = NULL, *d_out = NULL, *d_work = NULL, *d_counts = NULL;
+	void *d_q = NULL, *d_out = NULL, *d_work = NULL;
 	uint32_t pt = 0;
 	size_t ib, in;
 	int rc = 0;
@@ -509,11 +509,6 @@ static int bench_attn(struct meas *M, int sparse, struct ss_err *err)
 	    (rc = kern_dev_malloc(&d_q, (uint64_t)Bmax * H * KERN_HEAD_DIM * 2, err)) ||
 	    (rc = kern_dev_malloc(&d_out, (uint64_t)Bmax * H * KERN_HEAD_DIM * 2, err)) ||
 	    (rc = kern_memset_async(d_q, 0x3c, (uint64_t)Bmax * H * KERN_HEAD_DIM * 2,
-				    M->s0, err)) ||
-	    /* the merge counts, as the live executor has them: zeroed
-	     * once, left zero by every launch */
-	    (rc = kern_dev_malloc(&d_counts, (uint64_t)Bmax * K * 4, err)) ||
-	    (rc = kern_memset_async(d_counts, 0, (uint64_t)Bmax * K * 4,
 				    M->s0, err)))
 		goto out;
 	for (ib = 0; ib < nB && !rc; ib++)
@@ -559,8 +554,6 @@ static int bench_attn(struct meas *M, int sparse, struct ss_err *err)
 			s.a.max_list = ml;
 			s.a.scale = 1.0f / sqrtf((float)KERN_HEAD_DIM);
 			s.a.out = d_out;
-			s.a.merge_counts = d_counts;
-			s.a.n_merge_counts = Bmax * K;
 			if ((rc = kern_copy(d_cnt, cnt, (uint64_t)b * K * 4, err)) ||
 			    (rc = kern_copy(d_ctx, ctx, (uint64_t)b * 4, err)) ||
 			    (rc = kern_attn_plan(&s.a, &splits, &wb, err)))
@@ -581,7 +574,6 @@ out:
 	kern_dev_free(d_q);
 	kern_dev_free(d_out);
 	kern_dev_free(d_work);
-	kern_dev_free(d_counts);
 	free(slots);
 	free(ids);
 	free(cnt);

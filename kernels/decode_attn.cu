@@ -8,8 +8,7 @@
  * from shared memory (broadcast reads), pre-scaled by scale*log2(e) so the
  * online softmax runs on exp2. Warps merge in shared memory; splits merge
  * in decode_attn_merge_kernel. This is variant 1; variant 2 (tensor cores)
- * follows it, with planned split ranges and the merge in its own last CTA
- * per list for small problems.
+ * follows it.
  *
  * Built by meson with the other kernels (-Dgpu_arch=90a); checked by
  * tests/test_kernels_gpu.c (t_sparse_decode_attn, t_dense_decode_attn)
@@ -207,27 +206,8 @@ __global__ void __launch_bounds__(ATT_WARPS * 32)
  * 8g..8g+7 and 64+8g..+7 (128 contiguous bytes per warp instruction) and
  * pairs two tokens' halves with byte_perm. Accumulator: heads 2c, 2c+1,
  * dims D, D+1.
- *
- * A split's entries: with `per_split` > 0 (the host's plan for small
- * problems) split s takes entries [s * per_split, (s + 1) * per_split),
- * known before the list's length, so the warps' slot ids and block ids are
- * loaded in the same round trip as n_list and ctx_len; entries at n or
- * beyond are loaded but never used (their slots may be garbage: K and V are
- * loaded only once n is known). A list longer than S * per_split (a
- * list_bound below it) falls back to the balanced ranges of per_split = 0:
- * ceil(n / S) entries per split, which need n first.
- *
- * With `counts` (fused merge), every CTA writes its partial record, then
- * the last CTA of its (request, KV head) to finish, found by an atomic
- * count after a fence, merges the S records into `out` and resets the
- * count to 0 for the next launch (mma_merge_fused); without, the merge
- * kernel below does it.
  */
 #define MMA_WARPS 4
-/* records a fused merge folds in one round of loads: MMA_WARPS warps x
- * FUSE_UNROLL; mma_fused allows no more (splits x G <= MMA_FUSE_RECORDS) */
-#define FUSE_UNROLL 16
-#define MMA_FUSE_RECORDS (MMA_WARPS * FUSE_UNROLL)
 
 __device__ __forceinline__ void mma_bf16(float (&d)[4], uint32_t a0,
 					 uint32_t a1, uint32_t a2, uint32_t a3,
@@ -251,113 +231,6 @@ __device__ __forceinline__ uint32_t u4w(const uint4 &v, int i)
 	return i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w;
 }
 
-/* fold one partial record (header m, l; the lane's 4 dims of acc) into a
- * running (max, sum, acc), log2 domain; an empty record is skipped */
-__device__ __forceinline__ void merge_fold(float &m, float &l, float4 &a,
-					   const float4 &hd, const float4 &v)
-{
-	float mn, co, cn;
-
-	if (hd.x == -INFINITY)
-		return;
-	mn = fmaxf(m, hd.x);
-	co = exp2f(m - mn); /* 0 while m is -inf */
-	cn = exp2f(hd.x - mn);
-	l = l * co + hd.y * cn;
-	a.x = a.x * co + v.x * cn;
-	a.y = a.y * co + v.y * cn;
-	a.z = a.z * co + v.z * cn;
-	a.w = a.w * co + v.w * cn;
-	m = mn;
-}
-
-/*
- * The fused merge, run by the last CTA of (request, KV head): fold the S x G
- * partial records at `rec` (split-major, record i = split * G + head) into
- * out[G][128]. Warp w takes records w, w + 4, ... FUSE_UNROLL at a time,
- * all loaded before any is folded (one L2 round trip for up to
- * MMA_FUSE_RECORDS records); lane i holds dims 4i..4i+3. Record w + 4k is
- * of head (w + 4k) % G: for G <= 4 always head w % G, for G = 8 heads w and
- * w + 4 alternately, so a warp keeps HW = max(1, G / 4) running states; the
- * warps meet in shared memory (wm, wl, wacc, free again after the CTA's own
- * merge). The loads bypass L1 (ld.global.cg): the records were written by
- * other CTAs during this kernel.
- */
-template <int G>
-__device__ __forceinline__ void mma_merge_fused(const float *rec, uint32_t S,
-						__nv_bfloat16 *out,
-						float (*wm)[8], float (*wl)[8],
-						float (*wacc)[8][ATT_D])
-{
-	constexpr int HW = G > MMA_WARPS ? G / MMA_WARPS : 1;
-	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-	const uint32_t n = S * G, d = threadIdx.x;
-	float m[HW], l[HW];
-	float4 a[HW];
-
-#pragma unroll
-	for (int st = 0; st < HW; st++) {
-		m[st] = -INFINITY;
-		l[st] = 0.0f;
-		a[st] = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-	}
-	for (uint32_t k0 = 0; warp + MMA_WARPS * k0 < n; k0 += FUSE_UNROLL) {
-		float4 hd[FUSE_UNROLL], v[FUSE_UNROLL];
-
-#pragma unroll
-		for (int u = 0; u < FUSE_UNROLL; u++) {
-			uint32_t i = warp + MMA_WARPS * (k0 + u);
-			const float4 *r = reinterpret_cast<const float4 *>(
-				rec + (uint64_t)i * ATT_REC);
-
-			if (i < n) {
-				hd[u] = __ldcg(r);
-				v[u] = __ldcg(r + ATT_ACC / 4 + lane);
-			} else {
-				hd[u] = make_float4(-INFINITY, 0, 0, 0);
-				v[u] = make_float4(0, 0, 0, 0);
-			}
-		}
-		/* k0 is a multiple of FUSE_UNROLL, so record k0 + u is of
-		 * state u % HW */
-#pragma unroll
-		for (int u = 0; u < FUSE_UNROLL; u++)
-			merge_fold(m[u % HW], l[u % HW], a[u % HW], hd[u],
-				   v[u]);
-	}
-#pragma unroll
-	for (int st = 0; st < HW; st++) {
-		if (!lane) {
-			wm[warp][st] = m[st];
-			wl[warp][st] = l[st];
-		}
-		*reinterpret_cast<float4 *>(&wacc[warp][st][4 * lane]) = a[st];
-	}
-	__syncthreads();
-	/* head h: warps h % 4, h % 4 + G, ... (below 4), state h / 4 */
-#pragma unroll
-	for (int h = 0; h < G; h++) {
-		const int st = h / MMA_WARPS;
-		float M = -INFINITY, L = 0.0f, A = 0.0f;
-
-#pragma unroll
-		for (int w = h % MMA_WARPS; w < MMA_WARPS; w += G)
-			M = fmaxf(M, wm[w][st]);
-		if (M != -INFINITY) {
-#pragma unroll
-			for (int w = h % MMA_WARPS; w < MMA_WARPS; w += G) {
-				float f = wm[w][st] == -INFINITY
-						  ? 0.0f
-						  : exp2f(wm[w][st] - M);
-
-				L += wl[w][st] * f;
-				A += wacc[w][st][d] * f;
-			}
-		}
-		out[h * ATT_D + d] = __float2bfloat16(L > 0 ? A / L : 0.0f);
-	}
-}
-
 template <int G>
 __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
 	decode_attn_mma_kernel(const __nv_bfloat16 *__restrict__ q,
@@ -367,23 +240,18 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
 			       const uint32_t *__restrict__ n_list,
 			       const uint32_t *__restrict__ ctx_len,
 			       uint32_t n_kv_heads, uint32_t max_list,
-			       uint32_t per_split, float qscale,
-			       float *__restrict__ work,
-			       uint32_t *__restrict__ counts,
+			       float qscale, float *__restrict__ work,
 			       __nv_bfloat16 *__restrict__ out)
 {
 	__shared__ float wm[MMA_WARPS][8], wl[MMA_WARPS][8];
 	__shared__ float wacc[MMA_WARPS][8][ATT_D];
-	__shared__ uint32_t merger;
 	const uint32_t bh = blockIdx.x, b = bh / n_kv_heads;
 	const uint32_t S = gridDim.y, split = blockIdx.y;
 	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 	const uint32_t g = lane >> 2, c = lane & 3;
-	/* loads only: n and ctx are not used before the slot loads below */
 	const uint32_t ctx = ctx_len[b];
-	const uint32_t listed = n_list ? n_list[bh] : 0;
-	uint32_t n, chunk, e0 = 0, e1 = 0, my_slot = 0, my_blk = 0;
-	bool planned = false;
+	uint32_t n = n_list ? n_list[bh] : (ctx + ATT_BT - 1) / ATT_BT;
+	uint32_t chunk, e0, e1;
 	uint32_t qa[8][2];
 	float m = -INFINITY, l = 0.0f, o[8][4];
 
@@ -391,22 +259,10 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
 	/* the merge kernel may be scheduled now; it waits for our end */
 	asm volatile("griddepcontrol.launch_dependents;");
 #endif
-	/* planned range: the first round's slot and block ids are loaded
-	 * before n is known, in the same round trip as n and ctx */
-	if (per_split) {
-		uint32_t my_e;
-
-		e0 = (uint32_t)min((uint64_t)split * per_split,
-				   (uint64_t)max_list);
-		e1 = e0 + min(per_split, max_list - e0);
-		my_e = e0 + warp + MMA_WARPS * lane;
-		if (my_e < e1) {
-			uint64_t li = (uint64_t)bh * max_list + my_e;
-
-			my_slot = (uint32_t)slots[li];
-			my_blk = block_ids ? (uint32_t)block_ids[li] : my_e;
-		}
-	}
+	n = min(n, max_list);
+	chunk = (n + S - 1) / S;
+	e0 = min(n, split * chunk);
+	e1 = min(n, e0 + chunk);
 	if (g < G) {
 		const uint4 *qp = reinterpret_cast<const uint4 *>(
 			q + ((uint64_t)bh * G + g) * ATT_D);
@@ -426,30 +282,18 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
 #pragma unroll
 	for (int mt = 0; mt < 8; mt++)
 		o[mt][0] = o[mt][1] = o[mt][2] = o[mt][3] = 0.0f;
-	n = min(n_list ? listed : (ctx + ATT_BT - 1) / ATT_BT, max_list);
-	if (per_split && n <= (uint64_t)S * per_split) {
-		planned = true; /* entries from n on are ignored */
-		e0 = min(e0, n);
-		e1 = min(e1, n);
-	} else {
-		chunk = (n + S - 1) / S;
-		e0 = min(n, split * chunk);
-		e1 = min(n, e0 + chunk);
-	}
 
 	/* lane i of the warp fetches the slot and block id of the warp's
-	 * i-th entry, so the K/V loads wait on a shuffle, not on memory
-	 * (a planned range's first round has them already) */
+	 * i-th entry, so the K/V loads wait on a shuffle, not on memory */
 	for (uint32_t base = e0 + warp; base < e1; base += MMA_WARPS * 32) {
-		uint32_t my_e = base + MMA_WARPS * lane;
+		uint32_t my_e = base + MMA_WARPS * lane, my_slot = 0, my_blk = 0;
 		uint32_t cnt = min(32u, (e1 - base + MMA_WARPS - 1) / MMA_WARPS);
 
-		if (!planned && my_e < e1) {
+		if (my_e < e1) {
 			uint64_t li = (uint64_t)bh * max_list + my_e;
 			my_slot = (uint32_t)slots[li];
 			my_blk = block_ids ? (uint32_t)block_ids[li] : my_e;
 		}
-		planned = false;
 		uint4 kr[4][4];
 
 		/*
@@ -622,31 +466,6 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
 			rec[h * ATT_REC + 2] = rec[h * ATT_REC + 3] = 0.0f;
 		}
 	}
-	if (S == 1 || !counts)
-		return;
-	/*
-	 * Fused merge. The barrier orders every thread's record stores (and
-	 * the shared-memory reads above) before thread 0's fence and count,
-	 * as cooperative groups' grid barrier does: the CTA that counts S - 1
-	 * sees every other CTA's records after its own fence. It resets the
-	 * count; no other CTA of this launch touches it again.
-	 */
-	__syncthreads();
-	if (threadIdx.x == 0) {
-		uint32_t before;
-
-		__threadfence();
-		before = atomicAdd(&counts[bh], 1u);
-		merger = before == S - 1;
-		if (merger)
-			counts[bh] = 0;
-		__threadfence();
-	}
-	__syncthreads();
-	if (merger)
-		mma_merge_fused<G>(work + (uint64_t)bh * S * G * ATT_REC, S,
-				   out + (uint64_t)bh * G * ATT_D, wm, wl,
-				   wacc);
 }
 
 /*
@@ -703,8 +522,21 @@ __global__ void __launch_bounds__(ATT_D)
 			}
 		}
 #pragma unroll
-		for (int u = 0; u < MERGE_UNROLL; u++)
-			merge_fold(m, l, a, hd[u], v[u]);
+		for (int u = 0; u < MERGE_UNROLL; u++) {
+			float mn, co, cn;
+
+			if (hd[u].x == -INFINITY)
+				continue; /* an empty split (or none) */
+			mn = fmaxf(m, hd[u].x);
+			co = exp2f(m - mn); /* 0 while m is -inf */
+			cn = exp2f(hd[u].x - mn);
+			l = l * co + hd[u].y * cn;
+			a.x = a.x * co + v[u].x * cn;
+			a.y = a.y * co + v[u].y * cn;
+			a.z = a.z * co + v[u].z * cn;
+			a.w = a.w * co + v[u].w * cn;
+			m = mn;
+		}
 	}
 	if (!lane) {
 		wm[warp] = m;
@@ -740,8 +572,7 @@ __global__ void __launch_bounds__(ATT_D)
  * split (chunk = MMA_WARPS * k entries), k growing from 1 to 4 once the
  * grid holds two waves of resident CTAs or more (from the occupancy API:
  * 2 per SM since session 6's pipelined K/V loads took the kernel from 167
- * to 248-250 registers per thread, ptxas sm_90a; 252-253 with the planned
- * ranges and the fused merge); at k = 4 the partials (G x 528 B
+ * to 248-250 registers per thread, ptxas sm_90a); at k = 4 the partials (G x 528 B
  * per split, written and read) stay under 4% of the KV bytes even at
  * G = 8. Small problems: 8 blocks per warp (chunk 32), but at least one
  * CTA per SM while a warp keeps one block or more. Measured on the H200
@@ -752,14 +583,16 @@ __global__ void __launch_bounds__(ATT_D)
  */
 #define MMA_SMALL_ENTRIES 16384
 
-/* Variant 2's resident CTAs (occupancy API x SMs) and the SM count, asked
- * once: the live executor plans every decode layer, and its host is its
- * bottleneck */
-static void mma_resident(uint64_t *resident, uint64_t *sms)
+static uint32_t attn_mma_splits(uint64_t bh, uint32_t max_list)
 {
+	/* the kernel's occupancy and the SM count, asked once: the live
+	 * executor plans every decode layer, and its host is its bottleneck */
 	static uint64_t resident_cached, sms_cached;
+	uint64_t total = bh * max_list, resident, k, chunk, splits;
 	int per_sm = 2;
 
+	if (!bh)
+		return 1; /* nothing to launch (kern_attn_plan's batch 0) */
 	if (!resident_cached) {
 		if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(
 			    &per_sm, decode_attn_mma_kernel<8>, MMA_WARPS * 32,
@@ -771,75 +604,18 @@ static void mma_resident(uint64_t *resident, uint64_t *sms)
 		sms_cached = kern_dev_attr(cudaDevAttrMultiProcessorCount, 132);
 		resident_cached = (uint64_t)per_sm * sms_cached;
 	}
-	*resident = resident_cached;
-	*sms = sms_cached;
-}
-
-/* The list length variant 2 plans from: list_bound where it is below
- * max_list, else max_list. */
-static uint32_t mma_list(const struct kern_attn_args *a)
-{
-	return a->list_bound && a->list_bound < a->max_list ? a->list_bound
-							    : a->max_list;
-}
-
-static uint32_t attn_mma_splits(uint64_t bh, uint32_t max_list)
-{
-	uint64_t total = bh * max_list, resident, sms, k, chunk, splits;
-
-	if (!bh)
-		return 1; /* nothing to launch (kern_attn_plan's batch 0) */
-	mma_resident(&resident, &sms);
+	resident = resident_cached;
 	if (total <= MMA_SMALL_ENTRIES) {
 		uint64_t most = (max_list + MMA_WARPS - 1) / MMA_WARPS;
 
-		splits = SS_MAX((max_list + 31) / 32, (sms + bh - 1) / bh);
+		splits = SS_MAX((max_list + 31) / 32,
+				(sms_cached + bh - 1) / bh);
 		return (uint32_t)SS_MAX(1, SS_MIN(splits, most));
 	}
 	k = SS_MAX(1, SS_MIN(total / (MMA_WARPS * 2 * resident), 4));
 	chunk = MMA_WARPS * k;
 	splits = (max_list + chunk - 1) / chunk;
 	return (uint32_t)SS_MAX(1, SS_MIN(splits, 65535));
-}
-
-/*
- * Variant 2's per_split: small problems (whatever their split count) get
- * planned ranges of ceil(list / splits) entries, which save the round trip
- * for n_list before the slot loads. In their grid of one or two waves a
- * short list leaves its later splits empty and gives no split more
- * entries than a full list does, so the longest CTA is no longer. Large
- * problems (many waves) keep ranges from each list's length (0), which
- * spread unequal lists evenly over the splits.
- */
-static uint32_t mma_per_split(const struct kern_attn_args *a, uint64_t bh,
-			      uint32_t splits)
-{
-	uint32_t list = mma_list(a);
-
-	if (bh * list > MMA_SMALL_ENTRIES)
-		return 0;
-	return (uint32_t)(((uint64_t)list + splits - 1) / splits);
-}
-
-/*
- * Does the attention kernel merge its own splits? Variant 2 with
- * merge_counts, several splits, a grid that fits in one wave of resident
- * CTAs (every CTA's fence and count then overlap the others'; in a grid
- * of several waves they would delay the next CTAs, where the merge
- * kernel's one pass is cheaper) and at most MMA_FUSE_RECORDS records per
- * list (the merging CTA loads them in one round; the merge kernel spreads
- * more over G CTAs). Correct without these limits: they are for speed.
- */
-static int mma_fused(const struct kern_attn_args *a, uint64_t bh, uint32_t G,
-		     uint32_t splits)
-{
-	uint64_t resident, sms;
-
-	if (a->variant == 1 || splits < 2 || !a->merge_counts || !bh)
-		return 0;
-	mma_resident(&resident, &sms);
-	return bh * splits <= resident &&
-	       (uint64_t)splits * G <= MMA_FUSE_RECORDS;
 }
 
 extern "C" int kern_attn_plan(const struct kern_attn_args *a,
@@ -876,11 +652,6 @@ extern "C" int kern_attn_plan(const struct kern_attn_args *a,
 	if (bh > INT32_MAX)
 		return ss_error(err, SS_EINVAL,
 				"decode_attn: batch x n_kv_heads too large");
-	if (a->merge_counts && a->n_merge_counts < bh)
-		return ss_error(err, SS_EINVAL,
-				"decode_attn: field 'n_merge_counts': %u, need "
-				"batch x n_kv_heads = %llu",
-				a->n_merge_counts, (unsigned long long)bh);
 	if (!splits && a->variant == 1) {
 		int sms = kern_dev_attr(cudaDevAttrMultiProcessorCount, 132);
 		/* about 8 CTAs per SM (two waves at the kernel's
@@ -889,7 +660,10 @@ extern "C" int kern_attn_plan(const struct kern_attn_args *a,
 		uint64_t most = (a->max_list + ATT_WARPS - 1) / ATT_WARPS;
 		splits = (uint32_t)SS_MAX(1, SS_MIN(SS_MIN(want, most), 64));
 	} else if (!splits) {
-		splits = attn_mma_splits(bh, mma_list(a));
+		splits = attn_mma_splits(bh, a->list_bound &&
+						     a->list_bound < a->max_list
+					     ? a->list_bound
+					     : a->max_list);
 	}
 	if (splits > 65535 || splits > a->max_list)
 		return ss_error(err, SS_EINVAL,
@@ -903,26 +677,13 @@ extern "C" int kern_attn_plan(const struct kern_attn_args *a,
 	return 0;
 }
 
-extern "C" int kern_attn_fused(const struct kern_attn_args *a,
-			       struct ss_err *err)
-{
-	uint32_t splits;
-	uint64_t need;
-	int rc = kern_attn_plan(a, &splits, &need, err);
-
-	if (rc)
-		return rc;
-	return mma_fused(a, (uint64_t)a->batch * a->n_kv_heads,
-			 a->n_q_heads / a->n_kv_heads, splits);
-}
-
 static int attn_launch(const struct kern_attn_args *a, int sparse,
 		       void *stream, struct ss_err *err)
 {
 	cudaStream_t s = kern_stream(stream);
 	uint32_t splits, per_split, G;
-	uint64_t need, bh = (uint64_t)a->batch * a->n_kv_heads;
-	int rc = kern_attn_plan(a, &splits, &need, err), fused;
+	uint64_t need;
+	int rc = kern_attn_plan(a, &splits, &need, err);
 
 	if (rc)
 		return rc;
@@ -949,9 +710,7 @@ static int attn_launch(const struct kern_attn_args *a, int sparse,
 				"aligned (the merge reads it with 16-byte "
 				"loads)");
 	G = a->n_q_heads / a->n_kv_heads;
-	fused = mma_fused(a, bh, G, splits);
-	per_split = a->variant == 1 ? (a->max_list + splits - 1) / splits
-				    : mma_per_split(a, bh, splits);
+	per_split = (a->max_list + splits - 1) / splits;
 	dim3 grid(a->batch * a->n_kv_heads, splits);
 	const float qscale = a->scale * 1.4426950408889634f;
 	const __nv_bfloat16 *q = (const __nv_bfloat16 *)a->q;
@@ -977,8 +736,7 @@ static int attn_launch(const struct kern_attn_args *a, int sparse,
 #define ATT_LAUNCH(g)                                                         \
 	decode_attn_mma_kernel<g><<<grid, MMA_WARPS * 32, 0, s>>>(            \
 		q, cache, a->slots, bids, nl, a->ctx_len, a->n_kv_heads,      \
-		a->max_list, per_split, qscale, a->work,                      \
-		fused ? a->merge_counts : NULL, out)
+		a->max_list, qscale, a->work, out)
 		switch (G) {
 		case 1: ATT_LAUNCH(1); break;
 		case 2: ATT_LAUNCH(2); break;
@@ -987,7 +745,7 @@ static int attn_launch(const struct kern_attn_args *a, int sparse,
 		}
 #undef ATT_LAUNCH
 		KCHECK_LAUNCH("decode_attn_mma_kernel", err);
-		if (splits == 1 || fused)
+		if (splits == 1)
 			return 0; /* the kernel wrote `out` */
 	}
 	/* programmatic dependent launch (sm_90+): the merge CTAs are

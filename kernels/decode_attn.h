@@ -14,10 +14,7 @@
  * Long lists are split (flash-decoding): grid (request x KV head, split),
  * each split's partial (max, sum, acc) goes to the fp32 workspace and a
  * second kernel merges them (a single split writes `out` directly in
- * variant 2). With `merge_counts`, variant 2 merges small problems' splits
- * itself: the last CTA of each (request, KV head) to finish, found by an
- * atomic count, merges, saving the merge kernel's wait for the whole grid
- * (kern_attn_fused says when).
+ * variant 2).
  *
  * Variants (field `variant`): 1 = CUDA cores, one block per warp with the
  * group's dot products as FMAs (the first kernel, kept for comparison);
@@ -37,10 +34,7 @@ extern "C" {
 struct kern_attn_args {
 	const kern_bf16 *q;        /* device [batch][n_q_heads][128] */
 	const kern_bf16 *cache;    /* device block cache (kern.h layout) */
-	const int32_t *slots;      /* device [batch][n_kv_heads][max_list];
-				      entries from a list's length on may
-				      hold anything (variant 2 may load
-				      them, never follows them) */
+	const int32_t *slots;      /* device [batch][n_kv_heads][max_list] */
 	const int32_t *block_ids;  /* device, same shape; sparse only */
 	const uint32_t *n_list;    /* device [batch][n_kv_heads] entries;
 				      sparse only (dense: ceil(ctx/32)) */
@@ -54,9 +48,8 @@ struct kern_attn_args {
 				      longest possible context otherwise
 				      spreads short lists over many nearly
 				      empty splits); correct for any value
-				      (a list longer than the planned
-				      ranges cover takes ranges from its
-				      own length), though another split count
+				      (a split's range comes from its own
+				      list), though another split count
 				      merges the fp32 partials in another
 				      order */
 	float scale;               /* logit scale, e.g. 1/sqrt(128) */
@@ -65,16 +58,6 @@ struct kern_attn_args {
 	float *work;               /* device workspace, 16-byte aligned */
 	uint64_t work_bytes;       /* its size (kern_attn_plan) */
 	uint32_t variant;          /* 0 automatic (2), 1 CUDA cores, 2 mma */
-	uint32_t *merge_counts;    /* device [n_merge_counts] uint32, or NULL
-				      (the merge kernel merges the splits).
-				      Zero them once (kern_memset_async)
-				      before their first launch: every launch
-				      leaves them zero (the merging CTA
-				      resets its count). Like `work`, one
-				      set per stream: launches in flight at
-				      once must not share them */
-	uint32_t n_merge_counts;   /* entries; at least batch x n_kv_heads
-				      when merge_counts is set */
 };
 
 /*
@@ -84,16 +67,6 @@ struct kern_attn_args {
  */
 int kern_attn_plan(const struct kern_attn_args *a, uint32_t *n_splits,
 		   uint64_t *work_bytes, struct ss_err *err);
-
-/*
- * 1 when a launch with these arguments merges its splits inside the
- * attention kernel: variant 2, merge_counts given, several splits, a grid
- * of at most one wave of resident CTAs and splits x G <= 64 (on an H200:
- * Llama-3-8B's sparse 2,048-token step at batch 1 to 16, LWM-7B's at 1
- * and 4); 0 when it runs one split or the merge kernel; SS_EINVAL where
- * kern_attn_plan refuses the arguments.
- */
-int kern_attn_fused(const struct kern_attn_args *a, struct ss_err *err);
 
 /* Sparse decode attention (block_ids and n_list required). */
 int kern_sparse_decode_attn(const struct kern_attn_args *a, void *stream,

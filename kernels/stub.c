@@ -144,10 +144,6 @@ int kern_attn_plan(const struct kern_attn_args *a, uint32_t *n_splits,
 	*work_bytes = 0;
 	return NODEV(err);
 }
-int kern_attn_fused(const struct kern_attn_args *a, struct ss_err *err)
-{
-	return NODEV(err);
-}
 int kern_sparse_decode_attn(const struct kern_attn_args *a, void *stream,
 			    struct ss_err *err)
 {

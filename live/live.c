@@ -106,8 +106,6 @@ struct live {
 	uint32_t *d_ctx;             /* [E] decode context, 0: none */
 	float *d_work;
 	uint64_t work_bytes;
-	uint32_t *d_acount;          /* [E][H] decode attention's merge
-					counts (zero between launches) */
 	float *d_scores;             /* [E][H][MB] */
 	int32_t *d_sel_ids;          /* [E][H][cap] */
 	uint32_t *d_sel_n;           /* [E][H] */
@@ -532,8 +530,6 @@ static int attach(void *priv, struct pol *p, struct ss_err *err)
 			  "decode outputs", 0 },
 			{ (void **)&lv->d_ctx, lv->E * sizeof(uint32_t),
 			  "decode contexts", 0 },
-			{ (void **)&lv->d_acount, EH * sizeof(uint32_t),
-			  "attention merge counts", 0 },
 			{ (void **)&lv->d_emit, lv->max_emit * row, "emit rows", 0 },
 			{ (void **)&lv->d_emit_n, lv->max_emit * row,
 			  "emit rows (norm)", 0 },
@@ -573,9 +569,6 @@ static int attach(void *priv, struct pol *p, struct ss_err *err)
 				    L * lv->E * H * lv->MB * sizeof(int32_t),
 				    lv->s_comp, err)) ||
 	    (rc = kern_memset_async(lv->d_ctx, 0, lv->E * sizeof(uint32_t),
-				    lv->s_comp, err)) ||
-	    (rc = kern_memset_async(lv->d_acount, 0,
-				    (uint64_t)lv->E * H * sizeof(uint32_t),
 				    lv->s_comp, err)))
 		return rc;
 	/* decode attention workspace: the larger of dense and sparse plans */
@@ -757,8 +750,7 @@ void live_free(struct live *lv)
 	void *dev[] = { lv->lm_head, lv->final_norm, lv->cache, lv->d_table,
 			lv->d_digest, lv->d_x, lv->d_xc,
 			lv->d_gather, lv->d_qe, lv->d_oe, lv->d_ctx,
-			lv->d_acount, lv->d_work, lv->d_scores,
-			lv->d_sel_ids, lv->d_sel_n,
+			lv->d_work, lv->d_scores, lv->d_sel_ids, lv->d_sel_n,
 			lv->d_lslots, lv->d_lids, lv->d_ln, lv->d_emit,
 			lv->d_emit_n, lv->d_logits, lv->d_up, lv->d_stage };
 	for (size_t i = 0; i < SS_ARRAY_SIZE(dev); i++)
@@ -1593,8 +1585,6 @@ static int attend(void *ctx, const struct kern_layer_attn *a, void *stream,
 		da.out = lv->d_oe;
 		da.work = lv->d_work;
 		da.work_bytes = lv->work_bytes;
-		da.merge_counts = lv->d_acount;
-		da.n_merge_counts = lv->E * H;
 		if (!sparse_l) {
 			da.slots = lv->d_table + tab_idx(lv, l, 0, 0, 0);
 			da.max_list = lv->MB;

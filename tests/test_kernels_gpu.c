@@ -785,13 +785,10 @@ struct attn_tc {
 };
 
 /*
- * Run *c three times against one double-precision reference: without
- * merge counts (the merge kernel), then twice with them (the fused merge
- * where kern_attn_fused says so; the second launch starts from the counts
- * the first left, which must be zero again). Outputs and workspace are
- * poisoned before each launch. Returns kern_attn_fused's answer.
+ * Run *c once against a double-precision reference, with the output and
+ * the workspace poisoned before the launch.
  */
-static int attn_case(const struct attn_tc *c)
+static void attn_case(const struct attn_tc *c)
 {
 	const uint32_t Hkv = 2, Hq = Hkv * c->G, slots = 400, G = c->G;
 	const uint32_t B = c->B, maxl = c->maxl;
@@ -805,16 +802,14 @@ static int attn_case(const struct attn_tc *c)
 	int32_t *sl = xmalloc(nl * 4), *bid = xmalloc(nl * 4);
 	uint32_t *nlist = xmalloc((size_t)B * Hkv * 4);
 	uint32_t *ctx = xmalloc((size_t)B * 4);
-	uint32_t *cnt = xmalloc((size_t)B * Hkv * 4);
 	uint64_t perm[400];
 	double *got = xmalloc(HD * sizeof *got);
 	double *ref = xmalloc(nout * sizeof *ref);
 	double *p = xmalloc(maxl * BT * sizeof *p);
 	const float scale = 1.0f / sqrtf((float)HD);
-	uint32_t ns, *counts;
+	uint32_t ns;
 	uint64_t wb;
 	void *st;
-	int fused;
 
 	fill_bf16(q, nout, r, 1.0);
 	fill_bf16(cache, (size_t)slots * 2 * BT * HD, r, 1.0);
@@ -824,7 +819,7 @@ static int attn_case(const struct attn_tc *c)
 	if (c->empty && !sparse)
 		ctx[B - 1] = 0;
 	for (size_t i = 0; i < nl; i++)
-		sl[i] = bid[i] = -7; /* unused entries: never dereferenced */
+		sl[i] = bid[i] = -7; /* unused entries: never read */
 	for (uint32_t b = 0; b < B; b++)
 		for (uint32_t h = 0; h < Hkv; h++) {
 			uint32_t nb = (ctx[b] + BT - 1) / BT, n;
@@ -912,45 +907,30 @@ static int attn_case(const struct attn_tc *c)
 	KOK(kern_attn_plan(&a, &ns, &wb, &e));
 	a.work = wb ? dalloc(wb) : NULL; /* variant 2, one split: none */
 	a.work_bytes = wb;
-	counts = dalloc((size_t)B * Hkv * 4);
 	KOK(kern_stream_create(&st, &e));
-	KOK(kern_memset_async(counts, 0, (size_t)B * Hkv * 4, st, &e));
-	for (int run = 0; run < 3; run++) {
-		a.merge_counts = run ? counts : NULL;
-		a.n_merge_counts = run ? B * Hkv : 0;
-		KOK(kern_memset_async(a.out, 0xFF, nout * 2, st, &e));
-		if (wb)
-			KOK(kern_memset_async(a.work, 0xFF, wb, st, &e)); /* NaN */
-		if (sparse)
-			KOK(kern_sparse_decode_attn(&a, st, &e));
-		else
-			KOK(kern_dense_decode_attn(&a, st, &e));
-		KOK(kern_stream_sync(st, &e));
-		KOK(kern_copy(out, a.out, nout * 2, &e));
-		for (uint32_t b = 0; b < B; b++)
-		for (uint32_t qh = 0; qh < Hq; qh++) {
-			const double *rv = ref + ((size_t)b * Hq + qh) * HD;
+	KOK(kern_memset_async(a.out, 0xFF, nout * 2, st, &e));
+	if (wb)
+		KOK(kern_memset_async(a.work, 0xFF, wb, st, &e)); /* NaN */
+	if (sparse)
+		KOK(kern_sparse_decode_attn(&a, st, &e));
+	else
+		KOK(kern_dense_decode_attn(&a, st, &e));
+	KOK(kern_stream_sync(st, &e));
+	KOK(kern_copy(out, a.out, nout * 2, &e));
+	for (uint32_t b = 0; b < B; b++)
+	for (uint32_t qh = 0; qh < Hq; qh++) {
+		const double *rv = ref + ((size_t)b * Hq + qh) * HD;
 
-			for (uint32_t d = 0; d < HD; d++)
-				got[d] = kern_bf16_to_float(
-					out[((size_t)b * Hq + qh) * HD + d]);
-			CHECK_MSG(rel_err(got, rv, HD) < 1e-2,
-				  "%s v%u B %u G %u splits %u (%u used) bound "
-				  "%u longest %u run %d b %u qh %u: rel err %g",
-				  sparse ? "sparse" : "dense", c->variant, B, G,
-				  c->splits, ns, c->bound, longest, run, b, qh,
-				  rel_err(got, rv, HD));
-		}
-		if (run) {
-			KOK(kern_copy(cnt, counts, (size_t)B * Hkv * 4, &e));
-			for (uint32_t i = 0; i < B * Hkv; i++)
-				CHECK_MSG(!cnt[i], "merge count %u left at %u "
-						   "(B %u G %u splits %u)",
-					  i, cnt[i], B, G, ns);
-		}
+		for (uint32_t d = 0; d < HD; d++)
+			got[d] = kern_bf16_to_float(
+				out[((size_t)b * Hq + qh) * HD + d]);
+		CHECK_MSG(rel_err(got, rv, HD) < 1e-2,
+			  "%s v%u B %u G %u splits %u (%u used) bound %u "
+			  "longest %u b %u qh %u: rel err %g",
+			  sparse ? "sparse" : "dense", c->variant, B, G,
+			  c->splits, ns, c->bound, longest, b, qh,
+			  rel_err(got, rv, HD));
 	}
-	fused = kern_attn_fused(&a, &e);
-	CHECK(fused >= 0);
 	kern_dev_free((void *)a.q);
 	kern_dev_free((void *)a.cache);
 	kern_dev_free((void *)a.slots);
@@ -959,7 +939,6 @@ static int attn_case(const struct attn_tc *c)
 	kern_dev_free((void *)a.ctx_len);
 	kern_dev_free(a.out);
 	kern_dev_free(a.work);
-	kern_dev_free(counts);
 	kern_stream_destroy(st);
 	free(q);
 	free(cache);
@@ -968,15 +947,13 @@ static int attn_case(const struct attn_tc *c)
 	free(bid);
 	free(nlist);
 	free(ctx);
-	free(cnt);
 	free(got);
 	free(ref);
 	free(p);
 	gsl_rng_free(r);
-	return fused;
 }
 
-/* batch 0: nothing to launch, nothing fused, whatever the pointers */
+/* batch 0: nothing to launch, whatever the pointers */
 static void attn_batch0(int sparse)
 {
 	struct kern_attn_args a = { .n_q_heads = 8, .n_kv_heads = 2,
@@ -986,7 +963,6 @@ static void attn_batch0(int sparse)
 
 	KOK(kern_attn_plan(&a, &ns, &wb, &e));
 	CHECK_EQ_U64(wb, 0);
-	CHECK_EQ_I64(kern_attn_fused(&a, &e), 0);
 	if (sparse)
 		KOK(kern_sparse_decode_attn(&a, NULL, &e));
 	else
@@ -998,71 +974,65 @@ static void attn_batch0(int sparse)
  * at B = 3 many one-block-per-warp splits), one split (variant 2 writes
  * the output itself), split counts that do not divide the lists, and an
  * empty last request; at B = 64 with 300-entry lists, a large problem
- * (ranges from each list's length, several blocks per warp); lists
- * shorter than list_bound (planned ranges, later splits empty) and longer
- * than it (the fallback to ranges from the length). Each case also runs
- * with merge counts: some must fuse the merge (kern_attn_fused).
+ * (several blocks per warp); lists shorter than list_bound (later splits
+ * empty) and longer than it (the split count planned from a bound too
+ * low, the lists still read whole); batch 0.
  */
 static void t_sparse_decode_attn(void)
 {
 	static const uint32_t groups[] = { 1, 2, 4, 8 };
 	static const uint32_t splits[] = { 0, 1, 3, 10 };
-	int fused = 0;
 
 	need_gpu();
 	for (uint32_t v = 1; v <= 2; v++)
 		for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++)
 			for (size_t si = 0; si < SS_ARRAY_SIZE(splits); si++)
-				fused += attn_case(&(struct attn_tc){
+				attn_case(&(struct attn_tc){
 					.sparse = 1, .G = groups[gi],
 					.splits = splits[si], .variant = v,
 					.B = 3, .maxl = 40, .empty = si == 2,
 					.seed = 8000 + v * 100 + gi * 10 + si });
 	for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++) {
-		fused += attn_case(&(struct attn_tc){
+		attn_case(&(struct attn_tc){
 			.sparse = 1, .G = groups[gi], .variant = 2, .B = 64,
 			.maxl = 40, .empty = 1, .seed = 8500 + gi });
 		/* lists shorter than the bound, the bound below max_list */
-		fused += attn_case(&(struct attn_tc){
+		attn_case(&(struct attn_tc){
 			.sparse = 1, .G = groups[gi], .variant = 2, .B = 3,
 			.maxl = 300, .empty = 1, .bound = 24, .longest = 20,
 			.seed = 8600 + gi });
-		fused += attn_case(&(struct attn_tc){
+		attn_case(&(struct attn_tc){
 			.sparse = 1, .G = groups[gi], .variant = 2, .B = 16,
 			.maxl = 300, .bound = 40, .longest = 40,
 			.seed = 8610 + gi });
-		fused += attn_case(&(struct attn_tc){
+		attn_case(&(struct attn_tc){
 			.sparse = 1, .G = groups[gi], .splits = 5,
 			.variant = 2, .B = 3, .maxl = 300, .bound = 24,
 			.longest = 20, .seed = 8620 + gi });
 	}
 	/* a large problem (128 lists x 300 entries) */
-	fused += attn_case(&(struct attn_tc){ .sparse = 1, .G = 4,
-					      .variant = 2, .B = 64,
-					      .maxl = 300, .empty = 1,
-					      .seed = 8700 });
+	attn_case(&(struct attn_tc){ .sparse = 1, .G = 4, .variant = 2,
+				     .B = 64, .maxl = 300, .empty = 1,
+				     .seed = 8700 });
 	attn_batch0(1);
-	CHECK_MSG(fused > 0, "no case merged its splits in the attention "
-			     "kernel");
 }
 
 static void t_dense_decode_attn(void)
 {
 	static const uint32_t groups[] = { 1, 4, 8 };
 	static const uint32_t splits[] = { 0, 1, 7, 90 };
-	int fused = 0;
 
 	need_gpu();
 	for (uint32_t v = 1; v <= 2; v++)
 		for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++)
 			for (size_t si = 0; si < SS_ARRAY_SIZE(splits); si++)
-				fused += attn_case(&(struct attn_tc){
+				attn_case(&(struct attn_tc){
 					.G = groups[gi], .splits = splits[si],
 					.variant = v, .B = 3, .maxl = 90,
 					.empty = si == 2,
 					.seed = 9000 + v * 100 + gi * 10 + si });
 	for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++)
-		fused += attn_case(&(struct attn_tc){
+		attn_case(&(struct attn_tc){
 			.G = groups[gi], .variant = 2, .B = 64, .maxl = 90,
 			.empty = 1, .seed = 9500 + gi });
 	/* long lists, one split */
@@ -1071,32 +1041,28 @@ static void t_dense_decode_attn(void)
 	/* list_bound: the split count planned from a bound (the longest
 	 * list, or a wrong one below it), the lists still read whole */
 	for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++) {
-		fused += attn_case(&(struct attn_tc){
+		attn_case(&(struct attn_tc){
 			.G = groups[gi], .variant = 2, .B = 3, .maxl = 300,
 			.seed = 9700 + gi });
-		fused += attn_case(&(struct attn_tc){
+		attn_case(&(struct attn_tc){
 			.G = groups[gi], .variant = 2, .B = 3, .maxl = 300,
 			.bound = 12, .seed = 9700 + gi });
-		fused += attn_case(&(struct attn_tc){
+		attn_case(&(struct attn_tc){
 			.G = groups[gi], .variant = 2, .B = 16, .maxl = 300,
 			.empty = 1, .bound = 40, .seed = 9710 + gi });
 		/* contexts shorter than the bound */
-		fused += attn_case(&(struct attn_tc){
+		attn_case(&(struct attn_tc){
 			.G = groups[gi], .variant = 2, .B = 3, .maxl = 300,
 			.empty = 1, .bound = 24, .longest = 20,
 			.seed = 9730 + gi });
 	}
-	fused += attn_case(&(struct attn_tc){ .sparse = 1, .G = 4,
-					      .variant = 2, .B = 16,
-					      .maxl = 300, .bound = 8,
-					      .seed = 9720 });
+	attn_case(&(struct attn_tc){ .sparse = 1, .G = 4, .variant = 2,
+				     .B = 16, .maxl = 300, .bound = 8,
+				     .seed = 9720 });
 	/* a large problem (128 lists x 300 entries) */
-	fused += attn_case(&(struct attn_tc){ .G = 2, .variant = 2, .B = 64,
-					      .maxl = 300, .empty = 1,
-					      .seed = 9740 });
+	attn_case(&(struct attn_tc){ .G = 2, .variant = 2, .B = 64,
+				     .maxl = 300, .empty = 1, .seed = 9740 });
 	attn_batch0(0);
-	CHECK_MSG(fused > 0, "no case merged its splits in the attention "
-			     "kernel");
 }
 
 /* ---- the ideal read -------------------------------------------------- */
@@ -1298,13 +1264,6 @@ static void t_bad_inputs(void)
 	at.variant = 3;
 	CHECK_EQ_I64(kern_dense_decode_attn(&at, NULL, &e), SS_EINVAL);
 	CHECK_STR_CONTAINS(e.msg, "'variant'");
-	at.variant = 2;
-	at.merge_counts = (uint32_t *)&x;
-	at.n_merge_counts = 0;
-	CHECK_EQ_I64(kern_dense_decode_attn(&at, NULL, &e), SS_EINVAL);
-	CHECK_STR_CONTAINS(e.msg, "'n_merge_counts'");
-	CHECK_EQ_I64(kern_attn_fused(&at, &e), SS_EINVAL);
-	CHECK_STR_CONTAINS(e.msg, "'n_merge_counts'");
 	CHECK_EQ_I64(kern_l2_sweep(NULL, 1 << 20, NULL, &e), SS_EINVAL);
 	CHECK_STR_CONTAINS(e.msg, "'buf'");
 	{
