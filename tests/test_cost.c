@@ -178,6 +178,17 @@ static void t_compute_closed_form(void)
 			  b_, n);                                             \
 	} while (0)
 
+/* the same, allowing the later cost to be up to `tol` (a fraction) less:
+ * measured tables interpolate noisy rates, and a model other than the
+ * calibrated one maps onto them at other points */
+#define MONO_TOL(expr_a, expr_b, what, tol)                                   \
+	do {                                                                  \
+		int64_t a_ = (expr_a), b_ = (expr_b);                         \
+		CHECK_MSG(b_ >= 0 && (double)b_ >= (1 - (tol)) * (double)a_,  \
+			  "%s/%s: %s: %" PRId64 " > %" PRId64 " at %" PRIu64, \
+			  model, hw, what, a_, b_, n);                        \
+	} while (0)
+
 static void mono_one(const char *model, const char *hw)
 {
 	struct fixture f;
@@ -192,8 +203,15 @@ static void mono_one(const char *model, const char *hw)
 		MONO(cost_prefill_attn_ns(&f.c, n, 100), cost_prefill_attn_ns(&f.c, next, 100), "prefill q");
 		MONO(cost_prefill_attn_ns(&f.c, 512, n), cost_prefill_attn_ns(&f.c, 512, next), "prefill kv");
 		MONO(cost_decode_attn_ns(&f.c, 4, n, 0), cost_decode_attn_ns(&f.c, 4, next, 0), "decode kv");
-		MONO(cost_decode_attn_ns(&f.c, n, 1000000, 1), cost_decode_attn_ns(&f.c, next, 1000000, 1), "decode batch");
-		MONO(cost_select_ns(&f.c, 4, n), cost_select_ns(&f.c, 4, next), "select blocks");
+		/* measured tables (session 7's calibration and the a100-40g
+		 * derived from it) may give up to 0.3% less for more work:
+		 * 3.699 ms for 1M tokens over 770 requests against 3.701 ms
+		 * over 674 (sparse decode, past the grid's 64 requests, its
+		 * rates at 1.3k and 1.5k tokens a request differing by
+		 * noise); Llama-3.1-70B's selection 39.5 us at 2,555
+		 * block-heads against 39.6 at 2,236. Never more. */
+		MONO_TOL(cost_decode_attn_ns(&f.c, n, 1000000, 1), cost_decode_attn_ns(&f.c, next, 1000000, 1), "decode batch", 0.003);
+		MONO_TOL(cost_select_ns(&f.c, 4, n), cost_select_ns(&f.c, 4, next), "select blocks", 0.003);
 		/* the measured selection kernel is faster with more requests
 		 * for the same blocks (it parallelises over requests x heads):
 		 * see t_select_exception */
@@ -328,18 +346,19 @@ static void t_a100_paper_bounds(void)
 }
 
 /*
- * The measured selection kernel (calibrated h200) is faster with more
+ * The measured selection kernel (calibrated h200) can be faster with more
  * requests for the same blocks: it parallelises over requests x heads, so
- * 2 requests of 49152 block-heads take longer than 4 of 24576 (the raw
- * samples in calibrate/results/h200/h200.h5: 31.0 vs 29.7 us). Kept as
- * measured; t_monotone skips this direction for measured tables.
+ * 98,304 block-heads over 8 requests of Llama-3-8B-262k (the shape it was
+ * calibrated on) take 28.1 us and over 4 requests 28.9 us in the session-7
+ * calibration (calibrate/results/h200/h200.h5). Kept as measured;
+ * t_monotone skips this direction for measured tables.
  */
 static void t_select_exception(void)
 {
 	struct fixture f;
 
-	setup(&f, "lwm-7b", "h200");
-	CHECK(cost_select_ns(&f.c, 4, 4 * 24576) < cost_select_ns(&f.c, 2, 2 * 49152));
+	setup(&f, "llama-3-8b-262k", "h200");
+	CHECK(cost_select_ns(&f.c, 8, 98304) < cost_select_ns(&f.c, 4, 98304));
 	/* more blocks in total always cost more */
 	CHECK(cost_select_ns(&f.c, 4, 4 * 49152) > cost_select_ns(&f.c, 2, 2 * 49152));
 	hw_profile_free(f.hw);
@@ -439,8 +458,9 @@ static void t_decode_kv_heads_scaling(void)
 		struct hw_op *ol = &llama.hw->op[id], *ow = &lwm.hw->op[id];
 		int64_t old4[6], oldw[6];
 
-		/* the shipped profile has no key: the old call, bit for bit */
-		CHECK_NEAR(ol->fit_kv_heads.v, 0, 0);
+		/* the shipped h200 was measured on Llama-3-8B-262k's shape:
+		 * for Llama the scaling is the identity, bit for bit */
+		CHECK_NEAR(ol->fit_kv_heads.v, 8, 0);
 		for (size_t ib = 0; ib < SS_ARRAY_SIZE(B); ib++)
 			for (size_t i = 0; i < 6; i++) {
 				double b = B[ib], n = N[i];
@@ -451,6 +471,9 @@ static void t_decode_kv_heads_scaling(void)
 							      decode_bytes(&llama.m, b, n),
 							      b)));
 			}
+		/* without the key the batch is the requests */
+		ol->fit_kv_heads.v = 0;
+		ow->fit_kv_heads.v = 0;
 		for (size_t i = 0; i < 6; i++) {
 			old4[i] = cost_decode_attn_ns(&llama.c, 4, (uint64_t)(4 * N[i]),
 						      sparse);
