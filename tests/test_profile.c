@@ -229,7 +229,7 @@ static void t_fit_kv_heads_round_trip(void)
 		double want;
 
 		/* the calibration of session 7 and what derives from it */
-		static const char *const keyed[] = { "h200",
+		static const char *const keyed[] = { "h200", "h200-live",
 						     "a100-40g", "gh200", NULL };
 
 		p = load(hw_profile_names[i]);

@@ -9,7 +9,7 @@ set -euo pipefail
 bin=${1:-build/sparseserve}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for f in calibrate/results/h200/h200.h5 calibrate/results/h200/session4/call2/h200.h5 \
+for f in calibrate/results/h200/session3/h200.h5 calibrate/results/h200/session4/call2/h200.h5 \
 	kernels/results/h200/session6-2026-11-29/call1/h200.h5 \
 	kernels/results/h200/session6-2026-11-29/call6/h200.h5 \
 	kernels/results/h200/session6-2026-11-29/call12/h200-llama.h5; do
