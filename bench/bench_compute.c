@@ -377,9 +377,14 @@ int bench_attn(struct bench *b, struct ss_err *err)
 				      b->seed + 21, err)))
 		goto out;
 	/* variant 0 = the automatic choice (tensor cores); 1 = the CUDA-core
-	 * kernel, reported as ",variant=1" for comparison */
-	for (uint32_t v = 0; v <= 1; v++) {
-		const char *vs = v ? ",variant=1" : "";
+	 * kernel and 3 = the cluster merge, reported as ",variant=N" for
+	 * comparison */
+	for (uint32_t v = 0; v <= 3; v++) {
+		const char *vs = v == 1 ? ",variant=1"
+				 : v == 3 ? ",variant=3" : "";
+
+		if (v == 2)
+			continue; /* the automatic choice */
 
 		s.variant = v;
 		for (size_t si = 0; si < SS_ARRAY_SIZE(shapes); si++)

@@ -20,7 +20,12 @@
  * group's dot products as FMAs (the first kernel, kept for comparison);
  * 2 = tensor cores (mma.sync m16n8k16: QK with the group's queries as the
  * A rows, PV transposed with the query heads as the 8 columns), finer
- * splits at small batch. 0 = automatic = 2.
+ * splits at small batch. 3 = variant 2 with the splits of a list launched
+ * as one thread-block cluster (sm_90) and merged through distributed
+ * shared memory, no workspace and no merge kernel: small problems are
+ * planned at most one cluster (8 CTAs, 16 where the runtime allows that
+ * size) per list; more splits (forced, or a large problem) fall back to
+ * variant 2's merge. 0 = automatic = 2.
  */
 #ifndef SS_KERN_DECODE_ATTN_H
 #define SS_KERN_DECODE_ATTN_H
@@ -57,7 +62,8 @@ struct kern_attn_args {
 	uint32_t n_splits;         /* 0 = chosen from the SM count */
 	float *work;               /* device workspace, 16-byte aligned */
 	uint64_t work_bytes;       /* its size (kern_attn_plan) */
-	uint32_t variant;          /* 0 automatic (2), 1 CUDA cores, 2 mma */
+	uint32_t variant;          /* 0 automatic (2), 1 CUDA cores, 2 mma,
+				      3 mma with a cluster merge */
 };
 
 /*
