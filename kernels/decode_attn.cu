@@ -677,6 +677,22 @@ static uint32_t attn_mma_splits(uint64_t bh, uint32_t max_list)
 	return (uint32_t)SS_MAX(1, SS_MIN(splits, 65535));
 }
 
+/* A launch of grid `grid` in clusters of 1 x S CTAs of the mma kernel. */
+static void cluster_config(cudaLaunchConfig_t *cfg, cudaLaunchAttribute *at,
+			   dim3 grid, uint32_t S, cudaStream_t stream)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	at->id = cudaLaunchAttributeClusterDimension;
+	at->val.clusterDim.x = 1;
+	at->val.clusterDim.y = S;
+	at->val.clusterDim.z = 1;
+	cfg->gridDim = grid;
+	cfg->blockDim = dim3(MMA_WARPS * 32);
+	cfg->stream = stream;
+	cfg->attrs = at;
+	cfg->numAttrs = 1;
+}
+
 /*
  * Variant 3's largest cluster: 16 CTAs where the runtime allows that
  * non-portable size for every instantiation and can place such a cluster
@@ -687,19 +703,12 @@ static uint32_t mma_cluster_max(void)
 	static uint32_t cached;
 
 	if (!cached) {
-		cudaLaunchConfig_t cfg = {};
-		cudaLaunchAttribute at[1];
+		cudaLaunchConfig_t cfg;
+		cudaLaunchAttribute at;
 		int n = 0;
 
 		cached = 8;
-		at[0].id = cudaLaunchAttributeClusterDimension;
-		at[0].val.clusterDim.x = 1;
-		at[0].val.clusterDim.y = 16;
-		at[0].val.clusterDim.z = 1;
-		cfg.gridDim = dim3(1, 16);
-		cfg.blockDim = dim3(MMA_WARPS * 32);
-		cfg.attrs = at;
-		cfg.numAttrs = 1;
+		cluster_config(&cfg, &at, dim3(1, 16), 16, 0);
 		if (cudaFuncSetAttribute(decode_attn_mma_kernel<1, true>,
 					 cudaFuncAttributeNonPortableClusterSizeAllowed,
 					 1) == cudaSuccess &&
@@ -850,18 +859,10 @@ static int attn_launch(const struct kern_attn_args *a, int sparse,
 	} else if (mma_cluster(a, splits)) {
 		/* variant 3: the S splits of a list are one cluster, merged
 		 * through distributed shared memory (cluster_merge) */
-		cudaLaunchConfig_t cfg = {};
-		cudaLaunchAttribute at[1];
+		cudaLaunchConfig_t cfg;
+		cudaLaunchAttribute at;
 
-		at[0].id = cudaLaunchAttributeClusterDimension;
-		at[0].val.clusterDim.x = 1;
-		at[0].val.clusterDim.y = splits;
-		at[0].val.clusterDim.z = 1;
-		cfg.gridDim = grid;
-		cfg.blockDim = dim3(MMA_WARPS * 32);
-		cfg.stream = s;
-		cfg.attrs = at;
-		cfg.numAttrs = 1;
+		cluster_config(&cfg, &at, grid, splits, s);
 #define ATT_LAUNCH(g)                                                         \
 	KCHECK(cudaLaunchKernelEx(&cfg, decode_attn_mma_kernel<g, true>, q,   \
 				  cache, a->slots, bids, nl, a->ctx_len,      \
