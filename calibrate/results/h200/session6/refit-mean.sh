@@ -9,11 +9,18 @@ set -euo pipefail
 bin=${1:-build/sparseserve}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# (all but the first stored xz-compressed since session 7: the device tool
+# carries at most 64 MiB of working tree)
 for f in calibrate/results/h200/session3/h200.h5 calibrate/results/h200/session4/call2/h200.h5 \
 	kernels/results/h200/session6-2026-11-29/call1/h200.h5 \
 	kernels/results/h200/session6-2026-11-29/call6/h200.h5 \
 	kernels/results/h200/session6-2026-11-29/call12/h200-llama.h5; do
-	"$bin" calibrate --refit "$f" --out "$tmp/r.h5" >/dev/null
+	in=$f
+	if [ ! -f "$f" ]; then
+		xz -dc "$f.xz" >"$tmp/in.h5"
+		in=$tmp/in.h5
+	fi
+	"$bin" calibrate --refit "$in" --out "$tmp/r.h5" >/dev/null
 	echo "# $f"
 	"$bin" calibrate --report "$tmp/r.h5" --csv
 done
