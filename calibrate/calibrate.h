@@ -141,7 +141,9 @@ struct cal_op_data {
 	char status[CAL_TEXT];    /* "measured" or "not measured: <why>" */
 	char params[3][24];       /* names of p[0..2], "" when unused */
 	char shape[CAL_TEXT];     /* what was measured (model, kernel, options) */
-	struct cal_sample *s;     /* samples, point-major */
+	struct cal_sample *s;     /* samples, in measurement order (point-
+				     major, or repetition-major where the
+				     repetitions interleave over the grid) */
 	size_t n, alloc;
 	struct cal_fit fit;       /* valid when measured */
 	struct cal_grid grid;     /* prefill_attn: the kernel's grid; decode

@@ -253,6 +253,8 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
 					      uint32_t S,
 					      __nv_bfloat16 *__restrict__ out)
 {
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
+	/* clusters are sm_90's; the plan refuses variant 3 below it */
 	cg::cluster_group cluster = cg::this_cluster();
 	const uint32_t r = cluster.block_rank();
 
@@ -275,6 +277,9 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
 		out[i] = __float2bfloat16(L > 0 ? A / L : 0.0f);
 	}
 	cluster.sync();
+#else
+	__trap();
+#endif
 }
 
 template <int G, bool CLUSTER>
@@ -522,7 +527,7 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
 			rec[h * ATT_REC + 2] = rec[h * ATT_REC + 3] = 0.0f;
 		}
 	}
-	if (CLUSTER && S > 1)
+	if (CLUSTER && S > 1) /* the launch makes a cluster of all S */
 		cluster_merge<G>(cm, cl, wacc, S,
 				 out + (uint64_t)bh * G * ATT_D);
 }
@@ -681,7 +686,7 @@ static uint32_t attn_mma_splits(uint64_t bh, uint32_t max_list)
 static void cluster_config(cudaLaunchConfig_t *cfg, cudaLaunchAttribute *at,
 			   dim3 grid, uint32_t S, cudaStream_t stream)
 {
-	memset(cfg, 0, sizeof(*cfg));
+	*cfg = cudaLaunchConfig_t{};
 	at->id = cudaLaunchAttributeClusterDimension;
 	at->val.clusterDim.x = 1;
 	at->val.clusterDim.y = S;
@@ -769,6 +774,11 @@ extern "C" int kern_attn_plan(const struct kern_attn_args *a,
 				"decode_attn: field 'variant': %u, supported: "
 				"0 (automatic), 1, 2, 3",
 				a->variant);
+	if (a->variant == 3 &&
+	    kern_dev_attr(cudaDevAttrComputeCapabilityMajor, 0) < 9)
+		return ss_error(err, SS_EINVAL,
+				"decode_attn: field 'variant': 3 needs thread-block "
+				"clusters (compute capability 9.0 or newer)");
 	if (bh > INT32_MAX)
 		return ss_error(err, SS_EINVAL,
 				"decode_attn: batch x n_kv_heads too large");

@@ -69,7 +69,8 @@ struct kern_attn_args {
 /*
  * The split count the launchers will use (resolving n_splits = 0 against
  * the device's SM count, per variant) and the workspace it needs (0 when
- * variant 2 runs one split). 0 or SS_EINVAL.
+ * variant 2 or 3 runs one split, and when variant 3 merges in a cluster).
+ * 0 or SS_EINVAL (variant 3 also below compute capability 9.0).
  */
 int kern_attn_plan(const struct kern_attn_args *a, uint32_t *n_splits,
 		   uint64_t *work_bytes, struct ss_err *err);

@@ -1378,8 +1378,10 @@ static int issue_saves(struct live *lv, uint32_t l, struct ss_err *err)
  * slot table and the longest possible context, a batch of 14k-token
  * contexts in a table sized for 32k ran as ~60,000 CTAs, most of them
  * empty, 1.6x the time the calibration measured for the same batch
- * (live LWM-7B at 1.5 req/s, 2026-11-29). Keeps the full launch where
- * the trimmed one would need more workspace than was planned.
+ * (live LWM-7B at 1.5 req/s, 2026-11-29). Where the trimmed plan would
+ * need more workspace than was planned, it forces as many splits as the
+ * workspace holds: the launch always stops at `rows` (the sparse path
+ * builds the lists of those rows only).
  */
 static void attn_trim(const struct live *lv, struct kern_attn_args *da,
 		      uint32_t rows, uint32_t bound)

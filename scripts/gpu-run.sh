@@ -34,31 +34,39 @@
 # source tree, e.g. a clean export of HEAD; SS_REV=<rev> (pack only)
 # exports that revision itself and stamps the binaries with its
 # `git describe` (an export has no .git: SS_SRC builds say the project
-# version instead).
+# version instead); it builds in build-gpu-rev.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
 if [ "${1:-}" = pack ]; then
 	src=${SS_SRC:-$root}
+	bdir=build-gpu
 	if [ -n "${SS_REV:-}" ]; then
+		[ -z "${SS_SRC:-}" ] || {
+			echo "gpu-run.sh pack: set SS_SRC or SS_REV, not both" >&2
+			exit 2
+		}
 		src=$(mktemp -d) || exit 1
 		trap 'rm -rf "$src"' EXIT
 		git archive "$SS_REV" | tar -x -C "$src" || exit 1
 		SS_GIT_DESCRIBE=$(git describe --always --tags "$SS_REV") || exit 1
 		export SS_GIT_DESCRIBE
+		# its own build directory: the export is removed afterwards,
+		# and build-gpu stays usable for this tree
+		bdir=build-gpu-rev
 	fi
-	if [ -f build-gpu/build.ninja ]; then
-		(cd "$src" && meson setup --reconfigure "$root/build-gpu" \
+	if [ -f "$bdir/build.ninja" ]; then
+		(cd "$src" && meson setup --reconfigure "$root/$bdir" \
 			-Dgpu_arch=90a -Dwerror=true) >/dev/null || exit 1
 	else
-		(cd "$src" && meson setup "$root/build-gpu" -Dgpu_arch=90a \
+		(cd "$src" && meson setup "$root/$bdir" -Dgpu_arch=90a \
 			-Dwerror=true) >/dev/null || exit 1
 	fi
-	meson compile -C build-gpu >/dev/null || exit 1
+	meson compile -C "$bdir" >/dev/null || exit 1
 	rm -rf .gpu-carry && mkdir -p .gpu-carry/bin .gpu-carry/lib
-	cp build-gpu/sparseserve build-gpu/tests/test_kernels_gpu \
-		build-gpu/tests/test_model_gpu build-gpu/tests/test_live_gpu \
+	cp "$bdir/sparseserve" "$bdir/tests/test_kernels_gpu" \
+		"$bdir/tests/test_model_gpu" "$bdir/tests/test_live_gpu" \
 		.gpu-carry/bin/
 	strip --strip-debug .gpu-carry/bin/*
 	ldd .gpu-carry/bin/* | awk '/=>/ { print $3 }' | sort -u |
