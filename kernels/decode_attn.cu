@@ -853,17 +853,20 @@ static int attn_launch(const struct kern_attn_args *a, int sparse,
 	const uint32_t *nl = sparse ? a->n_list : NULL;
 	__nv_bfloat16 *out = (__nv_bfloat16 *)a->out;
 
+	/* one launch macro per kernel, instantiated for the group size */
+#define ATT_BY_G(L)                                                           \
+	switch (G) {                                                          \
+	case 1: L(1); break;                                                  \
+	case 2: L(2); break;                                                  \
+	case 4: L(4); break;                                                  \
+	default: L(8); break;                                                 \
+	}
 	if (a->variant == 1) {
 #define ATT_LAUNCH(g)                                                         \
 	decode_attn_kernel<g><<<grid, ATT_WARPS * 32, 0, s>>>(                \
 		q, cache, a->slots, bids, nl, a->ctx_len, a->n_kv_heads,      \
 		a->max_list, per_split, qscale, a->work)
-		switch (G) {
-		case 1: ATT_LAUNCH(1); break;
-		case 2: ATT_LAUNCH(2); break;
-		case 4: ATT_LAUNCH(4); break;
-		default: ATT_LAUNCH(8); break;
-		}
+		ATT_BY_G(ATT_LAUNCH);
 #undef ATT_LAUNCH
 		KCHECK_LAUNCH("decode_attn_kernel", err);
 	} else if (mma_cluster(a, splits)) {
@@ -879,12 +882,7 @@ static int attn_launch(const struct kern_attn_args *a, int sparse,
 				  a->n_kv_heads, a->max_list, qscale,         \
 				  a->work, out),                              \
 	       err)
-		switch (G) {
-		case 1: ATT_LAUNCH(1); break;
-		case 2: ATT_LAUNCH(2); break;
-		case 4: ATT_LAUNCH(4); break;
-		default: ATT_LAUNCH(8); break;
-		}
+		ATT_BY_G(ATT_LAUNCH);
 #undef ATT_LAUNCH
 		return 0; /* the clusters wrote `out` */
 	} else {
@@ -892,17 +890,13 @@ static int attn_launch(const struct kern_attn_args *a, int sparse,
 	decode_attn_mma_kernel<g, false><<<grid, MMA_WARPS * 32, 0, s>>>(     \
 		q, cache, a->slots, bids, nl, a->ctx_len, a->n_kv_heads,      \
 		a->max_list, qscale, a->work, out)
-		switch (G) {
-		case 1: ATT_LAUNCH(1); break;
-		case 2: ATT_LAUNCH(2); break;
-		case 4: ATT_LAUNCH(4); break;
-		default: ATT_LAUNCH(8); break;
-		}
+		ATT_BY_G(ATT_LAUNCH);
 #undef ATT_LAUNCH
 		KCHECK_LAUNCH("decode_attn_mma_kernel", err);
 		if (splits == 1)
 			return 0; /* the kernel wrote `out` */
 	}
+#undef ATT_BY_G
 	/* programmatic dependent launch (sm_90+): the merge CTAs are
 	 * scheduled while the attention kernel drains, hiding the launch
 	 * gap; the merge kernel waits for it with griddepcontrol.wait */
