@@ -1426,18 +1426,139 @@ static void attn_trim(const struct live *lv, struct kern_attn_args *da,
 	*da = t;
 }
 
+/* The decode rows of one attention launch: their request slots' contexts
+ * (the other slots 0: idle), how many slots the launch spans and the
+ * longest context. */
+struct dec_set {
+	uint32_t *ctxs;  /* [E] */
+	uint32_t rows;   /* max slot + 1 */
+	uint32_t max_ctx;
+	uint32_t n;      /* rows in the set */
+};
+
+static void dec_set_add(struct dec_set *s, uint32_t e, uint32_t ctx)
+{
+	s->ctxs[e] = ctx;
+	s->rows = SS_MAX(s->rows, e + 1);
+	s->max_ctx = SS_MAX(s->max_ctx, ctx);
+	s->n++;
+}
+
+/* Make `set` the contexts the next decode kernels on `stream` read. */
+static int dec_ctx_upload(struct live *lv, const struct dec_set *set,
+			  void *stream, struct ss_err *err)
+{
+	const uint32_t *d = upload(lv, set->ctxs, lv->E * sizeof(uint32_t),
+				   err);
+
+	int rc;
+
+	if (!d)
+		return err->code;
+	if ((rc = up_flush(lv, err)))
+		return rc;
+	return kern_copy_async(lv->d_ctx, d, lv->E * sizeof(uint32_t), stream,
+			       err);
+}
+
+/* Dense paged decode attention of `set` on layer l, into d_oe. */
+static int dec_dense(struct live *lv, uint32_t l, const struct dec_set *set,
+		     struct kern_attn_args da, void *stream, struct ss_err *err)
+{
+	da.slots = lv->d_table + tab_idx(lv, l, 0, 0, 0);
+	da.max_list = lv->MB;
+	attn_trim(lv, &da, set->rows,
+		  (set->max_ctx + KERN_BLOCK_TOKENS - 1) / KERN_BLOCK_TOKENS);
+	return kern_dense_decode_attn(&da, stream, err);
+}
+
+/*
+ * Selection and sparse decode attention of `set` on layer l, into d_oe.
+ * The selection kernel always runs, so its cost is real; the offload
+ * policies attend over the policy's selections (the source shared with the
+ * simulator), the others over the kernel's.
+ */
+static int dec_sparse(struct live *lv, uint32_t l, const struct dec_set *set,
+		      struct kern_attn_args da, void *stream,
+		      struct ss_err *err)
+{
+	struct kern_select_args sa;
+	const int32_t *ids = lv->d_sel_ids;
+	const uint32_t *cnt = lv->d_sel_n;
+	uint32_t H = lv->H;
+	int rc;
+
+	memset(&sa, 0, sizeof sa);
+	sa.q = lv->d_qe;
+	sa.digest = lv->d_digest + tab_idx(lv, l, 0, 0, 0) * 2 * lv->D;
+	sa.ctx_len = lv->d_ctx;
+	sa.batch = set->rows; /* the slots past it are idle */
+	sa.n_q_heads = lv->NQ;
+	sa.n_kv_heads = H;
+	sa.head_dim = lv->D;
+	sa.max_blocks = lv->MB;
+	sa.topk = lv->topk;
+	sa.n_sink = lv->p->cfg.sink_blocks;
+	sa.n_window = lv->p->cfg.window_blocks;
+	sa.scores = lv->d_scores;
+	sa.out_ids = lv->d_sel_ids;
+	sa.out_count = lv->d_sel_n;
+	if ((rc = kern_select(&sa, stream, err)))
+		return rc;
+	lv->tot.kernel_select_calls++;
+	if (lv->offload) {
+		ids = upload(lv, lv->h_sel,
+			     (uint64_t)set->rows * H * lv->cap *
+				     sizeof(int32_t),
+			     err);
+		cnt = upload(lv, lv->h_seln,
+			     (uint64_t)set->rows * H * sizeof(uint32_t), err);
+		if (!ids || !cnt || up_flush(lv, err))
+			return err->code;
+	}
+	/* the lists of slots with no context here (the dense set's) are
+	 * empty */
+	if ((rc = live_sparse_lists(lv->d_table + tab_idx(lv, l, 0, 0, 0),
+				    lv->MB, ids, cnt, lv->cap, lv->d_ctx,
+				    set->rows, H, lv->max_list, lv->d_lslots,
+				    lv->d_lids, lv->d_ln, stream, err)))
+		return rc;
+	da.slots = lv->d_lslots;
+	da.block_ids = lv->d_lids;
+	da.n_list = lv->d_ln;
+	da.max_list = lv->max_list;
+	attn_trim(lv, &da, set->rows, 0);
+	return kern_sparse_decode_attn(&da, stream, err);
+}
+
+/*
+ * An offload policy's decode row read by the dense kernel must have every
+ * full block of every head in HBM: the policy selects them all when the
+ * context is within the budget (sel_count), so their slots are current.
+ */
+static void check_whole(const struct live *lv, uint32_t e, uint32_t ctx)
+{
+	uint32_t full = (ctx - 1) / KERN_BLOCK_TOKENS;
+
+	for (uint32_t h = 0; h < lv->H; h++)
+		BUG_ON(lv->h_seln[(uint64_t)e * lv->H + h] != full);
+}
+
 static int attend(void *ctx, const struct kern_layer_attn *a, void *stream,
 		  struct ss_err *err)
 {
 	struct live *lv = ctx;
 	const struct pol_plan *plan = lv->plan;
 	uint32_t l = a->layer, H = lv->H, D = lv->D, NQ = lv->NQ;
-	int sparse_l = lv->sparse && l >= lv->p->cfg.dense_layers;
+	/* an iteration with no decode row past the budget has nothing to
+	 * select (pol_plan.sparse_layers 0): its layers run dense */
+	int sparse_l = lv->sparse && plan->sparse_layers &&
+		       l >= lv->p->cfg.dense_layers;
 	uint64_t n = a->n_tokens, nfill = 0, ndec = 0;
 	uint32_t *slot, *row, *fslot;
 	uint64_t *fdig;
 	int32_t *drow, *dent;
-	uint32_t *ctxs, dec_rows = 0, dec_ctx = 0;
+	struct dec_set sel = { 0 }, whole = { 0 };
 	struct kern_append_args ap;
 	int rc;
 
@@ -1446,10 +1567,14 @@ static int attend(void *ctx, const struct kern_layer_attn *a, void *stream,
 	row = malloc(n * sizeof(uint32_t));
 	fslot = malloc(n * H * sizeof(uint32_t));
 	fdig = malloc(n * H * sizeof(uint64_t));
+	/* decode rows: the sparse set's from the front, the dense set's
+	 * from the back (moved after the sparse set's below) */
 	drow = malloc(plan->n * sizeof(int32_t));
 	dent = malloc(plan->n * sizeof(int32_t));
-	ctxs = calloc(lv->E, sizeof(uint32_t));
-	if (!slot || !row || !fslot || !fdig || !drow || !dent || !ctxs) {
+	sel.ctxs = calloc(lv->E, sizeof(uint32_t));
+	whole.ctxs = calloc(lv->E, sizeof(uint32_t));
+	if (!slot || !row || !fslot || !fdig || !drow || !dent || !sel.ctxs ||
+	    !whole.ctxs) {
 		rc = ss_error(err, SS_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -1478,11 +1603,19 @@ static int attend(void *ctx, const struct kern_layer_attn *a, void *stream,
 			}
 		}
 		if (it->decode) {
-			drow[ndec] = (int32_t)r0;
-			dent[ndec++] = (int32_t)e;
-			ctxs[e] = it->kv_prior + 1;
-			dec_rows = SS_MAX(dec_rows, e + 1);
-			dec_ctx = SS_MAX(dec_ctx, ctxs[e]);
+			/* under DSA, only rows with blocks to select use
+			 * the sparse kernel; the others are read whole */
+			struct dec_set *s = sparse_l && it->sel_blocks ? &sel
+								      : &whole;
+			size_t at = s == &sel ? sel.n
+					      : plan->n - 1 - whole.n;
+
+			drow[at] = (int32_t)r0;
+			dent[at] = (int32_t)e;
+			dec_set_add(s, e, it->kv_prior + 1);
+			if (s == &whole && sparse_l && lv->offload)
+				check_whole(lv, e, it->kv_prior + 1);
+			ndec++;
 		}
 	}
 	memset(&ap, 0, sizeof ap);
@@ -1553,28 +1686,31 @@ static int attend(void *ctx, const struct kern_layer_attn *a, void *stream,
 			goto out;
 	}
 
-	/* 3. decode rows: one query per request slot */
+	/* 3. decode rows: one query per request slot, the sparse set then
+	 * the dense one, each copied out before the next launch reuses
+	 * d_oe */
+	if (lv->sparse && l >= lv->p->cfg.dense_layers) {
+		lv->tot.sparse_rows += sel.n;
+		lv->tot.whole_rows += whole.n;
+	}
 	if (ndec) {
 		struct kern_attn_args da;
-		int32_t *d_drow = upload(lv, drow, ndec * sizeof(int32_t), err);
-		int32_t *d_dent = upload(lv, dent, ndec * sizeof(int32_t), err);
+		int32_t *d_drow, *d_dent;
 		uint64_t qrow = (uint64_t)NQ * D * sizeof(kern_bf16);
+		size_t w0 = sel.n; /* the dense set's first row */
 
+		/* the dense set's rows right after the sparse set's */
+		memmove(drow + w0, drow + plan->n - whole.n,
+			whole.n * sizeof(int32_t));
+		memmove(dent + w0, dent + plan->n - whole.n,
+			whole.n * sizeof(int32_t));
+		d_drow = upload(lv, drow, ndec * sizeof(int32_t), err);
+		d_dent = upload(lv, dent, ndec * sizeof(int32_t), err);
 		if (!d_drow || !d_dent) {
 			rc = err->code;
 			goto out;
 		}
-		const uint32_t *d_ctxs = upload(lv, ctxs,
-						lv->E * sizeof(uint32_t), err);
-
-		if (!d_ctxs) {
-			rc = err->code;
-			goto out;
-		}
 		if ((rc = up_flush(lv, err)) ||
-		    (rc = kern_copy_async(lv->d_ctx, d_ctxs,
-					  lv->E * sizeof(uint32_t), stream,
-					  err)) ||
 		    (rc = live_rows(lv->d_qe, qrow, d_dent, a->q,
 				    a->q_stride * sizeof(kern_bf16), d_drow,
 				    (uint32_t)ndec, qrow, stream, err)))
@@ -1587,70 +1723,19 @@ static int attend(void *ctx, const struct kern_layer_attn *a, void *stream,
 		da.out = lv->d_oe;
 		da.work = lv->d_work;
 		da.work_bytes = lv->work_bytes;
-		if (!sparse_l) {
-			da.slots = lv->d_table + tab_idx(lv, l, 0, 0, 0);
-			da.max_list = lv->MB;
-			attn_trim(lv, &da, dec_rows,
-				  (dec_ctx + KERN_BLOCK_TOKENS - 1) /
-					  KERN_BLOCK_TOKENS);
-			rc = kern_dense_decode_attn(&da, stream, err);
-		} else {
-			struct kern_select_args sa;
-			const int32_t *ids = lv->d_sel_ids;
-			const uint32_t *cnt = lv->d_sel_n;
-
-			memset(&sa, 0, sizeof sa);
-			sa.q = lv->d_qe;
-			sa.digest = lv->d_digest + tab_idx(lv, l, 0, 0, 0) * 2 * D;
-			sa.ctx_len = lv->d_ctx;
-			sa.batch = dec_rows; /* the slots past it are idle */
-			sa.n_q_heads = NQ;
-			sa.n_kv_heads = H;
-			sa.head_dim = D;
-			sa.max_blocks = lv->MB;
-			sa.topk = lv->topk;
-			sa.n_sink = lv->p->cfg.sink_blocks;
-			sa.n_window = lv->p->cfg.window_blocks;
-			sa.scores = lv->d_scores;
-			sa.out_ids = lv->d_sel_ids;
-			sa.out_count = lv->d_sel_n;
-			if ((rc = kern_select(&sa, stream, err)))
-				goto out;
-			lv->tot.kernel_select_calls++;
-			if (lv->offload) {
-				/* the policy's selections (the source shared
-				 * with the simulator); the kernel's cost is
-				 * paid above */
-				ids = upload(lv, lv->h_sel,
-					     (uint64_t)dec_rows * H * lv->cap *
-						     sizeof(int32_t),
-					     err);
-				cnt = upload(lv, lv->h_seln,
-					     (uint64_t)dec_rows * H *
-						     sizeof(uint32_t),
-					     err);
-				if (!ids || !cnt || up_flush(lv, err)) {
-					rc = err->code;
-					goto out;
-				}
-			}
-			if ((rc = live_sparse_lists(
-				     lv->d_table + tab_idx(lv, l, 0, 0, 0),
-				     lv->MB, ids, cnt, lv->cap, lv->d_ctx,
-				     dec_rows, H, lv->max_list, lv->d_lslots,
-				     lv->d_lids, lv->d_ln, stream, err)))
-				goto out;
-			da.slots = lv->d_lslots;
-			da.block_ids = lv->d_lids;
-			da.n_list = lv->d_ln;
-			da.max_list = lv->max_list;
-			attn_trim(lv, &da, dec_rows, 0);
-			rc = kern_sparse_decode_attn(&da, stream, err);
-		}
-		if (rc)
+		if (sel.n &&
+		    ((rc = dec_ctx_upload(lv, &sel, stream, err)) ||
+		     (rc = dec_sparse(lv, l, &sel, da, stream, err)) ||
+		     (rc = live_rows(a->out, qrow, d_drow, lv->d_oe, qrow,
+				     d_dent, sel.n, qrow, stream, err))))
 			goto out;
-		rc = live_rows(a->out, qrow, d_drow, lv->d_oe, qrow, d_dent,
-			       (uint32_t)ndec, qrow, stream, err);
+		if (whole.n &&
+		    ((rc = dec_ctx_upload(lv, &whole, stream, err)) ||
+		     (rc = dec_dense(lv, l, &whole, da, stream, err)) ||
+		     (rc = live_rows(a->out, qrow, d_drow + w0, lv->d_oe,
+				     qrow, d_dent + w0, whole.n, qrow, stream,
+				     err))))
+			goto out;
 	}
 out:
 	free(slot);
@@ -1659,7 +1744,8 @@ out:
 	free(fdig);
 	free(drow);
 	free(dent);
-	free(ctxs);
+	free(sel.ctxs);
+	free(whole.ctxs);
 	return rc;
 }
 

@@ -91,6 +91,10 @@ struct live_totals {
 	uint64_t iterations;
 	uint64_t h2d_bytes, d2h_bytes;
 	uint64_t kernel_select_calls;
+	/* decode rows x layers past dsa.dense_layers of a DSA policy: through
+	 * the selection and the sparse kernel, or read whole by the dense one
+	 * (contexts within the budget) */
+	uint64_t sparse_rows, whole_rows;
 	char device[256];       /* GPU name */
 	int driver_version, runtime_version;
 	uint64_t hbm_used;      /* bytes allocated on the GPU */

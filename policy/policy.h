@@ -150,7 +150,9 @@ struct pol_plan {
 	uint64_t decode_kv_read;   /* sum of kv_read over decode items */
 	uint64_t sel_blocks;       /* sum of sel_blocks over decode items */
 	uint32_t preempted;        /* requests preempted while planning */
-	uint32_t sparse_layers;    /* layers using sparse decode attention */
+	uint32_t sparse_layers;    /* layers running the selection and sparse
+				      decode attention: 0 where no decode
+				      item has blocks to select */
 	uint64_t hbm_kv_bytes;     /* KV bytes held in HBM after planning
 				      (offload: digests + cache slots used) */
 	uint32_t held_back;        /* offload+WC: candidates left out */

@@ -315,6 +315,14 @@ static void preempt(struct pol *p, size_t run_pos)
 	wait_push_front(p, idx);
 }
 
+/* An iteration whose decode requests all fit the budget has nothing to
+ * select: every layer reads them whole, by the dense kernel. */
+static void no_selection_no_sparse(struct pol_plan *plan)
+{
+	if (!plan->sel_blocks)
+		plan->sparse_layers = 0;
+}
+
 /* Decode attention work of one request under this policy. */
 static void decode_work(const struct pol *p, const struct pol_req *r,
 			struct pol_item *it)
@@ -558,6 +566,7 @@ static int schedule_offload(struct pol *p, int64_t now, struct pol_plan *plan,
 		}
 	}
 	plan->hbm_kv_bytes = o->meta_used + kv_hbm_bytes(o->kv) * o->head_scale;
+	no_selection_no_sparse(plan);
 	p->iter++;
 	return 0;
 }
@@ -668,6 +677,7 @@ int pol_schedule(struct pol *p, int64_t now, struct pol_plan *plan,
 	plan->hbm_kv_bytes = (p->total_blocks - p->free_blocks) * p->block_bytes;
 	for (size_t k = 0; k < plan->n; k++)
 		plan->items[k].layer_hi = p->m->layers;
+	no_selection_no_sparse(plan);
 	p->iter++;
 	return 0;
 }

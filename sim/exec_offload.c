@@ -348,7 +348,9 @@ static void layer_compute(const struct cost_model *c, const struct pol *p,
 	uint64_t tokens = 0, ndec = 0, ctx = 0, kv_read = 0, sel = 0;
 	uint64_t nsel = 0, short_ctx = 0, ptok = 0, gather = 0;
 	int64_t a = 0;
-	int sparse = p->preset->sparse && layer >= p->cfg.dense_layers;
+	/* no decode item past the budget: nothing to select, all dense */
+	int sparse = p->preset->sparse && plan->sparse_layers &&
+		     layer >= p->cfg.dense_layers;
 
 	for (size_t k = 0; k < plan->n; k++) {
 		const struct pol_item *it = &plan->items[k];

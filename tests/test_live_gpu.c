@@ -272,6 +272,65 @@ static void offload_and_layer_prefill_match_dense_mha(void)
 		    0.07);
 }
 
+/*
+ * Past the token budget the offload policies attend over the selection
+ * source's blocks, which they share (select_locality.c: per request, not
+ * per policy), so they must agree with each other whatever the cache holds.
+ * The lengths straddle the budget: some decode rows are read whole by the
+ * dense kernel on the sparse layers, beside rows the sparse kernel reads.
+ */
+static void offload_policies_agree_past_the_budget(void)
+{
+	static const char *const others[] = { "so-ft", "so-ft-wc",
+					      "sparseserve" };
+	struct world w;
+	struct run ref;
+	struct live_totals t;
+	uint64_t sparse_rows = 0, whole_rows = 0;
+
+	need_gpu();
+	world_init(&w, llama4,
+		   "synthetic:poisson:rate=50:count=6:"
+		   "lengths=uniform:250:1200:3:40");
+	/* 8 top-k blocks + 2 sink + 2 window: 384 tokens read at most */
+	w.cfg.pol.token_budget = 256;
+	w.cfg.hbm_budget_gb = 2;
+	serve(&w, "vllm-so", K_LOGITS, &ref);
+	check_served(&ref, &w);
+	live_get_totals(ref.lv, &t);
+	sparse_rows += t.sparse_rows;
+	whole_rows += t.whole_rows;
+	w.cfg.hbm_budget_gb = 0.04;
+	for (size_t i = 0; i < SS_ARRAY_SIZE(others); i++) {
+		struct run r;
+		uint64_t n;
+		double err;
+
+		serve(&w, others[i], K_LOGITS, &r);
+		check_served(&r, &w);
+		live_get_totals(r.lv, &t);
+		sparse_rows += t.sparse_rows;
+		whole_rows += t.whole_rows;
+		err = logits_err(&ref, &r, &w, &n);
+		fprintf(stderr,
+			"# %s vs vllm-so, budget 256: %llu tokens, worst "
+			"relative logit error %.2e, %llu block-heads loaded; "
+			"rows sparse %llu, whole %llu\n",
+			others[i], (unsigned long long)n, err,
+			(unsigned long long)r.s.totals.blocks_loaded,
+			(unsigned long long)t.sparse_rows,
+			(unsigned long long)t.whole_rows);
+		CHECK_MSG(err < TOL, "%s: logits differ from vllm-so by %.3g",
+			  others[i], err);
+		run_release(&r);
+	}
+	/* both kinds of decode row ran on the sparse layers */
+	CHECK(sparse_rows > 0);
+	CHECK(whole_rows > 0);
+	run_release(&ref);
+	world_release(&w);
+}
+
 /* ---- bad input: no GPU needed -------------------------------------------- */
 
 static void head_dim_other_than_128_is_refused(void)
@@ -372,6 +431,7 @@ static const struct th_case cases[] = {
 	TH_CASE(every_policy_serves_a_trace),
 	TH_CASE(offload_and_layer_prefill_match_dense_gqa),
 	TH_CASE(offload_and_layer_prefill_match_dense_mha),
+	TH_CASE(offload_policies_agree_past_the_budget),
 	{ 0 },
 };
 

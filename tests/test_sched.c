@@ -219,6 +219,44 @@ static void t_sparse_decode_reads_budget(void)
 	pol_release(&p);
 }
 
+/* A decode batch whose contexts all fit the budget selects nothing: its
+ * plan has no sparse layers (every layer reads them whole); one request
+ * past the budget makes every sparse layer run the selection again. */
+static void t_within_budget_has_no_sparse_layers(void)
+{
+	struct model m = tiny_model();
+	struct pol_config c = cfg_default();
+	struct pol p;
+	struct pol_plan plan;
+	struct ss_err err;
+	int64_t now = 0;
+
+	c.max_batched_tokens = 16384;
+	CHECK_EQ_I64(pol_init(&p, pol_preset_find("vllm-s"), &c, &m, 1ull << 36,
+			      2, &err), 0);
+	pol_plan_init(&plan);
+	/* 68 full blocks (64 + 2 sink + 2 window) and 5 tokens: read whole */
+	pol_add_request(&p, 0, 0, 0, 68 * 32 + 5, 8, 0);
+	CHECK_EQ_I64(pol_schedule(&p, now, &plan, &err), 0);
+	pol_complete(&p, &plan, now += 5);
+	CHECK_EQ_I64(pol_schedule(&p, now, &plan, &err), 0);
+	CHECK_EQ_U64(plan.n, 1);
+	CHECK(plan.items[0].decode);
+	CHECK_EQ_U64(plan.items[0].sel_blocks, 0);
+	CHECK_EQ_U64(plan.sparse_layers, 0);
+	pol_complete(&p, &plan, now += 5);
+	/* one full block more than the budget keeps */
+	pol_add_request(&p, 1, now, 0, 69 * 32, 8, 0);
+	CHECK_EQ_I64(pol_schedule(&p, now, &plan, &err), 0);
+	pol_complete(&p, &plan, now += 5);
+	CHECK_EQ_I64(pol_schedule(&p, now, &plan, &err), 0);
+	CHECK_EQ_U64(plan.n, 2);
+	CHECK_EQ_U64(plan.sel_blocks, 69);
+	CHECK_EQ_U64(plan.sparse_layers, 4);
+	pol_plan_release(&plan);
+	pol_release(&p);
+}
+
 static void t_random_workload_invariants(void)
 {
 	struct model m = tiny_model();
@@ -409,6 +447,7 @@ static const struct th_case cases[] = {
 	TH_CASE(t_preempt_by_recompute),
 	TH_CASE(t_rejects_what_never_fits),
 	TH_CASE(t_sparse_decode_reads_budget),
+	TH_CASE(t_within_budget_has_no_sparse_layers),
 	TH_CASE(t_random_workload_invariants),
 	TH_CASE(t_victim_is_last_admitted),
 	TH_CASE(t_no_admission_after_preemption),
