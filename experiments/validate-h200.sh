@@ -19,7 +19,9 @@
 # LENGTHS (uniform:1000:8000:32:256 prompt/output tokens), HBM (KV cap in
 # GB, 6: the offload policies must load), DRAM (pinned pool, 12 GB), SEED,
 # PROFILE (h200-live: the calibrated H200 profile plus our executor's own
-# costs, docs/calibration.md).
+# costs, docs/calibration.md), DRAIN (offload.drain_saves of the simulated
+# side, 1: each iteration waits for its saves to land, as the executor
+# does; 0 lets them run on as in the paper's system).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:?usage: validate-h200.sh live|table ...}
@@ -32,6 +34,7 @@ HBM=${HBM:-6}
 DRAM=${DRAM:-12}
 SEED=${SEED:-1}
 PROFILE=${PROFILE:-h200-live}
+DRAIN=${DRAIN:-1}
 spec() { echo "synthetic:poisson:rate=$1:count=$COUNT:lengths=$LENGTHS"; }
 common() {
 	echo --trace "$(spec "$1")" --model "$MODEL" --policy "$2" \
@@ -71,7 +74,8 @@ table)
 		for p in $POLICIES; do
 			# shellcheck disable=SC2046
 			"$bin" sim $(common "$r" "$p") --profile "$PROFILE" \
-				--set mem.hbm_budget_gb="$HBM" --out "$tmp/run.h5" \
+				--set mem.hbm_budget_gb="$HBM" \
+				--set offload.drain_saves="$DRAIN" --out "$tmp/run.h5" \
 				--summary-csv "$tmp/s.csv" 2>/dev/null
 			tail -n +2 "$tmp/s.csv" | sed "s/^/$r,/" >>"$tmp/sim.csv"
 		done

@@ -77,6 +77,11 @@ static const struct key keys[] = {
 	{ "offload.save_buffer_mb", K_F64, SIM(save_buffer_mb), 0, 1e9,
 	  "offload: MB of KV saves in flight (pinned staging, copy queue) "
 	  "before compute waits for the save path; 0 = unbounded" },
+	{ "offload.drain_saves", K_U32, SIM(drain_saves), 0, 1,
+	  "offload: 1 = an iteration ends when its KV saves have landed, "
+	  "as our live executor does (the next finds them in DRAM, not in "
+	  "HBM); 0 = saves run on into the next iterations (the paper's "
+	  "system)" },
 	{ "offload.save_mech", K_U32, SIM(save_mech), 0, 3,
 	  "offload: KV save mechanism, 0 = the preset's (FlashD2H or "
 	  "per-block memcpy), 1 = per-block memcpy, 2 = FlashD2H, 3 = GPU "

@@ -21,6 +21,7 @@ struct sim_config {
 	double link_h2d_gbps, link_d2h_gbps, link_bidir_gbps;
 	uint32_t save_mech;       /* offload save mechanism: enum sim_save_mech */
 	double save_buffer_mb;    /* MB of saves in flight before compute waits (0: unbounded) */
+	uint32_t drain_saves;     /* 1: an iteration ends when its saves have landed (our live executor) */
 };
 
 /* offload.save_mech */

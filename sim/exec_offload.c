@@ -38,7 +38,9 @@
  *     staging, the copy queue): a layer's saves wait for room.
  * The waits are counted in stall_ns, the slowdown in other_ns.
  *
- * The link and the saves in flight persist between iterations.
+ * The link and the saves in flight persist between iterations, unless
+ * offload.drain_saves makes each iteration wait for its saves to land (our
+ * live executor, live/live.c saves_tail).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -83,6 +85,7 @@ struct sim_offload {
 	double save_buf;             /* bytes of saves in flight allowed
 					(0: unbounded) */
 	uint64_t save_inflight;      /* bytes of saves started, not done */
+	int drain;                   /* offload.drain_saves */
 	int64_t host_free_ns;        /* host done issuing every save */
 	int64_t host_free_prev_ns;   /* ... every save but the last layer's */
 	struct ss_err cb_err;        /* an error inside a link callback */
@@ -142,6 +145,7 @@ int sim_offload_configure(struct sim_offload *x, const struct sim_config *cfg,
 	if (cfg->save_mech != SIM_SAVE_PRESET)
 		set_save_mech(x, mech[cfg->save_mech]);
 	x->save_buf = cfg->save_buffer_mb * 1e6;
+	x->drain = cfg->drain_saves;
 	return 0;
 }
 
@@ -617,6 +621,20 @@ static int offload_run(void *priv, struct pol *p, const struct pol_plan *plan,
 				return rc;
 			res->bytes_saved += o->saves[k].bytes;
 		}
+	}
+	/* offload.drain_saves: the iteration waits for its saves to land */
+	if (x->drain) {
+		int64_t t0 = t;
+
+		link_advance(&x->link, t, on_done, x);
+		while (x->save_inflight > 0) {
+			int64_t next = link_next_event(&x->link);
+
+			BUG_ON(next == INT64_MAX);
+			t = SS_MAX(t, next);
+			link_advance(&x->link, t, on_done, x);
+		}
+		res->stall_ns += t - t0;
 	}
 	for (size_t k = 0; k < plan->n; k++)
 		tokens += plan->items[k].q_tokens;

@@ -175,6 +175,52 @@ static int64_t prefill_ttft(const char *policy, const char *profile,
 	return ttft;
 }
 
+/* One 8k-token prompt and 3 output tokens under sparseserve (layer-
+ * segmented prefill: the prompt's KV leaves HBM once saved), FlashD2H
+ * saves on a 2 GB/s D2H link, with and without offload.drain_saves: the
+ * TTFT and the blocks loaded. */
+static void drain_run(uint32_t drain, int64_t *ttft, uint64_t *loaded)
+{
+	struct env e;
+	struct trace t;
+	struct sim s;
+	struct ss_err err;
+
+	env_init(&e, "lwm-7b", "h200");
+	e.cfg.save_buffer_mb = 0;
+	e.cfg.link_d2h_gbps = 2;
+	e.cfg.drain_saves = drain;
+	CHECK_MSG(sim_config_apply_hw(&e.cfg, e.hw, &err) == 0, "%s", err.msg);
+	trace_init(&t);
+	push(&t, 0, 0, 8192, 3);
+	env_run(&e, "sparseserve", NULL, &t, &s);
+	CHECK_EQ_U64(s.pol.nfinished, 1);
+	*ttft = s.pol.reqs[0].first_token_ns;
+	*loaded = s.totals.blocks_loaded;
+	sim_release(&s);
+	trace_release(&t);
+	hw_profile_free(e.hw);
+}
+
+/* Draining makes the prefill wait for its 4 GiB of saves, and the decode
+ * then finds the prompt's blocks in DRAM (loads them) where without it
+ * the saves still in flight hold them in HBM. */
+static void t_drain_saves(void)
+{
+	int64_t ttft[2];
+	uint64_t loaded[2];
+
+	drain_run(0, &ttft[0], &loaded[0]);
+	drain_run(1, &ttft[1], &loaded[1]);
+	CHECK_MSG(ttft[0] < (int64_t)(0.5 * 4.29e9 / 2.0), "no drain: %lld",
+		  (long long)ttft[0]);
+	CHECK_MSG(ttft[1] > (int64_t)(0.9 * 4.29e9 / 2.0), "drain: %lld",
+		  (long long)ttft[1]);
+	CHECK_MSG(loaded[1] > loaded[0], "loaded %llu (drain) vs %llu",
+		  (unsigned long long)loaded[1],
+		  (unsigned long long)loaded[0]);
+}
+
 static void t_save_mechanisms(void)
 {
 	int64_t plain = prefill_ttft("vllm-s", "h200", 0, 0, 0);
@@ -215,6 +261,7 @@ static const struct th_case cases[] = {
 	TH_CASE(t_override_scales_transfers),
 	TH_CASE(t_link_key_changes_load_time),
 	TH_CASE(t_save_mechanisms),
+	TH_CASE(t_drain_saves),
 	{ 0 },
 };
 
