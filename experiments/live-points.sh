@@ -21,7 +21,9 @@
 # cap in the h200-40g figure), COUNT (64, the figures'), SETTINGS
 # ("cap24.6 full"), POLICIES, DRAM (48 GB pinned pool for the offload
 # policies: a 96 GB one did not start within 150 s on the GPU machine),
-# LIMIT (150 s a run), PROFILE (h200-live). Live mode only: BUDGET (s for
+# LIMIT (150 s a run), PROFILE (h200-live), DRAIN (table mode:
+# offload.drain_saves of the simulated side, 1 as the executor does; see
+# validate-h200.sh). Live mode only: BUDGET (s for
 # all runs; a run gets at most what is left, none under 30 s) and PACK
 # (a .tar.gz of DIR rewritten after every run: the GPU machine returns few
 # files, and what a call killed at its limit left).
@@ -38,6 +40,7 @@ DRAM=${DRAM:-48}
 LIMIT=${LIMIT:-150}
 SEED=${SEED:-1}
 PROFILE=${PROFILE:-h200-live}
+DRAIN=${DRAIN:-1}
 trace="synthetic:poisson:rate=$RATE:count=$COUNT:lengths=$LENGTHS"
 cap() { case $1 in cap*) echo "${1#cap}" ;; *) echo "" ;; esac; }
 
@@ -98,6 +101,7 @@ table)
 		[ -n "$(cap "$s")" ] && extra+=(--set "mem.hbm_budget_gb=$(cap "$s")")
 		"$bin" sim --trace "$trace" --model "$MODEL" --policy "$p" \
 			--profile "$PROFILE" --dram-gb "$DRAM" --seed "$SEED" \
+			--set offload.drain_saves="$DRAIN" \
 			--quiet ${extra[@]+"${extra[@]}"} --out "$tmp/run.h5" \
 			--summary-csv "$tmp/$name.sim.csv"
 		echo "live-points: simulated $name" >&2
