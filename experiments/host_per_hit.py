@@ -3,8 +3,8 @@
 
     host_per_hit.py RUN.h5 [RUN.h5...]
 
-For each live result file (sparseserve live --out), the decode iterations
-with sparse layers, least squares of the host issue time per layer
+For each live result file (sparseserve live --out), the decode-only
+iterations, least squares of the host issue time per layer
 (iterations.host_s / layers) on: 1, block-head hits per layer, misses
 (blocks loaded) per layer and blocks saved per layer. Prints the
 coefficients (us) and the run's means. Needs h5py and numpy.
@@ -23,7 +23,9 @@ def main():
             pol = list(f.keys())[0]
             d = f[pol + "/iterations"][:]
             layers = int(d["sparse_layers"].max()) or 1
-        d = d[(d["prefill_tokens"] == 0) & (d["sparse_layers"] > 0)]
+        # decode-only iterations (sparse_layers is 0 in those whose rows
+        # all fit the budget: no selection, the look-ups all the same)
+        d = d[(d["prefill_tokens"] == 0) & (d["decode_seqs"] > 0)]
         if len(d) < 8:
             print("%s: %d decode iterations, too few" % (fn, len(d)))
             continue

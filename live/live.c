@@ -1552,8 +1552,8 @@ static int attend(void *ctx, const struct kern_layer_attn *a, void *stream,
 	uint32_t l = a->layer, H = lv->H, D = lv->D, NQ = lv->NQ;
 	/* an iteration with no decode row past the budget has nothing to
 	 * select (pol_plan.sparse_layers 0): its layers run dense */
-	int sparse_l = lv->sparse && plan->sparse_layers &&
-		       l >= lv->p->cfg.dense_layers;
+	int dsa_l = lv->sparse && l >= lv->p->cfg.dense_layers;
+	int sparse_l = dsa_l && (plan->sparse_layers || lv->o.sparse_all);
 	uint64_t n = a->n_tokens, nfill = 0, ndec = 0;
 	uint32_t *slot, *row, *fslot;
 	uint64_t *fdig;
@@ -1605,15 +1605,17 @@ static int attend(void *ctx, const struct kern_layer_attn *a, void *stream,
 		if (it->decode) {
 			/* under DSA, only rows with blocks to select use
 			 * the sparse kernel; the others are read whole */
-			struct dec_set *s = sparse_l && it->sel_blocks ? &sel
-								      : &whole;
+			struct dec_set *s =
+				sparse_l && (it->sel_blocks || lv->o.sparse_all)
+					? &sel
+					: &whole;
 			size_t at = s == &sel ? sel.n
 					      : plan->n - 1 - whole.n;
 
 			drow[at] = (int32_t)r0;
 			dent[at] = (int32_t)e;
 			dec_set_add(s, e, it->kv_prior + 1);
-			if (s == &whole && sparse_l && lv->offload)
+			if (s == &whole && dsa_l && lv->offload)
 				check_whole(lv, e, it->kv_prior + 1);
 			ndec++;
 		}
@@ -1689,7 +1691,7 @@ static int attend(void *ctx, const struct kern_layer_attn *a, void *stream,
 	/* 3. decode rows: one query per request slot, the sparse set then
 	 * the dense one, each copied out before the next launch reuses
 	 * d_oe */
-	if (lv->sparse && l >= lv->p->cfg.dense_layers) {
+	if (dsa_l) {
 		lv->tot.sparse_rows += sel.n;
 		lv->tot.whole_rows += whole.n;
 	}

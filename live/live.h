@@ -57,6 +57,11 @@ struct live_opts {
 	uint32_t max_prompt;    /* longest prompt */
 	uint32_t n_requests;    /* requests in the trace */
 	int verbose;            /* sizes and allocations on stderr */
+	int sparse_all;         /* DSA policies: every decode row through the
+				   selection and the sparse kernel on the
+				   sparse layers, within the budget too (the
+				   executor before session 8; tests compare the
+				   sparse path with dense vllm this way) */
 	uint32_t record_logits; /* tests: keep the first N logits of every
 				   emitted token (0: none) */
 	const struct cost_model *cost; /* NULL, or: each iteration also

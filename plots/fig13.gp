@@ -19,6 +19,8 @@ set boxwidth 0.6
 set style fill solid 0.8 border -1
 set xrange [-0.6:5.6]
 set yrange [0:*]
+# headroom above the tallest bar so its value label stays inside the plot
+set offsets 0, 0, graph 0.12, 0
 set xtics ('vLLM' 0, '+SA' 1, '+Offload' 2, '+FT' 3, '+WC' 4, '+LP' 5)
 d = sprintf('%s/goodput_%s_%s.dat', dir, prof, model)
 set multiplot layout 1,2 title sprintf('Fig 13: ablation ladder under the SLO (%s, %s)', model, prof)

@@ -16,7 +16,7 @@ set datafile missing 'nan'
 set grid
 set key bottom right
 set title 'SparseServe advantage vs host link (a100-40g, lwm-7b, 0.6 req/s)'
-set xlabel 'host link, each way (GB/s; link.h2d_gbps = link.d2h_gbps)'
+set xlabel 'host link, each way (GB/s; link.h2d_gbps = link.d2h_gbps)' noenhanced
 set ylabel 'ratio (>1: SparseServe better)'
 set logscale xy
 set xtics (16, 32, 64, 128, 256, 450)

@@ -622,20 +622,6 @@ static int offload_run(void *priv, struct pol *p, const struct pol_plan *plan,
 			res->bytes_saved += o->saves[k].bytes;
 		}
 	}
-	/* offload.drain_saves: the iteration waits for its saves to land */
-	if (x->drain) {
-		int64_t t0 = t;
-
-		link_advance(&x->link, t, on_done, x);
-		while (x->save_inflight > 0) {
-			int64_t next = link_next_event(&x->link);
-
-			BUG_ON(next == INT64_MAX);
-			t = SS_MAX(t, next);
-			link_advance(&x->link, t, on_done, x);
-		}
-		res->stall_ns += t - t0;
-	}
 	for (size_t k = 0; k < plan->n; k++)
 		tokens += plan->items[k].q_tokens;
 	seqs = plan->n;
@@ -643,7 +629,24 @@ static int offload_run(void *priv, struct pol *p, const struct pol_plan *plan,
 		int64_t fixed = cost_iter_fixed_ns(c, seqs, tokens);
 
 		res->other_ns += fixed;
-		t += fixed;
+		if (x->drain) {
+			/* offload.drain_saves: the iteration ends when its saves
+			 * have landed and (per-block copies) the host has issued
+			 * them all; they land while it finishes the iteration */
+			int64_t land = SS_MAX(t, x->host_free_ns);
+
+			link_advance(&x->link, land, on_done, x);
+			while (x->save_inflight > 0) {
+				land = link_next_event(&x->link);
+				BUG_ON(land == INT64_MAX);
+				link_advance(&x->link, land, on_done, x);
+			}
+			if (land > t + fixed)
+				res->stall_ns += land - (t + fixed);
+			t = SS_MAX(t + fixed, land);
+		} else {
+			t += fixed;
+		}
 	}
 	link_advance(&x->link, t, on_done, x);
 	res->dur_ns = t - plan->start_ns;

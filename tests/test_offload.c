@@ -304,6 +304,43 @@ static void t_fresh_factor_in_simulation(void)
 	hw_profile_free(e.hw);
 }
 
+/* Under an offload preset too, an iteration whose decode requests all fit
+ * the token budget runs no selection (sparse_layers 0), and one with a
+ * request past it runs the selection on every layer: a 1,000-token prompt
+ * alone, then a 3,000-token one beside it. */
+static void t_offload_sparse_layers_follow_the_budget(void)
+{
+	struct env e;
+	struct trace t;
+	struct sim s;
+	uint64_t none = 0, all = 0;
+
+	env_init(&e, "llama-3.1-8b", "h200");
+	trace_init(&t);
+	push(&t, 0, 0, 1000, 40);
+	push(&t, 1, 200000000, 3000, 8);
+	env_run(&e, "sparseserve", NULL, &t, &s);
+	CHECK_EQ_U64(s.pol.nfinished, 2);
+	for (size_t i = 0; i < s.niters; i++) {
+		const struct sim_iter_rec *r = &s.iters[i];
+
+		if (r->prefill_tokens || !r->decode_seqs)
+			continue;
+		CHECK(r->sparse_layers == 0 || r->sparse_layers == e.m.layers);
+		if (r->decode_seqs == 1 && r->sparse_layers == 0)
+			none++;
+		if (r->decode_seqs == 2) {
+			CHECK_EQ_U64(r->sparse_layers, e.m.layers);
+			all++;
+		}
+	}
+	CHECK(none > 0);
+	CHECK(all > 0);
+	sim_release(&s);
+	trace_release(&t);
+	hw_profile_free(e.hw);
+}
+
 /* Sampled mode: a divisor of the KV heads or an error naming the key;
  * all heads is full fidelity (identical); with one request, prefill and
  * the first decode step are those of full fidelity (each simulated
@@ -395,6 +432,7 @@ static const struct th_case cases[] = {
 	TH_CASE(t_fresh_factor_closed_form),
 	TH_CASE(t_fresh_factor_measured),
 	TH_CASE(t_fresh_factor_in_simulation),
+	TH_CASE(t_offload_sparse_layers_follow_the_budget),
 	TH_CASE(t_sampled_mode),
 	{ 0 },
 };
