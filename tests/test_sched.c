@@ -187,23 +187,43 @@ static void t_rejects_what_never_fits(void)
 	CHECK_STR_CONTAINS(err.msg, "no KV block");
 }
 
+/* A vllm-s policy of `nreqs` request slots on `m` and `c` (16,384 tokens
+ * an iteration) and its plan. */
+static void vllm_s_open(struct pol *p, struct pol_plan *plan,
+			const struct model *m, struct pol_config *c,
+			uint32_t nreqs)
+{
+	struct ss_err err;
+
+	c->max_batched_tokens = 16384;
+	CHECK_EQ_I64(pol_init(p, pol_preset_find("vllm-s"), c, m, 1ull << 36,
+			      nreqs, &err), 0);
+	pol_plan_init(plan);
+}
+
+/* Add request `idx` of `prompt` tokens at *now, run its prefill and plan
+ * the next iteration (its first decode step). */
+static void to_first_decode(struct pol *p, struct pol_plan *plan,
+			    uint32_t idx, uint32_t prompt, int64_t *now)
+{
+	struct ss_err err;
+
+	pol_add_request(p, idx, idx, *now, prompt, 8, 0);
+	CHECK_EQ_I64(pol_schedule(p, *now, plan, &err), 0);
+	pol_complete(p, plan, *now += 5);
+	CHECK_EQ_I64(pol_schedule(p, *now, plan, &err), 0);
+}
+
 static void t_sparse_decode_reads_budget(void)
 {
 	struct model m = tiny_model();
 	struct pol_config c = cfg_default();
 	struct pol p;
 	struct pol_plan plan;
-	struct ss_err err;
 	int64_t now = 0;
 
-	c.max_batched_tokens = 16384;
-	CHECK_EQ_I64(pol_init(&p, pol_preset_find("vllm-s"), &c, &m, 1ull << 36,
-			      1, &err), 0);
-	pol_plan_init(&plan);
-	pol_add_request(&p, 0, 0, 0, 10000, 3, 0);
-	CHECK_EQ_I64(pol_schedule(&p, now, &plan, &err), 0);
-	pol_complete(&p, &plan, now += 5);
-	CHECK_EQ_I64(pol_schedule(&p, now, &plan, &err), 0);
+	vllm_s_open(&p, &plan, &m, &c, 1);
+	to_first_decode(&p, &plan, 0, 10000, &now);
 	CHECK_EQ_U64(plan.n, 1);
 	CHECK(plan.items[0].decode);
 	/* 10000 tokens = 312 full blocks + 16; keep 64 + 2 sink + 2 window
@@ -228,28 +248,18 @@ static void t_within_budget_has_no_sparse_layers(void)
 	struct pol_config c = cfg_default();
 	struct pol p;
 	struct pol_plan plan;
-	struct ss_err err;
 	int64_t now = 0;
 
-	c.max_batched_tokens = 16384;
-	CHECK_EQ_I64(pol_init(&p, pol_preset_find("vllm-s"), &c, &m, 1ull << 36,
-			      2, &err), 0);
-	pol_plan_init(&plan);
+	vllm_s_open(&p, &plan, &m, &c, 2);
 	/* 68 full blocks (64 + 2 sink + 2 window) and 5 tokens: read whole */
-	pol_add_request(&p, 0, 0, 0, 68 * 32 + 5, 8, 0);
-	CHECK_EQ_I64(pol_schedule(&p, now, &plan, &err), 0);
-	pol_complete(&p, &plan, now += 5);
-	CHECK_EQ_I64(pol_schedule(&p, now, &plan, &err), 0);
+	to_first_decode(&p, &plan, 0, 68 * 32 + 5, &now);
 	CHECK_EQ_U64(plan.n, 1);
 	CHECK(plan.items[0].decode);
 	CHECK_EQ_U64(plan.items[0].sel_blocks, 0);
 	CHECK_EQ_U64(plan.sparse_layers, 0);
 	pol_complete(&p, &plan, now += 5);
 	/* one full block more than the budget keeps */
-	pol_add_request(&p, 1, now, 0, 69 * 32, 8, 0);
-	CHECK_EQ_I64(pol_schedule(&p, now, &plan, &err), 0);
-	pol_complete(&p, &plan, now += 5);
-	CHECK_EQ_I64(pol_schedule(&p, now, &plan, &err), 0);
+	to_first_decode(&p, &plan, 1, 69 * 32, &now);
 	CHECK_EQ_U64(plan.n, 2);
 	CHECK_EQ_U64(plan.sel_blocks, 69);
 	CHECK_EQ_U64(plan.sparse_layers, 4);
