@@ -1450,7 +1450,6 @@ static int dec_ctx_upload(struct live *lv, const struct dec_set *set,
 {
 	const uint32_t *d = upload(lv, set->ctxs, lv->E * sizeof(uint32_t),
 				   err);
-
 	int rc;
 
 	if (!d)
@@ -1474,9 +1473,9 @@ static int dec_dense(struct live *lv, uint32_t l, const struct dec_set *set,
 
 /*
  * Selection and sparse decode attention of `set` on layer l, into d_oe.
- * The selection kernel always runs, so its cost is real; the offload
- * policies attend over the policy's selections (the source shared with the
- * simulator), the others over the kernel's.
+ * The selection kernel runs for every set, so its cost is real; the
+ * offload policies attend over the policy's selections (the source shared
+ * with the simulator), the others over the kernel's.
  */
 static int dec_sparse(struct live *lv, uint32_t l, const struct dec_set *set,
 		      struct kern_attn_args da, void *stream,
