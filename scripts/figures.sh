@@ -124,6 +124,9 @@ for s in $rate_settings; do
 	plot fig10_12 "fig10-12_${prof}_${model}" "prof='$prof'" "model='$model'"
 done
 plot fig_validation fig_validation
+# the live ablation ladder, where experiments/results/live-points-h200.csv
+# holds every step (validation.py writes its data only then)
+[ -f "$OUT/data/live_ladder.dat" ] && plot fig_live_ladder fig_live_ladder
 if [ "$QUICK" != 1 ]; then
 	plot fig04 fig04
 	plot fig08 fig08

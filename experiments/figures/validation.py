@@ -95,6 +95,47 @@ def live_points(outdir, path):
         os.replace(out + ".tmp", out)
 
 
+# The ablation ladder served live (experiments/live-points.sh, session 8):
+# Llama-3-8B-262k at 3 req/s under the 24.6 GB cap, every policy of the
+# ladder; fig_live_ladder.gp draws it.
+LADDER = ("llama-3-8b-262k", "cap24.6", 3.0)
+LADDER_POLICIES = ["vllm", "vllm-s", "vllm-so", "so-ft", "so-ft-wc",
+                   "sparseserve"]
+LADDER_METRICS = ["ttft_mean_s", "tbt_mean_s", "throughput_tok_s",
+                  "blocks_loaded"]
+
+
+def ladder(outdir, path):
+    """data/live_ladder.dat from live-points-h200.csv: one row per policy,
+    simulated and live mean TTFT (s), mean TBT (ms), throughput (tok/s)
+    and blocks loaded (M block-heads); absent if a step is missing."""
+    model, setting, rate = LADDER
+    got = {}
+    with open(path) as f:
+        for r in csv.DictReader(f):
+            if (r["model"], r["setting"], num(r["rate"])) != \
+                    (model, setting, rate) or r["finished"] != r["requests"]:
+                continue
+            got.setdefault(r["policy"], {})[r["metric"]] = (num(r["sim"]),
+                                                           num(r["live"]))
+    out = os.path.join(outdir, "data", "live_ladder.dat")
+    if any(p not in got or any(k not in got[p] for k in LADDER_METRICS)
+           for p in LADDER_POLICIES):
+        if os.path.exists(out):
+            os.remove(out)
+        return
+    scale = {"ttft_mean_s": 1, "tbt_mean_s": 1e3, "throughput_tok_s": 1,
+             "blocks_loaded": 1e-6}
+    with open(out + ".tmp", "w") as f:
+        f.write("# policy ttft_sim_s ttft_live_s tbt_sim_ms tbt_live_ms "
+                "tput_sim tput_live blocks_sim_M blocks_live_M\n")
+        for p in LADDER_POLICIES:
+            f.write(p + "".join(" %.6g %.6g" % (scale[k] * got[p][k][0],
+                                                 scale[k] * got[p][k][1])
+                                for k in LADDER_METRICS) + "\n")
+    os.replace(out + ".tmp", out)
+
+
 def num(s):
     try:
         return float(s)
@@ -170,8 +211,10 @@ def main():
                           rate, p, t[0], t[1], err(t), 1e3 * b[0],
                           1e3 * b[1], err(b), h[0], h[1], err(h),
                           err(m["blocks_loaded"])))
-    live_points(outdir, sys.argv[3] if len(sys.argv) > 3 else os.path.join(
-        ROOT, "experiments", "results", "live-points-h200.csv"))
+    points = sys.argv[3] if len(sys.argv) > 3 else os.path.join(
+        ROOT, "experiments", "results", "live-points-h200.csv")
+    live_points(outdir, points)
+    ladder(outdir, points)
     numbers = os.path.join(outdir, "numbers.md")
     old = ""
     if os.path.exists(numbers):
