@@ -22,7 +22,12 @@ def main():
         with h5py.File(fn, "r") as f:
             pol = list(f.keys())[0]
             d = f[pol + "/iterations"][:]
-            layers = int(d["sparse_layers"].max()) or 1
+            # the DSA layers, from an iteration that selected (none does
+            # when every context fits the budget: no layer count then)
+            layers = int(d["sparse_layers"].max())
+        if not layers:
+            print("%s: no iteration ran the selection, layers unknown" % fn)
+            continue
         # decode-only iterations (sparse_layers is 0 in those whose rows
         # all fit the budget: no selection, the look-ups all the same)
         d = d[(d["prefill_tokens"] == 0) & (d["decode_seqs"] > 0)]

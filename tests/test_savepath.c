@@ -148,10 +148,13 @@ static void t_link_key_changes_load_time(void)
 	trace_release(&t);
 }
 
-/* TTFT of one 8k-token prompt under `policy` with save mechanism `mech`,
- * `buf_mb` of save buffer and the D2H link at `d2h_gbps` (0: profile's). */
-static int64_t prefill_ttft(const char *policy, const char *profile,
-			    uint32_t mech, double buf_mb, double d2h_gbps)
+/* One 8k-token prompt with `outputs` tokens under `policy`, save mechanism
+ * `mech`, `buf_mb` of save buffer, the D2H link at `d2h_gbps` (0: the
+ * profile's) and offload.drain_saves `drain`: its TTFT, and the block-heads
+ * loaded in `loaded` (if not NULL). */
+static int64_t prefill_run(const char *policy, const char *profile,
+			   uint32_t mech, double buf_mb, double d2h_gbps,
+			   uint32_t drain, uint32_t outputs, uint64_t *loaded)
 {
 	struct env e;
 	struct trace t;
@@ -163,43 +166,36 @@ static int64_t prefill_ttft(const char *policy, const char *profile,
 	e.cfg.save_mech = mech;
 	e.cfg.save_buffer_mb = buf_mb;
 	e.cfg.link_d2h_gbps = d2h_gbps;
+	e.cfg.drain_saves = drain;
 	CHECK_MSG(sim_config_apply_hw(&e.cfg, e.hw, &err) == 0, "%s", err.msg);
 	trace_init(&t);
-	push(&t, 0, 0, 8192, 1);
+	push(&t, 0, 0, 8192, outputs);
 	env_run(&e, policy, NULL, &t, &s);
+	CHECK_EQ_U64(s.pol.nfinished, 1);
 	CHECK(s.pol.reqs[0].first_token_ns > 0);
 	ttft = s.pol.reqs[0].first_token_ns;
+	if (loaded)
+		*loaded = s.totals.blocks_loaded;
 	sim_release(&s);
 	trace_release(&t);
 	hw_profile_free(e.hw);
 	return ttft;
 }
 
-/* One 8k-token prompt and 3 output tokens under sparseserve (layer-
- * segmented prefill: the prompt's KV leaves HBM once saved), FlashD2H
- * saves on a 2 GB/s D2H link, with and without offload.drain_saves: the
- * TTFT and the blocks loaded. */
+/* TTFT of one 8k-token prompt and one output token (saves run on). */
+static int64_t prefill_ttft(const char *policy, const char *profile,
+			    uint32_t mech, double buf_mb, double d2h_gbps)
+{
+	return prefill_run(policy, profile, mech, buf_mb, d2h_gbps, 0, 1, NULL);
+}
+
+/* sparseserve (layer-segmented prefill: the prompt's KV leaves HBM once
+ * saved), 3 output tokens, FlashD2H saves on a 2 GB/s D2H link, with and
+ * without offload.drain_saves. */
 static void drain_run(uint32_t drain, int64_t *ttft, uint64_t *loaded)
 {
-	struct env e;
-	struct trace t;
-	struct sim s;
-	struct ss_err err;
-
-	env_init(&e, "lwm-7b", "h200");
-	e.cfg.save_buffer_mb = 0;
-	e.cfg.link_d2h_gbps = 2;
-	e.cfg.drain_saves = drain;
-	CHECK_MSG(sim_config_apply_hw(&e.cfg, e.hw, &err) == 0, "%s", err.msg);
-	trace_init(&t);
-	push(&t, 0, 0, 8192, 3);
-	env_run(&e, "sparseserve", NULL, &t, &s);
-	CHECK_EQ_U64(s.pol.nfinished, 1);
-	*ttft = s.pol.reqs[0].first_token_ns;
-	*loaded = s.totals.blocks_loaded;
-	sim_release(&s);
-	trace_release(&t);
-	hw_profile_free(e.hw);
+	*ttft = prefill_run("sparseserve", "h200", SIM_SAVE_PRESET, 0, 2, drain,
+			    3, loaded);
 }
 
 /* Draining makes the prefill wait for its 4 GiB of saves, and the decode
