@@ -433,6 +433,23 @@ int bench_attn(struct bench *b, struct ss_err *err)
 				goto out;
 		}
 	}
+	/* variant 3 (cluster merge) at forced cluster sizes, sparse at
+	 * batch 1 and 4 (",variant=3,splits=N") */
+	s.variant = 3;
+	for (int c = 0; c < 2 && !b->quick; c++) {
+		static const uint32_t cS[] = { 2, 4, 8, 16 };
+
+		for (size_t k = 0; k < SS_ARRAY_SIZE(cS); k++) {
+			char sfx[40];
+
+			s.splits = cS[k];
+			snprintf(sfx, sizeof sfx, ",variant=3,splits=%u", cS[k]);
+			if ((rc = attn_case(b, &s, &shapes[0], c ? 4 : 1, 1,
+					    sfx, err)))
+				goto out;
+		}
+	}
+	s.variant = 0;
 	s.splits = 0;
 out:
 	attn_free(&s);

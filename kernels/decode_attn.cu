@@ -211,6 +211,7 @@ __global__ void __launch_bounds__(ATT_WARPS * 32)
  * dims D, D+1.
  */
 #define MMA_WARPS 4
+#define MMA_CLUSTER_MAX 16 /* variant 3's largest cluster (mma_cluster_max) */
 
 __device__ __forceinline__ void mma_bf16(float (&d)[4], uint32_t a0,
 					 uint32_t a1, uint32_t a2, uint32_t a3,
@@ -262,17 +263,32 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
 	for (uint32_t i = r * ATT_D + threadIdx.x; i < G * ATT_D;
 	     i += S * ATT_D) {
 		const uint32_t h = i / ATT_D, d = i % ATT_D;
-		float M = -INFINITY, L = 0.0f, A = 0.0f;
+		float mk[MMA_CLUSTER_MAX], lk[MMA_CLUSTER_MAX];
+		float ak[MMA_CLUSTER_MAX], M = -INFINITY, L = 0.0f, A = 0.0f;
 
-		for (uint32_t k = 0; k < S; k++)
-			M = fmaxf(M, cluster.map_shared_rank(cm, k)[h]);
+		/* every CTA's partial requested before any is used: one
+		 * distributed-shared-memory round trip, not one per CTA
+		 * (a loop over a runtime S waited 3 x S of them) */
+#pragma unroll
+		for (uint32_t k = 0; k < MMA_CLUSTER_MAX; k++) {
+			mk[k] = k < S ? cluster.map_shared_rank(cm, k)[h]
+				      : -INFINITY;
+			lk[k] = k < S ? cluster.map_shared_rank(cl, k)[h] : 0.0f;
+			ak[k] = k < S ? cluster.map_shared_rank(&acc[0][h][d],
+								 k)[0]
+				      : 0.0f;
+		}
+#pragma unroll
+		for (uint32_t k = 0; k < MMA_CLUSTER_MAX; k++)
+			M = fmaxf(M, mk[k]);
 		if (M != -INFINITY)
-			for (uint32_t k = 0; k < S; k++) {
-				float m = cluster.map_shared_rank(cm, k)[h];
-				float f = m == -INFINITY ? 0.0f : exp2f(m - M);
+#pragma unroll
+			for (uint32_t k = 0; k < MMA_CLUSTER_MAX; k++) {
+				float f = mk[k] == -INFINITY ? 0.0f
+							     : exp2f(mk[k] - M);
 
-				L += cluster.map_shared_rank(cl, k)[h] * f;
-				A += cluster.map_shared_rank(&acc[0][h][d], k)[0] * f;
+				L += lk[k] * f;
+				A += ak[k] * f;
 			}
 		out[i] = __float2bfloat16(L > 0 ? A / L : 0.0f);
 	}
@@ -291,7 +307,8 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
 			       const uint32_t *__restrict__ n_list,
 			       const uint32_t *__restrict__ ctx_len,
 			       uint32_t n_kv_heads, uint32_t max_list,
-			       float qscale, float *__restrict__ work,
+			       uint32_t per_split, float qscale,
+			       float *__restrict__ work,
 			       __nv_bfloat16 *__restrict__ out)
 {
 	__shared__ float wm[MMA_WARPS][8], wl[MMA_WARPS][8];
@@ -301,20 +318,36 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
 	const uint32_t S = gridDim.y, split = blockIdx.y;
 	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 	const uint32_t g = lane >> 2, c = lane & 3;
-	const uint32_t ctx = ctx_len[b];
-	uint32_t n = n_list ? n_list[bh] : (ctx + ATT_BT - 1) / ATT_BT;
-	uint32_t chunk, e0, e1;
+	/* the planned range of this split: entries split * per_split on */
+	const uint64_t p0 = (uint64_t)split * per_split;
+	const uint64_t p1 = SS_MIN(p0 + per_split, (uint64_t)max_list);
+	uint32_t my_slot = 0, my_blk = 0, chunk, e0, e1, n, ctx;
 	uint32_t qa[8][2];
 	float m = -INFINITY, l = 0.0f, o[8][4];
+	bool planned;
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 	/* the merge kernel may be scheduled now; it waits for our end */
 	asm volatile("griddepcontrol.launch_dependents;");
 #endif
-	n = min(n, max_list);
-	chunk = (n + S - 1) / S;
-	e0 = min(n, split * chunk);
-	e1 = min(n, e0 + chunk);
+	/*
+	 * The loads that need nothing from memory first, in one round trip:
+	 * the slot and block id of this warp's first 32 entries of the
+	 * planned range (lane i: entry p0 + warp + 4i; the table is
+	 * max_list wide, so an entry past the list reads an unused word),
+	 * the queries, the context and the list length. Before, the slots
+	 * waited for the length (a second round trip before the K/V loads).
+	 */
+	{
+		uint64_t pe = p0 + warp + MMA_WARPS * lane;
+
+		if (pe < p1) {
+			uint64_t li = (uint64_t)bh * max_list + pe;
+			my_slot = (uint32_t)slots[li];
+			my_blk = block_ids ? (uint32_t)block_ids[li]
+					   : (uint32_t)pe;
+		}
+	}
 	if (g < G) {
 		const uint4 *qp = reinterpret_cast<const uint4 *>(
 			q + ((uint64_t)bh * G + g) * ATT_D);
@@ -331,20 +364,33 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
 		for (int s = 0; s < 8; s++)
 			qa[s][0] = qa[s][1] = 0;
 	}
+	ctx = ctx_len[b];
+	n = n_list ? n_list[bh] : (ctx + ATT_BT - 1) / ATT_BT;
+	n = min(n, max_list);
+	/* the plan covers the list (its bound was right): the fetched
+	 * slots are this split's; else split the list evenly, fetch again */
+	planned = (uint64_t)per_split * S >= n;
+	chunk = planned ? per_split : (n + S - 1) / S;
+	e0 = (uint32_t)SS_MIN((uint64_t)split * chunk, (uint64_t)n);
+	e1 = (uint32_t)SS_MIN((uint64_t)e0 + chunk, (uint64_t)n);
 #pragma unroll
 	for (int mt = 0; mt < 8; mt++)
 		o[mt][0] = o[mt][1] = o[mt][2] = o[mt][3] = 0.0f;
 
-	/* lane i of the warp fetches the slot and block id of the warp's
+	/* lane i of the warp holds the slot and block id of the warp's
 	 * i-th entry, so the K/V loads wait on a shuffle, not on memory */
 	for (uint32_t base = e0 + warp; base < e1; base += MMA_WARPS * 32) {
-		uint32_t my_e = base + MMA_WARPS * lane, my_slot = 0, my_blk = 0;
+		uint32_t my_e = base + MMA_WARPS * lane;
 		uint32_t cnt = min(32u, (e1 - base + MMA_WARPS - 1) / MMA_WARPS);
 
-		if (my_e < e1) {
-			uint64_t li = (uint64_t)bh * max_list + my_e;
-			my_slot = (uint32_t)slots[li];
-			my_blk = block_ids ? (uint32_t)block_ids[li] : my_e;
+		if (!planned || base != e0 + warp) {
+			my_slot = my_blk = 0;
+			if (my_e < e1) {
+				uint64_t li = (uint64_t)bh * max_list + my_e;
+				my_slot = (uint32_t)slots[li];
+				my_blk = block_ids ? (uint32_t)block_ids[li]
+						   : my_e;
+			}
 		}
 		uint4 kr[4][4];
 
@@ -713,7 +759,8 @@ static uint32_t mma_cluster_max(void)
 		int n = 0;
 
 		cached = 8;
-		cluster_config(&cfg, &at, dim3(1, 16), 16, 0);
+		cluster_config(&cfg, &at, dim3(1, MMA_CLUSTER_MAX),
+			       MMA_CLUSTER_MAX, 0);
 		if (cudaFuncSetAttribute(decode_attn_mma_kernel<1, true>,
 					 cudaFuncAttributeNonPortableClusterSizeAllowed,
 					 1) == cudaSuccess &&
@@ -730,7 +777,7 @@ static uint32_t mma_cluster_max(void)
 			    &n, decode_attn_mma_kernel<8, true>, &cfg) ==
 			    cudaSuccess &&
 		    n > 0)
-			cached = 16;
+			cached = MMA_CLUSTER_MAX;
 		cudaGetLastError();
 	}
 	return cached;
@@ -815,7 +862,7 @@ static int attn_launch(const struct kern_attn_args *a, int sparse,
 		       void *stream, struct ss_err *err)
 {
 	cudaStream_t s = kern_stream(stream);
-	uint32_t splits, per_split, G;
+	uint32_t splits, per_split, plan_split, G;
 	uint64_t need;
 	int rc = kern_attn_plan(a, &splits, &need, err);
 
@@ -845,6 +892,13 @@ static int attn_launch(const struct kern_attn_args *a, int sparse,
 				"loads)");
 	G = a->n_q_heads / a->n_kv_heads;
 	per_split = (a->max_list + splits - 1) / splits;
+	/* the mma kernel's planned ranges: the bound split evenly (a list
+	 * longer than the bound is split evenly by the kernel itself) */
+	plan_split = ((a->list_bound && a->list_bound < a->max_list
+			       ? a->list_bound
+			       : a->max_list) +
+		      splits - 1) /
+		     splits;
 	dim3 grid(a->batch * a->n_kv_heads, splits);
 	const float qscale = a->scale * 1.4426950408889634f;
 	const __nv_bfloat16 *q = (const __nv_bfloat16 *)a->q;
@@ -879,8 +933,8 @@ static int attn_launch(const struct kern_attn_args *a, int sparse,
 #define ATT_LAUNCH(g)                                                         \
 	KCHECK(cudaLaunchKernelEx(&cfg, decode_attn_mma_kernel<g, true>, q,   \
 				  cache, a->slots, bids, nl, a->ctx_len,      \
-				  a->n_kv_heads, a->max_list, qscale,         \
-				  a->work, out),                              \
+				  a->n_kv_heads, a->max_list, plan_split,     \
+				  qscale, a->work, out),                      \
 	       err)
 		ATT_BY_G(ATT_LAUNCH);
 #undef ATT_LAUNCH
@@ -889,7 +943,7 @@ static int attn_launch(const struct kern_attn_args *a, int sparse,
 #define ATT_LAUNCH(g)                                                         \
 	decode_attn_mma_kernel<g, false><<<grid, MMA_WARPS * 32, 0, s>>>(     \
 		q, cache, a->slots, bids, nl, a->ctx_len, a->n_kv_heads,      \
-		a->max_list, qscale, a->work, out)
+		a->max_list, plan_split, qscale, a->work, out)
 		ATT_BY_G(ATT_LAUNCH);
 #undef ATT_LAUNCH
 		KCHECK_LAUNCH("decode_attn_mma_kernel", err);
