@@ -376,15 +376,14 @@ int bench_attn(struct bench *b, struct ss_err *err)
 	    (rc = bench_fill_bf16_dev(s.cache, s.n_slots * BLK_BYTES,
 				      b->seed + 21, err)))
 		goto out;
-	/* variant 0 = the automatic choice (tensor cores); 1 = the CUDA-core
-	 * kernel and 3 = the cluster merge, reported as ",variant=N" for
-	 * comparison */
-	for (uint32_t v = 0; v <= 3; v++) {
-		const char *vs = v == 1 ? ",variant=1"
-				 : v == 3 ? ",variant=3" : "";
+	/* variant 0 = the automatic choice; 1 = the CUDA-core kernel, 2 =
+	 * tensor cores, 3 = their cluster merge, 4 = blocks staged by
+	 * cp.async, reported as ",variant=N" for comparison */
+	for (uint32_t v = 0; v <= 4; v++) {
+		char vs[16] = "";
 
-		if (v == 2)
-			continue; /* the automatic choice */
+		if (v)
+			snprintf(vs, sizeof vs, ",variant=%u", v);
 
 		s.variant = v;
 		for (size_t si = 0; si < SS_ARRAY_SIZE(shapes); si++)
@@ -433,18 +432,20 @@ int bench_attn(struct bench *b, struct ss_err *err)
 				goto out;
 		}
 	}
-	/* variant 3 (cluster merge) at forced cluster sizes, sparse at
-	 * batch 1 and 4 (",variant=3,splits=N") */
-	s.variant = 3;
-	for (int c = 0; c < 2 && !b->quick; c++) {
-		static const uint32_t cS[] = { 2, 4, 8, 16 };
+	/* variants 3 and 4 at forced split counts (a cluster up to 16),
+	 * sparse at batch 1, 4 and 16 (",variant=N,splits=S") */
+	for (int c = 0; c < 6 && !b->quick; c++) {
+		static const uint32_t cS[] = { 2, 4, 8, 16, 32 };
+		static const uint32_t cB[] = { 1, 4, 16 };
 
+		s.variant = 3 + c / 3;
 		for (size_t k = 0; k < SS_ARRAY_SIZE(cS); k++) {
 			char sfx[40];
 
 			s.splits = cS[k];
-			snprintf(sfx, sizeof sfx, ",variant=3,splits=%u", cS[k]);
-			if ((rc = attn_case(b, &s, &shapes[0], c ? 4 : 1, 1,
+			snprintf(sfx, sizeof sfx, ",variant=%u,splits=%u",
+				 s.variant, cS[k]);
+			if ((rc = attn_case(b, &s, &shapes[0], cB[c % 3], 1,
 					    sfx, err)))
 				goto out;
 		}

@@ -16,6 +16,7 @@
  */
 #include "decode_attn.h"
 #include "kern_cuda.h"
+#include "kern_ptx.h"
 
 #include <cooperative_groups.h>
 #include <cuda_bf16.h>
@@ -298,6 +299,182 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
 #endif
 }
 
+/*
+ * A split's entries. The planned range is entries split * per_split on
+ * (the host splits the bound evenly); split_prefetch fetches the slot and
+ * block id of the warp's first 32 entries of it (lane i: entry
+ * p0 + warp + 4i; the table is max_list wide, so an entry past the list
+ * reads an unused word) before the list's length is known, so the K/V
+ * loads are one round trip behind the kernel's start, not two;
+ * split_bounds then reads the context and the length: when the plan
+ * covers the list (its bound was right) the fetched words are this
+ * split's, else the list is split evenly and `planned` is false (the
+ * kernel fetches again).
+ */
+struct split_range {
+	uint32_t slot, blk;  /* this lane's prefetched entry */
+	uint32_t ctx, e0, e1; /* context tokens; the split's entries */
+	bool planned;
+};
+
+__device__ __forceinline__ void split_prefetch(
+	const int32_t *__restrict__ slots, const int32_t *__restrict__ block_ids,
+	uint32_t max_list, uint32_t per_split, struct split_range &r)
+{
+	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+	const uint64_t p0 = (uint64_t)blockIdx.y * per_split;
+	const uint64_t p1 = SS_MIN(p0 + per_split, (uint64_t)max_list);
+	const uint64_t pe = p0 + warp + MMA_WARPS * lane;
+
+	r.slot = r.blk = 0;
+	if (pe < p1) {
+		uint64_t li = (uint64_t)blockIdx.x * max_list + pe;
+
+		r.slot = (uint32_t)slots[li];
+		r.blk = block_ids ? (uint32_t)block_ids[li] : (uint32_t)pe;
+	}
+}
+
+__device__ __forceinline__ void split_bounds(
+	const uint32_t *__restrict__ n_list, const uint32_t *__restrict__ ctx_len,
+	uint32_t n_kv_heads, uint32_t max_list, uint32_t per_split,
+	struct split_range &r)
+{
+	const uint32_t bh = blockIdx.x, S = gridDim.y, split = blockIdx.y;
+	uint32_t n, chunk;
+
+	r.ctx = ctx_len[bh / n_kv_heads];
+	n = n_list ? n_list[bh] : (r.ctx + ATT_BT - 1) / ATT_BT;
+	n = min(n, max_list);
+	r.planned = (uint64_t)per_split * S >= n;
+	chunk = r.planned ? per_split : (n + S - 1) / S;
+	r.e0 = (uint32_t)SS_MIN((uint64_t)split * chunk, (uint64_t)n);
+	r.e1 = (uint32_t)SS_MIN((uint64_t)r.e0 + chunk, (uint64_t)n);
+}
+
+/*
+ * The online softmax of one 32-token block for head g (rows >= G and
+ * tokens at or past ctx masked), its scores sc[t][x] for tokens 8t + 2c + x
+ * (the QK accumulator of n-tile t); leaves the block's weights in p, and
+ * rescales this thread's PV accumulator (heads 2c, 2c+1 in columns 0/2 and
+ * 1/3 of each m-tile) to the new running maximum. Variants 2 and 4.
+ */
+template <int G>
+__device__ __forceinline__ void block_softmax(const float (&sc)[4][4],
+					      uint32_t blk, uint32_t ctx,
+					      uint32_t g, uint32_t c,
+					      float qscale, float &m, float &l,
+					      float (&p)[4][2],
+					      float (&o)[8][4])
+{
+	float mx = -INFINITY, mnew, corr, corr0, corr1;
+
+#pragma unroll
+	for (int t = 0; t < 4; t++)
+#pragma unroll
+		for (int x = 0; x < 2; x++) {
+			uint32_t tok = 8 * t + 2 * c + x;
+			bool valid = g < G && (uint64_t)blk * ATT_BT + tok < ctx;
+
+			p[t][x] = valid ? sc[t][x] * qscale : -INFINITY;
+			mx = fmaxf(mx, p[t][x]);
+		}
+	mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+	mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+	mnew = fmaxf(m, mx);
+	corr = mnew == -INFINITY ? 1.0f : exp2f(m - mnew);
+	l *= corr;
+#pragma unroll
+	for (int t = 0; t < 4; t++)
+#pragma unroll
+		for (int x = 0; x < 2; x++) {
+			p[t][x] = p[t][x] == -INFINITY ? 0.0f
+						       : exp2f(p[t][x] - mnew);
+			l += p[t][x];
+		}
+	m = mnew;
+	/* this thread accumulates heads 2c and 2c+1 */
+	corr0 = __shfl_sync(0xffffffffu, corr, 8 * c);
+	corr1 = __shfl_sync(0xffffffffu, corr, 8 * c + 4);
+#pragma unroll
+	for (int mt = 0; mt < 8; mt++) {
+		o[mt][0] *= corr0;
+		o[mt][2] *= corr0;
+		o[mt][1] *= corr1;
+		o[mt][3] *= corr1;
+	}
+}
+
+/*
+ * The end of a CTA of variant 2 or 4, once each warp has put its
+ * accumulator in wacc[warp][head][dim]: the warps' (max, sum) into wm, wl,
+ * then thread d merges dimension d of every head over the warps and
+ * writes the output (one split), leaves the partial for the cluster merge
+ * (CLUSTER), or writes the split's record for the merge kernel.
+ */
+template <int G, bool CLUSTER>
+__device__ __forceinline__ void attn_finish(float m, float l,
+					    float (*wm)[8], float (*wl)[8],
+					    float (*wacc)[8][ATT_D], float *cm,
+					    float *cl, float *__restrict__ work,
+					    __nv_bfloat16 *__restrict__ out)
+{
+	const uint32_t bh = blockIdx.x, S = gridDim.y, split = blockIdx.y;
+	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+	const uint32_t g = lane >> 2, c = lane & 3;
+
+	l += __shfl_xor_sync(0xffffffffu, l, 1);
+	l += __shfl_xor_sync(0xffffffffu, l, 2);
+	if (c == 0) {
+		wm[warp][g] = m;
+		wl[warp][g] = l;
+	}
+	__syncthreads();
+	/* thread d merges dimension d of every head over the warps */
+	const uint32_t d = threadIdx.x;
+	float *rec = work + ((uint64_t)bh * S + split) * G * ATT_REC;
+#pragma unroll
+	for (int h = 0; h < G; h++) {
+		float M = -INFINITY, L = 0.0f, A = 0.0f;
+#pragma unroll
+		for (int w = 0; w < MMA_WARPS; w++)
+			M = fmaxf(M, wm[w][h]);
+		if (M != -INFINITY) {
+#pragma unroll
+			for (int w = 0; w < MMA_WARPS; w++) {
+				float f = wm[w][h] == -INFINITY
+						  ? 0.0f
+						  : exp2f(wm[w][h] - M);
+				L += wl[w][h] * f;
+				A += wacc[w][h][d] * f;
+			}
+		}
+		if (S == 1) {
+			out[((uint64_t)bh * G + h) * ATT_D + d] =
+				__float2bfloat16(L > 0 ? A / L : 0.0f);
+			continue;
+		}
+		if (CLUSTER) {
+			/* this thread alone reads and writes [.][h][d] */
+			wacc[0][h][d] = A;
+			if (d == 0) {
+				cm[h] = M;
+				cl[h] = L;
+			}
+			continue;
+		}
+		rec[h * ATT_REC + ATT_ACC + d] = A;
+		if (d == 0) {
+			rec[h * ATT_REC] = M;
+			rec[h * ATT_REC + 1] = L;
+			rec[h * ATT_REC + 2] = rec[h * ATT_REC + 3] = 0.0f;
+		}
+	}
+	if (CLUSTER && S > 1) /* the launch makes a cluster of all S */
+		cluster_merge<G>(cm, cl, wacc, S,
+				 out + (uint64_t)bh * G * ATT_D);
+}
+
 template <int G, bool CLUSTER>
 __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
 	decode_attn_mma_kernel(const __nv_bfloat16 *__restrict__ q,
@@ -314,14 +491,11 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
 	__shared__ float wm[MMA_WARPS][8], wl[MMA_WARPS][8];
 	__shared__ float wacc[MMA_WARPS][8][ATT_D];
 	__shared__ float cm[CLUSTER ? 8 : 1], cl[CLUSTER ? 8 : 1];
-	const uint32_t bh = blockIdx.x, b = bh / n_kv_heads;
-	const uint32_t S = gridDim.y, split = blockIdx.y;
+	const uint32_t bh = blockIdx.x;
 	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 	const uint32_t g = lane >> 2, c = lane & 3;
-	/* the planned range of this split: entries split * per_split on */
-	const uint64_t p0 = (uint64_t)split * per_split;
-	const uint64_t p1 = SS_MIN(p0 + per_split, (uint64_t)max_list);
-	uint32_t my_slot = 0, my_blk = 0, chunk, e0, e1, n, ctx;
+	struct split_range r;
+	uint32_t my_slot, my_blk, e0, e1, ctx;
 	uint32_t qa[8][2];
 	float m = -INFINITY, l = 0.0f, o[8][4];
 	bool planned;
@@ -330,24 +504,8 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
 	/* the merge kernel may be scheduled now; it waits for our end */
 	asm volatile("griddepcontrol.launch_dependents;");
 #endif
-	/*
-	 * The loads that need nothing from memory first, in one round trip:
-	 * the slot and block id of this warp's first 32 entries of the
-	 * planned range (lane i: entry p0 + warp + 4i; the table is
-	 * max_list wide, so an entry past the list reads an unused word),
-	 * the queries, the context and the list length. Before, the slots
-	 * waited for the length (a second round trip before the K/V loads).
-	 */
-	{
-		uint64_t pe = p0 + warp + MMA_WARPS * lane;
-
-		if (pe < p1) {
-			uint64_t li = (uint64_t)bh * max_list + pe;
-			my_slot = (uint32_t)slots[li];
-			my_blk = block_ids ? (uint32_t)block_ids[li]
-					   : (uint32_t)pe;
-		}
-	}
+	split_prefetch(slots, block_ids, max_list, per_split, r);
+	/* A rows: k index permuted as K's registers are (above) */
 	if (g < G) {
 		const uint4 *qp = reinterpret_cast<const uint4 *>(
 			q + ((uint64_t)bh * G + g) * ATT_D);
@@ -364,15 +522,13 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
 		for (int s = 0; s < 8; s++)
 			qa[s][0] = qa[s][1] = 0;
 	}
-	ctx = ctx_len[b];
-	n = n_list ? n_list[bh] : (ctx + ATT_BT - 1) / ATT_BT;
-	n = min(n, max_list);
-	/* the plan covers the list (its bound was right): the fetched
-	 * slots are this split's; else split the list evenly, fetch again */
-	planned = (uint64_t)per_split * S >= n;
-	chunk = planned ? per_split : (n + S - 1) / S;
-	e0 = (uint32_t)SS_MIN((uint64_t)split * chunk, (uint64_t)n);
-	e1 = (uint32_t)SS_MIN((uint64_t)e0 + chunk, (uint64_t)n);
+	split_bounds(n_list, ctx_len, n_kv_heads, max_list, per_split, r);
+	my_slot = r.slot;
+	my_blk = r.blk;
+	e0 = r.e0;
+	e1 = r.e1;
+	ctx = r.ctx;
+	planned = r.planned;
 #pragma unroll
 	for (int mt = 0; mt < 8; mt++)
 		o[mt][0] = o[mt][1] = o[mt][2] = o[mt][3] = 0.0f;
@@ -420,8 +576,7 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
 				cache + (uint64_t)slot * 2 * ATT_BT * ATT_D) +
 				ATT_BT * ATT_D / 8;
 			uint4 vr[2][4][2];
-			float sc[4][4], p[4][2], mx = -INFINITY, mnew, corr;
-			float corr0, corr1;
+			float sc[4][4], p[4][2];
 
 #pragma unroll
 			for (int u = 0; u < 2; u++)
@@ -456,44 +611,7 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
 						kr[t][j] = kb[(8 * t + g) * 16 +
 							      4 * j + c];
 			}
-			/* online softmax of head g over this block */
-#pragma unroll
-			for (int t = 0; t < 4; t++)
-#pragma unroll
-				for (int x = 0; x < 2; x++) {
-					uint32_t tok = 8 * t + 2 * c + x;
-					bool valid = g < G &&
-						     (uint64_t)blk * ATT_BT + tok <
-							     ctx;
-					p[t][x] = valid ? sc[t][x] * qscale
-							: -INFINITY;
-					mx = fmaxf(mx, p[t][x]);
-				}
-			mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-			mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-			mnew = fmaxf(m, mx);
-			corr = mnew == -INFINITY ? 1.0f : exp2f(m - mnew);
-			l *= corr;
-#pragma unroll
-			for (int t = 0; t < 4; t++)
-#pragma unroll
-				for (int x = 0; x < 2; x++) {
-					p[t][x] = p[t][x] == -INFINITY
-							  ? 0.0f
-							  : exp2f(p[t][x] - mnew);
-					l += p[t][x];
-				}
-			m = mnew;
-			/* this thread accumulates heads 2c and 2c+1 */
-			corr0 = __shfl_sync(0xffffffffu, corr, 8 * c);
-			corr1 = __shfl_sync(0xffffffffu, corr, 8 * c + 4);
-#pragma unroll
-			for (int mt = 0; mt < 8; mt++) {
-				o[mt][0] *= corr0;
-				o[mt][2] *= corr0;
-				o[mt][1] *= corr1;
-				o[mt][3] *= corr1;
-			}
+			block_softmax<G>(sc, blk, ctx, g, c, qscale, m, l, p, o);
 #pragma unroll
 			for (int u = 0; u < 2; u++) {
 				uint32_t b0 = pack_bf16(p[2 * u][0], p[2 * u][1]);
@@ -514,12 +632,6 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
 			}
 		}
 	}
-	l += __shfl_xor_sync(0xffffffffu, l, 1);
-	l += __shfl_xor_sync(0xffffffffu, l, 2);
-	if (c == 0) {
-		wm[warp][g] = m;
-		wl[warp][g] = l;
-	}
 #pragma unroll
 	for (int mt = 0; mt < 8; mt++) {
 		uint32_t D = 64 * (mt >> 2) + 8 * g + 2 * (mt & 3);
@@ -532,50 +644,195 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
 			wacc[warp][2 * c + 1][D + 1] = o[mt][3];
 		}
 	}
-	__syncthreads();
-	/* thread d merges dimension d of every head over the warps */
-	const uint32_t d = threadIdx.x;
-	float *rec = work + ((uint64_t)bh * S + split) * G * ATT_REC;
+	attn_finish<G, CLUSTER>(m, l, wm, wl, wacc, cm, cl, work, out);
+}
+
+/*
+ * Variant 4: variant 2's tensor-core arithmetic with the blocks staged in
+ * shared memory by cp.async instead of registers, so a warp has
+ * CPA_STAGES blocks (48 KiB) in flight rather than about one: variant 2
+ * keeps its next block's K in the registers it has left (255 of 255
+ * used), and at batch 4 a warp spent most of each block waiting for it.
+ * A warp owns CPA_STAGES stages of 16 KiB (rows 0-31 K, 32-63 V, 256 B a
+ * row, 16-byte chunks XOR-swizzled by row: swz) and takes entries
+ * e0 + warp + 4k; entry k is copied into stage k mod CPA_STAGES, the lanes
+ * copying 512 contiguous bytes an instruction, one commit group per
+ * entry. Fragments come by ldmatrix, bank-conflict free: QK's B operand
+ * (K rows = tokens, untransposed) and PV's A operand (V^T: ldmatrix.trans
+ * of V's rows), the queries in the plain k order. 192 KiB of shared
+ * memory, one CTA per SM. Merged as variant 3 (cluster) or 2 (workspace).
+ */
+#define CPA_STAGES 3
+#define CPA_STAGE (2 * ATT_BT * ATT_D * 2) /* bytes */
+#define CPA_SMEM (MMA_WARPS * CPA_STAGES * CPA_STAGE)
+
+/* entry k of this warp's list: its slot and block id (the first 32 from
+ * the prefetch, by shuffle, when the plan held) */
+__device__ __forceinline__ void cpa_entry(const struct split_range &r,
+					  uint32_t k,
+					  const int32_t *__restrict__ slots,
+					  const int32_t *__restrict__ block_ids,
+					  uint32_t max_list, uint32_t &slot,
+					  uint32_t &blk)
+{
+	const uint32_t e = r.e0 + (threadIdx.x >> 5) + MMA_WARPS * k;
+
+	if (r.planned && k < 32) {
+		slot = __shfl_sync(0xffffffffu, r.slot, k);
+		blk = __shfl_sync(0xffffffffu, r.blk, k);
+	} else {
+		uint64_t li = (uint64_t)blockIdx.x * max_list + e;
+
+		slot = (uint32_t)slots[li];
+		blk = block_ids ? (uint32_t)block_ids[li] : e;
+	}
+}
+
+/* one block's 16 KiB into the stage at shared address `st`, all lanes */
+__device__ __forceinline__ void cpa_copy(uint32_t st,
+					 const __nv_bfloat16 *__restrict__ cache,
+					 uint32_t slot, uint32_t lane)
+{
+	const uint4 *src = reinterpret_cast<const uint4 *>(
+		cache + (uint64_t)slot * 2 * ATT_BT * ATT_D);
+
 #pragma unroll
-	for (int h = 0; h < G; h++) {
-		float M = -INFINITY, L = 0.0f, A = 0.0f;
+	for (uint32_t j = 0; j < CPA_STAGE / 16 / 32; j++) {
+		uint32_t i = lane + 32 * j;
+
+		cp_async16(st + swz(i >> 4, i & 15), src + i, 16);
+	}
+}
+
+template <int G, bool CLUSTER>
+__global__ void __launch_bounds__(MMA_WARPS * 32, 1)
+	decode_attn_cpa_kernel(const __nv_bfloat16 *__restrict__ q,
+			       const __nv_bfloat16 *__restrict__ cache,
+			       const int32_t *__restrict__ slots,
+			       const int32_t *__restrict__ block_ids,
+			       const uint32_t *__restrict__ n_list,
+			       const uint32_t *__restrict__ ctx_len,
+			       uint32_t n_kv_heads, uint32_t max_list,
+			       uint32_t per_split, float qscale,
+			       float *__restrict__ work,
+			       __nv_bfloat16 *__restrict__ out)
+{
+	extern __shared__ __align__(1024) uint8_t cpa_smem[];
+	__shared__ float wm[MMA_WARPS][8], wl[MMA_WARPS][8];
+	__shared__ float wacc[MMA_WARPS][8][ATT_D];
+	__shared__ float cm[CLUSTER ? 8 : 1], cl[CLUSTER ? 8 : 1];
+	const uint32_t bh = blockIdx.x;
+	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+	const uint32_t g = lane >> 2, c = lane & 3;
+	const uint32_t st0 = smem_u32(cpa_smem) + warp * CPA_STAGES * CPA_STAGE;
+	struct split_range r;
+	uint32_t qa[8][2], cnt, bq[CPA_STAGES];
+	float m = -INFINITY, l = 0.0f, o[8][4];
+
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+	asm volatile("griddepcontrol.launch_dependents;");
+#endif
+	split_prefetch(slots, block_ids, max_list, per_split, r);
+	/* A rows of k-step s: dims 16s + 2c, +1 and 16s + 8 + 2c, +1 */
 #pragma unroll
-		for (int w = 0; w < MMA_WARPS; w++)
-			M = fmaxf(M, wm[w][h]);
-		if (M != -INFINITY) {
+	for (int s = 0; s < 8; s++) {
+		const uint32_t *qp = reinterpret_cast<const uint32_t *>(
+			q + ((uint64_t)bh * G + g) * ATT_D + 16 * s + 2 * c);
+
+		qa[s][0] = g < G ? qp[0] : 0;
+		qa[s][1] = g < G ? qp[4] : 0;
+	}
+	split_bounds(n_list, ctx_len, n_kv_heads, max_list, per_split, r);
+	cnt = r.e1 > r.e0 + warp ? (r.e1 - r.e0 - warp + MMA_WARPS - 1) /
+					   MMA_WARPS
+				 : 0;
 #pragma unroll
-			for (int w = 0; w < MMA_WARPS; w++) {
-				float f = wm[w][h] == -INFINITY
-						  ? 0.0f
-						  : exp2f(wm[w][h] - M);
-				L += wl[w][h] * f;
-				A += wacc[w][h][d] * f;
+	for (int mt = 0; mt < 8; mt++)
+		o[mt][0] = o[mt][1] = o[mt][2] = o[mt][3] = 0.0f;
+	/* fill the stages; a group is committed every time, empty or not,
+	 * so "all but the newest CPA_STAGES - 1" is always entry k's */
+#pragma unroll
+	for (uint32_t k = 0; k < CPA_STAGES; k++) {
+		bq[k] = 0;
+		if (k < cnt) {
+			uint32_t slot;
+
+			cpa_entry(r, k, slots, block_ids, max_list, slot, bq[k]);
+			cpa_copy(st0 + k * CPA_STAGE, cache, slot, lane);
+		}
+		asm volatile("cp.async.commit_group;\n" ::);
+	}
+	for (uint32_t k = 0; k < cnt; k++) {
+		const uint32_t st = st0 + (k % CPA_STAGES) * CPA_STAGE;
+		const uint32_t blk = bq[0];
+		float sc[4][4], p[4][2];
+
+		asm volatile("cp.async.wait_group %0;\n" ::"n"(CPA_STAGES - 1));
+		__syncwarp();
+		/* QK: ldmatrix.x4 of n-tile t gives B of k-steps 2j, 2j+1 */
+#pragma unroll
+		for (int t = 0; t < 4; t++) {
+			sc[t][0] = sc[t][1] = sc[t][2] = sc[t][3] = 0.0f;
+#pragma unroll
+			for (int j = 0; j < 4; j++) {
+				uint32_t b0, b1, b2, b3;
+
+				ldsm_x4(st + swz(8 * t + (lane & 7),
+						 4 * j + (lane >> 3)),
+					b0, b1, b2, b3);
+				mma_bf16(sc[t], qa[2 * j][0], 0, qa[2 * j][1], 0,
+					 b0, b1);
+				mma_bf16(sc[t], qa[2 * j + 1][0], 0,
+					 qa[2 * j + 1][1], 0, b2, b3);
 			}
 		}
-		if (S == 1) {
-			out[((uint64_t)bh * G + h) * ATT_D + d] =
-				__float2bfloat16(L > 0 ? A / L : 0.0f);
-			continue;
-		}
-		if (CLUSTER) {
-			/* this thread alone reads and writes [.][h][d] */
-			wacc[0][h][d] = A;
-			if (d == 0) {
-				cm[h] = M;
-				cl[h] = L;
+		block_softmax<G>(sc, blk, r.ctx, g, c, qscale, m, l, p, o);
+		/* PV: O^T[16 dims x 8 heads] += V^T[dims x 16 tokens] P^T */
+#pragma unroll
+		for (int u = 0; u < 2; u++) {
+			uint32_t b0 = pack_bf16(p[2 * u][0], p[2 * u][1]);
+			uint32_t b1 = pack_bf16(p[2 * u + 1][0], p[2 * u + 1][1]);
+			uint32_t row = ATT_BT + 16 * u + 8 * (lane >> 4) +
+				       (lane & 7);
+
+#pragma unroll
+			for (int mt = 0; mt < 8; mt++) {
+				uint32_t a0, a1, a2, a3;
+
+				ldsm_x4_t(st + swz(row, 2 * mt + ((lane >> 3) & 1)),
+					  a0, a1, a2, a3);
+				mma_bf16(o[mt], a0, a1, a2, a3, b0, b1);
 			}
-			continue;
 		}
-		rec[h * ATT_REC + ATT_ACC + d] = A;
-		if (d == 0) {
-			rec[h * ATT_REC] = M;
-			rec[h * ATT_REC + 1] = L;
-			rec[h * ATT_REC + 2] = rec[h * ATT_REC + 3] = 0.0f;
+		/* every lane is done with the stage: refill it */
+		__syncwarp();
+#pragma unroll
+		for (int i = 0; i + 1 < CPA_STAGES; i++)
+			bq[i] = bq[i + 1];
+		bq[CPA_STAGES - 1] = 0;
+		if (k + CPA_STAGES < cnt) {
+			uint32_t slot;
+
+			cpa_entry(r, k + CPA_STAGES, slots, block_ids, max_list,
+				  slot, bq[CPA_STAGES - 1]);
+			cpa_copy(st, cache, slot, lane);
+		}
+		asm volatile("cp.async.commit_group;\n" ::);
+	}
+	asm volatile("cp.async.wait_group 0;\n" ::);
+	/* row g of m-tile mt is dim 16 mt + g, row g + 8 dim 16 mt + 8 + g */
+#pragma unroll
+	for (int mt = 0; mt < 8; mt++) {
+		if (2 * c < G) {
+			wacc[warp][2 * c][16 * mt + g] = o[mt][0];
+			wacc[warp][2 * c][16 * mt + 8 + g] = o[mt][2];
+		}
+		if (2 * c + 1 < G) {
+			wacc[warp][2 * c + 1][16 * mt + g] = o[mt][1];
+			wacc[warp][2 * c + 1][16 * mt + 8 + g] = o[mt][3];
 		}
 	}
-	if (CLUSTER && S > 1) /* the launch makes a cluster of all S */
-		cluster_merge<G>(cm, cl, wacc, S,
-				 out + (uint64_t)bh * G * ATT_D);
+	attn_finish<G, CLUSTER>(m, l, wm, wl, wacc, cm, cl, work, out);
 }
 
 /*
@@ -728,9 +985,11 @@ static uint32_t attn_mma_splits(uint64_t bh, uint32_t max_list)
 	return (uint32_t)SS_MAX(1, SS_MIN(splits, 65535));
 }
 
-/* A launch of grid `grid` in clusters of 1 x S CTAs of the mma kernel. */
+/* A launch of grid `grid` in clusters of 1 x S CTAs of the mma or cpa
+ * kernel (`smem` bytes of dynamic shared memory). */
 static void cluster_config(cudaLaunchConfig_t *cfg, cudaLaunchAttribute *at,
-			   dim3 grid, uint32_t S, cudaStream_t stream)
+			   dim3 grid, uint32_t S, size_t smem,
+			   cudaStream_t stream)
 {
 	*cfg = cudaLaunchConfig_t{};
 	at->id = cudaLaunchAttributeClusterDimension;
@@ -739,43 +998,76 @@ static void cluster_config(cudaLaunchConfig_t *cfg, cudaLaunchAttribute *at,
 	at->val.clusterDim.z = 1;
 	cfg->gridDim = grid;
 	cfg->blockDim = dim3(MMA_WARPS * 32);
+	cfg->dynamicSmemBytes = smem;
 	cfg->stream = stream;
 	cfg->attrs = at;
 	cfg->numAttrs = 1;
 }
 
+/* Variant 4's kernels may use CPA_SMEM of shared memory (above the 48 KiB
+ * default). Asked once; 0 or the CUDA error. */
+static cudaError_t cpa_setup(void)
+{
+	static int done;
+	static cudaError_t rc;
+	const int bytes = CPA_SMEM;
+
+	if (!done) {
+#define CPA_ATTR(g, cl)                                                       \
+	if (rc == cudaSuccess)                                                \
+		rc = cudaFuncSetAttribute(                                    \
+			decode_attn_cpa_kernel<g, cl>,                        \
+			cudaFuncAttributeMaxDynamicSharedMemorySize, bytes)
+		CPA_ATTR(1, false);
+		CPA_ATTR(2, false);
+		CPA_ATTR(4, false);
+		CPA_ATTR(8, false);
+		CPA_ATTR(1, true);
+		CPA_ATTR(2, true);
+		CPA_ATTR(4, true);
+		CPA_ATTR(8, true);
+#undef CPA_ATTR
+		done = 1;
+	}
+	return rc;
+}
+
 /*
- * Variant 3's largest cluster: 16 CTAs where the runtime allows that
- * non-portable size for every instantiation and can place such a cluster
- * of the kernel, else the portable 8. Asked once.
+ * The largest cluster of variant 3 (mma kernel) or 4 (cpa kernel): 16
+ * CTAs where the runtime allows that non-portable size for every
+ * instantiation and can place such a cluster of the kernel, else the
+ * portable 8. Asked once per kernel.
  */
-static uint32_t mma_cluster_max(void)
+template <bool CPA>
+static uint32_t cluster_max_of(void)
 {
 	static uint32_t cached;
 
 	if (!cached) {
 		cudaLaunchConfig_t cfg;
 		cudaLaunchAttribute at;
-		int n = 0;
+		int n = 0, ok = 1;
 
 		cached = 8;
 		cluster_config(&cfg, &at, dim3(1, MMA_CLUSTER_MAX),
-			       MMA_CLUSTER_MAX, 0);
-		if (cudaFuncSetAttribute(decode_attn_mma_kernel<1, true>,
-					 cudaFuncAttributeNonPortableClusterSizeAllowed,
-					 1) == cudaSuccess &&
-		    cudaFuncSetAttribute(decode_attn_mma_kernel<2, true>,
-					 cudaFuncAttributeNonPortableClusterSizeAllowed,
-					 1) == cudaSuccess &&
-		    cudaFuncSetAttribute(decode_attn_mma_kernel<4, true>,
-					 cudaFuncAttributeNonPortableClusterSizeAllowed,
-					 1) == cudaSuccess &&
-		    cudaFuncSetAttribute(decode_attn_mma_kernel<8, true>,
-					 cudaFuncAttributeNonPortableClusterSizeAllowed,
-					 1) == cudaSuccess &&
+			       MMA_CLUSTER_MAX, CPA ? CPA_SMEM : 0, 0);
+#define NP_ATTR(g)                                                            \
+	ok = ok && cudaFuncSetAttribute(                                      \
+			   CPA ? (const void *)decode_attn_cpa_kernel<g, true> \
+			       : (const void *)decode_attn_mma_kernel<g, true>,\
+			   cudaFuncAttributeNonPortableClusterSizeAllowed,    \
+			   1) == cudaSuccess
+		NP_ATTR(1);
+		NP_ATTR(2);
+		NP_ATTR(4);
+		NP_ATTR(8);
+#undef NP_ATTR
+		if (ok && (!CPA || cpa_setup() == cudaSuccess) &&
 		    cudaOccupancyMaxActiveClusters(
-			    &n, decode_attn_mma_kernel<8, true>, &cfg) ==
-			    cudaSuccess &&
+			    &n,
+			    CPA ? (const void *)decode_attn_cpa_kernel<8, true>
+				: (const void *)decode_attn_mma_kernel<8, true>,
+			    &cfg) == cudaSuccess &&
 		    n > 0)
 			cached = MMA_CLUSTER_MAX;
 		cudaGetLastError();
@@ -783,11 +1075,17 @@ static uint32_t mma_cluster_max(void)
 	return cached;
 }
 
-/* Does variant 3 merge these splits in a cluster (else: one split, or the
- * merge kernel past the cluster size)? */
+static uint32_t mma_cluster_max(uint32_t variant)
+{
+	return variant == 4 ? cluster_max_of<true>() : cluster_max_of<false>();
+}
+
+/* Does variant 3 or 4 merge these splits in a cluster (else: one split,
+ * or the merge kernel past the cluster size)? */
 static int mma_cluster(const struct kern_attn_args *a, uint32_t splits)
 {
-	return a->variant == 3 && splits > 1 && splits <= mma_cluster_max();
+	return (a->variant == 3 || a->variant == 4) && splits > 1 &&
+	       splits <= mma_cluster_max(a->variant);
 }
 
 extern "C" int kern_attn_plan(const struct kern_attn_args *a,
@@ -816,16 +1114,18 @@ extern "C" int kern_attn_plan(const struct kern_attn_args *a,
 	if (!a->max_list)
 		return ss_error(err, SS_EINVAL,
 				"decode_attn: field 'max_list' is 0");
-	if (a->variant > 3)
+	if (a->variant > 4)
 		return ss_error(err, SS_EINVAL,
 				"decode_attn: field 'variant': %u, supported: "
-				"0 (automatic), 1, 2, 3",
+				"0 (automatic), 1, 2, 3, 4",
 				a->variant);
-	if (a->variant == 3 &&
+	if ((a->variant == 3 || a->variant == 4) &&
 	    kern_dev_attr(cudaDevAttrComputeCapabilityMajor, 0) < 9)
 		return ss_error(err, SS_EINVAL,
-				"decode_attn: field 'variant': 3 needs thread-block "
-				"clusters (compute capability 9.0 or newer)");
+				"decode_attn: field 'variant': %u needs "
+				"thread-block clusters (compute capability 9.0 "
+				"or newer)",
+				a->variant);
 	if (bh > INT32_MAX)
 		return ss_error(err, SS_EINVAL,
 				"decode_attn: batch x n_kv_heads too large");
@@ -843,8 +1143,9 @@ extern "C" int kern_attn_plan(const struct kern_attn_args *a,
 
 		splits = attn_mma_splits(bh, list);
 		/* variant 3: small problems as one cluster per list */
-		if (a->variant == 3 && bh * list <= MMA_SMALL_ENTRIES)
-			splits = SS_MIN(splits, mma_cluster_max());
+		if ((a->variant == 3 || a->variant == 4) &&
+		    bh * list <= MMA_SMALL_ENTRIES)
+			splits = SS_MIN(splits, mma_cluster_max(a->variant));
 	}
 	if (splits > 65535 || splits > a->max_list)
 		return ss_error(err, SS_EINVAL,
@@ -923,13 +1224,39 @@ static int attn_launch(const struct kern_attn_args *a, int sparse,
 		ATT_BY_G(ATT_LAUNCH);
 #undef ATT_LAUNCH
 		KCHECK_LAUNCH("decode_attn_kernel", err);
+	} else if (a->variant == 4) {
+		/* variant 4: blocks staged by cp.async; merged in a cluster
+		 * (as 3) when the splits fit one, else by the merge kernel */
+		cudaLaunchConfig_t cfg;
+		cudaLaunchAttribute at;
+		int cl = mma_cluster(a, splits);
+
+		KCHECK(cpa_setup(), err);
+		cluster_config(&cfg, &at, grid, splits, CPA_SMEM, s);
+		cfg.numAttrs = cl ? 1 : 0;
+#define ATT_LAUNCH(g)                                                         \
+	KCHECK(cl ? cudaLaunchKernelEx(&cfg, decode_attn_cpa_kernel<g, true>, \
+				       q, cache, a->slots, bids, nl,          \
+				       a->ctx_len, a->n_kv_heads,             \
+				       a->max_list, plan_split, qscale,       \
+				       a->work, out)                          \
+		  : cudaLaunchKernelEx(&cfg, decode_attn_cpa_kernel<g, false>,\
+				       q, cache, a->slots, bids, nl,          \
+				       a->ctx_len, a->n_kv_heads,             \
+				       a->max_list, plan_split, qscale,       \
+				       a->work, out),                         \
+	       err)
+		ATT_BY_G(ATT_LAUNCH);
+#undef ATT_LAUNCH
+		if (cl || splits == 1)
+			return 0; /* the kernel wrote `out` */
 	} else if (mma_cluster(a, splits)) {
 		/* variant 3: the S splits of a list are one cluster, merged
 		 * through distributed shared memory (cluster_merge) */
 		cudaLaunchConfig_t cfg;
 		cudaLaunchAttribute at;
 
-		cluster_config(&cfg, &at, grid, splits, s);
+		cluster_config(&cfg, &at, grid, splits, 0, s);
 #define ATT_LAUNCH(g)                                                         \
 	KCHECK(cudaLaunchKernelEx(&cfg, decode_attn_mma_kernel<g, true>, q,   \
 				  cache, a->slots, bids, nl, a->ctx_len,      \

@@ -9,42 +9,12 @@
 #include <cuda_bf16.h>
 #include <stdint.h>
 
+#include "kern_ptx.h"
 #include "prefill_attn.h"
 
 #define PA_D 128
 #define PA_BN 64
 #define PA_LOG2E 1.4426950408889634f
-
-__device__ __forceinline__ uint32_t smem_u32(const void *p)
-{
-	return (uint32_t)__cvta_generic_to_shared(p);
-}
-
-__device__ __forceinline__ void cp_async16(uint32_t dst, const void *src,
-					   int bytes)
-{
-	asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst),
-		     "l"(src), "r"(bytes));
-}
-
-__device__ __forceinline__ void ldsm_x4(uint32_t addr, uint32_t &r0,
-					uint32_t &r1, uint32_t &r2, uint32_t &r3)
-{
-	asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, "
-		     "[%4];\n"
-		     : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3)
-		     : "r"(addr));
-}
-
-__device__ __forceinline__ void ldsm_x4_t(uint32_t addr, uint32_t &r0,
-					  uint32_t &r1, uint32_t &r2,
-					  uint32_t &r3)
-{
-	asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 "
-		     "{%0,%1,%2,%3}, [%4];\n"
-		     : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3)
-		     : "r"(addr));
-}
 
 __device__ __forceinline__ void mma16816(float c[4], const uint32_t a[4],
 					 uint32_t b0, uint32_t b1)
@@ -61,12 +31,6 @@ __device__ __forceinline__ uint32_t pack_bf2(float lo, float hi)
 {
 	__nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
 	return *reinterpret_cast<uint32_t *>(&h);
-}
-
-/* Byte offset of 16-byte chunk c of row `row` in a [rows][128] bf16 tile. */
-__device__ __forceinline__ uint32_t swz(uint32_t row, uint32_t c)
-{
-	return row * (PA_D * 2) + ((c ^ (row & 7)) << 4);
 }
 
 struct pa_params {

@@ -988,7 +988,7 @@ static void t_sparse_decode_attn(void)
 	static const uint32_t splits[] = { 0, 1, 3, 10 };
 
 	need_gpu();
-	for (uint32_t v = 1; v <= 3; v++)
+	for (uint32_t v = 1; v <= 4; v++)
 		for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++)
 			for (size_t si = 0; si < SS_ARRAY_SIZE(splits); si++)
 				attn_case(&(struct attn_tc){
@@ -996,21 +996,29 @@ static void t_sparse_decode_attn(void)
 					.splits = splits[si], .variant = v,
 					.B = 3, .maxl = 40, .empty = si == 2,
 					.seed = 8000 + v * 100 + gi * 10 + si });
-	/* variant 3: one cluster per list at its planned size (8 or 16),
-	 * at the largest cluster, and past it (the merge kernel) */
-	for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++) {
-		static const uint32_t cs[] = { 0, 8, 16, 20 };
+	/* variants 3 and 4: one cluster per list at its planned size (8 or
+	 * 16), at the largest cluster, and past it (the merge kernel);
+	 * variant 4 with more entries per warp than it has stages, and more
+	 * than the 32 it fetches ahead (one split of 300) */
+	for (uint32_t v = 3; v <= 4; v++)
+		for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++) {
+			static const uint32_t cs[] = { 0, 8, 16, 20 };
 
-		for (size_t k = 0; k < SS_ARRAY_SIZE(cs); k++)
+			for (size_t k = 0; k < SS_ARRAY_SIZE(cs); k++)
+				attn_case(&(struct attn_tc){
+					.sparse = 1, .G = groups[gi],
+					.splits = cs[k], .variant = v, .B = 1,
+					.maxl = 80, .empty = 0,
+					.seed = 8800 + v * 1000 + gi * 10 + k });
 			attn_case(&(struct attn_tc){
-				.sparse = 1, .G = groups[gi], .splits = cs[k],
-				.variant = 3, .B = 1, .maxl = 80, .empty = 0,
-				.seed = 8800 + gi * 10 + k });
-		attn_case(&(struct attn_tc){
-			.sparse = 1, .G = groups[gi], .variant = 3, .B = 16,
-			.maxl = 300, .empty = 1, .bound = 40,
-			.seed = 8850 + gi });
-	}
+				.sparse = 1, .G = groups[gi], .variant = v,
+				.B = 16, .maxl = 300, .empty = 1, .bound = 40,
+				.seed = 8850 + v * 1000 + gi });
+			attn_case(&(struct attn_tc){
+				.sparse = 1, .G = groups[gi], .variant = v,
+				.splits = 1, .B = 3, .maxl = 300, .empty = 1,
+				.seed = 8870 + v * 1000 + gi });
+		}
 	for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++) {
 		attn_case(&(struct attn_tc){
 			.sparse = 1, .G = groups[gi], .variant = 2, .B = 64,
@@ -1042,7 +1050,7 @@ static void t_dense_decode_attn(void)
 	static const uint32_t splits[] = { 0, 1, 7, 90 };
 
 	need_gpu();
-	for (uint32_t v = 1; v <= 3; v++)
+	for (uint32_t v = 1; v <= 4; v++)
 		for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++)
 			for (size_t si = 0; si < SS_ARRAY_SIZE(splits); si++)
 				attn_case(&(struct attn_tc){
