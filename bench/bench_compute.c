@@ -61,6 +61,7 @@ struct attn_set {
 	int sparse;
 	uint32_t variant;      /* kern_attn_args.variant (0 = automatic) */
 	uint32_t splits;       /* kern_attn_args.n_splits (0 = automatic) */
+	uint32_t planned;      /* the split count kern_attn_plan chose */
 	struct read_limit reads[32]; /* ideal reads so far, one per size */
 	int n_reads;
 };
@@ -167,6 +168,7 @@ static int attn_prepare(struct bench *b, struct attn_set *s,
 	    (rc = kern_dev_malloc((void **)&s->a.work, wb, err)))
 		goto out;
 	s->a.work_bytes = wb;
+	s->planned = splits;
 out:
 	free(sl);
 	free(bid);
@@ -354,6 +356,7 @@ static int attn_case(struct bench *b, struct attn_set *s,
 		snprintf(name, sizeof name, "model=%s,ctx=32768,batch=%u%s",
 			 sh->name, batch, suffix);
 	bench_report(b, kernel, name, ms, r, bytes, b->lim_hbm);
+	fprintf(stderr, "bench: %s %s: %u splits\n", kernel, name, s->planned);
 	if ((rc = read_limit(b, s, bytes, &read_gbs, err)))
 		return rc;
 	snprintf(vs, sizeof vs, "%s,vs=read_same_bytes", name);
@@ -378,8 +381,9 @@ int bench_attn(struct bench *b, struct ss_err *err)
 		goto out;
 	/* variant 0 = the automatic choice; 1 = the CUDA-core kernel, 2 =
 	 * tensor cores, 3 = their cluster merge, 4 = blocks staged by
-	 * cp.async, reported as ",variant=N" for comparison */
-	for (uint32_t v = 0; v <= 4; v++) {
+	 * cp.async, 5 = 4 with the merge kernel, reported as ",variant=N"
+	 * for comparison */
+	for (uint32_t v = 0; v <= 5; v++) {
 		char vs[16] = "";
 
 		if (v)
@@ -432,9 +436,9 @@ int bench_attn(struct bench *b, struct ss_err *err)
 				goto out;
 		}
 	}
-	/* variants 3 and 4 at forced split counts (a cluster up to 16),
-	 * sparse at batch 1, 4 and 16 (",variant=N,splits=S") */
-	for (int c = 0; c < 6 && !b->quick; c++) {
+	/* variants 3, 4 and 5 at forced split counts (3 and 4: a cluster up
+	 * to 16), sparse at batch 1, 4 and 16 (",variant=N,splits=S") */
+	for (int c = 0; c < 9 && !b->quick; c++) {
 		static const uint32_t cS[] = { 2, 4, 8, 16, 32 };
 		static const uint32_t cB[] = { 1, 4, 16 };
 

@@ -1080,8 +1080,37 @@ static uint32_t mma_cluster_max(uint32_t variant)
 	return variant == 4 ? cluster_max_of<true>() : cluster_max_of<false>();
 }
 
+/*
+ * How many clusters of S CTAs of variant 4's kernel the device runs at
+ * once (one CTA per SM, and a cluster's SMs in one GPC, so not simply
+ * SMs / S). Asked once per S; 0 where the runtime cannot say.
+ */
+static int cpa_clusters_fit(uint32_t S)
+{
+	static int cached[MMA_CLUSTER_MAX + 1];
+
+	if (S < 1 || S > cluster_max_of<true>())
+		return 0;
+	if (!cached[S]) {
+		cudaLaunchConfig_t cfg;
+		cudaLaunchAttribute at;
+		int n = 0;
+
+		cluster_config(&cfg, &at, dim3(1, S), S, CPA_SMEM, 0);
+		if (cpa_setup() != cudaSuccess ||
+		    cudaOccupancyMaxActiveClusters(
+			    &n, decode_attn_cpa_kernel<8, true>, &cfg) !=
+			    cudaSuccess)
+			n = 0;
+		cudaGetLastError();
+		cached[S] = n > 0 ? n : -1;
+	}
+	return cached[S] > 0 ? cached[S] : 0;
+}
+
 /* Does variant 3 or 4 merge these splits in a cluster (else: one split,
- * or the merge kernel past the cluster size)? */
+ * or the merge kernel past the cluster size; variant 5 is 4 with the
+ * merge kernel always)? */
 static int mma_cluster(const struct kern_attn_args *a, uint32_t splits)
 {
 	return (a->variant == 3 || a->variant == 4) && splits > 1 &&
@@ -1114,12 +1143,12 @@ extern "C" int kern_attn_plan(const struct kern_attn_args *a,
 	if (!a->max_list)
 		return ss_error(err, SS_EINVAL,
 				"decode_attn: field 'max_list' is 0");
-	if (a->variant > 4)
+	if (a->variant > 5)
 		return ss_error(err, SS_EINVAL,
 				"decode_attn: field 'variant': %u, supported: "
-				"0 (automatic), 1, 2, 3, 4",
+				"0 (automatic), 1, 2, 3, 4, 5",
 				a->variant);
-	if ((a->variant == 3 || a->variant == 4) &&
+	if (a->variant >= 3 &&
 	    kern_dev_attr(cudaDevAttrComputeCapabilityMajor, 0) < 9)
 		return ss_error(err, SS_EINVAL,
 				"decode_attn: field 'variant': %u needs "
@@ -1146,6 +1175,17 @@ extern "C" int kern_attn_plan(const struct kern_attn_args *a,
 		if ((a->variant == 3 || a->variant == 4) &&
 		    bh * list <= MMA_SMALL_ENTRIES)
 			splits = SS_MIN(splits, mma_cluster_max(a->variant));
+		/* variant 4's clusters (one CTA per SM) all at once: the
+		 * largest cluster of which bh fit (session 9: 16 CTAs a
+		 * cluster at Llama-3-8B batch 1 ran at 67% of 8's rate) */
+		while (a->variant == 4 && bh * list <= MMA_SMALL_ENTRIES &&
+		       splits > 1) {
+			int fit = cpa_clusters_fit(splits);
+
+			if (!fit || (uint64_t)fit >= bh)
+				break; /* unknown, or they fit */
+			splits--;
+		}
 	}
 	if (splits > 65535 || splits > a->max_list)
 		return ss_error(err, SS_EINVAL,
@@ -1224,9 +1264,10 @@ static int attn_launch(const struct kern_attn_args *a, int sparse,
 		ATT_BY_G(ATT_LAUNCH);
 #undef ATT_LAUNCH
 		KCHECK_LAUNCH("decode_attn_kernel", err);
-	} else if (a->variant == 4) {
+	} else if (a->variant == 4 || a->variant == 5) {
 		/* variant 4: blocks staged by cp.async; merged in a cluster
-		 * (as 3) when the splits fit one, else by the merge kernel */
+		 * (as 3) when the splits fit one, else (and always in
+		 * variant 5) by the merge kernel */
 		cudaLaunchConfig_t cfg;
 		cudaLaunchAttribute at;
 		int cl = mma_cluster(a, splits);

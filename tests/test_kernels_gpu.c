@@ -988,7 +988,7 @@ static void t_sparse_decode_attn(void)
 	static const uint32_t splits[] = { 0, 1, 3, 10 };
 
 	need_gpu();
-	for (uint32_t v = 1; v <= 4; v++)
+	for (uint32_t v = 1; v <= 5; v++)
 		for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++)
 			for (size_t si = 0; si < SS_ARRAY_SIZE(splits); si++)
 				attn_case(&(struct attn_tc){
@@ -998,9 +998,9 @@ static void t_sparse_decode_attn(void)
 					.seed = 8000 + v * 100 + gi * 10 + si });
 	/* variants 3 and 4: one cluster per list at its planned size (8 or
 	 * 16), at the largest cluster, and past it (the merge kernel);
-	 * variant 4 with more entries per warp than it has stages, and more
-	 * than the 32 it fetches ahead (one split of 300) */
-	for (uint32_t v = 3; v <= 4; v++)
+	 * variants 4 and 5 with more entries per warp than they have stages,
+	 * and more than the 32 they fetch ahead (one split of 300) */
+	for (uint32_t v = 3; v <= 5; v++)
 		for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++) {
 			static const uint32_t cs[] = { 0, 8, 16, 20 };
 
@@ -1050,7 +1050,7 @@ static void t_dense_decode_attn(void)
 	static const uint32_t splits[] = { 0, 1, 7, 90 };
 
 	need_gpu();
-	for (uint32_t v = 1; v <= 4; v++)
+	for (uint32_t v = 1; v <= 5; v++)
 		for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++)
 			for (size_t si = 0; si < SS_ARRAY_SIZE(splits); si++)
 				attn_case(&(struct attn_tc){
@@ -1288,7 +1288,7 @@ static void t_bad_inputs(void)
 		at.work = (float *)&x;
 		at.work_bytes = 8;
 	}
-	at.variant = 4;
+	at.variant = 6;
 	CHECK_EQ_I64(kern_dense_decode_attn(&at, NULL, &e), SS_EINVAL);
 	CHECK_STR_CONTAINS(e.msg, "'variant'");
 	CHECK_EQ_I64(kern_l2_sweep(NULL, 1 << 20, NULL, &e), SS_EINVAL);
