@@ -261,8 +261,8 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
 	const uint32_t r = cluster.block_rank();
 
 	cluster.sync();
-	for (uint32_t i = r * ATT_D + threadIdx.x; i < G * ATT_D;
-	     i += S * ATT_D) {
+	for (uint32_t i = r * blockDim.x + threadIdx.x; i < G * ATT_D;
+	     i += S * blockDim.x) {
 		const uint32_t h = i / ATT_D, d = i % ATT_D;
 		float mk[MMA_CLUSTER_MAX], lk[MMA_CLUSTER_MAX];
 		float ak[MMA_CLUSTER_MAX], M = -INFINITY, L = 0.0f, A = 0.0f;
@@ -303,7 +303,7 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
  * A split's entries. The planned range is entries split * per_split on
  * (the host splits the bound evenly); split_prefetch fetches the slot and
  * block id of the warp's first 32 entries of it (lane i: entry
- * p0 + warp + 4i; the table is max_list wide, so an entry past the list
+ * p0 + warp + W i, W warps a CTA; the table is max_list wide, so an entry past the list
  * reads an unused word) before the list's length is known, so the K/V
  * loads are one round trip behind the kernel's start, not two;
  * split_bounds then reads the context and the length: when the plan
@@ -317,6 +317,7 @@ struct split_range {
 	bool planned;
 };
 
+template <int W>
 __device__ __forceinline__ void split_prefetch(
 	const int32_t *__restrict__ slots, const int32_t *__restrict__ block_ids,
 	uint32_t max_list, uint32_t per_split, struct split_range &r)
@@ -324,7 +325,7 @@ __device__ __forceinline__ void split_prefetch(
 	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 	const uint64_t p0 = (uint64_t)blockIdx.y * per_split;
 	const uint64_t p1 = SS_MIN(p0 + per_split, (uint64_t)max_list);
-	const uint64_t pe = p0 + warp + MMA_WARPS * lane;
+	const uint64_t pe = p0 + warp + W * lane;
 
 	r.slot = r.blk = 0;
 	if (pe < p1) {
@@ -412,7 +413,7 @@ __device__ __forceinline__ void block_softmax(const float (&sc)[4][4],
  * writes the output (one split), leaves the partial for the cluster merge
  * (CLUSTER), or writes the split's record for the merge kernel.
  */
-template <int G, bool CLUSTER>
+template <int G, bool CLUSTER, int W>
 __device__ __forceinline__ void attn_finish(float m, float l,
 					    float (*wm)[8], float (*wl)[8],
 					    float (*wacc)[8][ATT_D], float *cm,
@@ -430,18 +431,19 @@ __device__ __forceinline__ void attn_finish(float m, float l,
 		wl[warp][g] = l;
 	}
 	__syncthreads();
-	/* thread d merges dimension d of every head over the warps */
-	const uint32_t d = threadIdx.x;
+	/* thread t merges dimension t mod 128 of heads t / 128,
+	 * t / 128 + W / 4, ... over the warps */
+	const uint32_t d = threadIdx.x % ATT_D;
 	float *rec = work + ((uint64_t)bh * S + split) * G * ATT_REC;
 #pragma unroll
-	for (int h = 0; h < G; h++) {
+	for (int h = threadIdx.x / ATT_D; h < G; h += W * 32 / ATT_D) {
 		float M = -INFINITY, L = 0.0f, A = 0.0f;
 #pragma unroll
-		for (int w = 0; w < MMA_WARPS; w++)
+		for (int w = 0; w < W; w++)
 			M = fmaxf(M, wm[w][h]);
 		if (M != -INFINITY) {
 #pragma unroll
-			for (int w = 0; w < MMA_WARPS; w++) {
+			for (int w = 0; w < W; w++) {
 				float f = wm[w][h] == -INFINITY
 						  ? 0.0f
 						  : exp2f(wm[w][h] - M);
@@ -504,7 +506,7 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
 	/* the merge kernel may be scheduled now; it waits for our end */
 	asm volatile("griddepcontrol.launch_dependents;");
 #endif
-	split_prefetch(slots, block_ids, max_list, per_split, r);
+	split_prefetch<MMA_WARPS>(slots, block_ids, max_list, per_split, r);
 	/* A rows: k index permuted as K's registers are (above) */
 	if (g < G) {
 		const uint4 *qp = reinterpret_cast<const uint4 *>(
@@ -644,7 +646,7 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
 			wacc[warp][2 * c + 1][D + 1] = o[mt][3];
 		}
 	}
-	attn_finish<G, CLUSTER>(m, l, wm, wl, wacc, cm, cl, work, out);
+	attn_finish<G, CLUSTER, MMA_WARPS>(m, l, wm, wl, wacc, cm, cl, work, out);
 }
 
 /*
@@ -662,12 +664,16 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
  * of V's rows), the queries in the plain k order. 192 KiB of shared
  * memory, one CTA per SM. Merged as variant 3 (cluster) or 2 (workspace).
  */
-#define CPA_STAGES 3
 #define CPA_STAGE (2 * ATT_BT * ATT_D * 2) /* bytes */
-#define CPA_SMEM (MMA_WARPS * CPA_STAGES * CPA_STAGE)
+/* variant 4: 4 warps of 3 stages; variant 5: 8 warps of 1 (192 and 128
+ * KiB: one CTA per SM either way) */
+#define CPA_W(v) ((v) == 4 ? 4 : 8)
+#define CPA_NS(W) ((W) == 4 ? 3 : 1)
+#define CPA_SMEM(W) ((W) * CPA_NS(W) * CPA_STAGE)
 
 /* entry k of this warp's list: its slot and block id (the first 32 from
  * the prefetch, by shuffle, when the plan held) */
+template <int W>
 __device__ __forceinline__ void cpa_entry(const struct split_range &r,
 					  uint32_t k,
 					  const int32_t *__restrict__ slots,
@@ -675,7 +681,7 @@ __device__ __forceinline__ void cpa_entry(const struct split_range &r,
 					  uint32_t max_list, uint32_t &slot,
 					  uint32_t &blk)
 {
-	const uint32_t e = r.e0 + (threadIdx.x >> 5) + MMA_WARPS * k;
+	const uint32_t e = r.e0 + (threadIdx.x >> 5) + W * k;
 
 	if (r.planned && k < 32) {
 		slot = __shfl_sync(0xffffffffu, r.slot, k);
@@ -704,8 +710,8 @@ __device__ __forceinline__ void cpa_copy(uint32_t st,
 	}
 }
 
-template <int G, bool CLUSTER>
-__global__ void __launch_bounds__(MMA_WARPS * 32, 1)
+template <int G, bool CLUSTER, int W>
+__global__ void __launch_bounds__(W * 32, 1)
 	decode_attn_cpa_kernel(const __nv_bfloat16 *__restrict__ q,
 			       const __nv_bfloat16 *__restrict__ cache,
 			       const int32_t *__restrict__ slots,
@@ -718,21 +724,22 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 1)
 			       __nv_bfloat16 *__restrict__ out)
 {
 	extern __shared__ __align__(1024) uint8_t cpa_smem[];
-	__shared__ float wm[MMA_WARPS][8], wl[MMA_WARPS][8];
-	__shared__ float wacc[MMA_WARPS][8][ATT_D];
+	constexpr uint32_t NS = CPA_NS(W);
+	__shared__ float wm[W][8], wl[W][8];
+	__shared__ float wacc[W][8][ATT_D];
 	__shared__ float cm[CLUSTER ? 8 : 1], cl[CLUSTER ? 8 : 1];
 	const uint32_t bh = blockIdx.x;
 	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 	const uint32_t g = lane >> 2, c = lane & 3;
-	const uint32_t st0 = smem_u32(cpa_smem) + warp * CPA_STAGES * CPA_STAGE;
+	const uint32_t st0 = smem_u32(cpa_smem) + warp * NS * CPA_STAGE;
 	struct split_range r;
-	uint32_t qa[8][2], cnt, bq[CPA_STAGES];
+	uint32_t qa[8][2], cnt, bq[NS];
 	float m = -INFINITY, l = 0.0f, o[8][4];
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 	asm volatile("griddepcontrol.launch_dependents;");
 #endif
-	split_prefetch(slots, block_ids, max_list, per_split, r);
+	split_prefetch<W>(slots, block_ids, max_list, per_split, r);
 	/* A rows of k-step s: dims 16s + 2c, +1 and 16s + 8 + 2c, +1 */
 #pragma unroll
 	for (int s = 0; s < 8; s++) {
@@ -743,31 +750,29 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 1)
 		qa[s][1] = g < G ? qp[4] : 0;
 	}
 	split_bounds(n_list, ctx_len, n_kv_heads, max_list, per_split, r);
-	cnt = r.e1 > r.e0 + warp ? (r.e1 - r.e0 - warp + MMA_WARPS - 1) /
-					   MMA_WARPS
-				 : 0;
+	cnt = r.e1 > r.e0 + warp ? (r.e1 - r.e0 - warp + W - 1) / W : 0;
 #pragma unroll
 	for (int mt = 0; mt < 8; mt++)
 		o[mt][0] = o[mt][1] = o[mt][2] = o[mt][3] = 0.0f;
 	/* fill the stages; a group is committed every time, empty or not,
-	 * so "all but the newest CPA_STAGES - 1" is always entry k's */
+	 * so "all but the newest NS - 1" is always entry k's */
 #pragma unroll
-	for (uint32_t k = 0; k < CPA_STAGES; k++) {
+	for (uint32_t k = 0; k < NS; k++) {
 		bq[k] = 0;
 		if (k < cnt) {
 			uint32_t slot;
 
-			cpa_entry(r, k, slots, block_ids, max_list, slot, bq[k]);
+			cpa_entry<W>(r, k, slots, block_ids, max_list, slot, bq[k]);
 			cpa_copy(st0 + k * CPA_STAGE, cache, slot, lane);
 		}
 		asm volatile("cp.async.commit_group;\n" ::);
 	}
 	for (uint32_t k = 0; k < cnt; k++) {
-		const uint32_t st = st0 + (k % CPA_STAGES) * CPA_STAGE;
+		const uint32_t st = st0 + (k % NS) * CPA_STAGE;
 		const uint32_t blk = bq[0];
 		float sc[4][4], p[4][2];
 
-		asm volatile("cp.async.wait_group %0;\n" ::"n"(CPA_STAGES - 1));
+		asm volatile("cp.async.wait_group %0;\n" ::"n"(NS - 1));
 		__syncwarp();
 		/* QK: ldmatrix.x4 of n-tile t gives B of k-steps 2j, 2j+1 */
 #pragma unroll
@@ -807,14 +812,14 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 1)
 		/* every lane is done with the stage: refill it */
 		__syncwarp();
 #pragma unroll
-		for (int i = 0; i + 1 < CPA_STAGES; i++)
+		for (int i = 0; i + 1 < NS; i++)
 			bq[i] = bq[i + 1];
-		bq[CPA_STAGES - 1] = 0;
-		if (k + CPA_STAGES < cnt) {
+		bq[NS - 1] = 0;
+		if (k + NS < cnt) {
 			uint32_t slot;
 
-			cpa_entry(r, k + CPA_STAGES, slots, block_ids, max_list,
-				  slot, bq[CPA_STAGES - 1]);
+			cpa_entry<W>(r, k + NS, slots, block_ids, max_list,
+				  slot, bq[NS - 1]);
 			cpa_copy(st, cache, slot, lane);
 		}
 		asm volatile("cp.async.commit_group;\n" ::);
@@ -832,7 +837,7 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 1)
 			wacc[warp][2 * c + 1][16 * mt + 8 + g] = o[mt][3];
 		}
 	}
-	attn_finish<G, CLUSTER>(m, l, wm, wl, wacc, cm, cl, work, out);
+	attn_finish<G, CLUSTER, W>(m, l, wm, wl, wacc, cm, cl, work, out);
 }
 
 /*
@@ -985,10 +990,10 @@ static uint32_t attn_mma_splits(uint64_t bh, uint32_t max_list)
 	return (uint32_t)SS_MAX(1, SS_MIN(splits, 65535));
 }
 
-/* A launch of grid `grid` in clusters of 1 x S CTAs of the mma or cpa
- * kernel (`smem` bytes of dynamic shared memory). */
+/* A launch of grid `grid` in clusters of 1 x S CTAs (S = 1: no cluster)
+ * of `warps` warps and `smem` bytes of dynamic shared memory. */
 static void cluster_config(cudaLaunchConfig_t *cfg, cudaLaunchAttribute *at,
-			   dim3 grid, uint32_t S, size_t smem,
+			   dim3 grid, uint32_t S, uint32_t warps, size_t smem,
 			   cudaStream_t stream)
 {
 	*cfg = cudaLaunchConfig_t{};
@@ -997,27 +1002,35 @@ static void cluster_config(cudaLaunchConfig_t *cfg, cudaLaunchAttribute *at,
 	at->val.clusterDim.y = S;
 	at->val.clusterDim.z = 1;
 	cfg->gridDim = grid;
-	cfg->blockDim = dim3(MMA_WARPS * 32);
+	cfg->blockDim = dim3(warps * 32);
 	cfg->dynamicSmemBytes = smem;
 	cfg->stream = stream;
 	cfg->attrs = at;
-	cfg->numAttrs = 1;
+	cfg->numAttrs = S > 1;
 }
 
-/* Variant 4's kernels may use CPA_SMEM of shared memory (above the 48 KiB
- * default). Asked once; 0 or the CUDA error. */
+/*
+ * Variant 4 and 5's kernels (W warps) may use CPA_SMEM(W) of shared
+ * memory (above the 48 KiB default) and clusters of up to 16. Asked once
+ * per W; 0 or the CUDA error of the first attribute refused.
+ */
+template <int W>
 static cudaError_t cpa_setup(void)
 {
 	static int done;
 	static cudaError_t rc;
-	const int bytes = CPA_SMEM;
 
 	if (!done) {
 #define CPA_ATTR(g, cl)                                                       \
 	if (rc == cudaSuccess)                                                \
 		rc = cudaFuncSetAttribute(                                    \
-			decode_attn_cpa_kernel<g, cl>,                        \
-			cudaFuncAttributeMaxDynamicSharedMemorySize, bytes)
+			decode_attn_cpa_kernel<g, cl, W>,                     \
+			cudaFuncAttributeMaxDynamicSharedMemorySize,          \
+			CPA_SMEM(W));                                         \
+	if (rc == cudaSuccess && cl)                                          \
+		rc = cudaFuncSetAttribute(                                    \
+			decode_attn_cpa_kernel<g, cl, W>,                     \
+			cudaFuncAttributeNonPortableClusterSizeAllowed, 1)
 		CPA_ATTR(1, false);
 		CPA_ATTR(2, false);
 		CPA_ATTR(4, false);
@@ -1027,34 +1040,49 @@ static cudaError_t cpa_setup(void)
 		CPA_ATTR(4, true);
 		CPA_ATTR(8, true);
 #undef CPA_ATTR
+		cudaGetLastError();
 		done = 1;
 	}
 	return rc;
 }
 
 /*
- * The largest cluster of variant 3 (mma kernel) or 4 (cpa kernel): 16
- * CTAs where the runtime allows that non-portable size for every
- * instantiation and can place such a cluster of the kernel, else the
- * portable 8. Asked once per kernel.
+ * How many clusters of S CTAs of kernel `fn` (`warps` warps, `smem` bytes
+ * of dynamic shared memory) the device runs at once: the SMs of a
+ * cluster are in one GPC, so not simply SMs / S. 0 where the runtime
+ * cannot say or refuses that size.
  */
-template <bool CPA>
-static uint32_t cluster_max_of(void)
+static int clusters_fit(const void *fn, uint32_t S, uint32_t warps,
+			size_t smem)
+{
+	cudaLaunchConfig_t cfg;
+	cudaLaunchAttribute at;
+	int n = 0;
+
+	cluster_config(&cfg, &at, dim3(1, S), S, warps, smem, 0);
+	cfg.numAttrs = 1;
+	if (cudaOccupancyMaxActiveClusters(&n, fn, &cfg) != cudaSuccess)
+		n = 0;
+	cudaGetLastError();
+	return n;
+}
+
+/*
+ * The largest cluster of variant 3 (mma kernel): 16 CTAs where the
+ * runtime allows that non-portable size for every instantiation and can
+ * place such a cluster, else the portable 8. Asked once.
+ */
+static uint32_t mma_cluster_max(void)
 {
 	static uint32_t cached;
 
 	if (!cached) {
-		cudaLaunchConfig_t cfg;
-		cudaLaunchAttribute at;
-		int n = 0, ok = 1;
+		int ok = 1;
 
 		cached = 8;
-		cluster_config(&cfg, &at, dim3(1, MMA_CLUSTER_MAX),
-			       MMA_CLUSTER_MAX, CPA ? CPA_SMEM : 0, 0);
 #define NP_ATTR(g)                                                            \
 	ok = ok && cudaFuncSetAttribute(                                      \
-			   CPA ? (const void *)decode_attn_cpa_kernel<g, true> \
-			       : (const void *)decode_attn_mma_kernel<g, true>,\
+			   decode_attn_mma_kernel<g, true>,                   \
 			   cudaFuncAttributeNonPortableClusterSizeAllowed,    \
 			   1) == cudaSuccess
 		NP_ATTR(1);
@@ -1062,59 +1090,51 @@ static uint32_t cluster_max_of(void)
 		NP_ATTR(4);
 		NP_ATTR(8);
 #undef NP_ATTR
-		if (ok && (!CPA || cpa_setup() == cudaSuccess) &&
-		    cudaOccupancyMaxActiveClusters(
-			    &n,
-			    CPA ? (const void *)decode_attn_cpa_kernel<8, true>
-				: (const void *)decode_attn_mma_kernel<8, true>,
-			    &cfg) == cudaSuccess &&
-		    n > 0)
+		if (ok && clusters_fit((const void *)decode_attn_mma_kernel<8, true>,
+				       MMA_CLUSTER_MAX, MMA_WARPS, 0) > 0)
 			cached = MMA_CLUSTER_MAX;
 		cudaGetLastError();
 	}
 	return cached;
 }
 
-static uint32_t mma_cluster_max(uint32_t variant)
-{
-	return variant == 4 ? cluster_max_of<true>() : cluster_max_of<false>();
-}
-
 /*
- * How many clusters of S CTAs of variant 4's kernel the device runs at
- * once (one CTA per SM, and a cluster's SMs in one GPC, so not simply
- * SMs / S). Asked once per S; 0 where the runtime cannot say.
+ * How many clusters of S CTAs of variant 4 or 5's kernel (one CTA per
+ * SM) the device runs at once; 0 past 16 or where the runtime cannot
+ * say. Asked once per S.
  */
+template <int W>
 static int cpa_clusters_fit(uint32_t S)
 {
 	static int cached[MMA_CLUSTER_MAX + 1];
 
-	if (S < 1 || S > cluster_max_of<true>())
+	if (S < 1 || S > MMA_CLUSTER_MAX)
 		return 0;
 	if (!cached[S]) {
-		cudaLaunchConfig_t cfg;
-		cudaLaunchAttribute at;
-		int n = 0;
+		int n = cpa_setup<W>() == cudaSuccess
+				? clusters_fit((const void *)
+						       decode_attn_cpa_kernel<8, true, W>,
+					       S, W, CPA_SMEM(W))
+				: 0;
 
-		cluster_config(&cfg, &at, dim3(1, S), S, CPA_SMEM, 0);
-		if (cpa_setup() != cudaSuccess ||
-		    cudaOccupancyMaxActiveClusters(
-			    &n, decode_attn_cpa_kernel<8, true>, &cfg) !=
-			    cudaSuccess)
-			n = 0;
-		cudaGetLastError();
 		cached[S] = n > 0 ? n : -1;
 	}
 	return cached[S] > 0 ? cached[S] : 0;
 }
 
-/* Does variant 3 or 4 merge these splits in a cluster (else: one split,
- * or the merge kernel past the cluster size; variant 5 is 4 with the
- * merge kernel always)? */
+static int cpa_fit(uint32_t variant, uint32_t S)
+{
+	return variant == 4 ? cpa_clusters_fit<4>(S) : cpa_clusters_fit<8>(S);
+}
+
+/* Do variant 3, 4 or 5 merge these splits in a cluster (else: one split,
+ * or the merge kernel past the largest cluster that fits)? */
 static int mma_cluster(const struct kern_attn_args *a, uint32_t splits)
 {
-	return (a->variant == 3 || a->variant == 4) && splits > 1 &&
-	       splits <= mma_cluster_max(a->variant);
+	if (splits < 2 || a->variant < 3)
+		return 0;
+	return a->variant == 3 ? splits <= mma_cluster_max()
+			       : cpa_fit(a->variant, splits) > 0;
 }
 
 extern "C" int kern_attn_plan(const struct kern_attn_args *a,
@@ -1172,19 +1192,20 @@ extern "C" int kern_attn_plan(const struct kern_attn_args *a,
 
 		splits = attn_mma_splits(bh, list);
 		/* variant 3: small problems as one cluster per list */
-		if ((a->variant == 3 || a->variant == 4) &&
-		    bh * list <= MMA_SMALL_ENTRIES)
-			splits = SS_MIN(splits, mma_cluster_max(a->variant));
-		/* variant 4's clusters (one CTA per SM) all at once: the
-		 * largest cluster of which bh fit (session 9: 16 CTAs a
-		 * cluster at Llama-3-8B batch 1 ran at 67% of 8's rate) */
-		while (a->variant == 4 && bh * list <= MMA_SMALL_ENTRIES &&
-		       splits > 1) {
-			int fit = cpa_clusters_fit(splits);
+		if (a->variant == 3 && bh * list <= MMA_SMALL_ENTRIES)
+			splits = SS_MIN(splits, mma_cluster_max());
+		/* variants 4 and 5 (one CTA per SM): the largest cluster of
+		 * which all bh fit at once (session 9: at Llama-3-8B batch 1
+		 * 16 CTAs a cluster, which do not, ran at 67% of 8's rate) */
+		if (a->variant >= 4 && bh * list <= MMA_SMALL_ENTRIES) {
+			splits = SS_MIN(splits, MMA_CLUSTER_MAX);
+			while (splits > 1) {
+				int fit = cpa_fit(a->variant, splits);
 
-			if (!fit || (uint64_t)fit >= bh)
-				break; /* unknown, or they fit */
-			splits--;
+				if (!fit || (uint64_t)fit >= bh)
+					break; /* unknown, or they fit */
+				splits--;
+			}
 		}
 	}
 	if (splits > 65535 || splits > a->max_list)
@@ -1264,31 +1285,29 @@ static int attn_launch(const struct kern_attn_args *a, int sparse,
 		ATT_BY_G(ATT_LAUNCH);
 #undef ATT_LAUNCH
 		KCHECK_LAUNCH("decode_attn_kernel", err);
-	} else if (a->variant == 4 || a->variant == 5) {
-		/* variant 4: blocks staged by cp.async; merged in a cluster
-		 * (as 3) when the splits fit one, else (and always in
-		 * variant 5) by the merge kernel */
+	} else if (a->variant >= 4) {
+		/* variants 4 and 5: blocks staged by cp.async; merged in a
+		 * cluster (as 3) when the splits fit at once, else by the
+		 * merge kernel */
+		const uint32_t W = CPA_W(a->variant);
+		const int cl = mma_cluster(a, splits);
 		cudaLaunchConfig_t cfg;
 		cudaLaunchAttribute at;
-		int cl = mma_cluster(a, splits);
 
-		KCHECK(cpa_setup(), err);
-		cluster_config(&cfg, &at, grid, splits, CPA_SMEM, s);
-		cfg.numAttrs = cl ? 1 : 0;
+		KCHECK(W == 4 ? cpa_setup<4>() : cpa_setup<8>(), err);
+		cluster_config(&cfg, &at, grid, cl ? splits : 1, W,
+			       CPA_SMEM(W), s);
+#define CPA_LAUNCH(g, c, w)                                                   \
+	cudaLaunchKernelEx(&cfg, decode_attn_cpa_kernel<g, c, w>, q, cache,   \
+			   a->slots, bids, nl, a->ctx_len, a->n_kv_heads,     \
+			   a->max_list, plan_split, qscale, a->work, out)
 #define ATT_LAUNCH(g)                                                         \
-	KCHECK(cl ? cudaLaunchKernelEx(&cfg, decode_attn_cpa_kernel<g, true>, \
-				       q, cache, a->slots, bids, nl,          \
-				       a->ctx_len, a->n_kv_heads,             \
-				       a->max_list, plan_split, qscale,       \
-				       a->work, out)                          \
-		  : cudaLaunchKernelEx(&cfg, decode_attn_cpa_kernel<g, false>,\
-				       q, cache, a->slots, bids, nl,          \
-				       a->ctx_len, a->n_kv_heads,             \
-				       a->max_list, plan_split, qscale,       \
-				       a->work, out),                         \
+	KCHECK(W == 4 ? (cl ? CPA_LAUNCH(g, true, 4) : CPA_LAUNCH(g, false, 4)) \
+		      : (cl ? CPA_LAUNCH(g, true, 8) : CPA_LAUNCH(g, false, 8)),\
 	       err)
 		ATT_BY_G(ATT_LAUNCH);
 #undef ATT_LAUNCH
+#undef CPA_LAUNCH
 		if (cl || splits == 1)
 			return 0; /* the kernel wrote `out` */
 	} else if (mma_cluster(a, splits)) {
@@ -1297,7 +1316,7 @@ static int attn_launch(const struct kern_attn_args *a, int sparse,
 		cudaLaunchConfig_t cfg;
 		cudaLaunchAttribute at;
 
-		cluster_config(&cfg, &at, grid, splits, 0, s);
+		cluster_config(&cfg, &at, grid, splits, MMA_WARPS, 0, s);
 #define ATT_LAUNCH(g)                                                         \
 	KCHECK(cudaLaunchKernelEx(&cfg, decode_attn_mma_kernel<g, true>, q,   \
 				  cache, a->slots, bids, nl, a->ctx_len,      \
