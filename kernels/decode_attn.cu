@@ -1128,13 +1128,15 @@ static int cpa_fit(uint32_t variant, uint32_t S)
 }
 
 /* Do variant 3, 4 or 5 merge these splits in a cluster (else: one split,
- * or the merge kernel past the largest cluster that fits)? */
+ * or the merge kernel: variant 3 past its largest cluster, 4 and 5 when
+ * the batch's clusters would not all run at once)? */
 static int mma_cluster(const struct kern_attn_args *a, uint32_t splits)
 {
 	if (splits < 2 || a->variant < 3)
 		return 0;
 	return a->variant == 3 ? splits <= mma_cluster_max()
-			       : cpa_fit(a->variant, splits) > 0;
+			       : (uint64_t)cpa_fit(a->variant, splits) >=
+					 (uint64_t)a->batch * a->n_kv_heads;
 }
 
 extern "C" int kern_attn_plan(const struct kern_attn_args *a,
