@@ -1041,6 +1041,20 @@ static void t_sparse_decode_attn(void)
 	attn_case(&(struct attn_tc){ .sparse = 1, .G = 4, .variant = 2,
 				     .B = 64, .maxl = 300, .empty = 1,
 				     .seed = 8700 });
+	/* the automatic choice: variant 4 (a CTA's share of the lists at
+	 * most 12 blocks, or long), 5 (13-32 blocks) or 2 (large) */
+	for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++) {
+		attn_case(&(struct attn_tc){ .sparse = 1, .G = groups[gi],
+					     .B = 1, .maxl = 64,
+					     .seed = 8900 + gi });
+		attn_case(&(struct attn_tc){ .sparse = 1, .G = groups[gi],
+					     .B = 4, .maxl = 300, .bound = 64,
+					     .longest = 64, .empty = 1,
+					     .seed = 8910 + gi });
+		attn_case(&(struct attn_tc){ .sparse = 1, .G = groups[gi],
+					     .B = 64, .maxl = 300, .empty = 1,
+					     .seed = 8920 + gi });
+	}
 	attn_batch0(1);
 }
 
@@ -1166,20 +1180,36 @@ static void t_attn_plan(void)
 					       splits * (cs[i].q / cs[i].kv) *
 					       132 * sizeof(float));
 	}
-	/* dense Llama-3-8B, 32k, batch 1: 32 splits; sparse 2,048 tokens at
-	 * batch 16: 2 */
+	/* variant 2: dense Llama-3-8B, 32k, batch 1: 32 splits; sparse 2,048
+	 * tokens at batch 16: 2 */
 	memset(&a, 0, sizeof a);
 	a.batch = 1;
 	a.n_q_heads = 32;
 	a.n_kv_heads = 8;
 	a.head_dim = HD;
 	a.max_list = 1024;
+	a.variant = 2;
 	KOK(kern_attn_plan(&a, &splits, &wb, &e));
 	CHECK_EQ_U64(splits, 32);
 	a.batch = 16;
 	a.max_list = 64;
 	KOK(kern_attn_plan(&a, &splits, &wb, &e));
 	CHECK_EQ_U64(splits, 2);
+	/* the automatic choice plans as variant 4 for a small problem on
+	 * sm_90 (sparse Llama-3-8B batch 1: 8 lists of 64), as variant 2 for
+	 * a large one (batch 64: 512 lists of 64) */
+	for (int big = 0; big <= 1; big++) {
+		uint32_t s0, s1;
+		uint64_t w0, w1;
+
+		a.batch = big ? 64 : 1;
+		a.variant = 0;
+		KOK(kern_attn_plan(&a, &s0, &w0, &e));
+		a.variant = big ? 2 : 4;
+		KOK(kern_attn_plan(&a, &s1, &w1, &e));
+		CHECK_EQ_U64(s0, s1);
+		CHECK_EQ_U64(w0, w1);
+	}
 }
 
 static void t_bad_inputs(void)
