@@ -1230,9 +1230,11 @@ static void t_bad_inputs(void)
 	struct kern_select_args sa = { .batch = 1, .n_q_heads = 12,
 				       .n_kv_heads = 8, .head_dim = 128,
 				       .max_blocks = 4 };
+	/* variant 2: its split launch validates the workspace (the
+	 * automatic choice would take a cluster kernel here, no workspace) */
 	struct kern_attn_args at = { .batch = 1, .n_q_heads = 8,
 				     .n_kv_heads = 8, .head_dim = 64,
-				     .max_list = 4 };
+				     .max_list = 4, .variant = 2 };
 	struct kern_batch_ws *ws;
 
 	/* the plain-C checks run in every build */
