@@ -650,19 +650,19 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
 }
 
 /*
- * Variant 4: variant 2's tensor-core arithmetic with the blocks staged in
- * shared memory by cp.async instead of registers, so a warp has
- * CPA_STAGES blocks (48 KiB) in flight rather than about one: variant 2
- * keeps its next block's K in the registers it has left (255 of 255
- * used), and at batch 4 a warp spent most of each block waiting for it.
- * A warp owns CPA_STAGES stages of 16 KiB (rows 0-31 K, 32-63 V, 256 B a
- * row, 16-byte chunks XOR-swizzled by row: swz) and takes entries
- * e0 + warp + 4k; entry k is copied into stage k mod CPA_STAGES, the lanes
+ * Variants 4 and 5: variant 2's tensor-core arithmetic with the blocks
+ * staged in shared memory by cp.async instead of registers: variant 2 keeps
+ * its next block's K in the registers it has left (255 of 255), and at
+ * batch 4 a warp spent most of each block waiting for it. A warp of a
+ * W-warp CTA owns CPA_NS(W) stages of 16 KiB (rows 0-31 K, 32-63 V, 256 B
+ * a row, 16-byte chunks XOR-swizzled by row: swz) and takes entries
+ * e0 + warp + W k; entry k is copied into stage k mod CPA_NS, the lanes
  * copying 512 contiguous bytes an instruction, one commit group per
  * entry. Fragments come by ldmatrix, bank-conflict free: QK's B operand
  * (K rows = tokens, untransposed) and PV's A operand (V^T: ldmatrix.trans
- * of V's rows), the queries in the plain k order. 192 KiB of shared
- * memory, one CTA per SM. Merged as variant 3 (cluster) or 2 (workspace).
+ * of V's rows), the queries in the plain k order. One CTA per SM. Merged
+ * as variant 3 (cluster) when the batch's clusters all run at once, else
+ * by the merge kernel.
  */
 #define CPA_STAGE (2 * ATT_BT * ATT_D * 2) /* bytes */
 /* variant 4: 4 warps of 3 stages; variant 5: 8 warps of 1 (192 and 128

@@ -25,7 +25,12 @@
  * shared memory, no workspace and no merge kernel: small problems are
  * planned at most one cluster (8 CTAs, 16 where the runtime allows that
  * size) per list; more splits (forced, or a large problem) fall back to
- * variant 2's merge. 0 = automatic = 2.
+ * variant 2's merge. 4 = variant 2's arithmetic with the blocks staged in
+ * shared memory by cp.async (4 warps of three 16 KiB stages), 5 = the same
+ * with 8 warps of one stage: one CTA per SM, merged in a cluster when the
+ * batch's clusters all run at once, else by the merge kernel (sm_90).
+ * 0 = automatic: 4 or 5 for problems of at most 16,384 list entries on
+ * sm_90, else 2 (decode_attn.cu, attn_auto).
  */
 #ifndef SS_KERN_DECODE_ATTN_H
 #define SS_KERN_DECODE_ATTN_H
@@ -48,13 +53,16 @@ struct kern_attn_args {
 	uint32_t head_dim;         /* must be 128 */
 	uint32_t max_list;         /* list capacity per (request, head) */
 	uint32_t list_bound;       /* longest list of this launch, 0 = max_list:
-				      variant 2's automatic split count is
-				      planned from it (a table sized for the
-				      longest possible context otherwise
-				      spreads short lists over many nearly
-				      empty splits); correct for any value
-				      (a split's range comes from its own
-				      list), though another split count
+				      the automatic split count and each
+				      split's range (ceil(bound / splits)
+				      entries, so the kernel fetches its slot
+				      ids with the list length) are planned
+				      from it (a table sized for the longest
+				      possible context otherwise spreads short
+				      lists over many nearly empty splits);
+				      correct for any value (a list longer
+				      than the bound is split evenly by the
+				      kernel), though another split count
 				      merges the fp32 partials in another
 				      order */
 	float scale;               /* logit scale, e.g. 1/sqrt(128) */
@@ -62,15 +70,17 @@ struct kern_attn_args {
 	uint32_t n_splits;         /* 0 = chosen from the SM count */
 	float *work;               /* device workspace, 16-byte aligned */
 	uint64_t work_bytes;       /* its size (kern_attn_plan) */
-	uint32_t variant;          /* 0 automatic (2), 1 CUDA cores, 2 mma,
-				      3 mma with a cluster merge */
+	uint32_t variant;          /* 0 automatic, 1 CUDA cores, 2 mma,
+				      3 mma with a cluster merge, 4 and 5
+				      cp.async-staged mma */
 };
 
 /*
  * The split count the launchers will use (resolving n_splits = 0 against
- * the device's SM count, per variant) and the workspace it needs (0 when
- * variant 2 or 3 runs one split, and when variant 3 merges in a cluster).
- * 0 or SS_EINVAL (variant 3 also below compute capability 9.0).
+ * the device's SM count, per variant, variant 0 resolved as the launch
+ * resolves it) and the workspace it needs (0 when variants 2-5 run one
+ * split, and when they merge in a cluster). 0 or SS_EINVAL (variants 3-5
+ * also below compute capability 9.0).
  */
 int kern_attn_plan(const struct kern_attn_args *a, uint32_t *n_splits,
 		   uint64_t *work_bytes, struct ss_err *err);
