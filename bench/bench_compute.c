@@ -381,8 +381,8 @@ int bench_attn(struct bench *b, struct ss_err *err)
 		goto out;
 	/* variant 0 = the automatic choice; 1 = the CUDA-core kernel, 2 =
 	 * tensor cores, 3 = their cluster merge, 4 = blocks staged by
-	 * cp.async, 5 = 4 with the merge kernel, reported as ",variant=N"
-	 * for comparison */
+	 * cp.async (4 warps of 3 stages), 5 = the same with 8 warps of one
+	 * stage, reported as ",variant=N" for comparison */
 	for (uint32_t v = 0; v <= 5; v++) {
 		char vs[16] = "";
 
@@ -436,8 +436,9 @@ int bench_attn(struct bench *b, struct ss_err *err)
 				goto out;
 		}
 	}
-	/* variants 3, 4 and 5 at forced split counts (3 and 4: a cluster up
-	 * to 16), sparse at batch 1, 4 and 16 (",variant=N,splits=S") */
+	/* variants 3, 4 and 5 at forced split counts (a cluster up to 16
+	 * where it fits, else the merge kernel), sparse at batch 1, 4 and 16
+	 * (",variant=N,splits=S") */
 	for (int c = 0; c < 9 && !b->quick; c++) {
 		static const uint32_t cS[] = { 2, 4, 8, 16, 32 };
 		static const uint32_t cB[] = { 1, 4, 16 };

@@ -7,8 +7,12 @@
  * 16 KiB is in flight before any arithmetic. Scores use the group's queries
  * from shared memory (broadcast reads), pre-scaled by scale*log2(e) so the
  * online softmax runs on exp2. Warps merge in shared memory; splits merge
- * in decode_attn_merge_kernel. This is variant 1; variant 2 (tensor cores)
- * follows it.
+ * in decode_attn_merge_kernel. This is variant 1; then variant 2 (tensor
+ * cores, mma.sync with the group's queries as the A rows), 3 (2 with the
+ * splits of a list merged in a thread-block cluster), 4 and 5 (2's
+ * arithmetic with the blocks staged in shared memory by cp.async; 4 warps
+ * of three stages, 8 of one), and the automatic choice (attn_auto: 4 or 5
+ * for small problems, 2 for large ones). decode_attn.h lists them too.
  *
  * Built by meson with the other kernels (-Dgpu_arch=90a); checked by
  * tests/test_kernels_gpu.c (t_sparse_decode_attn, t_dense_decode_attn)
@@ -39,6 +43,34 @@ __device__ __forceinline__ float2 bf2(uint32_t u)
  */
 #define ATT_ACC 4
 #define ATT_REC (ATT_D + ATT_ACC)
+
+/*
+ * Head h's (max, sum) and dimension d of its accumulator, merged over the
+ * W warps' partials in shared memory (wm, wl [warp][head], wacc
+ * [warp][head][dim], H head slots; a warp with nothing has max -inf).
+ */
+template <int W, int H>
+__device__ __forceinline__ void warps_merge(const float (*wm)[H],
+					    const float (*wl)[H],
+					    const float (*wacc)[H][ATT_D],
+					    int h, uint32_t d, float &M,
+					    float &L, float &A)
+{
+	M = -INFINITY;
+	L = A = 0.0f;
+#pragma unroll
+	for (int w = 0; w < W; w++)
+		M = fmaxf(M, wm[w][h]);
+	if (M == -INFINITY)
+		return;
+#pragma unroll
+	for (int w = 0; w < W; w++) {
+		float f = wm[w][h] == -INFINITY ? 0.0f : exp2f(wm[w][h] - M);
+
+		L += wl[w][h] * f;
+		A += wacc[w][h][d] * f;
+	}
+}
 
 template <int G>
 __global__ void __launch_bounds__(ATT_WARPS * 32)
@@ -95,6 +127,12 @@ __global__ void __launch_bounds__(ATT_WARPS * 32)
 #pragma unroll
 		for (int t = 0; t < ATT_BT; t++)
 			vr[t] = vcol[t * (ATT_D / 4) + lane];
+		/* a masked token's V is zeroed: its weight is 0, and 0 x a
+		 * NaN left in a block's unwritten tail would be NaN */
+#pragma unroll
+		for (int t = 0; t < ATT_BT; t++)
+			if ((uint64_t)blk * ATT_BT + t >= ctx)
+				vr[t] = make_uint2(0, 0);
 #pragma unroll
 		for (int g = 0; g < G; g++)
 			s[g] = 0.0f;
@@ -167,20 +205,9 @@ __global__ void __launch_bounds__(ATT_WARPS * 32)
 				    ATT_REC;
 #pragma unroll
 	for (int g = 0; g < G; g++) {
-		float M = -INFINITY, L = 0.0f, A = 0.0f;
-#pragma unroll
-		for (int w = 0; w < ATT_WARPS; w++)
-			M = fmaxf(M, wm[w][g]);
-		if (M != -INFINITY) {
-#pragma unroll
-			for (int w = 0; w < ATT_WARPS; w++) {
-				float f = wm[w][g] == -INFINITY
-						  ? 0.0f
-						  : exp2f(wm[w][g] - M);
-				L += wl[w][g] * f;
-				A += wacc[w][g][d] * f;
-			}
-		}
+		float M, L, A;
+
+		warps_merge<ATT_WARPS, G>(wm, wl, wacc, g, d, M, L, A);
 		rec[g * ATT_REC + ATT_ACC + d] = A;
 		if (d == 0) {
 			rec[g * ATT_REC] = M;
@@ -303,8 +330,9 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
  * A split's entries. The planned range is entries split * per_split on
  * (the host splits the bound evenly); split_prefetch fetches the slot and
  * block id of the warp's first 32 entries of it (lane i: entry
- * p0 + warp + W i, W warps a CTA; the table is max_list wide, so an entry past the list
- * reads an unused word) before the list's length is known, so the K/V
+ * p0 + warp + W i, W warps a CTA; the table is max_list wide, so an
+ * entry past the list reads an unused word) before the list's length is
+ * known, so the K/V
  * loads are one round trip behind the kernel's start, not two;
  * split_bounds then reads the context and the length: when the plan
  * covers the list (its bound was right) the fetched words are this
@@ -424,6 +452,7 @@ __device__ __forceinline__ void attn_finish(float m, float l,
 	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 	const uint32_t g = lane >> 2, c = lane & 3;
 
+	static_assert(W * 32 % ATT_D == 0, "whole dimension sets a CTA");
 	l += __shfl_xor_sync(0xffffffffu, l, 1);
 	l += __shfl_xor_sync(0xffffffffu, l, 2);
 	if (c == 0) {
@@ -437,20 +466,9 @@ __device__ __forceinline__ void attn_finish(float m, float l,
 	float *rec = work + ((uint64_t)bh * S + split) * G * ATT_REC;
 #pragma unroll
 	for (int h = threadIdx.x / ATT_D; h < G; h += W * 32 / ATT_D) {
-		float M = -INFINITY, L = 0.0f, A = 0.0f;
-#pragma unroll
-		for (int w = 0; w < W; w++)
-			M = fmaxf(M, wm[w][h]);
-		if (M != -INFINITY) {
-#pragma unroll
-			for (int w = 0; w < W; w++) {
-				float f = wm[w][h] == -INFINITY
-						  ? 0.0f
-						  : exp2f(wm[w][h] - M);
-				L += wl[w][h] * f;
-				A += wacc[w][h][d] * f;
-			}
-		}
+		float M, L, A;
+
+		warps_merge<W, 8>(wm, wl, wacc, h, d, M, L, A);
 		if (S == 1) {
 			out[((uint64_t)bh * G + h) * ATT_D + d] =
 				__float2bfloat16(L > 0 ? A / L : 0.0f);
@@ -589,6 +607,19 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
 					vr[u][i][0] = vb[tok * 16 + g];
 					vr[u][i][1] = vb[tok * 16 + 8 + g];
 				}
+			/* masked tokens' V zeroed (0 x a NaN in an unwritten
+			 * tail would be NaN) */
+#pragma unroll
+			for (int u = 0; u < 2; u++)
+#pragma unroll
+				for (int i = 0; i < 4; i++) {
+					uint32_t tok = 16 * u + 2 * c + (i & 1) +
+						       8 * (i >> 1);
+
+					if ((uint64_t)blk * ATT_BT + tok >= ctx)
+						vr[u][i][0] = vr[u][i][1] =
+							make_uint4(0, 0, 0, 0);
+				}
 #pragma unroll
 			for (int t = 0; t < 4; t++) {
 				sc[t][0] = sc[t][1] = sc[t][2] = sc[t][3] = 0.0f;
@@ -694,19 +725,26 @@ __device__ __forceinline__ void cpa_entry(const struct split_range &r,
 	}
 }
 
-/* one block's 16 KiB into the stage at shared address `st`, all lanes */
+/*
+ * One block's 16 KiB into the stage at shared address `st`, all lanes; the
+ * V rows of tokens at or past ctx are zero-filled instead (their weight is
+ * 0, and 0 x a NaN in a block's unwritten tail would be NaN).
+ */
 __device__ __forceinline__ void cpa_copy(uint32_t st,
 					 const __nv_bfloat16 *__restrict__ cache,
-					 uint32_t slot, uint32_t lane)
+					 uint32_t slot, uint32_t blk,
+					 uint32_t ctx, uint32_t lane)
 {
 	const uint4 *src = reinterpret_cast<const uint4 *>(
 		cache + (uint64_t)slot * 2 * ATT_BT * ATT_D);
 
 #pragma unroll
 	for (uint32_t j = 0; j < CPA_STAGE / 16 / 32; j++) {
-		uint32_t i = lane + 32 * j;
+		uint32_t i = lane + 32 * j, row = i >> 4;
+		bool masked = row >= ATT_BT &&
+			      (uint64_t)blk * ATT_BT + (row - ATT_BT) >= ctx;
 
-		cp_async16(st + swz(i >> 4, i & 15), src + i, 16);
+		cp_async16(st + swz(row, i & 15), src + i, masked ? 0 : 16);
 	}
 }
 
@@ -763,7 +801,8 @@ __global__ void __launch_bounds__(W * 32, 1)
 			uint32_t slot;
 
 			cpa_entry<W>(r, k, slots, block_ids, max_list, slot, bq[k]);
-			cpa_copy(st0 + k * CPA_STAGE, cache, slot, lane);
+			cpa_copy(st0 + k * CPA_STAGE, cache, slot, bq[k], r.ctx,
+				 lane);
 		}
 		asm volatile("cp.async.commit_group;\n" ::);
 	}
@@ -820,7 +859,7 @@ __global__ void __launch_bounds__(W * 32, 1)
 
 			cpa_entry<W>(r, k + NS, slots, block_ids, max_list,
 				  slot, bq[NS - 1]);
-			cpa_copy(st, cache, slot, lane);
+			cpa_copy(st, cache, slot, bq[NS - 1], r.ctx, lane);
 		}
 		asm volatile("cp.async.commit_group;\n" ::);
 	}
@@ -944,9 +983,9 @@ __global__ void __launch_bounds__(ATT_D)
  * split (chunk = MMA_WARPS * k entries), k growing from 1 to 4 once the
  * grid holds two waves of resident CTAs or more (from the occupancy API:
  * 2 per SM since session 6's pipelined K/V loads took the kernel from 167
- * to 248-250 registers per thread, ptxas sm_90a); at k = 4 the partials (G x 528 B
- * per split, written and read) stay under 4% of the KV bytes even at
- * G = 8. Small problems: 8 blocks per warp (chunk 32), but at least one
+ * to 248-250 registers per thread, ptxas sm_90a); at k = 4 the partials
+ * (G x 528 B per split, written and read) stay under 4% of the KV bytes
+ * even at G = 8. Small problems: 8 blocks per warp (chunk 32), but at least one
  * CTA per SM while a warp keeps one block or more. Measured on the H200
  * (session 6, bench "splits=N" rows, Llama-3-8B): dense 32k at batch 1
  * 65% at 32 splits against 58% at the two-wave rule's 86; sparse 2,048
@@ -1010,27 +1049,66 @@ static void cluster_config(cudaLaunchConfig_t *cfg, cudaLaunchAttribute *at,
 }
 
 /*
+ * The device's compute capability (major) and whether this library's
+ * device code has sm_90's clusters and programmatic dependent launch:
+ * built for an older arch and run through the PTX JIT on an H100/H200,
+ * cluster_merge is a trap and griddepcontrol.wait is compiled out. Asked
+ * once (the live executor plans every decode layer).
+ */
+static int dev_major(void)
+{
+	static int cached = -1;
+
+	if (cached < 0)
+		cached = kern_dev_attr(cudaDevAttrComputeCapabilityMajor, 0);
+	return cached;
+}
+
+static int sm90_code(void)
+{
+	static int cached = -1;
+
+	if (cached < 0) {
+		cudaFuncAttributes fa;
+
+		cached = dev_major() >= 9 &&
+			 cudaFuncGetAttributes(&fa, decode_attn_merge_kernel) ==
+				 cudaSuccess &&
+			 fa.ptxVersion >= 90;
+		cudaGetLastError();
+	}
+	return cached;
+}
+
+/*
  * Variant 4 and 5's kernels (W warps) may use CPA_SMEM(W) of shared
- * memory (above the 48 KiB default) and clusters of up to 16. Asked once
- * per W; 0 or the CUDA error of the first attribute refused.
+ * memory (above the 48 KiB default): 0, or the CUDA error that refused
+ * it (a device with less shared memory a block). Clusters of more than 8
+ * are a separate, optional permission (*big, when asked for). Asked once
+ * per W.
  */
 template <int W>
-static cudaError_t cpa_setup(void)
+static cudaError_t cpa_setup(int *big = NULL)
 {
-	static int done;
+	static int done, big_ok;
 	static cudaError_t rc;
 
 	if (!done) {
+		cudaError_t np = cudaSuccess;
+
 #define CPA_ATTR(g, cl)                                                       \
-	if (rc == cudaSuccess)                                                \
-		rc = cudaFuncSetAttribute(                                    \
-			decode_attn_cpa_kernel<g, cl, W>,                     \
-			cudaFuncAttributeMaxDynamicSharedMemorySize,          \
-			CPA_SMEM(W));                                         \
-	if (rc == cudaSuccess && cl)                                          \
-		rc = cudaFuncSetAttribute(                                    \
-			decode_attn_cpa_kernel<g, cl, W>,                     \
-			cudaFuncAttributeNonPortableClusterSizeAllowed, 1)
+	do {                                                                  \
+		if (rc == cudaSuccess)                                        \
+			rc = cudaFuncSetAttribute(                            \
+				decode_attn_cpa_kernel<g, cl, W>,             \
+				cudaFuncAttributeMaxDynamicSharedMemorySize,  \
+				CPA_SMEM(W));                                 \
+		if (np == cudaSuccess && (cl))                                \
+			np = cudaFuncSetAttribute(                            \
+				decode_attn_cpa_kernel<g, cl, W>,             \
+				cudaFuncAttributeNonPortableClusterSizeAllowed,\
+				1);                                           \
+	} while (0)
 		CPA_ATTR(1, false);
 		CPA_ATTR(2, false);
 		CPA_ATTR(4, false);
@@ -1040,9 +1118,12 @@ static cudaError_t cpa_setup(void)
 		CPA_ATTR(4, true);
 		CPA_ATTR(8, true);
 #undef CPA_ATTR
-		cudaGetLastError();
+		big_ok = np == cudaSuccess;
+		cudaGetLastError(); /* the refusals above, not sticky */
 		done = 1;
 	}
+	if (big)
+		*big = big_ok;
 	return rc;
 }
 
@@ -1062,7 +1143,7 @@ static int clusters_fit(const void *fn, uint32_t S, uint32_t warps,
 	cluster_config(&cfg, &at, dim3(1, S), S, warps, smem, 0);
 	cfg.numAttrs = 1;
 	if (cudaOccupancyMaxActiveClusters(&n, fn, &cfg) != cudaSuccess)
-		n = 0;
+		n = -1;
 	cudaGetLastError();
 	return n;
 }
@@ -1100,26 +1181,30 @@ static uint32_t mma_cluster_max(void)
 
 /*
  * How many clusters of S CTAs of variant 4 or 5's kernel (one CTA per
- * SM) the device runs at once; 0 past 16 or where the runtime cannot
- * say. Asked once per S.
+ * SM) the device runs at once: 0 where none fit (or S is past 16, or past
+ * 8 without the non-portable permission), -1 where the runtime cannot say.
+ * Asked once per S.
  */
 template <int W>
 static int cpa_clusters_fit(uint32_t S)
 {
-	static int cached[MMA_CLUSTER_MAX + 1];
+	static int cached[MMA_CLUSTER_MAX + 1], asked[MMA_CLUSTER_MAX + 1];
+	int big = 0;
 
 	if (S < 1 || S > MMA_CLUSTER_MAX)
 		return 0;
-	if (!cached[S]) {
-		int n = cpa_setup<W>() == cudaSuccess
-				? clusters_fit((const void *)
-						       decode_attn_cpa_kernel<8, true, W>,
-					       S, W, CPA_SMEM(W))
-				: 0;
-
-		cached[S] = n > 0 ? n : -1;
+	if (!asked[S]) {
+		if (cpa_setup<W>(&big) != cudaSuccess || !sm90_code())
+			cached[S] = -1;
+		else if (S > 8 && !big)
+			cached[S] = 0;
+		else
+			cached[S] = clusters_fit(
+				(const void *)decode_attn_cpa_kernel<8, true, W>,
+				S, W, CPA_SMEM(W));
+		asked[S] = 1;
 	}
-	return cached[S] > 0 ? cached[S] : 0;
+	return cached[S];
 }
 
 static int cpa_fit(uint32_t variant, uint32_t S)
@@ -1127,16 +1212,24 @@ static int cpa_fit(uint32_t variant, uint32_t S)
 	return variant == 4 ? cpa_clusters_fit<4>(S) : cpa_clusters_fit<8>(S);
 }
 
+static cudaError_t cpa_ready(uint32_t variant)
+{
+	return variant == 4 ? cpa_setup<4>() : cpa_setup<8>();
+}
+
 /* Do variant 3, 4 or 5 merge these splits in a cluster (else: one split,
  * or the merge kernel: variant 3 past its largest cluster, 4 and 5 when
  * the batch's clusters would not all run at once)? */
 static int mma_cluster(const struct kern_attn_args *a, uint32_t splits)
 {
+	int fit;
+
 	if (splits < 2 || a->variant < 3)
 		return 0;
-	return a->variant == 3 ? splits <= mma_cluster_max()
-			       : (uint64_t)cpa_fit(a->variant, splits) >=
-					 (uint64_t)a->batch * a->n_kv_heads;
+	if (a->variant == 3)
+		return splits <= mma_cluster_max();
+	fit = cpa_fit(a->variant, splits);
+	return fit > 0 && (uint64_t)fit >= (uint64_t)a->batch * a->n_kv_heads;
 }
 
 static int attn_plan(const struct kern_attn_args *a, uint32_t *n_splits,
@@ -1169,13 +1262,18 @@ static int attn_plan(const struct kern_attn_args *a, uint32_t *n_splits,
 				"decode_attn: field 'variant': %u, supported: "
 				"0 (automatic), 1, 2, 3, 4, 5",
 				a->variant);
-	if (a->variant >= 3 &&
-	    kern_dev_attr(cudaDevAttrComputeCapabilityMajor, 0) < 9)
+	if (a->variant >= 3 && !sm90_code())
 		return ss_error(err, SS_EINVAL,
 				"decode_attn: field 'variant': %u needs "
 				"thread-block clusters (compute capability 9.0 "
-				"or newer)",
+				"or newer, and device code built for it)",
 				a->variant);
+	if (a->variant >= 4 && cpa_ready(a->variant) != cudaSuccess)
+		return ss_error(err, SS_EINVAL,
+				"decode_attn: field 'variant': %u needs %u bytes "
+				"of shared memory a block: %s",
+				a->variant, (unsigned)CPA_SMEM(CPA_W(a->variant)),
+				cudaGetErrorString(cpa_ready(a->variant)));
 	if (bh > INT32_MAX)
 		return ss_error(err, SS_EINVAL,
 				"decode_attn: batch x n_kv_heads too large");
@@ -1203,7 +1301,7 @@ static int attn_plan(const struct kern_attn_args *a, uint32_t *n_splits,
 			while (splits > 1) {
 				int fit = cpa_fit(a->variant, splits);
 
-				if (!fit || (uint64_t)fit >= bh)
+				if (fit < 0 || (uint64_t)fit >= bh)
 					break; /* unknown, or they fit */
 				splits--;
 			}
@@ -1246,14 +1344,15 @@ static uint32_t attn_auto(const struct kern_attn_args *a)
 	uint64_t wb;
 	struct ss_err e2;
 
-	if (bh * list > MMA_SMALL_ENTRIES ||
-	    kern_dev_attr(cudaDevAttrComputeCapabilityMajor, 0) < 9)
+	if (bh * list > MMA_SMALL_ENTRIES || !sm90_code())
 		return 2;
 	t.variant = 4;
 	if (attn_plan(&t, &splits, &wb, &e2))
-		return 2; /* the caller's plan reports the error */
+		return 2; /* no room for its shared memory, or the caller's
+			     plan reports the error */
 	chunk = (list + splits - 1) / splits;
-	return chunk > 4 * CPA_NS(4) && chunk <= 8 * 4 ? 5 : 4;
+	t.variant = chunk > 4 * CPA_NS(4) && chunk <= 8 * 4 ? 5 : 4;
+	return cpa_ready(t.variant) == cudaSuccess ? t.variant : 2;
 }
 
 /* *a with variant 0 resolved to the variant that runs */
@@ -1351,7 +1450,7 @@ static int attn_launch(const struct kern_attn_args *args, int sparse,
 		cudaLaunchConfig_t cfg;
 		cudaLaunchAttribute at;
 
-		KCHECK(W == 4 ? cpa_setup<4>() : cpa_setup<8>(), err);
+		KCHECK(cpa_ready(a->variant), err);
 		cluster_config(&cfg, &at, grid, cl ? splits : 1, W,
 			       CPA_SMEM(W), s);
 #define CPA_LAUNCH(g, c, w)                                                   \
@@ -1403,7 +1502,7 @@ static int attn_launch(const struct kern_attn_args *args, int sparse,
 	cfg.gridDim = dim3(a->batch * a->n_q_heads);
 	cfg.blockDim = dim3(ATT_D);
 	cfg.stream = s;
-	if (kern_dev_attr(cudaDevAttrComputeCapabilityMajor, 0) >= 9) {
+	if (sm90_code()) { /* the merge kernel's griddepcontrol.wait */
 		attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
 		attr[0].val.programmaticStreamSerializationAllowed = 1;
 		cfg.attrs = attr;

@@ -782,7 +782,53 @@ struct attn_tc {
 	int empty;
 	uint32_t bound, longest;
 	unsigned long seed;
+	int nan_tail; /* NaN in the tokens past the context of each list's
+			 last block (where no other list reads that slot) */
 };
+
+/*
+ * NaN (bf16 0x7FC0) in the K and V rows of the tokens at or past the
+ * context in each list's last block, where no other list entry reads that
+ * slot: what a reused cache slot's unwritten tail may hold. The kernels
+ * mask those tokens' weights to 0 and must not let 0 x NaN through.
+ */
+static void poison_tails(kern_bf16 *cache, uint32_t slots, const int32_t *sl,
+			 const int32_t *bid, const uint32_t *nlist,
+			 const uint32_t *ctx, uint32_t B, uint32_t Hkv,
+			 uint32_t maxl, int sparse)
+{
+	uint32_t *uses = calloc(slots, sizeof *uses);
+
+	CHECK(uses != NULL);
+	for (int pass = 0; pass < 2; pass++)
+		for (uint32_t b = 0; b < B; b++)
+			for (uint32_t h = 0; h < Hkv; h++) {
+				size_t o = ((size_t)b * Hkv + h) * maxl;
+				uint32_t n = sparse ? nlist[b * Hkv + h]
+						    : (ctx[b] + BT - 1) / BT;
+				uint32_t blk, slot;
+
+				if (!pass) {
+					for (uint32_t i = 0; i < n; i++)
+						uses[sl[o + i]]++;
+					continue;
+				}
+				if (!n || uses[sl[o + n - 1]] != 1)
+					continue;
+				slot = (uint32_t)sl[o + n - 1];
+				blk = sparse ? (uint32_t)bid[o + n - 1] : n - 1;
+				for (uint32_t t = 0; t < BT; t++) {
+					kern_bf16 *k = cache + ((size_t)slot * 2 * BT +
+								t) * HD;
+
+					if ((uint64_t)blk * BT + t < ctx[b])
+						continue;
+					for (uint32_t d = 0; d < HD; d++)
+						k[d] = k[BT * HD + d] = 0x7FC0;
+				}
+			}
+	free(uses);
+}
 
 /*
  * Run *c once against a double-precision reference, with the output and
@@ -819,7 +865,8 @@ static void attn_case(const struct attn_tc *c)
 	if (c->empty && !sparse)
 		ctx[B - 1] = 0;
 	for (size_t i = 0; i < nl; i++)
-		sl[i] = bid[i] = -7; /* unused entries: never read */
+		sl[i] = bid[i] = -7; /* unused entries: never used (the
+					kernel may fetch them ahead) */
 	for (uint32_t b = 0; b < B; b++)
 		for (uint32_t h = 0; h < Hkv; h++) {
 			uint32_t nb = (ctx[b] + BT - 1) / BT, n;
@@ -851,6 +898,9 @@ static void attn_case(const struct attn_tc *c)
 					sl[o + i] = (int32_t)perm[i];
 			}
 		}
+	if (c->nan_tail)
+		poison_tails(cache, slots, sl, bid, nlist, ctx, B, Hkv, maxl,
+			     sparse);
 	for (uint32_t b = 0; b < B; b++)
 	for (uint32_t qh = 0; qh < Hq; qh++) {
 		uint32_t h = qh / G, nb = (ctx[b] + BT - 1) / BT;
@@ -884,12 +934,15 @@ static void attn_case(const struct attn_tc *c)
 			rv[d] = 0;
 		np = 0;
 		for (uint32_t i = 0; i < n; i++) {
+			uint32_t blk = sparse ? (uint32_t)bid[o + i] : i;
 			const kern_bf16 *vb = cache + (size_t)sl[o + i] * 2 * BT * HD +
 					      BT * HD;
 			for (uint32_t t = 0; t < BT; t++, np++)
 				for (uint32_t d = 0; d < HD; d++)
-					rv[d] += p[np] / sum *
-						 kern_bf16_to_float(vb[t * HD + d]);
+					if ((uint64_t)blk * BT + t < ctx[b])
+						rv[d] += p[np] / sum *
+							 kern_bf16_to_float(
+								 vb[t * HD + d]);
 		}
 	}
 	struct kern_attn_args a = {
@@ -996,7 +1049,7 @@ static void t_sparse_decode_attn(void)
 					.splits = splits[si], .variant = v,
 					.B = 3, .maxl = 40, .empty = si == 2,
 					.seed = 8000 + v * 100 + gi * 10 + si });
-	/* variants 3 and 4: one cluster per list at its planned size (8 or
+	/* variants 3-5: one cluster per list at its planned size (8 or
 	 * 16), at the largest cluster, and past it (the merge kernel);
 	 * variants 4 and 5 with more entries per warp than they have stages,
 	 * and more than the 32 they fetch ahead (one split of 300) */
@@ -1041,6 +1094,14 @@ static void t_sparse_decode_attn(void)
 	attn_case(&(struct attn_tc){ .sparse = 1, .G = 4, .variant = 2,
 				     .B = 64, .maxl = 300, .empty = 1,
 				     .seed = 8700 });
+	/* NaN in the unread tails of the last blocks, every variant and the
+	 * automatic choice, sparse and dense */
+	for (uint32_t v = 0; v <= 5; v++)
+		for (int sp = 0; sp <= 1; sp++)
+			attn_case(&(struct attn_tc){ .sparse = sp, .G = 4,
+						     .variant = v, .B = 3,
+						     .maxl = 40, .nan_tail = 1,
+						     .seed = 8950 + v * 2 + sp });
 	/* the automatic choice: variant 4 (a CTA's share of the lists at
 	 * most 12 blocks, or long), 5 (13-32 blocks) or 2 (large) */
 	for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++) {
@@ -1197,7 +1258,12 @@ static void t_attn_plan(void)
 	CHECK_EQ_U64(splits, 2);
 	/* the automatic choice plans as variant 4 for a small problem on
 	 * sm_90 (sparse Llama-3-8B batch 1: 8 lists of 64), as variant 2 for
-	 * a large one (batch 64: 512 lists of 64) */
+	 * a large one (batch 64: 512 lists of 64); without a device (or
+	 * below sm_90), as variant 2 for both */
+	struct kern_dev_info info;
+	struct ss_err e2;
+	int sm90 = !kern_dev_probe(&info, &e2) && info.cc_major >= 9;
+
 	for (int big = 0; big <= 1; big++) {
 		uint32_t s0, s1;
 		uint64_t w0, w1;
@@ -1205,7 +1271,7 @@ static void t_attn_plan(void)
 		a.batch = big ? 64 : 1;
 		a.variant = 0;
 		KOK(kern_attn_plan(&a, &s0, &w0, &e));
-		a.variant = big ? 2 : 4;
+		a.variant = big || !sm90 ? 2 : 4;
 		KOK(kern_attn_plan(&a, &s1, &w1, &e));
 		CHECK_EQ_U64(s0, s1);
 		CHECK_EQ_U64(w0, w1);
