@@ -266,10 +266,11 @@ static void usage(FILE *f)
 		"attn, concurrency,\n"
 		"                  gemm, prefill_attn, chunked_prefill_attn, "
 		"rmsnorm, rope,\n"
-		"                  swiglu, decoder_layer, batch_sweep\n"
+		"                  swiglu, decoder_layer, batch_sweep, attn_sweep\n"
 		"                  (default: all but batch_sweep, the driver's batched\n"
-		"                  copy at every fragment size of 1-64 KiB; limits\n"
-		"                  always run)\n"
+		"                  copy at every fragment size of 1-64 KiB, and\n"
+		"                  attn_sweep, decode attention at forced split\n"
+		"                  counts; limits always run)\n"
 		"  --warmup N      untimed runs before timing, then more until 20 ms\n"
 		"                  have passed (default 3; 0: no warm-up at all)\n"
 		"  --repeats N     timed runs per case (default 20)\n"
@@ -319,6 +320,7 @@ static const struct {
 	{ "swiglu", bench_model_swiglu, 0 },
 	{ "decoder_layer", bench_model_layer, 0 },
 	{ "batch_sweep", bench_batch_sweep, 1 },
+	{ "attn_sweep", bench_attn_sweep, 1 },
 };
 
 int bench_main(int argc, char **argv)
@@ -397,7 +399,8 @@ int bench_main(int argc, char **argv)
 					       "prefill_attn",
 					       "chunked_prefill_attn",
 					       "rmsnorm", "rope", "swiglu",
-					       "decoder_layer", "batch_sweep" };
+					       "decoder_layer", "batch_sweep",
+					       "attn_sweep" };
 		char tmp[256], *save = NULL, *tok;
 		snprintf(tmp, sizeof tmp, "%s", b.only);
 		for (tok = strtok_r(tmp, ",", &save); tok;

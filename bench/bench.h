@@ -97,6 +97,8 @@ int bench_batch_sweep(struct bench *b, struct ss_err *err);
 int bench_d2h(struct bench *b, struct ss_err *err);
 int bench_select(struct bench *b, struct ss_err *err);
 int bench_attn(struct bench *b, struct ss_err *err);
+/* decode attention at forced split counts (--only attn_sweep) */
+int bench_attn_sweep(struct bench *b, struct ss_err *err);
 int bench_concurrency(struct bench *b, struct ss_err *err);
 /* The dense model path (bench_model.c): gemm, prefill_attn,
  * chunked_prefill_attn, rmsnorm, rope, swiglu, decoder_layer. */

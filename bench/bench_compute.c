@@ -367,7 +367,13 @@ static int attn_case(struct bench *b, struct attn_set *s,
 	return 0;
 }
 
-int bench_attn(struct bench *b, struct ss_err *err)
+/*
+ * The decode attention cases on a 2 GiB cache of random blocks: every
+ * variant at the standard shapes (bench_attn), or forced split counts
+ * (bench_attn_sweep, opt-in: about 50 more cases, the ones the automatic
+ * plans were chosen from).
+ */
+static int attn_run(struct bench *b, int sweep, struct ss_err *err)
 {
 	static const uint32_t batches[] = { 1, 4, 16, 64 };
 	struct attn_set s = { 0 };
@@ -383,7 +389,7 @@ int bench_attn(struct bench *b, struct ss_err *err)
 	 * tensor cores, 3 = their cluster merge, 4 = blocks staged by
 	 * cp.async (4 warps of 3 stages), 5 = the same with 8 warps of one
 	 * stage, reported as ",variant=N" for comparison */
-	for (uint32_t v = 0; v <= 5; v++) {
+	for (uint32_t v = 0; v <= 5 && !sweep; v++) {
 		char vs[16] = "";
 
 		if (v)
@@ -416,7 +422,7 @@ int bench_attn(struct bench *b, struct ss_err *err)
 	 * ("splits=N" rows): dense at batch 1 (8 K entries), sparse at
 	 * batch 1, 4 and 16 (512, 2 K, 8 K entries) */
 	s.variant = 0;
-	for (int c = 0; c < 4 && !b->quick; c++) {
+	for (int c = 0; c < 4 && sweep && !b->quick; c++) {
 		static const uint32_t dense_S[] = { 16, 24, 32, 48, 64, 128 };
 		static const uint32_t sparse_S[] = { 2, 4, 8, 16, 32 };
 		static const uint32_t sparse_B[] = { 1, 4, 16 };
@@ -439,7 +445,7 @@ int bench_attn(struct bench *b, struct ss_err *err)
 	/* variants 3, 4 and 5 at forced split counts (a cluster up to 16
 	 * where it fits, else the merge kernel), sparse at batch 1, 4 and 16
 	 * (",variant=N,splits=S") */
-	for (int c = 0; c < 9 && !b->quick; c++) {
+	for (int c = 0; c < 9 && sweep && !b->quick; c++) {
 		static const uint32_t cS[] = { 2, 4, 8, 16, 32 };
 		static const uint32_t cB[] = { 1, 4, 16 };
 
@@ -461,6 +467,16 @@ out:
 	attn_free(&s);
 	kern_dev_free(s.cache);
 	return rc;
+}
+
+int bench_attn(struct bench *b, struct ss_err *err)
+{
+	return attn_run(b, 0, err);
+}
+
+int bench_attn_sweep(struct bench *b, struct ss_err *err)
+{
+	return attn_run(b, 1, err);
 }
 
 /* ---- selection ------------------------------------------------------------ */
