@@ -1276,6 +1276,13 @@ static void t_attn_plan(void)
 		CHECK_EQ_U64(s0, s1);
 		CHECK_EQ_U64(w0, w1);
 	}
+	/* variants 3-5 asked for where there are no clusters: refused,
+	 * naming the field */
+	for (uint32_t v = 3; v <= 5 && !sm90; v++) {
+		a.variant = v;
+		CHECK_EQ_I64(kern_attn_plan(&a, &splits, &wb, &e), SS_EINVAL);
+		CHECK_STR_CONTAINS(e.msg, "'variant'");
+	}
 }
 
 static void t_bad_inputs(void)
