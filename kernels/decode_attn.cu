@@ -264,148 +264,63 @@ __device__ __forceinline__ uint32_t u4w(const uint4 &v, int i)
 }
 
 /*
- * The cluster merge (variants 3-5): the S splits of one (request, KV head)
- * are the CTAs of one thread-block cluster (dims 1 x S, rank = split).
- * Output element i (head i / 128, dim i % 128) belongs to CTA i mod S.
- * Each CTA pushes its partial into the owners' shared memory
- * (st.shared::cluster): the accumulator of element i to its owner, slot
- * rank * per + i / S (per = ceil(G x 128 / S)), and each head's max and
- * sum to every CTA; then, after a cluster-scope fence in every thread and
- * a CTA barrier, thread k arrives on CTA k's mbarrier (release at cluster
- * scope): S arrivals a phase (one arrival per thread, S x 128 a barrier
- * word, measured 51.6% at Llama-3-8B batch 1 in session 9 call 6). A CTA
- * waits only on its own barrier (acquire), merges its elements and exits.
- * Nothing reads another CTA's memory, so no CTA outlives its readers: the
- * pull merge before (every CTA read the others' partials) held each CTA
- * in a second cluster barrier until they had, 11% of the kernel's stall
- * samples at Llama-3-8B batch 1 (Nsight Compute, session 9 call 5), and
- * its first barrier 13%. The mbarrier is initialised at the kernel's
- * start (cl_init) and published by a cluster barrier arrived at then and
- * waited for only before the first push (cl_publish). No workspace, no
- * second kernel.
+ * Variant 3's merge: the S splits of one (request, KV head) are the CTAs of
+ * one thread-block cluster (dims 1 x S). Each CTA leaves its partial in
+ * shared memory (max and sum of head h in cm[h], cl[h]; its accumulator in
+ * acc[h][0..127], the first warp's slot of wacc, which only the thread of
+ * that dimension touches after the warps' merge); after a cluster barrier
+ * (release/acquire at cluster scope) CTA r computes outputs r*128 + t,
+ * r*128 + t + S*128, ... of the G x 128 reading every CTA's partial
+ * through distributed shared memory; a second barrier keeps each CTA's
+ * shared memory until the others have read it. No workspace, no second
+ * kernel: at batch 1 the merge kernel was a fixed 3.8 us of 11 (Nsight
+ * Compute, session 7).
  */
-#define CL_A (8 * ATT_D + MMA_CLUSTER_MAX)
-
-struct cl_recv {
-	float a[CL_A];                     /* pushed accumulators */
-	float m[MMA_CLUSTER_MAX][8];       /* [rank][head] maxima */
-	float l[MMA_CLUSTER_MAX][8];       /* [rank][head] sums */
-	unsigned long long bar;            /* the pushes' mbarrier */
-};
-
-/* a cluster kernel's receiving space; one byte in the others */
-template <bool CLUSTER> struct cl_space {
-	struct cl_recv r;
-};
-template <> struct cl_space<false> {
-	char r;
-};
-
-__device__ __forceinline__ uint32_t cl_map(const void *p, uint32_t rank)
-{
-	uint32_t r;
-
-	asm volatile("mapa.shared::cluster.u32 %0, %1, %2;\n"
-		     : "=r"(r)
-		     : "r"(smem_u32(p)), "r"(rank));
-	return r;
-}
-
-__device__ __forceinline__ void cl_store(uint32_t addr, float v)
-{
-	asm volatile("st.shared::cluster.f32 [%0], %1;\n" ::"r"(addr), "f"(v)
-		     : "memory");
-}
-
-/* every thread: the barrier initialised (thread 0), then arrive */
-__device__ __forceinline__ void cl_init(struct cl_recv *rv)
-{
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-	if (threadIdx.x == 0) {
-		asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(
-				     smem_u32(&rv->bar)),
-			     "r"(gridDim.y)
-			     : "memory");
-		asm volatile("fence.mbarrier_init.release.cluster;\n" ::
-				     : "memory");
-	}
-	asm volatile("barrier.cluster.arrive.relaxed.aligned;\n" ::: "memory");
-#endif
-}
-
-/* every thread, before its first push: every CTA's barrier initialised */
-__device__ __forceinline__ void cl_publish(void)
-{
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-	asm volatile("barrier.cluster.wait.aligned;\n" ::: "memory");
-#endif
-}
-
-/* this thread's merged (M, L, A) of head h, dim d, to their owners */
 template <int G>
-__device__ __forceinline__ void cl_push(struct cl_recv *rv, uint32_t h,
-					uint32_t d, float M, float L, float A)
+__device__ __forceinline__ void cluster_merge(float *cm, float *cl,
+					      float (*acc)[8][ATT_D],
+					      uint32_t S,
+					      __nv_bfloat16 *__restrict__ out)
 {
-	const uint32_t S = gridDim.y, rank = blockIdx.y;
-	const uint32_t i = h * ATT_D + d, per = (G * ATT_D + S - 1) / S;
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
+	/* clusters are sm_90's; the plan refuses variant 3 below it */
+	cg::cluster_group cluster = cg::this_cluster();
+	const uint32_t r = cluster.block_rank();
 
-	cl_store(cl_map(&rv->a[rank * per + i / S], i % S), A);
-	if (d == 0)
-		for (uint32_t k = 0; k < S; k++) {
-			cl_store(cl_map(&rv->m[rank][h], k), M);
-			cl_store(cl_map(&rv->l[rank][h], k), L);
-		}
-}
+	cluster.sync();
+	for (uint32_t i = r * blockDim.x + threadIdx.x; i < G * ATT_D;
+	     i += S * blockDim.x) {
+		const uint32_t h = i / ATT_D, d = i % ATT_D;
+		float mk[MMA_CLUSTER_MAX], lk[MMA_CLUSTER_MAX];
+		float ak[MMA_CLUSTER_MAX], M = -INFINITY, L = 0.0f, A = 0.0f;
 
-/* every thread after its pushes: arrive everywhere, wait here, merge
- * this CTA's elements into out (the list's G x 128) */
-template <int G>
-__device__ __forceinline__ void cl_merge(struct cl_recv *rv,
-					 __nv_bfloat16 *__restrict__ out)
-{
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-	const uint32_t S = gridDim.y, rank = blockIdx.y;
-	const uint32_t per = (G * ATT_D + S - 1) / S;
-
-	/* this thread's pushes ordered before the CTA's arrivals (cluster
-	 * scope), then one arrival a receiver: thread k on CTA k's barrier */
-	asm volatile("fence.acq_rel.cluster;\n" ::: "memory");
-	__syncthreads();
-	if (threadIdx.x < S)
-		asm volatile("mbarrier.arrive.release.cluster.shared::cluster.b64 "
-			     "_, [%0];\n" ::"r"(cl_map(&rv->bar, threadIdx.x))
-			     : "memory");
-	asm volatile("{\n"
-		     ".reg .pred p;\n"
-		     "CL_WAIT%=:\n"
-		     "mbarrier.try_wait.parity.acquire.cluster.shared::cta.b64 "
-		     "p, [%0], 0;\n"
-		     "@!p bra CL_WAIT%=;\n"
-		     "}\n" ::"r"(smem_u32(&rv->bar))
-		     : "memory");
-	for (uint32_t j = threadIdx.x; rank + S * j < G * ATT_D;
-	     j += blockDim.x) {
-		const uint32_t i = rank + S * j, h = i / ATT_D;
-		float mk[MMA_CLUSTER_MAX], M = -INFINITY, L = 0.0f, A = 0.0f;
-
+		/* every CTA's partial requested before any is used: one
+		 * distributed-shared-memory round trip, not one per CTA
+		 * (a loop over a runtime S waited 3 x S of them) */
 #pragma unroll
 		for (uint32_t k = 0; k < MMA_CLUSTER_MAX; k++) {
-			mk[k] = k < S ? rv->m[k][h] : -INFINITY;
-			M = fmaxf(M, mk[k]);
+			mk[k] = k < S ? cluster.map_shared_rank(cm, k)[h]
+				      : -INFINITY;
+			lk[k] = k < S ? cluster.map_shared_rank(cl, k)[h] : 0.0f;
+			ak[k] = k < S ? cluster.map_shared_rank(&acc[0][h][d],
+								 k)[0]
+				      : 0.0f;
 		}
+#pragma unroll
+		for (uint32_t k = 0; k < MMA_CLUSTER_MAX; k++)
+			M = fmaxf(M, mk[k]);
 		if (M != -INFINITY)
 #pragma unroll
 			for (uint32_t k = 0; k < MMA_CLUSTER_MAX; k++) {
 				float f = mk[k] == -INFINITY ? 0.0f
 							     : exp2f(mk[k] - M);
 
-				if (k < S) {
-					L += rv->l[k][h] * f;
-					A += rv->a[k * per + j] * f;
-				}
+				L += lk[k] * f;
+				A += ak[k] * f;
 			}
 		out[i] = __float2bfloat16(L > 0 ? A / L : 0.0f);
 	}
+	cluster.sync();
 #else
 	__trap();
 #endif
@@ -529,9 +444,8 @@ __device__ __forceinline__ void block_softmax(const float (&sc)[4][4],
 template <int G, bool CLUSTER, int W>
 __device__ __forceinline__ void attn_finish(float m, float l,
 					    float (*wm)[8], float (*wl)[8],
-					    float (*wacc)[8][ATT_D],
-					    struct cl_recv *rv,
-					    float *__restrict__ work,
+					    float (*wacc)[8][ATT_D], float *cm,
+					    float *cl, float *__restrict__ work,
 					    __nv_bfloat16 *__restrict__ out)
 {
 	const uint32_t bh = blockIdx.x, S = gridDim.y, split = blockIdx.y;
@@ -546,8 +460,6 @@ __device__ __forceinline__ void attn_finish(float m, float l,
 		wl[warp][g] = l;
 	}
 	__syncthreads();
-	if (CLUSTER)
-		cl_publish();
 	/* thread t merges dimension t mod 128 of heads t / 128,
 	 * t / 128 + W / 4, ... over the warps */
 	const uint32_t d = threadIdx.x % ATT_D;
@@ -563,7 +475,12 @@ __device__ __forceinline__ void attn_finish(float m, float l,
 			continue;
 		}
 		if (CLUSTER) {
-			cl_push<G>(rv, h, d, M, L, A);
+			/* this thread alone reads and writes [.][h][d] */
+			wacc[0][h][d] = A;
+			if (d == 0) {
+				cm[h] = M;
+				cl[h] = L;
+			}
 			continue;
 		}
 		rec[h * ATT_REC + ATT_ACC + d] = A;
@@ -574,7 +491,8 @@ __device__ __forceinline__ void attn_finish(float m, float l,
 		}
 	}
 	if (CLUSTER && S > 1) /* the launch makes a cluster of all S */
-		cl_merge<G>(rv, out + (uint64_t)bh * G * ATT_D);
+		cluster_merge<G>(cm, cl, wacc, S,
+				 out + (uint64_t)bh * G * ATT_D);
 }
 
 template <int G, bool CLUSTER>
@@ -592,8 +510,7 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
 {
 	__shared__ float wm[MMA_WARPS][8], wl[MMA_WARPS][8];
 	__shared__ float wacc[MMA_WARPS][8][ATT_D];
-	__shared__ cl_space<CLUSTER> rvs;
-	struct cl_recv *const rv = reinterpret_cast<struct cl_recv *>(&rvs);
+	__shared__ float cm[CLUSTER ? 8 : 1], cl[CLUSTER ? 8 : 1];
 	const uint32_t bh = blockIdx.x;
 	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 	const uint32_t g = lane >> 2, c = lane & 3;
@@ -607,8 +524,6 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
 	/* the merge kernel may be scheduled now; it waits for our end */
 	asm volatile("griddepcontrol.launch_dependents;");
 #endif
-	if (CLUSTER)
-		cl_init(rv);
 	split_prefetch<MMA_WARPS>(slots, block_ids, max_list, per_split, r);
 	/* A rows: k index permuted as K's registers are (above) */
 	if (g < G) {
@@ -762,7 +677,7 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
 			wacc[warp][2 * c + 1][D + 1] = o[mt][3];
 		}
 	}
-	attn_finish<G, CLUSTER, MMA_WARPS>(m, l, wm, wl, wacc, rv, work, out);
+	attn_finish<G, CLUSTER, MMA_WARPS>(m, l, wm, wl, wacc, cm, cl, work, out);
 }
 
 /*
@@ -850,8 +765,7 @@ __global__ void __launch_bounds__(W * 32, 1)
 	constexpr uint32_t NS = CPA_NS(W);
 	__shared__ float wm[W][8], wl[W][8];
 	__shared__ float wacc[W][8][ATT_D];
-	__shared__ cl_space<CLUSTER> rvs;
-	struct cl_recv *const rv = reinterpret_cast<struct cl_recv *>(&rvs);
+	__shared__ float cm[CLUSTER ? 8 : 1], cl[CLUSTER ? 8 : 1];
 	const uint32_t bh = blockIdx.x;
 	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 	const uint32_t g = lane >> 2, c = lane & 3;
@@ -863,8 +777,6 @@ __global__ void __launch_bounds__(W * 32, 1)
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 	asm volatile("griddepcontrol.launch_dependents;");
 #endif
-	if (CLUSTER)
-		cl_init(rv);
 	split_prefetch<W>(slots, block_ids, max_list, per_split, r);
 	/* A rows of k-step s: dims 16s + 2c, +1 and 16s + 8 + 2c, +1 */
 #pragma unroll
@@ -964,7 +876,7 @@ __global__ void __launch_bounds__(W * 32, 1)
 			wacc[warp][2 * c + 1][16 * mt + 8 + g] = o[mt][3];
 		}
 	}
-	attn_finish<G, CLUSTER, W>(m, l, wm, wl, wacc, rv, work, out);
+	attn_finish<G, CLUSTER, W>(m, l, wm, wl, wacc, cm, cl, work, out);
 }
 
 /*
@@ -1140,7 +1052,7 @@ static void cluster_config(cudaLaunchConfig_t *cfg, cudaLaunchAttribute *at,
  * The device's compute capability (major) and whether this library's
  * device code has sm_90's clusters and programmatic dependent launch:
  * built for an older arch and run through the PTX JIT on an H100/H200,
- * cl_merge is a trap and griddepcontrol.wait is compiled out. Asked
+ * cluster_merge is a trap and griddepcontrol.wait is compiled out. Asked
  * once (the live executor plans every decode layer).
  */
 static int dev_major(void)
@@ -1556,7 +1468,7 @@ static int attn_launch(const struct kern_attn_args *args, int sparse,
 			return 0; /* the kernel wrote `out` */
 	} else if (mma_cluster(a, splits)) {
 		/* variant 3: the S splits of a list are one cluster, merged
-		 * through distributed shared memory (cl_merge) */
+		 * through distributed shared memory (cluster_merge) */
 		cudaLaunchConfig_t cfg;
 		cudaLaunchAttribute at;
 
