@@ -39,8 +39,8 @@
 
 #define MR 64 /* most repeats kept per case */
 #define HD 128
-#define PF_VARIANTS 7 /* kern_prefill_args.variant 0 (automatic) .. 6
-			(4-6 = wgmma) */
+#define PF_VARIANTS 8 /* kern_prefill_args.variant 0 (automatic) .. 7
+			(4-7 = wgmma) */
 
 /*
  * One GPU's share of the benchmarked model (--model, --tp), resolved once

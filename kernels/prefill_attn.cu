@@ -489,9 +489,9 @@ static int check_args(const struct kern_prefill_args *a, int chunked,
 	if (!(a->scale > 0) || !isfinite(a->scale))
 		return ss_error(err, SS_EINVAL, "%s: field 'scale' must be > 0",
 				who);
-	if (a->variant > 6)
+	if (a->variant > 7)
 		return ss_error(err, SS_EINVAL,
-				"%s: field 'variant' is %u; 0 to 6", who,
+				"%s: field 'variant' is %u; 0 to 7", who,
 				a->variant);
 	if (!a->n_seqs)
 		return ss_error(err, SS_EINVAL, "%s: field 'n_seqs' is 0", who);
@@ -648,16 +648,19 @@ static int run(const struct kern_prefill_args *a, int chunked, void *stream,
 	case 3:
 		return launch<4, 1>(a, stream, err);
 	case 4:
-		return pa_launch_wgmma(&p, a, 0, NULL, stream, err);
+		return pa_launch_wgmma(&p, a, PA_WG_ONE, NULL, stream, err);
 	case 5:
-		return pa_launch_wgmma(&p, a, 1, NULL, stream, err);
+		return pa_launch_wgmma(&p, a, PA_WG_PAIR, NULL, stream, err);
+	case 7:
+		return pa_launch_wgmma(&p, a, PA_WG_PIPE, NULL, stream, err);
 	case 6:
 		if (a->work && !aligned16(a->work))
 			return ss_error(err, SS_EINVAL,
 					"prefill attention variant 6: field "
 					"'work' must be 16-byte aligned");
 		if (!pa_split_plan(a, device_sms(), &sp)) /* runs as 4 */
-			return pa_launch_wgmma(&p, a, 0, NULL, stream, err);
+			return pa_launch_wgmma(&p, a, PA_WG_ONE, NULL, stream,
+					       err);
 		if (!a->work || a->work_bytes < pa_split_bytes(&sp, a->n_q_heads))
 			return ss_error(err, SS_EINVAL,
 					"prefill attention variant 6: field "
@@ -667,15 +670,17 @@ static int run(const struct kern_prefill_args *a, int chunked, void *stream,
 								     : 0),
 					(unsigned long long)pa_split_bytes(
 						&sp, a->n_q_heads));
-		return pa_launch_wgmma(&p, a, 0, &sp, stream, err);
+		return pa_launch_wgmma(&p, a, PA_WG_ONE, &sp, stream, err);
 	default: /* automatic: wgmma where the device runs sm_90a code,
 		  * unless every sequence has at most 64 queries (decode,
 		  * small chunks): its 128-row tiles would mostly idle */
 		if ((a->cu_q ? a->max_q_len : a->q_len) <= 64)
 			return launch<4, 0>(a, stream, err);
 		spp = split_for(a, &sp);
-		rc = pa_launch_wgmma(&p, a, spp ? 0 : pick_head_pair(a), spp,
-				     stream, err);
+		rc = pa_launch_wgmma(&p, a,
+				     spp || !pick_head_pair(a) ? PA_WG_ONE
+							       : PA_WG_PAIR,
+				     spp, stream, err);
 		return rc == SS_ENODEV ? launch<4, 0>(a, stream, err) : rc;
 	}
 }

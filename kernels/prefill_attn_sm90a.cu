@@ -135,6 +135,134 @@ __device__ __forceinline__ void wg_load_kv(uint32_t ks, uint32_t vs,
 	asm volatile("cp.async.commit_group;\n" ::);
 }
 
+#ifdef PA_HAVE_WGMMA
+__device__ __forceinline__ void wg_wait1(void)
+{
+	asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory");
+}
+
+/* S = Q K^T for this warpgroup's 64 rows and one 64-key tile: eight
+ * m64n64k16 wgmmas, issued (no fence, no commit) */
+__device__ __forceinline__ void wg_issue_qk(float s[32], uint32_t qa_base,
+					    uint32_t ks)
+{
+#pragma unroll
+	for (int kk = 0; kk < 8; kk++) {
+		uint32_t pan = kk >> 2, ko = (kk & 3) * 32;
+		uint64_t da = wg_desc(qa_base + pan * WG_PANEL(WG_BM) + ko, 16,
+				      1024);
+		uint64_t db = wg_desc(ks + pan * WG_PANEL(PA_BN) + ko, 16, 1024);
+		wg_ss_64x64(s, da, db, kk > 0);
+	}
+}
+
+/* O += P V for one 64-key tile: four m64n128k16 wgmmas, P in registers */
+__device__ __forceinline__ void wg_issue_pv(float o[64], const uint32_t a[4][4],
+					    uint32_t vs)
+{
+#pragma unroll
+	for (int kc = 0; kc < 4; kc++)
+		wg_rs_64x128(o, a[kc],
+			     wg_desc(vs + kc * 16u * 128u, WG_PANEL(PA_BN), 1024));
+}
+#endif
+
+/* the causal mask on one tile of scores (keys from n0; this thread's rows
+ * at positions wpos_lo + g and + 8), where the tile crosses the warp's
+ * diagonal */
+__device__ __forceinline__ void wg_mask(float s[32], uint32_t n0,
+					uint32_t wpos_lo, uint32_t g,
+					uint32_t t)
+{
+	if (n0 + PA_BN - 1 <= wpos_lo)
+		return;
+#pragma unroll
+	for (int jn = 0; jn < 8; jn++)
+#pragma unroll
+		for (int e = 0; e < 4; e++) {
+			uint32_t key = n0 + jn * 8 + 2 * t + (e & 1);
+			uint32_t pos = wpos_lo + g + (e >= 2 ? 8 : 0);
+			if (key > pos)
+				s[jn * 4 + e] = -INFINITY;
+		}
+}
+
+/* The online softmax step on one tile of scores (exp2 domain): s becomes
+ * the probabilities, the running max m and sum l of this thread's two
+ * rows move on, and alpha[rh] is what the rows' output must be scaled by */
+__device__ __forceinline__ void wg_softmax(float s[32], float m[2], float l[2],
+					   float alpha[2], float scale_log2)
+{
+#pragma unroll
+	for (int rh = 0; rh < 2; rh++) {
+		float mx = -INFINITY;
+#pragma unroll
+		for (int jn = 0; jn < 8; jn++)
+			mx = fmaxf(mx, fmaxf(s[jn * 4 + 2 * rh],
+					     s[jn * 4 + 2 * rh + 1]));
+		mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+		mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+		float mnew = fmaxf(m[rh], mx * scale_log2);
+		float msub = mnew == -INFINITY ? 0.0f : mnew;
+		float sum = 0.0f;
+		alpha[rh] = exp2f(m[rh] - msub);
+#pragma unroll
+		for (int jn = 0; jn < 8; jn++) {
+			float x0 = exp2f(fmaf(s[jn * 4 + 2 * rh], scale_log2, -msub));
+			float x1 = exp2f(fmaf(s[jn * 4 + 2 * rh + 1], scale_log2, -msub));
+			s[jn * 4 + 2 * rh] = x0;
+			s[jn * 4 + 2 * rh + 1] = x1;
+			sum += x0 + x1;
+		}
+		l[rh] = l[rh] * alpha[rh] + sum;
+		m[rh] = mnew;
+	}
+}
+
+__device__ __forceinline__ void wg_rescale(float o[64], const float alpha[2])
+{
+#pragma unroll
+	for (int dn = 0; dn < 16; dn++)
+#pragma unroll
+		for (int e = 0; e < 4; e++)
+			o[dn * 4 + e] *= alpha[e >> 1];
+}
+
+/* the probabilities as the bf16 A operand of P V */
+__device__ __forceinline__ void wg_pack_p(uint32_t a[4][4], const float s[32])
+{
+#pragma unroll
+	for (int kc = 0; kc < 4; kc++)
+#pragma unroll
+		for (int i = 0; i < 4; i++)
+			a[kc][i] = pack_bf2(s[8 * kc + 2 * i], s[8 * kc + 2 * i + 1]);
+}
+
+/* this thread's two rows (row0 and row0 + 8, sequence rows) of head h,
+ * normalised by their sums, to out; rows past q_len are not stored */
+__device__ __forceinline__ void wg_store(const pa_params &p, const float o[64],
+					 const float l[2], uint32_t q_begin,
+					 uint32_t q_len, uint32_t row0,
+					 uint32_t h, uint32_t t)
+{
+#pragma unroll
+	for (int rh = 0; rh < 2; rh++) {
+		float lt = l[rh];
+		lt += __shfl_xor_sync(0xffffffffu, lt, 1);
+		lt += __shfl_xor_sync(0xffffffffu, lt, 2);
+		const float inv = lt > 0 ? 1.0f / lt : 0.0f;
+		const uint32_t row = row0 + rh * 8;
+		if (row >= q_len)
+			continue;
+		uint32_t *dst = reinterpret_cast<uint32_t *>(
+			p.out + (uint64_t)(q_begin + row) * p.out_stride + h * PA_D);
+#pragma unroll
+		for (int dn = 0; dn < 16; dn++)
+			dst[dn * 4 + t] = pack_bf2(o[dn * 4 + 2 * rh] * inv,
+						   o[dn * 4 + 2 * rh + 1] * inv);
+	}
+}
+
 /* floats before variant 6's log2-sum-exp records in its workspace */
 __host__ __device__ __forceinline__ uint64_t pa_lse_at(const struct pa_split *sp,
 						       uint32_t heads)
@@ -248,91 +376,38 @@ __global__ void __launch_bounds__(WG_THREADS, 2)
 		const uint32_t n0 = j * PA_BN;
 		if (n0 <= wg_hi) { /* uniform over the warpgroup */
 			const uint32_t ks = ks0 + st * 2 * tile, vs = ks + tile;
-			float s[32];
+			float s[32], alpha[2];
+			uint32_t a[4][4];
 #pragma unroll
 			for (int i = 0; i < 32; i++)
 				s[i] = 0.0f;
 			wg_fence();
-#pragma unroll
-			for (int kk = 0; kk < 8; kk++) {
-				uint32_t pan = kk >> 2, ko = (kk & 3) * 32;
-				uint64_t da = wg_desc(qa_base + pan * WG_PANEL(WG_BM) + ko,
-						      16, 1024);
-				uint64_t db = wg_desc(ks + pan * WG_PANEL(PA_BN) + ko,
-						      16, 1024);
-				wg_ss_64x64(s, da, db, kk > 0);
-			}
+			wg_issue_qk(s, qa_base, ks);
 			wg_commit();
 			wg_wait0();
-			if (n0 + PA_BN - 1 > wpos_lo) {
-#pragma unroll
-				for (int jn = 0; jn < 8; jn++)
-#pragma unroll
-					for (int e = 0; e < 4; e++) {
-						uint32_t key = n0 + jn * 8 + 2 * t + (e & 1);
-						uint32_t pos = wpos_lo + g + (e >= 2 ? 8 : 0);
-						if (key > pos)
-							s[jn * 4 + e] = -INFINITY;
-					}
-			}
-#pragma unroll
-			for (int rh = 0; rh < 2; rh++) {
-				float mx = -INFINITY;
-#pragma unroll
-				for (int jn = 0; jn < 8; jn++)
-					mx = fmaxf(mx, fmaxf(s[jn * 4 + 2 * rh],
-							     s[jn * 4 + 2 * rh + 1]));
-				mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-				mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-				float mnew = fmaxf(m[rh], mx * p.scale_log2);
-				float msub = mnew == -INFINITY ? 0.0f : mnew;
-				float alpha = exp2f(m[rh] - msub);
-				float sum = 0.0f;
-#pragma unroll
-				for (int jn = 0; jn < 8; jn++) {
-					float x0 = exp2f(fmaf(s[jn * 4 + 2 * rh], p.scale_log2, -msub));
-					float x1 = exp2f(fmaf(s[jn * 4 + 2 * rh + 1], p.scale_log2, -msub));
-					s[jn * 4 + 2 * rh] = x0;
-					s[jn * 4 + 2 * rh + 1] = x1;
-					sum += x0 + x1;
-				}
-				l[rh] = l[rh] * alpha + sum;
-				m[rh] = mnew;
-#pragma unroll
-				for (int dn = 0; dn < 16; dn++) {
-					o[dn * 4 + 2 * rh] *= alpha;
-					o[dn * 4 + 2 * rh + 1] *= alpha;
-				}
-			}
-			uint32_t a[4][4];
-#pragma unroll
-			for (int kc = 0; kc < 4; kc++) {
-				a[kc][0] = pack_bf2(s[8 * kc + 0], s[8 * kc + 1]);
-				a[kc][1] = pack_bf2(s[8 * kc + 2], s[8 * kc + 3]);
-				a[kc][2] = pack_bf2(s[8 * kc + 4], s[8 * kc + 5]);
-				a[kc][3] = pack_bf2(s[8 * kc + 6], s[8 * kc + 7]);
-			}
+			wg_mask(s, n0, wpos_lo, g, t);
+			wg_softmax(s, m, l, alpha, p.scale_log2);
+			wg_rescale(o, alpha);
+			wg_pack_p(a, s);
 			wg_fence();
-#pragma unroll
-			for (int kc = 0; kc < 4; kc++)
-				wg_rs_64x128(o, a[kc],
-					     wg_desc(vs + kc * 16u * 128u,
-						     WG_PANEL(PA_BN), 1024));
+			wg_issue_pv(o, a, vs);
 			wg_commit();
 			wg_wait0();
 		}
 		__syncthreads();
 	}
 
+	if constexpr (SPLIT) {
+		if (split) {
 #pragma unroll
-	for (int rh = 0; rh < 2; rh++) {
-		float lt = l[rh];
-		lt += __shfl_xor_sync(0xffffffffu, lt, 1);
-		lt += __shfl_xor_sync(0xffffffffu, lt, 2);
-		const float inv = lt > 0 ? 1.0f / lt : 0.0f;
-		const uint32_t row = r0 + g + rh * 8;
-		if constexpr (SPLIT) {
-			if (split && row < q_len) {
+			for (int rh = 0; rh < 2; rh++) {
+				float lt = l[rh];
+				lt += __shfl_xor_sync(0xffffffffu, lt, 1);
+				lt += __shfl_xor_sync(0xffffffffu, lt, 2);
+				const float inv = lt > 0 ? 1.0f / lt : 0.0f;
+				const uint32_t row = r0 + g + rh * 8;
+				if (row >= q_len)
+					continue;
 				/* this half's normalised output and its
 				 * log2-sum-exp (m is in log2 units): the
 				 * combine kernel weighs the halves by it */
@@ -353,19 +428,163 @@ __global__ void __launch_bounds__(WG_THREADS, 2)
 					      rec * WG_BM + lr] =
 						lt > 0 ? m[rh] + log2f(lt)
 						       : -INFINITY;
-				continue;
 			}
-		}
-		if (row < q_len) {
-			uint32_t *dst = reinterpret_cast<uint32_t *>(
-				p.out + (uint64_t)(q_begin + row) * p.out_stride +
-				h * PA_D);
-#pragma unroll
-			for (int dn = 0; dn < 16; dn++)
-				dst[dn * 4 + t] = pack_bf2(o[dn * 4 + 2 * rh] * inv,
-							   o[dn * 4 + 2 * rh + 1] * inv);
+			return;
 		}
 	}
+	wg_store(p, o, l, q_begin, q_len, r0 + g, h, t);
+#endif
+}
+
+/*
+ * Variant 7: variant 4's CTA (two warpgroups of 64 query rows of one
+ * head) with the two products of consecutive key tiles in flight
+ * together, one CTA per SM. Iteration j issues S_j = Q K_j^T and then
+ * O += P_{j-1} V_{j-1} (two wgmma groups), waits for the first only, and
+ * runs tile j's mask and softmax while the tensor cores work on the second
+ * (FlashAttention-3's intra-warpgroup pipelining); then it waits for the
+ * second, rescales O and packs P_j. The K/V tiles stream through
+ * WP_STAGES stages, WP_LEAD tiles ahead: while iteration j reads K_j and
+ * V_{j-1}, tile j + WP_LEAD loads into the stage that tile j - 2 left
+ * (WP_STAGES = WP_LEAD + 2). S_j, P_{j-1} and O live in registers together
+ * (about 160 a thread), which is why one CTA fits an SM where variant 4
+ * fits two. A warpgroup stops issuing at the last tile that reaches its
+ * rows; the CTA's loads and barriers run to the CTA's last tile.
+ */
+#define WP_LEAD 2
+#define WP_STAGES (WP_LEAD + 2)
+#define WP_SMEM (2u * WG_PANEL(WG_BM) + WP_STAGES * 2u * 2u * WG_PANEL(PA_BN) + \
+		 1024u)
+
+/* every thread of the CTA, once per key tile j: wait until tile j has
+ * landed (tiles j+1 .. j+LEAD-1 may be in flight) and meet; every thread
+ * is then past tile j-1's products, so tile j-2's stage is free and tile
+ * j + LEAD loads into it */
+__device__ __forceinline__ void wp_next_tile(uint32_t j, uint32_t n_tiles,
+					     uint32_t ks0,
+					     const __nv_bfloat16 *kbase,
+					     const __nv_bfloat16 *vbase,
+					     uint64_t stride, uint32_t kv_len)
+{
+	const uint32_t tile = 2u * WG_PANEL(PA_BN);
+
+	if (j + 1 < n_tiles)
+		asm volatile("cp.async.wait_group %0;\n" ::"n"(WP_LEAD - 1));
+	else
+		asm volatile("cp.async.wait_group 0;\n" ::);
+	asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+	__syncthreads();
+	if (j + WP_LEAD < n_tiles) {
+		const uint32_t st = (j + WP_LEAD) % WP_STAGES;
+		wg_load_kv(ks0 + st * 2 * tile, ks0 + st * 2 * tile + tile, kbase,
+			   vbase, stride, (j + WP_LEAD) * PA_BN, kv_len);
+	}
+}
+
+__global__ void __launch_bounds__(WG_THREADS, 1)
+	prefill_attn_wgmma_pipe_kernel(const pa_params p)
+{
+#ifdef PA_HAVE_WGMMA
+	extern __shared__ unsigned char pa_smem[];
+	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+	const uint32_t wg = warp >> 2, wq = warp & 3;
+	const uint32_t seq = blockIdx.z, h = blockIdx.x;
+	const uint32_t g = lane >> 2, t = lane & 3;
+	uint32_t q_begin = 0, kv_begin = 0, q_len = p.q_len, kv_len = p.kv_len;
+
+	if (p.cu_q) {
+		q_begin = p.cu_q[seq];
+		q_len = p.cu_q[seq + 1] - q_begin;
+		kv_begin = p.cu_kv[seq];
+		kv_len = p.cu_kv[seq + 1] - kv_begin;
+	}
+	const uint32_t m0 = (gridDim.y - 1 - blockIdx.y) * WG_BM;
+	if (m0 >= q_len)
+		return;
+	const uint32_t off = kv_len - q_len;
+	const uint32_t kvh = h / p.group;
+	const uint32_t n_keys = min(kv_len, off + m0 + WG_BM);
+	const uint32_t n_tiles = (n_keys + PA_BN - 1) / PA_BN;
+	const uint32_t r0 = m0 + wg * 64 + wq * 16; /* this warp's rows */
+	const uint32_t wpos_lo = off + r0;
+	/* this warpgroup's tiles: those that start at or before its last row */
+	const uint32_t own = min(n_tiles, (off + m0 + wg * 64 + 63) / PA_BN + 1);
+
+	const __nv_bfloat16 *kbase =
+		p.k + (uint64_t)kv_begin * p.kv_stride + kvh * PA_D;
+	const __nv_bfloat16 *vbase =
+		p.v + (uint64_t)kv_begin * p.kv_stride + kvh * PA_D;
+	const uint32_t qs = (smem_u32(pa_smem) + 1023u) & ~1023u;
+	const uint32_t ks0 = qs + 2u * WG_PANEL(WG_BM);
+	const uint32_t tile = 2u * WG_PANEL(PA_BN); /* one K or V tile */
+	const uint32_t qa_base = qs + wg * 64u * 128u;
+
+	for (uint32_t i = threadIdx.x; i < WG_BM * 16u; i += WG_THREADS) {
+		uint32_t row = i >> 4, c = i & 15;
+		uint32_t qr = m0 + row;
+		int ok = qr < q_len;
+		const __nv_bfloat16 *src =
+			ok ? p.q + (uint64_t)(q_begin + qr) * p.q_stride +
+				     h * PA_D + c * 8
+			   : p.q;
+		cp_async16(qs + wg_off(WG_BM, row, c), src, ok ? 16 : 0);
+	}
+	/* Q with tile 0 in the first cp.async group, then tiles 1 .. LEAD-1 */
+#pragma unroll
+	for (uint32_t j = 0; j < WP_LEAD; j++)
+		if (j < n_tiles)
+			wg_load_kv(ks0 + j * 2 * tile, ks0 + j * 2 * tile + tile,
+				   kbase, vbase, p.kv_stride, j * PA_BN, kv_len);
+
+	float o[64], s[32], m[2] = { -INFINITY, -INFINITY }, l[2] = { 0.0f, 0.0f };
+	uint32_t a[4][4];
+#pragma unroll
+	for (int i = 0; i < 64; i++)
+		o[i] = 0.0f;
+#pragma unroll
+	for (int i = 0; i < 32; i++)
+		s[i] = 0.0f;
+#pragma unroll
+	for (int kc = 0; kc < 4; kc++)
+#pragma unroll
+		for (int i = 0; i < 4; i++)
+			a[kc][i] = 0;
+
+	/* tile 0: S_0 alone */
+	float alpha[2];
+	wp_next_tile(0, n_tiles, ks0, kbase, vbase, p.kv_stride, kv_len);
+	wg_fence();
+	wg_issue_qk(s, qa_base, ks0);
+	wg_commit();
+	wg_wait0();
+	wg_mask(s, 0, wpos_lo, g, t);
+	wg_softmax(s, m, l, alpha, p.scale_log2);
+	wg_pack_p(a, s);
+	/* straight-line issue and waits: a branch between a wgmma and its
+	 * wait makes ptxas serialise every wgmma of the kernel */
+	for (uint32_t j = 1; j < own; j++) {
+		wp_next_tile(j, n_tiles, ks0, kbase, vbase, p.kv_stride, kv_len);
+		wg_fence();
+		wg_issue_qk(s, qa_base, ks0 + (j % WP_STAGES) * 2 * tile);
+		wg_commit();
+		wg_issue_pv(o, a, ks0 + ((j - 1) % WP_STAGES) * 2 * tile + tile);
+		wg_commit();
+		wg_wait1();
+		wg_mask(s, j * PA_BN, wpos_lo, g, t);
+		wg_softmax(s, m, l, alpha, p.scale_log2);
+		wg_wait0();
+		wg_rescale(o, alpha);
+		wg_pack_p(a, s);
+	}
+	wg_fence();
+	wg_issue_pv(o, a, ks0 + ((own - 1) % WP_STAGES) * 2 * tile + tile);
+	wg_commit();
+	wg_wait0();
+	/* the CTA's tiles past this warpgroup's rows: its share of the
+	 * loads and barriers */
+	for (uint32_t j = own; j < n_tiles; j++)
+		wp_next_tile(j, n_tiles, ks0, kbase, vbase, p.kv_stride, kv_len);
+	wg_store(p, o, l, q_begin, q_len, r0 + g, h, t);
 #endif
 }
 
@@ -486,12 +705,12 @@ uint64_t pa_split_bytes(const struct pa_split *sp, uint32_t n_q_heads)
 }
 
 int pa_launch_wgmma(const pa_params *p, const struct kern_prefill_args *a,
-		    int head_pair, const struct pa_split *split, void *stream,
+		    int kind, const struct pa_split *split, void *stream,
 		    struct ss_err *err)
 {
 	/* which code the device runs is fixed for the process: probe once */
 	static int have = -1;
-	const uint32_t hp = head_pair && p->group % 2 == 0 ? 2 : 1;
+	const uint32_t hp = kind == PA_WG_PAIR && p->group % 2 == 0 ? 2 : 1;
 	const uint32_t bm = WG_BM / hp;
 	uint32_t rows = a->cu_q ? a->max_q_len : a->q_len;
 	uint32_t tiles = (rows + bm - 1) / bm;
@@ -508,7 +727,7 @@ int pa_launch_wgmma(const pa_params *p, const struct kern_prefill_args *a,
 	}
 	if (!have)
 		return ss_error(err, SS_ENODEV,
-				"prefill attention variants 4-6 need sm_90a code "
+				"prefill attention variants 4-7 need sm_90a code "
 				"(wgmma), which this device does not run");
 	if (!tiles)
 		return 0;
@@ -552,6 +771,18 @@ int pa_launch_wgmma(const pa_params *p, const struct kern_prefill_args *a,
 					  split->first_split, split->n_tiles,
 					  (const float *)a->work),
 		       err);
+		return 0;
+	}
+	if (kind == PA_WG_PIPE) {
+		KCHECK(cudaFuncSetAttribute(prefill_attn_wgmma_pipe_kernel,
+					    cudaFuncAttributeMaxDynamicSharedMemorySize,
+					    (int)WP_SMEM),
+		       err);
+		prefill_attn_wgmma_pipe_kernel<<<dim3(a->n_q_heads, tiles,
+						      a->n_seqs),
+						 WG_THREADS, WP_SMEM,
+						 kern_stream(stream)>>>(*p);
+		KCHECK_LAUNCH("prefill_attn_wgmma_pipe_kernel", err);
 		return 0;
 	}
 	void (*kern)(const pa_params, const pa_split_arg<0>) =

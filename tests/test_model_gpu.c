@@ -33,8 +33,9 @@
 #define TOL 1e-2
 #define KV 4 /* automatic (0) and the mma.sync variants 1 .. KV-1 */
 #define WGMMA_VARIANT 4 /* and WGMMA_VARIANT + 1: two heads per CTA, + 2:
-			   the longest tiles' keys split over two CTAs */
-#define N_VARIANTS 7
+			   the longest tiles' keys split over two CTAs, + 3:
+			   consecutive tiles' products in flight together */
+#define N_VARIANTS 8
 
 static void *dalloc(uint64_t n)
 {
