@@ -95,6 +95,17 @@ __device__ __forceinline__ void wg_ss_64x64(float d[32], uint64_t da,
 		     : "l"(da), "l"(db), "r"(accumulate));
 }
 
+/* d[16] (+)= A(smem) B(smem), m64n32k16, both K-major */
+__device__ __forceinline__ void wg_ss_64x32(float d[16], uint64_t da,
+					    uint64_t db, int accumulate)
+{
+	asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %18, 0;\n"
+		     "wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16 "
+		     "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15}, %16, %17, p, 1, 1, 0, 0;\n}\n"
+		     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15])
+		     : "l"(da), "l"(db), "r"(accumulate));
+}
+
 /* d[64] += A(registers) B(smem, MN-major), m64n128k16 */
 __device__ __forceinline__ void wg_rs_64x128(float d[64], const uint32_t a[4],
 					     uint64_t db)
@@ -141,9 +152,11 @@ __device__ __forceinline__ void wg_wait1(void)
 	asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory");
 }
 
-/* S = Q K^T for this warpgroup's 64 rows and one 64-key tile: eight
- * m64n64k16 wgmmas, issued (no fence, no commit) */
-__device__ __forceinline__ void wg_issue_qk(float s[32], uint32_t qa_base,
+/* S = Q K^T for this warpgroup's 64 rows and NJ x 8 keys (K's rows from
+ * address ks: a tile, or half of one at ks + 32 rows): eight wgmmas over
+ * the 128 dimensions, issued (no fence, no commit) */
+template <int NJ>
+__device__ __forceinline__ void wg_issue_qk(float s[NJ * 4], uint32_t qa_base,
 					    uint32_t ks)
 {
 #pragma unroll
@@ -152,32 +165,39 @@ __device__ __forceinline__ void wg_issue_qk(float s[32], uint32_t qa_base,
 		uint64_t da = wg_desc(qa_base + pan * WG_PANEL(WG_BM) + ko, 16,
 				      1024);
 		uint64_t db = wg_desc(ks + pan * WG_PANEL(PA_BN) + ko, 16, 1024);
-		wg_ss_64x64(s, da, db, kk > 0);
+		if constexpr (NJ == 8)
+			wg_ss_64x64(s, da, db, kk > 0);
+		else
+			wg_ss_64x32(s, da, db, kk > 0);
 	}
 }
 
-/* O += P V for one 64-key tile: four m64n128k16 wgmmas, P in registers */
-__device__ __forceinline__ void wg_issue_pv(float o[64], const uint32_t a[4][4],
+/* O += P V for NJ x 8 keys (V's rows from address vs), P in registers:
+ * NJ / 2 m64n128k16 wgmmas */
+template <int NJ>
+__device__ __forceinline__ void wg_issue_pv(float o[64],
+					    const uint32_t a[NJ / 2][4],
 					    uint32_t vs)
 {
 #pragma unroll
-	for (int kc = 0; kc < 4; kc++)
+	for (int kc = 0; kc < NJ / 2; kc++)
 		wg_rs_64x128(o, a[kc],
 			     wg_desc(vs + kc * 16u * 128u, WG_PANEL(PA_BN), 1024));
 }
 #endif
 
-/* the causal mask on one tile of scores (keys from n0; this thread's rows
- * at positions wpos_lo + g and + 8), where the tile crosses the warp's
- * diagonal */
-__device__ __forceinline__ void wg_mask(float s[32], uint32_t n0,
+/* the causal mask on one tile of NJ x 8 scores a row (keys from n0; this
+ * thread's rows at positions wpos_lo + g and + 8), where the tile crosses
+ * the warp's diagonal */
+template <int NJ>
+__device__ __forceinline__ void wg_mask(float s[NJ * 4], uint32_t n0,
 					uint32_t wpos_lo, uint32_t g,
 					uint32_t t)
 {
-	if (n0 + PA_BN - 1 <= wpos_lo)
+	if (n0 + NJ * 8 - 1 <= wpos_lo)
 		return;
 #pragma unroll
-	for (int jn = 0; jn < 8; jn++)
+	for (int jn = 0; jn < NJ; jn++)
 #pragma unroll
 		for (int e = 0; e < 4; e++) {
 			uint32_t key = n0 + jn * 8 + 2 * t + (e & 1);
@@ -190,14 +210,16 @@ __device__ __forceinline__ void wg_mask(float s[32], uint32_t n0,
 /* The online softmax step on one tile of scores (exp2 domain): s becomes
  * the probabilities, the running max m and sum l of this thread's two
  * rows move on, and alpha[rh] is what the rows' output must be scaled by */
-__device__ __forceinline__ void wg_softmax(float s[32], float m[2], float l[2],
-					   float alpha[2], float scale_log2)
+template <int NJ>
+__device__ __forceinline__ void wg_softmax(float s[NJ * 4], float m[2],
+					   float l[2], float alpha[2],
+					   float scale_log2)
 {
 #pragma unroll
 	for (int rh = 0; rh < 2; rh++) {
 		float mx = -INFINITY;
 #pragma unroll
-		for (int jn = 0; jn < 8; jn++)
+		for (int jn = 0; jn < NJ; jn++)
 			mx = fmaxf(mx, fmaxf(s[jn * 4 + 2 * rh],
 					     s[jn * 4 + 2 * rh + 1]));
 		mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
@@ -207,7 +229,7 @@ __device__ __forceinline__ void wg_softmax(float s[32], float m[2], float l[2],
 		float sum = 0.0f;
 		alpha[rh] = exp2f(m[rh] - msub);
 #pragma unroll
-		for (int jn = 0; jn < 8; jn++) {
+		for (int jn = 0; jn < NJ; jn++) {
 			float x0 = exp2f(fmaf(s[jn * 4 + 2 * rh], scale_log2, -msub));
 			float x1 = exp2f(fmaf(s[jn * 4 + 2 * rh + 1], scale_log2, -msub));
 			s[jn * 4 + 2 * rh] = x0;
@@ -228,11 +250,14 @@ __device__ __forceinline__ void wg_rescale(float o[64], const float alpha[2])
 			o[dn * 4 + e] *= alpha[e >> 1];
 }
 
-/* the probabilities as the bf16 A operand of P V */
-__device__ __forceinline__ void wg_pack_p(uint32_t a[4][4], const float s[32])
+/* the probabilities as the bf16 A operand of P V (NJ / 2 steps of 16
+ * keys) */
+template <int NJ>
+__device__ __forceinline__ void wg_pack_p(uint32_t a[NJ / 2][4],
+					  const float s[NJ * 4])
 {
 #pragma unroll
-	for (int kc = 0; kc < 4; kc++)
+	for (int kc = 0; kc < NJ / 2; kc++)
 #pragma unroll
 		for (int i = 0; i < 4; i++)
 			a[kc][i] = pack_bf2(s[8 * kc + 2 * i], s[8 * kc + 2 * i + 1]);
@@ -382,15 +407,15 @@ __global__ void __launch_bounds__(WG_THREADS, 2)
 			for (int i = 0; i < 32; i++)
 				s[i] = 0.0f;
 			wg_fence();
-			wg_issue_qk(s, qa_base, ks);
+			wg_issue_qk<8>(s, qa_base, ks);
 			wg_commit();
 			wg_wait0();
-			wg_mask(s, n0, wpos_lo, g, t);
-			wg_softmax(s, m, l, alpha, p.scale_log2);
+			wg_mask<8>(s, n0, wpos_lo, g, t);
+			wg_softmax<8>(s, m, l, alpha, p.scale_log2);
 			wg_rescale(o, alpha);
-			wg_pack_p(a, s);
+			wg_pack_p<8>(a, s);
 			wg_fence();
-			wg_issue_pv(o, a, vs);
+			wg_issue_pv<8>(o, a, vs);
 			wg_commit();
 			wg_wait0();
 		}
@@ -436,55 +461,134 @@ __global__ void __launch_bounds__(WG_THREADS, 2)
 #endif
 }
 
+#ifdef PA_HAVE_WGMMA
 /*
- * Variant 7: variant 4's CTA (two warpgroups of 64 query rows of one
- * head) with the two products of consecutive key tiles in flight
- * together, one CTA per SM. Iteration j issues S_j = Q K_j^T and then
- * O += P_{j-1} V_{j-1} (two wgmma groups), waits for the first only, and
- * runs tile j's mask and softmax while the tensor cores work on the second
- * (FlashAttention-3's intra-warpgroup pipelining); then it waits for the
- * second, rescales O and packs P_j. The K/V tiles stream through
- * WP_STAGES stages, WP_LEAD tiles ahead: while iteration j reads K_j and
- * V_{j-1}, tile j + WP_LEAD loads into the stage that tile j - 2 left
- * (WP_STAGES = WP_LEAD + 2). S_j, P_{j-1} and O live in registers together
- * (about 160 a thread), which is why one CTA fits an SM where variant 4
- * fits two. A warpgroup stops issuing at the last tile that reaches its
- * rows; the CTA's loads and barriers run to the CTA's last tile.
+ * One pipelined step of variants 7 and 8 (NJ x 8 keys): S of the keys at
+ * ks (from key n0) and O += P V of the previous keys (P in a, V at vs) go
+ * to the tensor cores as two groups; the mask and softmax of S run while
+ * the second is in flight; then O is rescaled and the new P packed into
+ * a. Straight-line from the first issue to the last wait: a branch
+ * between a wgmma and its wait makes ptxas serialise every wgmma of the
+ * kernel.
  */
-#define WP_LEAD 2
-#define WP_STAGES (WP_LEAD + 2)
-#define WP_SMEM (2u * WG_PANEL(WG_BM) + WP_STAGES * 2u * 2u * WG_PANEL(PA_BN) + \
-		 1024u)
+template <int NJ>
+__device__ __forceinline__ void wp_pair(float s[NJ * 4], float o[64],
+					uint32_t a[NJ / 2][4], float m[2],
+					float l[2], uint32_t qa_base,
+					uint32_t ks, uint32_t vs, uint32_t n0,
+					uint32_t wpos_lo, uint32_t g, uint32_t t,
+					float scale_log2)
+{
+	float alpha[2];
+
+	wg_fence();
+	wg_issue_qk<NJ>(s, qa_base, ks);
+	wg_commit();
+	wg_issue_pv<NJ>(o, a, vs);
+	wg_commit();
+	wg_wait1();
+	wg_mask<NJ>(s, n0, wpos_lo, g, t);
+	wg_softmax<NJ>(s, m, l, alpha, scale_log2);
+	wg_wait0();
+	wg_rescale(o, alpha);
+	wg_pack_p<NJ>(a, s);
+}
+
+/* the first S of a pipelined kernel, alone (O is still 0) */
+template <int NJ>
+__device__ __forceinline__ void wp_first(float s[NJ * 4], uint32_t a[NJ / 2][4],
+					 float m[2], float l[2],
+					 uint32_t qa_base, uint32_t ks,
+					 uint32_t wpos_lo, uint32_t g, uint32_t t,
+					 float scale_log2)
+{
+	float alpha[2];
+
+	wg_fence();
+	wg_issue_qk<NJ>(s, qa_base, ks);
+	wg_commit();
+	wg_wait0();
+	wg_mask<NJ>(s, 0, wpos_lo, g, t);
+	wg_softmax<NJ>(s, m, l, alpha, scale_log2);
+	wg_pack_p<NJ>(a, s);
+}
+
+/* the last P V of a pipelined kernel, alone */
+template <int NJ>
+__device__ __forceinline__ void wp_last(float o[64], const uint32_t a[NJ / 2][4],
+					uint32_t vs)
+{
+	wg_fence();
+	wg_issue_pv<NJ>(o, a, vs);
+	wg_commit();
+	wg_wait0();
+}
+#endif
+
+/*
+ * Variants 7 and 8: variant 4's CTA (two warpgroups of 64 query rows of
+ * one head) with two products in flight together (FlashAttention-3's
+ * intra-warpgroup pipelining): each step issues S of the next keys and
+ * O += P V of the previous ones as two wgmma groups, waits for the first
+ * only and runs its mask and softmax while the tensor cores work on the
+ * second (wp_pair).
+ * - Variant 7 (HALF = 0): steps of a 64-key tile. S, the previous P and O
+ *   take 152 registers a thread, so one CTA fits an SM.
+ * - Variant 8 (HALF = 1): steps of half a tile (32 keys): S (16 floats)
+ *   and P (8 words) are half as large, at most 128 registers, and two
+ *   CTAs fit an SM as in variant 4, whose CTAs overlap each other's
+ *   phases only when they drift apart (a short prompt's CTAs start
+ *   together and run in step; docs/model-kernels.md).
+ * K and V tiles stream through separate stages, LEAD tiles ahead: step j
+ * reads K_j, V_{j-1} and (variant 8, second half) V_j, and tile j + LEAD
+ * loads into the stages that K_{j+LEAD-NK} and V_{j+LEAD-NV} left, both
+ * read last before step j: NK = LEAD + 1, NV = LEAD + 2. Variant 8's
+ * stages (LEAD 1) and Q take 113 KiB: two CTAs take exactly the SM's
+ * 228 KiB with their reserved 1 KiB each. A warpgroup stops issuing at
+ * the last tile that reaches its rows; the CTA's loads and barriers run
+ * on to the CTA's last tile.
+ */
+template <int HALF> struct wp_shape {
+	static constexpr uint32_t LEAD = HALF ? 1 : 2;
+	static constexpr uint32_t NK = LEAD + 1, NV = LEAD + 2;
+	static constexpr uint32_t TILE = 2u * WG_PANEL(PA_BN); /* K or V */
+	static constexpr uint32_t SMEM =
+		2u * WG_PANEL(WG_BM) + (NK + NV) * TILE + 1024u;
+};
 
 /* every thread of the CTA, once per key tile j: wait until tile j has
  * landed (tiles j+1 .. j+LEAD-1 may be in flight) and meet; every thread
- * is then past tile j-1's products, so tile j-2's stage is free and tile
- * j + LEAD loads into it */
+ * is then past step j-1, so tile j + LEAD loads into the stages left
+ * free */
+template <int HALF>
 __device__ __forceinline__ void wp_next_tile(uint32_t j, uint32_t n_tiles,
-					     uint32_t ks0,
+					     uint32_t kst, uint32_t vst,
 					     const __nv_bfloat16 *kbase,
 					     const __nv_bfloat16 *vbase,
 					     uint64_t stride, uint32_t kv_len)
 {
-	const uint32_t tile = 2u * WG_PANEL(PA_BN);
+	typedef wp_shape<HALF> W;
 
-	if (j + 1 < n_tiles)
-		asm volatile("cp.async.wait_group %0;\n" ::"n"(WP_LEAD - 1));
+	if (W::LEAD > 1 && j + 1 < n_tiles)
+		asm volatile("cp.async.wait_group %0;\n" ::"n"(W::LEAD - 1));
 	else
 		asm volatile("cp.async.wait_group 0;\n" ::);
 	asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
 	__syncthreads();
-	if (j + WP_LEAD < n_tiles) {
-		const uint32_t st = (j + WP_LEAD) % WP_STAGES;
-		wg_load_kv(ks0 + st * 2 * tile, ks0 + st * 2 * tile + tile, kbase,
-			   vbase, stride, (j + WP_LEAD) * PA_BN, kv_len);
+	if (j + W::LEAD < n_tiles) {
+		const uint32_t n = j + W::LEAD;
+		wg_load_kv(kst + (n % W::NK) * W::TILE, vst + (n % W::NV) * W::TILE,
+			   kbase, vbase, stride, n * PA_BN, kv_len);
 	}
 }
 
-__global__ void __launch_bounds__(WG_THREADS, 1)
+template <int HALF>
+__global__ void __launch_bounds__(WG_THREADS, HALF ? 2 : 1)
 	prefill_attn_wgmma_pipe_kernel(const pa_params p)
 {
 #ifdef PA_HAVE_WGMMA
+	typedef wp_shape<HALF> W;
+	constexpr int NJ = HALF ? 4 : 8; /* groups of 8 keys a step */
 	extern __shared__ unsigned char pa_smem[];
 	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 	const uint32_t wg = warp >> 2, wq = warp & 3;
@@ -515,9 +619,10 @@ __global__ void __launch_bounds__(WG_THREADS, 1)
 	const __nv_bfloat16 *vbase =
 		p.v + (uint64_t)kv_begin * p.kv_stride + kvh * PA_D;
 	const uint32_t qs = (smem_u32(pa_smem) + 1023u) & ~1023u;
-	const uint32_t ks0 = qs + 2u * WG_PANEL(WG_BM);
-	const uint32_t tile = 2u * WG_PANEL(PA_BN); /* one K or V tile */
+	const uint32_t kst = qs + 2u * WG_PANEL(WG_BM);
+	const uint32_t vst = kst + W::NK * W::TILE;
 	const uint32_t qa_base = qs + wg * 64u * 128u;
+	const uint32_t half = 32u * 128u; /* bytes of 32 key rows a panel */
 
 	for (uint32_t i = threadIdx.x; i < WG_BM * 16u; i += WG_THREADS) {
 		uint32_t row = i >> 4, c = i & 15;
@@ -531,59 +636,57 @@ __global__ void __launch_bounds__(WG_THREADS, 1)
 	}
 	/* Q with tile 0 in the first cp.async group, then tiles 1 .. LEAD-1 */
 #pragma unroll
-	for (uint32_t j = 0; j < WP_LEAD; j++)
+	for (uint32_t j = 0; j < W::LEAD; j++)
 		if (j < n_tiles)
-			wg_load_kv(ks0 + j * 2 * tile, ks0 + j * 2 * tile + tile,
-				   kbase, vbase, p.kv_stride, j * PA_BN, kv_len);
+			wg_load_kv(kst + j * W::TILE, vst + j * W::TILE, kbase,
+				   vbase, p.kv_stride, j * PA_BN, kv_len);
 
-	float o[64], s[32], m[2] = { -INFINITY, -INFINITY }, l[2] = { 0.0f, 0.0f };
-	uint32_t a[4][4];
+	float o[64], s[NJ * 4], m[2] = { -INFINITY, -INFINITY };
+	float l[2] = { 0.0f, 0.0f };
+	uint32_t a[NJ / 2][4];
 #pragma unroll
 	for (int i = 0; i < 64; i++)
 		o[i] = 0.0f;
 #pragma unroll
-	for (int i = 0; i < 32; i++)
+	for (int i = 0; i < NJ * 4; i++)
 		s[i] = 0.0f;
 #pragma unroll
-	for (int kc = 0; kc < 4; kc++)
+	for (int kc = 0; kc < NJ / 2; kc++)
 #pragma unroll
 		for (int i = 0; i < 4; i++)
 			a[kc][i] = 0;
 
-	/* tile 0: S_0 alone */
-	float alpha[2];
-	wp_next_tile(0, n_tiles, ks0, kbase, vbase, p.kv_stride, kv_len);
-	wg_fence();
-	wg_issue_qk(s, qa_base, ks0);
-	wg_commit();
-	wg_wait0();
-	wg_mask(s, 0, wpos_lo, g, t);
-	wg_softmax(s, m, l, alpha, p.scale_log2);
-	wg_pack_p(a, s);
-	/* straight-line issue and waits: a branch between a wgmma and its
-	 * wait makes ptxas serialise every wgmma of the kernel */
+#define WP_K(j) (kst + ((j) % W::NK) * W::TILE)
+#define WP_V(j) (vst + ((j) % W::NV) * W::TILE)
+	wp_next_tile<HALF>(0, n_tiles, kst, vst, kbase, vbase, p.kv_stride,
+			   kv_len);
+	wp_first<NJ>(s, a, m, l, qa_base, WP_K(0), wpos_lo, g, t, p.scale_log2);
+	if constexpr (HALF)
+		wp_pair<NJ>(s, o, a, m, l, qa_base, WP_K(0) + half, WP_V(0), 32,
+			    wpos_lo, g, t, p.scale_log2);
 	for (uint32_t j = 1; j < own; j++) {
-		wp_next_tile(j, n_tiles, ks0, kbase, vbase, p.kv_stride, kv_len);
-		wg_fence();
-		wg_issue_qk(s, qa_base, ks0 + (j % WP_STAGES) * 2 * tile);
-		wg_commit();
-		wg_issue_pv(o, a, ks0 + ((j - 1) % WP_STAGES) * 2 * tile + tile);
-		wg_commit();
-		wg_wait1();
-		wg_mask(s, j * PA_BN, wpos_lo, g, t);
-		wg_softmax(s, m, l, alpha, p.scale_log2);
-		wg_wait0();
-		wg_rescale(o, alpha);
-		wg_pack_p(a, s);
+		wp_next_tile<HALF>(j, n_tiles, kst, vst, kbase, vbase,
+				   p.kv_stride, kv_len);
+		if constexpr (HALF) {
+			wp_pair<NJ>(s, o, a, m, l, qa_base, WP_K(j),
+				    WP_V(j - 1) + half, j * PA_BN, wpos_lo, g, t,
+				    p.scale_log2);
+			wp_pair<NJ>(s, o, a, m, l, qa_base, WP_K(j) + half,
+				    WP_V(j), j * PA_BN + 32, wpos_lo, g, t,
+				    p.scale_log2);
+		} else {
+			wp_pair<NJ>(s, o, a, m, l, qa_base, WP_K(j), WP_V(j - 1),
+				    j * PA_BN, wpos_lo, g, t, p.scale_log2);
+		}
 	}
-	wg_fence();
-	wg_issue_pv(o, a, ks0 + ((own - 1) % WP_STAGES) * 2 * tile + tile);
-	wg_commit();
-	wg_wait0();
+	wp_last<NJ>(o, a, WP_V(own - 1) + (HALF ? half : 0));
+#undef WP_K
+#undef WP_V
 	/* the CTA's tiles past this warpgroup's rows: its share of the
 	 * loads and barriers */
 	for (uint32_t j = own; j < n_tiles; j++)
-		wp_next_tile(j, n_tiles, ks0, kbase, vbase, p.kv_stride, kv_len);
+		wp_next_tile<HALF>(j, n_tiles, kst, vst, kbase, vbase,
+				   p.kv_stride, kv_len);
 	wg_store(p, o, l, q_begin, q_len, r0 + g, h, t);
 #endif
 }
@@ -773,15 +876,19 @@ int pa_launch_wgmma(const pa_params *p, const struct kern_prefill_args *a,
 		       err);
 		return 0;
 	}
-	if (kind == PA_WG_PIPE) {
-		KCHECK(cudaFuncSetAttribute(prefill_attn_wgmma_pipe_kernel,
+	if (kind == PA_WG_PIPE || kind == PA_WG_PIPE2) {
+		void (*pk)(const pa_params) =
+			kind == PA_WG_PIPE ? prefill_attn_wgmma_pipe_kernel<0>
+					   : prefill_attn_wgmma_pipe_kernel<1>;
+		const uint32_t smem = kind == PA_WG_PIPE ? wp_shape<0>::SMEM
+							 : wp_shape<1>::SMEM;
+
+		KCHECK(cudaFuncSetAttribute(pk,
 					    cudaFuncAttributeMaxDynamicSharedMemorySize,
-					    (int)WP_SMEM),
+					    (int)smem),
 		       err);
-		prefill_attn_wgmma_pipe_kernel<<<dim3(a->n_q_heads, tiles,
-						      a->n_seqs),
-						 WG_THREADS, WP_SMEM,
-						 kern_stream(stream)>>>(*p);
+		pk<<<dim3(a->n_q_heads, tiles, a->n_seqs), WG_THREADS, smem,
+		     kern_stream(stream)>>>(*p);
 		KCHECK_LAUNCH("prefill_attn_wgmma_pipe_kernel", err);
 		return 0;
 	}

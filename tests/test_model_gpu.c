@@ -34,8 +34,9 @@
 #define KV 4 /* automatic (0) and the mma.sync variants 1 .. KV-1 */
 #define WGMMA_VARIANT 4 /* and WGMMA_VARIANT + 1: two heads per CTA, + 2:
 			   the longest tiles' keys split over two CTAs, + 3:
-			   consecutive tiles' products in flight together */
-#define N_VARIANTS 8
+			   consecutive tiles' products in flight together,
+			   + 4: the same in half tiles */
+#define N_VARIANTS 9
 
 static void *dalloc(uint64_t n)
 {
