@@ -548,9 +548,10 @@ __device__ __forceinline__ void wp_last(float o[64], const uint32_t a[NJ / 2][4]
  * the last tile that reaches its rows; the CTA's loads and barriers run
  * on to the CTA's last tile.
  */
-template <int HALF> struct wp_shape {
-	static constexpr uint32_t LEAD = HALF ? 1 : 2;
-	static constexpr uint32_t NK = LEAD + 1, NV = LEAD + 2;
+template <int MODE> struct wp_shape {
+	static constexpr uint32_t LEAD = MODE == 1 ? 1 : 2;
+	static constexpr uint32_t NK = LEAD + 1;
+	static constexpr uint32_t NV = LEAD + (MODE == 2 ? 3 : 2);
 	static constexpr uint32_t TILE = 2u * WG_PANEL(PA_BN); /* K or V */
 	static constexpr uint32_t SMEM =
 		2u * WG_PANEL(WG_BM) + (NK + NV) * TILE + 1024u;
@@ -560,14 +561,14 @@ template <int HALF> struct wp_shape {
  * landed (tiles j+1 .. j+LEAD-1 may be in flight) and meet; every thread
  * is then past step j-1, so tile j + LEAD loads into the stages left
  * free */
-template <int HALF>
+template <int MODE>
 __device__ __forceinline__ void wp_next_tile(uint32_t j, uint32_t n_tiles,
 					     uint32_t kst, uint32_t vst,
 					     const __nv_bfloat16 *kbase,
 					     const __nv_bfloat16 *vbase,
 					     uint64_t stride, uint32_t kv_len)
 {
-	typedef wp_shape<HALF> W;
+	typedef wp_shape<MODE> W;
 
 	if (W::LEAD > 1 && j + 1 < n_tiles)
 		asm volatile("cp.async.wait_group %0;\n" ::"n"(W::LEAD - 1));
@@ -582,12 +583,117 @@ __device__ __forceinline__ void wp_next_tile(uint32_t j, uint32_t n_tiles,
 	}
 }
 
-template <int HALF>
-__global__ void __launch_bounds__(WG_THREADS, HALF ? 2 : 1)
+#ifdef PA_HAVE_WGMMA
+/*
+ * Variant 9 (MODE 2): the pipeline two tiles deep. Step j issues
+ * O += P_{j-2} V_{j-2} and then S_j = Q K_j^T, and the mask and softmax of
+ * S_{j-1} (sc, waited for in step j-1) run under both products; once the
+ * first is done O is rescaled and P_{j-1} packed, and the step ends when
+ * S_j (sn) has landed. Two score tiles, P and O take about 180 registers.
+ * A step reads K_j and V_{j-2}, so V keeps LEAD + 3 stages.
+ */
+template <bool PV, bool S>
+__device__ __forceinline__ void wd_step(float sc[32], float sn[32], float o[64],
+					uint32_t a[4][4], float m[2], float l[2],
+					uint32_t qa_base, uint32_t ks, uint32_t vs,
+					uint32_t n0_prev, uint32_t wpos_lo,
+					uint32_t g, uint32_t t, float scale_log2)
+{
+	float alpha[2];
+
+	wg_fence();
+	if constexpr (PV) {
+		wg_issue_pv<8>(o, a, vs);
+		wg_commit();
+	}
+	if constexpr (S) {
+		wg_issue_qk<8>(sn, qa_base, ks);
+		wg_commit();
+	}
+	wg_mask<8>(sc, n0_prev, wpos_lo, g, t);
+	wg_softmax<8>(sc, m, l, alpha, scale_log2);
+	if constexpr (PV && S)
+		wg_wait1();
+	else if constexpr (PV)
+		wg_wait0();
+	wg_rescale(o, alpha);
+	wg_pack_p<8>(a, sc);
+	if constexpr (S)
+		wg_wait0();
+}
+
+/* variant 9's loop over this warpgroup's `own` tiles (tile 0 waited for
+ * by the caller's first wp_next_tile); S_k lands in sa for even k, sb
+ * for odd */
+__device__ __forceinline__ void wd_run(float sa[32], float sb[32], float o[64],
+				       uint32_t a[4][4], float m[2], float l[2],
+				       uint32_t qa_base, uint32_t kst,
+				       uint32_t vst, const __nv_bfloat16 *kbase,
+				       const __nv_bfloat16 *vbase,
+				       uint64_t stride, uint32_t kv_len,
+				       uint32_t n_tiles, uint32_t own,
+				       uint32_t wpos_lo, uint32_t g, uint32_t t,
+				       float scale_log2)
+{
+	typedef wp_shape<2> W;
+#define WD_K(j) (kst + ((j) % W::NK) * W::TILE)
+#define WD_V(j) (vst + ((j) % W::NV) * W::TILE)
+	wg_fence();
+	wg_issue_qk<8>(sa, qa_base, WD_K(0));
+	wg_commit();
+	wg_wait0();
+	if (own == 1) {
+		wd_step<false, false>(sa, sb, o, a, m, l, qa_base, 0, 0, 0,
+				      wpos_lo, g, t, scale_log2);
+		wp_last<8>(o, a, WD_V(0));
+		return;
+	}
+	wp_next_tile<2>(1, n_tiles, kst, vst, kbase, vbase, stride, kv_len);
+	wd_step<false, true>(sa, sb, o, a, m, l, qa_base, WD_K(1), 0, 0,
+			     wpos_lo, g, t, scale_log2);
+	uint32_t j = 2;
+	for (; j + 1 < own; j += 2) {
+		wp_next_tile<2>(j, n_tiles, kst, vst, kbase, vbase, stride,
+				kv_len);
+		wd_step<true, true>(sb, sa, o, a, m, l, qa_base, WD_K(j),
+				    WD_V(j - 2), (j - 1) * PA_BN, wpos_lo, g, t,
+				    scale_log2);
+		wp_next_tile<2>(j + 1, n_tiles, kst, vst, kbase, vbase, stride,
+				kv_len);
+		wd_step<true, true>(sa, sb, o, a, m, l, qa_base, WD_K(j + 1),
+				    WD_V(j - 1), j * PA_BN, wpos_lo, g, t,
+				    scale_log2);
+	}
+	if (j < own) {
+		wp_next_tile<2>(j, n_tiles, kst, vst, kbase, vbase, stride,
+				kv_len);
+		wd_step<true, true>(sb, sa, o, a, m, l, qa_base, WD_K(j),
+				    WD_V(j - 2), (j - 1) * PA_BN, wpos_lo, g, t,
+				    scale_log2);
+	}
+	/* the last step: P_{own-2} V_{own-2} and the softmax of S_{own-1} */
+	if ((own - 1) & 1)
+		wd_step<true, false>(sb, sa, o, a, m, l, qa_base, 0,
+				     WD_V(own - 2), (own - 1) * PA_BN, wpos_lo,
+				     g, t, scale_log2);
+	else
+		wd_step<true, false>(sa, sb, o, a, m, l, qa_base, 0,
+				     WD_V(own - 2), (own - 1) * PA_BN, wpos_lo,
+				     g, t, scale_log2);
+	wp_last<8>(o, a, WD_V(own - 1));
+#undef WD_K
+#undef WD_V
+}
+
+#endif
+
+template <int MODE>
+__global__ void __launch_bounds__(WG_THREADS, MODE == 1 ? 2 : 1)
 	prefill_attn_wgmma_pipe_kernel(const pa_params p)
 {
 #ifdef PA_HAVE_WGMMA
-	typedef wp_shape<HALF> W;
+	constexpr int HALF = MODE == 1;
+	typedef wp_shape<MODE> W;
 	constexpr int NJ = HALF ? 4 : 8; /* groups of 8 keys a step */
 	extern __shared__ unsigned char pa_smem[];
 	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
@@ -641,7 +747,7 @@ __global__ void __launch_bounds__(WG_THREADS, HALF ? 2 : 1)
 			wg_load_kv(kst + j * W::TILE, vst + j * W::TILE, kbase,
 				   vbase, p.kv_stride, j * PA_BN, kv_len);
 
-	float o[64], s[NJ * 4], m[2] = { -INFINITY, -INFINITY };
+	float o[64], s[NJ * 4], s2[MODE == 2 ? 32 : 1], m[2] = { -INFINITY, -INFINITY };
 	float l[2] = { 0.0f, 0.0f };
 	uint32_t a[NJ / 2][4];
 #pragma unroll
@@ -651,6 +757,9 @@ __global__ void __launch_bounds__(WG_THREADS, HALF ? 2 : 1)
 	for (int i = 0; i < NJ * 4; i++)
 		s[i] = 0.0f;
 #pragma unroll
+	for (int i = 0; i < (MODE == 2 ? 32 : 1); i++)
+		s2[i] = 0.0f;
+#pragma unroll
 	for (int kc = 0; kc < NJ / 2; kc++)
 #pragma unroll
 		for (int i = 0; i < 4; i++)
@@ -658,14 +767,19 @@ __global__ void __launch_bounds__(WG_THREADS, HALF ? 2 : 1)
 
 #define WP_K(j) (kst + ((j) % W::NK) * W::TILE)
 #define WP_V(j) (vst + ((j) % W::NV) * W::TILE)
-	wp_next_tile<HALF>(0, n_tiles, kst, vst, kbase, vbase, p.kv_stride,
+	wp_next_tile<MODE>(0, n_tiles, kst, vst, kbase, vbase, p.kv_stride,
 			   kv_len);
+	if constexpr (MODE == 2) {
+		wd_run(s, s2, o, a, m, l, qa_base, kst, vst, kbase, vbase,
+		       p.kv_stride, kv_len, n_tiles, own, wpos_lo, g, t,
+		       p.scale_log2);
+	} else {
 	wp_first<NJ>(s, a, m, l, qa_base, WP_K(0), wpos_lo, g, t, p.scale_log2);
 	if constexpr (HALF)
 		wp_pair<NJ>(s, o, a, m, l, qa_base, WP_K(0) + half, WP_V(0), 32,
 			    wpos_lo, g, t, p.scale_log2);
 	for (uint32_t j = 1; j < own; j++) {
-		wp_next_tile<HALF>(j, n_tiles, kst, vst, kbase, vbase,
+		wp_next_tile<MODE>(j, n_tiles, kst, vst, kbase, vbase,
 				   p.kv_stride, kv_len);
 		if constexpr (HALF) {
 			wp_pair<NJ>(s, o, a, m, l, qa_base, WP_K(j),
@@ -680,12 +794,13 @@ __global__ void __launch_bounds__(WG_THREADS, HALF ? 2 : 1)
 		}
 	}
 	wp_last<NJ>(o, a, WP_V(own - 1) + (HALF ? half : 0));
+	}
 #undef WP_K
 #undef WP_V
 	/* the CTA's tiles past this warpgroup's rows: its share of the
 	 * loads and barriers */
 	for (uint32_t j = own; j < n_tiles; j++)
-		wp_next_tile<HALF>(j, n_tiles, kst, vst, kbase, vbase,
+		wp_next_tile<MODE>(j, n_tiles, kst, vst, kbase, vbase,
 				   p.kv_stride, kv_len);
 	wg_store(p, o, l, q_begin, q_len, r0 + g, h, t);
 #endif
@@ -876,12 +991,14 @@ int pa_launch_wgmma(const pa_params *p, const struct kern_prefill_args *a,
 		       err);
 		return 0;
 	}
-	if (kind == PA_WG_PIPE || kind == PA_WG_PIPE2) {
+	if (kind >= PA_WG_PIPE) {
 		void (*pk)(const pa_params) =
-			kind == PA_WG_PIPE ? prefill_attn_wgmma_pipe_kernel<0>
-					   : prefill_attn_wgmma_pipe_kernel<1>;
-		const uint32_t smem = kind == PA_WG_PIPE ? wp_shape<0>::SMEM
-							 : wp_shape<1>::SMEM;
+			kind == PA_WG_PIPE    ? prefill_attn_wgmma_pipe_kernel<0>
+			: kind == PA_WG_PIPE2 ? prefill_attn_wgmma_pipe_kernel<1>
+					      : prefill_attn_wgmma_pipe_kernel<2>;
+		const uint32_t smem = kind == PA_WG_PIPE    ? wp_shape<0>::SMEM
+				      : kind == PA_WG_PIPE2 ? wp_shape<1>::SMEM
+							    : wp_shape<2>::SMEM;
 
 		KCHECK(cudaFuncSetAttribute(pk,
 					    cudaFuncAttributeMaxDynamicSharedMemorySize,
