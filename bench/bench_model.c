@@ -39,8 +39,8 @@
 
 #define MR 64 /* most repeats kept per case */
 #define HD 128
-#define PF_VARIANTS 10 /* kern_prefill_args.variant 0 (automatic) .. 9
-			 (4-9 = wgmma) */
+#define PF_VARIANTS 9 /* kern_prefill_args.variant 0 (automatic) .. 8
+			(4-8 = wgmma) */
 
 /*
  * One GPU's share of the benchmarked model (--model, --tp), resolved once

@@ -489,9 +489,9 @@ static int check_args(const struct kern_prefill_args *a, int chunked,
 	if (!(a->scale > 0) || !isfinite(a->scale))
 		return ss_error(err, SS_EINVAL, "%s: field 'scale' must be > 0",
 				who);
-	if (a->variant > 9)
+	if (a->variant > 8)
 		return ss_error(err, SS_EINVAL,
-				"%s: field 'variant' is %u; 0 to 9", who,
+				"%s: field 'variant' is %u; 0 to 8", who,
 				a->variant);
 	if (!a->n_seqs)
 		return ss_error(err, SS_EINVAL, "%s: field 'n_seqs' is 0", who);
@@ -654,9 +654,7 @@ static int run(const struct kern_prefill_args *a, int chunked, void *stream,
 	case 7:
 		return pa_launch_wgmma(&p, a, PA_WG_PIPE, NULL, stream, err);
 	case 8:
-		return pa_launch_wgmma(&p, a, PA_WG_PIPE2, NULL, stream, err);
-	case 9:
-		return pa_launch_wgmma(&p, a, PA_WG_DEEP, NULL, stream, err);
+		return pa_launch_wgmma(&p, a, PA_WG_WS, NULL, stream, err);
 	case 6:
 		if (a->work && !aligned16(a->work))
 			return ss_error(err, SS_EINVAL,

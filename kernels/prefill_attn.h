@@ -32,10 +32,9 @@
  * kern_prefill_attn_work_bytes in `work`; runs as 4 where no split is
  * planned); 7 wgmma, variant 4's CTA with S of key tile j and P V of
  * tile j-1 in flight together so that the softmax of one overlaps the
- * tensor cores' work on the other (one CTA per SM); 8, variant 7 in steps
- * of half a key tile (two CTAs per SM); 9, variant 7's pipeline two key
- * tiles deep (the softmax of one tile under the products of the two
- * around it). 0 picks the fastest
+ * tensor cores' work on the other (one CTA per SM); 8, variant 7 with a
+ * ninth warp loading the K/V tiles and mbarriers instead of CTA barriers
+ * (the warpgroups run at their own pace). 0 picks the fastest
  * measured one the device can run: 4, else
  * 1; 6 where it is planned and `work` is large enough; otherwise 5
  * instead of 4 where the group is even and variant 4's grid is under 4
@@ -71,7 +70,7 @@ struct kern_prefill_args {
 	uint32_t n_seqs;
 	const int32_t *cu_q, *cu_kv;
 	uint32_t max_q_len;
-	uint32_t variant;       /* 0 = automatic (above); 1-9 force one */
+	uint32_t variant;       /* 0 = automatic (above); 1-8 force one */
 	void *work;             /* device workspace of variant 6, or NULL */
 	uint64_t work_bytes;    /* its size */
 };

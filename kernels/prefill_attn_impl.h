@@ -77,22 +77,15 @@ uint64_t pa_split_bytes(const struct pa_split *sp, uint32_t n_q_heads);
  * variant 4 (128 query rows of one head per CTA), PA_WG_PAIR variant 5
  * (64 rows of two heads of one KV head per CTA; runs as 4 where the GQA
  * group is odd), PA_WG_PIPE variant 7 (variant 4's CTA with the products
- * of consecutive key tiles in flight together, one CTA per SM),
- * PA_WG_PIPE2 variant 8 (the same in half tiles, two CTAs per SM),
- * PA_WG_DEEP variant 9 (the pipeline two key tiles deep); with
+ * of consecutive key tiles in flight together, one CTA per SM), PA_WG_WS
+ * variant 8 (variant 7 with a warp of its own loading the tiles); with
  * `split` (a plan of pa_split_plan; a->work holds pa_split_bytes; kind
  * PA_WG_ONE) variant 6: variant 4's CTAs over the plan's items, then a
  * kernel combining the halves. 0, or SS_ENODEV when the binary holds no
  * sm_90a code for this device, or SS_ECUDA. Arguments are checked by the
  * caller.
  */
-enum {
-	PA_WG_ONE = 0,
-	PA_WG_PAIR = 1,
-	PA_WG_PIPE = 2,
-	PA_WG_PIPE2 = 3,
-	PA_WG_DEEP = 4
-};
+enum { PA_WG_ONE = 0, PA_WG_PAIR = 1, PA_WG_PIPE = 2, PA_WG_WS = 3 };
 
 int pa_launch_wgmma(const pa_params *p, const struct kern_prefill_args *a,
 		    int kind, const struct pa_split *split, void *stream,

@@ -528,281 +528,293 @@ __device__ __forceinline__ void wp_last(float o[64], const uint32_t a[NJ / 2][4]
 /*
  * Variants 7 and 8: variant 4's CTA (two warpgroups of 64 query rows of
  * one head) with two products in flight together (FlashAttention-3's
- * intra-warpgroup pipelining): each step issues S of the next keys and
- * O += P V of the previous ones as two wgmma groups, waits for the first
- * only and runs its mask and softmax while the tensor cores work on the
- * second (wp_pair).
- * - Variant 7 (HALF = 0): steps of a 64-key tile. S, the previous P and O
- *   take 152 registers a thread, so one CTA fits an SM.
- * - Variant 8 (HALF = 1): steps of half a tile (32 keys): S (16 floats)
- *   and P (8 words) are half as large, at most 128 registers, and two
- *   CTAs fit an SM as in variant 4, whose CTAs overlap each other's
- *   phases only when they drift apart (a short prompt's CTAs start
- *   together and run in step; docs/model-kernels.md).
- * K and V tiles stream through separate stages, LEAD tiles ahead: step j
- * reads K_j, V_{j-1} and (variant 8, second half) V_j, and tile j + LEAD
- * loads into the stages that K_{j+LEAD-NK} and V_{j+LEAD-NV} left, both
- * read last before step j: NK = LEAD + 1, NV = LEAD + 2. Variant 8's
- * stages (LEAD 1) and Q take 113 KiB: two CTAs take exactly the SM's
- * 228 KiB with their reserved 1 KiB each. A warpgroup stops issuing at
- * the last tile that reaches its rows; the CTA's loads and barriers run
- * on to the CTA's last tile.
+ * intra-warpgroup pipelining): each step issues S_j = Q K_j^T and
+ * O += P_{j-1} V_{j-1} as two wgmma groups, waits for the first only and
+ * runs tile j's mask and softmax while the tensor cores work on the
+ * second (wp_pair). S_j, P_{j-1} and O take 152 registers a thread, so
+ * one CTA fits an SM (variant 4: 125, two CTAs).
+ * - Variant 7: every thread loads its share of each K/V tile with
+ *   cp.async, WP_LEAD tiles ahead, and the CTA meets once a tile.
+ * - Variant 8: a ninth warp loads the tiles (warp specialisation) and the
+ *   warpgroups never meet: per stage, a "full" mbarrier completes when
+ *   the loading warp's copies have landed (cp.async.mbarrier.arrive) and
+ *   an "empty" one when the eight computing warps have finished with the
+ *   stage, so each warpgroup runs at its own pace, up to the stages
+ *   ahead of the other.
+ * Step j reads K_j and V_{j-1}. A warpgroup stops at the last tile that
+ * reaches its rows (the CTA's last tile is above the first warpgroup's).
  */
-template <int MODE> struct wp_shape {
-	static constexpr uint32_t LEAD = MODE == 1 ? 1 : 2;
-	static constexpr uint32_t NK = LEAD + 1;
-	static constexpr uint32_t NV = LEAD + (MODE == 2 ? 3 : 2);
-	static constexpr uint32_t TILE = 2u * WG_PANEL(PA_BN); /* K or V */
-	static constexpr uint32_t SMEM =
-		2u * WG_PANEL(WG_BM) + (NK + NV) * TILE + 1024u;
+#define WP_LEAD 2                /* variant 7: tiles loaded ahead */
+#define WP_NK (WP_LEAD + 1)      /* K stages: K_j .. K_{j+LEAD} */
+#define WP_NV (WP_LEAD + 2)      /* V stages: V_{j-1} .. V_{j+LEAD} */
+#define WS_NS 4                  /* variant 8: K+V stages */
+#define WP_TILE (2u * WG_PANEL(PA_BN)) /* bytes of one K or V tile */
+#define WP_SMEM (2u * WG_PANEL(WG_BM) + (WP_NK + WP_NV) * WP_TILE + 1024u)
+#define WS_SMEM (2u * WG_PANEL(WG_BM) + 2u * WS_NS * WP_TILE + 1024u)
+#define WS_THREADS (WG_THREADS + 32)
+
+/* what a pipelined CTA and warpgroup work on */
+struct wp_ctx {
+	uint32_t q_begin, q_len, kv_len, m0, h, n_tiles, own, r0, wpos_lo;
+	const __nv_bfloat16 *kbase, *vbase;
+	uint32_t qs, qa_base; /* shared: Q, this warpgroup's 64 rows of it */
 };
 
-/* every thread of the CTA, once per key tile j: wait until tile j has
- * landed (tiles j+1 .. j+LEAD-1 may be in flight) and meet; every thread
- * is then past step j-1, so tile j + LEAD loads into the stages left
- * free */
-template <int MODE>
-__device__ __forceinline__ void wp_next_tile(uint32_t j, uint32_t n_tiles,
-					     uint32_t kst, uint32_t vst,
-					     const __nv_bfloat16 *kbase,
-					     const __nv_bfloat16 *vbase,
-					     uint64_t stride, uint32_t kv_len)
+/* 0 where the CTA has no rows (a shorter sequence of a batch) */
+__device__ __forceinline__ int wp_setup(const pa_params &p, wp_ctx &c)
 {
-	typedef wp_shape<MODE> W;
+	extern __shared__ unsigned char pa_smem[];
+	const uint32_t warp = threadIdx.x >> 5, wg = warp >> 2, wq = warp & 3;
+	const uint32_t seq = blockIdx.z;
+	uint32_t kv_begin = 0;
 
-	if (W::LEAD > 1 && j + 1 < n_tiles)
-		asm volatile("cp.async.wait_group %0;\n" ::"n"(W::LEAD - 1));
+	c.q_begin = 0;
+	c.q_len = p.q_len;
+	c.kv_len = p.kv_len;
+	if (p.cu_q) {
+		c.q_begin = p.cu_q[seq];
+		c.q_len = p.cu_q[seq + 1] - c.q_begin;
+		kv_begin = p.cu_kv[seq];
+		c.kv_len = p.cu_kv[seq + 1] - kv_begin;
+	}
+	c.m0 = (gridDim.y - 1 - blockIdx.y) * WG_BM;
+	if (c.m0 >= c.q_len)
+		return 0;
+	c.h = blockIdx.x;
+	const uint32_t off = c.kv_len - c.q_len;
+	const uint32_t n_keys = min(c.kv_len, off + c.m0 + WG_BM);
+	c.n_tiles = (n_keys + PA_BN - 1) / PA_BN;
+	c.r0 = c.m0 + wg * 64 + wq * 16; /* this warp's rows */
+	c.wpos_lo = off + c.r0;
+	/* the tiles that start at or before this warpgroup's last row */
+	c.own = min(c.n_tiles, (off + c.m0 + wg * 64 + 63) / PA_BN + 1);
+	c.kbase = p.k + (uint64_t)kv_begin * p.kv_stride + (c.h / p.group) * PA_D;
+	c.vbase = p.v + (uint64_t)kv_begin * p.kv_stride + (c.h / p.group) * PA_D;
+	c.qs = (smem_u32(pa_smem) + 1023u) & ~1023u;
+	c.qa_base = c.qs + wg * 64u * 128u;
+	return 1;
+}
+
+/* the CTA's 128 query rows into shared memory by threads 0 .. n-1, as
+ * one cp.async group (not committed) */
+__device__ __forceinline__ void wp_load_q(const pa_params &p, const wp_ctx &c,
+					  uint32_t n)
+{
+	for (uint32_t i = threadIdx.x; i < WG_BM * 16u; i += n) {
+		uint32_t row = i >> 4, col = i & 15;
+		uint32_t qr = c.m0 + row;
+		int ok = qr < c.q_len;
+		const __nv_bfloat16 *src =
+			ok ? p.q + (uint64_t)(c.q_begin + qr) * p.q_stride +
+				     c.h * PA_D + col * 8
+			   : p.q;
+		cp_async16(c.qs + wg_off(WG_BM, row, col), src, ok ? 16 : 0);
+	}
+}
+
+/* variant 7, every thread once per key tile j: wait until tile j has
+ * landed (tile j+1 may be in flight) and meet; every thread is then past
+ * step j-1, so tile j + LEAD loads into the stages K_{j-1} and V_{j-2}
+ * left */
+__device__ __forceinline__ void wp_next_tile(const wp_ctx &c, uint64_t stride,
+					     uint32_t j, uint32_t kst,
+					     uint32_t vst)
+{
+	if (j + 1 < c.n_tiles)
+		asm volatile("cp.async.wait_group %0;\n" ::"n"(WP_LEAD - 1));
 	else
 		asm volatile("cp.async.wait_group 0;\n" ::);
 	asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
 	__syncthreads();
-	if (j + W::LEAD < n_tiles) {
-		const uint32_t n = j + W::LEAD;
-		wg_load_kv(kst + (n % W::NK) * W::TILE, vst + (n % W::NV) * W::TILE,
-			   kbase, vbase, stride, n * PA_BN, kv_len);
+	if (j + WP_LEAD < c.n_tiles) {
+		const uint32_t n = j + WP_LEAD;
+		wg_load_kv(kst + (n % WP_NK) * WP_TILE, vst + (n % WP_NV) * WP_TILE,
+			   c.kbase, c.vbase, stride, n * PA_BN, c.kv_len);
 	}
 }
 
-#ifdef PA_HAVE_WGMMA
-/*
- * Variant 9 (MODE 2): the pipeline two tiles deep. Step j issues
- * O += P_{j-2} V_{j-2} and then S_j = Q K_j^T, and the mask and softmax of
- * S_{j-1} (sc, waited for in step j-1) run under both products; once the
- * first is done O is rescaled and P_{j-1} packed, and the step ends when
- * S_j (sn) has landed. Two score tiles, P and O take about 180 registers.
- * A step reads K_j and V_{j-2}, so V keeps LEAD + 3 stages.
- */
-template <bool PV, bool S>
-__device__ __forceinline__ void wd_step(float sc[32], float sn[32], float o[64],
-					uint32_t a[4][4], float m[2], float l[2],
-					uint32_t qa_base, uint32_t ks, uint32_t vs,
-					uint32_t n0_prev, uint32_t wpos_lo,
-					uint32_t g, uint32_t t, float scale_log2)
-{
-	float alpha[2];
-
-	wg_fence();
-	if constexpr (PV) {
-		wg_issue_pv<8>(o, a, vs);
-		wg_commit();
-	}
-	if constexpr (S) {
-		wg_issue_qk<8>(sn, qa_base, ks);
-		wg_commit();
-	}
-	wg_mask<8>(sc, n0_prev, wpos_lo, g, t);
-	wg_softmax<8>(sc, m, l, alpha, scale_log2);
-	if constexpr (PV && S)
-		wg_wait1();
-	else if constexpr (PV)
-		wg_wait0();
-	wg_rescale(o, alpha);
-	wg_pack_p<8>(a, sc);
-	if constexpr (S)
-		wg_wait0();
-}
-
-/* variant 9's loop over this warpgroup's `own` tiles (tile 0 waited for
- * by the caller's first wp_next_tile); S_k lands in sa for even k, sb
- * for odd */
-__device__ __forceinline__ void wd_run(float sa[32], float sb[32], float o[64],
-				       uint32_t a[4][4], float m[2], float l[2],
-				       uint32_t qa_base, uint32_t kst,
-				       uint32_t vst, const __nv_bfloat16 *kbase,
-				       const __nv_bfloat16 *vbase,
-				       uint64_t stride, uint32_t kv_len,
-				       uint32_t n_tiles, uint32_t own,
-				       uint32_t wpos_lo, uint32_t g, uint32_t t,
-				       float scale_log2)
-{
-	typedef wp_shape<2> W;
-#define WD_K(j) (kst + ((j) % W::NK) * W::TILE)
-#define WD_V(j) (vst + ((j) % W::NV) * W::TILE)
-	wg_fence();
-	wg_issue_qk<8>(sa, qa_base, WD_K(0));
-	wg_commit();
-	wg_wait0();
-	if (own == 1) {
-		wd_step<false, false>(sa, sb, o, a, m, l, qa_base, 0, 0, 0,
-				      wpos_lo, g, t, scale_log2);
-		wp_last<8>(o, a, WD_V(0));
-		return;
-	}
-	wp_next_tile<2>(1, n_tiles, kst, vst, kbase, vbase, stride, kv_len);
-	wd_step<false, true>(sa, sb, o, a, m, l, qa_base, WD_K(1), 0, 0,
-			     wpos_lo, g, t, scale_log2);
-	uint32_t j = 2;
-	for (; j + 1 < own; j += 2) {
-		wp_next_tile<2>(j, n_tiles, kst, vst, kbase, vbase, stride,
-				kv_len);
-		wd_step<true, true>(sb, sa, o, a, m, l, qa_base, WD_K(j),
-				    WD_V(j - 2), (j - 1) * PA_BN, wpos_lo, g, t,
-				    scale_log2);
-		wp_next_tile<2>(j + 1, n_tiles, kst, vst, kbase, vbase, stride,
-				kv_len);
-		wd_step<true, true>(sa, sb, o, a, m, l, qa_base, WD_K(j + 1),
-				    WD_V(j - 1), j * PA_BN, wpos_lo, g, t,
-				    scale_log2);
-	}
-	if (j < own) {
-		wp_next_tile<2>(j, n_tiles, kst, vst, kbase, vbase, stride,
-				kv_len);
-		wd_step<true, true>(sb, sa, o, a, m, l, qa_base, WD_K(j),
-				    WD_V(j - 2), (j - 1) * PA_BN, wpos_lo, g, t,
-				    scale_log2);
-	}
-	/* the last step: P_{own-2} V_{own-2} and the softmax of S_{own-1} */
-	if ((own - 1) & 1)
-		wd_step<true, false>(sb, sa, o, a, m, l, qa_base, 0,
-				     WD_V(own - 2), (own - 1) * PA_BN, wpos_lo,
-				     g, t, scale_log2);
-	else
-		wd_step<true, false>(sa, sb, o, a, m, l, qa_base, 0,
-				     WD_V(own - 2), (own - 1) * PA_BN, wpos_lo,
-				     g, t, scale_log2);
-	wp_last<8>(o, a, WD_V(own - 1));
-#undef WD_K
-#undef WD_V
-}
-
-#endif
-
-template <int MODE>
-__global__ void __launch_bounds__(WG_THREADS, MODE == 1 ? 2 : 1)
+__global__ void __launch_bounds__(WG_THREADS, 1)
 	prefill_attn_wgmma_pipe_kernel(const pa_params p)
 {
 #ifdef PA_HAVE_WGMMA
-	constexpr int HALF = MODE == 1;
-	typedef wp_shape<MODE> W;
-	constexpr int NJ = HALF ? 4 : 8; /* groups of 8 keys a step */
-	extern __shared__ unsigned char pa_smem[];
-	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-	const uint32_t wg = warp >> 2, wq = warp & 3;
-	const uint32_t seq = blockIdx.z, h = blockIdx.x;
-	const uint32_t g = lane >> 2, t = lane & 3;
-	uint32_t q_begin = 0, kv_begin = 0, q_len = p.q_len, kv_len = p.kv_len;
+	wp_ctx c;
 
-	if (p.cu_q) {
-		q_begin = p.cu_q[seq];
-		q_len = p.cu_q[seq + 1] - q_begin;
-		kv_begin = p.cu_kv[seq];
-		kv_len = p.cu_kv[seq + 1] - kv_begin;
-	}
-	const uint32_t m0 = (gridDim.y - 1 - blockIdx.y) * WG_BM;
-	if (m0 >= q_len)
+	if (!wp_setup(p, c))
 		return;
-	const uint32_t off = kv_len - q_len;
-	const uint32_t kvh = h / p.group;
-	const uint32_t n_keys = min(kv_len, off + m0 + WG_BM);
-	const uint32_t n_tiles = (n_keys + PA_BN - 1) / PA_BN;
-	const uint32_t r0 = m0 + wg * 64 + wq * 16; /* this warp's rows */
-	const uint32_t wpos_lo = off + r0;
-	/* this warpgroup's tiles: those that start at or before its last row */
-	const uint32_t own = min(n_tiles, (off + m0 + wg * 64 + 63) / PA_BN + 1);
+	const uint32_t lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+	const uint32_t kst = c.qs + 2u * WG_PANEL(WG_BM);
+	const uint32_t vst = kst + WP_NK * WP_TILE;
 
-	const __nv_bfloat16 *kbase =
-		p.k + (uint64_t)kv_begin * p.kv_stride + kvh * PA_D;
-	const __nv_bfloat16 *vbase =
-		p.v + (uint64_t)kv_begin * p.kv_stride + kvh * PA_D;
-	const uint32_t qs = (smem_u32(pa_smem) + 1023u) & ~1023u;
-	const uint32_t kst = qs + 2u * WG_PANEL(WG_BM);
-	const uint32_t vst = kst + W::NK * W::TILE;
-	const uint32_t qa_base = qs + wg * 64u * 128u;
-	const uint32_t half = 32u * 128u; /* bytes of 32 key rows a panel */
-
-	for (uint32_t i = threadIdx.x; i < WG_BM * 16u; i += WG_THREADS) {
-		uint32_t row = i >> 4, c = i & 15;
-		uint32_t qr = m0 + row;
-		int ok = qr < q_len;
-		const __nv_bfloat16 *src =
-			ok ? p.q + (uint64_t)(q_begin + qr) * p.q_stride +
-				     h * PA_D + c * 8
-			   : p.q;
-		cp_async16(qs + wg_off(WG_BM, row, c), src, ok ? 16 : 0);
-	}
 	/* Q with tile 0 in the first cp.async group, then tiles 1 .. LEAD-1 */
+	wp_load_q(p, c, WG_THREADS);
 #pragma unroll
-	for (uint32_t j = 0; j < W::LEAD; j++)
-		if (j < n_tiles)
-			wg_load_kv(kst + j * W::TILE, vst + j * W::TILE, kbase,
-				   vbase, p.kv_stride, j * PA_BN, kv_len);
+	for (uint32_t j = 0; j < WP_LEAD; j++)
+		if (j < c.n_tiles)
+			wg_load_kv(kst + j * WP_TILE, vst + j * WP_TILE, c.kbase,
+				   c.vbase, p.kv_stride, j * PA_BN, c.kv_len);
 
-	float o[64], s[NJ * 4], s2[MODE == 2 ? 32 : 1], m[2] = { -INFINITY, -INFINITY };
-	float l[2] = { 0.0f, 0.0f };
-	uint32_t a[NJ / 2][4];
+	float o[64], s[32], m[2] = { -INFINITY, -INFINITY }, l[2] = { 0.0f, 0.0f };
+	uint32_t a[4][4];
 #pragma unroll
 	for (int i = 0; i < 64; i++)
 		o[i] = 0.0f;
 #pragma unroll
-	for (int i = 0; i < NJ * 4; i++)
+	for (int i = 0; i < 32; i++)
 		s[i] = 0.0f;
 #pragma unroll
-	for (int i = 0; i < (MODE == 2 ? 32 : 1); i++)
-		s2[i] = 0.0f;
-#pragma unroll
-	for (int kc = 0; kc < NJ / 2; kc++)
+	for (int kc = 0; kc < 4; kc++)
 #pragma unroll
 		for (int i = 0; i < 4; i++)
 			a[kc][i] = 0;
 
-#define WP_K(j) (kst + ((j) % W::NK) * W::TILE)
-#define WP_V(j) (vst + ((j) % W::NV) * W::TILE)
-	wp_next_tile<MODE>(0, n_tiles, kst, vst, kbase, vbase, p.kv_stride,
-			   kv_len);
-	if constexpr (MODE == 2) {
-		wd_run(s, s2, o, a, m, l, qa_base, kst, vst, kbase, vbase,
-		       p.kv_stride, kv_len, n_tiles, own, wpos_lo, g, t,
-		       p.scale_log2);
-	} else {
-	wp_first<NJ>(s, a, m, l, qa_base, WP_K(0), wpos_lo, g, t, p.scale_log2);
-	if constexpr (HALF)
-		wp_pair<NJ>(s, o, a, m, l, qa_base, WP_K(0) + half, WP_V(0), 32,
-			    wpos_lo, g, t, p.scale_log2);
-	for (uint32_t j = 1; j < own; j++) {
-		wp_next_tile<MODE>(j, n_tiles, kst, vst, kbase, vbase,
-				   p.kv_stride, kv_len);
-		if constexpr (HALF) {
-			wp_pair<NJ>(s, o, a, m, l, qa_base, WP_K(j),
-				    WP_V(j - 1) + half, j * PA_BN, wpos_lo, g, t,
-				    p.scale_log2);
-			wp_pair<NJ>(s, o, a, m, l, qa_base, WP_K(j) + half,
-				    WP_V(j), j * PA_BN + 32, wpos_lo, g, t,
-				    p.scale_log2);
-		} else {
-			wp_pair<NJ>(s, o, a, m, l, qa_base, WP_K(j), WP_V(j - 1),
-				    j * PA_BN, wpos_lo, g, t, p.scale_log2);
-		}
+	wp_next_tile(c, p.kv_stride, 0, kst, vst);
+	wp_first<8>(s, a, m, l, c.qa_base, kst, c.wpos_lo, g, t, p.scale_log2);
+	for (uint32_t j = 1; j < c.own; j++) {
+		wp_next_tile(c, p.kv_stride, j, kst, vst);
+		wp_pair<8>(s, o, a, m, l, c.qa_base, kst + (j % WP_NK) * WP_TILE,
+			   vst + ((j - 1) % WP_NV) * WP_TILE, j * PA_BN,
+			   c.wpos_lo, g, t, p.scale_log2);
 	}
-	wp_last<NJ>(o, a, WP_V(own - 1) + (HALF ? half : 0));
-	}
-#undef WP_K
-#undef WP_V
+	wp_last<8>(o, a, vst + ((c.own - 1) % WP_NV) * WP_TILE);
 	/* the CTA's tiles past this warpgroup's rows: its share of the
 	 * loads and barriers */
-	for (uint32_t j = own; j < n_tiles; j++)
-		wp_next_tile<MODE>(j, n_tiles, kst, vst, kbase, vbase,
-				   p.kv_stride, kv_len);
-	wg_store(p, o, l, q_begin, q_len, r0 + g, h, t);
+	for (uint32_t j = c.own; j < c.n_tiles; j++)
+		wp_next_tile(c, p.kv_stride, j, kst, vst);
+	wg_store(p, o, l, c.q_begin, c.q_len, c.r0 + g, c.h, t);
+#endif
+}
+
+#ifdef PA_HAVE_WGMMA
+__device__ __forceinline__ void mb_init(uint32_t bar, uint32_t count)
+{
+	asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar),
+		     "r"(count)
+		     : "memory");
+}
+
+/* until phase `parity` of the barrier has completed (acquire) */
+__device__ __forceinline__ void mb_wait(uint32_t bar, uint32_t parity)
+{
+	uint32_t done;
+
+	do {
+		asm volatile("{\n.reg .pred p;\n"
+			     "mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
+			     "selp.u32 %0, 1, 0, p;\n}\n"
+			     : "=r"(done)
+			     : "r"(bar), "r"(parity)
+			     : "memory");
+	} while (!done);
+}
+
+__device__ __forceinline__ void mb_arrive(uint32_t bar)
+{
+	asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar)
+		     : "memory");
+}
+
+/* the barrier's pending count drops when this thread's earlier cp.async
+ * copies have landed (noinc: the count at init includes it) */
+__device__ __forceinline__ void mb_arrive_cp_async(uint32_t bar)
+{
+	asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" ::"r"(
+			     bar)
+		     : "memory");
+}
+#endif
+
+__global__ void __launch_bounds__(WS_THREADS, 1)
+	prefill_attn_wgmma_ws_kernel(const pa_params p)
+{
+#ifdef PA_HAVE_WGMMA
+	__shared__ uint64_t bars[2 * WS_NS]; /* full[WS_NS], empty[WS_NS] */
+	wp_ctx c;
+
+	if (!wp_setup(p, c))
+		return;
+	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+	const uint32_t g = lane >> 2, t = lane & 3;
+	const uint32_t kst = c.qs + 2u * WG_PANEL(WG_BM);
+	const uint32_t vst = kst + WS_NS * WP_TILE;
+	const uint32_t full = smem_u32(bars), empty = full + 8u * WS_NS;
+
+	if (threadIdx.x == 0)
+		for (uint32_t i = 0; i < WS_NS; i++) {
+			mb_init(full + 8u * i, 32);  /* the loading warp */
+			mb_init(empty + 8u * i, 8);  /* the computing warps */
+		}
+	wp_load_q(p, c, WS_THREADS);
+	asm volatile("cp.async.commit_group;\n" ::);
+	asm volatile("cp.async.wait_group 0;\n" ::);
+	asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+	__syncthreads(); /* Q and the barriers; the CTA meets no more */
+
+	if (warp == 8) { /* the loading warp */
+		for (uint32_t j = 0; j < c.n_tiles; j++) {
+			const uint32_t st = j % WS_NS;
+			if (j >= WS_NS)
+				mb_wait(empty + 8u * st, (j / WS_NS - 1) & 1);
+#pragma unroll 4
+			for (uint32_t it = 0; it < PA_BN * 16 / 32; it++) {
+				uint32_t i = lane + it * 32;
+				uint32_t row = i >> 4, col = i & 15;
+				uint32_t key = j * PA_BN + row;
+				int ok = key < c.kv_len;
+				uint64_t off = ok ? (uint64_t)key * p.kv_stride +
+							    col * 8
+						  : 0;
+				uint32_t so = wg_off(PA_BN, row, col);
+				cp_async16(kst + st * WP_TILE + so, c.kbase + off,
+					   ok ? 16 : 0);
+				cp_async16(vst + st * WP_TILE + so, c.vbase + off,
+					   ok ? 16 : 0);
+			}
+			mb_arrive_cp_async(full + 8u * st);
+		}
+		asm volatile("cp.async.wait_all;\n" ::: "memory");
+		return;
+	}
+
+	float o[64], s[32], m[2] = { -INFINITY, -INFINITY }, l[2] = { 0.0f, 0.0f };
+	uint32_t a[4][4];
+#pragma unroll
+	for (int i = 0; i < 64; i++)
+		o[i] = 0.0f;
+#pragma unroll
+	for (int i = 0; i < 32; i++)
+		s[i] = 0.0f;
+#pragma unroll
+	for (int kc = 0; kc < 4; kc++)
+#pragma unroll
+		for (int i = 0; i < 4; i++)
+			a[kc][i] = 0;
+
+	/* tile j's K and V have landed (visible to the tensor cores' proxy) */
+#define WS_WAIT(j)                                                          \
+	do {                                                                \
+		mb_wait(full + 8u * ((j) % WS_NS), ((j) / WS_NS) & 1);       \
+		asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); \
+	} while (0)
+	/* this warp is done with tile j's stage */
+#define WS_FREE(j)                                                          \
+	do {                                                                \
+		if (lane == 0)                                              \
+			mb_arrive(empty + 8u * ((j) % WS_NS));              \
+	} while (0)
+	WS_WAIT(0);
+	wp_first<8>(s, a, m, l, c.qa_base, kst, c.wpos_lo, g, t, p.scale_log2);
+	for (uint32_t j = 1; j < c.own; j++) {
+		WS_WAIT(j);
+		wp_pair<8>(s, o, a, m, l, c.qa_base, kst + (j % WS_NS) * WP_TILE,
+			   vst + ((j - 1) % WS_NS) * WP_TILE, j * PA_BN,
+			   c.wpos_lo, g, t, p.scale_log2);
+		WS_FREE(j - 1);
+	}
+	wp_last<8>(o, a, vst + ((c.own - 1) % WS_NS) * WP_TILE);
+	WS_FREE(c.own - 1);
+#undef WS_WAIT
+#undef WS_FREE
+	wg_store(p, o, l, c.q_begin, c.q_len, c.r0 + g, c.h, t);
 #endif
 }
 
@@ -991,20 +1003,18 @@ int pa_launch_wgmma(const pa_params *p, const struct kern_prefill_args *a,
 		       err);
 		return 0;
 	}
-	if (kind >= PA_WG_PIPE) {
-		void (*pk)(const pa_params) =
-			kind == PA_WG_PIPE    ? prefill_attn_wgmma_pipe_kernel<0>
-			: kind == PA_WG_PIPE2 ? prefill_attn_wgmma_pipe_kernel<1>
-					      : prefill_attn_wgmma_pipe_kernel<2>;
-		const uint32_t smem = kind == PA_WG_PIPE    ? wp_shape<0>::SMEM
-				      : kind == PA_WG_PIPE2 ? wp_shape<1>::SMEM
-							    : wp_shape<2>::SMEM;
+	if (kind == PA_WG_PIPE || kind == PA_WG_WS) {
+		void (*pk)(const pa_params) = kind == PA_WG_PIPE
+						      ? prefill_attn_wgmma_pipe_kernel
+						      : prefill_attn_wgmma_ws_kernel;
+		const uint32_t smem = kind == PA_WG_PIPE ? WP_SMEM : WS_SMEM;
 
 		KCHECK(cudaFuncSetAttribute(pk,
 					    cudaFuncAttributeMaxDynamicSharedMemorySize,
 					    (int)smem),
 		       err);
-		pk<<<dim3(a->n_q_heads, tiles, a->n_seqs), WG_THREADS, smem,
+		pk<<<dim3(a->n_q_heads, tiles, a->n_seqs),
+		     kind == PA_WG_PIPE ? WG_THREADS : WS_THREADS, smem,
 		     kern_stream(stream)>>>(*p);
 		KCHECK_LAUNCH("prefill_attn_wgmma_pipe_kernel", err);
 		return 0;

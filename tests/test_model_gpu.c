@@ -35,9 +35,8 @@
 #define WGMMA_VARIANT 4 /* and WGMMA_VARIANT + 1: two heads per CTA, + 2:
 			   the longest tiles' keys split over two CTAs, + 3:
 			   consecutive tiles' products in flight together,
-			   + 4: the same in half tiles, + 5: two tiles
-			   deep */
-#define N_VARIANTS 10
+			   + 4: the same with a loading warp */
+#define N_VARIANTS 9
 
 static void *dalloc(uint64_t n)
 {
