@@ -33,7 +33,8 @@
  * planned); 7 wgmma, variant 4's CTA with S of key tile j and P V of
  * tile j-1 in flight together so that the softmax of one overlaps the
  * tensor cores' work on the other (one CTA per SM); 8, variant 7 with a
- * ninth warp loading the K/V tiles and mbarriers instead of CTA barriers
+ * warpgroup of its own loading the K/V tiles and mbarriers instead of CTA
+ * barriers
  * (the warpgroups run at their own pace). 0 picks the fastest
  * measured one the device can run: 4, else
  * 1; 6 where it is planned and `work` is large enough; otherwise 5

@@ -78,7 +78,7 @@ uint64_t pa_split_bytes(const struct pa_split *sp, uint32_t n_q_heads);
  * (64 rows of two heads of one KV head per CTA; runs as 4 where the GQA
  * group is odd), PA_WG_PIPE variant 7 (variant 4's CTA with the products
  * of consecutive key tiles in flight together, one CTA per SM), PA_WG_WS
- * variant 8 (variant 7 with a warp of its own loading the tiles); with
+ * variant 8 (variant 7 with a warpgroup of its own loading the tiles); with
  * `split` (a plan of pa_split_plan; a->work holds pa_split_bytes; kind
  * PA_WG_ONE) variant 6: variant 4's CTAs over the plan's items, then a
  * kernel combining the halves. 0, or SS_ENODEV when the binary holds no

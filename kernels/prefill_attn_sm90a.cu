@@ -535,9 +535,10 @@ __device__ __forceinline__ void wp_last(float o[64], const uint32_t a[NJ / 2][4]
  * one CTA fits an SM (variant 4: 125, two CTAs).
  * - Variant 7: every thread loads its share of each K/V tile with
  *   cp.async, WP_LEAD tiles ahead, and the CTA meets once a tile.
- * - Variant 8: a ninth warp loads the tiles (warp specialisation) and the
- *   warpgroups never meet: per stage, a "full" mbarrier completes when
- *   the loading warp's copies have landed (cp.async.mbarrier.arrive) and
+ * - Variant 8: a third warpgroup loads the tiles (warp specialisation)
+ *   and the computing warpgroups never meet: per stage, a "full" mbarrier
+ *   completes when the loaders' copies have landed
+ *   (cp.async.mbarrier.arrive) and
  *   an "empty" one when the eight computing warps have finished with the
  *   stage, so each warpgroup runs at its own pace, up to the stages
  *   ahead of the other.
@@ -551,7 +552,8 @@ __device__ __forceinline__ void wp_last(float o[64], const uint32_t a[NJ / 2][4]
 #define WP_TILE (2u * WG_PANEL(PA_BN)) /* bytes of one K or V tile */
 #define WP_SMEM (2u * WG_PANEL(WG_BM) + (WP_NK + WP_NV) * WP_TILE + 1024u)
 #define WS_SMEM (2u * WG_PANEL(WG_BM) + 2u * WS_NS * WP_TILE + 1024u)
-#define WS_THREADS (WG_THREADS + 32)
+#define WS_LOADERS 128 /* variant 8: threads of the loading warpgroup */
+#define WS_THREADS (WG_THREADS + WS_LOADERS)
 
 /* what a pipelined CTA and warpgroup work on */
 struct wp_ctx {
@@ -740,7 +742,7 @@ __global__ void __launch_bounds__(WS_THREADS, 1)
 
 	if (threadIdx.x == 0)
 		for (uint32_t i = 0; i < WS_NS; i++) {
-			mb_init(full + 8u * i, 32);  /* the loading warp */
+			mb_init(full + 8u * i, WS_LOADERS);
 			mb_init(empty + 8u * i, 8);  /* the computing warps */
 		}
 	wp_load_q(p, c, WS_THREADS);
@@ -749,14 +751,16 @@ __global__ void __launch_bounds__(WS_THREADS, 1)
 	asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
 	__syncthreads(); /* Q and the barriers; the CTA meets no more */
 
-	if (warp == 8) { /* the loading warp */
+	if (warp >= 8) { /* the loading warpgroup */
+		const uint32_t lt = threadIdx.x - WG_THREADS;
+
 		for (uint32_t j = 0; j < c.n_tiles; j++) {
 			const uint32_t st = j % WS_NS;
 			if (j >= WS_NS)
 				mb_wait(empty + 8u * st, (j / WS_NS - 1) & 1);
-#pragma unroll 4
-			for (uint32_t it = 0; it < PA_BN * 16 / 32; it++) {
-				uint32_t i = lane + it * 32;
+#pragma unroll
+			for (uint32_t it = 0; it < PA_BN * 16 / WS_LOADERS; it++) {
+				uint32_t i = lt + it * WS_LOADERS;
 				uint32_t row = i >> 4, col = i & 15;
 				uint32_t key = j * PA_BN + row;
 				int ok = key < c.kv_len;
