@@ -95,17 +95,6 @@ __device__ __forceinline__ void wg_ss_64x64(float d[32], uint64_t da,
 		     : "l"(da), "l"(db), "r"(accumulate));
 }
 
-/* d[16] (+)= A(smem) B(smem), m64n32k16, both K-major */
-__device__ __forceinline__ void wg_ss_64x32(float d[16], uint64_t da,
-					    uint64_t db, int accumulate)
-{
-	asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %18, 0;\n"
-		     "wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16 "
-		     "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15}, %16, %17, p, 1, 1, 0, 0;\n}\n"
-		     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15])
-		     : "l"(da), "l"(db), "r"(accumulate));
-}
-
 /* d[64] += A(registers) B(smem, MN-major), m64n128k16 */
 __device__ __forceinline__ void wg_rs_64x128(float d[64], const uint32_t a[4],
 					     uint64_t db)
@@ -152,11 +141,10 @@ __device__ __forceinline__ void wg_wait1(void)
 	asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory");
 }
 
-/* S = Q K^T for this warpgroup's 64 rows and NJ x 8 keys (K's rows from
- * address ks: a tile, or half of one at ks + 32 rows): eight wgmmas over
- * the 128 dimensions, issued (no fence, no commit) */
-template <int NJ>
-__device__ __forceinline__ void wg_issue_qk(float s[NJ * 4], uint32_t qa_base,
+/* S = Q K^T for this warpgroup's 64 rows and the 64 keys at ks: eight
+ * m64n64k16 wgmmas over the 128 dimensions, issued (no fence, no
+ * commit) */
+__device__ __forceinline__ void wg_issue_qk(float s[32], uint32_t qa_base,
 					    uint32_t ks)
 {
 #pragma unroll
@@ -165,39 +153,33 @@ __device__ __forceinline__ void wg_issue_qk(float s[NJ * 4], uint32_t qa_base,
 		uint64_t da = wg_desc(qa_base + pan * WG_PANEL(WG_BM) + ko, 16,
 				      1024);
 		uint64_t db = wg_desc(ks + pan * WG_PANEL(PA_BN) + ko, 16, 1024);
-		if constexpr (NJ == 8)
-			wg_ss_64x64(s, da, db, kk > 0);
-		else
-			wg_ss_64x32(s, da, db, kk > 0);
+		wg_ss_64x64(s, da, db, kk > 0);
 	}
 }
 
-/* O += P V for NJ x 8 keys (V's rows from address vs), P in registers:
- * NJ / 2 m64n128k16 wgmmas */
-template <int NJ>
-__device__ __forceinline__ void wg_issue_pv(float o[64],
-					    const uint32_t a[NJ / 2][4],
+/* O += P V for the 64 keys at vs, P in registers: four m64n128k16
+ * wgmmas */
+__device__ __forceinline__ void wg_issue_pv(float o[64], const uint32_t a[4][4],
 					    uint32_t vs)
 {
 #pragma unroll
-	for (int kc = 0; kc < NJ / 2; kc++)
+	for (int kc = 0; kc < 4; kc++)
 		wg_rs_64x128(o, a[kc],
 			     wg_desc(vs + kc * 16u * 128u, WG_PANEL(PA_BN), 1024));
 }
 #endif
 
-/* the causal mask on one tile of NJ x 8 scores a row (keys from n0; this
- * thread's rows at positions wpos_lo + g and + 8), where the tile crosses
- * the warp's diagonal */
-template <int NJ>
-__device__ __forceinline__ void wg_mask(float s[NJ * 4], uint32_t n0,
+/* the causal mask on one tile of scores (keys from n0; this thread's rows
+ * at positions wpos_lo + g and + 8), where the tile crosses the warp's
+ * diagonal */
+__device__ __forceinline__ void wg_mask(float s[32], uint32_t n0,
 					uint32_t wpos_lo, uint32_t g,
 					uint32_t t)
 {
-	if (n0 + NJ * 8 - 1 <= wpos_lo)
+	if (n0 + PA_BN - 1 <= wpos_lo)
 		return;
 #pragma unroll
-	for (int jn = 0; jn < NJ; jn++)
+	for (int jn = 0; jn < 8; jn++)
 #pragma unroll
 		for (int e = 0; e < 4; e++) {
 			uint32_t key = n0 + jn * 8 + 2 * t + (e & 1);
@@ -210,16 +192,14 @@ __device__ __forceinline__ void wg_mask(float s[NJ * 4], uint32_t n0,
 /* The online softmax step on one tile of scores (exp2 domain): s becomes
  * the probabilities, the running max m and sum l of this thread's two
  * rows move on, and alpha[rh] is what the rows' output must be scaled by */
-template <int NJ>
-__device__ __forceinline__ void wg_softmax(float s[NJ * 4], float m[2],
-					   float l[2], float alpha[2],
-					   float scale_log2)
+__device__ __forceinline__ void wg_softmax(float s[32], float m[2], float l[2],
+					   float alpha[2], float scale_log2)
 {
 #pragma unroll
 	for (int rh = 0; rh < 2; rh++) {
 		float mx = -INFINITY;
 #pragma unroll
-		for (int jn = 0; jn < NJ; jn++)
+		for (int jn = 0; jn < 8; jn++)
 			mx = fmaxf(mx, fmaxf(s[jn * 4 + 2 * rh],
 					     s[jn * 4 + 2 * rh + 1]));
 		mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
@@ -229,7 +209,7 @@ __device__ __forceinline__ void wg_softmax(float s[NJ * 4], float m[2],
 		float sum = 0.0f;
 		alpha[rh] = exp2f(m[rh] - msub);
 #pragma unroll
-		for (int jn = 0; jn < NJ; jn++) {
+		for (int jn = 0; jn < 8; jn++) {
 			float x0 = exp2f(fmaf(s[jn * 4 + 2 * rh], scale_log2, -msub));
 			float x1 = exp2f(fmaf(s[jn * 4 + 2 * rh + 1], scale_log2, -msub));
 			s[jn * 4 + 2 * rh] = x0;
@@ -250,14 +230,11 @@ __device__ __forceinline__ void wg_rescale(float o[64], const float alpha[2])
 			o[dn * 4 + e] *= alpha[e >> 1];
 }
 
-/* the probabilities as the bf16 A operand of P V (NJ / 2 steps of 16
- * keys) */
-template <int NJ>
-__device__ __forceinline__ void wg_pack_p(uint32_t a[NJ / 2][4],
-					  const float s[NJ * 4])
+/* the probabilities as the bf16 A operand of P V */
+__device__ __forceinline__ void wg_pack_p(uint32_t a[4][4], const float s[32])
 {
 #pragma unroll
-	for (int kc = 0; kc < NJ / 2; kc++)
+	for (int kc = 0; kc < 4; kc++)
 #pragma unroll
 		for (int i = 0; i < 4; i++)
 			a[kc][i] = pack_bf2(s[8 * kc + 2 * i], s[8 * kc + 2 * i + 1]);
@@ -407,15 +384,15 @@ __global__ void __launch_bounds__(WG_THREADS, 2)
 			for (int i = 0; i < 32; i++)
 				s[i] = 0.0f;
 			wg_fence();
-			wg_issue_qk<8>(s, qa_base, ks);
+			wg_issue_qk(s, qa_base, ks);
 			wg_commit();
 			wg_wait0();
-			wg_mask<8>(s, n0, wpos_lo, g, t);
-			wg_softmax<8>(s, m, l, alpha, p.scale_log2);
+			wg_mask(s, n0, wpos_lo, g, t);
+			wg_softmax(s, m, l, alpha, p.scale_log2);
 			wg_rescale(o, alpha);
-			wg_pack_p<8>(a, s);
+			wg_pack_p(a, s);
 			wg_fence();
-			wg_issue_pv<8>(o, a, vs);
+			wg_issue_pv(o, a, vs);
 			wg_commit();
 			wg_wait0();
 		}
@@ -463,64 +440,93 @@ __global__ void __launch_bounds__(WG_THREADS, 2)
 
 #ifdef PA_HAVE_WGMMA
 /*
- * One pipelined step of variants 7 and 8 (NJ x 8 keys): S of the keys at
- * ks (from key n0) and O += P V of the previous keys (P in a, V at vs) go
- * to the tensor cores as two groups; the mask and softmax of S run while
- * the second is in flight; then O is rescaled and the new P packed into
- * a. Straight-line from the first issue to the last wait: a branch
- * between a wgmma and its wait makes ptxas serialise every wgmma of the
- * kernel.
+ * Variant 8's pingpong: the computing warpgroups issue their products in
+ * turns (named barrier 1 + wg is warpgroup wg's turn; each hands the turn
+ * to the other right after issuing), so that one's softmax runs while the
+ * other's products keep the tensor cores busy (FlashAttention-3's
+ * inter-warpgroup schedule). PING 0: no turns (variant 7); 1: wait for
+ * the turn, then hand it over; 2: wait only (the last turn).
  */
-template <int NJ>
-__device__ __forceinline__ void wp_pair(float s[NJ * 4], float o[64],
-					uint32_t a[NJ / 2][4], float m[2],
-					float l[2], uint32_t qa_base,
-					uint32_t ks, uint32_t vs, uint32_t n0,
+__device__ __forceinline__ void ping_wait(uint32_t wg)
+{
+	asm volatile("bar.sync %0, 256;\n" ::"r"(1 + wg) : "memory");
+}
+
+__device__ __forceinline__ void ping_pass(uint32_t wg)
+{
+	asm volatile("bar.arrive %0, 256;\n" ::"r"(2 - wg) : "memory");
+}
+
+/*
+ * One pipelined step of variants 7 and 8: S of the 64 keys at ks (from
+ * key n0) and O += P V of the previous keys (P in a, V at vs) go to the
+ * tensor cores as two groups; the mask and softmax of S run while the
+ * second is in flight; then O is rescaled and the new P packed into a.
+ * Straight-line from the first issue to the last wait: a branch between
+ * a wgmma and its wait makes ptxas serialise every wgmma of the kernel.
+ */
+template <int PING>
+__device__ __forceinline__ void wp_pair(float s[32], float o[64],
+					uint32_t a[4][4], float m[2], float l[2],
+					uint32_t qa_base, uint32_t ks,
+					uint32_t vs, uint32_t n0,
 					uint32_t wpos_lo, uint32_t g, uint32_t t,
-					float scale_log2)
+					float scale_log2, uint32_t wg)
 {
 	float alpha[2];
 
+	if (PING)
+		ping_wait(wg);
 	wg_fence();
-	wg_issue_qk<NJ>(s, qa_base, ks);
+	wg_issue_qk(s, qa_base, ks);
 	wg_commit();
-	wg_issue_pv<NJ>(o, a, vs);
+	wg_issue_pv(o, a, vs);
 	wg_commit();
+	if (PING == 1)
+		ping_pass(wg);
 	wg_wait1();
-	wg_mask<NJ>(s, n0, wpos_lo, g, t);
-	wg_softmax<NJ>(s, m, l, alpha, scale_log2);
+	wg_mask(s, n0, wpos_lo, g, t);
+	wg_softmax(s, m, l, alpha, scale_log2);
 	wg_wait0();
 	wg_rescale(o, alpha);
-	wg_pack_p<NJ>(a, s);
+	wg_pack_p(a, s);
 }
 
 /* the first S of a pipelined kernel, alone (O is still 0) */
-template <int NJ>
-__device__ __forceinline__ void wp_first(float s[NJ * 4], uint32_t a[NJ / 2][4],
+template <int PING>
+__device__ __forceinline__ void wp_first(float s[32], uint32_t a[4][4],
 					 float m[2], float l[2],
 					 uint32_t qa_base, uint32_t ks,
 					 uint32_t wpos_lo, uint32_t g, uint32_t t,
-					 float scale_log2)
+					 float scale_log2, uint32_t wg)
 {
 	float alpha[2];
 
+	if (PING)
+		ping_wait(wg);
 	wg_fence();
-	wg_issue_qk<NJ>(s, qa_base, ks);
+	wg_issue_qk(s, qa_base, ks);
 	wg_commit();
+	if (PING == 1)
+		ping_pass(wg);
 	wg_wait0();
-	wg_mask<NJ>(s, 0, wpos_lo, g, t);
-	wg_softmax<NJ>(s, m, l, alpha, scale_log2);
-	wg_pack_p<NJ>(a, s);
+	wg_mask(s, 0, wpos_lo, g, t);
+	wg_softmax(s, m, l, alpha, scale_log2);
+	wg_pack_p(a, s);
 }
 
 /* the last P V of a pipelined kernel, alone */
-template <int NJ>
-__device__ __forceinline__ void wp_last(float o[64], const uint32_t a[NJ / 2][4],
-					uint32_t vs)
+template <int PING>
+__device__ __forceinline__ void wp_last(float o[64], const uint32_t a[4][4],
+					uint32_t vs, uint32_t wg)
 {
+	if (PING)
+		ping_wait(wg);
 	wg_fence();
-	wg_issue_pv<NJ>(o, a, vs);
+	wg_issue_pv(o, a, vs);
 	wg_commit();
+	if (PING == 1)
+		ping_pass(wg);
 	wg_wait0();
 }
 #endif
@@ -670,14 +676,15 @@ __global__ void __launch_bounds__(WG_THREADS, 1)
 			a[kc][i] = 0;
 
 	wp_next_tile(c, p.kv_stride, 0, kst, vst);
-	wp_first<8>(s, a, m, l, c.qa_base, kst, c.wpos_lo, g, t, p.scale_log2);
+	wp_first<0>(s, a, m, l, c.qa_base, kst, c.wpos_lo, g, t, p.scale_log2,
+		    0);
 	for (uint32_t j = 1; j < c.own; j++) {
 		wp_next_tile(c, p.kv_stride, j, kst, vst);
-		wp_pair<8>(s, o, a, m, l, c.qa_base, kst + (j % WP_NK) * WP_TILE,
+		wp_pair<0>(s, o, a, m, l, c.qa_base, kst + (j % WP_NK) * WP_TILE,
 			   vst + ((j - 1) % WP_NV) * WP_TILE, j * PA_BN,
-			   c.wpos_lo, g, t, p.scale_log2);
+			   c.wpos_lo, g, t, p.scale_log2, 0);
 	}
-	wp_last<8>(o, a, vst + ((c.own - 1) % WP_NV) * WP_TILE);
+	wp_last<0>(o, a, vst + ((c.own - 1) % WP_NV) * WP_TILE, 0);
 	/* the CTA's tiles past this warpgroup's rows: its share of the
 	 * loads and barriers */
 	for (uint32_t j = c.own; j < c.n_tiles; j++)
@@ -745,11 +752,7 @@ __global__ void __launch_bounds__(WS_THREADS, 1)
 			mb_init(full + 8u * i, WS_LOADERS);
 			mb_init(empty + 8u * i, 8);  /* the computing warps */
 		}
-	wp_load_q(p, c, WS_THREADS);
-	asm volatile("cp.async.commit_group;\n" ::);
-	asm volatile("cp.async.wait_group 0;\n" ::);
-	asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
-	__syncthreads(); /* Q and the barriers; the CTA meets no more */
+	__syncthreads(); /* the barriers; the CTA meets no more */
 
 	if (warp >= 8) { /* the loading warpgroup */
 		const uint32_t lt = threadIdx.x - WG_THREADS;
@@ -779,6 +782,14 @@ __global__ void __launch_bounds__(WS_THREADS, 1)
 		return;
 	}
 
+	/* the computing warpgroups: Q while the first tiles load */
+	const uint32_t wg = warp >> 2;
+	wp_load_q(p, c, WG_THREADS);
+	asm volatile("cp.async.commit_group;\n" ::);
+	asm volatile("cp.async.wait_group 0;\n" ::);
+	asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+	asm volatile("bar.sync 3, 256;\n" ::: "memory");
+
 	float o[64], s[32], m[2] = { -INFINITY, -INFINITY }, l[2] = { 0.0f, 0.0f };
 	uint32_t a[4][4];
 #pragma unroll
@@ -805,17 +816,29 @@ __global__ void __launch_bounds__(WS_THREADS, 1)
 		if (lane == 0)                                              \
 			mb_arrive(empty + 8u * ((j) % WS_NS));              \
 	} while (0)
+	if (wg == 1)
+		ping_pass(wg); /* warpgroup 0 goes first */
 	WS_WAIT(0);
-	wp_first<8>(s, a, m, l, c.qa_base, kst, c.wpos_lo, g, t, p.scale_log2);
+	wp_first<1>(s, a, m, l, c.qa_base, kst, c.wpos_lo, g, t, p.scale_log2,
+		    wg);
 	for (uint32_t j = 1; j < c.own; j++) {
 		WS_WAIT(j);
-		wp_pair<8>(s, o, a, m, l, c.qa_base, kst + (j % WS_NS) * WP_TILE,
+		wp_pair<1>(s, o, a, m, l, c.qa_base, kst + (j % WS_NS) * WP_TILE,
 			   vst + ((j - 1) % WS_NS) * WP_TILE, j * PA_BN,
-			   c.wpos_lo, g, t, p.scale_log2);
+			   c.wpos_lo, g, t, p.scale_log2, wg);
 		WS_FREE(j - 1);
 	}
-	wp_last<8>(o, a, vst + ((c.own - 1) % WS_NS) * WP_TILE);
+	/* turns: n_tiles + 1 each (warpgroup 0 may own a tile less and
+	 * pads); warpgroup 1's last hands nothing over */
+	if (wg == 0)
+		wp_last<1>(o, a, vst + ((c.own - 1) % WS_NS) * WP_TILE, wg);
+	else
+		wp_last<2>(o, a, vst + ((c.own - 1) % WS_NS) * WP_TILE, wg);
 	WS_FREE(c.own - 1);
+	for (uint32_t j = c.own; j < c.n_tiles; j++) {
+		ping_wait(wg);
+		ping_pass(wg);
+	}
 #undef WS_WAIT
 #undef WS_FREE
 	wg_store(p, o, l, c.q_begin, c.q_len, c.r0 + g, c.h, t);
