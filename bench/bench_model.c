@@ -446,8 +446,8 @@ int bench_model_prefill(struct bench *b, struct ss_err *err)
 			if ((rc = pf_alloc(b, &p, &msh.s, n, err)))
 				goto out;
 			pf_args(&fp, &p, &msh.s, n, v);
-			/* variant 6's workspace, which the automatic choice
-			 * (v = 0) may use too, as a serving engine would */
+			/* variant 6's workspace (passed to every variant, as a
+			 * serving engine would; only variant 6 uses it) */
 			fp.a.work_bytes = kern_prefill_attn_work_bytes(&fp.a);
 			if (fp.a.work_bytes &&
 			    (rc = kern_dev_malloc(&fp.a.work, fp.a.work_bytes,

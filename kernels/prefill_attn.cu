@@ -19,11 +19,12 @@
  * 32 rows per warp (below); 4, the same loop on wgmma
  * (prefill_attn_sm90a.cu); 5, wgmma with two query heads of one KV head
  * per 64-row CTA (4 where the GQA group is odd); 6, variant 4 over
- * split work items and a combine kernel (prefill_attn_sm90a.cu); 0 = 4
- * where the device runs sm_90a code, else 1 (the fastest measured,
- * docs/model-kernels.md), 6 for one-wave single-sequence grids given the
- * workspace (split_for), and 5 instead of 4 for other small grids
- * (pick_head_pair).
+ * split work items and a combine kernel; 7 and 8, one CTA per SM with
+ * the products of consecutive tiles in flight together, 8 with a loading
+ * warpgroup (all in prefill_attn_sm90a.cu); 0 = 4 where the device runs
+ * sm_90a code, else 1 (the fastest measured, docs/model-kernels.md), 8
+ * for grids of at most one wave (pick_ws), and 5 instead of 4 for other
+ * small grids (pick_head_pair).
  *
  * kern_prefill_attn_ref is the naive fp32 reference: one CTA per (query
  * row, head), 128 keys at a time, fp32 dot products and online softmax.
@@ -596,15 +597,34 @@ static int device_sms(void)
 	return kern_dev_attr(cudaDevAttrMultiProcessorCount, 132);
 }
 
-static int pick_head_pair(const struct kern_prefill_args *a)
+/* variant 4's CTAs of 128 query rows for `a` */
+static uint64_t wg_ctas(const struct kern_prefill_args *a)
 {
 	uint32_t rows = a->cu_q ? a->max_q_len : a->q_len;
-	uint64_t ctas = (uint64_t)a->n_q_heads * ((rows + 127) / 128) *
-			a->n_seqs;
 
+	return (uint64_t)a->n_q_heads * ((rows + 127) / 128) * a->n_seqs;
+}
+
+/*
+ * Whether the automatic choice takes variant 8: where variant 4's grid is
+ * at most one wave of two CTAs per SM (a short prompt or chunk on few
+ * heads). There variant 4's CTAs share an SM with a much shorter one or
+ * none and run in step with it, and variant 8's one CTA an SM, which
+ * overlaps its own softmax and products, is faster: the 70B TP-8 share
+ * at 4k tokens (256 CTAs) 51.0-52.5% of the GEMM rate against variant
+ * 4's 34% and variant 6's 37% (session 10, calls 6-7). Larger grids keep
+ * variants 4 and 5, which measured 2-10% above variant 8 there.
+ */
+static int pick_ws(const struct kern_prefill_args *a)
+{
+	return wg_ctas(a) <= 2ull * (uint64_t)device_sms();
+}
+
+static int pick_head_pair(const struct kern_prefill_args *a)
+{
 	if ((a->n_q_heads / a->n_kv_heads) % 2)
 		return 0;
-	return ctas < (uint64_t)PA_PAIR_WAVES * 2 * (uint64_t)device_sms();
+	return wg_ctas(a) < (uint64_t)PA_PAIR_WAVES * 2 * (uint64_t)device_sms();
 }
 
 extern "C" uint64_t
@@ -617,24 +637,11 @@ kern_prefill_attn_work_bytes(const struct kern_prefill_args *a)
 	return pa_split_bytes(&sp, a->n_q_heads);
 }
 
-/* Variant 6's plan for `a` into *sp if it splits and a->work holds it
- * (16-byte aligned: the kernels move it in float2 and float4). */
-static const struct pa_split *split_for(const struct kern_prefill_args *a,
-					struct pa_split *sp)
-{
-	if (!a->work || !aligned16(a->work) ||
-	    !pa_split_plan(a, device_sms(), sp) ||
-	    a->work_bytes < pa_split_bytes(sp, a->n_q_heads))
-		return NULL;
-	return sp;
-}
-
 static int run(const struct kern_prefill_args *a, int chunked, void *stream,
 	       struct ss_err *err)
 {
 	int rc = check_args(a, chunked, err);
 	struct pa_split sp;
-	const struct pa_split *spp;
 	pa_params p;
 
 	if (rc)
@@ -678,11 +685,13 @@ static int run(const struct kern_prefill_args *a, int chunked, void *stream,
 		  * small chunks): its 128-row tiles would mostly idle */
 		if ((a->cu_q ? a->max_q_len : a->q_len) <= 64)
 			return launch<4, 0>(a, stream, err);
-		spp = split_for(a, &sp);
-		rc = pa_launch_wgmma(&p, a,
-				     spp || !pick_head_pair(a) ? PA_WG_ONE
-							       : PA_WG_PAIR,
-				     spp, stream, err);
+		if (pick_ws(a))
+			rc = pa_launch_wgmma(&p, a, PA_WG_WS, NULL, stream, err);
+		else
+			rc = pa_launch_wgmma(&p, a,
+					     pick_head_pair(a) ? PA_WG_PAIR
+							       : PA_WG_ONE,
+					     NULL, stream, err);
 		return rc == SS_ENODEV ? launch<4, 0>(a, stream, err) : rc;
 	}
 }

@@ -33,15 +33,14 @@
  * planned); 7 wgmma, variant 4's CTA with S of key tile j and P V of
  * tile j-1 in flight together so that the softmax of one overlaps the
  * tensor cores' work on the other (one CTA per SM); 8, variant 7 with a
- * warpgroup of its own loading the K/V tiles and mbarriers instead of CTA
- * barriers
- * (the warpgroups run at their own pace). 0 picks the fastest
- * measured one the device can run: 4, else
- * 1; 6 where it is planned and `work` is large enough; otherwise 5
- * instead of 4 where the group is even and variant 4's grid is under 4
- * waves of two CTAs per SM (a short prompt on few heads); and 1 when no
- * sequence has more than 64 queries (wgmma's 128-row tiles would mostly
- * idle).
+ * warpgroup of its own loading the K/V tiles, mbarriers instead of CTA
+ * barriers, and the computing warpgroups issuing in turns. 0 picks the
+ * fastest measured one the device can run: 4, else 1; 8 where variant
+ * 4's grid is at most one wave of two CTAs per SM (a short prompt or
+ * chunk on few heads); otherwise 5 instead of 4 where the group is even
+ * and variant 4's grid is under 4 waves (a short prompt on few heads);
+ * and 1 when no sequence has more than 64 queries (wgmma's 128-row tiles
+ * would mostly idle). `work` is used by variant 6 only.
  */
 #ifndef SS_KERN_PREFILL_ATTN_H
 #define SS_KERN_PREFILL_ATTN_H

@@ -753,8 +753,8 @@ static void attn_case(const uint32_t *ql, const uint32_t *kl, uint32_t ns,
 		a.cu_kv = dck;
 		a.max_q_len = mq;
 	}
-	/* variant 6's workspace (poisoned); the automatic choice may take
-	 * variant 6 with it */
+	/* variant 6's workspace (poisoned), given to every variant as a
+	 * serving engine would */
 	a.work_bytes = kern_prefill_attn_work_bytes(&a);
 	a.work = a.work_bytes ? dalloc(a.work_bytes) : NULL;
 	int rc = chunked ? kern_chunked_prefill_attn(&a, NULL, &e)
