@@ -79,7 +79,8 @@ struct kern_prefill_args {
  * Bytes of `work` (16-byte aligned) variant 6 needs for these arguments on
  * the current device's SM count (0: it would not split this launch).
  * Host-side, no probe of the device's code: on a device without sm_90a
- * code the workspace goes unused. The lengths and heads must be set.
+ * code the workspace goes unused. The lengths and heads must be set. Only
+ * a forced variant 6 uses it: the automatic choice needs none.
  */
 uint64_t kern_prefill_attn_work_bytes(const struct kern_prefill_args *a);
 

@@ -1,5 +1,5 @@
 /*
- * prefill_attn_sm90a.cu - variants 4, 5 and 6 of prefill attention (prefill_attn.h):
+ * prefill_attn_sm90a.cu - variants 4 to 8 of prefill attention (prefill_attn.h):
  * the same FlashAttention-2 loop as prefill_attn.cu, with the two matrix
  * products on Hopper's warpgroup MMA (wgmma, sm_90a only).
  *
@@ -31,7 +31,7 @@
  *
  * Built for sm_90 too (the project's target), where the kernel body is
  * empty; a probe kernel tells the launcher which code the device runs,
- * so on a binary without sm_90a code variants 4 to 6 answer SS_ENODEV.
+ * so on a binary without sm_90a code variants 4 to 8 answer SS_ENODEV.
  *
  * Variant 6 (template SPLIT = 1, HP = 1): the CTAs of pa_split_plan's work
  * items; a split tile's half writes its normalised fp32 output and
@@ -462,10 +462,11 @@ __device__ __forceinline__ void ping_pass(uint32_t wg)
  * key n0) and O += P V of the previous keys (P in a, V at vs) go to the
  * tensor cores as two groups; the mask and softmax of S run while the
  * second is in flight; then O is rescaled and the new P packed into a.
- * Straight-line from the first issue to the last wait: a branch between
- * a wgmma and its wait makes ptxas serialise every wgmma of the kernel.
+ * PV = false: the first step, S alone (O is still 0). Straight-line from
+ * the first issue to the last wait: a branch between a wgmma and its wait
+ * makes ptxas serialise every wgmma of the kernel.
  */
-template <int PING>
+template <int PING, bool PV = true>
 __device__ __forceinline__ void wp_pair(float s[32], float o[64],
 					uint32_t a[4][4], float m[2], float l[2],
 					uint32_t qa_base, uint32_t ks,
@@ -480,39 +481,40 @@ __device__ __forceinline__ void wp_pair(float s[32], float o[64],
 	wg_fence();
 	wg_issue_qk(s, qa_base, ks);
 	wg_commit();
-	wg_issue_pv(o, a, vs);
-	wg_commit();
+	if constexpr (PV) {
+		wg_issue_pv(o, a, vs);
+		wg_commit();
+	}
 	if (PING == 1)
 		ping_pass(wg);
-	wg_wait1();
+	if constexpr (PV)
+		wg_wait1();
+	else
+		wg_wait0();
 	wg_mask(s, n0, wpos_lo, g, t);
 	wg_softmax(s, m, l, alpha, scale_log2);
-	wg_wait0();
-	wg_rescale(o, alpha);
+	if constexpr (PV) {
+		wg_wait0();
+		wg_rescale(o, alpha);
+	}
 	wg_pack_p(a, s);
 }
 
-/* the first S of a pipelined kernel, alone (O is still 0) */
-template <int PING>
-__device__ __forceinline__ void wp_first(float s[32], uint32_t a[4][4],
-					 float m[2], float l[2],
-					 uint32_t qa_base, uint32_t ks,
-					 uint32_t wpos_lo, uint32_t g, uint32_t t,
-					 float scale_log2, uint32_t wg)
+/* a pipelined CTA's registers before its first step */
+__device__ __forceinline__ void wp_zero(float o[64], float s[32],
+					uint32_t a[4][4])
 {
-	float alpha[2];
-
-	if (PING)
-		ping_wait(wg);
-	wg_fence();
-	wg_issue_qk(s, qa_base, ks);
-	wg_commit();
-	if (PING == 1)
-		ping_pass(wg);
-	wg_wait0();
-	wg_mask(s, 0, wpos_lo, g, t);
-	wg_softmax(s, m, l, alpha, scale_log2);
-	wg_pack_p(a, s);
+#pragma unroll
+	for (int i = 0; i < 64; i++)
+		o[i] = 0.0f;
+#pragma unroll
+	for (int i = 0; i < 32; i++)
+		s[i] = 0.0f;
+#pragma unroll
+	for (int kc = 0; kc < 4; kc++)
+#pragma unroll
+		for (int i = 0; i < 4; i++)
+			a[kc][i] = 0;
 }
 
 /* the last P V of a pipelined kernel, alone */
@@ -603,6 +605,26 @@ __device__ __forceinline__ int wp_setup(const pa_params &p, wp_ctx &c)
 	return 1;
 }
 
+/* A CTA with rows but no keys (only where a batch breaks kv_len >= q_len,
+ * which lives on the device unchecked): its computing threads store zero
+ * rows, as variant 4 does, instead of waiting for tiles that never come */
+__device__ __forceinline__ int wp_no_keys(const pa_params &p, const wp_ctx &c)
+{
+	if (c.n_tiles)
+		return 0;
+	if (threadIdx.x < WG_THREADS) {
+		const uint32_t lane = threadIdx.x & 31;
+		float o[64], l[2] = { 0.0f, 0.0f };
+
+#pragma unroll
+		for (int i = 0; i < 64; i++)
+			o[i] = 0.0f;
+		wg_store(p, o, l, c.q_begin, c.q_len, c.r0 + (lane >> 2), c.h,
+			 lane & 3);
+	}
+	return 1;
+}
+
 /* the CTA's 128 query rows into shared memory by threads 0 .. n-1, as
  * one cp.async group (not committed) */
 __device__ __forceinline__ void wp_load_q(const pa_params &p, const wp_ctx &c,
@@ -647,7 +669,7 @@ __global__ void __launch_bounds__(WG_THREADS, 1)
 #ifdef PA_HAVE_WGMMA
 	wp_ctx c;
 
-	if (!wp_setup(p, c))
+	if (!wp_setup(p, c) || wp_no_keys(p, c))
 		return;
 	const uint32_t lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
 	const uint32_t kst = c.qs + 2u * WG_PANEL(WG_BM);
@@ -663,21 +685,12 @@ __global__ void __launch_bounds__(WG_THREADS, 1)
 
 	float o[64], s[32], m[2] = { -INFINITY, -INFINITY }, l[2] = { 0.0f, 0.0f };
 	uint32_t a[4][4];
-#pragma unroll
-	for (int i = 0; i < 64; i++)
-		o[i] = 0.0f;
-#pragma unroll
-	for (int i = 0; i < 32; i++)
-		s[i] = 0.0f;
-#pragma unroll
-	for (int kc = 0; kc < 4; kc++)
-#pragma unroll
-		for (int i = 0; i < 4; i++)
-			a[kc][i] = 0;
+
+	wp_zero(o, s, a);
 
 	wp_next_tile(c, p.kv_stride, 0, kst, vst);
-	wp_first<0>(s, a, m, l, c.qa_base, kst, c.wpos_lo, g, t, p.scale_log2,
-		    0);
+	wp_pair<0, false>(s, o, a, m, l, c.qa_base, kst, 0, 0, c.wpos_lo, g, t,
+			  p.scale_log2, 0);
 	for (uint32_t j = 1; j < c.own; j++) {
 		wp_next_tile(c, p.kv_stride, j, kst, vst);
 		wp_pair<0>(s, o, a, m, l, c.qa_base, kst + (j % WP_NK) * WP_TILE,
@@ -739,7 +752,7 @@ __global__ void __launch_bounds__(WS_THREADS, 1)
 	__shared__ uint64_t bars[2 * WS_NS]; /* full[WS_NS], empty[WS_NS] */
 	wp_ctx c;
 
-	if (!wp_setup(p, c))
+	if (!wp_setup(p, c) || wp_no_keys(p, c))
 		return;
 	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 	const uint32_t g = lane >> 2, t = lane & 3;
@@ -792,17 +805,8 @@ __global__ void __launch_bounds__(WS_THREADS, 1)
 
 	float o[64], s[32], m[2] = { -INFINITY, -INFINITY }, l[2] = { 0.0f, 0.0f };
 	uint32_t a[4][4];
-#pragma unroll
-	for (int i = 0; i < 64; i++)
-		o[i] = 0.0f;
-#pragma unroll
-	for (int i = 0; i < 32; i++)
-		s[i] = 0.0f;
-#pragma unroll
-	for (int kc = 0; kc < 4; kc++)
-#pragma unroll
-		for (int i = 0; i < 4; i++)
-			a[kc][i] = 0;
+
+	wp_zero(o, s, a);
 
 	/* tile j's K and V have landed (visible to the tensor cores' proxy) */
 #define WS_WAIT(j)                                                          \
@@ -819,8 +823,8 @@ __global__ void __launch_bounds__(WS_THREADS, 1)
 	if (wg == 1)
 		ping_pass(wg); /* warpgroup 0 goes first */
 	WS_WAIT(0);
-	wp_first<1>(s, a, m, l, c.qa_base, kst, c.wpos_lo, g, t, p.scale_log2,
-		    wg);
+	wp_pair<1, false>(s, o, a, m, l, c.qa_base, kst, 0, 0, c.wpos_lo, g, t,
+			  p.scale_log2, wg);
 	for (uint32_t j = 1; j < c.own; j++) {
 		WS_WAIT(j);
 		wp_pair<1>(s, o, a, m, l, c.qa_base, kst + (j % WS_NS) * WP_TILE,
@@ -828,8 +832,9 @@ __global__ void __launch_bounds__(WS_THREADS, 1)
 			   c.wpos_lo, g, t, p.scale_log2, wg);
 		WS_FREE(j - 1);
 	}
-	/* turns: n_tiles + 1 each (warpgroup 0 may own a tile less and
-	 * pads); warpgroup 1's last hands nothing over */
+	/* turns: n_tiles + 1 each. Warpgroup 1 owns every tile (own ==
+	 * n_tiles: its rows end at the CTA's last key) and its last turn
+	 * hands nothing over; warpgroup 0 may own a tile less and pads */
 	if (wg == 0)
 		wp_last<1>(o, a, vst + ((c.own - 1) % WS_NS) * WP_TILE, wg);
 	else
@@ -984,7 +989,7 @@ int pa_launch_wgmma(const pa_params *p, const struct kern_prefill_args *a,
 	}
 	if (!have)
 		return ss_error(err, SS_ENODEV,
-				"prefill attention variants 4-7 need sm_90a code "
+				"prefill attention variants 4-8 need sm_90a code "
 				"(wgmma), which this device does not run");
 	if (!tiles)
 		return 0;
@@ -1043,7 +1048,9 @@ int pa_launch_wgmma(const pa_params *p, const struct kern_prefill_args *a,
 		pk<<<dim3(a->n_q_heads, tiles, a->n_seqs),
 		     kind == PA_WG_PIPE ? WG_THREADS : WS_THREADS, smem,
 		     kern_stream(stream)>>>(*p);
-		KCHECK_LAUNCH("prefill_attn_wgmma_pipe_kernel", err);
+		KCHECK_LAUNCH(kind == PA_WG_PIPE ? "prefill_attn_wgmma_pipe_kernel"
+					      : "prefill_attn_wgmma_ws_kernel",
+			      err);
 		return 0;
 	}
 	void (*kern)(const pa_params, const pa_split_arg<0>) =

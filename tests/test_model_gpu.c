@@ -35,7 +35,7 @@
 #define WGMMA_VARIANT 4 /* and WGMMA_VARIANT + 1: two heads per CTA, + 2:
 			   the longest tiles' keys split over two CTAs, + 3:
 			   consecutive tiles' products in flight together,
-			   + 4: the same with a loading warp */
+			   + 4: the same with a loading warpgroup */
 #define N_VARIANTS 9
 
 static void *dalloc(uint64_t n)
