@@ -611,9 +611,10 @@ static uint64_t wg_ctas(const struct kern_prefill_args *a)
  * heads). There variant 4's CTAs share an SM with a much shorter one or
  * none and run in step with it, and variant 8's one CTA an SM, which
  * overlaps its own softmax and products, is faster: the 70B TP-8 share
- * at 4k tokens (256 CTAs) 51.0-52.5% of the GEMM rate against variant
- * 4's 34% and variant 6's 37% (session 10, calls 6-7). Larger grids keep
- * variants 4 and 5, which measured 2-10% above variant 8 there.
+ * at 4k tokens (256 CTAs) 50.2-52.5% of the GEMM rate against variant
+ * 4's 33-34% and variant 6's 37% (session 10, calls 6-8 and 10). Larger
+ * grids keep variants 4 and 5, which measured 1-5% above variant 8
+ * there (call 8).
  */
 static int pick_ws(const struct kern_prefill_args *a)
 {
