@@ -539,7 +539,7 @@ __device__ __forceinline__ void wp_last(float o[64], const uint32_t a[4][4],
  * intra-warpgroup pipelining): each step issues S_j = Q K_j^T and
  * O += P_{j-1} V_{j-1} as two wgmma groups, waits for the first only and
  * runs tile j's mask and softmax while the tensor cores work on the
- * second (wp_pair). S_j, P_{j-1} and O take 152 registers a thread, so
+ * second (wp_pair). S_j, P_{j-1} and O take 154-156 registers a thread, so
  * one CTA fits an SM (variant 4: 125, two CTAs).
  * - Variant 7: every thread loads its share of each K/V tile with
  *   cp.async, WP_LEAD tiles ahead, and the CTA meets once a tile.
