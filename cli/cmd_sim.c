@@ -40,7 +40,7 @@ struct sim_args {
 	int skip_bad, compare, quiet;
 	double dram_gb;          /* host DRAM for KV (0: the profile's) */
 	/* live */
-	int live, realtime, verbose;
+	int live, realtime, verbose, serial_host;
 	double hbm_budget_gb, digest_gb;
 	uint64_t d2h_threads, h2d_ctas;
 };
@@ -82,6 +82,10 @@ static void usage(FILE *f, int live)
 			"  --h2d-ctas N           FlashH2D CTAs (default 16)\n"
 			"  --realtime             wait through idle gaps on the wall clock\n"
 			"                         (default: skip them; same result, faster)\n"
+			"  --serial-host          offload policies: one host thread runs the\n"
+			"                         policy and issues the GPU work (default: an\n"
+			"                         issue thread issues layer l while the policy\n"
+			"                         works on layer l + 1)\n"
 			"  -v                     sizes of the GPU allocations on stderr\n"
 			"\n"
 			"Every option of `sparseserve sim` applies (see sim --help); the\n"
@@ -152,7 +156,7 @@ static int parse_args(int argc, char **argv, struct sim_args *a, int live)
 {
 	enum { O_RATE = 256, O_MAXP, O_LIMIT, O_SEED, O_SET, O_CSV, O_SCSV,
 	       O_SKIP, O_CMP, O_CFG, O_HCFG, O_WIN, O_QUIET, O_SEL, O_DRAM,
-	       O_HBM, O_DIG, O_D2H, O_H2D, O_RT };
+	       O_HBM, O_DIG, O_D2H, O_H2D, O_RT, O_SER };
 	static const struct option opts[] = {
 		{ "trace", required_argument, NULL, 't' },
 		{ "format", required_argument, NULL, 'f' },
@@ -183,6 +187,7 @@ static int parse_args(int argc, char **argv, struct sim_args *a, int live)
 		{ "d2h-threads", required_argument, NULL, O_D2H },
 		{ "h2d-ctas", required_argument, NULL, O_H2D },
 		{ "realtime", no_argument, NULL, O_RT },
+		{ "serial-host", no_argument, NULL, O_SER },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct option live_opts[SS_ARRAY_SIZE(opts)];
@@ -226,6 +231,7 @@ static int parse_args(int argc, char **argv, struct sim_args *a, int live)
 		case O_QUIET: a->quiet = 1; break;
 		case O_SEL: a->selection = optarg; break;
 		case O_RT: a->realtime = 1; break;
+		case O_SER: a->serial_host = 1; break;
 		case 'v': a->verbose = 1; break;
 		case O_DRAM:
 			if (parse_positive("--dram-gb", optarg, &a->dram_gb))
@@ -514,6 +520,7 @@ int cli_sim_main(int argc, char **argv, int live)
 				.seed = a.seed,
 				.selection = a.selection,
 				.realtime = a.realtime,
+				.serial_host = a.serial_host,
 				.d2h_threads = (uint32_t)a.d2h_threads,
 				.h2d_ctas = (uint32_t)a.h2d_ctas,
 				.digest_gb = a.digest_gb,
@@ -571,13 +578,15 @@ int cli_sim_main(int argc, char **argv, int live)
 				"iterations (%.3f s planning, %.2f s issuing "
 				"work, %.2f s GPU first-to-last kernel, %.2f s "
 				"loads, %.2f s queueing saves, %.2f s saves "
-				"landing after), %.2f s idle skipped, %.2f GB "
+				"landing after; issue thread %.2f s busy, %.2f s "
+				"waited for), %.2f s idle skipped, %.2f GB "
 				"loaded, %.2f GB saved, %.1f GB allocated on the "
 				"GPU\n",
 				prog, presets[i]->name, lt.device,
 				(unsigned long long)lt.iterations, lt.wall_s,
 				lt.host_plan_s, lt.host_s, lt.gpu_s, lt.load_s,
-				lt.d2h_issue_s, lt.save_tail_s, lt.idle_skipped_s,
+				lt.d2h_issue_s, lt.save_tail_s, lt.issue_s,
+				lt.host_wait_s, lt.idle_skipped_s,
 				lt.h2d_bytes / 1e9, lt.d2h_bytes / 1e9,
 				lt.hbm_used / 1e9);
 			/* the GPU and the pinned pool go back before the next

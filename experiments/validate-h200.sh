@@ -21,7 +21,9 @@
 # PROFILE (h200-live: the calibrated H200 profile plus our executor's own
 # costs, docs/calibration.md), DRAIN (offload.drain_saves of the simulated
 # side, 1: each iteration waits for its saves to land, as the executor
-# does; 0 lets them run on as in the paper's system).
+# does; 0 lets them run on as in the paper's system), LIVE_ARGS (more
+# options of the live runs, e.g. --serial-host: the executor before session
+# 11, one host thread for the policy and the GPU work).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:?usage: validate-h200.sh live|table ...}
@@ -35,6 +37,7 @@ DRAM=${DRAM:-12}
 SEED=${SEED:-1}
 PROFILE=${PROFILE:-h200-live}
 DRAIN=${DRAIN:-1}
+LIVE_ARGS=${LIVE_ARGS:-}
 spec() { echo "synthetic:poisson:rate=$1:count=$COUNT:lengths=$LENGTHS"; }
 common() {
 	echo --trace "$(spec "$1")" --model "$MODEL" --policy "$2" \
@@ -52,9 +55,9 @@ live)
 	for r in $RATES; do
 		for p in $POLICIES; do
 			echo "== live rate $r policy $p" >>"$OUT/live.log"
-			# shellcheck disable=SC2046
 			mkdir -p "$tmp/h5"
-			"$bin" live $(common "$r" "$p") --hbm-budget "$HBM" \
+			# shellcheck disable=SC2046,SC2086
+			"$bin" live $(common "$r" "$p") --hbm-budget "$HBM" $LIVE_ARGS \
 				--out "$tmp/h5/live_r${r}_$p.h5" \
 				--summary-csv "$tmp/s.csv" >>"$OUT/live.log" 2>&1
 			tail -n +2 "$tmp/s.csv" | sed "s/^/$r,/" >>"$OUT/live.csv.tmp"

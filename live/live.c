@@ -71,6 +71,25 @@ struct copy_job {
 	void *ev;              /* the layer's end on the compute stream */
 };
 
+/*
+ * One layer's host-side products: what the policy decided (block-table
+ * updates, loads, selections, saves), in the form the GPU work is issued
+ * from.
+ */
+struct layer_buf {
+	uint32_t l;
+	uint64_t *upd_idx;           /* block-table updates */
+	int32_t *upd_val;
+	uint64_t *ld_src;            /* loads: pool block-head -> slot */
+	uint32_t *ld_dst;
+	size_t upd_n, upd_alloc, ld_n, ld_alloc;
+	int32_t *sel;                /* [E][H][cap] the layer's selections */
+	uint32_t *seln;              /* [E][H] */
+	struct off_save *saves;      /* the layer's saves (off_layer_end) */
+	struct copy_job *cjobs;      /* per-block copies: one per save */
+	size_t nsaves, saves_alloc, cjobs_alloc;
+};
+
 struct live {
 	struct model m;
 	struct live_opts o;
@@ -124,7 +143,7 @@ struct live {
 	int32_t *kv_owner;           /* [E] request bound to the slot, -1 */
 	struct kern_d2h *d2h;
 	kern_bf16 *d_stage;
-	uint64_t stage_used;
+	uint64_t stage_used, stage_bytes;
 	uint64_t *h_d2h;             /* FlashD2H dst_block arrays */
 	uint32_t *h_d2h_row;
 	uint64_t d2h_cap, d2h_used;
@@ -143,8 +162,26 @@ struct live {
 	struct ss_err cp_err;
 	struct sel_source inner, tee;
 	int inner_open, tee_open;
-	int32_t *h_sel;              /* [E][H][cap] this layer's selections */
-	uint32_t *h_seln;            /* [E][H] */
+	/* one layer's host products (below): the policy thread fills wb,
+	 * the GPU work is issued from rb; the same buffer when serial */
+	struct layer_buf lb[2];
+	struct layer_buf *wb, *rb;
+	/* the issue thread (offload presets unless live_opts.serial_host):
+	 * issues layer l's GPU work while the host thread runs the policy
+	 * for layer l + 1. Jobs are numbered from 0 for the life of the
+	 * executor; job k uses lb[k % 2], so at most one waits. */
+	int pipe;
+	pthread_t is_thread;
+	pthread_mutex_t is_mu;
+	pthread_cond_t is_work, is_idle;
+	uint64_t is_posted, is_done;
+	int is_stop, is_started, is_rc;
+	struct ss_err is_err;
+	uint32_t it_rows;            /* this iteration's rows */
+	/* saves that landed while the issue thread waited for staging room,
+	 * for the host thread to tell the policy (is_mu) */
+	struct off_save *landed;
+	size_t nlanded, landed_alloc;
 	/* dense presets */
 	struct kv_dir *dkv;
 	/* per request index */
@@ -160,14 +197,7 @@ struct live {
 	size_t nact, act_alloc, act_cap, act_row_cap;
 	int32_t *rowmap;             /* compact row -> full row */
 	size_t items_alloc, rows_alloc;
-	uint32_t cur_layer;
 	const struct pol_plan *plan;
-	/* updates this layer */
-	uint64_t *h_upd_idx;
-	int32_t *h_upd_val;
-	uint64_t *h_ld_src;
-	uint32_t *h_ld_dst;
-	size_t upd_n, upd_alloc, ld_n, ld_alloc;
 	float **rec;                 /* record_logits: per request [out][K] */
 	/* timing */
 	double wall0, t_begin, t_end;
@@ -289,8 +319,8 @@ static int tee_select(void *priv, int32_t req, uint32_t layer, uint32_t head,
 	BUG_ON(out->n > lv->cap);
 	at = ((uint64_t)req * lv->H + head) * lv->cap;
 	for (uint32_t i = 0; i < out->n; i++)
-		lv->h_sel[at + i] = (int32_t)out->blocks[i];
-	lv->h_seln[(uint64_t)req * lv->H + head] = out->n;
+		lv->wb->sel[at + i] = (int32_t)out->blocks[i];
+	lv->wb->seln[(uint64_t)req * lv->H + head] = out->n;
 	return 0;
 }
 
@@ -306,6 +336,8 @@ static const struct sel_source_ops tee_ops = {
 };
 
 static void *copy_thread(void *arg);
+static void *issue_thread(void *arg);
+static void cjobs_free(struct layer_buf *b);
 
 /* Decode attention over the request slots: one row per slot (the slots
  * not decoding have context 0). */
@@ -355,6 +387,17 @@ int live_create(struct live **out, const struct model *m,
 	lv->D = m->head_dim;
 	lv->hidden_bytes = (uint64_t)m->hidden * sizeof(kern_bf16);
 	lv->bb = 2ull * KERN_BLOCK_TOKENS * lv->D * sizeof(kern_bf16);
+	lv->wb = lv->rb = &lv->lb[0];
+	lv->stage_bytes = o->stage_bytes ? o->stage_bytes : STAGE_BYTES;
+	/* one block of tokens, token-major */
+	if (lv->stage_bytes <
+	    (uint64_t)KERN_BLOCK_TOKENS * 2 * lv->H * lv->D * sizeof(kern_bf16)) {
+		free(lv);
+		return ss_error(err, SS_EINVAL,
+				"live: save staging of %llu bytes holds no "
+				"block of model '%s'",
+				(unsigned long long)o->stage_bytes, m->name);
+	}
 	*out = lv;
 	return 0;
 }
@@ -537,7 +580,7 @@ static int attach(void *priv, struct pol *p, struct ss_err *err)
 			  (uint64_t)lv->max_emit * lv->m.vocab * bf, "logits", 0 },
 			{ (void **)&lv->d_up, UP_BYTES, "upload arena", 0 },
 			{ (void **)&lv->d_stage,
-			  lv->offload && lv->flash ? STAGE_BYTES : 0,
+			  lv->offload && lv->flash ? lv->stage_bytes : 0,
 			  "save staging", 0 },
 			{ (void **)&lv->d_scores, EH * lv->MB * sizeof(float),
 			  "selection scores", 1 },
@@ -649,10 +692,16 @@ static int attach(void *priv, struct pol *p, struct ss_err *err)
 					       lv->ngroups * gbytes / 1e9);
 		lv->gfree = malloc(lv->ngroups * sizeof(uint64_t));
 		lv->grp = malloc((uint64_t)lv->E * L * lv->MB * sizeof(int64_t));
-		lv->h_sel = calloc((uint64_t)lv->E * H * lv->cap,
-				   sizeof(int32_t));
-		lv->h_seln = calloc((uint64_t)lv->E * H, sizeof(uint32_t));
-		if (!lv->gfree || !lv->grp || !lv->h_sel || !lv->h_seln)
+		for (int i = 0; i < 2; i++) {
+			lv->lb[i].sel = calloc((uint64_t)lv->E * H * lv->cap,
+					       sizeof(int32_t));
+			lv->lb[i].seln = calloc((uint64_t)lv->E * H,
+						sizeof(uint32_t));
+			if (!lv->lb[i].sel || !lv->lb[i].seln)
+				return ss_error(err, SS_ENOMEM,
+						"out of memory");
+		}
+		if (!lv->gfree || !lv->grp)
 			return ss_error(err, SS_ENOMEM, "out of memory");
 		for (uint64_t g = 0; g < lv->ngroups; g++)
 			lv->gfree[g] = lv->ngroups - 1 - g;
@@ -668,6 +717,18 @@ static int attach(void *priv, struct pol *p, struct ss_err *err)
 						"live: cannot start the copy "
 						"thread");
 			lv->cp_started = 1;
+		}
+		if (!lv->o.serial_host) {
+			pthread_mutex_init(&lv->is_mu, NULL);
+			pthread_cond_init(&lv->is_work, NULL);
+			pthread_cond_init(&lv->is_idle, NULL);
+			if (pthread_create(&lv->is_thread, NULL, issue_thread,
+					   lv))
+				return ss_error(err, SS_ENOMEM,
+						"live: cannot start the issue "
+						"thread");
+			lv->is_started = 1;
+			lv->pipe = 1;
 		}
 		if (lv->flash) {
 			struct kern_d2h_config dc = {
@@ -710,8 +771,19 @@ void live_free(struct live *lv)
 {
 	if (!lv)
 		return;
-	/* the copy thread first: it may still issue copies on the save
-	 * stream, which the syncs below must cover */
+	/* the issue thread first (it hands jobs to the copy thread), then
+	 * the copy thread: it may still issue copies on the save stream,
+	 * which the syncs below must cover */
+	if (lv->is_started) {
+		pthread_mutex_lock(&lv->is_mu);
+		lv->is_stop = 1;
+		pthread_cond_broadcast(&lv->is_work);
+		pthread_mutex_unlock(&lv->is_mu);
+		pthread_join(lv->is_thread, NULL);
+		pthread_mutex_destroy(&lv->is_mu);
+		pthread_cond_destroy(&lv->is_work);
+		pthread_cond_destroy(&lv->is_idle);
+	}
 	if (lv->cp_started) {
 		pthread_mutex_lock(&lv->cp_mu);
 		lv->cp_stop = 1;
@@ -775,8 +847,20 @@ void live_free(struct live *lv)
 	free(lv->kv_owner);
 	free(lv->gfree);
 	free(lv->grp);
-	free(lv->h_sel);
-	free(lv->h_seln);
+	for (int i = 0; i < 2; i++) {
+		struct layer_buf *b = &lv->lb[i];
+
+		cjobs_free(b);
+		free(b->sel);
+		free(b->seln);
+		free(b->upd_idx);
+		free(b->upd_val);
+		free(b->ld_src);
+		free(b->ld_dst);
+		free(b->saves);
+		free(b->cjobs);
+	}
+	free(lv->landed);
 	free(lv->h_d2h);
 	free(lv->h_d2h_row);
 	free(lv->pend);
@@ -789,10 +873,6 @@ void live_free(struct live *lv)
 	free(lv->act_n);
 	free(lv->act_row);
 	free(lv->rowmap);
-	free(lv->h_upd_idx);
-	free(lv->h_upd_val);
-	free(lv->h_ld_src);
-	free(lv->h_ld_dst);
 	free(lv);
 }
 
@@ -834,7 +914,7 @@ static int bind_slots(struct live *lv, const struct pol_plan *plan,
 
 	/* every save landed at the end of the last iteration, so no request
 	 * is a zombie and a freed id's pool blocks are free to reuse */
-	BUG_ON(lv->npend);
+	BUG_ON(lv->npend || lv->nlanded);
 	if (lv->offload) {
 		for (uint32_t e = 0; e < lv->E; e++) {
 			int32_t r = lv->kv_owner[e];
@@ -936,15 +1016,17 @@ static int grow2(void **a, size_t ea, void **b, size_t eb, size_t *alloc,
 static int push_update(struct live *lv, uint64_t idx, int32_t slot,
 		       struct ss_err *err)
 {
+	struct layer_buf *w = lv->wb;
+
 	if (lv->h_table[idx] == slot)
 		return 0;
-	if (grow2((void **)&lv->h_upd_idx, sizeof(uint64_t),
-		  (void **)&lv->h_upd_val, sizeof(int32_t), &lv->upd_alloc,
-		  lv->upd_n, err))
+	if (grow2((void **)&w->upd_idx, sizeof(uint64_t),
+		  (void **)&w->upd_val, sizeof(int32_t), &w->upd_alloc,
+		  w->upd_n, err))
 		return SS_ENOMEM;
-	lv->h_upd_idx[lv->upd_n] = idx;
-	lv->h_upd_val[lv->upd_n] = slot;
-	lv->upd_n++;
+	w->upd_idx[w->upd_n] = idx;
+	w->upd_val[w->upd_n] = slot;
+	w->upd_n++;
 	lv->h_table[idx] = slot;
 	return 0;
 }
@@ -952,13 +1034,15 @@ static int push_update(struct live *lv, uint64_t idx, int32_t slot,
 static int push_load(struct live *lv, uint64_t src, int32_t slot,
 		     struct ss_err *err)
 {
-	if (grow2((void **)&lv->h_ld_src, sizeof(uint64_t),
-		  (void **)&lv->h_ld_dst, sizeof(uint32_t), &lv->ld_alloc,
-		  lv->ld_n, err))
+	struct layer_buf *w = lv->wb;
+
+	if (grow2((void **)&w->ld_src, sizeof(uint64_t),
+		  (void **)&w->ld_dst, sizeof(uint32_t), &w->ld_alloc,
+		  w->ld_n, err))
 		return SS_ENOMEM;
-	lv->h_ld_src[lv->ld_n] = src;
-	lv->h_ld_dst[lv->ld_n] = (uint32_t)slot;
-	lv->ld_n++;
+	w->ld_src[w->ld_n] = src;
+	w->ld_dst[w->ld_n] = (uint32_t)slot;
+	w->ld_n++;
 	return 0;
 }
 
@@ -973,10 +1057,12 @@ static int need_block(struct live *lv, struct kv_dir *d, uint32_t e,
 }
 
 /*
- * Table updates and loads for layer l. A block-head changes slot only when
- * it is appended to (new blocks) or loaded (the policy's misses), so those
- * are all the device table needs; the hits keep the slot they were given
- * then. The loads come from the misses' owners in the directory.
+ * Table updates and loads for layer l, into lv->wb. A block-head changes
+ * slot only when it is appended to (new blocks) or loaded (the policy's
+ * misses), so those are all the device table needs; the hits keep the slot
+ * they were given then. The loads come from the misses' owners in the
+ * directory; the policy counts them done here, as every kernel that reads
+ * them is issued after them, in stream order.
  */
 static int layer_blocks(struct live *lv, const struct pol_plan *plan,
 			uint32_t l, struct ss_err *err)
@@ -984,9 +1070,10 @@ static int layer_blocks(struct live *lv, const struct pol_plan *plan,
 	struct kv_dir *d = lv->offload ? lv->p->off->kv : lv->dkv;
 	int rc;
 
-	lv->upd_n = lv->ld_n = 0;
+	lv->wb->l = l;
+	lv->wb->upd_n = lv->wb->ld_n = 0;
 	if (lv->offload) {
-		const struct pol_off *o = lv->p->off;
+		struct pol_off *o = lv->p->off;
 
 		for (size_t i = o->miss_taken; i < o->nmiss; i++) {
 			int32_t slot = o->miss[i], e;
@@ -1003,6 +1090,10 @@ static int layer_blocks(struct live *lv, const struct pol_plan *plan,
 					    err)))
 				return rc;
 		}
+		BUG_ON(lv->wb->ld_n != o->nmiss - o->miss_taken);
+		off_loads_done(lv->p, o->miss + o->miss_taken,
+			       (uint32_t)lv->wb->ld_n);
+		o->miss_taken = o->nmiss;
 	}
 	for (uint32_t k = 0; k < plan->n; k++) {
 		const struct pol_item *it = &plan->items[k];
@@ -1028,18 +1119,17 @@ static int layer_blocks(struct live *lv, const struct pol_plan *plan,
 	return 0;
 }
 
-/* Issue the loads found by layer_blocks on the compute stream. */
+/* Issue the loads of lv->rb on the compute stream. */
 static int issue_loads(struct live *lv, struct ss_err *err)
 {
-	struct pol_off *o = lv->p->off;
-	uint32_t n = (uint32_t)lv->ld_n;
+	const struct layer_buf *r = lv->rb;
+	uint32_t n = (uint32_t)r->ld_n;
 	int rc;
 
-	BUG_ON(n != o->nmiss - o->miss_taken);
 	if (!n)
 		return 0;
-	lv->ld_timed[lv->cur_layer] = 1;
-	if ((rc = kern_event_record(lv->ev_ld[2 * lv->cur_layer], lv->s_comp,
+	lv->ld_timed[r->l] = 1;
+	if ((rc = kern_event_record(lv->ev_ld[2 * r->l], lv->s_comp,
 				    err)))
 		return rc;
 	if (lv->flash) {
@@ -1049,8 +1139,8 @@ static int issue_loads(struct live *lv, struct ss_err *err)
 		a.src_base = lv->pool;
 		a.dst_base = lv->cache;
 		a.block_bytes = lv->bb;
-		a.src_index = upload(lv, lv->h_ld_src, n * sizeof(uint64_t), err);
-		a.dst_index = upload(lv, lv->h_ld_dst, n * sizeof(uint32_t), err);
+		a.src_index = upload(lv, r->ld_src, n * sizeof(uint64_t), err);
+		a.dst_index = upload(lv, r->ld_dst, n * sizeof(uint32_t), err);
 		if (!a.src_index || !a.dst_index)
 			return err->code;
 		a.n_blocks = n;
@@ -1065,23 +1155,20 @@ static int issue_loads(struct live *lv, struct ss_err *err)
 			 err))
 			return SS_ENOMEM;
 		for (uint32_t i = 0; i < n; i++)
-			lv->h_dst[i] = lv->h_ld_dst[i];
+			lv->h_dst[i] = r->ld_dst[i];
 		memset(&c, 0, sizeof c);
 		c.dst_base = lv->cache;
 		c.src_base = lv->pool;
 		c.block_bytes = lv->bb;
-		c.src_index = lv->h_ld_src;
+		c.src_index = r->ld_src;
 		c.dst_index = lv->h_dst;
 		c.n_blocks = n;
 		rc = kern_memcpy_blocks(&c, lv->s_comp, err);
 	}
-	if (rc || (rc = kern_event_record(lv->ev_ld[2 * lv->cur_layer + 1],
+	if (rc || (rc = kern_event_record(lv->ev_ld[2 * r->l + 1],
 					  lv->s_comp, err)))
 		return rc;
 	lv->tot.h2d_bytes += (uint64_t)n * lv->bb;
-	/* in stream order before every kernel that reads them */
-	off_loads_done(lv->p, o->miss + o->miss_taken, n);
-	o->miss_taken = o->nmiss;
 	return 0;
 }
 
@@ -1090,13 +1177,13 @@ static int issue_updates(struct live *lv, struct ss_err *err)
 	uint64_t *di;
 	int32_t *dv;
 
-	if (!lv->upd_n)
+	if (!lv->rb->upd_n)
 		return 0;
-	di = upload(lv, lv->h_upd_idx, lv->upd_n * sizeof(uint64_t), err);
-	dv = upload(lv, lv->h_upd_val, lv->upd_n * sizeof(int32_t), err);
+	di = upload(lv, lv->rb->upd_idx, lv->rb->upd_n * sizeof(uint64_t), err);
+	dv = upload(lv, lv->rb->upd_val, lv->rb->upd_n * sizeof(int32_t), err);
 	if (!di || !dv || up_flush(lv, err))
 		return err->code;
-	return live_table_set(lv->d_table, di, dv, (uint32_t)lv->upd_n,
+	return live_table_set(lv->d_table, di, dv, (uint32_t)lv->rb->upd_n,
 			      lv->s_comp, err);
 }
 
@@ -1188,11 +1275,33 @@ static int copy_drain(struct live *lv, struct ss_err *err)
 	return rc;
 }
 
-/* Every save in flight has landed: tell the policy. */
-static int saves_flush(struct live *lv, struct ss_err *err)
+/* Tell the policy of the saves that landed while the issue thread waited
+ * for staging room. Host thread only. */
+static void apply_landed(struct live *lv)
+{
+	if (!lv->pipe)
+		return;
+	pthread_mutex_lock(&lv->is_mu);
+	for (size_t i = 0; i < lv->nlanded; i++) {
+		const struct off_save *s = &lv->landed[i];
+
+		off_save_done(lv->p, s->kv, s->layer, s->first, s->count);
+	}
+	lv->nlanded = 0;
+	pthread_mutex_unlock(&lv->is_mu);
+}
+
+/*
+ * Let every save in flight land, and tell the policy: now (the host
+ * thread, with the issue thread idle) or, from the issue thread (`defer`),
+ * through apply_landed at the host thread's next layer.
+ */
+static int saves_flush(struct live *lv, int defer, struct ss_err *err)
 {
 	int rc;
 
+	if (!defer)
+		apply_landed(lv);
 	/* pieces of a save being issued are in flight before it is pending */
 	if (!lv->npend && !lv->stage_used && !lv->d2h_used)
 		return 0;
@@ -1202,7 +1311,20 @@ static int saves_flush(struct live *lv, struct ss_err *err)
 		rc = kern_stream_sync(lv->s_save, err);
 	if (rc)
 		return rc;
-	for (size_t i = 0; i < lv->npend; i++) {
+	if (defer) {
+		pthread_mutex_lock(&lv->is_mu);
+		rc = ss_grow((void **)&lv->landed, &lv->landed_alloc,
+			     lv->nlanded + lv->npend, sizeof(*lv->landed), err);
+		if (!rc) {
+			memcpy(lv->landed + lv->nlanded, lv->pend,
+			       lv->npend * sizeof(*lv->pend));
+			lv->nlanded += lv->npend;
+		}
+		pthread_mutex_unlock(&lv->is_mu);
+		if (rc)
+			return rc;
+	}
+	for (size_t i = 0; !defer && i < lv->npend; i++) {
 		const struct off_save *s = &lv->pend[i];
 
 		off_save_done(lv->p, s->kv, s->layer, s->first, s->count);
@@ -1217,59 +1339,68 @@ static int saves_flush(struct live *lv, struct ss_err *err)
 static int saves_tail(struct live *lv, double *t, struct ss_err *err)
 {
 	double t0 = ss_wall_seconds();
-	int rc = saves_flush(lv, err);
+	int rc = saves_flush(lv, 0, err);
 
 	*t = ss_wall_seconds() - t0;
 	return rc;
 }
 
-static int save_one(struct live *lv, const struct off_save *s,
-		    struct ss_err *err)
+/*
+ * The host side of a save (host thread): its pool groups and, for
+ * per-block copies, the copy job, from the directory's slots now.
+ */
+static int save_prep(struct live *lv, const struct off_save *s,
+		     struct copy_job *j, struct ss_err *err)
 {
-	uint32_t e = (uint32_t)s->kv, H = lv->H;
-	int64_t *g = lv->grp + ((uint64_t)e * lv->L + s->layer) * lv->MB;
-	int rc;
+	uint32_t H = lv->H, i = 0;
+	int64_t *g = lv->grp +
+		     ((uint64_t)s->kv * lv->L + s->layer) * lv->MB;
 
 	for (uint32_t b = s->first; b < s->first + s->count; b++)
 		if (g[b] < 0) {
 			BUG_ON(!lv->ngfree); /* the policy accounts DRAM */
 			g[b] = (int64_t)lv->gfree[--lv->ngfree];
 		}
+	if (lv->flash)
+		return 0;
+	j->n = s->count * H;
+	j->src = malloc(j->n * sizeof(uint64_t));
+	j->dst = malloc(j->n * sizeof(uint64_t));
+	j->ev = lv->ev_layer[s->layer];
+	if (!j->src || !j->dst)
+		return ss_error(err, SS_ENOMEM, "out of memory");
+	for (uint32_t b = s->first; b < s->first + s->count; b++)
+		for (uint32_t h = 0; h < H; h++, i++) {
+			int32_t slot = kv_block_slot(lv->p->off->kv, s->kv,
+						     s->layer, h, b);
+
+			BUG_ON(slot < 0);
+			j->src[i] = (uint64_t)slot;
+			j->dst[i] = (uint64_t)g[b] * H + h;
+		}
+	return 0;
+}
+
+/* The GPU side of a save, after its layer's kernels (issue thread). */
+static int save_issue(struct live *lv, const struct off_save *s,
+		      struct copy_job *j, struct ss_err *err)
+{
+	uint32_t e = (uint32_t)s->kv, H = lv->H;
+	const int64_t *g = lv->grp +
+			   ((uint64_t)e * lv->L + s->layer) * lv->MB;
+	int rc;
+
 	if (!lv->flash) {
-		uint32_t n = s->count * H, i = 0;
-		struct copy_job j = {
-			.n = n,
-			.src = malloc(n * sizeof(uint64_t)),
-			.dst = malloc(n * sizeof(uint64_t)),
-			.ev = lv->ev_layer[s->layer],
-		};
-
-		if (!j.src || !j.dst) {
-			free(j.src);
-			free(j.dst);
-			return ss_error(err, SS_ENOMEM, "out of memory");
-		}
-		for (uint32_t b = s->first; b < s->first + s->count; b++)
-			for (uint32_t h = 0; h < H; h++, i++) {
-				int32_t slot = kv_block_slot(lv->p->off->kv,
-							     s->kv, s->layer, h,
-							     b);
-
-				BUG_ON(slot < 0);
-				j.src[i] = (uint64_t)slot;
-				j.dst[i] = (uint64_t)g[b] * H + h;
-			}
-		rc = copy_push(lv, &j, err);
-		if (rc) {
-			free(j.src);
-			free(j.dst);
-		}
+		rc = copy_push(lv, j, err);
+		if (!rc)
+			j->src = NULL, j->dst = NULL; /* the copy thread's */
 		return rc;
 	}
 	/* FlashD2H: token-major staging, pieces of at most one ring buffer */
 	{
 		uint64_t tok_bytes = 2ull * H * lv->D * sizeof(kern_bf16);
-		uint32_t per = (uint32_t)(D2H_STAGE / tok_bytes);
+		uint32_t per = (uint32_t)(SS_MIN(D2H_STAGE, lv->stage_bytes) /
+					  tok_bytes);
 		uint32_t tokens = s->count * KERN_BLOCK_TOKENS;
 		const int32_t *table = lv->d_table +
 				       tab_idx(lv, s->layer, e, 0, 0);
@@ -1282,11 +1413,11 @@ static int save_one(struct live *lv, const struct off_save *s,
 			struct kern_d2h_layer dl;
 			kern_bf16 *stage;
 
-			if (lv->stage_used + bytes > STAGE_BYTES ||
+			if (lv->stage_used + bytes > lv->stage_bytes ||
 			    lv->d2h_used + n > lv->d2h_cap) {
 				/* room: let what is in flight land first */
 				if ((rc = kern_stream_sync(lv->s_comp, err)) ||
-				    (rc = saves_flush(lv, err)))
+				    (rc = saves_flush(lv, lv->pipe, err)))
 					return rc;
 				if (lv->d2h_cap < n) {
 					free(lv->h_d2h);
@@ -1347,24 +1478,61 @@ static int save_one(struct live *lv, const struct off_save *s,
 	return 0;
 }
 
-static int issue_saves(struct live *lv, uint32_t l, struct ss_err *err)
+/* Free what the copy thread was not handed of a buffer's copy jobs. */
+static void cjobs_free(struct layer_buf *b)
 {
-	struct pol_off *o = lv->p->off;
+	for (size_t i = 0; i < b->nsaves; i++) {
+		free(b->cjobs[i].src);
+		free(b->cjobs[i].dst);
+		b->cjobs[i].src = NULL;
+		b->cjobs[i].dst = NULL;
+	}
+}
+
+/* The saves of the layer just ended (off_layer_end) into lv->wb. */
+static int saves_prep(struct live *lv, struct ss_err *err)
+{
+	const struct pol_off *o = lv->p->off;
+	struct layer_buf *w = lv->wb;
 	int rc;
 
+	cjobs_free(w);
+	w->nsaves = 0;
 	if (!o->nsaves)
 		return 0;
+	if (ss_grow((void **)&w->saves, &w->saves_alloc, o->nsaves,
+		    sizeof(*w->saves), err) ||
+	    ss_grow((void **)&w->cjobs, &w->cjobs_alloc, o->nsaves,
+		    sizeof(*w->cjobs), err))
+		return SS_ENOMEM;
+	memcpy(w->saves, o->saves, o->nsaves * sizeof(*w->saves));
+	memset(w->cjobs, 0, o->nsaves * sizeof(*w->cjobs));
+	w->nsaves = o->nsaves;
+	for (size_t i = 0; i < w->nsaves; i++)
+		if ((rc = save_prep(lv, &w->saves[i], &w->cjobs[i], err)))
+			return rc;
+	return 0;
+}
+
+/* Issue the saves of lv->rb; they are in flight (pending) from here. */
+static int issue_saves(struct live *lv, struct ss_err *err)
+{
+	struct layer_buf *r = lv->rb;
+	int rc;
+
+	if (!r->nsaves)
+		return 0;
 	if (!lv->flash &&
-	    (rc = kern_event_record(lv->ev_layer[l], lv->s_comp, err)))
+	    (rc = kern_event_record(lv->ev_layer[r->l], lv->s_comp, err)))
 		return rc;
-	for (size_t i = 0; i < o->nsaves; i++) {
-		if ((rc = save_one(lv, &o->saves[i], err)))
+	for (size_t i = 0; i < r->nsaves; i++) {
+		if ((rc = save_issue(lv, &r->saves[i], &r->cjobs[i], err)))
 			return rc;
 		if (ss_grow((void **)&lv->pend, &lv->pend_alloc, lv->npend + 1,
 			 sizeof(*lv->pend), err))
 			return SS_ENOMEM;
-		lv->pend[lv->npend++] = o->saves[i];
-		lv->tot.d2h_bytes += o->saves[i].bytes;
+		lv->pend[lv->npend++] = r->saves[i];
+		lv->tot.d2h_bytes += r->saves[i].bytes;
 	}
 	return 0;
 }
@@ -1506,11 +1674,11 @@ static int dec_sparse(struct live *lv, uint32_t l, const struct dec_set *set,
 		return rc;
 	lv->tot.kernel_select_calls++;
 	if (lv->offload) {
-		ids = upload(lv, lv->h_sel,
+		ids = upload(lv, lv->rb->sel,
 			     (uint64_t)set->rows * H * lv->cap *
 				     sizeof(int32_t),
 			     err);
-		cnt = upload(lv, lv->h_seln,
+		cnt = upload(lv, lv->rb->seln,
 			     (uint64_t)set->rows * H * sizeof(uint32_t), err);
 		if (!ids || !cnt || up_flush(lv, err))
 			return err->code;
@@ -1540,7 +1708,7 @@ static void check_whole(const struct live *lv, uint32_t e, uint32_t ctx)
 	uint32_t full = (ctx - 1) / KERN_BLOCK_TOKENS;
 
 	for (uint32_t h = 0; h < lv->H; h++)
-		BUG_ON(lv->h_seln[(uint64_t)e * lv->H + h] != full);
+		BUG_ON(lv->rb->seln[(uint64_t)e * lv->H + h] != full);
 }
 
 static int attend(void *ctx, const struct kern_layer_attn *a, void *stream,
@@ -1972,6 +2140,169 @@ static int layer_rows(struct live *lv, const struct pol_plan *plan,
 	return 0;
 }
 
+/* ---- the issue thread ------------------------------------------------------ */
+
+/* Layer lv->rb->l's GPU work: loads, table updates, kernels, saves. */
+static int issue_layer(struct live *lv, struct ss_err *err)
+{
+	int rc;
+
+	if ((lv->offload && (rc = issue_loads(lv, err))) ||
+	    (rc = issue_updates(lv, err)) ||
+	    (rc = layer_rows(lv, lv->plan, lv->rb->l, lv->it_rows, err)) ||
+	    (lv->offload && (rc = issue_saves(lv, err))))
+		return rc;
+	return 0;
+}
+
+static void *issue_thread(void *arg)
+{
+	struct live *lv = arg;
+
+	pthread_mutex_lock(&lv->is_mu);
+	for (;;) {
+		struct ss_err e = { 0 };
+		uint64_t k;
+		int rc = 0, skip;
+		double t0;
+
+		while (lv->is_done == lv->is_posted && !lv->is_stop)
+			pthread_cond_wait(&lv->is_work, &lv->is_mu);
+		if (lv->is_done == lv->is_posted)
+			break;
+		k = lv->is_done;
+		/* after an error or at teardown the jobs are only dropped */
+		skip = lv->is_rc || lv->is_stop;
+		pthread_mutex_unlock(&lv->is_mu);
+		t0 = ss_wall_seconds();
+		lv->rb = &lv->lb[k % 2];
+		if (!skip)
+			rc = issue_layer(lv, &e);
+		lv->tot.issue_s += ss_wall_seconds() - t0;
+		pthread_mutex_lock(&lv->is_mu);
+		if (rc && !lv->is_rc) {
+			lv->is_rc = rc;
+			lv->is_err = e;
+		}
+		lv->is_done++;
+		pthread_cond_broadcast(&lv->is_idle);
+	}
+	pthread_mutex_unlock(&lv->is_mu);
+	return NULL;
+}
+
+/*
+ * The layer in lv->wb is complete: issue it (serial), or hand it to the
+ * issue thread and take the other buffer, once the job that used it last
+ * is done.
+ */
+static int is_post(struct live *lv, struct ss_err *err)
+{
+	double t0;
+	int rc;
+
+	if (!lv->pipe) {
+		lv->rb = lv->wb;
+		return issue_layer(lv, err);
+	}
+	t0 = ss_wall_seconds();
+	pthread_mutex_lock(&lv->is_mu);
+	lv->is_posted++;
+	pthread_cond_signal(&lv->is_work);
+	while (lv->is_done + 1 < lv->is_posted)
+		pthread_cond_wait(&lv->is_idle, &lv->is_mu);
+	rc = lv->is_rc;
+	if (rc)
+		*err = lv->is_err;
+	pthread_mutex_unlock(&lv->is_mu);
+	lv->wb = &lv->lb[lv->is_posted % 2];
+	lv->tot.host_wait_s += ss_wall_seconds() - t0;
+	return rc;
+}
+
+/* Wait until the issue thread has issued every layer handed to it. */
+static int is_drain(struct live *lv, struct ss_err *err)
+{
+	double t0;
+	int rc;
+
+	if (!lv->pipe)
+		return 0;
+	t0 = ss_wall_seconds();
+	pthread_mutex_lock(&lv->is_mu);
+	while (lv->is_done < lv->is_posted)
+		pthread_cond_wait(&lv->is_idle, &lv->is_mu);
+	rc = lv->is_rc;
+	if (rc && err)
+		*err = lv->is_err;
+	pthread_mutex_unlock(&lv->is_mu);
+	lv->tot.host_wait_s += ss_wall_seconds() - t0;
+	return rc;
+}
+
+/* The layer loop: the policy's work on this thread, the GPU work issued
+ * here (serial) or by the issue thread, one layer behind. */
+static int layers(struct live *lv, struct pol *p, const struct pol_plan *plan,
+		  struct sim_exec_result *res, struct ss_err *err)
+{
+	int rc = 0;
+
+	for (uint32_t l = 0; l < lv->L; l++) {
+		if (lv->offload) {
+			apply_landed(lv);
+			for (;;) {
+				double t0;
+
+				rc = off_layer_fetch(p, plan, l, err);
+				if (rc != SS_ERANGE)
+					break;
+				/* a stall: let the saves in flight land */
+				t0 = ss_wall_seconds();
+				if ((rc = is_drain(lv, err)))
+					return rc;
+				if (!lv->npend && !lv->nlanded)
+					return ss_error_prefix(err,
+							       "live: iteration %llu, "
+							       "layer %u: the batch "
+							       "does not fit the HBM "
+							       "cache of %u slots and "
+							       "no save is in flight",
+							       (unsigned long long)plan->iter,
+							       l, lv->nslots);
+				rc = saves_flush(lv, 0, err);
+				res->stall_ns += (int64_t)((ss_wall_seconds() -
+							    t0) * 1e9);
+				if (rc)
+					return rc;
+			}
+			if (rc)
+				return rc;
+		} else {
+			for (size_t k = 0; k < plan->n; k++) {
+				const struct pol_item *it = &plan->items[k];
+
+				if (!off_item_at(it, l))
+					continue;
+				rc = kv_append(lv->dkv, lv->slot_of[k], l,
+					       it->q_tokens, err);
+				if (rc)
+					return ss_error_prefix(err,
+							       "live: KV append");
+			}
+		}
+		if ((rc = layer_blocks(lv, plan, l, err)))
+			return rc;
+		if (lv->offload) {
+			off_layer_end(p, plan, l);
+			if ((rc = saves_prep(lv, err)))
+				return rc;
+		}
+		if ((rc = is_post(lv, err)))
+			return rc;
+	}
+	return is_drain(lv, err);
+}
+
 static int run(void *priv, struct pol *p, const struct pol_plan *plan,
 	       struct sim_exec_result *res, struct ss_err *err)
 {
@@ -2039,58 +2370,10 @@ static int run(void *priv, struct pol *p, const struct pol_plan *plan,
 	}
 	if (lv->offload)
 		off_iter_begin(p);
-	for (uint32_t l = 0; l < lv->L; l++) {
-		lv->cur_layer = l;
-		if (lv->offload) {
-			for (;;) {
-				rc = off_layer_fetch(p, plan, l, err);
-				if (rc != SS_ERANGE)
-					break;
-				if (!lv->npend)
-					return ss_error_prefix(err,
-							       "live: iteration %llu, "
-							       "layer %u: the batch "
-							       "does not fit the HBM "
-							       "cache of %u slots and "
-							       "no save is in flight",
-							       (unsigned long long)plan->iter,
-							       l, lv->nslots);
-				/* a stall: let the saves in flight land */
-				{
-					double t0 = ss_wall_seconds();
-
-					rc = saves_flush(lv, err);
-					res->stall_ns += (int64_t)((ss_wall_seconds() -
-								    t0) * 1e9);
-				}
-				if (rc)
-					return rc;
-			}
-			if (rc)
-				return rc;
-		} else {
-			for (size_t k = 0; k < plan->n; k++) {
-				const struct pol_item *it = &plan->items[k];
-
-				if (!off_item_at(it, l))
-					continue;
-				rc = kv_append(lv->dkv, lv->slot_of[k], l,
-					       it->q_tokens, err);
-				if (rc)
-					return ss_error_prefix(err,
-							       "live: KV append");
-			}
-		}
-		if ((rc = layer_blocks(lv, plan, l, err)) ||
-		    (lv->offload && (rc = issue_loads(lv, err))) ||
-		    (rc = issue_updates(lv, err)) ||
-		    (rc = layer_rows(lv, plan, l, rows, err)))
-			return rc;
-		if (lv->offload) {
-			off_layer_end(p, plan, l);
-			if ((rc = issue_saves(lv, l, err)))
-				return rc;
-		}
+	lv->it_rows = rows;
+	if ((rc = layers(lv, p, plan, res, err))) {
+		is_drain(lv, NULL); /* nothing left issuing */
+		return rc;
 	}
 	/* hidden states of layer prefills that continue next iteration */
 	for (size_t k = 0; k < plan->n; k++) {

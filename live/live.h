@@ -62,6 +62,14 @@ struct live_opts {
 				   sparse layers, within the budget too (the
 				   executor before session 8; tests compare the
 				   sparse path with dense vllm this way) */
+	int serial_host;        /* offload presets: run the policy and issue
+				   the GPU work on one host thread, as before
+				   session 11 (default: the issue thread
+				   issues layer l while the policy works on
+				   layer l + 1) */
+	uint64_t stage_bytes;   /* tests: the saves' device staging (0: 512
+				   MiB); a smaller one makes the saves wait
+				   for room within an iteration */
 	uint32_t record_logits; /* tests: keep the first N logits of every
 				   emitted token (0: none) */
 	const struct cost_model *cost; /* NULL, or: each iteration also
@@ -92,6 +100,9 @@ struct live_totals {
 	double gpu_s;           /* first to last kernel of each iteration */
 	double load_s;          /* of which loads (H2D on the compute stream) */
 	double d2h_issue_s;     /* host blocked queueing FlashD2H saves */
+	double issue_s;         /* the issue thread busy (offload presets,
+				   not serial_host) */
+	double host_wait_s;     /* the policy's thread waiting for it */
 	double save_tail_s;     /* saves landing after the last kernel */
 	uint64_t iterations;
 	uint64_t h2d_bytes, d2h_bytes;

@@ -69,6 +69,8 @@ struct world {
 	struct trace t;
 	struct sim_config cfg;
 	int sparse_all; /* live_opts.sparse_all of the runs */
+	int serial_host; /* live_opts.serial_host */
+	uint64_t stage_bytes; /* live_opts.stage_bytes */
 };
 
 static void world_init(struct world *w, const char *json, const char *spec)
@@ -111,6 +113,8 @@ static void serve(struct world *w, const char *policy, uint32_t record,
 	lo.n_requests = (uint32_t)w->t.n;
 	lo.record_logits = record;
 	lo.sparse_all = w->sparse_all;
+	lo.serial_host = w->serial_host;
+	lo.stage_bytes = w->stage_bytes;
 	for (size_t i = 0; i < w->t.n; i++) {
 		uint32_t len = w->t.req[i].prompt_tokens + w->t.req[i].output_tokens;
 
@@ -295,6 +299,9 @@ static void offload_and_layer_prefill_match_dense_mha(void)
  * per policy), so they must agree with each other whatever the cache holds.
  * The lengths straddle the budget: some decode rows are read whole by the
  * dense kernel on the sparse layers, beside rows the sparse kernel reads.
+ * Each policy runs with the issue thread and a save staging of two blocks
+ * (the saves wait for room inside the layer loop, and the policy learns of
+ * them one layer later), and on one host thread.
  */
 static void offload_policies_agree_past_the_budget(void)
 {
@@ -317,30 +324,41 @@ static void offload_policies_agree_past_the_budget(void)
 	live_get_totals(ref.lv, &t);
 	sparse_rows += t.sparse_rows;
 	whole_rows += t.whole_rows;
+	CHECK(t.issue_s > 0); /* the issue thread issued its layers */
 	w.cfg.hbm_budget_gb = 0.04;
-	for (size_t i = 0; i < SS_ARRAY_SIZE(others); i++) {
+	for (size_t i = 0; i < 2 * SS_ARRAY_SIZE(others); i++) {
+		const char *pol = others[i % SS_ARRAY_SIZE(others)];
 		struct run r;
 		uint64_t n;
 		double err;
 
-		serve(&w, others[i], K_LOGITS, &r);
+		w.serial_host = i >= SS_ARRAY_SIZE(others);
+		/* two blocks of llama4 (8 KV heads x 128, bf16, K and V) */
+		w.stage_bytes = w.serial_host ? 0 : 2 * 32 * 4096;
+		serve(&w, pol, K_LOGITS, &r);
 		check_served(&r, &w);
 		live_get_totals(r.lv, &t);
 		sparse_rows += t.sparse_rows;
 		whole_rows += t.whole_rows;
 		err = logits_err(&ref, &r, &w, &n);
 		fprintf(stderr,
-			"# %s vs vllm-so, budget 256: %llu tokens, worst "
-			"relative logit error %.2e, %llu block-heads loaded; "
-			"rows sparse %llu, whole %llu\n",
-			others[i], (unsigned long long)n, err,
+			"# %s (%s) vs vllm-so, budget 256: %llu tokens, worst "
+			"relative logit error %.2e, %llu block-heads loaded, "
+			"%llu saved; rows sparse %llu, whole %llu\n",
+			pol, w.serial_host ? "one host thread" : "issue thread",
+			(unsigned long long)n, err,
 			(unsigned long long)r.s.totals.blocks_loaded,
+			(unsigned long long)r.s.totals.blocks_saved,
 			(unsigned long long)t.sparse_rows,
 			(unsigned long long)t.whole_rows);
 		CHECK_MSG(err < TOL, "%s: logits differ from vllm-so by %.3g",
-			  others[i], err);
+			  pol, err);
+		CHECK(r.s.totals.blocks_saved > 0);
+		CHECK(w.serial_host ? t.issue_s == 0 : t.issue_s > 0);
 		run_release(&r);
 	}
+	w.serial_host = 0;
+	w.stage_bytes = 0;
 	/* both kinds of decode row ran on the sparse layers */
 	CHECK(sparse_rows > 0);
 	CHECK(whole_rows > 0);
@@ -366,6 +384,24 @@ static void head_dim_other_than_128_is_refused(void)
 	CHECK(live_create(&lv, &m, &lo, &e) == SS_EINVAL);
 	CHECK(lv == NULL);
 	CHECK(strstr(e.msg, "head_dim 64") != NULL);
+}
+
+/* A save staging smaller than one block of the model is refused. */
+static void staging_below_one_block_is_refused(void)
+{
+	struct model m;
+	struct live *lv = NULL;
+	struct live_opts lo;
+
+	KOK(model_parse(&m, llama4, "llama4", &e));
+	memset(&lo, 0, sizeof lo);
+	lo.stage_bytes = 32 * 4096 - 1; /* 32 tokens of 4 KiB, less 1 */
+	CHECK(live_create(&lv, &m, &lo, &e) == SS_EINVAL);
+	CHECK(lv == NULL);
+	CHECK(strstr(e.msg, "save staging of 131071 bytes") != NULL);
+	lo.stage_bytes = 32 * 4096;
+	KOK(live_create(&lv, &m, &lo, &e));
+	live_free(lv);
 }
 
 static int ss(const char *args, char *buf, size_t cap)
@@ -444,6 +480,7 @@ static void simulator_only_options_are_refused(void)
 static const struct th_case cases[] = {
 	TH_CASE(cli_errors),
 	TH_CASE(head_dim_other_than_128_is_refused),
+	TH_CASE(staging_below_one_block_is_refused),
 	TH_CASE(simulator_only_options_are_refused),
 	TH_CASE(every_policy_serves_a_trace),
 	TH_CASE(offload_and_layer_prefill_match_dense_gqa),
