@@ -24,7 +24,17 @@
  *     host / L = h0 + n_items h1 + n_prefill h2
  *                 + [offload] (h3 + hits / L h4 + misses / L h5)
  *   (a miss does more host work than a hit: a slot, an eviction, the load
- *   list; measured 5-10x a hit's)
+ *   list; measured 5-10x a hit's);
+ *
+ *   or, where runs used the executor's issue thread (offload iterations
+ *   with issue_s > 0), two host stages (hw_exec.host_stages 2), each from
+ *   its own thread's time:
+ *     issue / L  = h0 + n_items h1 + n_prefill h2 + [offload] h6
+ *       (the issue thread's time; without offload, the host time)
+ *     policy / L = h3 + hits / L h4 + misses / L h5
+ *       (the policy's thread, host_s less its waits for the issue thread)
+ *   over the runs of the offload policies with the issue thread and the
+ *   runs without offload; offload runs on one host thread are left out.
  *
  * Every fourth iteration is held out of both fits; the held-out error of
  * the iteration's predicted GPU window and host time is reported. The
@@ -53,6 +63,7 @@ struct xrow {
 	double dur_s, gpu_s, host_s, model_s;
 	uint32_t batch, prefill_tokens, decode_seqs, lp_layers, sparse_layers;
 	uint64_t hits, blocks_loaded, blocks_saved, gather_tokens;
+	double issue_s, wait_s; /* optional: 0 in files written before */
 };
 
 struct xset {
@@ -62,7 +73,9 @@ struct xset {
 	size_t n, alloc;
 };
 
-static hid_t xrow_type(void)
+/* The memory type of the columns read; issue_s and wait_s only where
+ * the file has them (`issue`). */
+static hid_t xrow_type(int issue)
 {
 	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(struct xrow));
 
@@ -80,6 +93,10 @@ static hid_t xrow_type(void)
 	F(blocks_loaded, H5T_NATIVE_UINT64);
 	F(blocks_saved, H5T_NATIVE_UINT64);
 	F(gather_tokens, H5T_NATIVE_UINT64);
+	if (issue) {
+		F(issue_s, H5T_NATIVE_DOUBLE);
+		F(wait_s, H5T_NATIVE_DOUBLE);
+	}
 #undef F
 	return t;
 }
@@ -155,7 +172,18 @@ static herr_t add_group(hid_t g, const char *name, const H5L_info_t *info,
 			w->x->heads = h;
 			w->x->alloc = need;
 		}
-		mt = xrow_type();
+		{
+			hid_t ft = H5Dget_type(ds);
+			int issue = ft >= 0 &&
+				    H5Tget_member_index(ft, "issue_s") >= 0 &&
+				    H5Tget_member_index(ft, "wait_s") >= 0;
+
+			if (ft >= 0)
+				H5Tclose(ft);
+			memset(w->x->row + w->x->n, 0,
+			       (size_t)n * sizeof(*w->x->row));
+			mt = xrow_type(issue);
+		}
 		if (H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT,
 			    w->x->row + w->x->n) < 0)
 			w->bad = 2;
@@ -226,7 +254,15 @@ static double host_op_ns(const struct hw_profile *p, const struct xrow *r)
 }
 
 #define NG 8 /* GPU terms */
-#define NH 6 /* host terms */
+#define NH 6 /* host terms, one stage */
+#define NI 4 /* issue thread: host_x's columns 0-3 */
+#define NP 3 /* policy thread: host_x's columns 3-5 */
+
+/* an offload iteration of a run with the issue thread */
+static int piped(const struct xrow *r)
+{
+	return is_offload(r) && r->issue_s > 0;
+}
 
 static void gpu_x(const struct xrow *r, uint32_t L, uint32_t H, double *x)
 {
@@ -319,14 +355,27 @@ static double dot(const double *x, const double *c, size_t k)
 	return s;
 }
 
+/* The executor's per-layer host time on one or two stages (the file
+ * comment): an exec number's key, value and where it came from. */
+struct hterm {
+	int key;
+	double v;
+	size_t n;
+	double mape;
+	const char *what;
+};
+
 int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 		 size_t nfiles, FILE *log, struct ss_err *err)
 {
 	struct xset x = { 0 };
 	double *Xg = NULL, *yg = NULL, *Xh = NULL, *yh = NULL, *gap = NULL;
-	double cg[NG], ch[NH], eg = 0, eh = 0, wg = 0;
-	int *ug = NULL, *uh = NULL, rc = 0;
-	size_t ng = 0, nh = 0, ngap = 0, tg = 0, th = 0;
+	double *Xi = NULL, *yi = NULL, *Xp = NULL, *yp = NULL;
+	double cg[NG], ch[NH], ci[NI], cp[NP], eg = 0, eh = 0, wg = 0, ei = 0,
+	       ep = 0;
+	int *ug = NULL, *uh = NULL, *ui = NULL, *up = NULL, rc = 0, two = 0;
+	size_t ng = 0, nh = 0, ni = 0, np = 0, ngap = 0, tg = 0, th = 0,
+	       ti = 0, tp = 0;
 	/* the runs' names for the sources, whole names only: what does not
 	 * fit in the 150 characters a source keeps is counted */
 	char src[HW_SRC_MAX], names[160] = "";
@@ -356,45 +405,71 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 	yg = calloc(x.n + 1, sizeof(double));
 	Xh = calloc(x.n * NH + 1, sizeof(double));
 	yh = calloc(x.n + 1, sizeof(double));
+	Xi = calloc(x.n * NI + 1, sizeof(double));
+	yi = calloc(x.n + 1, sizeof(double));
+	Xp = calloc(x.n * NP + 1, sizeof(double));
+	yp = calloc(x.n + 1, sizeof(double));
 	gap = calloc(x.n + 1, sizeof(double));
 	ug = calloc(x.n + 1, sizeof(int));
 	uh = calloc(x.n + 1, sizeof(int));
-	if (!Xg || !yg || !Xh || !yh || !gap || !ug || !uh) {
+	ui = calloc(x.n + 1, sizeof(int));
+	up = calloc(x.n + 1, sizeof(int));
+	if (!Xg || !yg || !Xh || !yh || !Xi || !yi || !Xp || !yp || !gap ||
+	    !ug || !uh || !ui || !up) {
 		rc = ss_error(err, SS_ENOMEM, "out of memory");
 		goto out;
 	}
+	for (size_t i = 0; i < x.n; i++)
+		two |= piped(&x.row[i]);
 	for (size_t i = 0; i < x.n; i++) {
 		const struct xrow *r = &x.row[i];
 		uint32_t L = x.layers[i];
 		int held = i % 4 == 3;
+		double *hx = Xh + i * NH;
 
 		gpu_x(r, L, x.heads[i], Xg + i * NG);
 		yg[i] = (r->gpu_s - r->model_s) * 1e9 + host_op_ns(hw, r);
 		ug[i] = !is_offload(r) && r->model_s > 0 &&
 			r->host_s < 0.8 * r->gpu_s;
-		host_x(r, L, Xh + i * NH);
+		host_x(r, L, hx);
 		yh[i] = r->host_s * 1e9 / L;
 		uh[i] = r->host_s > 0;
+		/* two stages: host_x's columns 0-3 and 3-5 */
+		memcpy(Xi + i * NI, hx, NI * sizeof(double));
+		yi[i] = (piped(r) ? r->issue_s : r->host_s) * 1e9 / L;
+		ui[i] = piped(r) || (!is_offload(r) && r->host_s > 0);
+		memcpy(Xp + i * NP, hx + 3, NP * sizeof(double));
+		yp[i] = (r->host_s - r->wait_s) * 1e9 / L;
+		up[i] = piped(r);
 		if (r->dur_s > r->gpu_s)
 			gap[ngap++] = (r->dur_s - r->gpu_s) * 1e9;
 		if (held) { /* 2: held out */
 			ug[i] *= 2;
 			uh[i] *= 2;
+			ui[i] *= 2;
+			up[i] *= 2;
 		}
 	}
 	for (size_t i = 0; i < x.n; i++) { /* the rows fitted */
 		ug[i] = ug[i] == 1;
 		uh[i] = uh[i] == 1;
+		ui[i] = ui[i] == 1;
+		up[i] = up[i] == 1;
 		ng += (size_t)ug[i];
 		nh += (size_t)uh[i];
+		ni += (size_t)ui[i];
+		np += (size_t)up[i];
 	}
-	if (fit(Xg, yg, ug, x.n, NG, cg) || fit(Xh, yh, uh, x.n, NH, ch)) {
+	if (fit(Xg, yg, ug, x.n, NG, cg) ||
+	    (!two && fit(Xh, yh, uh, x.n, NH, ch)) ||
+	    (two && (fit(Xi, yi, ui, x.n, NI, ci) ||
+		     fit(Xp, yp, up, x.n, NP, cp)))) {
 		rc = ss_error(err, SS_EINVAL,
-			      "calibrate --fit-exec: too few usable iterations (%zu GPU-bound without offload, %zu with host times) in %s",
-			      ng, nh, names);
+			      "calibrate --fit-exec: too few usable iterations (%zu GPU-bound without offload, %zu with host times, %zu with the issue thread) in %s",
+			      ng, nh, np, names);
 		goto out;
 	}
-	/* held-out error of the iteration's GPU window and host time */
+	/* held-out error of the iteration's GPU window and host time(s) */
 	for (size_t i = 0; i < x.n; i++) {
 		const struct xrow *r = &x.row[i];
 		uint32_t L = x.layers[i];
@@ -410,42 +485,84 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 				   r->gpu_s * 1e9) / (r->gpu_s * 1e9);
 			tg++;
 		}
-		if (r->host_s > 0) {
+		if (!two && r->host_s > 0) {
 			eh += fabs(dot(Xh + i * NH, ch, NH) * L - r->host_s * 1e9) /
 			      fmax(r->host_s * 1e9, 1e3);
 			th++;
 		}
+		if (two && ui[i] == 2) {
+			ei += fabs(dot(Xi + i * NI, ci, NI) - yi[i]) /
+			      fmax(yi[i], 1e3 / L);
+			ti++;
+		}
+		if (two && up[i] == 2) {
+			ep += fabs(dot(Xp + i * NP, cp, NP) - yp[i]) /
+			      fmax(yp[i], 1e3 / L);
+			tp++;
+		}
 	}
 	{
 		static const int gi[NG] = { 0, 1, 2, 3, 4, 5, 6, 14 };
-		static const int hi[NH] = { 8, 9, 10, 11, 12, 13 };
-		static const char *const what[HW_EXEC_NUMS] = {
+		static const char *const what[NG] = {
 			"GPU per dense layer", "GPU per sparse layer",
 			"GPU per KV head per dense layer",
 			"GPU per KV head per sparse layer",
 			"GPU per decode request per dense layer",
 			"GPU per decode request per sparse layer",
 			"GPU per prefill token per layer",
-			"GPU per earlier KV token gathered per layer",
-			"host issue per layer", "host issue per request per layer",
-			"host issue per prefill token per layer",
-			"host issue per layer, extra under offload",
-			"host issue per block-head found in HBM (offload)",
-			"host issue per block-head missed (offload)",
 			"GPU per earlier KV token and KV head gathered per layer"
 		};
+		double mh = th ? 100 * eh / (double)th : 0;
+		double mi = ti ? 100 * ei / (double)ti : 0;
+		double mp = tp ? 100 * ep / (double)tp : 0;
+		/* one stage: host issue; two: the issue and policy threads */
+		const struct hterm h1[] = {
+			{ 8, ch[0], nh, mh, "host issue per layer" },
+			{ 9, ch[1], nh, mh, "host issue per request per layer" },
+			{ 10, ch[2], nh, mh, "host issue per prefill token per layer" },
+			{ 11, ch[3], nh, mh, "host issue per layer, extra under offload" },
+			{ 12, ch[4], nh, mh, "host issue per block-head found in HBM (offload)" },
+			{ 13, ch[5], nh, mh, "host issue per block-head missed (offload)" },
+			{ 15, 0, 0, 0, "not fitted: one host stage" },
+			{ 16, 1, 0, 0, "one host stage: the issue and the look-ups add" },
+		};
+		const struct hterm h2[] = {
+			{ 8, ci[0], ni, mi, "issue thread per layer" },
+			{ 9, ci[1], ni, mi, "issue thread per request per layer" },
+			{ 10, ci[2], ni, mi, "issue thread per prefill token per layer" },
+			{ 15, ci[3], ni, mi, "issue thread per layer, extra under offload" },
+			{ 11, cp[0], np, mp, "policy thread per layer (offload)" },
+			{ 12, cp[1], np, mp, "policy thread per block-head found in HBM (offload)" },
+			{ 13, cp[2], np, mp, "policy thread per block-head missed (offload)" },
+			{ 16, 2, 0, 0, "two host stages: the issue thread issues layer l while the policy works on layer l + 1" },
+		};
+		const struct hterm *h = two ? h2 : h1;
 
-		for (int j = 0; j < NG + NH; j++) {
-			int k = j < NG ? gi[j] : hi[j - NG];
-			struct hw_num *num = hw_exec_num(&hw->exec, k);
+		for (int j = 0; j < NG; j++) {
+			struct hw_num *num = hw_exec_num(&hw->exec, gi[j]);
 
-			num->v = j < NG ? cg[j] : ch[j - NG];
+			num->v = cg[j];
 			snprintf(num->src, sizeof num->src,
-				 "measured: %s, least squares over %zu live iterations (calibrate --fit-exec: %.150s); held-out MAPE %.1f%% (%s)",
-				 what[k], j < NG ? ng : nh, names,
-				 j < NG ? (tg ? 100 * eg / (double)tg : 0)
-					: (th ? 100 * eh / (double)th : 0),
-				 j < NG ? "GPU window" : "host issue");
+				 "measured: %s, least squares over %zu live iterations (calibrate --fit-exec: %.150s); held-out MAPE %.1f%% (GPU window)",
+				 what[j], ng, names,
+				 tg ? 100 * eg / (double)tg : 0);
+		}
+		for (size_t j = 0; j < SS_ARRAY_SIZE(h1); j++) {
+			struct hw_num *num = hw_exec_num(&hw->exec, h[j].key);
+
+			num->v = h[j].v;
+			if (h[j].n)
+				snprintf(num->src, sizeof num->src,
+					 "measured: %s, least squares over %zu live iterations (calibrate --fit-exec: %.150s); held-out MAPE %.1f%% (%s)",
+					 h[j].what, h[j].n, names, h[j].mape,
+					 two ? (h[j].key == 8 || h[j].key == 9 ||
+						h[j].key == 10 || h[j].key == 15
+							? "issue thread"
+							: "policy thread")
+					     : "host issue");
+			else
+				snprintf(num->src, sizeof num->src,
+					 "calibrate --fit-exec: %s", h[j].what);
 		}
 		/* the per-token gather term of earlier fits: not fitted */
 		hw->exec.gather_ns.v = 0;
@@ -479,20 +596,38 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 		fprintf(log,
 			"executor fit over %zu iterations (%s):\n"
 			"  GPU (%zu iterations): %.1f us per dense layer + %.2f per KV head, %.1f per sparse layer + %.2f per KV head; %.2f us per decode request per dense layer + %.2f per sparse layer + %.4f us per prefill token per layer + %.5f us per gathered KV token and KV head per layer\n"
-			"  held-out GPU window MAPE: %.2f%% with the executor terms, %.2f%% kernels only (%zu iterations)\n"
-			"  host (%zu iterations): %.1f us/layer + %.2f us per request per layer + %.4f us per prefill token per layer; offload +%.1f us/layer + %.4f us per hit + %.4f us per miss\n"
-			"  held-out host issue MAPE: %.2f%% (%zu iterations)\n"
-			"  host op: %.1f us per iteration outside the GPU window (median of %zu)\n",
+			"  held-out GPU window MAPE: %.2f%% with the executor terms, %.2f%% kernels only (%zu iterations)\n",
 			x.n, names, ng, cg[0] / 1e3, cg[2] / 1e3, cg[1] / 1e3,
 			cg[3] / 1e3, cg[4] / 1e3, cg[5] / 1e3, cg[6] / 1e3,
 			cg[7] / 1e3, tg ? 100 * eg / (double)tg : 0,
-			tg ? 100 * wg / (double)tg : 0, tg, nh, ch[0] / 1e3,
-			ch[1] / 1e3, ch[2] / 1e3, ch[3] / 1e3, ch[4] / 1e3,
-			ch[5] / 1e3,
-			th ? 100 * eh / (double)th : 0, th,
+			tg ? 100 * wg / (double)tg : 0, tg);
+		if (!two)
+			fprintf(log,
+				"  host (%zu iterations): %.1f us/layer + %.2f us per request per layer + %.4f us per prefill token per layer; offload +%.1f us/layer + %.4f us per hit + %.4f us per miss\n"
+				"  held-out host issue MAPE: %.2f%% (%zu iterations)\n",
+				nh, ch[0] / 1e3, ch[1] / 1e3, ch[2] / 1e3,
+				ch[3] / 1e3, ch[4] / 1e3, ch[5] / 1e3,
+				th ? 100 * eh / (double)th : 0, th);
+		else
+			fprintf(log,
+				"  host, two stages (a layer takes the larger):\n"
+				"    issue thread (%zu iterations): %.1f us/layer + %.2f us per request per layer + %.4f us per prefill token per layer; offload +%.1f us/layer; held-out MAPE %.2f%% (%zu)\n"
+				"    policy thread (%zu iterations, offload): %.1f us/layer + %.4f us per hit + %.4f us per miss; held-out MAPE %.2f%% (%zu)\n",
+				ni, ci[0] / 1e3, ci[1] / 1e3, ci[2] / 1e3,
+				ci[3] / 1e3, ti ? 100 * ei / (double)ti : 0, ti,
+				np, cp[0] / 1e3, cp[1] / 1e3, cp[2] / 1e3,
+				tp ? 100 * ep / (double)tp : 0, tp);
+		fprintf(log,
+			"  host op: %.1f us per iteration outside the GPU window (median of %zu)\n",
 			hw->op[HW_OP_HOST].fixed_ns.v / 1e3, ngap);
 	}
 out:
+	free(Xi);
+	free(yi);
+	free(Xp);
+	free(yp);
+	free(ui);
+	free(up);
 	free(Xg);
 	free(yg);
 	free(Xh);

@@ -2308,6 +2308,7 @@ static int run(void *priv, struct pol *p, const struct pol_plan *plan,
 {
 	struct live *lv = priv;
 	double t_run = ss_wall_seconds(), t_host, t_saves = 0;
+	double issue0 = lv->tot.issue_s, wait0 = lv->tot.host_wait_s;
 	uint64_t hits0 = 0, miss0 = 0, saves0 = 0;
 	uint32_t rows = 0, emit = 0;
 	int32_t *emit_rows = NULL;
@@ -2462,6 +2463,8 @@ static int run(void *priv, struct pol *p, const struct pol_plan *plan,
 	}
 	res->other_ns = (int64_t)((t_run - lv->t_begin) * 1e9);
 	res->host_ns = (int64_t)((t_host - t_run) * 1e9);
+	res->issue_ns = (int64_t)((lv->tot.issue_s - issue0) * 1e9);
+	res->wait_ns = (int64_t)((lv->tot.host_wait_s - wait0) * 1e9);
 	for (size_t k = 0; k < plan->n; k++) {
 		const struct pol_item *it = &plan->items[k];
 

@@ -219,14 +219,20 @@ int64_t cost_exec_host_ns(const struct cost_model *c, uint64_t items,
 {
 	const struct hw_exec *e = &c->hw->exec;
 
+	double issue, look;
+
 	if (!e->present || !items)
 		return 0;
-	return ns_round(e->host_layer_ns.v + (double)items * e->host_item_ns.v +
-			(double)prefill_tokens * e->host_token_ns.v +
-			(offload ? e->host_off_layer_ns.v +
-					   (double)hits * e->host_hit_ns.v +
-					   (double)misses * e->host_miss_ns.v
-				 : 0));
+	issue = e->host_layer_ns.v + (double)items * e->host_item_ns.v +
+		(double)prefill_tokens * e->host_token_ns.v +
+		(offload ? e->host_issue_off_layer_ns.v : 0);
+	look = offload ? e->host_off_layer_ns.v +
+				 (double)hits * e->host_hit_ns.v +
+				 (double)misses * e->host_miss_ns.v
+		       : 0;
+	/* two stages: the issue thread and the policy overlap */
+	return ns_round(hw_exec_stages(e) == 2 ? fmax(issue, look)
+					       : issue + look);
 }
 
 static int uses_sms(enum xfer_mech mech)

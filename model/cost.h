@@ -108,7 +108,9 @@ int64_t cost_iter_fixed_ns(const struct cost_model *c, uint64_t seqs,
  * prefill tokens and `gather_tokens` earlier KV tokens gathered for chunked
  * prefill. Host time to issue one layer: `items` requests with
  * `prefill_tokens` prefill tokens and, under an offload policy (`offload`),
- * `hits` block-heads found in HBM and `misses` not.
+ * `hits` block-heads found in HBM and `misses` not: the issue work plus the
+ * policy's look-ups, or the larger of the two where the profile has two
+ * host stages (hw_exec.host_stages).
  */
 int64_t cost_exec_layer_ns(const struct cost_model *c, uint64_t decode_seqs,
 			   int sparse_layer, uint64_t prefill_tokens,

@@ -73,13 +73,16 @@ static const char *const exec_keys[HW_EXEC_NUMS + 1] = {
 	"layer_ns", "sparse_layer_ns", "layer_head_ns", "sparse_layer_head_ns",
 	"dec_dense_ns", "dec_sparse_ns", "token_ns", "gather_ns",
 	"host_layer_ns", "host_item_ns", "host_token_ns", "host_off_layer_ns",
-	"host_hit_ns", "host_miss_ns", "gather_head_ns", NULL
+	"host_hit_ns", "host_miss_ns", "gather_head_ns",
+	"host_issue_off_layer_ns", "host_stages", NULL
 };
 
 /* Executor keys a file may lack (added after profiles were shipped): 0. */
 static int exec_key_optional(int i)
 {
-	return !strcmp(exec_keys[i], "gather_head_ns");
+	return !strcmp(exec_keys[i], "gather_head_ns") ||
+	       !strcmp(exec_keys[i], "host_issue_off_layer_ns") ||
+	       !strcmp(exec_keys[i], "host_stages");
 }
 
 const char *hw_exec_key(int i)
@@ -103,7 +106,14 @@ static const size_t exec_off[HW_EXEC_NUMS] = {
 	offsetof(struct hw_exec, host_hit_ns),
 	offsetof(struct hw_exec, host_miss_ns),
 	offsetof(struct hw_exec, gather_head_ns),
+	offsetof(struct hw_exec, host_issue_off_layer_ns),
+	offsetof(struct hw_exec, host_stages),
 };
+
+int hw_exec_stages(const struct hw_exec *e)
+{
+	return e->host_stages.v == 2 ? 2 : 1;
+}
 
 struct hw_num *hw_exec_num(struct hw_exec *e, int i)
 {
@@ -754,9 +764,11 @@ int hw_profile_validate(struct hw_profile *p, const char *origin,
 			return r;
 	for (i = 0; p->exec.present && i < HW_EXEC_NUMS; i++) {
 		char path[64];
+		const struct hw_num *n = hw_exec_num(&p->exec, i);
+		int stages = n == &p->exec.host_stages; /* 0 (absent), 1, 2 */
 
 		snprintf(path, sizeof path, "executor.%s", exec_keys[i]);
-		if ((r = check_num(hw_exec_num(&p->exec, i), path, 0, 0, 1e9, 0,
+		if ((r = check_num(n, path, 0, 0, stages ? 2 : 1e9, stages,
 				   &cx)) < 0)
 			return r;
 	}

@@ -163,7 +163,7 @@ struct hw_op {
  * prefill). Host: the time to issue one layer's work; a layer takes at
  * least that long (the GPU waits for the host when it is slower).
  */
-#define HW_EXEC_NUMS 15
+#define HW_EXEC_NUMS 17
 struct hw_exec {
 	int present;
 	struct hw_num layer_ns;        /* GPU, per dense layer */
@@ -187,11 +187,25 @@ struct hw_exec {
 					  gathered, per layer (the gather moves
 					  each head's K and V; optional in a
 					  file: absent = 0) */
+	/* The host's two kinds of work per layer: issuing the GPU work,
+	 * I = host_layer + items host_item + tokens host_token
+	 *     + [offload] host_issue_off_layer,
+	 * and the offload policy's look-ups,
+	 * P = [offload] host_off_layer + hits host_hit + misses host_miss.
+	 * One host thread does both (host_stages 1: I + P a layer); the
+	 * executor since session 11 issues layer l on its own thread while
+	 * the policy works on layer l + 1 (host_stages 2: max(I, P)). Both
+	 * optional in a file: absent = 0, which reads as 1 stage. */
+	struct hw_num host_issue_off_layer_ns; /* issue, extra per layer
+					  under offload (two stages only) */
+	struct hw_num host_stages;     /* 1 or 2 (0: 1) */
 };
 /* Key of exec number i ("layer_ns", ...) and the number itself. */
 const char *hw_exec_key(int i);
 struct hw_num *hw_exec_num(struct hw_exec *e, int i);
 const struct hw_num *hw_exec_cnum(const struct hw_exec *e, int i);
+/* host_stages as 1 or 2 */
+int hw_exec_stages(const struct hw_exec *e);
 
 struct hw_profile {
 	char name[128];        /* "h200" or the file path */

@@ -37,6 +37,7 @@ struct h5_iter {
 	double gpu_s, host_s, model_s;
 	uint64_t gather_tokens;
 	uint32_t sparse_layers;
+	double issue_s, wait_s;
 };
 
 struct h5_metric {
@@ -159,6 +160,8 @@ static hid_t iter_type(void)
 	F(model_s, H5T_NATIVE_DOUBLE);
 	F(gather_tokens, H5T_NATIVE_UINT64);
 	F(sparse_layers, H5T_NATIVE_UINT32);
+	F(issue_s, H5T_NATIVE_DOUBLE);
+	F(wait_s, H5T_NATIVE_DOUBLE);
 #undef F
 	return t;
 }
@@ -225,6 +228,8 @@ static int write_run(hid_t file, const struct out_run *run, hid_t gcpl,
 		its[k].model_s = ss_ns_to_s(r->model_ns);
 		its[k].gather_tokens = r->gather_tokens;
 		its[k].sparse_layers = r->sparse_layers;
+		its[k].issue_s = ss_ns_to_s(r->issue_ns);
+		its[k].wait_s = ss_ns_to_s(r->wait_ns);
 	}
 	for (int k = 0; k < run->summary->n; k++) {
 		snprintf(ms[k].name, sizeof ms[k].name, "%s",

@@ -25,10 +25,13 @@ struct row {
 	double dur_s, gpu_s, host_s, model_s;
 	uint32_t batch, prefill_tokens, decode_seqs, lp_layers, sparse_layers;
 	uint64_t hits, blocks_loaded, blocks_saved, gather_tokens;
+	double issue_s, wait_s; /* runs with the issue thread */
 };
 
 static const double G_TRUE[8] = { 15e3, 9e3, 500, 600, 900, 150, 50, 25 };
 static const double H_TRUE[6] = { 110e3, 700, 90, 40e3, 45, 400 };
+/* two host stages: the issue thread's extra per offload layer */
+static const double I_OFF_TRUE = 30e3;
 
 static void put_attr(hid_t loc, const char *name, const char *val)
 {
@@ -46,9 +49,12 @@ static void put_attr(hid_t loc, const char *name, const char *val)
 /* A live result file of `n` iterations of `model` (32 layers, `H` KV
  * heads) whose times follow G_TRUE and H_TRUE exactly; offload rows every
  * third iteration when `offload`. */
+/* `piped`: the offload iterations ran with the issue thread (issue_s,
+ * wait_s; the host stages of H_TRUE and I_OFF_TRUE); 0: the columns are
+ * absent, as in files written before them. */
 static void write_live(const char *path, const char *executor, size_t n,
 		       int offload, const struct hw_profile *hw, double *gap,
-		       const char *model, double H)
+		       const char *model, double H, int piped)
 {
 	const double L = 32;
 	struct row *r = calloc(n, sizeof(*r));
@@ -98,6 +104,16 @@ static void write_live(const char *path, const char *executor, size_t n,
 		x->model_s = 40e-3 + hop * 1e-9;
 		x->gpu_s = 40e-3 + gpu * 1e-9;
 		x->host_s = host * L * 1e-9;
+		if (piped && off) {
+			double issue = hx[0] * H_TRUE[0] + hx[1] * H_TRUE[1] +
+				       hx[2] * H_TRUE[2] + I_OFF_TRUE;
+			double pol = host - (issue - I_OFF_TRUE);
+
+			x->issue_s = issue * L * 1e-9;
+			/* the policy's thread waits a share of its time */
+			x->wait_s = (double)(i % 5) * 0.1 * x->issue_s;
+			x->host_s = pol * L * 1e-9 + x->wait_s;
+		}
 		x->dur_s = x->gpu_s + (*gap) * 1e-9;
 	}
 	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -122,6 +138,10 @@ static void write_live(const char *path, const char *executor, size_t n,
 	F(blocks_loaded, H5T_NATIVE_UINT64);
 	F(blocks_saved, H5T_NATIVE_UINT64);
 	F(gather_tokens, H5T_NATIVE_UINT64);
+	if (piped) {
+		F(issue_s, H5T_NATIVE_DOUBLE);
+		F(wait_s, H5T_NATIVE_DOUBLE);
+	}
 #undef F
 	sp = H5Screate_simple(1, &dim, NULL);
 	ds = H5Dcreate2(grp, "iterations", t, sp, H5P_DEFAULT, H5P_DEFAULT,
@@ -152,8 +172,9 @@ static void t_fit_recovers_known_coefficients(void)
 	CHECK(hw_profile_load(&hw, "h200", &e) == 0);
 	CHECK(!hw->exec.present);
 	/* two models: the per-KV-head terms need two head counts */
-	write_live(a, "live NVIDIA H200", 600, 0, hw, &gap, "llama-3-8b-262k", 8);
-	write_live(b, "live NVIDIA H200", 600, 1, hw, &gap, "lwm-7b", 32);
+	write_live(a, "live NVIDIA H200", 600, 0, hw, &gap, "llama-3-8b-262k", 8,
+		   0);
+	write_live(b, "live NVIDIA H200", 600, 1, hw, &gap, "lwm-7b", 32, 0);
 	CHECK_MSG(cal_fit_exec(hw, files, 2, NULL, &e) == 0, "%s", e.msg);
 	CHECK(hw->exec.present);
 	/* GPU terms 0-6 are keys 0-6; the gather is fitted per KV head
@@ -168,9 +189,55 @@ static void t_fit_recovers_known_coefficients(void)
 			   1e-4 * H_TRUE[j]);
 	CHECK_STR_CONTAINS(hw->exec.layer_ns.src, "measured");
 	CHECK_STR_CONTAINS(hw->exec.host_miss_ns.src, "held-out MAPE");
+	/* files without the issue thread's columns: one host stage */
+	CHECK_EQ_I64(hw->exec.host_stages.v, 1);
+	CHECK_EQ_I64(hw->exec.host_issue_off_layer_ns.v, 0);
 	/* the host op: the iterations' time outside the GPU window */
 	CHECK_NEAR(hw->op[HW_OP_HOST].fixed_ns.v, gap, 1);
 	CHECK_EQ_I64(hw->op[HW_OP_HOST].per_item_ns.v, 0);
+	hw_profile_free(hw);
+	remove(a);
+	remove(b);
+}
+
+/* Runs with the issue thread: each host stage from its own thread's
+ * time; the runs without offload give the issue stage too. */
+static void t_fit_two_host_stages(void)
+{
+	char a[] = "/tmp/ss_exec_d_XXXXXX", b[] = "/tmp/ss_exec_e_XXXXXX";
+	const char *files[2] = { a, b };
+	struct hw_profile *hw = NULL;
+	struct ss_err e;
+	double gap = 21e3;
+	int fa = mkstemp(a), fb = mkstemp(b);
+	char *log = NULL;
+	size_t len = 0;
+	FILE *lf;
+
+	CHECK(fa >= 0 && fb >= 0);
+	close(fa);
+	close(fb);
+	CHECK(hw_profile_load(&hw, "h200", &e) == 0);
+	write_live(a, "live NVIDIA H200", 600, 0, hw, &gap, "llama-3-8b-262k", 8,
+		   1);
+	write_live(b, "live NVIDIA H200", 900, 1, hw, &gap, "lwm-7b", 32, 1);
+	lf = open_memstream(&log, &len);
+	CHECK(lf != NULL);
+	CHECK_MSG(cal_fit_exec(hw, files, 2, lf, &e) == 0, "%s", e.msg);
+	fclose(lf);
+	CHECK_STR_CONTAINS(log, "two stages");
+	free(log);
+	CHECK_EQ_I64(hw->exec.host_stages.v, 2);
+	CHECK_NEAR(hw->exec.host_layer_ns.v, H_TRUE[0], 1e-4 * H_TRUE[0]);
+	CHECK_NEAR(hw->exec.host_item_ns.v, H_TRUE[1], 1e-4 * H_TRUE[1]);
+	CHECK_NEAR(hw->exec.host_token_ns.v, H_TRUE[2], 1e-4 * H_TRUE[2]);
+	CHECK_NEAR(hw->exec.host_issue_off_layer_ns.v, I_OFF_TRUE,
+		   1e-4 * I_OFF_TRUE);
+	CHECK_NEAR(hw->exec.host_off_layer_ns.v, H_TRUE[3], 1e-4 * H_TRUE[3]);
+	CHECK_NEAR(hw->exec.host_hit_ns.v, H_TRUE[4], 1e-4 * H_TRUE[4]);
+	CHECK_NEAR(hw->exec.host_miss_ns.v, H_TRUE[5], 1e-4 * H_TRUE[5]);
+	CHECK_STR_CONTAINS(hw->exec.host_hit_ns.src, "policy thread");
+	CHECK_STR_CONTAINS(hw->exec.host_layer_ns.src, "issue thread");
 	hw_profile_free(hw);
 	remove(a);
 	remove(b);
@@ -189,7 +256,7 @@ static void t_fit_refuses_other_files(void)
 	close(fa);
 	CHECK(hw_profile_load(&hw, "h200", &e) == 0);
 	/* a simulated run: no 'live' executor attribute */
-	write_live(a, "costmodel", 50, 0, hw, &gap, "llama-3-8b-262k", 8);
+	write_live(a, "costmodel", 50, 0, hw, &gap, "llama-3-8b-262k", 8, 0);
 	CHECK(cal_fit_exec(hw, files, 1, NULL, &e) == SS_EINVAL);
 	CHECK_STR_CONTAINS(e.msg, a);
 	CHECK_STR_CONTAINS(e.msg, "not a live run");
@@ -230,16 +297,23 @@ static void t_profile_section_roundtrip_and_costs(void)
 		n->v = 10.0 * (j + 1);
 		snprintf(n->src, sizeof n->src, "test %s", hw_exec_key(j));
 	}
+	hw->exec.host_stages.v = 1; /* 1 or 2 */
 	hw->exec.present = 1;
 	/* dense layer, 8 KV heads: 10 + 8 x 30 + 8 x 50 + 100 x 70
 	 * + 200 x (80 + 8 x 150) */
 	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 0, 100, 200), 263650);
 	/* sparse layer: 20 + 8 x 40 + 8 x 60 + ... */
 	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 1, 100, 200), 263820);
-	/* 90 + 3 x 100 + 100 x 110, + 120 + 1000 x 130 + 10 x 140 under
-	 * offload */
+	/* 90 + 3 x 100 + 100 x 110, + 160 (issue) + 120 + 1000 x 130
+	 * + 10 x 140 (look-ups) under offload */
 	CHECK_EQ_I64(cost_exec_host_ns(&c, 3, 100, 1000, 10, 0), 11390);
-	CHECK_EQ_I64(cost_exec_host_ns(&c, 3, 100, 1000, 10, 1), 142910);
+	CHECK_EQ_I64(cost_exec_host_ns(&c, 3, 100, 1000, 10, 1), 143070);
+	/* two stages: the larger of 11550 (issue) and 131520 (look-ups) */
+	hw->exec.host_stages.v = 2;
+	CHECK_EQ_I64(cost_exec_host_ns(&c, 3, 100, 1000, 10, 0), 11390);
+	CHECK_EQ_I64(cost_exec_host_ns(&c, 3, 100, 1000, 10, 1), 131520);
+	CHECK_EQ_I64(cost_exec_host_ns(&c, 3, 100, 10, 0, 1), 11550);
+	hw->exec.host_stages.v = 1;
 	f = open_memstream(&txt, &len);
 	CHECK(f != NULL);
 	CHECK(hw_profile_write(hw, f, &e) == 0);
@@ -249,12 +323,28 @@ static void t_profile_section_roundtrip_and_costs(void)
 	CHECK_MSG(hw_profile_parse(&back, txt, "roundtrip", &e) == 0, "%s", e.msg);
 	CHECK(back->exec.present);
 	for (int j = 0; j < HW_EXEC_NUMS; j++) {
-		CHECK_NEAR(hw_exec_num(&back->exec, j)->v, 10.0 * (j + 1), 0);
+		CHECK_NEAR(hw_exec_num(&back->exec, j)->v,
+			   hw_exec_num(&hw->exec, j)->v, 0);
 		CHECK(!strcmp(hw_exec_num(&back->exec, j)->src,
 			      hw_exec_num(&hw->exec, j)->src));
 	}
 	hw_profile_free(back);
 	back = NULL;
+	/* host stages are 1 or 2 */
+	{
+		char *t3 = NULL;
+		size_t l3 = 0;
+		FILE *f3 = open_memstream(&t3, &l3);
+
+		CHECK(f3 != NULL);
+		hw->exec.host_stages.v = 3;
+		CHECK(hw_profile_write(hw, f3, &e) == 0);
+		fclose(f3);
+		hw->exec.host_stages.v = 1;
+		CHECK(hw_profile_parse(&back, t3, "stages.json", &e) == SS_EINVAL);
+		CHECK_STR_CONTAINS(e.msg, "executor.host_stages");
+		free(t3);
+	}
 	/* an unknown key in the section is named */
 	{
 		char *bad = malloc(len + 64), *at = strstr(txt, "\"executor\"");
@@ -378,6 +468,7 @@ static void t_sim_charges_executor_costs(void)
 static const struct th_case cases[] = {
 	TH_CASE(t_sim_charges_executor_costs),
 	TH_CASE(t_fit_recovers_known_coefficients),
+	TH_CASE(t_fit_two_host_stages),
 	TH_CASE(t_fit_refuses_other_files),
 	TH_CASE(t_profile_section_roundtrip_and_costs),
 	{ 0 },
