@@ -8,11 +8,15 @@
  * gpu_s, host_s, model_s). Two least-squares fits (GSL) give the profile's
  * "executor" section:
  *
- *   GPU, from iterations of policies without offload whose GPU window is
- *   not host-bound (host_s < 0.8 gpu_s), per iteration:
+ *   GPU, from iterations whose GPU window is not host-bound (host_s < 0.8
+ *   gpu_s; with the issue thread, each thread's time), of policies without
+ *   offload and of offload policies run with the issue thread (less their
+ *   loads' measured time, load_s: the simulator's link times the loads),
+ *   per iteration:
  *     gpu - (model - host op) = (L - S) (a + H a_h) + S (a_s + H a_sh)
  *                               + (L - S) n_dec b_dense + S n_dec b_sparse
  *                               + L n_prefill c + L n_gather H d
+ *                               + [offload] (L e + S n_dec e_s)
  *   (L layers, S of them sparse, H KV heads, n_dec decode requests, n_prefill prefill
  *   tokens, n_gather earlier KV tokens gathered for chunked prefill: the
  *   gather copies each KV head's K and V, so its term goes with H; a term
@@ -64,6 +68,7 @@ struct xrow {
 	uint32_t batch, prefill_tokens, decode_seqs, lp_layers, sparse_layers;
 	uint64_t hits, blocks_loaded, blocks_saved, gather_tokens;
 	double issue_s, wait_s; /* optional: 0 in files written before */
+	double load_s;          /* optional: 0 where absent */
 };
 
 struct xset {
@@ -74,8 +79,8 @@ struct xset {
 };
 
 /* The memory type of the columns read; issue_s and wait_s only where
- * the file has them (`issue`). */
-static hid_t xrow_type(int issue)
+ * the file has them (`issue`), load_s likewise (`load`). */
+static hid_t xrow_type(int issue, int load)
 {
 	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(struct xrow));
 
@@ -97,6 +102,8 @@ static hid_t xrow_type(int issue)
 		F(issue_s, H5T_NATIVE_DOUBLE);
 		F(wait_s, H5T_NATIVE_DOUBLE);
 	}
+	if (load)
+		F(load_s, H5T_NATIVE_DOUBLE);
 #undef F
 	return t;
 }
@@ -177,12 +184,14 @@ static herr_t add_group(hid_t g, const char *name, const H5L_info_t *info,
 			int issue = ft >= 0 &&
 				    H5Tget_member_index(ft, "issue_s") >= 0 &&
 				    H5Tget_member_index(ft, "wait_s") >= 0;
+			int load = ft >= 0 &&
+				   H5Tget_member_index(ft, "load_s") >= 0;
 
 			if (ft >= 0)
 				H5Tclose(ft);
 			memset(w->x->row + w->x->n, 0,
 			       (size_t)n * sizeof(*w->x->row));
-			mt = xrow_type(issue);
+			mt = xrow_type(issue, load);
 		}
 		if (H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT,
 			    w->x->row + w->x->n) < 0)
@@ -253,7 +262,7 @@ static double host_op_ns(const struct hw_profile *p, const struct xrow *r)
 		       : 0;
 }
 
-#define NG 8 /* GPU terms */
+#define NG 10 /* GPU terms */
 #define NH 6 /* host terms, one stage */
 #define NI 4 /* issue thread: host_x's columns 0-3 */
 #define NP 3 /* policy thread: host_x's columns 3-5 */
@@ -262,6 +271,32 @@ static double host_op_ns(const struct hw_profile *p, const struct xrow *r)
 static int piped(const struct xrow *r)
 {
 	return is_offload(r) && r->issue_s > 0;
+}
+
+/*
+ * An iteration the GPU fit uses: its host work (each thread's, with the
+ * issue thread) below 0.8 of its GPU window. Offload iterations only from
+ * runs with the issue thread (on one host thread they are host-bound too
+ * often, and earlier fits left them out), and without layer-segmented
+ * prefill: model_s prices a plan's prefill over every layer, where such
+ * an iteration runs some of them (measured: 142 ms of model against a
+ * 50 ms GPU window, sparseserve at 2 req/s).
+ */
+static int gpu_row(const struct xrow *r)
+{
+	if (r->model_s <= 0)
+		return 0;
+	if (!is_offload(r))
+		return r->host_s < 0.8 * r->gpu_s;
+	return piped(r) && !r->lp_layers && r->issue_s < 0.8 * r->gpu_s &&
+	       r->host_s - r->wait_s < 0.8 * r->gpu_s;
+}
+
+/* The GPU window the executor's terms explain: less the kernels the cost
+ * model charged and the loads (the simulator's link times those). */
+static double gpu_y(const struct hw_profile *hw, const struct xrow *r)
+{
+	return (r->gpu_s - r->model_s - r->load_s) * 1e9 + host_op_ns(hw, r);
 }
 
 static void gpu_x(const struct xrow *r, uint32_t L, uint32_t H, double *x)
@@ -276,6 +311,8 @@ static void gpu_x(const struct xrow *r, uint32_t L, uint32_t H, double *x)
 	x[5] = S * d;
 	x[6] = (double)L * r->prefill_tokens;
 	x[7] = (double)L * (double)r->gather_tokens * H;
+	x[8] = is_offload(r) ? L : 0;
+	x[9] = is_offload(r) ? S * d : 0;
 }
 
 static void host_x(const struct xrow *r, uint32_t L, double *x)
@@ -290,12 +327,16 @@ static void host_x(const struct xrow *r, uint32_t L, double *x)
 	x[5] = off ? (double)r->blocks_loaded / L : 0;
 }
 
-/* Least squares y ~ X c over rows with use[i]; c[j] >= 0 by dropping
- * negative terms and fitting again. 0 or -1 (too few rows). */
+/* Least squares y ~ X c over rows with use[i], X's rows of k columns of
+ * which the first `kuse` are fitted (the others' c 0); c[j] >= 0 by
+ * dropping negative terms and fitting again. 0 or -1 (too few rows). */
 static int fit(const double *X, const double *y, const int *use, size_t n,
-	       size_t k, double *c)
+	       size_t k, size_t kuse, double *c)
 {
-	int keep[NG > NH ? NG : NH] = { 1, 1, 1, 1, 1, 1, 1, 1 };
+	int keep[NG > NH ? NG : NH];
+
+	for (size_t j = 0; j < k; j++)
+		keep[j] = j < kuse;
 
 	for (int round = 0; round < (int)k; round++) {
 		size_t m = 0, kk = 0, j, i, col[NG > NH ? NG : NH];
@@ -374,6 +415,7 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 	double cg[NG], ch[NH], ci[NI], cp[NP], eg = 0, eh = 0, wg = 0, ei = 0,
 	       ep = 0;
 	int *ug = NULL, *uh = NULL, *ui = NULL, *up = NULL, rc = 0, two = 0;
+	int goff = 0;
 	size_t ng = 0, nh = 0, ni = 0, np = 0, ngap = 0, tg = 0, th = 0,
 	       ti = 0, tp = 0;
 	/* the runs' names for the sources, whole names only: what does not
@@ -428,9 +470,8 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 		double *hx = Xh + i * NH;
 
 		gpu_x(r, L, x.heads[i], Xg + i * NG);
-		yg[i] = (r->gpu_s - r->model_s) * 1e9 + host_op_ns(hw, r);
-		ug[i] = !is_offload(r) && r->model_s > 0 &&
-			r->host_s < 0.8 * r->gpu_s;
+		yg[i] = gpu_y(hw, r);
+		ug[i] = gpu_row(r);
 		host_x(r, L, hx);
 		yh[i] = r->host_s * 1e9 / L;
 		uh[i] = r->host_s > 0;
@@ -452,6 +493,7 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 	}
 	for (size_t i = 0; i < x.n; i++) { /* the rows fitted */
 		ug[i] = ug[i] == 1;
+		goff |= ug[i] && is_offload(&x.row[i]);
 		uh[i] = uh[i] == 1;
 		ui[i] = ui[i] == 1;
 		up[i] = up[i] == 1;
@@ -460,10 +502,11 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 		ni += (size_t)ui[i];
 		np += (size_t)up[i];
 	}
-	if (fit(Xg, yg, ug, x.n, NG, cg) ||
-	    (!two && fit(Xh, yh, uh, x.n, NH, ch)) ||
-	    (two && (fit(Xi, yi, ui, x.n, NI, ci) ||
-		     fit(Xp, yp, up, x.n, NP, cp)))) {
+	/* the offload terms only where offload iterations were fitted */
+	if (fit(Xg, yg, ug, x.n, NG, goff ? NG : NG - 2, cg) ||
+	    (!two && fit(Xh, yh, uh, x.n, NH, NH, ch)) ||
+	    (two && (fit(Xi, yi, ui, x.n, NI, NI, ci) ||
+		     fit(Xp, yp, up, x.n, NP, NP, cp)))) {
 		rc = ss_error(err, SS_EINVAL,
 			      "calibrate --fit-exec: too few usable iterations (%zu GPU-bound without offload, %zu with host times, %zu with the issue thread) in %s",
 			      ng, nh, np, names);
@@ -476,13 +519,14 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 
 		if (i % 4 != 3)
 			continue;
-		if (!is_offload(r) && r->model_s > 0 && r->host_s < 0.8 * r->gpu_s) {
+		if (gpu_row(r)) {
+			/* the window less the loads, as fitted */
+			double w = (r->gpu_s - r->load_s) * 1e9;
 			double pred = r->model_s * 1e9 - host_op_ns(hw, r) +
 				      dot(Xg + i * NG, cg, NG);
 
-			eg += fabs(pred - r->gpu_s * 1e9) / (r->gpu_s * 1e9);
-			wg += fabs(r->model_s * 1e9 - host_op_ns(hw, r) -
-				   r->gpu_s * 1e9) / (r->gpu_s * 1e9);
+			eg += fabs(pred - w) / w;
+			wg += fabs(r->model_s * 1e9 - host_op_ns(hw, r) - w) / w;
 			tg++;
 		}
 		if (!two && r->host_s > 0) {
@@ -490,19 +534,19 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			      fmax(r->host_s * 1e9, 1e3);
 			th++;
 		}
-		if (two && ui[i] == 2) {
+		if (two && (piped(r) || (!is_offload(r) && r->host_s > 0))) {
 			ei += fabs(dot(Xi + i * NI, ci, NI) - yi[i]) /
 			      fmax(yi[i], 1e3 / L);
 			ti++;
 		}
-		if (two && up[i] == 2) {
+		if (two && piped(r)) {
 			ep += fabs(dot(Xp + i * NP, cp, NP) - yp[i]) /
 			      fmax(yp[i], 1e3 / L);
 			tp++;
 		}
 	}
 	{
-		static const int gi[NG] = { 0, 1, 2, 3, 4, 5, 6, 14 };
+		static const int gi[NG] = { 0, 1, 2, 3, 4, 5, 6, 14, 17, 18 };
 		static const char *const what[NG] = {
 			"GPU per dense layer", "GPU per sparse layer",
 			"GPU per KV head per dense layer",
@@ -510,7 +554,9 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			"GPU per decode request per dense layer",
 			"GPU per decode request per sparse layer",
 			"GPU per prefill token per layer",
-			"GPU per earlier KV token and KV head gathered per layer"
+			"GPU per earlier KV token and KV head gathered per layer",
+			"GPU per layer under offload (less the loads)",
+			"GPU per decode request per sparse layer under offload"
 		};
 		double mh = th ? 100 * eh / (double)th : 0;
 		double mi = ti ? 100 * ei / (double)ti : 0;
@@ -542,6 +588,11 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			struct hw_num *num = hw_exec_num(&hw->exec, gi[j]);
 
 			num->v = cg[j];
+			if (j >= NG - 2 && !goff) {
+				snprintf(num->src, sizeof num->src,
+					 "not fitted: no offload iteration with the issue thread (calibrate --fit-exec)");
+				continue;
+			}
 			snprintf(num->src, sizeof num->src,
 				 "measured: %s, least squares over %zu live iterations (calibrate --fit-exec: %.150s); held-out MAPE %.1f%% (GPU window)",
 				 what[j], ng, names,
@@ -596,10 +647,13 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 		fprintf(log,
 			"executor fit over %zu iterations (%s):\n"
 			"  GPU (%zu iterations): %.1f us per dense layer + %.2f per KV head, %.1f per sparse layer + %.2f per KV head; %.2f us per decode request per dense layer + %.2f per sparse layer + %.4f us per prefill token per layer + %.5f us per gathered KV token and KV head per layer\n"
+			"  GPU under offload: %.1f us per layer + %.2f us per decode request per sparse layer%s\n"
 			"  held-out GPU window MAPE: %.2f%% with the executor terms, %.2f%% kernels only (%zu iterations)\n",
 			x.n, names, ng, cg[0] / 1e3, cg[2] / 1e3, cg[1] / 1e3,
 			cg[3] / 1e3, cg[4] / 1e3, cg[5] / 1e3, cg[6] / 1e3,
-			cg[7] / 1e3, tg ? 100 * eg / (double)tg : 0,
+			cg[7] / 1e3, cg[8] / 1e3, cg[9] / 1e3,
+			goff ? "" : " (not fitted: no offload iteration with the issue thread)",
+			tg ? 100 * eg / (double)tg : 0,
 			tg ? 100 * wg / (double)tg : 0, tg);
 		if (!two)
 			fprintf(log,

@@ -195,7 +195,7 @@ int cost_has_exec(const struct cost_model *c)
 
 int64_t cost_exec_layer_ns(const struct cost_model *c, uint64_t decode_seqs,
 			   int sparse_layer, uint64_t prefill_tokens,
-			   uint64_t gather_tokens)
+			   uint64_t gather_tokens, int offload)
 {
 	const struct hw_exec *e = &c->hw->exec;
 
@@ -210,7 +210,12 @@ int64_t cost_exec_layer_ns(const struct cost_model *c, uint64_t decode_seqs,
 							    : e->dec_dense_ns.v) +
 			(double)prefill_tokens * e->token_ns.v +
 			(double)gather_tokens *
-				(e->gather_ns.v + heads * e->gather_head_ns.v));
+				(e->gather_ns.v + heads * e->gather_head_ns.v) +
+			(offload ? e->off_layer_ns.v +
+					   (sparse_layer ? (double)decode_seqs *
+								   e->off_dec_sparse_ns.v
+							 : 0)
+				 : 0));
 }
 
 int64_t cost_exec_host_ns(const struct cost_model *c, uint64_t items,

@@ -106,7 +106,8 @@ int64_t cost_iter_fixed_ns(const struct cost_model *c, uint64_t seqs,
  * 0 without one). GPU work around the kernels in one layer: `decode_seqs`
  * decode requests (`sparse_layer`: the layer uses DSA), `prefill_tokens`
  * prefill tokens and `gather_tokens` earlier KV tokens gathered for chunked
- * prefill. Host time to issue one layer: `items` requests with
+ * prefill; under an offload policy (`offload`) the loads' and saves'
+ * index work and the selections' upload. Host time to issue one layer: `items` requests with
  * `prefill_tokens` prefill tokens and, under an offload policy (`offload`),
  * `hits` block-heads found in HBM and `misses` not: the issue work plus the
  * policy's look-ups, or the larger of the two where the profile has two
@@ -114,7 +115,7 @@ int64_t cost_iter_fixed_ns(const struct cost_model *c, uint64_t seqs,
  */
 int64_t cost_exec_layer_ns(const struct cost_model *c, uint64_t decode_seqs,
 			   int sparse_layer, uint64_t prefill_tokens,
-			   uint64_t gather_tokens);
+			   uint64_t gather_tokens, int offload);
 int64_t cost_exec_host_ns(const struct cost_model *c, uint64_t items,
 			  uint64_t prefill_tokens, uint64_t hits,
 			  uint64_t misses, int offload);

@@ -74,7 +74,8 @@ static const char *const exec_keys[HW_EXEC_NUMS + 1] = {
 	"dec_dense_ns", "dec_sparse_ns", "token_ns", "gather_ns",
 	"host_layer_ns", "host_item_ns", "host_token_ns", "host_off_layer_ns",
 	"host_hit_ns", "host_miss_ns", "gather_head_ns",
-	"host_issue_off_layer_ns", "host_stages", NULL
+	"host_issue_off_layer_ns", "host_stages", "off_layer_ns",
+	"off_dec_sparse_ns", NULL
 };
 
 /* Executor keys a file may lack (added after profiles were shipped): 0. */
@@ -82,7 +83,9 @@ static int exec_key_optional(int i)
 {
 	return !strcmp(exec_keys[i], "gather_head_ns") ||
 	       !strcmp(exec_keys[i], "host_issue_off_layer_ns") ||
-	       !strcmp(exec_keys[i], "host_stages");
+	       !strcmp(exec_keys[i], "host_stages") ||
+	       !strcmp(exec_keys[i], "off_layer_ns") ||
+	       !strcmp(exec_keys[i], "off_dec_sparse_ns");
 }
 
 const char *hw_exec_key(int i)
@@ -108,6 +111,8 @@ static const size_t exec_off[HW_EXEC_NUMS] = {
 	offsetof(struct hw_exec, gather_head_ns),
 	offsetof(struct hw_exec, host_issue_off_layer_ns),
 	offsetof(struct hw_exec, host_stages),
+	offsetof(struct hw_exec, off_layer_ns),
+	offsetof(struct hw_exec, off_dec_sparse_ns),
 };
 
 int hw_exec_stages(const struct hw_exec *e)

@@ -163,7 +163,7 @@ struct hw_op {
  * prefill). Host: the time to issue one layer's work; a layer takes at
  * least that long (the GPU waits for the host when it is slower).
  */
-#define HW_EXEC_NUMS 17
+#define HW_EXEC_NUMS 19
 struct hw_exec {
 	int present;
 	struct hw_num layer_ns;        /* GPU, per dense layer */
@@ -199,6 +199,12 @@ struct hw_exec {
 	struct hw_num host_issue_off_layer_ns; /* issue, extra per layer
 					  under offload (two stages only) */
 	struct hw_num host_stages;     /* 1 or 2 (0: 1) */
+	/* GPU, under offload (optional in a file: absent = 0): the loads'
+	 * and saves' index uploads and table updates, the selections'
+	 * upload and block lists; the loads' own time is the link's */
+	struct hw_num off_layer_ns;    /* per layer */
+	struct hw_num off_dec_sparse_ns; /* per decode request per sparse
+					  layer */
 };
 /* Key of exec number i ("layer_ns", ...) and the number itself. */
 const char *hw_exec_key(int i);

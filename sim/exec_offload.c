@@ -390,7 +390,7 @@ static void layer_compute(const struct cost_model *c, const struct pol *p,
 	*linear = cost_linear_ns(c, tokens);
 	/* + the executor's own work (profiles with an executor section) */
 	*other = cost_layer_misc_ns(c, tokens) +
-		 cost_exec_layer_ns(c, ndec, sparse, ptok, gather);
+		 cost_exec_layer_ns(c, ndec, sparse, ptok, gather, 1);
 	*attn = a;
 	*select = sparse && nsel ? cost_select_ns(c, nsel, sel * c->m->kv_heads)
 				 : 0;

@@ -104,10 +104,10 @@ static int costmodel_run(void *priv, struct pol *p,
 		res->other_ns +=
 			(int64_t)(L - sparse_L) *
 				cost_exec_layer_ns(c, plan->decode_seqs, 0,
-						   plan->prefill_tokens, gather) +
+						   plan->prefill_tokens, gather, 0) +
 			(int64_t)sparse_L *
 				cost_exec_layer_ns(c, plan->decode_seqs, 1,
-						   plan->prefill_tokens, gather);
+						   plan->prefill_tokens, gather, 0);
 		/* a layer cannot run faster than the host issues it */
 		host = (int64_t)L * cost_exec_host_ns(c, plan->n, plan->prefill_tokens, 0, 0, 0) -
 		       (res->linear_ns + res->attn_ns + res->select_ns +

@@ -26,12 +26,15 @@ struct row {
 	uint32_t batch, prefill_tokens, decode_seqs, lp_layers, sparse_layers;
 	uint64_t hits, blocks_loaded, blocks_saved, gather_tokens;
 	double issue_s, wait_s; /* runs with the issue thread */
+	double load_s;
 };
 
 static const double G_TRUE[8] = { 15e3, 9e3, 500, 600, 900, 150, 50, 25 };
 static const double H_TRUE[6] = { 110e3, 700, 90, 40e3, 45, 400 };
 /* two host stages: the issue thread's extra per offload layer */
 static const double I_OFF_TRUE = 30e3;
+/* GPU under offload: per layer, per decode request per sparse layer */
+static const double OG_TRUE[2] = { 20e3, 300 };
 
 static void put_attr(hid_t loc, const char *name, const char *val)
 {
@@ -104,6 +107,15 @@ static void write_live(const char *path, const char *executor, size_t n,
 		x->model_s = 40e-3 + hop * 1e-9;
 		x->gpu_s = 40e-3 + gpu * 1e-9;
 		x->host_s = host * L * 1e-9;
+		if (off) /* the loads' time, outside the executor's terms */
+			x->load_s = 1e-3 * (double)(i % 7);
+		x->gpu_s += x->load_s;
+		if (piped && off) {
+			x->gpu_s += (L * OG_TRUE[0] +
+				     x->sparse_layers * x->decode_seqs * OG_TRUE[1]) *
+				    1e-9;
+			x->dur_s = x->gpu_s + (*gap) * 1e-9;
+		}
 		if (piped && off) {
 			double issue = hx[0] * H_TRUE[0] + hx[1] * H_TRUE[1] +
 				       hx[2] * H_TRUE[2] + I_OFF_TRUE;
@@ -138,6 +150,7 @@ static void write_live(const char *path, const char *executor, size_t n,
 	F(blocks_loaded, H5T_NATIVE_UINT64);
 	F(blocks_saved, H5T_NATIVE_UINT64);
 	F(gather_tokens, H5T_NATIVE_UINT64);
+	F(load_s, H5T_NATIVE_DOUBLE);
 	if (piped) {
 		F(issue_s, H5T_NATIVE_DOUBLE);
 		F(wait_s, H5T_NATIVE_DOUBLE);
@@ -189,9 +202,12 @@ static void t_fit_recovers_known_coefficients(void)
 			   1e-4 * H_TRUE[j]);
 	CHECK_STR_CONTAINS(hw->exec.layer_ns.src, "measured");
 	CHECK_STR_CONTAINS(hw->exec.host_miss_ns.src, "held-out MAPE");
-	/* files without the issue thread's columns: one host stage */
+	/* files without the issue thread's columns: one host stage, and
+	 * the offload iterations stay out of the GPU fit */
 	CHECK_EQ_I64(hw->exec.host_stages.v, 1);
 	CHECK_EQ_I64(hw->exec.host_issue_off_layer_ns.v, 0);
+	CHECK_EQ_I64(hw->exec.off_layer_ns.v, 0);
+	CHECK_STR_CONTAINS(hw->exec.off_layer_ns.src, "not fitted");
 	/* the host op: the iterations' time outside the GPU window */
 	CHECK_NEAR(hw->op[HW_OP_HOST].fixed_ns.v, gap, 1);
 	CHECK_EQ_I64(hw->op[HW_OP_HOST].per_item_ns.v, 0);
@@ -228,6 +244,12 @@ static void t_fit_two_host_stages(void)
 	CHECK_STR_CONTAINS(log, "two stages");
 	free(log);
 	CHECK_EQ_I64(hw->exec.host_stages.v, 2);
+	/* the GPU terms, the offload ones now among them (loads less) */
+	for (int j = 0; j < 8; j++)
+		CHECK_NEAR(hw_exec_num(&hw->exec, j < 7 ? j : 14)->v, G_TRUE[j],
+			   1e-4 * G_TRUE[j]);
+	CHECK_NEAR(hw->exec.off_layer_ns.v, OG_TRUE[0], 1e-4 * OG_TRUE[0]);
+	CHECK_NEAR(hw->exec.off_dec_sparse_ns.v, OG_TRUE[1], 1e-4 * OG_TRUE[1]);
 	CHECK_NEAR(hw->exec.host_layer_ns.v, H_TRUE[0], 1e-4 * H_TRUE[0]);
 	CHECK_NEAR(hw->exec.host_item_ns.v, H_TRUE[1], 1e-4 * H_TRUE[1]);
 	CHECK_NEAR(hw->exec.host_token_ns.v, H_TRUE[2], 1e-4 * H_TRUE[2]);
@@ -289,7 +311,7 @@ static void t_profile_section_roundtrip_and_costs(void)
 	CHECK(model_load(&m, "llama-3-8b-262k", &e) == 0);
 	c = (struct cost_model){ hw, &m };
 	/* without the section the executor costs nothing */
-	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 0, 100, 100), 0);
+	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 0, 100, 100, 0), 0);
 	CHECK_EQ_I64(cost_exec_host_ns(&c, 8, 100, 1000, 10, 1), 0);
 	for (int j = 0; j < HW_EXEC_NUMS; j++) {
 		struct hw_num *n = hw_exec_num(&hw->exec, j);
@@ -301,9 +323,12 @@ static void t_profile_section_roundtrip_and_costs(void)
 	hw->exec.present = 1;
 	/* dense layer, 8 KV heads: 10 + 8 x 30 + 8 x 50 + 100 x 70
 	 * + 200 x (80 + 8 x 150) */
-	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 0, 100, 200), 263650);
+	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 0, 100, 200, 0), 263650);
 	/* sparse layer: 20 + 8 x 40 + 8 x 60 + ... */
-	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 1, 100, 200), 263820);
+	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 1, 100, 200, 0), 263820);
+	/* under offload: + 180 a layer, + 8 x 190 on a sparse one */
+	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 0, 100, 200, 1), 263830);
+	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 1, 100, 200, 1), 265520);
 	/* 90 + 3 x 100 + 100 x 110, + 160 (issue) + 120 + 1000 x 130
 	 * + 10 x 140 (look-ups) under offload */
 	CHECK_EQ_I64(cost_exec_host_ns(&c, 3, 100, 1000, 10, 0), 11390);
@@ -404,16 +429,19 @@ static void t_profile_section_roundtrip_and_costs(void)
 	hw_profile_free(hw);
 }
 
-/* The simulator with and without the executor section, every preset: the
- * section only adds time; a huge host cost per block-head makes every
- * offload layer host-bound, so iterations take at least that long. */
+/* The simulator with and without the executor section (h200-live, and
+ * the same with the section switched off: h200's host op differs), every
+ * preset: the section only adds time; a huge host cost per block-head
+ * makes every offload layer host-bound, so iterations take at least that
+ * long. */
 static void t_sim_charges_executor_costs(void)
 {
 	struct env a, b;
 	struct trace t;
 
-	env_init(&a, "llama-3-8b-262k", "h200");
+	env_init(&a, "llama-3-8b-262k", "h200-live");
 	env_init(&b, "llama-3-8b-262k", "h200-live");
+	a.hw->exec.present = 0;
 	CHECK(!a.hw->exec.present && b.hw->exec.present);
 	a.cfg.hbm_budget_gb = b.cfg.hbm_budget_gb = 2;
 	trace_init(&t);
