@@ -178,6 +178,25 @@ struct live {
 	int is_stop, is_started, is_rc;
 	struct ss_err is_err;
 	uint32_t it_rows;            /* this iteration's rows */
+	/* the selection thread (with the issue thread): draws the selection
+	 * source's layer l + 1 while the policy looks up layer l (sp_*, under
+	 * sp_mu; the rows and buffers are set before an iteration starts) */
+	pthread_t sp_thread;
+	pthread_mutex_t sp_mu;
+	pthread_cond_t sp_work, sp_idle;
+	int sp_started, sp_stop, sp_on, sp_busy, sp_rc;
+	struct ss_err sp_err;
+	uint32_t sp_l0, sp_l1;       /* the iteration's layers to draw */
+	uint32_t sp_next;            /* the next layer the thread draws */
+	uint32_t sp_used;            /* the policy is done with layers below */
+	uint32_t sp_cur;             /* the layer the policy reads, or L */
+	size_t sp_rows, sp_rows_alloc;
+	int32_t *sp_kv;              /* [rows] request (directory id) */
+	uint64_t *sp_step;           /* [rows] its decode step */
+	uint32_t *sp_nfull;          /* [rows][L] its full blocks at a layer */
+	int32_t *sp_row;             /* [E] row of a request, -1 */
+	uint32_t *sp_buf;            /* [2][rows][H][3][cap] selections */
+	uint32_t *sp_cnt;            /* [2][rows][H][3] their lengths */
 	/* saves that landed while the issue thread waited for staging room,
 	 * for the host thread to tell the policy (is_mu) */
 	struct off_save *landed;
@@ -293,6 +312,7 @@ static int tee_req_add(void *priv, int32_t req, uint64_t key,
 {
 	struct tee *t = priv;
 
+	BUG_ON(t->lv->sp_on); /* the selection thread draws from inner */
 	return sel_req_add(&t->lv->inner, req, key, max_tokens, err);
 }
 
@@ -300,8 +320,13 @@ static void tee_req_free(void *priv, int32_t req)
 {
 	struct tee *t = priv;
 
+	BUG_ON(t->lv->sp_on);
 	sel_req_free(&t->lv->inner, req);
 }
+
+static int sp_take(struct live *lv, int32_t req, uint32_t layer,
+		   uint32_t head, uint64_t step, uint32_t nfull,
+		   struct sel_out *out, struct ss_err *err);
 
 static int tee_select(void *priv, int32_t req, uint32_t layer, uint32_t head,
 		      uint64_t step, uint32_t nfull, struct sel_out *out,
@@ -313,7 +338,9 @@ static int tee_select(void *priv, int32_t req, uint32_t layer, uint32_t head,
 
 	/* bind_slots refused such ids before the layer loop began */
 	BUG_ON(req < 0 || (uint32_t)req >= lv->E);
-	rc = sel_select(&lv->inner, req, layer, head, step, nfull, out, err);
+	rc = lv->sp_on ? sp_take(lv, req, layer, head, step, nfull, out, err)
+		       : sel_select(&lv->inner, req, layer, head, step, nfull,
+				    out, err);
 	if (rc)
 		return rc;
 	BUG_ON(out->n > lv->cap);
@@ -337,6 +364,7 @@ static const struct sel_source_ops tee_ops = {
 
 static void *copy_thread(void *arg);
 static void *issue_thread(void *arg);
+static void *sel_thread(void *arg);
 static void cjobs_free(struct layer_buf *b);
 
 /* Decode attention over the request slots: one row per slot (the slots
@@ -729,6 +757,19 @@ static int attach(void *priv, struct pol *p, struct ss_err *err)
 						"thread");
 			lv->is_started = 1;
 			lv->pipe = 1;
+			lv->sp_row = malloc(lv->E * sizeof(int32_t));
+			if (!lv->sp_row)
+				return ss_error(err, SS_ENOMEM, "out of memory");
+			for (uint32_t e = 0; e < lv->E; e++)
+				lv->sp_row[e] = -1;
+			pthread_mutex_init(&lv->sp_mu, NULL);
+			pthread_cond_init(&lv->sp_work, NULL);
+			pthread_cond_init(&lv->sp_idle, NULL);
+			if (pthread_create(&lv->sp_thread, NULL, sel_thread, lv))
+				return ss_error(err, SS_ENOMEM,
+						"live: cannot start the "
+						"selection thread");
+			lv->sp_started = 1;
 		}
 		if (lv->flash) {
 			struct kern_d2h_config dc = {
@@ -774,6 +815,22 @@ void live_free(struct live *lv)
 	/* the issue thread first (it hands jobs to the copy thread), then
 	 * the copy thread: it may still issue copies on the save stream,
 	 * which the syncs below must cover */
+	if (lv->sp_started) {
+		pthread_mutex_lock(&lv->sp_mu);
+		lv->sp_stop = 1;
+		pthread_cond_broadcast(&lv->sp_work);
+		pthread_mutex_unlock(&lv->sp_mu);
+		pthread_join(lv->sp_thread, NULL);
+		pthread_mutex_destroy(&lv->sp_mu);
+		pthread_cond_destroy(&lv->sp_work);
+		pthread_cond_destroy(&lv->sp_idle);
+	}
+	free(lv->sp_kv);
+	free(lv->sp_step);
+	free(lv->sp_nfull);
+	free(lv->sp_buf);
+	free(lv->sp_cnt);
+	free(lv->sp_row);
 	if (lv->is_started) {
 		pthread_mutex_lock(&lv->is_mu);
 		lv->is_stop = 1;
@@ -2140,6 +2197,220 @@ static int layer_rows(struct live *lv, const struct pol_plan *plan,
 	return 0;
 }
 
+/* ---- the selection thread ------------------------------------------------- */
+
+/*
+ * With the issue thread, the selection source also runs one layer ahead
+ * of the policy: while the policy looks up layer l's selections, this
+ * thread draws layer l + 1's. It draws them in the order the policy asks
+ * for them (plan order, heads in order, layer by layer), so each request's
+ * random draws come in the same sequence as on one thread (the source
+ * draws per request, select_locality.c) and the selections are those of
+ * the simulator. Layer l's go to buffer l % 2; the policy asking for layer
+ * l releases the layers before it.
+ */
+static uint32_t *sp_arr(const struct live *lv, uint32_t layer, size_t row,
+			uint32_t head, int which)
+{
+	return lv->sp_buf +
+	       ((((uint64_t)(layer % 2) * lv->sp_rows + row) * lv->H + head) *
+			3 +
+		(uint64_t)which) *
+		       lv->cap;
+}
+
+static uint32_t *sp_len(const struct live *lv, uint32_t layer, size_t row,
+			uint32_t head)
+{
+	return lv->sp_cnt +
+	       (((uint64_t)(layer % 2) * lv->sp_rows + row) * lv->H + head) * 3;
+}
+
+/* Draw every row's selections of one layer. */
+static int sp_draw(struct live *lv, uint32_t layer, struct ss_err *err)
+{
+	for (size_t k = 0; k < lv->sp_rows; k++)
+		for (uint32_t h = 0; h < lv->H; h++) {
+			uint32_t *n = sp_len(lv, layer, k, h);
+			struct sel_out o = {
+				.cap = lv->cap,
+				.blocks = sp_arr(lv, layer, k, h, 0),
+				.added = sp_arr(lv, layer, k, h, 1),
+				.removed = sp_arr(lv, layer, k, h, 2),
+			};
+			int rc = sel_select(&lv->inner, lv->sp_kv[k], layer, h,
+					    lv->sp_step[k],
+					    lv->sp_nfull[k * lv->L + layer], &o,
+					    err);
+
+			if (rc)
+				return rc;
+			BUG_ON(o.n > lv->cap || o.nadded > lv->cap ||
+			       o.nremoved > lv->cap);
+			n[0] = o.n;
+			n[1] = o.nadded;
+			n[2] = o.nremoved;
+		}
+	return 0;
+}
+
+static void *sel_thread(void *arg)
+{
+	struct live *lv = arg;
+
+	pthread_mutex_lock(&lv->sp_mu);
+	for (;;) {
+		struct ss_err e = { 0 };
+		uint32_t l;
+		int rc;
+
+		/* layer sp_next reuses the buffer of layer sp_next - 2 */
+		while (!lv->sp_stop &&
+		       !(lv->sp_on && !lv->sp_rc && lv->sp_next < lv->sp_l1 &&
+			 lv->sp_next < lv->sp_used + 2))
+			pthread_cond_wait(&lv->sp_work, &lv->sp_mu);
+		if (lv->sp_stop)
+			break;
+		l = lv->sp_next;
+		lv->sp_busy = 1;
+		pthread_mutex_unlock(&lv->sp_mu);
+		rc = sp_draw(lv, l, &e);
+		pthread_mutex_lock(&lv->sp_mu);
+		lv->sp_busy = 0;
+		if (rc) {
+			lv->sp_rc = rc;
+			lv->sp_err = e;
+		}
+		lv->sp_next++;
+		pthread_cond_broadcast(&lv->sp_idle);
+	}
+	pthread_mutex_unlock(&lv->sp_mu);
+	return NULL;
+}
+
+/* The tee's selection from the thread's buffers (the policy's thread). */
+static int sp_take(struct live *lv, int32_t req, uint32_t layer,
+		   uint32_t head, uint64_t step, uint32_t nfull,
+		   struct sel_out *out, struct ss_err *err)
+{
+	int32_t k = lv->sp_row[req];
+	const uint32_t *n;
+	int rc;
+
+	/* the policy asks in the order the thread draws */
+	BUG_ON(k < 0 || layer < lv->sp_l0 || layer >= lv->sp_l1 ||
+	       lv->sp_step[k] != step ||
+	       lv->sp_nfull[(size_t)k * lv->L + layer] != nfull ||
+	       (lv->sp_cur != lv->L && layer < lv->sp_cur));
+	if (layer != lv->sp_cur) {
+		pthread_mutex_lock(&lv->sp_mu);
+		lv->sp_used = layer;
+		pthread_cond_broadcast(&lv->sp_work);
+		while (!lv->sp_rc && lv->sp_next <= layer)
+			pthread_cond_wait(&lv->sp_idle, &lv->sp_mu);
+		rc = lv->sp_rc;
+		if (rc)
+			*err = lv->sp_err;
+		pthread_mutex_unlock(&lv->sp_mu);
+		if (rc)
+			return rc;
+		lv->sp_cur = layer;
+	}
+	n = sp_len(lv, layer, (size_t)k, head);
+	BUG_ON(out->cap < n[0] || out->cap < n[1] || out->cap < n[2]);
+	memcpy(out->blocks, sp_arr(lv, layer, (size_t)k, head, 0),
+	       n[0] * sizeof(uint32_t));
+	memcpy(out->added, sp_arr(lv, layer, (size_t)k, head, 1),
+	       n[1] * sizeof(uint32_t));
+	memcpy(out->removed, sp_arr(lv, layer, (size_t)k, head, 2),
+	       n[2] * sizeof(uint32_t));
+	out->n = n[0];
+	out->nadded = n[1];
+	out->nremoved = n[2];
+	return 0;
+}
+
+/*
+ * Before the layer loop: the rows whose selections the policy will ask
+ * for (decode rows, on the layers past dsa.dense_layers), and the thread
+ * started on them. Nothing to draw: the tee draws itself (sp_on 0).
+ */
+static int sp_begin(struct live *lv, const struct pol_plan *plan,
+		    struct ss_err *err)
+{
+	const struct pol *p = lv->p;
+	size_t rows = 0;
+
+	if (!lv->sp_started || p->cfg.dense_layers >= lv->L)
+		return 0;
+	for (size_t k = 0; k < plan->n; k++)
+		rows += plan->items[k].decode;
+	if (!rows)
+		return 0;
+	if (rows > lv->sp_rows_alloc) {
+		uint64_t per = (uint64_t)lv->H * 3;
+
+		free(lv->sp_kv);
+		free(lv->sp_step);
+		free(lv->sp_nfull);
+		free(lv->sp_buf);
+		free(lv->sp_cnt);
+		lv->sp_kv = malloc(rows * sizeof(int32_t));
+		lv->sp_step = malloc(rows * sizeof(uint64_t));
+		lv->sp_nfull = malloc(rows * lv->L * sizeof(uint32_t));
+		lv->sp_buf = malloc(2 * rows * per * lv->cap * sizeof(uint32_t));
+		lv->sp_cnt = malloc(2 * rows * per * sizeof(uint32_t));
+		lv->sp_rows_alloc = rows;
+		if (!lv->sp_kv || !lv->sp_step || !lv->sp_nfull || !lv->sp_buf ||
+		    !lv->sp_cnt) {
+			lv->sp_rows_alloc = 0;
+			return ss_error(err, SS_ENOMEM, "out of memory");
+		}
+	}
+	lv->sp_rows = 0;
+	for (size_t k = 0; k < plan->n; k++) {
+		const struct pol_req *r = &p->reqs[plan->items[k].req];
+		size_t i = lv->sp_rows;
+
+		if (!plan->items[k].decode)
+			continue;
+		BUG_ON(r->kv < 0 || (uint32_t)r->kv >= lv->E ||
+		       lv->sp_row[r->kv] >= 0);
+		lv->sp_kv[i] = r->kv;
+		lv->sp_step[i] = r->dsteps;
+		for (uint32_t l = 0; l < lv->L; l++)
+			lv->sp_nfull[i * lv->L + l] =
+				kv_req_nfull(p->off->kv, r->kv, l);
+		lv->sp_row[r->kv] = (int32_t)i;
+		lv->sp_rows++;
+	}
+	pthread_mutex_lock(&lv->sp_mu);
+	lv->sp_l0 = lv->sp_next = lv->sp_used = p->cfg.dense_layers;
+	lv->sp_l1 = lv->L;
+	lv->sp_cur = lv->L;
+	lv->sp_rc = 0;
+	lv->sp_on = 1;
+	pthread_cond_broadcast(&lv->sp_work);
+	pthread_mutex_unlock(&lv->sp_mu);
+	return 0;
+}
+
+/* After the layer loop (or its failure): the thread idle, the tee drawing
+ * itself again. */
+static void sp_end(struct live *lv)
+{
+	if (!lv->sp_on)
+		return;
+	pthread_mutex_lock(&lv->sp_mu);
+	lv->sp_on = 0;
+	while (lv->sp_busy)
+		pthread_cond_wait(&lv->sp_idle, &lv->sp_mu);
+	pthread_mutex_unlock(&lv->sp_mu);
+	for (size_t k = 0; k < lv->sp_rows; k++)
+		lv->sp_row[lv->sp_kv[k]] = -1;
+	lv->sp_rows = 0;
+}
+
 /* ---- the issue thread ------------------------------------------------------ */
 
 /* Layer lv->rb->l's GPU work: loads, table updates, kernels, saves. */
@@ -2372,7 +2643,11 @@ static int run(void *priv, struct pol *p, const struct pol_plan *plan,
 	if (lv->offload)
 		off_iter_begin(p);
 	lv->it_rows = rows;
-	if ((rc = layers(lv, p, plan, res, err))) {
+	if (lv->offload && (rc = sp_begin(lv, plan, err)))
+		return rc;
+	rc = layers(lv, p, plan, res, err);
+	sp_end(lv);
+	if (rc) {
 		is_drain(lv, NULL); /* nothing left issuing */
 		return rc;
 	}
