@@ -5,9 +5,10 @@
 # with the calibrated H200 profile), and a table of their differences.
 #
 #   OUT=DIR experiments/validate-h200.sh live [SPARSESERVE]
-#       on the GPU machine: every (rate, policy) run live; writes
-#       DIR/live.csv (rate,policy,metric,value), DIR/live.log and
-#       DIR/live-h5.tar.gz (each run's result file)
+#       on the GPU machine: every (rate, policy) run live REPEATS times;
+#       writes DIR/live.csv (rate,policy,metric,value: the median over the
+#       repeats), DIR/live-runs.csv (run,rate,policy,metric,value: every
+#       run), DIR/live.log and DIR/live-h5.tar.gz (each run's result file)
 #   experiments/validate-h200.sh table LIVE.csv [SPARSESERVE]
 #       here: the same runs simulated, joined with LIVE.csv into
 #       experiments/results/validation-h200.csv
@@ -23,7 +24,10 @@
 # side, 1: each iteration waits for its saves to land, as the executor
 # does; 0 lets them run on as in the paper's system), LIVE_ARGS (more
 # options of the live runs, e.g. --serial-host: the executor before session
-# 11, one host thread for the policy and the GPU work).
+# 11, one host thread for the policy and the GPU work), REPEATS (live runs
+# of each point, 1; the live side is their median: some policies' loads
+# follow the timing of their first evictions and move between identical
+# runs, experiments/results/validation-h200.md "Session 11").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:?usage: validate-h200.sh live|table ...}
@@ -38,6 +42,13 @@ SEED=${SEED:-1}
 PROFILE=${PROFILE:-h200-live}
 DRAIN=${DRAIN:-1}
 LIVE_ARGS=${LIVE_ARGS:-}
+REPEATS=${REPEATS:-1}
+case $REPEATS in
+'' | *[!0-9]* | 0)
+	echo "validate-h200.sh: REPEATS: '$REPEATS' is not a positive whole number" >&2
+	exit 2
+	;;
+esac
 spec() { echo "synthetic:poisson:rate=$1:count=$COUNT:lengths=$LENGTHS"; }
 common() {
 	echo --trace "$(spec "$1")" --model "$MODEL" --policy "$2" \
@@ -51,19 +62,46 @@ live)
 	bin=${2:-build/sparseserve}
 	OUT=${OUT:?set OUT}
 	mkdir -p "$OUT"
-	echo "rate,policy,metric,value" >"$OUT/live.csv.tmp"
+	echo "run,rate,policy,metric,value" >"$tmp/runs.csv"
+	mkdir -p "$tmp/h5"
 	for r in $RATES; do
 		for p in $POLICIES; do
-			echo "== live rate $r policy $p" >>"$OUT/live.log"
-			mkdir -p "$tmp/h5"
-			# shellcheck disable=SC2046,SC2086
-			"$bin" live $(common "$r" "$p") --hbm-budget "$HBM" $LIVE_ARGS \
-				--out "$tmp/h5/live_r${r}_$p.h5" \
-				--summary-csv "$tmp/s.csv" >>"$OUT/live.log" 2>&1
-			tail -n +2 "$tmp/s.csv" | sed "s/^/$r,/" >>"$OUT/live.csv.tmp"
-			echo "rate $r $p done" >&2
+			for k in $(seq 1 "$REPEATS"); do
+				name=live_r${r}_$p
+				[ "$REPEATS" = 1 ] || name=${name}_run$k
+				echo "== live rate $r policy $p run $k" >>"$OUT/live.log"
+				# shellcheck disable=SC2046,SC2086
+				"$bin" live $(common "$r" "$p") --hbm-budget "$HBM" \
+					$LIVE_ARGS --out "$tmp/h5/$name.h5" \
+					--summary-csv "$tmp/s.csv" >>"$OUT/live.log" 2>&1
+				tail -n +2 "$tmp/s.csv" | sed "s/^/$k,$r,/" >>"$tmp/runs.csv"
+				echo "rate $r $p run $k done" >&2
+			done
 		done
 	done
+	# the median over the runs of each (rate, policy, metric); one run's
+	# values are copied as they are
+	awk -F, 'NR > 1 {
+		k = $2 "," $3 "," $4
+		if (!(k in c)) o[n++] = k
+		x[k, c[k]++] = $5
+	}
+	END {
+		print "rate,policy,metric,value"
+		for (i = 0; i < n; i++) {
+			k = o[i]; m = c[k]
+			if (m == 1) { print k "," x[k, 0]; continue }
+			for (a = 0; a < m; a++) y[a] = x[k, a] + 0
+			for (a = 1; a < m; a++) {
+				t = y[a]
+				for (b = a - 1; b >= 0 && y[b] > t; b--) y[b + 1] = y[b]
+				y[b + 1] = t
+			}
+			med = m % 2 ? y[int(m / 2)] : (y[m / 2 - 1] + y[m / 2]) / 2
+			printf "%s,%.10g\n", k, med
+		}
+	}' "$tmp/runs.csv" >"$OUT/live.csv.tmp"
+	cp "$tmp/runs.csv" "$OUT/live-runs.csv"
 	mv "$OUT/live.csv.tmp" "$OUT/live.csv"
 	# every run's per-iteration and per-request tables, in one file (the
 	# GPU machine returns few files): experiments/iteration_errors.py

@@ -3,11 +3,12 @@
 # hand-made summaries (TAP): experiments/live_points_table.py (errors, runs
 # stopped at their time limit, a missing simulated run, atomic output) and
 # the live points experiments/figures/validation.py writes for Figs 10-12;
-# another model's rows already in the table are kept.
+# another model's rows already in the table are kept; experiments/
+# validate-h200.sh's live side over repeated runs (a stand-in binary).
 root=${SS_SOURCE_ROOT:?run through meson test}
 w=$(mktemp -d)
 trap 'rm -rf "$w"' EXIT
-echo "1..6"
+echo "1..7"
 summary() { # file policy finished ttft tbt tput loaded
 	printf 'policy,metric,value\n%s,requests,4\n%s,finished,%s\n%s,ttft_mean_s,%s\n%s,ttft_p99_s,%s\n%s,tbt_mean_s,%s\n%s,throughput_tok_s,%s\n%s,blocks_loaded,%s\n' \
 		"$2" "$2" "$3" "$2" "$4" "$2" "$4" "$2" "$5" "$2" "$6" "$2" "$7" >"$1"
@@ -81,4 +82,37 @@ if python3 "$root/experiments/target_count.py" "$w/t.csv" 2>&1 |
 else
 	python3 "$root/experiments/target_count.py" "$w/t.csv" 2>&1 | sed 's/^/# /'
 	echo "not ok 6 - target_count"
+fi
+# validate-h200.sh live: REPEATS runs of each point, live.csv their median
+cat >"$w/fake" <<'FAKE'
+#!/usr/bin/env bash
+# stand-in for `sparseserve live`: TBT 0.01 x the run's number (a counter)
+n=$(($(cat "$(dirname "$0")/count" 2>/dev/null || echo 0) + 1))
+echo "$n" >"$(dirname "$0")/count"
+while [ $# -gt 0 ]; do
+	case $1 in
+	--policy) p=$2 ;;
+	--summary-csv) out=$2 ;;
+	esac
+	shift
+done
+printf 'policy,metric,value\n%s,tbt_mean_s,0.0%s\n%s,requests,30\n' "$p" "$n" "$p" >"$out"
+FAKE
+chmod +x "$w/fake"
+if OUT="$w/v3" RATES=2 POLICIES="vllm sparseserve" REPEATS=3 \
+	bash "$root/experiments/validate-h200.sh" live "$w/fake" 2>"$w/log" &&
+	grep -qx '2,vllm,tbt_mean_s,0.02' "$w/v3/live.csv" &&
+	grep -qx '2,sparseserve,tbt_mean_s,0.05' "$w/v3/live.csv" &&
+	grep -qx '2,sparseserve,requests,30' "$w/v3/live.csv" &&
+	[ "$(grep -c ',tbt_mean_s,' "$w/v3/live-runs.csv")" = 6 ] &&
+	rm "$w/count" &&
+	OUT="$w/v1" RATES=2 POLICIES=vllm bash "$root/experiments/validate-h200.sh" \
+		live "$w/fake" 2>"$w/log" &&
+	grep -qx '2,vllm,tbt_mean_s,0.01' "$w/v1/live.csv" &&
+	! REPEATS=0 OUT="$w/v0" bash "$root/experiments/validate-h200.sh" live \
+		"$w/fake" 2>"$w/log" && grep -q "REPEATS: '0'" "$w/log"; then
+	echo "ok 7 - validate-h200.sh live: the median of REPEATS runs, every run kept"
+else
+	sed 's/^/# /' "$w/log" "$w/v3/live.csv" 2>/dev/null | tail -12
+	echo "not ok 7 - validate-h200.sh live: REPEATS"
 fi
