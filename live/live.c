@@ -175,7 +175,7 @@ struct live {
 	pthread_mutex_t is_mu;
 	pthread_cond_t is_work, is_idle;
 	uint64_t is_posted, is_done;
-	int is_stop, is_started, is_rc;
+	int is_stop, is_started, is_rc, is_inited;
 	struct ss_err is_err;
 	uint32_t it_rows;            /* this iteration's rows */
 	/* the selection thread (with the issue thread): draws the selection
@@ -184,7 +184,8 @@ struct live {
 	pthread_t sp_thread;
 	pthread_mutex_t sp_mu;
 	pthread_cond_t sp_work, sp_idle;
-	int sp_started, sp_stop, sp_on, sp_busy, sp_rc;
+	int sp_started, sp_stop, sp_on, sp_busy, sp_rc, sp_inited;
+	uint32_t sp_fail;            /* the layer whose draw failed (sp_rc) */
 	struct ss_err sp_err;
 	uint32_t sp_l0, sp_l1;       /* the iteration's layers to draw */
 	uint32_t sp_next;            /* the next layer the thread draws */
@@ -750,6 +751,7 @@ static int attach(void *priv, struct pol *p, struct ss_err *err)
 			pthread_mutex_init(&lv->is_mu, NULL);
 			pthread_cond_init(&lv->is_work, NULL);
 			pthread_cond_init(&lv->is_idle, NULL);
+			lv->is_inited = 1;
 			if (pthread_create(&lv->is_thread, NULL, issue_thread,
 					   lv))
 				return ss_error(err, SS_ENOMEM,
@@ -765,6 +767,7 @@ static int attach(void *priv, struct pol *p, struct ss_err *err)
 			pthread_mutex_init(&lv->sp_mu, NULL);
 			pthread_cond_init(&lv->sp_work, NULL);
 			pthread_cond_init(&lv->sp_idle, NULL);
+			lv->sp_inited = 1;
 			if (pthread_create(&lv->sp_thread, NULL, sel_thread, lv))
 				return ss_error(err, SS_ENOMEM,
 						"live: cannot start the "
@@ -821,6 +824,8 @@ void live_free(struct live *lv)
 		pthread_cond_broadcast(&lv->sp_work);
 		pthread_mutex_unlock(&lv->sp_mu);
 		pthread_join(lv->sp_thread, NULL);
+	}
+	if (lv->sp_inited) {
 		pthread_mutex_destroy(&lv->sp_mu);
 		pthread_cond_destroy(&lv->sp_work);
 		pthread_cond_destroy(&lv->sp_idle);
@@ -837,6 +842,8 @@ void live_free(struct live *lv)
 		pthread_cond_broadcast(&lv->is_work);
 		pthread_mutex_unlock(&lv->is_mu);
 		pthread_join(lv->is_thread, NULL);
+	}
+	if (lv->is_inited) {
 		pthread_mutex_destroy(&lv->is_mu);
 		pthread_cond_destroy(&lv->is_work);
 		pthread_cond_destroy(&lv->is_idle);
@@ -2277,11 +2284,13 @@ static void *sel_thread(void *arg)
 		rc = sp_draw(lv, l, &e);
 		pthread_mutex_lock(&lv->sp_mu);
 		lv->sp_busy = 0;
-		if (rc) {
+		if (rc) { /* no layer after it is drawn */
 			lv->sp_rc = rc;
 			lv->sp_err = e;
+			lv->sp_fail = l;
+		} else {
+			lv->sp_next++;
 		}
-		lv->sp_next++;
 		pthread_cond_broadcast(&lv->sp_idle);
 	}
 	pthread_mutex_unlock(&lv->sp_mu);
@@ -2306,9 +2315,10 @@ static int sp_take(struct live *lv, int32_t req, uint32_t layer,
 		pthread_mutex_lock(&lv->sp_mu);
 		lv->sp_used = layer;
 		pthread_cond_broadcast(&lv->sp_work);
-		while (!lv->sp_rc && lv->sp_next <= layer)
+		while (lv->sp_next <= layer && !(lv->sp_rc && lv->sp_fail <= layer))
 			pthread_cond_wait(&lv->sp_idle, &lv->sp_mu);
-		rc = lv->sp_rc;
+		/* a failure at a later layer is that layer's */
+		rc = lv->sp_next <= layer ? lv->sp_rc : 0;
 		if (rc)
 			*err = lv->sp_err;
 		pthread_mutex_unlock(&lv->sp_mu);
@@ -2643,6 +2653,12 @@ static int run(void *priv, struct pol *p, const struct pol_plan *plan,
 	if (lv->offload)
 		off_iter_begin(p);
 	lv->it_rows = rows;
+	if (lv->pipe) { /* idle since the last iteration's drain */
+		pthread_mutex_lock(&lv->is_mu);
+		BUG_ON(lv->is_done != lv->is_posted);
+		lv->is_rc = 0;
+		pthread_mutex_unlock(&lv->is_mu);
+	}
 	if (lv->offload && (rc = sp_begin(lv, plan, err)))
 		return rc;
 	rc = layers(lv, p, plan, res, err);
