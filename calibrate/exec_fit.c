@@ -432,6 +432,7 @@ struct hterm {
 	size_t n;
 	double mape;
 	const char *what;
+	const char *where; /* what the held-out MAPE is of */
 };
 
 int cal_fit_exec(struct hw_profile *hw, const char *const *files,
@@ -594,24 +595,24 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 		double mp = tp ? 100 * ep / (double)tp : 0;
 		/* one stage: host issue; two: the issue and policy threads */
 		const struct hterm h1[] = {
-			{ 8, ch[0], nh, mh, "host issue per layer" },
-			{ 9, ch[1], nh, mh, "host issue per request per layer" },
-			{ 10, ch[2], nh, mh, "host issue per prefill token per layer" },
-			{ 11, ch[3], nh, mh, "host issue per layer, extra under offload" },
-			{ 12, ch[4], nh, mh, "host issue per block-head found in HBM (offload)" },
-			{ 13, ch[5], nh, mh, "host issue per block-head missed (offload)" },
-			{ 15, 0, 0, 0, "not fitted: one host stage" },
-			{ 16, 1, 0, 0, "one host stage: the issue and the look-ups add" },
+			{ 8, ch[0], nh, mh, "host issue per layer", "host issue" },
+			{ 9, ch[1], nh, mh, "host issue per request per layer", "host issue" },
+			{ 10, ch[2], nh, mh, "host issue per prefill token per layer", "host issue" },
+			{ 11, ch[3], nh, mh, "host issue per layer, extra under offload", "host issue" },
+			{ 12, ch[4], nh, mh, "host issue per block-head found in HBM (offload)", "host issue" },
+			{ 13, ch[5], nh, mh, "host issue per block-head missed (offload)", "host issue" },
+			{ 15, 0, 0, 0, "not fitted: one host stage", NULL },
+			{ 16, 1, 0, 0, "one host stage: the issue and the look-ups add", NULL },
 		};
 		const struct hterm h2[] = {
-			{ 8, ci[0], ni, mi, "issue thread per layer" },
-			{ 9, ci[1], ni, mi, "issue thread per request per layer" },
-			{ 10, ci[2], ni, mi, "issue thread per prefill token per layer" },
-			{ 15, ci[3], ni, mi, "issue thread per layer, extra under offload" },
-			{ 11, cp[0], np, mp, "policy thread per layer (offload)" },
-			{ 12, cp[1], np, mp, "policy thread per block-head found in HBM (offload)" },
-			{ 13, cp[2], np, mp, "policy thread per block-head missed (offload)" },
-			{ 16, 2, 0, 0, "two host stages: the issue thread issues layer l while the policy works on layer l + 1" },
+			{ 8, ci[0], ni, mi, "issue thread per layer", "issue thread" },
+			{ 9, ci[1], ni, mi, "issue thread per request per layer", "issue thread" },
+			{ 10, ci[2], ni, mi, "issue thread per prefill token per layer", "issue thread" },
+			{ 15, ci[3], ni, mi, "issue thread per layer, extra under offload", "issue thread" },
+			{ 11, cp[0], np, mp, "policy thread per layer (offload)", "policy thread" },
+			{ 12, cp[1], np, mp, "policy thread per block-head found in HBM (offload)", "policy thread" },
+			{ 13, cp[2], np, mp, "policy thread per block-head missed (offload)", "policy thread" },
+			{ 16, 2, 0, 0, "two host stages: the issue thread issues layer l while the policy works on layer l + 1", NULL },
 		};
 		const struct hterm *h = two ? h2 : h1;
 
@@ -637,11 +638,7 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 				snprintf(num->src, sizeof num->src,
 					 "measured: %s, least squares over %zu live iterations (calibrate --fit-exec: %.150s); held-out MAPE %.1f%% (%s)",
 					 h[j].what, h[j].n, names, h[j].mape,
-					 two ? (h[j].key == 8 || h[j].key == 9 ||
-						h[j].key == 10 || h[j].key == 15
-							? "issue thread"
-							: "policy thread")
-					     : "host issue");
+					 h[j].where);
 			else
 				snprintf(num->src, sizeof num->src,
 					 "calibrate --fit-exec: %s", h[j].what);

@@ -158,7 +158,7 @@ struct live {
 	pthread_cond_t cp_work, cp_idle;
 	struct copy_job *cp_q;
 	size_t cp_head, cp_len, cp_cap;
-	int cp_busy, cp_stop, cp_started, cp_rc;
+	int cp_busy, cp_stop, cp_started, cp_rc, cp_inited;
 	struct ss_err cp_err;
 	struct sel_source inner, tee;
 	int inner_open, tee_open;
@@ -227,6 +227,46 @@ struct live {
 };
 
 /* ---- small helpers --------------------------------------------------- */
+
+/*
+ * The worker threads (copy, issue, selection) each wait on `work` under
+ * `mu` and signal `idle`. worker_start sets them up and starts `fn`
+ * (*inited, *started: what to undo); worker_stop raises *stop, joins the
+ * thread and destroys the three.
+ */
+static int worker_start(pthread_t *t, void *(*fn)(void *), void *arg,
+			pthread_mutex_t *mu, pthread_cond_t *work,
+			pthread_cond_t *idle, int *inited, int *started,
+			const char *what, struct ss_err *err)
+{
+	pthread_mutex_init(mu, NULL);
+	pthread_cond_init(work, NULL);
+	pthread_cond_init(idle, NULL);
+	*inited = 1;
+	if (pthread_create(t, NULL, fn, arg))
+		return ss_error(err, SS_ENOMEM,
+				"live: cannot start the %s thread", what);
+	*started = 1;
+	return 0;
+}
+
+static void worker_stop(pthread_t t, pthread_mutex_t *mu, pthread_cond_t *work,
+			pthread_cond_t *idle, int inited, int started,
+			int *stop)
+{
+	if (started) {
+		pthread_mutex_lock(mu);
+		*stop = 1;
+		pthread_cond_broadcast(work);
+		pthread_mutex_unlock(mu);
+		pthread_join(t, NULL);
+	}
+	if (inited) {
+		pthread_mutex_destroy(mu);
+		pthread_cond_destroy(work);
+		pthread_cond_destroy(idle);
+	}
+}
 
 static int dmalloc(struct live *lv, void **p, uint64_t bytes, const char *what,
 		   struct ss_err *err)
@@ -737,42 +777,30 @@ static int attach(void *priv, struct pol *p, struct ss_err *err)
 		lv->ngfree = lv->ngroups;
 		memset(lv->grp, 0xff,
 		       (uint64_t)lv->E * L * lv->MB * sizeof(int64_t));
-		if (!lv->flash) {
-			pthread_mutex_init(&lv->cp_mu, NULL);
-			pthread_cond_init(&lv->cp_work, NULL);
-			pthread_cond_init(&lv->cp_idle, NULL);
-			if (pthread_create(&lv->cp_thread, NULL, copy_thread, lv))
-				return ss_error(err, SS_ENOMEM,
-						"live: cannot start the copy "
-						"thread");
-			lv->cp_started = 1;
-		}
+		if (!lv->flash &&
+		    (rc = worker_start(&lv->cp_thread, copy_thread, lv,
+				       &lv->cp_mu, &lv->cp_work, &lv->cp_idle,
+				       &lv->cp_inited, &lv->cp_started,
+				       "copy", err)))
+			return rc;
 		if (!lv->o.serial_host) {
-			pthread_mutex_init(&lv->is_mu, NULL);
-			pthread_cond_init(&lv->is_work, NULL);
-			pthread_cond_init(&lv->is_idle, NULL);
-			lv->is_inited = 1;
-			if (pthread_create(&lv->is_thread, NULL, issue_thread,
-					   lv))
-				return ss_error(err, SS_ENOMEM,
-						"live: cannot start the issue "
-						"thread");
-			lv->is_started = 1;
+			if ((rc = worker_start(&lv->is_thread, issue_thread, lv,
+					       &lv->is_mu, &lv->is_work,
+					       &lv->is_idle, &lv->is_inited,
+					       &lv->is_started, "issue", err)))
+				return rc;
 			lv->pipe = 1;
 			lv->sp_row = malloc(lv->E * sizeof(int32_t));
 			if (!lv->sp_row)
 				return ss_error(err, SS_ENOMEM, "out of memory");
 			for (uint32_t e = 0; e < lv->E; e++)
 				lv->sp_row[e] = -1;
-			pthread_mutex_init(&lv->sp_mu, NULL);
-			pthread_cond_init(&lv->sp_work, NULL);
-			pthread_cond_init(&lv->sp_idle, NULL);
-			lv->sp_inited = 1;
-			if (pthread_create(&lv->sp_thread, NULL, sel_thread, lv))
-				return ss_error(err, SS_ENOMEM,
-						"live: cannot start the "
-						"selection thread");
-			lv->sp_started = 1;
+			if ((rc = worker_start(&lv->sp_thread, sel_thread, lv,
+					       &lv->sp_mu, &lv->sp_work,
+					       &lv->sp_idle, &lv->sp_inited,
+					       &lv->sp_started, "selection",
+					       err)))
+				return rc;
 		}
 		if (lv->flash) {
 			struct kern_d2h_config dc = {
@@ -815,49 +843,21 @@ void live_free(struct live *lv)
 {
 	if (!lv)
 		return;
-	/* the issue thread first (it hands jobs to the copy thread), then
-	 * the copy thread: it may still issue copies on the save stream,
-	 * which the syncs below must cover */
-	if (lv->sp_started) {
-		pthread_mutex_lock(&lv->sp_mu);
-		lv->sp_stop = 1;
-		pthread_cond_broadcast(&lv->sp_work);
-		pthread_mutex_unlock(&lv->sp_mu);
-		pthread_join(lv->sp_thread, NULL);
-	}
-	if (lv->sp_inited) {
-		pthread_mutex_destroy(&lv->sp_mu);
-		pthread_cond_destroy(&lv->sp_work);
-		pthread_cond_destroy(&lv->sp_idle);
-	}
+	/* the selection thread, the issue thread (it hands jobs to the copy
+	 * thread), then the copy thread: it may still issue copies on the save
+	 * stream, which the syncs below must cover */
+	worker_stop(lv->sp_thread, &lv->sp_mu, &lv->sp_work, &lv->sp_idle,
+		    lv->sp_inited, lv->sp_started, &lv->sp_stop);
 	free(lv->sp_kv);
 	free(lv->sp_step);
 	free(lv->sp_nfull);
 	free(lv->sp_buf);
 	free(lv->sp_cnt);
 	free(lv->sp_row);
-	if (lv->is_started) {
-		pthread_mutex_lock(&lv->is_mu);
-		lv->is_stop = 1;
-		pthread_cond_broadcast(&lv->is_work);
-		pthread_mutex_unlock(&lv->is_mu);
-		pthread_join(lv->is_thread, NULL);
-	}
-	if (lv->is_inited) {
-		pthread_mutex_destroy(&lv->is_mu);
-		pthread_cond_destroy(&lv->is_work);
-		pthread_cond_destroy(&lv->is_idle);
-	}
-	if (lv->cp_started) {
-		pthread_mutex_lock(&lv->cp_mu);
-		lv->cp_stop = 1;
-		pthread_cond_broadcast(&lv->cp_work);
-		pthread_mutex_unlock(&lv->cp_mu);
-		pthread_join(lv->cp_thread, NULL);
-		pthread_mutex_destroy(&lv->cp_mu);
-		pthread_cond_destroy(&lv->cp_work);
-		pthread_cond_destroy(&lv->cp_idle);
-	}
+	worker_stop(lv->is_thread, &lv->is_mu, &lv->is_work, &lv->is_idle,
+		    lv->is_inited, lv->is_started, &lv->is_stop);
+	worker_stop(lv->cp_thread, &lv->cp_mu, &lv->cp_work, &lv->cp_idle,
+		    lv->cp_inited, lv->cp_started, &lv->cp_stop);
 	free(lv->cp_q);
 	if (lv->s_comp)
 		kern_stream_sync(lv->s_comp, NULL);
