@@ -8,7 +8,7 @@
 root=${SS_SOURCE_ROOT:?run through meson test}
 w=$(mktemp -d)
 trap 'rm -rf "$w"' EXIT
-echo "1..7"
+echo "1..8"
 summary() { # file policy finished ttft tbt tput loaded
 	printf 'policy,metric,value\n%s,requests,4\n%s,finished,%s\n%s,ttft_mean_s,%s\n%s,ttft_p99_s,%s\n%s,tbt_mean_s,%s\n%s,throughput_tok_s,%s\n%s,blocks_loaded,%s\n' \
 		"$2" "$2" "$3" "$2" "$4" "$2" "$4" "$2" "$5" "$2" "$6" "$2" "$7" >"$1"
@@ -115,4 +115,30 @@ if OUT="$w/v3" RATES=2 POLICIES="vllm sparseserve" REPEATS=3 \
 else
 	sed 's/^/# /' "$w/log" "$w/v3/live.csv" 2>/dev/null | tail -12
 	echo "not ok 7 - validate-h200.sh live: REPEATS"
+fi
+# validation_table.py: with live-runs.csv beside the live summary, each
+# point's range over the runs and whether the simulated value is in it
+printf 'rate,policy,metric,value\n' >"$w/sim.csv"
+for p in vllm sparseserve; do
+	for m in ttft_mean_s ttft_p99_s throughput_tok_s blocks_loaded; do
+		printf '2,%s,%s,1\n' "$p" "$m" >>"$w/sim.csv"
+	done
+	for m in ttft_mean_s ttft_p99_s throughput_tok_s blocks_loaded; do
+		grep -q "^2,$p,$m," "$w/v3/live.csv" || printf '2,%s,%s,1\n' "$p" "$m" >>"$w/v3/live.csv"
+		for k in 1 2 3; do
+			grep -q "^$k,2,$p,$m," "$w/v3/live-runs.csv" ||
+				printf '%s,2,%s,%s,1\n' "$k" "$p" "$m" >>"$w/v3/live-runs.csv"
+		done
+	done
+done
+printf '2,vllm,tbt_mean_s,0.025\n2,sparseserve,tbt_mean_s,0.07\n' >>"$w/sim.csv"
+if python3 "$root/experiments/validation_table.py" "$w/sim.csv" "$w/v3/live.csv" m \
+	"$w/vt.csv" >"$w/vt.md" 2>"$w/log" &&
+	grep -q '^| vllm | 2 | 3 | .*0.01–0.03 (sim 0.025, in)' "$w/vt.md" &&
+	grep -q '^| sparseserve | 2 | 3 | .*0.04–0.06 (sim 0.07, out)' "$w/vt.md" &&
+	grep -q '^vllm,m,2,tbt_mean_s,0.025,0.02,25.00$' "$w/vt.csv"; then
+	echo "ok 8 - validation_table: the live range over the runs beside the median"
+else
+	sed 's/^/# /' "$w/log" "$w/vt.md" 2>/dev/null | tail -12
+	echo "not ok 8 - validation_table: live ranges"
 fi
