@@ -25,6 +25,17 @@
  * cache slot (loads, appends) is on the compute stream, in order, so a
  * slot the directory hands out again is not overwritten before the
  * kernels that read its old block have run.
+ *
+ * Threads (offload presets, unless live_opts.serial_host): the engine's
+ * thread runs the policy (look-ups, table updates, saves decided) into one
+ * of two layer buffers and hands it to the issue thread, which issues that
+ * layer's GPU work while the policy works on the next one; the selection
+ * thread draws the selection source's next layer in the policy's order
+ * (same draws as on one thread). Only the issue thread touches the
+ * streams, the upload arena and the save staging during the layer loop;
+ * saves that land while it waits for staging room reach the policy through
+ * `landed`. The copy thread issues per-block saves (vllm-so), the FlashD2H
+ * threads scatter staged saves (kernels/flash_d2h.c).
  */
 #include "live.h"
 
