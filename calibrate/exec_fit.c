@@ -70,6 +70,9 @@ struct xrow {
 	double issue_s, wait_s; /* optional: 0 in files written before */
 	double load_s;          /* optional: 0 where absent */
 	double stall_s;         /* optional: 0 where absent */
+	uint8_t lp_priced;      /* not a column: the run's model_s prices
+				   layer-segmented prefill by layer range
+				   (its executor attribute says so) */
 };
 
 struct xset {
@@ -137,6 +140,7 @@ struct walk {
 	hid_t f;
 	struct xset *x;
 	uint32_t layers, heads;
+	int lp_priced;
 	int bad;
 };
 
@@ -207,6 +211,7 @@ static herr_t add_group(hid_t g, const char *name, const H5L_info_t *info,
 
 		for (hssize_t i = 1; !w->bad && i < n; i++) {
 			w->x->row[w->x->n] = w->x->row[n0 + (size_t)i];
+			w->x->row[w->x->n].lp_priced = (uint8_t)w->lp_priced;
 			w->x->heads[w->x->n] = w->heads;
 			w->x->layers[w->x->n++] = w->layers;
 		}
@@ -240,6 +245,7 @@ static int read_file(struct xset *x, const char *path, struct ss_err *err)
 	}
 	w.f = f;
 	w.layers = m.layers;
+	w.lp_priced = strstr(exec, "model_s by layer range") != NULL;
 	w.heads = m.kv_heads;
 	H5Literate(f, H5_INDEX_NAME, H5_ITER_INC, NULL, add_group, &w);
 	H5Fclose(f);
@@ -282,9 +288,10 @@ static int piped(const struct xrow *r)
  * An iteration the GPU fit uses: its host work (each thread's, with the
  * issue thread) below 0.8 of its GPU window. Offload iterations only from
  * runs with the issue thread (on one host thread they are host-bound too
- * often, and earlier fits left them out), and without layer-segmented
- * prefill: model_s prices a plan's prefill over every layer, where such
- * an iteration runs some of them (measured: 142 ms of model against a
+ * often, and earlier fits left them out), and with layer-segmented prefill
+ * only where the run's model_s priced it by layer range (builds since
+ * session 11; before, model_s priced a plan's prefill over every layer,
+ * where such an iteration runs some of them: 142 ms of model against a
  * 50 ms GPU window, sparseserve at 2 req/s).
  */
 static int gpu_row(const struct xrow *r)
@@ -293,7 +300,8 @@ static int gpu_row(const struct xrow *r)
 		return 0;
 	if (!is_offload(r))
 		return r->host_s < 0.8 * r->gpu_s;
-	return piped(r) && !r->lp_layers && r->issue_s < 0.8 * r->gpu_s &&
+	return piped(r) && (!r->lp_layers || r->lp_priced) &&
+	       r->issue_s < 0.8 * r->gpu_s &&
 	       r->host_s - r->wait_s < 0.8 * r->gpu_s;
 }
 

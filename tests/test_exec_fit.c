@@ -53,8 +53,9 @@ static void put_attr(hid_t loc, const char *name, const char *val)
  * heads) whose times follow G_TRUE and H_TRUE exactly; offload rows every
  * third iteration when `offload`. */
 /* `piped`: the offload iterations ran with the issue thread (issue_s,
- * wait_s; the host stages of H_TRUE and I_OFF_TRUE); 0: the columns are
- * absent, as in files written before them. */
+ * wait_s; the host stages of H_TRUE and I_OFF_TRUE); 2: and some are
+ * layer-segmented prefill (lp_layers > 0, same GPU terms); 0: the columns
+ * are absent, as in files written before them. */
 static void write_live(const char *path, const char *executor, size_t n,
 		       int offload, const struct hw_profile *hw, double *gap,
 		       const char *model, double H, int piped)
@@ -110,6 +111,8 @@ static void write_live(const char *path, const char *executor, size_t n,
 		if (off) /* the loads' time, outside the executor's terms */
 			x->load_s = 1e-3 * (double)(i % 7);
 		x->gpu_s += x->load_s;
+		if (piped == 2 && off && i % 6 == 0)
+			x->lp_layers = 4;
 		if (piped && off) {
 			x->gpu_s += (L * OG_TRUE[0] +
 				     x->sparse_layers * x->decode_seqs * OG_TRUE[1]) *
@@ -264,6 +267,37 @@ static void t_fit_two_host_stages(void)
 	CHECK_NEAR(hw->exec.host_miss_ns.v, H_TRUE[5], 1e-4 * H_TRUE[5]);
 	CHECK_STR_CONTAINS(hw->exec.host_hit_ns.src, "policy thread");
 	CHECK_STR_CONTAINS(hw->exec.host_layer_ns.src, "issue thread");
+	/* layer-prefill iterations join the GPU fit only where the run's
+	 * model_s priced them by layer range (its executor attribute) */
+	{
+		const char *mark = "live NVIDIA H200; model_s by layer range";
+		char *l1 = NULL, *l2 = NULL;
+		size_t n1 = 0, n2 = 0;
+		unsigned g1 = 0, g2 = 0;
+		FILE *f1, *f2;
+
+		/* the fit replaced the host op the files' model_s used */
+		hw_profile_free(hw);
+		CHECK(hw_profile_load(&hw, "h200", &e) == 0);
+		write_live(b, "live NVIDIA H200", 900, 1, hw, &gap, "lwm-7b", 32, 2);
+		f1 = open_memstream(&l1, &n1);
+		CHECK(f1 && cal_fit_exec(hw, files, 2, f1, &e) == 0);
+		fclose(f1);
+		hw_profile_free(hw);
+		CHECK(hw_profile_load(&hw, "h200", &e) == 0);
+		write_live(b, mark, 900, 1, hw, &gap, "lwm-7b", 32, 2);
+		f2 = open_memstream(&l2, &n2);
+		CHECK(f2 && cal_fit_exec(hw, files, 2, f2, &e) == 0);
+		fclose(f2);
+		CHECK(l1 && strstr(l1, "GPU (") &&
+		      sscanf(strstr(l1, "GPU ("), "GPU (%u", &g1) == 1);
+		CHECK(l2 && strstr(l2, "GPU (") &&
+		      sscanf(strstr(l2, "GPU ("), "GPU (%u", &g2) == 1);
+		CHECK_MSG(g2 > g1, "GPU rows %u with the mark, %u without", g2, g1);
+		CHECK_NEAR(hw->exec.off_layer_ns.v, OG_TRUE[0], 1e-4 * OG_TRUE[0]);
+		free(l1);
+		free(l2);
+	}
 	hw_profile_free(hw);
 	remove(a);
 	remove(b);

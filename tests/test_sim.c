@@ -344,6 +344,43 @@ static void t_offload_cache_too_small(void)
 	hw_profile_free(e.hw);
 }
 
+
+/*
+ * The cost model prices a layer-segmented prefill item at its layers only
+ * (the live executor's model_s): a prompt over layers [8, 24) of 32 beside
+ * a decode row costs 16 layers of the pair and 16 of the decode row alone.
+ */
+static void t_costmodel_layer_ranges(void)
+{
+	struct env e;
+	struct pol_item it[2] = {
+		{ .q_tokens = 1, .kv_prior = 999, .kv_read = 1000, .decode = 1 },
+		{ .q_tokens = 4096, .kv_prior = 0, .layer_lo = 8, .layer_hi = 24 },
+	};
+	struct pol_plan plan = { .items = it, .n = 2, .prefill_tokens = 4096,
+				 .decode_seqs = 1, .decode_kv_read = 1000 };
+	struct sim_exec_result res, whole;
+	const struct cost_model *c;
+	int64_t lin, misc;
+
+	env_init(&e, "llama-3.1-8b", "h200");
+	c = &e.cost;
+	CHECK_EQ_U64(e.m.layers, 32);
+	CHECK_EQ_I64(sim_exec_costmodel.run(&e.cost, NULL, &plan, &res, NULL), 0);
+	lin = 16 * cost_linear_ns(c, 4097) + 16 * cost_linear_ns(c, 1);
+	misc = 16 * cost_layer_misc_ns(c, 4097) + 16 * cost_layer_misc_ns(c, 1);
+	CHECK_EQ_I64(res.linear_ns, lin);
+	CHECK_EQ_I64(res.attn_ns, 16 * cost_prefill_attn_ns(c, 4096, 0) +
+				     32 * cost_decode_attn_ns(c, 1, 1000, 0));
+	CHECK_EQ_I64(res.other_ns, misc + cost_iter_fixed_ns(c, 2, 4097));
+	/* the same prompt over every layer costs more */
+	it[1].layer_lo = 0;
+	it[1].layer_hi = 32;
+	CHECK_EQ_I64(sim_exec_costmodel.run(&e.cost, NULL, &plan, &whole, NULL), 0);
+	CHECK(whole.dur_ns > res.dur_ns);
+	CHECK_EQ_I64(whole.linear_ns, 32 * cost_linear_ns(c, 4097));
+}
+
 static const struct th_case cases[] = {
 	TH_CASE(t_every_preset_invariants_and_determinism),
 	TH_CASE(t_single_decode_loads_closed_form),
@@ -354,6 +391,7 @@ static const struct th_case cases[] = {
 	TH_CASE(t_md1_queue),
 	TH_CASE(t_trace_slice_invariants_and_determinism),
 	TH_CASE(t_model_too_big_is_an_error),
+	TH_CASE(t_costmodel_layer_ranges),
 	{ 0 },
 };
 
