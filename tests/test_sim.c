@@ -379,6 +379,7 @@ static void t_costmodel_layer_ranges(void)
 	CHECK_EQ_I64(sim_exec_costmodel.run(&e.cost, NULL, &plan, &whole, NULL), 0);
 	CHECK(whole.dur_ns > res.dur_ns);
 	CHECK_EQ_I64(whole.linear_ns, 32 * cost_linear_ns(c, 4097));
+	hw_profile_free(e.hw);
 }
 
 static const struct th_case cases[] = {
