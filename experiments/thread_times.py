@@ -7,7 +7,9 @@ For each live result file (sparseserve live --out), the decode-only
 iterations' means per layer: the GPU window (iterations.gpu_s), the issue
 thread's time (issue_s) and the policy thread's time (host_s less its waits
 for the issue thread, wait_s), and the share of iterations in which a thread
-took 95% of the GPU window or more (the GPU waited on the host). Runs on one
+took 95% of the GPU window or more (the GPU waited on the host), and, where
+the run recorded it (gap_s, builds since session 11), the GPU's idle time
+between layers per iteration: a layer issued after the last one ran. Runs on one
 host thread (--serial-host, or no offload) have issue_s 0: their host_s is
 the single thread's. The first iteration (cold) is left out. Needs h5py and
 numpy.
@@ -59,11 +61,16 @@ def main():
         issue = it["issue_s"][m]
         pol_t = (it["host_s"] - it["wait_s"])[m]
         bound = ((issue >= 0.95 * gpu) | (pol_t >= 0.95 * gpu)).mean()
+        gap = ""
+        if "gap_s" in it.dtype.names:
+            gap = "; GPU idle between layers %.0f us an iteration" % (
+                it["gap_s"][m].mean() * 1e6)
         print("%s (%s): %d decode iterations, per layer GPU %.0f us, "
               "issue thread %.0f us, policy thread %.0f us; a thread at "
-              ">= 95%% of the GPU window in %.0f%%" %
+              ">= 95%% of the GPU window in %.0f%%%s" %
               (path, pol, m.sum(), gpu.mean() / L * 1e6,
-               issue.mean() / L * 1e6, pol_t.mean() / L * 1e6, bound * 100))
+               issue.mean() / L * 1e6, pol_t.mean() / L * 1e6, bound * 100,
+               gap))
 
 
 if __name__ == "__main__":

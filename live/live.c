@@ -118,6 +118,9 @@ struct live {
 	void *s_comp, *s_save;
 	void **ev_layer;             /* [L] layer-end events */
 	void **ev_ld;                /* [2L] around each layer's loads */
+	void **ev_ls, **ev_le;       /* [L] before and after each layer's GPU
+					work: the GPU idles between layers
+					where the host issued late */
 	void *ev_it0, *ev_it1;       /* around the iteration's GPU work */
 	uint8_t *ld_timed;           /* [L] loads were issued this layer */
 	struct kern_blas *blas;
@@ -574,13 +577,17 @@ static int attach(void *priv, struct pol *p, struct ss_err *err)
 	if (!lv->ev_layer)
 		return ss_error(err, SS_ENOMEM, "out of memory");
 	lv->ev_ld = calloc(2 * L, sizeof(void *));
+	lv->ev_ls = calloc(L, sizeof(void *));
+	lv->ev_le = calloc(L, sizeof(void *));
 	lv->ld_timed = calloc(L, 1);
-	if (!lv->ev_ld || !lv->ld_timed)
+	if (!lv->ev_ld || !lv->ev_ls || !lv->ev_le || !lv->ld_timed)
 		return ss_error(err, SS_ENOMEM, "out of memory");
 	for (uint32_t l = 0; l < L; l++)
 		if ((rc = kern_event_create(&lv->ev_layer[l], err)) ||
 		    (rc = kern_event_create(&lv->ev_ld[2 * l], err)) ||
-		    (rc = kern_event_create(&lv->ev_ld[2 * l + 1], err)))
+		    (rc = kern_event_create(&lv->ev_ld[2 * l + 1], err)) ||
+		    (rc = kern_event_create(&lv->ev_ls[l], err)) ||
+		    (rc = kern_event_create(&lv->ev_le[l], err)))
 			return rc;
 	if ((rc = kern_event_create(&lv->ev_it0, err)) ||
 	    (rc = kern_event_create(&lv->ev_it1, err)))
@@ -914,6 +921,14 @@ void live_free(struct live *lv)
 	kern_event_destroy(lv->ev_it1);
 	free(lv->ev_layer);
 	free(lv->ev_ld);
+	for (uint32_t l = 0; l < lv->L; l++) {
+		if (lv->ev_ls)
+			kern_event_destroy(lv->ev_ls[l]);
+		if (lv->ev_le)
+			kern_event_destroy(lv->ev_le[l]);
+	}
+	free(lv->ev_ls);
+	free(lv->ev_le);
 	free(lv->ld_timed);
 	kern_stream_destroy(lv->s_comp);
 	kern_stream_destroy(lv->s_save);
@@ -2434,15 +2449,19 @@ static void sp_end(struct live *lv)
 
 /* ---- the issue thread ------------------------------------------------------ */
 
-/* Layer lv->rb->l's GPU work: loads, table updates, kernels, saves. */
+/* Layer lv->rb->l's GPU work: loads, table updates, kernels, saves,
+ * between the layer's two events. */
 static int issue_layer(struct live *lv, struct ss_err *err)
 {
+	uint32_t l = lv->rb->l;
 	int rc;
 
-	if ((lv->offload && (rc = issue_loads(lv, err))) ||
+	if ((rc = kern_event_record(lv->ev_ls[l], lv->s_comp, err)) ||
+	    (lv->offload && (rc = issue_loads(lv, err))) ||
 	    (rc = issue_updates(lv, err)) ||
-	    (rc = layer_rows(lv, lv->plan, lv->rb->l, lv->it_rows, err)) ||
-	    (lv->offload && (rc = issue_saves(lv, err))))
+	    (rc = layer_rows(lv, lv->plan, l, lv->it_rows, err)) ||
+	    (lv->offload && (rc = issue_saves(lv, err))) ||
+	    (rc = kern_event_record(lv->ev_le[l], lv->s_comp, err)))
 		return rc;
 	return 0;
 }
@@ -2762,6 +2781,16 @@ static int run(void *priv, struct pol *p, const struct pol_plan *plan,
 			res->load_ns += (int64_t)(ms * 1e6);
 		}
 		lv->tot.load_s += (double)res->load_ns * 1e-9;
+		/* the GPU idle between layers: each layer's first event
+		 * after the last one's end */
+		for (uint32_t l = 1; l < lv->L; l++) {
+			if ((rc = kern_event_elapsed_ms(lv->ev_le[l - 1],
+							lv->ev_ls[l], &ms, err)))
+				return rc;
+			if (ms > 0)
+				res->gap_ns += (int64_t)((double)ms * 1e6);
+		}
+		lv->tot.gap_s += (double)res->gap_ns * 1e-9;
 	}
 	res->other_ns = (int64_t)((t_run - lv->t_begin) * 1e9);
 	res->host_ns = (int64_t)((t_host - t_run) * 1e9);

@@ -103,6 +103,8 @@ struct live_totals {
 	double issue_s;         /* the issue thread busy (offload presets,
 				   not serial_host) */
 	double host_wait_s;     /* the policy's thread waiting for it */
+	double gap_s;           /* the GPU idle between layers (the host
+				   issued a layer after the last one ran) */
 	double save_tail_s;     /* saves landing after the last kernel */
 	uint64_t iterations;
 	uint64_t h2d_bytes, d2h_bytes;

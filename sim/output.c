@@ -37,7 +37,7 @@ struct h5_iter {
 	double gpu_s, host_s, model_s;
 	uint64_t gather_tokens;
 	uint32_t sparse_layers;
-	double issue_s, wait_s;
+	double issue_s, wait_s, gap_s;
 };
 
 struct h5_metric {
@@ -162,6 +162,7 @@ static hid_t iter_type(void)
 	F(sparse_layers, H5T_NATIVE_UINT32);
 	F(issue_s, H5T_NATIVE_DOUBLE);
 	F(wait_s, H5T_NATIVE_DOUBLE);
+	F(gap_s, H5T_NATIVE_DOUBLE);
 #undef F
 	return t;
 }
@@ -230,6 +231,7 @@ static int write_run(hid_t file, const struct out_run *run, hid_t gcpl,
 		its[k].sparse_layers = r->sparse_layers;
 		its[k].issue_s = ss_ns_to_s(r->issue_ns);
 		its[k].wait_s = ss_ns_to_s(r->wait_ns);
+		its[k].gap_s = ss_ns_to_s(r->gap_ns);
 	}
 	for (int k = 0; k < run->summary->n; k++) {
 		snprintf(ms[k].name, sizeof ms[k].name, "%s",

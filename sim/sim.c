@@ -342,6 +342,7 @@ static int start_iteration(struct sim *s, struct ss_err *err)
 	rec->host_ns = res.host_ns;
 	rec->issue_ns = res.issue_ns;
 	rec->wait_ns = res.wait_ns;
+	rec->gap_ns = res.gap_ns;
 	rec->model_ns = res.model_ns;
 	rec->gather_tokens = res.gather_tokens;
 	if (!evq_push(&s->q, s->now + res.dur_ns, SIM_EV_ITER_END, s->plan.iter))

@@ -50,6 +50,8 @@ struct sim_exec_result {
 	int64_t issue_ns;    /* of which on the issue thread (live offload
 				presets with it; 0 otherwise) */
 	int64_t wait_ns;     /* the policy's thread waiting for it */
+	int64_t gap_ns;      /* the GPU idle between layers: each layer's
+				first work after the last one's end (events) */
 	int64_t model_ns;    /* the cost model's compute estimate of the plan
 				(sim_exec_costmodel on the same profile) */
 	uint64_t gather_tokens; /* earlier KV tokens gathered for chunked prefill */
@@ -130,7 +132,7 @@ struct sim_iter_rec {
 	int64_t stall_ns;        /* waiting for cache room */
 	int64_t busy_ns[LINK_NDIR]; /* link busy per direction */
 	/* the live executor only (see struct sim_exec_result) */
-	int64_t gpu_ns, host_ns, issue_ns, wait_ns, model_ns;
+	int64_t gpu_ns, host_ns, issue_ns, wait_ns, gap_ns, model_ns;
 	uint64_t gather_tokens;
 };
 
