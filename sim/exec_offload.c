@@ -343,23 +343,18 @@ static uint64_t layer_tokens(const struct pol_plan *plan, uint32_t layer)
 	return n;
 }
 
-/* Compute of `layer`: linear, misc, attention of the items active there. */
-static void layer_compute(const struct cost_model *c, const struct pol *p,
-			  const struct pol_plan *plan, uint32_t layer,
-			  int64_t *linear, int64_t *attn, int64_t *other,
-			  int64_t *select)
+void sim_layer_compute(const struct cost_model *c, const struct pol_plan *plan,
+		       uint32_t layer, int sparse, int offload, int64_t *linear,
+		       int64_t *attn, int64_t *other, int64_t *select)
 {
 	uint64_t tokens = 0, ndec = 0, ctx = 0, kv_read = 0, sel = 0;
 	uint64_t nsel = 0, short_ctx = 0, ptok = 0, gather = 0;
 	int64_t a = 0;
-	/* no decode item past the budget: nothing to select, all dense */
-	int sparse = p->preset->sparse && plan->sparse_layers &&
-		     layer >= p->cfg.dense_layers;
 
 	for (size_t k = 0; k < plan->n; k++) {
 		const struct pol_item *it = &plan->items[k];
 
-		if (!off_item_at(it, layer))
+		if (!sim_item_at(it, layer, c->m->layers))
 			continue;
 		tokens += it->q_tokens;
 		if (it->decode) {
@@ -390,7 +385,7 @@ static void layer_compute(const struct cost_model *c, const struct pol *p,
 	*linear = cost_linear_ns(c, tokens);
 	/* + the executor's own work (profiles with an executor section) */
 	*other = cost_layer_misc_ns(c, tokens) +
-		 cost_exec_layer_ns(c, ndec, sparse, ptok, gather, 1);
+		 cost_exec_layer_ns(c, ndec, sparse, ptok, gather, offload);
 	*attn = a;
 	*select = sparse && nsel ? cost_select_ns(c, nsel, sel * c->m->kv_heads)
 				 : 0;
@@ -532,7 +527,12 @@ static int offload_run(void *priv, struct pol *p, const struct pol_plan *plan,
 		int64_t lin, attn, misc, sel, t_fetched, t_layer = t;
 		uint64_t lhits = o->hits, lmisses = o->misses;
 
-		layer_compute(c, p, plan, l, &lin, &attn, &misc, &sel);
+		/* no decode item past the budget: nothing to select, all
+		 * dense */
+		sim_layer_compute(c, plan, l,
+				  p->preset->sparse && plan->sparse_layers &&
+					  l >= p->cfg.dense_layers,
+				  1, &lin, &attn, &misc, &sel);
 		t += sel;
 		link_advance(&x->link, t, on_done, x);
 		for (;;) {

@@ -36,120 +36,64 @@ int sim_kv_capacity(const struct cost_model *cost, const struct sim_config *cfg,
 	return 0;
 }
 
-/* The end of an item's layer range; a plan built by hand may leave it 0,
- * meaning every layer. */
-static uint32_t item_hi(const struct pol_item *it, uint32_t L)
-{
-	return it->layer_hi ? it->layer_hi : L;
-}
-
 /* Whether every item of the plan runs at every layer (all but layer-
  * segmented prefill plans). */
 static int plan_all_layers(const struct pol_plan *plan, uint32_t L)
 {
 	for (size_t k = 0; k < plan->n; k++)
-		if (plan->items[k].layer_lo > 0 ||
-		    item_hi(&plan->items[k], L) < L)
+		if (!sim_item_at(&plan->items[k], 0, L) ||
+		    !sim_item_at(&plan->items[k], L - 1, L))
 			return 0;
 	return 1;
 }
 
 /*
- * The per-layer parts of a plan whose prefill items run some layers only
- * (layer-segmented prefill, priced here for the live executor's model_s:
- * the simulated offload presets price it in exec_offload.c): the linear,
- * misc and prefill-attention work and the executor's terms summed layer by
- * layer over the items present there. Decode items run every layer.
+ * A plan whose prefill items run some layers only (layer-segmented
+ * prefill, priced here for the live executor's model_s), layer by layer
+ * as the offload executor prices it (sim_layer_compute), with the
+ * iteration's sparse layers last.
  */
 static void costmodel_layers(const struct cost_model *c,
-			     const struct pol_plan *plan, uint32_t sparse_L,
+			     const struct pol_plan *plan,
 			     struct sim_exec_result *res, int64_t *exec_host)
 {
 	uint32_t L = c->m->layers;
 
 	*exec_host = 0;
 	for (uint32_t l = 0; l < L; l++) {
-		uint64_t ptok = 0, gather = 0, items = 0;
-		int64_t pa = 0;
+		uint64_t ptok = 0, items = 0;
+		int64_t lin, attn, misc, sel;
 
+		sim_layer_compute(c, plan, l, l >= L - plan->sparse_layers, 0,
+				  &lin, &attn, &misc, &sel);
+		res->linear_ns += lin;
+		res->attn_ns += attn;
+		res->other_ns += misc;
+		res->select_ns += sel;
 		for (size_t k = 0; k < plan->n; k++) {
 			const struct pol_item *it = &plan->items[k];
 
-			if (l < it->layer_lo || l >= item_hi(it, L))
+			if (!sim_item_at(it, l, L))
 				continue;
 			items++;
-			if (it->decode)
-				continue;
-			ptok += it->q_tokens;
-			pa += cost_prefill_attn_ns(c, it->q_tokens, it->kv_prior);
-			if (it->kv_prior)
-				gather += it->kv_prior + it->q_tokens;
+			ptok += it->decode ? 0 : it->q_tokens;
 		}
-		res->linear_ns += cost_linear_ns(c, ptok + plan->decode_seqs);
-		res->attn_ns += pa;
-		res->other_ns += cost_layer_misc_ns(c, ptok + plan->decode_seqs);
-		if (cost_has_exec(c)) {
-			res->other_ns += cost_exec_layer_ns(c, plan->decode_seqs,
-							    l >= L - sparse_L,
-							    ptok, gather, 0);
-			*exec_host += cost_exec_host_ns(c, items, ptok, 0, 0, 0);
-		}
+		*exec_host += cost_exec_host_ns(c, items, ptok, 0, 0, 0);
 	}
 }
 
-/* The same for a plan whose items all run every layer: one layer's work
- * times the layers. */
+/* A plan whose items all run every layer: one layer's work times the
+ * layers. */
 static void costmodel_all_layers(const struct cost_model *c,
 				 const struct pol_plan *plan,
-				 int64_t prefill_attn, int64_t decode_attn,
 				 struct sim_exec_result *res)
 {
-	uint64_t tokens = (uint64_t)plan->prefill_tokens + plan->decode_seqs;
-	uint32_t L = c->m->layers, sparse_L = plan->sparse_layers;
-
-	res->linear_ns = (int64_t)L * cost_linear_ns(c, tokens);
-	res->attn_ns = (int64_t)L * prefill_attn + decode_attn;
-	res->other_ns = (int64_t)L * cost_layer_misc_ns(c, tokens);
-	/* the executor's own work (profiles with an executor section) */
-	if (cost_has_exec(c)) {
-		uint64_t gather = 0;
-		int64_t host;
-
-		for (size_t k = 0; k < plan->n; k++)
-			if (!plan->items[k].decode && plan->items[k].kv_prior)
-				gather += plan->items[k].kv_prior +
-					  plan->items[k].q_tokens;
-		res->other_ns +=
-			(int64_t)(L - sparse_L) *
-				cost_exec_layer_ns(c, plan->decode_seqs, 0,
-						   plan->prefill_tokens, gather, 0) +
-			(int64_t)sparse_L *
-				cost_exec_layer_ns(c, plan->decode_seqs, 1,
-						   plan->prefill_tokens, gather, 0);
-		/* a layer cannot run faster than the host issues it */
-		host = (int64_t)L * cost_exec_host_ns(c, plan->n, plan->prefill_tokens, 0, 0, 0) -
-		       (res->linear_ns + res->attn_ns + res->select_ns +
-			res->other_ns);
-		if (host > 0)
-			res->other_ns += host;
-	}
-}
-
-static int costmodel_run(void *priv, struct pol *p,
-			 const struct pol_plan *plan,
-			 struct sim_exec_result *res, struct ss_err *err)
-{
-	const struct cost_model *c = priv;
 	const struct model *m = c->m;
 	uint64_t tokens = (uint64_t)plan->prefill_tokens + plan->decode_seqs;
 	uint32_t L = m->layers, sparse_L = plan->sparse_layers;
 	int64_t prefill_attn = 0, decode_attn = 0, sel = 0;
 
-	(void)err;
-	memset(res, 0, sizeof(*res));
-	int all = plan_all_layers(plan, L);
-
-	for (size_t k = 0; all && k < plan->n; k++) {
+	for (size_t k = 0; k < plan->n; k++) {
 		const struct pol_item *it = &plan->items[k];
 
 		if (!it->decode)
@@ -190,25 +134,61 @@ static int costmodel_run(void *priv, struct pol *p,
 							   short_ctx, 0);
 	}
 	res->select_ns = sel;
-	if (!all) {
+	res->linear_ns = (int64_t)L * cost_linear_ns(c, tokens);
+	res->attn_ns = (int64_t)L * prefill_attn + decode_attn;
+	res->other_ns = (int64_t)L * cost_layer_misc_ns(c, tokens);
+	/* the executor's own work (profiles with an executor section) */
+	if (cost_has_exec(c)) {
+		uint64_t gather = 0;
 		int64_t host;
 
-		costmodel_layers(c, plan, sparse_L, res, &host);
-		res->attn_ns += decode_attn;
+		for (size_t k = 0; k < plan->n; k++)
+			if (!plan->items[k].decode && plan->items[k].kv_prior)
+				gather += plan->items[k].kv_prior +
+					  plan->items[k].q_tokens;
+		res->other_ns +=
+			(int64_t)(L - sparse_L) *
+				cost_exec_layer_ns(c, plan->decode_seqs, 0,
+						   plan->prefill_tokens, gather, 0) +
+			(int64_t)sparse_L *
+				cost_exec_layer_ns(c, plan->decode_seqs, 1,
+						   plan->prefill_tokens, gather, 0);
+		/* a layer cannot run faster than the host issues it */
+		host = (int64_t)L * cost_exec_host_ns(c, plan->n, plan->prefill_tokens, 0, 0, 0) -
+		       (res->linear_ns + res->attn_ns + res->select_ns +
+			res->other_ns);
+		if (host > 0)
+			res->other_ns += host;
+	}
+}
+
+static int costmodel_run(void *priv, struct pol *p,
+			 const struct pol_plan *plan,
+			 struct sim_exec_result *res, struct ss_err *err)
+{
+	const struct cost_model *c = priv;
+	uint64_t tokens = (uint64_t)plan->prefill_tokens + plan->decode_seqs;
+
+	(void)err;
+	(void)p;
+	memset(res, 0, sizeof(*res));
+	if (plan_all_layers(plan, c->m->layers)) {
+		costmodel_all_layers(c, plan, res);
+	} else {
+		int64_t host;
+
+		costmodel_layers(c, plan, res, &host);
 		/* a layer cannot run faster than the host issues it */
 		host -= res->linear_ns + res->attn_ns + res->select_ns +
 			res->other_ns;
 		if (cost_has_exec(c) && host > 0)
 			res->other_ns += host;
-	} else {
-		costmodel_all_layers(c, plan, prefill_attn, decode_attn, res);
 	}
 	res->other_ns += cost_iter_fixed_ns(c, plan->decode_seqs +
 						       (plan->n - plan->decode_seqs),
 					    tokens);
 	res->dur_ns = res->linear_ns + res->attn_ns + res->select_ns +
 		      res->other_ns;
-	(void)p;
 	return 0;
 }
 

@@ -85,6 +85,26 @@ extern const struct sim_exec_ops sim_exec_costmodel;
  * priv is a `struct sim_offload *` from sim_offload_alloc().
  */
 extern const struct sim_exec_ops sim_exec_offload;
+
+/* Whether item `it` runs at `layer` of `layers` (a plan built by hand may
+ * leave layer_hi 0: every layer). */
+static inline int sim_item_at(const struct pol_item *it, uint32_t layer,
+			      uint32_t layers)
+{
+	return layer >= it->layer_lo &&
+	       layer < (it->layer_hi ? it->layer_hi : layers);
+}
+
+/*
+ * The compute of one layer of `plan` on cost model `c`, over the items that
+ * run there: linear, attention (prefill; decode dense, or on a `sparse`
+ * layer the sparse kernel for the rows that select and the dense one for
+ * the others), misc plus the executor's GPU terms (`offload`: those under
+ * offload), and the DSA selection. Both executors price layers with it.
+ */
+void sim_layer_compute(const struct cost_model *c, const struct pol_plan *plan,
+		       uint32_t layer, int sparse, int offload, int64_t *linear,
+		       int64_t *attn, int64_t *other, int64_t *select);
 struct sim_offload;
 /*
  * Create the offload executor's state for policy `p` (an offload preset)
