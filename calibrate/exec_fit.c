@@ -59,6 +59,7 @@
 
 #include "model/model.h"
 #include "model/profile.h"
+#include "sim/sim.h"
 
 #include "banned.h"
 
@@ -245,7 +246,7 @@ static int read_file(struct xset *x, const char *path, struct ss_err *err)
 	}
 	w.f = f;
 	w.layers = m.layers;
-	w.lp_priced = strstr(exec, "model_s by layer range") != NULL;
+	w.lp_priced = strstr(exec, SIM_MODEL_S_BY_LAYER) != NULL;
 	w.heads = m.kv_heads;
 	H5Literate(f, H5_INDEX_NAME, H5_ITER_INC, NULL, add_group, &w);
 	H5Fclose(f);

@@ -571,8 +571,8 @@ int cli_sim_main(int argc, char **argv, int live)
 
 			live_get_totals(lvs[i], &lt);
 			snprintf(executor, sizeof executor,
-				 "live: %s, driver %d, runtime %d; model_s by "
-				 "layer range", lt.device,
+				 "live: %s, driver %d, runtime %d; "
+				 SIM_MODEL_S_BY_LAYER, lt.device,
 				 lt.driver_version, lt.runtime_version);
 			fprintf(stderr,
 				"%s: %s on %s: %llu iterations, %.2f s of "

@@ -77,6 +77,10 @@ struct sim_exec_ops {
 
 /* The cost-model executor: priv is a `const struct cost_model *`. */
 extern const struct sim_exec_ops sim_exec_costmodel;
+/* In a live result file's `executor` attribute: its model_s came from a
+ * cost model that prices layer-segmented prefill by layer range (the
+ * executor fit takes those iterations then, calibrate/exec_fit.c). */
+#define SIM_MODEL_S_BY_LAYER "model_s by layer range"
 
 /*
  * The offload executor (sim/exec_offload.c): per layer, DSA selection, the

@@ -270,7 +270,7 @@ static void t_fit_two_host_stages(void)
 	/* layer-prefill iterations join the GPU fit only where the run's
 	 * model_s priced them by layer range (its executor attribute) */
 	{
-		const char *mark = "live NVIDIA H200; model_s by layer range";
+		const char *mark = "live NVIDIA H200; " SIM_MODEL_S_BY_LAYER;
 		char *l1 = NULL, *l2 = NULL;
 		size_t n1 = 0, n2 = 0;
 		unsigned g1 = 0, g2 = 0;
