@@ -14,6 +14,8 @@
 #                                      (HDF5, GSL, cJSON...) into .gpu-carry/
 #                                      and .gpu-carry.tar.xz (the copy the
 #                                      device tool carries: 64 MiB limit)
+#                                      SS_BINS="sparseserve test_live_gpu":
+#                                      only those binaries travel
 #   OUT=dir scripts/gpu-run.sh [bench options...]   (on the GPU machine)
 #   OUT=dir scripts/gpu-run.sh calibrate [--quick]  (only the calibration:
 #                                      h200.h5, then the executor's
@@ -65,9 +67,16 @@ if [ "${1:-}" = pack ]; then
 	fi
 	meson compile -C "$bdir" >/dev/null || exit 1
 	rm -rf .gpu-carry && mkdir -p .gpu-carry/bin .gpu-carry/lib
-	cp "$bdir/sparseserve" "$bdir/tests/test_kernels_gpu" \
-		"$bdir/tests/test_model_gpu" "$bdir/tests/test_live_gpu" \
-		.gpu-carry/bin/
+	# SS_BINS: which of the binaries travel (all four unless named: the
+	# working tree and the carry share one 64 MiB limit)
+	for b in ${SS_BINS:-sparseserve test_kernels_gpu test_model_gpu test_live_gpu}; do
+		case $b in
+		sparseserve) cp "$bdir/sparseserve" .gpu-carry/bin/ ;;
+		test_kernels_gpu | test_model_gpu | test_live_gpu)
+			cp "$bdir/tests/$b" .gpu-carry/bin/ ;;
+		*) echo "gpu-run.sh: SS_BINS: no binary '$b'" >&2; exit 2 ;;
+		esac
+	done
 	strip --strip-debug .gpu-carry/bin/*
 	ldd .gpu-carry/bin/* | awk '/=>/ { print $3 }' | sort -u |
 		grep -v -E '/(libc|libm|libdl|libpthread|librt|libresolv|libstdc\+\+|libgcc_s|libcuda|libcudart|libcublas|libcublasLt)\.so' |
@@ -76,7 +85,7 @@ if [ "${1:-}" = pack ]; then
 	# the device tool carries at most 64 MiB with the working tree: the
 	# compressed copy (~10 MB) travels instead; unpack it there with
 	# `tar -xJf .gpu-carry.tar.xz` before running anything
-	tar -cJf .gpu-carry.tar.xz .gpu-carry
+	XZ_OPT=-9 tar -cJf .gpu-carry.tar.xz .gpu-carry
 	exit 0
 fi
 
