@@ -57,6 +57,7 @@
 #include <gsl/gsl_statistics_double.h>
 #include <hdf5.h>
 
+#include "model/cost.h"
 #include "model/model.h"
 #include "model/profile.h"
 #include "sim/sim.h"
@@ -71,6 +72,14 @@ struct xrow {
 	double issue_s, wait_s; /* optional: 0 in files written before */
 	double load_s;          /* optional: 0 where absent */
 	double stall_s;         /* optional: 0 where absent */
+	/* optional (builds since session 12): prefill and gathered tokens
+	 * times the layers they run; where absent, taken from prefill_tokens,
+	 * gather_tokens and lp_layers (exact with one prefill item) */
+	uint64_t prefill_layer_tokens, gather_layer_tokens;
+	uint32_t prefill_layers;  /* likewise: layers running prefill */
+	uint8_t has_layer_tokens; /* not a column: the file had them */
+	uint32_t load_layers;   /* optional: layers that loaded (session 12) */
+	uint8_t has_load_layers; /* not a column: the file had it */
 	uint8_t lp_priced;      /* not a column: the run's model_s prices
 				   layer-segmented prefill by layer range
 				   (its executor attribute says so) */
@@ -85,7 +94,8 @@ struct xset {
 
 /* The memory type of the columns read; issue_s and wait_s only where
  * the file has them (`issue`), load_s and stall_s likewise. */
-static hid_t xrow_type(int issue, int load, int stall)
+static hid_t xrow_type(int issue, int load, int stall, int layer_tokens,
+		       int load_layers)
 {
 	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(struct xrow));
 
@@ -111,6 +121,13 @@ static hid_t xrow_type(int issue, int load, int stall)
 		F(load_s, H5T_NATIVE_DOUBLE);
 	if (stall)
 		F(stall_s, H5T_NATIVE_DOUBLE);
+	if (layer_tokens) {
+		F(prefill_layer_tokens, H5T_NATIVE_UINT64);
+		F(gather_layer_tokens, H5T_NATIVE_UINT64);
+		F(prefill_layers, H5T_NATIVE_UINT32);
+	}
+	if (load_layers)
+		F(load_layers, H5T_NATIVE_UINT32);
 #undef F
 	return t;
 }
@@ -142,6 +159,8 @@ struct walk {
 	struct xset *x;
 	uint32_t layers, heads;
 	int lp_priced;
+	int layer_tokens; /* the table has prefill/gather_layer_tokens */
+	int load_layers;  /* and load_layers */
 	int bad;
 };
 
@@ -197,11 +216,21 @@ static herr_t add_group(hid_t g, const char *name, const H5L_info_t *info,
 			int stall = ft >= 0 &&
 				    H5Tget_member_index(ft, "stall_s") >= 0;
 
+			w->layer_tokens =
+				ft >= 0 &&
+				H5Tget_member_index(ft, "prefill_layer_tokens") >= 0 &&
+				H5Tget_member_index(ft, "gather_layer_tokens") >= 0 &&
+				H5Tget_member_index(ft, "prefill_layers") >= 0;
+			w->load_layers =
+				ft >= 0 &&
+				H5Tget_member_index(ft, "load_layers") >= 0;
+
 			if (ft >= 0)
 				H5Tclose(ft);
 			memset(w->x->row + w->x->n, 0,
 			       (size_t)n * sizeof(*w->x->row));
-			mt = xrow_type(issue, load, stall);
+			mt = xrow_type(issue, load, stall, w->layer_tokens,
+				       w->load_layers);
 		}
 		if (H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT,
 			    w->x->row + w->x->n) < 0)
@@ -213,6 +242,10 @@ static herr_t add_group(hid_t g, const char *name, const H5L_info_t *info,
 		for (hssize_t i = 1; !w->bad && i < n; i++) {
 			w->x->row[w->x->n] = w->x->row[n0 + (size_t)i];
 			w->x->row[w->x->n].lp_priced = (uint8_t)w->lp_priced;
+			w->x->row[w->x->n].has_layer_tokens =
+				(uint8_t)w->layer_tokens;
+			w->x->row[w->x->n].has_load_layers =
+				(uint8_t)w->load_layers;
 			w->x->heads[w->x->n] = w->heads;
 			w->x->layers[w->x->n++] = w->layers;
 		}
@@ -274,7 +307,7 @@ static double host_op_ns(const struct hw_profile *p, const struct xrow *r)
 		       : 0;
 }
 
-#define NG 10 /* GPU terms */
+#define NG 11 /* GPU terms */
 #define NH 6 /* host terms, one stage */
 #define NI 4 /* issue thread: host_x's columns 0-3 */
 #define NP 3 /* policy thread: host_x's columns 3-5 */
@@ -329,11 +362,57 @@ static int policy_row(const struct xrow *r)
 	return piped(r) && r->stall_s <= 0;
 }
 
+/*
+ * The loads' wait (load_s: the compute stream waiting for each loading
+ * layer's block-list upload and load kernel), per layer that loaded and per
+ * block-head: decode iterations under offload with the issue thread, no
+ * stall, and the load_layers column (builds since session 12). The
+ * intercept per layer less the link's per-transfer latency is the
+ * executor's own (load_layer_ns); the simulator's link times the rest.
+ */
+static int load_row(const struct xrow *r)
+{
+	return piped(r) && r->has_load_layers && r->load_layers &&
+	       r->blocks_loaded && !r->prefill_tokens && !r->lp_layers &&
+	       r->stall_s <= 0;
+}
+
 /* The GPU window the executor's terms explain: less the kernels the cost
  * model charged and the loads (the simulator's link times those). */
 static double gpu_y(const struct hw_profile *hw, const struct xrow *r)
 {
 	return (r->gpu_s - r->model_s - r->load_s) * 1e9 + host_op_ns(hw, r);
+}
+
+/*
+ * The prefill and gathered tokens times the layers they run: the per-token
+ * terms are charged per layer on the items active there (sim/exec_offload.c,
+ * sim/sim.c). Under layer-segmented prefill an item runs lp_layers of them
+ * (a chunk with earlier KV, one); files without the columns get the product
+ * from the totals, exact with one prefill item an iteration.
+ */
+static double pf_layer_tokens(const struct xrow *r, uint32_t L)
+{
+	if (r->has_layer_tokens)
+		return (double)r->prefill_layer_tokens;
+	return (double)r->prefill_tokens * (r->lp_layers ? r->lp_layers : L);
+}
+
+static double gather_layer_tokens(const struct xrow *r, uint32_t L)
+{
+	if (r->has_layer_tokens)
+		return (double)r->gather_layer_tokens;
+	return (double)r->gather_tokens * (r->lp_layers ? 1 : L);
+}
+
+/* The layers that ran prefill tokens (one prefill item: lp_layers or all) */
+static double pf_layers(const struct xrow *r, uint32_t L)
+{
+	if (r->has_layer_tokens)
+		return r->prefill_layers;
+	if (!r->prefill_tokens)
+		return 0;
+	return r->lp_layers ? SS_MIN(r->lp_layers, L) : L;
 }
 
 static void gpu_x(const struct xrow *r, uint32_t L, uint32_t H, double *x)
@@ -346,10 +425,12 @@ static void gpu_x(const struct xrow *r, uint32_t L, uint32_t H, double *x)
 	x[3] = S * H;
 	x[4] = (L - S) * d;
 	x[5] = S * d;
-	x[6] = (double)L * r->prefill_tokens;
-	x[7] = (double)L * (double)r->gather_tokens * H;
-	x[8] = is_offload(r) ? L : 0;
-	x[9] = is_offload(r) ? S * d : 0;
+	x[6] = pf_layer_tokens(r, L);
+	x[7] = gather_layer_tokens(r, L) * H;
+	x[8] = pf_layers(r, L);
+	/* the offload terms last: fitted only with offload iterations */
+	x[9] = is_offload(r) ? L : 0;
+	x[10] = is_offload(r) ? S * d : 0;
 }
 
 static void host_x(const struct xrow *r, uint32_t L, double *x)
@@ -358,7 +439,7 @@ static void host_x(const struct xrow *r, uint32_t L, double *x)
 
 	x[0] = 1;
 	x[1] = r->batch;
-	x[2] = r->prefill_tokens;
+	x[2] = pf_layer_tokens(r, L) / L; /* a layer's mean */
 	x[3] = off;
 	x[4] = off ? (double)r->hits / L : 0;
 	x[5] = off ? (double)r->blocks_loaded / L : 0;
@@ -450,6 +531,12 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 	struct xset x = { 0 };
 	double *Xg = NULL, *yg = NULL, *Xh = NULL, *yh = NULL, *gap = NULL;
 	double *Xi = NULL, *yi = NULL, *Xp = NULL, *yp = NULL;
+	double *Xl = NULL, *yl = NULL, cl[2] = { 0, 0 }, el = 0;
+	int *ul = NULL, lfit = 0;
+	size_t nl = 0, tl = 0;
+	/* held-out GPU window: signed error by kind of iteration */
+	double bias[4] = { 0 };
+	size_t nbias[4] = { 0 };
 	double cg[NG], ch[NH], ci[NI], cp[NP], eg = 0, eh = 0, wg = 0, ei = 0,
 	       ep = 0;
 	int *ug = NULL, *uh = NULL, *ui = NULL, *up = NULL, rc = 0, two = 0;
@@ -490,12 +577,15 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 	Xp = calloc(x.n * NP + 1, sizeof(double));
 	yp = calloc(x.n + 1, sizeof(double));
 	gap = calloc(x.n + 1, sizeof(double));
+	Xl = calloc(x.n * 2 + 1, sizeof(double));
+	yl = calloc(x.n + 1, sizeof(double));
+	ul = calloc(x.n + 1, sizeof(int));
 	ug = calloc(x.n + 1, sizeof(int));
 	uh = calloc(x.n + 1, sizeof(int));
 	ui = calloc(x.n + 1, sizeof(int));
 	up = calloc(x.n + 1, sizeof(int));
 	if (!Xg || !yg || !Xh || !yh || !Xi || !yi || !Xp || !yp || !gap ||
-	    !ug || !uh || !ui || !up) {
+	    !ug || !uh || !ui || !up || !Xl || !yl || !ul) {
 		rc = ss_error(err, SS_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -520,6 +610,10 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 		memcpy(Xp + i * NP, hx + 3, NP * sizeof(double));
 		yp[i] = (r->host_s - r->wait_s) * 1e9 / L;
 		up[i] = policy_row(r);
+		Xl[i * 2] = r->load_layers;
+		Xl[i * 2 + 1] = (double)r->blocks_loaded;
+		yl[i] = r->load_s * 1e9;
+		ul[i] = load_row(r);
 		if (r->dur_s > r->gpu_s)
 			gap[ngap++] = (r->dur_s - r->gpu_s) * 1e9;
 		if (held) { /* 2: held out */
@@ -527,6 +621,7 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			uh[i] *= 2;
 			ui[i] *= 2;
 			up[i] *= 2;
+			ul[i] *= 2;
 		}
 	}
 	for (size_t i = 0; i < x.n; i++) { /* the rows fitted */
@@ -536,6 +631,8 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 		uh[i] = uh[i] == 1;
 		ui[i] = ui[i] == 1;
 		up[i] = up[i] == 1;
+		ul[i] = ul[i] == 1;
+		nl += (size_t)ul[i];
 		ng += (size_t)ug[i];
 		nh += (size_t)uh[i];
 		ni += (size_t)ui[i];
@@ -553,6 +650,8 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			      ng, nh, np, names);
 		goto out;
 	}
+	/* the loads' wait, where the runs recorded their loading layers */
+	lfit = nl > 2 && !fit(Xl, yl, ul, x.n, 2, 2, cl);
 	/* held-out error of the iteration's GPU window and host time(s) */
 	for (size_t i = 0; i < x.n; i++) {
 		const struct xrow *r = &x.row[i];
@@ -566,9 +665,18 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			double pred = r->model_s * 1e9 - host_op_ns(hw, r) +
 				      dot(Xg + i * NG, cg, NG);
 
+			int kind = (is_offload(r) ? 2 : 0) +
+				   (r->prefill_tokens > 0);
+
 			eg += fabs(pred - w) / w;
 			wg += fabs(r->model_s * 1e9 - host_op_ns(hw, r) - w) / w;
 			tg++;
+			bias[kind] += (pred - w) / w;
+			nbias[kind]++;
+		}
+		if (lfit && load_row(r)) {
+			el += fabs(dot(Xl + i * 2, cl, 2) - yl[i]) / yl[i];
+			tl++;
 		}
 		if (!two && r->host_s > 0) {
 			eh += fabs(dot(Xh + i * NH, ch, NH) * L - r->host_s * 1e9) /
@@ -587,7 +695,7 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 		}
 	}
 	{
-		static const int gi[NG] = { 0, 1, 2, 3, 4, 5, 6, 14, 17, 18 };
+		static const int gi[NG] = { 0, 1, 2, 3, 4, 5, 6, 14, 20, 17, 18 };
 		static const char *const what[NG] = {
 			"GPU per dense layer", "GPU per sparse layer",
 			"GPU per KV head per dense layer",
@@ -596,6 +704,7 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			"GPU per decode request per sparse layer",
 			"GPU per prefill token per layer",
 			"GPU per earlier KV token and KV head gathered per layer",
+			"GPU per layer running prefill tokens",
 			"GPU per layer under offload (less the loads)",
 			"GPU per decode request per sparse layer under offload"
 		};
@@ -652,6 +761,22 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 				snprintf(num->src, sizeof num->src,
 					 "calibrate --fit-exec: %s", h[j].what);
 		}
+		/* the loads' wait per loading layer beyond the link's
+		 * latency */
+		{
+			struct hw_num *num = &hw->exec.load_layer_ns;
+			double lat = (double)hw_link_latency_ns(hw);
+
+			num->v = lfit ? fmax(cl[0] - lat, 0) : 0;
+			if (lfit)
+				snprintf(num->src, sizeof num->src,
+					 "measured: the loads' wait per layer that loaded (%.2f us) less the link's latency (%.2f us), least squares over %zu live decode iterations under offload (calibrate --fit-exec: %.100s); held-out MAPE %.1f%% (load wait)",
+					 cl[0] / 1e3, lat / 1e3, nl, names,
+					 tl ? 100 * el / (double)tl : 0);
+			else
+				snprintf(num->src, sizeof num->src,
+					 "not fitted: no decode iteration under offload with its loading layers recorded (calibrate --fit-exec)");
+		}
 		/* the per-token gather term of earlier fits: not fitted */
 		hw->exec.gather_ns.v = 0;
 		snprintf(hw->exec.gather_ns.src, sizeof hw->exec.gather_ns.src,
@@ -683,12 +808,12 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 	if (log) {
 		fprintf(log,
 			"executor fit over %zu iterations (%s):\n"
-			"  GPU (%zu iterations): %.1f us per dense layer + %.2f per KV head, %.1f per sparse layer + %.2f per KV head; %.2f us per decode request per dense layer + %.2f per sparse layer + %.4f us per prefill token per layer + %.5f us per gathered KV token and KV head per layer\n"
+			"  GPU (%zu iterations): %.1f us per dense layer + %.2f per KV head, %.1f per sparse layer + %.2f per KV head; %.2f us per decode request per dense layer + %.2f per sparse layer + %.4f us per prefill token per layer + %.5f us per gathered KV token and KV head per layer + %.1f us per layer running prefill\n"
 			"  GPU under offload: %.1f us per layer + %.2f us per decode request per sparse layer%s\n"
 			"  held-out GPU window MAPE: %.2f%% with the executor terms, %.2f%% kernels only (%zu iterations)\n",
 			x.n, names, ng, cg[0] / 1e3, cg[2] / 1e3, cg[1] / 1e3,
 			cg[3] / 1e3, cg[4] / 1e3, cg[5] / 1e3, cg[6] / 1e3,
-			cg[7] / 1e3, cg[8] / 1e3, cg[9] / 1e3,
+			cg[7] / 1e3, cg[8] / 1e3, cg[9] / 1e3, cg[10] / 1e3,
 			goff ? "" : " (not fitted: no offload iteration with the issue thread)",
 			tg ? 100 * eg / (double)tg : 0,
 			tg ? 100 * wg / (double)tg : 0, tg);
@@ -709,10 +834,29 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 				np, cp[0] / 1e3, cp[1] / 1e3, cp[2] / 1e3,
 				tp ? 100 * ep / (double)tp : 0, tp);
 		fprintf(log,
+			"  held-out GPU window, mean signed error: dense decode %+.2f%% (%zu), dense with prefill %+.2f%% (%zu), offload decode %+.2f%% (%zu), offload with prefill %+.2f%% (%zu)\n",
+			nbias[0] ? 100 * bias[0] / (double)nbias[0] : 0, nbias[0],
+			nbias[1] ? 100 * bias[1] / (double)nbias[1] : 0, nbias[1],
+			nbias[2] ? 100 * bias[2] / (double)nbias[2] : 0, nbias[2],
+			nbias[3] ? 100 * bias[3] / (double)nbias[3] : 0, nbias[3]);
+		if (lfit)
+			fprintf(log,
+				"  loads (%zu iterations): %.2f us per loading layer (link latency %.2f: executor +%.2f) + %.4f us per block-head; held-out MAPE %.2f%% (%zu)\n",
+				nl, cl[0] / 1e3,
+				(double)hw_link_latency_ns(hw) / 1e3,
+				hw->exec.load_layer_ns.v / 1e3, cl[1] / 1e3,
+				tl ? 100 * el / (double)tl : 0, tl);
+		else
+			fprintf(log,
+				"  loads: not fitted (no decode iteration under offload with its loading layers recorded)\n");
+		fprintf(log,
 			"  host op: %.1f us per iteration outside the GPU window (median of %zu)\n",
 			hw->op[HW_OP_HOST].fixed_ns.v / 1e3, ngap);
 	}
 out:
+	free(Xl);
+	free(yl);
+	free(ul);
 	free(Xi);
 	free(yi);
 	free(Xp);

@@ -2779,6 +2779,7 @@ static int run(void *priv, struct pol *p, const struct pol_plan *plan,
 							&ms, err)))
 				return rc;
 			res->load_ns += (int64_t)(ms * 1e6);
+			res->load_layers++;
 		}
 		lv->tot.load_s += (double)res->load_ns * 1e-9;
 		/* the GPU idle between layers: each layer's first event

@@ -209,6 +209,7 @@ int64_t cost_exec_layer_ns(const struct cost_model *c, uint64_t decode_seqs,
 			(double)decode_seqs * (sparse_layer ? e->dec_sparse_ns.v
 							    : e->dec_dense_ns.v) +
 			(double)prefill_tokens * e->token_ns.v +
+			(prefill_tokens ? e->prefill_layer_ns.v : 0) +
 			(double)gather_tokens *
 				(e->gather_ns.v + heads * e->gather_head_ns.v) +
 			(offload ? e->off_layer_ns.v +
@@ -216,6 +217,13 @@ int64_t cost_exec_layer_ns(const struct cost_model *c, uint64_t decode_seqs,
 								   e->off_dec_sparse_ns.v
 							 : 0)
 				 : 0));
+}
+
+int64_t cost_exec_load_layer_ns(const struct cost_model *c)
+{
+	const struct hw_exec *e = &c->hw->exec;
+
+	return e->present ? ns_round(e->load_layer_ns.v) : 0;
 }
 
 int64_t cost_exec_host_ns(const struct cost_model *c, uint64_t items,

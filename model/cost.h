@@ -116,6 +116,9 @@ int64_t cost_iter_fixed_ns(const struct cost_model *c, uint64_t seqs,
 int64_t cost_exec_layer_ns(const struct cost_model *c, uint64_t decode_seqs,
 			   int sparse_layer, uint64_t prefill_tokens,
 			   uint64_t gather_tokens, int offload);
+/* The GPU's wait per layer that loads blocks, beyond the link's latency
+ * (executor profiles; 0 otherwise). */
+int64_t cost_exec_load_layer_ns(const struct cost_model *c);
 int64_t cost_exec_host_ns(const struct cost_model *c, uint64_t items,
 			  uint64_t prefill_tokens, uint64_t hits,
 			  uint64_t misses, int offload);

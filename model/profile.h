@@ -163,7 +163,7 @@ struct hw_op {
  * prefill). Host: the time to issue one layer's work; a layer takes at
  * least that long (the GPU waits for the host when it is slower).
  */
-#define HW_EXEC_NUMS 19
+#define HW_EXEC_NUMS 21
 struct hw_exec {
 	int present;
 	struct hw_num layer_ns;        /* GPU, per dense layer */
@@ -205,6 +205,14 @@ struct hw_exec {
 	struct hw_num off_layer_ns;    /* per layer */
 	struct hw_num off_dec_sparse_ns; /* per decode request per sparse
 					  layer */
+	/* per layer that loads blocks, the GPU's wait beyond the link's
+	 * per-transfer latency: the executor uploads the layer's block
+	 * lists and starts the load kernel on its compute stream (optional
+	 * in a file: absent = 0) */
+	struct hw_num load_layer_ns;
+	/* GPU, per layer that runs prefill tokens (its prefill launches;
+	 * optional in a file: absent = 0) */
+	struct hw_num prefill_layer_ns;
 };
 /* Key of exec number i ("layer_ns", ...) and the number itself. */
 const char *hw_exec_key(int i);

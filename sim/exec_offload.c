@@ -572,6 +572,17 @@ static int offload_run(void *priv, struct pol *p, const struct pol_plan *plan,
 			BUG_ON(t == INT64_MAX);
 			link_advance(&x->link, t, on_done, x);
 		}
+		/* the executor's own wait for a layer's loads (its block
+		 * lists' upload, the load kernel's start) */
+		if (o->misses > lmisses) {
+			int64_t w = cost_exec_load_layer_ns(c);
+
+			res->load_layers++;
+			if (w > 0) {
+				t += w;
+				link_advance(&x->link, t, on_done, x);
+			}
+		}
 		res->load_ns += t - t_fetched;
 		if (p->cfg.prefetch && l + 1 < p->m->layers) {
 			rc = start_prefetch(x, plan, l + 1, t, err);

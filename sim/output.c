@@ -38,6 +38,8 @@ struct h5_iter {
 	uint64_t gather_tokens;
 	uint32_t sparse_layers;
 	double issue_s, wait_s, gap_s;
+	uint64_t prefill_layer_tokens, gather_layer_tokens;
+	uint32_t load_layers, prefill_layers;
 };
 
 struct h5_metric {
@@ -163,6 +165,10 @@ static hid_t iter_type(void)
 	F(issue_s, H5T_NATIVE_DOUBLE);
 	F(wait_s, H5T_NATIVE_DOUBLE);
 	F(gap_s, H5T_NATIVE_DOUBLE);
+	F(prefill_layer_tokens, H5T_NATIVE_UINT64);
+	F(gather_layer_tokens, H5T_NATIVE_UINT64);
+	F(load_layers, H5T_NATIVE_UINT32);
+	F(prefill_layers, H5T_NATIVE_UINT32);
 #undef F
 	return t;
 }
@@ -232,6 +238,10 @@ static int write_run(hid_t file, const struct out_run *run, hid_t gcpl,
 		its[k].issue_s = ss_ns_to_s(r->issue_ns);
 		its[k].wait_s = ss_ns_to_s(r->wait_ns);
 		its[k].gap_s = ss_ns_to_s(r->gap_ns);
+		its[k].prefill_layer_tokens = r->prefill_layer_tokens;
+		its[k].gather_layer_tokens = r->gather_layer_tokens;
+		its[k].load_layers = r->load_layers;
+		its[k].prefill_layers = r->prefill_layers;
 	}
 	for (int k = 0; k < run->summary->n; k++) {
 		snprintf(ms[k].name, sizeof ms[k].name, "%s",

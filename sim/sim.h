@@ -55,6 +55,7 @@ struct sim_exec_result {
 	int64_t model_ns;    /* the cost model's compute estimate of the plan
 				(sim_exec_costmodel on the same profile) */
 	uint64_t gather_tokens; /* earlier KV tokens gathered for chunked prefill */
+	uint32_t load_layers; /* offload: layers that loaded blocks on demand */
 };
 
 /*
@@ -158,6 +159,12 @@ struct sim_iter_rec {
 	/* the live executor only (see struct sim_exec_result) */
 	int64_t gpu_ns, host_ns, issue_ns, wait_ns, gap_ns, model_ns;
 	uint64_t gather_tokens;
+	/* the plan's prefill tokens and gathered KV tokens, each times the
+	 * layers its item runs (all of them except under layer-segmented
+	 * prefill): what the executor's per-token terms are charged on */
+	uint64_t prefill_layer_tokens, gather_layer_tokens;
+	uint32_t load_layers;    /* offload: layers that loaded blocks */
+	uint32_t prefill_layers; /* layers that ran prefill tokens */
 };
 
 struct sim_opts {

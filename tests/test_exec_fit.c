@@ -27,6 +27,9 @@ struct row {
 	uint64_t hits, blocks_loaded, blocks_saved, gather_tokens;
 	double issue_s, wait_s; /* runs with the issue thread */
 	double load_s;
+	uint64_t prefill_layer_tokens, gather_layer_tokens; /* piped 3 */
+	uint32_t prefill_layers;
+	uint32_t load_layers; /* piped 3 */
 };
 
 static const double G_TRUE[8] = { 15e3, 9e3, 500, 600, 900, 150, 50, 25 };
@@ -35,6 +38,11 @@ static const double H_TRUE[6] = { 110e3, 700, 90, 40e3, 45, 400 };
 static const double I_OFF_TRUE = 30e3;
 /* GPU under offload: per layer, per decode request per sparse layer */
 static const double OG_TRUE[2] = { 20e3, 300 };
+/* GPU per layer running prefill tokens */
+static const double PL_TRUE = 35e3;
+/* the loads' wait (piped 3): per loading layer beyond the link's latency,
+ * per block-head */
+static const double LL_TRUE[2] = { 3e3, 330 };
 
 static void put_attr(hid_t loc, const char *name, const char *val)
 {
@@ -54,8 +62,11 @@ static void put_attr(hid_t loc, const char *name, const char *val)
  * third iteration when `offload`. */
 /* `piped`: the offload iterations ran with the issue thread (issue_s,
  * wait_s; the host stages of H_TRUE and I_OFF_TRUE); 2: and some are
- * layer-segmented prefill (lp_layers > 0, same GPU terms); 0: the columns
- * are absent, as in files written before them. */
+ * layer-segmented prefill (lp_layers > 0: the per-token terms on the layers
+ * the prefill runs); 3: and those have two prefill items, one over 4 layers
+ * and one over 1, with the columns prefill_layer_tokens and
+ * gather_layer_tokens (from the totals the fit would get them wrong); 0: the
+ * columns are absent, as in files written before them. */
 static void write_live(const char *path, const char *executor, size_t n,
 		       int offload, const struct hw_profile *hw, double *gap,
 		       const char *model, double H, int piped)
@@ -89,16 +100,36 @@ static void write_live(const char *path, const char *executor, size_t n,
 		gx[3] = gx[1] * H;
 		gx[4] = gx[0] * x->decode_seqs;
 		gx[5] = gx[1] * x->decode_seqs;
-		gx[6] = L * x->prefill_tokens;
-		gx[7] = L * (double)x->gather_tokens * H; /* gather_head_ns */
+		if (piped >= 2 && off && i % 6 == 0)
+			x->lp_layers = piped == 3 ? 5 : 4;
+		if (x->lp_layers == 5) {
+			/* items of q1 over layers 0-3 and q2 over 4 */
+			uint32_t q1 = x->prefill_tokens / 3;
+
+			x->prefill_layer_tokens =
+				4ull * q1 + (x->prefill_tokens - q1);
+			x->gather_layer_tokens = x->gather_tokens;
+		} else if (x->lp_layers) {
+			x->prefill_layer_tokens = 4ull * x->prefill_tokens;
+			x->gather_layer_tokens = x->gather_tokens;
+		} else {
+			x->prefill_layer_tokens = (uint64_t)L * x->prefill_tokens;
+			x->gather_layer_tokens = (uint64_t)L * x->gather_tokens;
+		}
+		x->prefill_layers = !x->prefill_tokens ? 0
+				    : x->lp_layers	  ? x->lp_layers
+							  : (uint32_t)L;
+		gx[6] = (double)x->prefill_layer_tokens;
+		gx[7] = (double)x->gather_layer_tokens * H; /* gather_head_ns */
 		hx[0] = 1;
 		hx[1] = x->batch;
-		hx[2] = x->prefill_tokens;
+		hx[2] = (double)x->prefill_layer_tokens / L;
 		hx[3] = off;
 		hx[4] = off ? (double)x->hits / L : 0;
 		hx[5] = off ? (double)x->blocks_loaded / L : 0;
 		for (int j = 0; j < 8; j++)
 			gpu += gx[j] * G_TRUE[j];
+		gpu += x->prefill_layers * PL_TRUE;
 		for (int j = 0; j < 6; j++)
 			host += hx[j] * H_TRUE[j];
 		hop = hw->op[HW_OP_HOST].fixed_ns.v +
@@ -110,9 +141,15 @@ static void write_live(const char *path, const char *executor, size_t n,
 		x->host_s = host * L * 1e-9;
 		if (off) /* the loads' time, outside the executor's terms */
 			x->load_s = 1e-3 * (double)(i % 7);
+		if (off && piped == 3 && !pf && x->blocks_loaded) {
+			x->load_layers = 1 + (uint32_t)(i % 32);
+			x->load_s = (x->load_layers *
+					     ((double)hw_link_latency_ns(hw) +
+					      LL_TRUE[0]) +
+				     (double)x->blocks_loaded * LL_TRUE[1]) *
+				    1e-9;
+		}
 		x->gpu_s += x->load_s;
-		if (piped == 2 && off && i % 6 == 0)
-			x->lp_layers = 4;
 		if (piped && off) {
 			x->gpu_s += (L * OG_TRUE[0] +
 				     x->sparse_layers * x->decode_seqs * OG_TRUE[1]) *
@@ -162,6 +199,12 @@ static void write_live(const char *path, const char *executor, size_t n,
 		F(issue_s, H5T_NATIVE_DOUBLE);
 		F(wait_s, H5T_NATIVE_DOUBLE);
 	}
+	if (piped == 3) {
+		F(prefill_layer_tokens, H5T_NATIVE_UINT64);
+		F(gather_layer_tokens, H5T_NATIVE_UINT64);
+		F(prefill_layers, H5T_NATIVE_UINT32);
+		F(load_layers, H5T_NATIVE_UINT32);
+	}
 #undef F
 	sp = H5Screate_simple(1, &dim, NULL);
 	ds = H5Dcreate2(grp, "iterations", t, sp, H5P_DEFAULT, H5P_DEFAULT,
@@ -204,6 +247,10 @@ static void t_fit_recovers_known_coefficients(void)
 			   1e-4 * G_TRUE[j]);
 	CHECK_EQ_I64(hw->exec.gather_ns.v, 0);
 	CHECK_STR_CONTAINS(hw->exec.gather_ns.src, "not fitted");
+	CHECK_NEAR(hw->exec.prefill_layer_ns.v, PL_TRUE, 1e-4 * PL_TRUE);
+	/* files without their loading layers: the loads' term not fitted */
+	CHECK_EQ_I64(hw->exec.load_layer_ns.v, 0);
+	CHECK_STR_CONTAINS(hw->exec.load_layer_ns.src, "not fitted");
 	for (int j = 0; j < 6; j++)
 		CHECK_NEAR(hw_exec_num(&hw->exec, 8 + j)->v, H_TRUE[j],
 			   1e-4 * H_TRUE[j]);
@@ -295,8 +342,26 @@ static void t_fit_two_host_stages(void)
 		      sscanf(strstr(l2, "GPU ("), "GPU (%u", &g2) == 1);
 		CHECK_MSG(g2 > g1, "GPU rows %u with the mark, %u without", g2, g1);
 		CHECK_NEAR(hw->exec.off_layer_ns.v, OG_TRUE[0], 1e-4 * OG_TRUE[0]);
+		/* their per-token terms are on the layers they ran */
+		CHECK_NEAR(hw->exec.token_ns.v, G_TRUE[6], 1e-4 * G_TRUE[6]);
 		free(l1);
 		free(l2);
+		/* two prefill items an iteration: the columns of the token
+		 * layers, where the totals would mislead */
+		hw_profile_free(hw);
+		CHECK(hw_profile_load(&hw, "h200", &e) == 0);
+		write_live(b, mark, 900, 1, hw, &gap, "lwm-7b", 32, 3);
+		f2 = open_memstream(&l2, &n2);
+		CHECK(f2 && cal_fit_exec(hw, files, 2, f2, &e) == 0);
+		fclose(f2);
+		free(l2);
+		CHECK_NEAR(hw->exec.token_ns.v, G_TRUE[6], 1e-4 * G_TRUE[6]);
+		CHECK_NEAR(hw->exec.off_layer_ns.v, OG_TRUE[0], 1e-4 * OG_TRUE[0]);
+		CHECK_NEAR(hw->exec.host_token_ns.v, H_TRUE[2], 1e-4 * H_TRUE[2]);
+		CHECK_NEAR(hw->exec.prefill_layer_ns.v, PL_TRUE, 1e-4 * PL_TRUE);
+		/* the loads' wait: the executor's part beyond the link */
+		CHECK_NEAR(hw->exec.load_layer_ns.v, LL_TRUE[0], 1e-3 * LL_TRUE[0]);
+		CHECK_STR_CONTAINS(hw->exec.load_layer_ns.src, "loads' wait");
 	}
 	hw_profile_free(hw);
 	remove(a);
@@ -360,13 +425,17 @@ static void t_profile_section_roundtrip_and_costs(void)
 	hw->exec.host_stages.v = 1; /* 1 or 2 */
 	hw->exec.present = 1;
 	/* dense layer, 8 KV heads: 10 + 8 x 30 + 8 x 50 + 100 x 70
-	 * + 200 x (80 + 8 x 150) */
-	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 0, 100, 200, 0), 263650);
+	 * + 200 x (80 + 8 x 150) + 210 (a layer running prefill) */
+	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 0, 100, 200, 0), 263860);
+	/* without prefill tokens: 10 + 8 x 30 + 8 x 50 */
+	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 0, 0, 0, 0), 650);
 	/* sparse layer: 20 + 8 x 40 + 8 x 60 + ... */
-	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 1, 100, 200, 0), 263820);
+	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 1, 100, 200, 0), 264030);
 	/* under offload: + 180 a layer, + 8 x 190 on a sparse one */
-	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 0, 100, 200, 1), 263830);
-	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 1, 100, 200, 1), 265520);
+	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 0, 100, 200, 1), 264040);
+	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 1, 100, 200, 1), 265730);
+	/* a layer that loads: 200 (load_layer_ns) */
+	CHECK_EQ_I64(cost_exec_load_layer_ns(&c), 200);
 	/* 90 + 3 x 100 + 100 x 110, + 160 (issue) + 120 + 1000 x 130
 	 * + 10 x 140 (look-ups) under offload */
 	CHECK_EQ_I64(cost_exec_host_ns(&c, 3, 100, 1000, 10, 0), 11390);

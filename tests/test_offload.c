@@ -341,6 +341,52 @@ static void t_offload_sparse_layers_follow_the_budget(void)
 	hw_profile_free(e.hw);
 }
 
+/* Each iteration records its prefill tokens times the layers they ran
+ * (prefill_layer_tokens, what the executor's per-token terms are charged
+ * on): over a run every prompt token passes every layer once, under
+ * layer-segmented prefill (sparseserve) as without it (vllm-so), and
+ * layer-segmented iterations run fewer layers than the model's. */
+static void t_prefill_layer_tokens_recorded(void)
+{
+	static const char *const pols[] = { "sparseserve", "vllm-so" };
+	struct env e;
+	struct trace t;
+
+	env_init(&e, "llama-3.1-8b", "h200");
+	trace_init(&t);
+	push(&t, 0, 0, 20000, 8);
+	push(&t, 1, 30000000, 3000, 8);
+	push(&t, 2, 60000000, 9000, 8);
+	for (int k = 0; k < 2; k++) {
+		struct sim s;
+		uint64_t sum = 0, part = 0;
+
+		env_run(&e, pols[k], NULL, &t, &s);
+		CHECK_EQ_U64(s.pol.nfinished, 3);
+		for (size_t i = 0; i < s.pol.nreqs; i++)
+			CHECK_EQ_U64(s.pol.reqs[i].preemptions, 0);
+		for (size_t i = 0; i < s.niters; i++) {
+			const struct sim_iter_rec *r = &s.iters[i];
+
+			CHECK(r->prefill_layer_tokens <=
+			      (uint64_t)e.m.layers * r->prefill_tokens);
+			CHECK(r->gather_layer_tokens <=
+			      (uint64_t)e.m.layers *
+				      (r->prefill_tokens + 20000));
+			sum += r->prefill_layer_tokens;
+			part += r->prefill_layer_tokens <
+				(uint64_t)e.m.layers * r->prefill_tokens;
+		}
+		CHECK_EQ_U64(sum, (uint64_t)e.m.layers * (20000 + 3000 + 9000));
+		CHECK_MSG(k == 0 ? part > 0 : part == 0,
+			  "%s: %llu iterations ran fewer layers", pols[k],
+			  (unsigned long long)part);
+		sim_release(&s);
+	}
+	trace_release(&t);
+	hw_profile_free(e.hw);
+}
+
 /* Sampled mode: a divisor of the KV heads or an error naming the key;
  * all heads is full fidelity (identical); with one request, prefill and
  * the first decode step are those of full fidelity (each simulated
@@ -433,6 +479,7 @@ static const struct th_case cases[] = {
 	TH_CASE(t_fresh_factor_measured),
 	TH_CASE(t_fresh_factor_in_simulation),
 	TH_CASE(t_offload_sparse_layers_follow_the_budget),
+	TH_CASE(t_prefill_layer_tokens_recorded),
 	TH_CASE(t_sampled_mode),
 	{ 0 },
 };
