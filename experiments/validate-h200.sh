@@ -9,6 +9,9 @@
 #       writes DIR/live.csv (rate,policy,metric,value: the median over the
 #       repeats), DIR/live-runs.csv (run,rate,policy,metric,value: every
 #       run), DIR/live.log and DIR/live-h5.tar.gz (each run's result file)
+#   experiments/validate-h200.sh merge DIR RUNS.csv [RUNS.csv...]
+#       here: the live runs of several calls (leases) as one live side,
+#       DIR/live.csv (the medians over all of them) and DIR/live-runs.csv
 #   experiments/validate-h200.sh table LIVE.csv [SPARSESERVE]
 #       here: the same runs simulated, joined with LIVE.csv into
 #       experiments/results/validation-h200.csv
@@ -30,7 +33,7 @@
 # runs, experiments/results/validation-h200.md "Session 11").
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mode=${1:?usage: validate-h200.sh live|table ...}
+mode=${1:?usage: validate-h200.sh live|merge|table ...}
 MODEL=${MODEL:-llama-3-8b-262k}
 COUNT=${COUNT:-30}
 RATES=${RATES:-"1 2 3"}
@@ -53,6 +56,31 @@ spec() { echo "synthetic:poisson:rate=$1:count=$COUNT:lengths=$LENGTHS"; }
 common() {
 	echo --trace "$(spec "$1")" --model "$MODEL" --policy "$2" \
 		--dram-gb "$DRAM" --seed "$SEED" --quiet
+}
+# The median over the runs of each (rate, policy, metric) in run files
+# (run,rate,policy,metric,value; a header each); one run's values are
+# copied as they are.
+medians() {
+	awk -F, 'FNR > 1 {
+		k = $2 "," $3 "," $4
+		if (!(k in c)) o[n++] = k
+		x[k, c[k]++] = $5
+	}
+	END {
+		print "rate,policy,metric,value"
+		for (i = 0; i < n; i++) {
+			k = o[i]; m = c[k]
+			if (m == 1) { print k "," x[k, 0]; continue }
+			for (a = 0; a < m; a++) y[a] = x[k, a] + 0
+			for (a = 1; a < m; a++) {
+				t = y[a]
+				for (b = a - 1; b >= 0 && y[b] > t; b--) y[b + 1] = y[b]
+				y[b + 1] = t
+			}
+			med = m % 2 ? y[int(m / 2)] : (y[m / 2 - 1] + y[m / 2]) / 2
+			printf "%s,%.10g\n", k, med
+		}
+	}' "$@"
 }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -79,33 +107,34 @@ live)
 			done
 		done
 	done
-	# the median over the runs of each (rate, policy, metric); one run's
-	# values are copied as they are
-	awk -F, 'NR > 1 {
-		k = $2 "," $3 "," $4
-		if (!(k in c)) o[n++] = k
-		x[k, c[k]++] = $5
-	}
-	END {
-		print "rate,policy,metric,value"
-		for (i = 0; i < n; i++) {
-			k = o[i]; m = c[k]
-			if (m == 1) { print k "," x[k, 0]; continue }
-			for (a = 0; a < m; a++) y[a] = x[k, a] + 0
-			for (a = 1; a < m; a++) {
-				t = y[a]
-				for (b = a - 1; b >= 0 && y[b] > t; b--) y[b + 1] = y[b]
-				y[b + 1] = t
-			}
-			med = m % 2 ? y[int(m / 2)] : (y[m / 2 - 1] + y[m / 2]) / 2
-			printf "%s,%.10g\n", k, med
-		}
-	}' "$tmp/runs.csv" >"$OUT/live.csv.tmp"
+	medians "$tmp/runs.csv" >"$OUT/live.csv.tmp"
 	cp "$tmp/runs.csv" "$OUT/live-runs.csv"
 	mv "$OUT/live.csv.tmp" "$OUT/live.csv"
 	# every run's per-iteration and per-request tables, in one file (the
 	# GPU machine returns few files): experiments/iteration_errors.py
 	tar -czf "$OUT/live-h5.tar.gz" -C "$tmp" h5
+	;;
+merge)
+	# the runs of several calls (leases) as one live side: DIR/live.csv
+	# (their medians) and DIR/live-runs.csv (every run, renumbered)
+	dir=${2:?usage: validate-h200.sh merge DIR RUNS.csv [RUNS.csv...]}
+	shift 2
+	[ $# -gt 0 ] || {
+		echo "validate-h200.sh merge: no live-runs.csv given" >&2
+		exit 2
+	}
+	for f in "$@"; do
+		[ -f "$f" ] || {
+			echo "validate-h200.sh merge: $f: no such file" >&2
+			exit 2
+		}
+	done
+	mkdir -p "$dir"
+	awk -F, -v OFS=, 'FNR == 1 { base += last; last = 0; if (NR == 1) print; next }
+		{ if ($1 > last) last = $1; $1 = $1 + base; print }' "$@" >"$tmp/runs.csv"
+	medians "$tmp/runs.csv" >"$dir/live.csv.tmp"
+	cp "$tmp/runs.csv" "$dir/live-runs.csv"
+	mv "$dir/live.csv.tmp" "$dir/live.csv"
 	;;
 table)
 	live=${2:?live.csv}
@@ -125,7 +154,7 @@ table)
 		experiments/results/validation-h200.csv
 	;;
 *)
-	echo "validate-h200.sh: unknown mode '$mode' (live or table)" >&2
+	echo "validate-h200.sh: unknown mode '$mode' (live, merge or table)" >&2
 	exit 2
 	;;
 esac
