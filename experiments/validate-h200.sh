@@ -11,7 +11,8 @@
 #       run), DIR/live.log and DIR/live-h5.tar.gz (each run's result file)
 #   experiments/validate-h200.sh merge DIR RUNS.csv [RUNS.csv...]
 #       here: the live runs of several calls (leases) as one live side,
-#       DIR/live.csv (the medians over all of them) and DIR/live-runs.csv
+#       DIR/live.csv (the medians over all of them) and DIR/live-runs.csv;
+#       each RUNS.csv a live-runs.csv, or a live.csv (one run)
 #   experiments/validate-h200.sh table LIVE.csv [SPARSESERVE]
 #       here: the same runs simulated, joined with LIVE.csv into
 #       experiments/results/validation-h200.csv
@@ -130,7 +131,14 @@ merge)
 		}
 	done
 	mkdir -p "$dir"
-	awk -F, -v OFS=, 'FNR == 1 { base += last; last = 0; if (NR == 1) print; next }
+	# a live.csv (rate,policy,metric,value: the calls before REPEATS)
+	# counts as one run
+	awk -F, -v OFS=, 'FNR == 1 {
+			base += last; last = 0; one = $1 == "rate"
+			if (NR == 1) print "run,rate,policy,metric,value"
+			next
+		}
+		one { last = 1; print base + 1, $0; next }
 		{ if ($1 > last) last = $1; $1 = $1 + base; print }' "$@" >"$tmp/runs.csv"
 	medians "$tmp/runs.csv" >"$dir/live.csv.tmp"
 	cp "$tmp/runs.csv" "$dir/live-runs.csv"
