@@ -532,6 +532,8 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 	double *Xg = NULL, *yg = NULL, *Xh = NULL, *yh = NULL, *gap = NULL;
 	double *Xi = NULL, *yi = NULL, *Xp = NULL, *yp = NULL;
 	double *Xl = NULL, *yl = NULL, cl[2] = { 0, 0 }, el = 0;
+	double *ptail = NULL; /* wall - GPU of offload prefill iterations */
+	size_t nptail = 0;
 	int *ul = NULL, lfit = 0;
 	size_t nl = 0, tl = 0;
 	/* held-out GPU window: signed error by kind of iteration */
@@ -580,12 +582,13 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 	Xl = calloc(x.n * 2 + 1, sizeof(double));
 	yl = calloc(x.n + 1, sizeof(double));
 	ul = calloc(x.n + 1, sizeof(int));
+	ptail = calloc(x.n + 1, sizeof(double));
 	ug = calloc(x.n + 1, sizeof(int));
 	uh = calloc(x.n + 1, sizeof(int));
 	ui = calloc(x.n + 1, sizeof(int));
 	up = calloc(x.n + 1, sizeof(int));
 	if (!Xg || !yg || !Xh || !yh || !Xi || !yi || !Xp || !yp || !gap ||
-	    !ug || !uh || !ui || !up || !Xl || !yl || !ul) {
+	    !ug || !uh || !ui || !up || !Xl || !yl || !ul || !ptail) {
 		rc = ss_error(err, SS_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -616,6 +619,10 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 		ul[i] = load_row(r);
 		if (r->dur_s > r->gpu_s)
 			gap[ngap++] = (r->dur_s - r->gpu_s) * 1e9;
+		/* under offload with the issue thread, an iteration with
+		 * prefill closes after its saves land */
+		if (piped(r) && r->prefill_tokens && r->dur_s > r->gpu_s)
+			ptail[nptail++] = (r->dur_s - r->gpu_s) * 1e9;
 		if (held) { /* 2: held out */
 			ug[i] *= 2;
 			uh[i] *= 2;
@@ -805,6 +812,24 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 		o->eff_max.v = 1;
 		o->bw_eff.v = 1;
 	}
+	{
+		struct hw_num *num = &hw->exec.prefill_tail_ns;
+		double host = hw->op[HW_OP_HOST].fixed_ns.v;
+
+		if (nptail) {
+			gsl_sort(ptail, 1, nptail);
+			num->v = fmax(gsl_stats_median_from_sorted_data(
+					      ptail, 1, nptail) - host,
+				      0);
+			snprintf(num->src, sizeof num->src,
+				 "measured: median wall time after the GPU window of %zu live iterations with prefill under offload (the saves landing, the close) less the host op's %.1f us (calibrate --fit-exec: %.100s)",
+				 nptail, host / 1e3, names);
+		} else {
+			num->v = 0;
+			snprintf(num->src, sizeof num->src,
+				 "not fitted: no iteration with prefill under offload with the issue thread (calibrate --fit-exec)");
+		}
+	}
 	if (log) {
 		fprintf(log,
 			"executor fit over %zu iterations (%s):\n"
@@ -852,11 +877,15 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 		fprintf(log,
 			"  host op: %.1f us per iteration outside the GPU window (median of %zu)\n",
 			hw->op[HW_OP_HOST].fixed_ns.v / 1e3, ngap);
+		fprintf(log,
+			"  prefill under offload: +%.1f us after the GPU window (median of %zu, less the host op)\n",
+			hw->exec.prefill_tail_ns.v / 1e3, nptail);
 	}
 out:
 	free(Xl);
 	free(yl);
 	free(ul);
+	free(ptail);
 	free(Xi);
 	free(yi);
 	free(Xp);

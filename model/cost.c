@@ -226,6 +226,13 @@ int64_t cost_exec_load_layer_ns(const struct cost_model *c)
 	return e->present ? ns_round(e->load_layer_ns.v) : 0;
 }
 
+int64_t cost_exec_prefill_tail_ns(const struct cost_model *c)
+{
+	const struct hw_exec *e = &c->hw->exec;
+
+	return e->present ? ns_round(e->prefill_tail_ns.v) : 0;
+}
+
 int64_t cost_exec_host_ns(const struct cost_model *c, uint64_t items,
 			  uint64_t prefill_tokens, uint64_t hits,
 			  uint64_t misses, int offload)

@@ -119,6 +119,10 @@ int64_t cost_exec_layer_ns(const struct cost_model *c, uint64_t decode_seqs,
 /* The GPU's wait per layer that loads blocks, beyond the link's latency
  * (executor profiles; 0 otherwise). */
 int64_t cost_exec_load_layer_ns(const struct cost_model *c);
+/* Offload presets: an iteration with prefill tokens closes that much
+ * after its last kernel, beyond the host op (executor profiles; 0
+ * otherwise). */
+int64_t cost_exec_prefill_tail_ns(const struct cost_model *c);
 int64_t cost_exec_host_ns(const struct cost_model *c, uint64_t items,
 			  uint64_t prefill_tokens, uint64_t hits,
 			  uint64_t misses, int offload);

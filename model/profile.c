@@ -75,7 +75,8 @@ static const char *const exec_keys[HW_EXEC_NUMS + 1] = {
 	"host_layer_ns", "host_item_ns", "host_token_ns", "host_off_layer_ns",
 	"host_hit_ns", "host_miss_ns", "gather_head_ns",
 	"host_issue_off_layer_ns", "host_stages", "off_layer_ns",
-	"off_dec_sparse_ns", "load_layer_ns", "prefill_layer_ns", NULL
+	"off_dec_sparse_ns", "load_layer_ns", "prefill_layer_ns",
+	"prefill_tail_ns", NULL
 };
 
 /* Executor keys a file may lack (added after profiles were shipped): 0. */
@@ -87,7 +88,8 @@ static int exec_key_optional(int i)
 	       !strcmp(exec_keys[i], "off_layer_ns") ||
 	       !strcmp(exec_keys[i], "off_dec_sparse_ns") ||
 	       !strcmp(exec_keys[i], "load_layer_ns") ||
-	       !strcmp(exec_keys[i], "prefill_layer_ns");
+	       !strcmp(exec_keys[i], "prefill_layer_ns") ||
+	       !strcmp(exec_keys[i], "prefill_tail_ns");
 }
 
 const char *hw_exec_key(int i)
@@ -117,6 +119,7 @@ static const size_t exec_off[HW_EXEC_NUMS] = {
 	offsetof(struct hw_exec, off_dec_sparse_ns),
 	offsetof(struct hw_exec, load_layer_ns),
 	offsetof(struct hw_exec, prefill_layer_ns),
+	offsetof(struct hw_exec, prefill_tail_ns),
 };
 
 int hw_exec_stages(const struct hw_exec *e)

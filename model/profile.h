@@ -163,7 +163,7 @@ struct hw_op {
  * prefill). Host: the time to issue one layer's work; a layer takes at
  * least that long (the GPU waits for the host when it is slower).
  */
-#define HW_EXEC_NUMS 21
+#define HW_EXEC_NUMS 22
 struct hw_exec {
 	int present;
 	struct hw_num layer_ns;        /* GPU, per dense layer */
@@ -213,6 +213,10 @@ struct hw_exec {
 	/* GPU, per layer that runs prefill tokens (its prefill launches;
 	 * optional in a file: absent = 0) */
 	struct hw_num prefill_layer_ns;
+	/* offload presets: per iteration with prefill tokens, the time from
+	 * its last kernel until its saves have landed and it closes, beyond
+	 * the host op (optional in a file: absent = 0) */
+	struct hw_num prefill_tail_ns;
 };
 /* Key of exec number i ("layer_ns", ...) and the number itself. */
 const char *hw_exec_key(int i);

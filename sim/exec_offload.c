@@ -637,7 +637,11 @@ static int offload_run(void *priv, struct pol *p, const struct pol_plan *plan,
 		tokens += plan->items[k].q_tokens;
 	seqs = plan->n;
 	{
-		int64_t fixed = cost_iter_fixed_ns(c, seqs, tokens);
+		/* with prefill, the executor's close after its saves */
+		int64_t fixed = cost_iter_fixed_ns(c, seqs, tokens) +
+				(plan->prefill_tokens
+					 ? cost_exec_prefill_tail_ns(c)
+					 : 0);
 
 		res->other_ns += fixed;
 		if (x->drain) {

@@ -43,6 +43,9 @@ static const double PL_TRUE = 35e3;
 /* the loads' wait (piped 3): per loading layer beyond the link's latency,
  * per block-head */
 static const double LL_TRUE[2] = { 3e3, 330 };
+/* an iteration with prefill under offload closes this much after its GPU
+ * window, beyond the host op (the runs with the issue thread) */
+static const double PT_TRUE = 900e3;
 
 static void put_attr(hid_t loc, const char *name, const char *val)
 {
@@ -171,6 +174,8 @@ static void write_live(const char *path, const char *executor, size_t n,
 			x->host_s = pol * L * 1e-9 + x->wait_s;
 		}
 		x->dur_s = x->gpu_s + (*gap) * 1e-9;
+		if (piped && off && pf)
+			x->dur_s += PT_TRUE * 1e-9;
 	}
 	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 	f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
@@ -248,7 +253,10 @@ static void t_fit_recovers_known_coefficients(void)
 	CHECK_EQ_I64(hw->exec.gather_ns.v, 0);
 	CHECK_STR_CONTAINS(hw->exec.gather_ns.src, "not fitted");
 	CHECK_NEAR(hw->exec.prefill_layer_ns.v, PL_TRUE, 1e-4 * PL_TRUE);
-	/* files without their loading layers: the loads' term not fitted */
+	/* files without their loading layers: the loads' term not fitted;
+	 * without the issue thread, the prefill tail neither */
+	CHECK_EQ_I64(hw->exec.prefill_tail_ns.v, 0);
+	CHECK_STR_CONTAINS(hw->exec.prefill_tail_ns.src, "not fitted");
 	CHECK_EQ_I64(hw->exec.load_layer_ns.v, 0);
 	CHECK_STR_CONTAINS(hw->exec.load_layer_ns.src, "not fitted");
 	for (int j = 0; j < 6; j++)
@@ -309,6 +317,8 @@ static void t_fit_two_host_stages(void)
 	CHECK_NEAR(hw->exec.host_token_ns.v, H_TRUE[2], 1e-4 * H_TRUE[2]);
 	CHECK_NEAR(hw->exec.host_issue_off_layer_ns.v, I_OFF_TRUE,
 		   1e-4 * I_OFF_TRUE);
+	CHECK_NEAR(hw->exec.prefill_tail_ns.v, PT_TRUE, 1e-6 * PT_TRUE);
+	CHECK_STR_CONTAINS(hw->exec.prefill_tail_ns.src, "with prefill under offload");
 	CHECK_NEAR(hw->exec.host_off_layer_ns.v, H_TRUE[3], 1e-4 * H_TRUE[3]);
 	CHECK_NEAR(hw->exec.host_hit_ns.v, H_TRUE[4], 1e-4 * H_TRUE[4]);
 	CHECK_NEAR(hw->exec.host_miss_ns.v, H_TRUE[5], 1e-4 * H_TRUE[5]);
@@ -436,6 +446,8 @@ static void t_profile_section_roundtrip_and_costs(void)
 	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 1, 100, 200, 1), 265730);
 	/* a layer that loads: 200 (load_layer_ns) */
 	CHECK_EQ_I64(cost_exec_load_layer_ns(&c), 200);
+	/* an offload iteration with prefill: 220 (prefill_tail_ns) */
+	CHECK_EQ_I64(cost_exec_prefill_tail_ns(&c), 220);
 	/* 90 + 3 x 100 + 100 x 110, + 160 (issue) + 120 + 1000 x 130
 	 * + 10 x 140 (look-ups) under offload */
 	CHECK_EQ_I64(cost_exec_host_ns(&c, 3, 100, 1000, 10, 0), 11390);
@@ -570,6 +582,38 @@ static void t_sim_charges_executor_costs(void)
 		sim_release(&x);
 		sim_release(&y);
 	}
+	/* the close of an offload iteration with prefill (prefill_tail_ns)
+	 * and the wait per loading layer (load_layer_ns): 50 ms each, far
+	 * above anything else, so every such iteration takes at least that */
+	b.hw->exec.prefill_tail_ns.v = 50e6;
+	b.hw->exec.load_layer_ns.v = 50e6;
+	{
+		struct sim y;
+		size_t npf = 0, nld = 0;
+
+		env_run(&b, "sparseserve", NULL, &t, &y);
+		for (size_t i = 0; i < y.niters; i++) {
+			const struct sim_iter_rec *r = &y.iters[i];
+
+			if (r->prefill_tokens) {
+				CHECK(r->dur_ns >= 50 * SS_NS_PER_MS);
+				npf++;
+			}
+			if (r->load_layers) {
+				CHECK_MSG(r->load_ns >= (int64_t)r->load_layers *
+								50 * SS_NS_PER_MS,
+					  "iteration %zu: %lld ns of loads over %u layers",
+					  i, (long long)r->load_ns, r->load_layers);
+				CHECK(r->blocks_loaded > 0);
+				nld++;
+			}
+		}
+		CHECK(npf > 0);
+		CHECK(nld > 0);
+		sim_release(&y);
+	}
+	b.hw->exec.prefill_tail_ns.v = 0;
+	b.hw->exec.load_layer_ns.v = 0;
 	/* host-bound: 1 ms per block-head looked up (hit or miss); every
 	 * offload iteration that looks blocks up takes at least that */
 	b.hw->exec.host_hit_ns.v = 1e6;
