@@ -13,12 +13,17 @@
  *   offload and of offload policies run with the issue thread (less their
  *   loads' measured time, load_s: the simulator's link times the loads),
  *   per iteration:
- *     gpu - (model - host op) = (L - S) (a + H a_h) + S (a_s + H a_sh)
- *                               + (L - S) n_dec b_dense + S n_dec b_sparse
- *                               + L n_prefill c + L n_gather H d
- *                               + [offload] (L e + S n_dec e_s)
- *   (L layers, S of them sparse, H KV heads, n_dec decode requests, n_prefill prefill
- *   tokens, n_gather earlier KV tokens gathered for chunked prefill: the
+ *     gpu - (model - host op) = (W - S) (a + H a_h) + S (a_s + H a_sh)
+ *                               + (W - S) n_dec b_dense + S n_dec b_sparse
+ *                               + T_prefill c + T_gather H d + P p
+ *                               + [offload] (W e + S n_dec e_s)
+ *   (W the layers with work: all L with a decode request, else the P
+ *   layers that ran prefill tokens, as the simulator charges them; S of
+ *   them sparse, H KV heads, n_dec decode requests; T_prefill, T_gather the
+ *   prefill and earlier KV tokens gathered for chunked prefill, each times
+ *   the layers its item ran (columns prefill_layer_tokens,
+ *   gather_layer_tokens, prefill_layers since session 12; older files get
+ *   them from the totals and lp_layers, exact with one prefill item); the
  *   gather copies each KV head's K and V, so its term goes with H; a term
  *   per token alone, the first form, fitted LWM-7B's 32 heads and
  *   Llama-3-8B's 8 with one number and overstated Llama's long-context
@@ -40,10 +45,17 @@
  *   over the runs of the offload policies with the issue thread and the
  *   runs without offload; offload runs on one host thread are left out.
  *
- * Every fourth iteration is held out of both fits; the held-out error of
- * the iteration's predicted GPU window and host time is reported. The
- * profile's `host` op (per-iteration host overhead outside the GPU window)
- * becomes the median of wall - GPU window over the runs.
+ *   the loads' wait (load_s) of decode iterations under offload, per
+ *   loading layer (column load_layers) and block-head: the intercept less
+ *   the link's latency is the executor's own (load_layer_ns).
+ *
+ * Every fourth iteration is held out of the fits; the held-out error of
+ * the iteration's predicted GPU window, host time(s) and load wait is
+ * reported, and the GPU window's mean signed error by kind of iteration.
+ * The profile's `host` op (per-iteration host overhead outside the GPU
+ * window) becomes the median of wall - GPU window over the iterations
+ * without prefill under offload; those close after their saves land, and
+ * the median of theirs, less the host op, is prefill_tail_ns.
  */
 #include "calibrate/calibrate.h"
 
@@ -373,8 +385,8 @@ static int policy_row(const struct xrow *r)
 static int load_row(const struct xrow *r)
 {
 	return piped(r) && r->has_load_layers && r->load_layers &&
-	       r->blocks_loaded && !r->prefill_tokens && !r->lp_layers &&
-	       r->stall_s <= 0;
+	       r->blocks_loaded && r->load_s > 0 && !r->prefill_tokens &&
+	       !r->lp_layers && r->stall_s <= 0;
 }
 
 /* The GPU window the executor's terms explain: less the kernels the cost
@@ -418,18 +430,21 @@ static double pf_layers(const struct xrow *r, uint32_t L)
 static void gpu_x(const struct xrow *r, uint32_t L, uint32_t H, double *x)
 {
 	double S = r->sparse_layers, d = r->decode_seqs;
+	/* the layers with work: a layer-segmented prefill alone runs only
+	 * its layers (cost_exec_layer_ns charges no layer without work) */
+	double W = d ? L : pf_layers(r, L);
 
-	x[0] = L - S;
+	x[0] = W - S;
 	x[1] = S;
-	x[2] = (L - S) * H;
+	x[2] = (W - S) * H;
 	x[3] = S * H;
-	x[4] = (L - S) * d;
+	x[4] = (W - S) * d;
 	x[5] = S * d;
 	x[6] = pf_layer_tokens(r, L);
 	x[7] = gather_layer_tokens(r, L) * H;
 	x[8] = pf_layers(r, L);
 	/* the offload terms last: fitted only with offload iterations */
-	x[9] = is_offload(r) ? L : 0;
+	x[9] = is_offload(r) ? W : 0;
 	x[10] = is_offload(r) ? S * d : 0;
 }
 
@@ -617,12 +632,13 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 		Xl[i * 2 + 1] = (double)r->blocks_loaded;
 		yl[i] = r->load_s * 1e9;
 		ul[i] = load_row(r);
-		if (r->dur_s > r->gpu_s)
-			gap[ngap++] = (r->dur_s - r->gpu_s) * 1e9;
 		/* under offload with the issue thread, an iteration with
-		 * prefill closes after its saves land */
+		 * prefill closes after its saves land: apart from the host
+		 * op's median */
 		if (piped(r) && r->prefill_tokens && r->dur_s > r->gpu_s)
 			ptail[nptail++] = (r->dur_s - r->gpu_s) * 1e9;
+		else if (r->dur_s > r->gpu_s)
+			gap[ngap++] = (r->dur_s - r->gpu_s) * 1e9;
 		if (held) { /* 2: held out */
 			ug[i] *= 2;
 			uh[i] *= 2;
@@ -777,7 +793,7 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			num->v = lfit ? fmax(cl[0] - lat, 0) : 0;
 			if (lfit)
 				snprintf(num->src, sizeof num->src,
-					 "measured: the loads' wait per layer that loaded (%.2f us) less the link's latency (%.2f us), least squares over %zu live decode iterations under offload (calibrate --fit-exec: %.100s); held-out MAPE %.1f%% (load wait)",
+					 "measured: loads' wait per loading layer (%.2f us) less the link latency (%.2f us), %zu live decode iterations (calibrate --fit-exec: %.150s); held-out MAPE %.1f%%",
 					 cl[0] / 1e3, lat / 1e3, nl, names,
 					 tl ? 100 * el / (double)tl : 0);
 			else
@@ -822,7 +838,7 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 					      ptail, 1, nptail) - host,
 				      0);
 			snprintf(num->src, sizeof num->src,
-				 "measured: median wall time after the GPU window of %zu live iterations with prefill under offload (the saves landing, the close) less the host op's %.1f us (calibrate --fit-exec: %.100s)",
+				 "measured: median wall - GPU window of %zu live prefill iterations under offload (saves landing), less the host op's %.1f us (calibrate --fit-exec: %.150s)",
 				 nptail, host / 1e3, names);
 		} else {
 			num->v = 0;

@@ -12,7 +12,8 @@
 #   experiments/validate-h200.sh merge DIR RUNS.csv [RUNS.csv...]
 #       here: the live runs of several calls (leases) as one live side,
 #       DIR/live.csv (the medians over all of them) and DIR/live-runs.csv;
-#       each RUNS.csv a live-runs.csv, or a live.csv (one run)
+#       each RUNS.csv a live-runs.csv, or a live.csv (one run); paths are
+#       relative to the repository root (the script runs from there)
 #   experiments/validate-h200.sh table LIVE.csv [SPARSESERVE]
 #       here: the same runs simulated, joined with LIVE.csv into
 #       experiments/results/validation-h200.csv
@@ -138,6 +139,7 @@ merge)
 			if (NR == 1) print "run,rate,policy,metric,value"
 			next
 		}
+		NF < 4 { next } # a blank line
 		one { last = 1; print base + 1, $0; next }
 		{ if ($1 > last) last = $1; $1 = $1 + base; print }' "$@" >"$tmp/runs.csv"
 	medians "$tmp/runs.csv" >"$dir/live.csv.tmp"

@@ -221,13 +221,6 @@ struct live {
 	/* per request index */
 	int32_t *ent;                /* dense presets: request slot, -1 */
 	kern_bf16 **hstate;          /* layer prefill: hidden rows by position */
-	/* their buffers, all of hs_bytes (a request's prompt and output),
-	 * kept for reuse: a cudaMalloc in the loop holds the driver while
-	 * the issue thread launches (measured: the first layer-prefill
-	 * iteration of each request 6-13 ms longer, session 12) */
-	kern_bf16 **hs_free;
-	size_t hs_nfree, hs_alloc;
-	uint64_t hs_bytes;
 	/* per iteration, host */
 	uint32_t *row0;              /* [items + 1] first row of each item */
 	int32_t *slot_of;            /* [items] request slot */
@@ -730,18 +723,6 @@ static int attach(void *priv, struct pol *p, struct ss_err *err)
 	lv->kv_owner = malloc(lv->E * sizeof(int32_t));
 	if (!lv->h_table || !lv->ent || !lv->hstate || !lv->kv_owner)
 		return ss_error(err, SS_ENOMEM, "out of memory");
-	/* layer prefill: one hidden-state buffer ready before the first
-	 * request, more kept as requests return theirs */
-	lv->hs_bytes = (uint64_t)lv->o.max_tokens * lv->hidden_bytes;
-	if (lv->lp && lv->hs_bytes) {
-		if (ss_grow((void **)&lv->hs_free, &lv->hs_alloc, 1,
-			    sizeof(*lv->hs_free), err))
-			return SS_ENOMEM;
-		if ((rc = dmalloc(lv, (void **)&lv->hs_free[0], lv->hs_bytes,
-				  "layer-prefill hidden state", err)))
-			return rc;
-		lv->hs_nfree = 1;
-	}
 	memset(lv->h_table, 0xff, L * lv->E * H * lv->MB * sizeof(int32_t));
 	memset(lv->ent, 0xff, p->nreqs * sizeof(int32_t));
 	memset(lv->kv_owner, 0xff, lv->E * sizeof(int32_t));
@@ -912,9 +893,6 @@ void live_free(struct live *lv)
 		for (size_t i = 0; i < lv->nreqs; i++)
 			kern_dev_free(lv->hstate[i]);
 	free(lv->hstate);
-	for (size_t i = 0; i < lv->hs_nfree; i++)
-		kern_dev_free(lv->hs_free[i]);
-	free(lv->hs_free);
 	if (lv->rec)
 		for (size_t i = 0; i < lv->nreqs; i++)
 			free(lv->rec[i]);
@@ -2155,15 +2133,7 @@ static void hstate_gc(struct live *lv)
 		if (lv->hstate[i] &&
 		    (p->reqs[i].state != POL_RUNNING ||
 		     p->reqs[i].kv_tokens >= p->reqs[i].prefill_target)) {
-			/* back to the free buffers (freed if the list
-			 * cannot grow) */
-			if (lv->hs_nfree < lv->hs_alloc ||
-			    !ss_grow((void **)&lv->hs_free, &lv->hs_alloc,
-				     lv->hs_nfree + 1, sizeof(*lv->hs_free),
-				     NULL))
-				lv->hs_free[lv->hs_nfree++] = lv->hstate[i];
-			else
-				kern_dev_free(lv->hstate[i]);
+			kern_dev_free(lv->hstate[i]);
 			lv->hstate[i] = NULL;
 		}
 }
@@ -2734,15 +2704,11 @@ static int run(void *priv, struct pol *p, const struct pol_plan *plan,
 
 		if (it->decode || it->layer_hi >= lv->L)
 			continue;
-		/* a prefill target is at most its prompt and output */
-		BUG_ON((uint64_t)r->prefill_target * lv->hidden_bytes >
-		       lv->hs_bytes);
-		if (!lv->hstate[it->req] && lv->hs_nfree)
-			lv->hstate[it->req] = lv->hs_free[--lv->hs_nfree];
 		if (!lv->hstate[it->req] &&
 		    (rc = dmalloc(lv, (void **)&lv->hstate[it->req],
-				  lv->hs_bytes, "layer-prefill hidden state",
-				  err)))
+				  (uint64_t)r->prefill_target *
+					  lv->hidden_bytes,
+				  "layer-prefill hidden state", err)))
 			return rc;
 		if ((rc = kern_copy_async(lv->hstate[it->req] +
 						  (uint64_t)it->kv_prior *

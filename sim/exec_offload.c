@@ -637,9 +637,12 @@ static int offload_run(void *priv, struct pol *p, const struct pol_plan *plan,
 		tokens += plan->items[k].q_tokens;
 	seqs = plan->n;
 	{
-		/* with prefill, the executor's close after its saves */
+		/* with prefill, the executor's close after its saves: a
+		 * floor on the time after the last layer, within which the
+		 * simulated saves land (offload.drain_saves: the executor's
+		 * way; the paper's system does not wait for them) */
 		int64_t fixed = cost_iter_fixed_ns(c, seqs, tokens) +
-				(plan->prefill_tokens
+				(plan->prefill_tokens && x->drain
 					 ? cost_exec_prefill_tail_ns(c)
 					 : 0);
 

@@ -8,7 +8,7 @@
 root=${SS_SOURCE_ROOT:?run through meson test}
 w=$(mktemp -d)
 trap 'rm -rf "$w"' EXIT
-echo "1..8"
+echo "1..9"
 summary() { # file policy finished ttft tbt tput loaded
 	printf 'policy,metric,value\n%s,requests,4\n%s,finished,%s\n%s,ttft_mean_s,%s\n%s,ttft_p99_s,%s\n%s,tbt_mean_s,%s\n%s,throughput_tok_s,%s\n%s,blocks_loaded,%s\n' \
 		"$2" "$2" "$3" "$2" "$4" "$2" "$4" "$2" "$5" "$2" "$6" "$2" "$7" >"$1"
@@ -141,4 +141,21 @@ if python3 "$root/experiments/validation_table.py" "$w/sim.csv" "$w/v3/live.csv"
 else
 	sed 's/^/# /' "$w/log" "$w/vt.md" 2>/dev/null | tail -12
 	echo "not ok 8 - validation_table: live ranges"
+fi
+# validate-h200.sh merge: the runs of several calls (a live-runs.csv and a
+# live.csv) renumbered into one live side, blank lines skipped, the median
+printf 'run,rate,policy,metric,value\n1,2,vllm,tbt_mean_s,0.01\n2,2,vllm,tbt_mean_s,0.03\n\n' >"$w/ma.csv"
+printf 'rate,policy,metric,value\n2,vllm,tbt_mean_s,0.02\n' >"$w/mb.csv"
+if bash "$root/experiments/validate-h200.sh" merge "$w/m" "$w/ma.csv" "$w/mb.csv" \
+	2>"$w/log" &&
+	grep -qx '2,vllm,tbt_mean_s,0.02' "$w/m/live.csv" &&
+	[ "$(wc -l <"$w/m/live.csv")" = 2 ] &&
+	grep -qx '3,2,vllm,tbt_mean_s,0.02' "$w/m/live-runs.csv" &&
+	[ "$(wc -l <"$w/m/live-runs.csv")" = 4 ] &&
+	! bash "$root/experiments/validate-h200.sh" merge "$w/m2" "$w/none.csv" \
+		2>"$w/log" && grep -q "none.csv: no such file" "$w/log"; then
+	echo "ok 9 - validate-h200.sh merge: runs of several calls, renumbered, their median"
+else
+	sed 's/^/# /' "$w/log" "$w/m/live.csv" "$w/m/live-runs.csv" 2>/dev/null | tail -12
+	echo "not ok 9 - validate-h200.sh merge"
 fi

@@ -384,6 +384,48 @@ static void t_prefill_layer_tokens_recorded(void)
 		sim_release(&s);
 	}
 	trace_release(&t);
+	/* one prompt alone, exactly: chunked (vllm-so) every chunk runs every
+	 * layer and gathers the KV before it; layer-segmented (sparseserve)
+	 * its one item runs lp_layers layers, and a chunk with earlier KV
+	 * one layer */
+	trace_init(&t);
+	push(&t, 0, 0, 20000, 4);
+	for (int k = 0; k < 2; k++) {
+		struct sim s;
+		uint64_t cum = 0, L = e.m.layers, gathered = 0;
+
+		env_run(&e, pols[k], NULL, &t, &s);
+		CHECK_EQ_U64(s.pol.nfinished, 1);
+		for (size_t i = 0; i < s.niters; i++) {
+			const struct sim_iter_rec *r = &s.iters[i];
+			uint64_t q = r->prefill_tokens;
+
+			if (!q) {
+				CHECK_EQ_U64(r->prefill_layers, 0);
+				CHECK_EQ_U64(r->gather_layer_tokens, 0);
+				continue;
+			}
+			if (k == 1) {
+				CHECK_EQ_U64(r->prefill_layers, L);
+				CHECK_EQ_U64(r->prefill_layer_tokens, L * q);
+				CHECK_EQ_U64(r->gather_layer_tokens,
+					     cum ? L * (cum + q) : 0);
+				cum += q;
+			} else {
+				CHECK_EQ_U64(r->prefill_layers, r->lp_layers);
+				CHECK_EQ_U64(r->prefill_layer_tokens,
+					     q * r->lp_layers);
+				CHECK(!r->gather_layer_tokens ||
+				      r->prefill_layers == 1);
+			}
+			gathered += r->gather_layer_tokens;
+		}
+		if (k == 1)
+			CHECK_EQ_U64(cum, 20000);
+		CHECK_MSG(k == 0 || gathered > 0, "%s: no gather", pols[k]);
+		sim_release(&s);
+	}
+	trace_release(&t);
 	hw_profile_free(e.hw);
 }
 
