@@ -86,6 +86,19 @@ if [ "${1:-}" = pack ]; then
 	# compressed copy (~10 MB) travels instead; unpack it there with
 	# `tar -xJf .gpu-carry.tar.xz` before running anything
 	XZ_OPT=-9 tar -cJf .gpu-carry.tar.xz .gpu-carry
+	# what the device tool will carry: the tracked tree and this copy,
+	# 64 MiB at most together
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		tree=$(git ls-files -z | xargs -0 stat -c %s 2>/dev/null |
+			awk '{ s += $1 } END { print s + 0 }')
+		carry=$(stat -c %s .gpu-carry.tar.xz)
+		awk -v t="$tree" -v c="$carry" 'BEGIN {
+			m = (t + c) / 1048576
+			printf "device payload: %.1f MiB of 64 (tree %.1f, carry %.1f)%s\n",
+				m, t / 1048576, c / 1048576,
+				(m > 63 ? ": too close, compress or drop results, or pack fewer SS_BINS" : "")
+		}' >&2
+	fi
 	exit 0
 fi
 
