@@ -326,26 +326,23 @@ static int start_iteration(struct sim *s, struct ss_err *err)
 	rec->model_ns = res.model_ns;
 	rec->gather_tokens = res.gather_tokens;
 	rec->load_layers = res.load_layers;
-	for (size_t k = 0; k < s->plan.n; k++) {
-		const struct pol_item *it = &s->plan.items[k];
-		uint64_t nl = (uint64_t)(it->layer_hi ? it->layer_hi
-						      : s->o.m->layers) -
-			      it->layer_lo;
+	/* the prefill work layer by layer, over the items that run there */
+	for (uint32_t l = 0; s->plan.prefill_tokens && l < s->o.m->layers; l++) {
+		int ran = 0;
 
-		if (it->decode)
-			continue;
-		rec->prefill_layer_tokens += nl * it->q_tokens;
-		if (it->kv_prior)
-			rec->gather_layer_tokens +=
-				nl * (it->kv_prior + it->q_tokens);
+		for (size_t k = 0; k < s->plan.n; k++) {
+			const struct pol_item *it = &s->plan.items[k];
+
+			if (it->decode || !sim_item_at(it, l, s->o.m->layers))
+				continue;
+			ran = 1;
+			rec->prefill_layer_tokens += it->q_tokens;
+			if (it->kv_prior)
+				rec->gather_layer_tokens +=
+					it->kv_prior + it->q_tokens;
+		}
+		rec->prefill_layers += (uint32_t)ran;
 	}
-	for (uint32_t l = 0; s->plan.prefill_tokens && l < s->o.m->layers; l++)
-		for (size_t k = 0; k < s->plan.n; k++)
-			if (!s->plan.items[k].decode &&
-			    sim_item_at(&s->plan.items[k], l, s->o.m->layers)) {
-				rec->prefill_layers++;
-				break;
-			}
 	if (!evq_push(&s->q, s->now + res.dur_ns, SIM_EV_ITER_END, s->plan.iter))
 		return ss_error(err, SS_ENOMEM, "out of memory");
 	s->busy = 1;
