@@ -12,7 +12,8 @@
 #       per model and policy) and DIR/exec-calib.log
 #
 # Settings (environment): MODELS, POLICIES, RATES (req/s), COUNT, LENGTHS,
-# HBM (GB), DRAM (GB), SEED. Several rates: the host's cost per block-head
+# HBM (GB), DRAM (GB), SEED, LIMIT (s a run, default none: a run past it
+# is stopped by SIGINT and keeps the iterations it finished). Several rates: the host's cost per block-head
 # looked up grows with the load (0.044 us at 2 req/s, 0.082 us at 6 req/s in
 # experiments/results/validation-h200.md), so the fit should see both.
 set -euo pipefail
@@ -28,6 +29,7 @@ LENGTHS=${LENGTHS:-uniform:256:8192:64:256}
 HBM=${HBM:-6}
 DRAM=${DRAM:-12}
 SEED=${SEED:-11}
+LIMIT=${LIMIT:-0}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$OUT" "$tmp/exec"
@@ -35,12 +37,15 @@ for r in $RATES; do
 	for m in $MODELS; do
 		for p in $POLICIES; do
 			echo "== exec-calib rate $r $m $p" >>"$OUT/exec-calib.log"
-			"$bin" live --trace "synthetic:poisson:rate=$r:count=$COUNT:lengths=$LENGTHS" \
+			guard=()
+			[ "$LIMIT" -gt 0 ] && guard=(timeout -k 30 -s INT "$LIMIT")
+			${guard[@]+"${guard[@]}"} "$bin" live --trace "synthetic:poisson:rate=$r:count=$COUNT:lengths=$LENGTHS" \
 				--model "$m" --policy "$p" --profile "$profile" \
 				--hbm-budget "$HBM" --dram-gb "$DRAM" --seed "$SEED" \
 				--quiet --out "$tmp/exec/${m}_${p}_r$r.h5" \
-				>>"$OUT/exec-calib.log" 2>&1
-			echo "exec-calib rate $r $m $p done" >&2
+				>>"$OUT/exec-calib.log" 2>&1 || rc=$?
+			echo "exec-calib rate $r $m $p rc ${rc:-0}" >&2
+			unset rc
 		done
 	done
 done
