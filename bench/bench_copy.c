@@ -643,6 +643,23 @@ static int fg_finish(struct bench *b, double *ms, struct ss_err *err)
 	return 0;
 }
 
+/* A stream of `count` decode attention launches (one foreground run). */
+struct attn_stream {
+	struct bench_attn_job *job;
+	int count;
+};
+
+static int do_attn_stream(void *arg, void *stream, struct ss_err *err)
+{
+	struct attn_stream *a = arg;
+	int rc;
+
+	for (int i = 0; i < a->count; i++)
+		if ((rc = bench_attn_job_run(a->job, stream, err)))
+			return rc;
+	return 0;
+}
+
 enum bg_kind { BG_NONE, BG_GPU, BG_D2H_CPU };
 
 struct bg_job {
@@ -696,6 +713,7 @@ int bench_concurrency(struct bench *b, struct ss_err *err)
 	struct d2h_set d;
 	struct gemm_job g = { 0 };
 	struct bench_attn_job *attn = NULL;
+	struct attn_stream as = { 0 };
 	struct kern_d2h *pipe = NULL;
 	double alone[MAXREP], one;
 	char name[128];
@@ -722,7 +740,11 @@ int bench_concurrency(struct bench *b, struct ss_err *err)
 		if ((rc = kern_d2h_create(&pipe, &cfg, err)))
 			goto out;
 	}
-	/* foreground jobs sized to about 40 ms alone */
+	/* foreground jobs: GEMMs sized to about 40 ms alone; the decode
+	 * attention as one launch (41 us: the cost at a layer's start, when
+	 * the background's copies begin beside it) and as a stream of
+	 * launches sized to about 40 ms (the steady state; each launch reads
+	 * 142 MB, past the L2) */
 	struct {
 		const char *name;
 		bench_fn fn;
@@ -732,12 +754,19 @@ int bench_concurrency(struct bench *b, struct ss_err *err)
 		{ "gemm_bf16_8192", do_gemms, &g, &g.count },
 		{ "sparse_decode_attn_llama3-8b_b16", bench_attn_job_run, attn,
 		  NULL },
+		{ "sparse_decode_attn_llama3-8b_b16_stream", do_attn_stream, &as,
+		  &as.count },
 	};
 	struct bg_job none = { .kind = BG_NONE };
 	g.count = 1;
 	if ((rc = time_beside(b, do_gemms, &g, &none, 1, &one, err)))
 		goto out;
 	g.count = (int)SS_MAX(1, 40.0 / one);
+	as.job = attn;
+	as.count = 1;
+	if ((rc = time_beside(b, do_attn_stream, &as, &none, 1, &one, err)))
+		goto out;
+	as.count = (int)SS_MAX(1, 40.0 / one);
 
 	for (size_t fi = 0; fi < SS_ARRAY_SIZE(fgs); fi++) {
 		enum { NBG = 7 };

@@ -33,14 +33,17 @@
  *     host / L = h0 + n_items h1 + n_prefill h2
  *                 + [offload] (h3 + hits / L h4 + misses / L h5)
  *   (a miss does more host work than a hit: a slot, an eviction, the load
- *   list; measured 5-10x a hit's);
+ *   list; measured 5-10x a hit's; C is the run's KV capacity in GB, from
+ *   its summary: a hit's cost grows with the cache the policy looks up in,
+ *   38-54 ns at 6 GB (prompts <= 8k), 48-62 at 24.6 GB (32k), ~70 at
+ *   118 GB in session 13's runs; the one-stage form has the same term);
  *
  *   or, where runs used the executor's issue thread (offload iterations
  *   with issue_s > 0), two host stages (hw_exec.host_stages 2), each from
  *   its own thread's time:
  *     issue / L  = h0 + n_items h1 + n_prefill h2 + [offload] h6
  *       (the issue thread's time; without offload, the host time)
- *     policy / L = h3 + hits / L h4 + misses / L h5
+ *     policy / L = h3 + hits / L (h4 + log2(C) h7) + misses / L h5
  *       (the policy's thread, host_s less its waits for the issue thread)
  *   over the runs of the offload policies with the issue thread and the
  *   runs without offload; offload runs on one host thread are left out.
@@ -95,6 +98,8 @@ struct xrow {
 	uint8_t lp_priced;      /* not a column: the run's model_s prices
 				   layer-segmented prefill by layer range
 				   (its executor attribute says so) */
+	double kv_gb;           /* not a column: the run's KV capacity (its
+				   summary's kv_capacity_gb; 0 if absent) */
 };
 
 struct xset {
@@ -164,6 +169,49 @@ static int root_attr(hid_t f, const char *name, char *out, size_t cap)
 	H5Tclose(t);
 	H5Aclose(a);
 	return rc;
+}
+
+/* The run's KV capacity in GB: kv_capacity_gb of group `name`'s summary
+ * table (name, value); 0 where there is none. */
+struct xmetric {
+	char name[48]; /* as sim/output.c writes a summary row */
+	double value;
+};
+
+static double summary_kv_gb(hid_t f, const char *name)
+{
+	struct xmetric *m = NULL;
+	char path[300];
+	hid_t ds, t, st, sp;
+	hssize_t n = 0;
+	double v = 0;
+
+	snprintf(path, sizeof path, "/%s/summary", name);
+	if (H5Lexists(f, path, H5P_DEFAULT) <= 0)
+		return 0;
+	ds = H5Dopen2(f, path, H5P_DEFAULT);
+	if (ds < 0)
+		return 0;
+	sp = H5Dget_space(ds);
+	n = H5Sget_simple_extent_npoints(sp);
+	H5Sclose(sp);
+	t = H5Tcreate(H5T_COMPOUND, sizeof(*m));
+	st = H5Tcopy(H5T_C_S1);
+	H5Tset_size(st, sizeof(m->name));
+	H5Tinsert(t, "name", 0, st);
+	H5Tinsert(t, "value", HOFFSET(struct xmetric, value),
+		  H5T_NATIVE_DOUBLE);
+	if (n > 0 && (m = calloc((size_t)n, sizeof(*m))) &&
+	    H5Dread(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, m) >= 0)
+		for (hssize_t i = 0; i < n; i++)
+			if (!strncmp(m[i].name, "kv_capacity_gb",
+				     sizeof(m[i].name)))
+				v = m[i].value;
+	free(m);
+	H5Tclose(st);
+	H5Tclose(t);
+	H5Dclose(ds);
+	return v > 0 ? v : 0;
 }
 
 struct walk {
@@ -250,6 +298,7 @@ static herr_t add_group(hid_t g, const char *name, const H5L_info_t *info,
 		H5Tclose(mt);
 		/* the first iteration of a run pays the cold start */
 		size_t n0 = w->x->n;
+		double kv_gb = summary_kv_gb(w->f, name);
 
 		for (hssize_t i = 1; !w->bad && i < n; i++) {
 			w->x->row[w->x->n] = w->x->row[n0 + (size_t)i];
@@ -258,6 +307,7 @@ static herr_t add_group(hid_t g, const char *name, const H5L_info_t *info,
 				(uint8_t)w->layer_tokens;
 			w->x->row[w->x->n].has_load_layers =
 				(uint8_t)w->load_layers;
+			w->x->row[w->x->n].kv_gb = kv_gb;
 			w->x->heads[w->x->n] = w->heads;
 			w->x->layers[w->x->n++] = w->layers;
 		}
@@ -320,9 +370,9 @@ static double host_op_ns(const struct hw_profile *p, const struct xrow *r)
 }
 
 #define NG 11 /* GPU terms */
-#define NH 6 /* host terms, one stage */
+#define NH 7 /* host terms, one stage */
 #define NI 4 /* issue thread: host_x's columns 0-3 */
-#define NP 3 /* policy thread: host_x's columns 3-5 */
+#define NP 4 /* policy thread: host_x's columns 3-6 */
 
 /* an offload iteration of a run with the issue thread */
 static int piped(const struct xrow *r)
@@ -458,6 +508,7 @@ static void host_x(const struct xrow *r, uint32_t L, double *x)
 	x[3] = off;
 	x[4] = off ? (double)r->hits / L : 0;
 	x[5] = off ? (double)r->blocks_loaded / L : 0;
+	x[6] = x[4] * log2(fmax(r->kv_gb, 1.0));
 }
 
 /* Least squares y ~ X c over rows with use[i], X's rows of k columns of
@@ -557,7 +608,7 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 	double cg[NG], ch[NH], ci[NI], cp[NP], eg = 0, eh = 0, wg = 0, ei = 0,
 	       ep = 0;
 	int *ug = NULL, *uh = NULL, *ui = NULL, *up = NULL, rc = 0, two = 0;
-	int goff = 0, gnon = 0;
+	int goff = 0, gnon = 0, gheads = 0;
 	size_t ng = 0, nh = 0, ni = 0, np = 0, ngap = 0, tg = 0, th = 0,
 	       ti = 0, tp = 0;
 	/* the runs' names for the sources, whole names only: what does not
@@ -621,7 +672,7 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 		host_x(r, L, hx);
 		yh[i] = r->host_s * 1e9 / L;
 		uh[i] = r->host_s > 0;
-		/* two stages: host_x's columns 0-3 and 3-5 */
+		/* two stages: host_x's columns 0-3 and 3-6 */
 		memcpy(Xi + i * NI, hx, NI * sizeof(double));
 		yi[i] = (piped(r) ? r->issue_s : r->host_s) * 1e9 / L;
 		ui[i] = issue_row(r);
@@ -664,6 +715,17 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 	/* the offload terms only where offload iterations were fitted, and
 	 * iterations without offload tell them from the per-layer terms */
 	goff = goff && gnon;
+	/* the per-KV-head terms only where the runs had two head counts or
+	 * more: with one, their columns are the per-layer ones times a
+	 * constant and the split between them is arbitrary (session 13's
+	 * first fit moved all of it to the heads, which priced LWM-7B's 32
+	 * heads at 4x Llama's 8 with no run to say so) */
+	for (size_t i = 0; i < x.n; i++)
+		if (ug[i] && x.heads[i] != x.heads[0])
+			gheads = 1;
+	if (!gheads)
+		for (size_t i = 0; i < x.n; i++)
+			Xg[i * NG + 2] = Xg[i * NG + 3] = 0;
 	if (fit(Xg, yg, ug, x.n, NG, goff ? NG : NG - 2, cg) ||
 	    (!two && fit(Xh, yh, uh, x.n, NH, NH, ch)) ||
 	    (two && (fit(Xi, yi, ui, x.n, NI, NI, ci) ||
@@ -742,6 +804,7 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			{ 11, ch[3], nh, mh, "host issue per layer, extra under offload", "host issue" },
 			{ 12, ch[4], nh, mh, "host issue per block-head found in HBM (offload)", "host issue" },
 			{ 13, ch[5], nh, mh, "host issue per block-head missed (offload)", "host issue" },
+			{ 22, ch[6], nh, mh, "host issue per block-head found in HBM and doubling of the KV capacity over 1 GB (offload)", "host issue" },
 			{ 15, 0, 0, 0, "not fitted: one host stage", NULL },
 			{ 16, 1, 0, 0, "one host stage: the issue and the look-ups add", NULL },
 		};
@@ -753,6 +816,7 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			{ 11, cp[0], np, mp, "policy thread per layer (offload)", "policy thread" },
 			{ 12, cp[1], np, mp, "policy thread per block-head found in HBM (offload)", "policy thread" },
 			{ 13, cp[2], np, mp, "policy thread per block-head missed (offload)", "policy thread" },
+			{ 22, cp[3], np, mp, "policy thread per block-head found in HBM and doubling of the KV capacity over 1 GB (offload)", "policy thread" },
 			{ 16, 2, 0, 0, "two host stages: the issue thread issues layer l while the policy works on layer l + 1", NULL },
 		};
 		const struct hterm *h = two ? h2 : h1;
@@ -764,6 +828,13 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			if (j >= NG - 2 && !goff) {
 				snprintf(num->src, sizeof num->src,
 					 "not fitted: no offload iteration with the issue thread (calibrate --fit-exec)");
+				continue;
+			}
+			if ((j == 2 || j == 3) && !gheads) {
+				num->v = 0;
+				snprintf(num->src, sizeof num->src,
+					 "not fitted: the runs had one KV-head count (%u), so the per-layer terms carry it (calibrate --fit-exec: %.150s)",
+					 x.n ? x.heads[0] : 0, names);
 				continue;
 			}
 			snprintf(num->src, sizeof num->src,
@@ -860,19 +931,19 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			tg ? 100 * wg / (double)tg : 0, tg);
 		if (!two)
 			fprintf(log,
-				"  host (%zu iterations): %.1f us/layer + %.2f us per request per layer + %.4f us per prefill token per layer; offload +%.1f us/layer + %.4f us per hit + %.4f us per miss\n"
+				"  host (%zu iterations): %.1f us/layer + %.2f us per request per layer + %.4f us per prefill token per layer; offload +%.1f us/layer + %.4f us per hit (+ %.4f per doubling of the KV capacity over 1 GB) + %.4f us per miss\n"
 				"  held-out host issue MAPE: %.2f%% (%zu iterations)\n",
 				nh, ch[0] / 1e3, ch[1] / 1e3, ch[2] / 1e3,
-				ch[3] / 1e3, ch[4] / 1e3, ch[5] / 1e3,
+				ch[3] / 1e3, ch[4] / 1e3, ch[6] / 1e3, ch[5] / 1e3,
 				th ? 100 * eh / (double)th : 0, th);
 		else
 			fprintf(log,
 				"  host, two stages (a layer takes the larger):\n"
 				"    issue thread (%zu iterations): %.1f us/layer + %.2f us per request per layer + %.4f us per prefill token per layer; offload +%.1f us/layer; held-out MAPE %.2f%% (%zu)\n"
-				"    policy thread (%zu iterations, offload): %.1f us/layer + %.4f us per hit + %.4f us per miss; held-out MAPE %.2f%% (%zu)\n",
+				"    policy thread (%zu iterations, offload): %.1f us/layer + %.4f us per hit (+ %.4f per doubling of the KV capacity over 1 GB) + %.4f us per miss; held-out MAPE %.2f%% (%zu)\n",
 				ni, ci[0] / 1e3, ci[1] / 1e3, ci[2] / 1e3,
 				ci[3] / 1e3, ti ? 100 * ei / (double)ti : 0, ti,
-				np, cp[0] / 1e3, cp[1] / 1e3, cp[2] / 1e3,
+				np, cp[0] / 1e3, cp[1] / 1e3, cp[3] / 1e3, cp[2] / 1e3,
 				tp ? 100 * ep / (double)tp : 0, tp);
 		fprintf(log,
 			"  held-out GPU window, mean signed error: dense decode %+.2f%% (%zu), dense with prefill %+.2f%% (%zu), offload decode %+.2f%% (%zu), offload with prefill %+.2f%% (%zu)\n",

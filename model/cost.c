@@ -235,7 +235,7 @@ int64_t cost_exec_prefill_tail_ns(const struct cost_model *c)
 
 int64_t cost_exec_host_ns(const struct cost_model *c, uint64_t items,
 			  uint64_t prefill_tokens, uint64_t hits,
-			  uint64_t misses, int offload)
+			  uint64_t misses, int offload, double kv_gb)
 {
 	const struct hw_exec *e = &c->hw->exec;
 
@@ -247,7 +247,9 @@ int64_t cost_exec_host_ns(const struct cost_model *c, uint64_t items,
 		(double)prefill_tokens * e->host_token_ns.v +
 		(offload ? e->host_issue_off_layer_ns.v : 0);
 	look = offload ? e->host_off_layer_ns.v +
-				 (double)hits * e->host_hit_ns.v +
+				 (double)hits * (e->host_hit_ns.v +
+						 log2(fmax(kv_gb, 1.0)) *
+							 e->host_hit_log_ns.v) +
 				 (double)misses * e->host_miss_ns.v
 		       : 0;
 	/* two stages: the issue thread and the policy overlap */

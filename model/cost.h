@@ -111,7 +111,8 @@ int64_t cost_iter_fixed_ns(const struct cost_model *c, uint64_t seqs,
  * `prefill_tokens` prefill tokens and, under an offload policy (`offload`),
  * `hits` block-heads found in HBM and `misses` not: the issue work plus the
  * policy's look-ups, or the larger of the two where the profile has two
- * host stages (hw_exec.host_stages).
+ * host stages (hw_exec.host_stages). A hit costs more in a larger KV cache
+ * (`kv_gb`, the KV capacity in GB; host_hit_log_ns per doubling over 1 GB).
  */
 int64_t cost_exec_layer_ns(const struct cost_model *c, uint64_t decode_seqs,
 			   int sparse_layer, uint64_t prefill_tokens,
@@ -125,7 +126,7 @@ int64_t cost_exec_load_layer_ns(const struct cost_model *c);
 int64_t cost_exec_prefill_tail_ns(const struct cost_model *c);
 int64_t cost_exec_host_ns(const struct cost_model *c, uint64_t items,
 			  uint64_t prefill_tokens, uint64_t hits,
-			  uint64_t misses, int offload);
+			  uint64_t misses, int offload, double kv_gb);
 /* 1 when the profile has the executor section */
 int cost_has_exec(const struct cost_model *c);
 

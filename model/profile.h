@@ -163,7 +163,7 @@ struct hw_op {
  * prefill). Host: the time to issue one layer's work; a layer takes at
  * least that long (the GPU waits for the host when it is slower).
  */
-#define HW_EXEC_NUMS 22
+#define HW_EXEC_NUMS 23
 struct hw_exec {
 	int present;
 	struct hw_num layer_ns;        /* GPU, per dense layer */
@@ -217,6 +217,12 @@ struct hw_exec {
 	 * its last kernel until its saves have landed and it closes, beyond
 	 * the host op (optional in a file: absent = 0) */
 	struct hw_num prefill_tail_ns;
+	/* the policy's cost per block-head found grows with the KV cache it
+	 * looks up in (its slot, LRU and pin arrays spread over more memory):
+	 * per hit and per doubling of the KV capacity in GB, over 1 GB
+	 * (P's hit term is hits (host_hit + log2(capacity GB) host_hit_log);
+	 * optional in a file: absent = 0) */
+	struct hw_num host_hit_log_ns;
 };
 /* Key of exec number i ("layer_ns", ...) and the number itself. */
 const char *hw_exec_key(int i);

@@ -608,7 +608,13 @@ static int offload_run(void *priv, struct pol *p, const struct pol_plan *plan,
 							 layer_tokens(plan, l),
 							 (o->hits - lhits) * o->head_scale,
 							 (o->misses - lmisses) * o->head_scale,
-							 1);
+							 1,
+							 /* the KV capacity in HBM,
+							  * the summary's
+							  * kv_capacity_gb */
+							 (double)(o->cache_bytes +
+								  o->meta_budget) *
+								 1e-9);
 
 			if (host > t) {
 				res->other_ns += host - t;

@@ -78,7 +78,7 @@ static void costmodel_layers(const struct cost_model *c,
 			items++;
 			ptok += it->decode ? 0 : it->q_tokens;
 		}
-		*exec_host += cost_exec_host_ns(c, items, ptok, 0, 0, 0);
+		*exec_host += cost_exec_host_ns(c, items, ptok, 0, 0, 0, 0);
 	}
 }
 
@@ -154,7 +154,7 @@ static void costmodel_all_layers(const struct cost_model *c,
 				cost_exec_layer_ns(c, plan->decode_seqs, 1,
 						   plan->prefill_tokens, gather, 0);
 		/* a layer cannot run faster than the host issues it */
-		host = (int64_t)L * cost_exec_host_ns(c, plan->n, plan->prefill_tokens, 0, 0, 0) -
+		host = (int64_t)L * cost_exec_host_ns(c, plan->n, plan->prefill_tokens, 0, 0, 0, 0) -
 		       (res->linear_ns + res->attn_ns + res->select_ns +
 			res->other_ns);
 		if (host > 0)

@@ -46,6 +46,11 @@ static const double LL_TRUE[2] = { 3e3, 330 };
 /* an iteration with prefill under offload closes this much after its GPU
  * window, beyond the host op (the runs with the issue thread) */
 static const double PT_TRUE = 900e3;
+/* the policy's extra per hit and doubling of the KV capacity over 1 GB,
+ * in files written with a capacity (write_kv_gb > 0: a summary table
+ * with kv_capacity_gb, as sim/output.c writes it) */
+static const double HL_TRUE = 9;
+static double write_kv_gb;
 
 static void put_attr(hid_t loc, const char *name, const char *val)
 {
@@ -135,6 +140,8 @@ static void write_live(const char *path, const char *executor, size_t n,
 		gpu += x->prefill_layers * PL_TRUE;
 		for (int j = 0; j < 6; j++)
 			host += hx[j] * H_TRUE[j];
+		if (write_kv_gb > 0)
+			host += hx[4] * HL_TRUE * log2(write_kv_gb);
 		hop = hw->op[HW_OP_HOST].fixed_ns.v +
 		      hw->op[HW_OP_HOST].per_item_ns.v * x->batch;
 		/* model: 40 ms of kernels + the host op; the GPU window adds
@@ -219,6 +226,29 @@ static void write_live(const char *path, const char *executor, size_t n,
 	H5Dclose(ds);
 	H5Sclose(sp);
 	H5Tclose(t);
+	if (write_kv_gb > 0) {
+		struct {
+			char name[48];
+			double value;
+		} m[2] = { { "requests", 64 }, { "kv_capacity_gb", 0 } };
+		hid_t st = H5Tcopy(H5T_C_S1);
+		hsize_t two = 2;
+
+		m[1].value = write_kv_gb;
+		H5Tset_size(st, 48);
+		t = H5Tcreate(H5T_COMPOUND, sizeof(m[0]));
+		H5Tinsert(t, "name", 0, st);
+		H5Tinsert(t, "value", sizeof(m[0].name), H5T_NATIVE_DOUBLE);
+		sp = H5Screate_simple(1, &two, NULL);
+		ds = H5Dcreate2(grp, "summary", t, sp, H5P_DEFAULT,
+				H5P_DEFAULT, H5P_DEFAULT);
+		CHECK(ds >= 0);
+		CHECK(H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, m) >= 0);
+		H5Dclose(ds);
+		H5Sclose(sp);
+		H5Tclose(t);
+		H5Tclose(st);
+	}
 	H5Gclose(grp);
 	H5Fclose(f);
 	gsl_rng_free(g);
@@ -410,6 +440,85 @@ static void t_fit_refuses_other_files(void)
 	remove(a);
 }
 
+/* A hit's policy cost grows with the KV capacity (host_hit_log_ns): runs
+ * at 6 and 96 GB tell it from the per-hit term; the simulator charges it
+ * by the capacity it is given. */
+static void t_fit_hit_cost_by_capacity(void)
+{
+	char a[] = "/tmp/ss_exec_h_XXXXXX", b[] = "/tmp/ss_exec_i_XXXXXX",
+	     c[] = "/tmp/ss_exec_j_XXXXXX";
+	const char *files[3] = { a, b, c };
+	struct hw_profile *hw = NULL;
+	struct cost_model cm;
+	struct model m;
+	struct ss_err e;
+	double gap = 21e3;
+	int fa = mkstemp(a), fb = mkstemp(b), fc = mkstemp(c);
+	int64_t small, big;
+
+	CHECK(fa >= 0 && fb >= 0 && fc >= 0);
+	close(fa);
+	close(fb);
+	close(fc);
+	CHECK(hw_profile_load(&hw, "h200", &e) == 0);
+	write_live(a, "live NVIDIA H200", 600, 0, hw, &gap, "llama-3-8b-262k", 8,
+		   1);
+	write_kv_gb = 6;
+	write_live(b, "live NVIDIA H200", 900, 1, hw, &gap, "lwm-7b", 32, 1);
+	write_kv_gb = 96;
+	write_live(c, "live NVIDIA H200", 900, 1, hw, &gap, "lwm-7b", 32, 1);
+	write_kv_gb = 0;
+	CHECK_MSG(cal_fit_exec(hw, files, 3, NULL, &e) == 0, "%s", e.msg);
+	CHECK_NEAR(hw->exec.host_hit_ns.v, H_TRUE[4], 1e-4 * H_TRUE[4]);
+	CHECK_NEAR(hw->exec.host_hit_log_ns.v, HL_TRUE, 1e-4 * HL_TRUE);
+	CHECK_NEAR(hw->exec.host_miss_ns.v, H_TRUE[5], 1e-4 * H_TRUE[5]);
+	CHECK_STR_CONTAINS(hw->exec.host_hit_log_ns.src,
+			   "doubling of the KV capacity");
+	/* the cost: 100,000 hits at 1 GB (or less) and at 64 GB differ by
+	 * 100,000 x 6 doublings x HL_TRUE, the policy stage the larger */
+	CHECK(model_load(&m, "lwm-7b", &e) == 0);
+	cm = (struct cost_model){ hw, &m };
+	small = cost_exec_host_ns(&cm, 1, 0, 100000, 0, 1, 0.5);
+	big = cost_exec_host_ns(&cm, 1, 0, 100000, 0, 1, 64);
+	CHECK_EQ_I64(small, cost_exec_host_ns(&cm, 1, 0, 100000, 0, 1, 1));
+	CHECK_NEAR((double)(big - small), 100000 * 6 * HL_TRUE, 2);
+	hw_profile_free(hw);
+	remove(a);
+	remove(b);
+	remove(c);
+}
+
+/* Runs of one KV-head count: the per-head GPU terms are not fitted (their
+ * columns are the per-layer ones times a constant); the per-layer terms
+ * carry them for that count. */
+static void t_fit_one_head_count(void)
+{
+	char a[] = "/tmp/ss_exec_k_XXXXXX", b[] = "/tmp/ss_exec_l_XXXXXX";
+	const char *files[2] = { a, b };
+	struct hw_profile *hw = NULL;
+	struct ss_err e;
+	double gap = 21e3;
+	int fa = mkstemp(a), fb = mkstemp(b);
+
+	CHECK(fa >= 0 && fb >= 0);
+	close(fa);
+	close(fb);
+	CHECK(hw_profile_load(&hw, "h200", &e) == 0);
+	write_live(a, "live NVIDIA H200", 600, 0, hw, &gap, "lwm-7b", 32, 1);
+	write_live(b, "live NVIDIA H200", 900, 1, hw, &gap, "lwm-7b", 32, 1);
+	CHECK_MSG(cal_fit_exec(hw, files, 2, NULL, &e) == 0, "%s", e.msg);
+	CHECK_EQ_I64(hw->exec.layer_head_ns.v, 0);
+	CHECK_EQ_I64(hw->exec.sparse_layer_head_ns.v, 0);
+	CHECK_STR_CONTAINS(hw->exec.layer_head_ns.src, "one KV-head count (32)");
+	CHECK_NEAR(hw->exec.layer_ns.v, G_TRUE[0] + 32 * G_TRUE[2],
+		   1e-4 * G_TRUE[0]);
+	CHECK_NEAR(hw->exec.sparse_layer_ns.v, G_TRUE[1] + 32 * G_TRUE[3],
+		   1e-4 * G_TRUE[1]);
+	hw_profile_free(hw);
+	remove(a);
+	remove(b);
+}
+
 static void t_profile_section_roundtrip_and_costs(void)
 {
 	struct hw_profile *hw = NULL, *back = NULL;
@@ -425,7 +534,7 @@ static void t_profile_section_roundtrip_and_costs(void)
 	c = (struct cost_model){ hw, &m };
 	/* without the section the executor costs nothing */
 	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 0, 100, 100, 0), 0);
-	CHECK_EQ_I64(cost_exec_host_ns(&c, 8, 100, 1000, 10, 1), 0);
+	CHECK_EQ_I64(cost_exec_host_ns(&c, 8, 100, 1000, 10, 1, 0), 0);
 	for (int j = 0; j < HW_EXEC_NUMS; j++) {
 		struct hw_num *n = hw_exec_num(&hw->exec, j);
 
@@ -450,13 +559,13 @@ static void t_profile_section_roundtrip_and_costs(void)
 	CHECK_EQ_I64(cost_exec_prefill_tail_ns(&c), 220);
 	/* 90 + 3 x 100 + 100 x 110, + 160 (issue) + 120 + 1000 x 130
 	 * + 10 x 140 (look-ups) under offload */
-	CHECK_EQ_I64(cost_exec_host_ns(&c, 3, 100, 1000, 10, 0), 11390);
-	CHECK_EQ_I64(cost_exec_host_ns(&c, 3, 100, 1000, 10, 1), 143070);
+	CHECK_EQ_I64(cost_exec_host_ns(&c, 3, 100, 1000, 10, 0, 0), 11390);
+	CHECK_EQ_I64(cost_exec_host_ns(&c, 3, 100, 1000, 10, 1, 0), 143070);
 	/* two stages: the larger of 11550 (issue) and 131520 (look-ups) */
 	hw->exec.host_stages.v = 2;
-	CHECK_EQ_I64(cost_exec_host_ns(&c, 3, 100, 1000, 10, 0), 11390);
-	CHECK_EQ_I64(cost_exec_host_ns(&c, 3, 100, 1000, 10, 1), 131520);
-	CHECK_EQ_I64(cost_exec_host_ns(&c, 3, 100, 10, 0, 1), 11550);
+	CHECK_EQ_I64(cost_exec_host_ns(&c, 3, 100, 1000, 10, 0, 0), 11390);
+	CHECK_EQ_I64(cost_exec_host_ns(&c, 3, 100, 1000, 10, 1, 0), 131520);
+	CHECK_EQ_I64(cost_exec_host_ns(&c, 3, 100, 10, 0, 1, 0), 11550);
 	hw->exec.host_stages.v = 1;
 	f = open_memstream(&txt, &len);
 	CHECK(f != NULL);
@@ -653,6 +762,33 @@ static void t_sim_charges_executor_costs(void)
 		CHECK(bound > 0);
 		sim_release(&y);
 	}
+	/* the same by the KV capacity alone: 1 ms per hit and doubling over
+	 * 1 GB at the 2 GB budget (the HBM's: not the DRAM pool's, which is
+	 * larger) */
+	b.hw->exec.host_hit_ns.v = 0;
+	b.hw->exec.host_miss_ns.v = 0;
+	b.hw->exec.host_hit_log_ns.v = 1e6;
+	{
+		struct sim y;
+		size_t bound = 0;
+
+		env_run(&b, "sparseserve", NULL, &t, &y);
+		for (size_t i = 0; i < y.niters; i++) {
+			const struct sim_iter_rec *r = &y.iters[i];
+
+			if (!r->hits || r->prefill_tokens)
+				continue;
+			CHECK_MSG((double)r->dur_ns >= 0.99e6 * (double)r->hits &&
+					  (double)r->dur_ns <
+						  1.5e6 * (double)r->hits + 5e7,
+				  "iteration %zu: %lld ns for %llu hits",
+				  i, (long long)r->dur_ns,
+				  (unsigned long long)r->hits);
+			bound++;
+		}
+		CHECK(bound > 0);
+		sim_release(&y);
+	}
 	trace_release(&t);
 	hw_profile_free(a.hw);
 	hw_profile_free(b.hw);
@@ -662,6 +798,8 @@ static const struct th_case cases[] = {
 	TH_CASE(t_sim_charges_executor_costs),
 	TH_CASE(t_fit_recovers_known_coefficients),
 	TH_CASE(t_fit_two_host_stages),
+	TH_CASE(t_fit_hit_cost_by_capacity),
+	TH_CASE(t_fit_one_head_count),
 	TH_CASE(t_fit_refuses_other_files),
 	TH_CASE(t_profile_section_roundtrip_and_costs),
 	{ 0 },
