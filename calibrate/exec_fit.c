@@ -31,10 +31,14 @@
  *
  *   host, from every iteration, per layer:
  *     host / L = h0 + n_items h1 + n_prefill h2
- *                 + [offload] (h3 + hits / L h4 + misses / L h5)
+ *                 + [offload] (h3 + hits / L (h4 + log2(C) h7)
+ *                              + misses / L h5)
  *   (a miss does more host work than a hit: a slot, an eviction, the load
  *   list; measured 5-10x a hit's; C is the run's KV capacity in GB, from
- *   its summary: a hit's cost grows with the cache the policy looks up in,
+ *   its summary, at least 1 (log2 0 at 1 GB or less), and h7 is fitted
+ *   only where the fitted rows cover two capacities or more, every
+ *   offload row knowing its own: a hit's cost grows with the cache the
+ *   policy looks up in,
  *   38-54 ns at 6 GB (prompts <= 8k), 48-62 at 24.6 GB (32k), ~70 at
  *   118 GB in session 13's runs; the one-stage form has the same term);
  *
@@ -608,7 +612,9 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 	double cg[NG], ch[NH], ci[NI], cp[NP], eg = 0, eh = 0, wg = 0, ei = 0,
 	       ep = 0;
 	int *ug = NULL, *uh = NULL, *ui = NULL, *up = NULL, rc = 0, two = 0;
-	int goff = 0, gnon = 0, gheads = 0;
+	int goff = 0, gnon = 0, gheads = 0, gcap = 0, nocap = 0;
+	double cap0 = -1;
+	size_t g0 = x.n;
 	size_t ng = 0, nh = 0, ni = 0, np = 0, ngap = 0, tg = 0, th = 0,
 	       ti = 0, tp = 0;
 	/* the runs' names for the sources, whole names only: what does not
@@ -720,12 +726,42 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 	 * constant and the split between them is arbitrary (session 13's
 	 * first fit moved all of it to the heads, which priced LWM-7B's 32
 	 * heads at 4x Llama's 8 with no run to say so) */
-	for (size_t i = 0; i < x.n; i++)
-		if (ug[i] && x.heads[i] != x.heads[0])
+	for (size_t i = 0; i < x.n; i++) {
+		if (!ug[i])
+			continue;
+		if (g0 == x.n)
+			g0 = i; /* the first row fitted */
+		else if (x.heads[i] != x.heads[g0])
 			gheads = 1;
+	}
 	if (!gheads)
 		for (size_t i = 0; i < x.n; i++)
 			Xg[i * NG + 2] = Xg[i * NG + 3] = 0;
+	/* likewise the per-hit term by capacity: fitted where the rows of
+	 * the host fit in use (the policy thread's with two stages) cover two
+	 * capacities or more, and no offload row lacks its run's capacity
+	 * (a file without the summary's kv_capacity_gb) */
+	for (size_t i = 0; i < x.n; i++) {
+		double c;
+
+		if (!(two ? up[i] : uh[i]) || !is_offload(&x.row[i]))
+			continue;
+		if (x.row[i].kv_gb <= 0) {
+			nocap++;
+			continue;
+		}
+		c = log2(fmax(x.row[i].kv_gb, 1.0));
+		if (cap0 < 0)
+			cap0 = c;
+		else if (c != cap0)
+			gcap = 1;
+	}
+	gcap = gcap && !nocap;
+	if (!gcap)
+		for (size_t i = 0; i < x.n; i++) {
+			Xh[i * NH + 6] = 0;
+			Xp[i * NP + 3] = 0;
+		}
 	if (fit(Xg, yg, ug, x.n, NG, goff ? NG : NG - 2, cg) ||
 	    (!two && fit(Xh, yh, uh, x.n, NH, NH, ch)) ||
 	    (two && (fit(Xi, yi, ui, x.n, NI, NI, ci) ||
@@ -834,7 +870,7 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 				num->v = 0;
 				snprintf(num->src, sizeof num->src,
 					 "not fitted: the runs had one KV-head count (%u), so the per-layer terms carry it (calibrate --fit-exec: %.150s)",
-					 x.n ? x.heads[0] : 0, names);
+					 g0 < x.n ? x.heads[g0] : 0, names);
 				continue;
 			}
 			snprintf(num->src, sizeof num->src,
@@ -842,10 +878,24 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 				 what[j], ng, names,
 				 tg ? 100 * eg / (double)tg : 0);
 		}
+		_Static_assert(SS_ARRAY_SIZE(h1) == SS_ARRAY_SIZE(h2),
+			       "one term list a host stage form");
 		for (size_t j = 0; j < SS_ARRAY_SIZE(h1); j++) {
 			struct hw_num *num = hw_exec_num(&hw->exec, h[j].key);
 
 			num->v = h[j].v;
+			if (h[j].key == 22 && !gcap) {
+				num->v = 0;
+				if (nocap)
+					snprintf(num->src, sizeof num->src,
+						 "not fitted: %d offload iterations from runs without their KV capacity (summary kv_capacity_gb; calibrate --fit-exec: %.150s)",
+						 nocap, names);
+				else
+					snprintf(num->src, sizeof num->src,
+						 "not fitted: the runs had one KV capacity, so the per-hit term carries it (calibrate --fit-exec: %.150s)",
+						 names);
+				continue;
+			}
 			if (h[j].n)
 				snprintf(num->src, sizeof num->src,
 					 "measured: %s, least squares over %zu live iterations (calibrate --fit-exec: %.150s); held-out MAPE %.1f%% (%s)",
@@ -945,6 +995,12 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 				ci[3] / 1e3, ti ? 100 * ei / (double)ti : 0, ti,
 				np, cp[0] / 1e3, cp[1] / 1e3, cp[3] / 1e3, cp[2] / 1e3,
 				tp ? 100 * ep / (double)tp : 0, tp);
+		if (!gheads)
+			fprintf(log, "  per-KV-head GPU terms: not fitted (one KV-head count)\n");
+		if (!gcap)
+			fprintf(log, "  per-hit term by KV capacity: not fitted (%s)\n",
+				nocap ? "offload runs without their capacity"
+				      : "one capacity");
 		fprintf(log,
 			"  held-out GPU window, mean signed error: dense decode %+.2f%% (%zu), dense with prefill %+.2f%% (%zu), offload decode %+.2f%% (%zu), offload with prefill %+.2f%% (%zu)\n",
 			nbias[0] ? 100 * bias[0] / (double)nbias[0] : 0, nbias[0],

@@ -71,6 +71,7 @@ int off_init(struct pol *p, uint64_t hbm_bytes, struct ss_err *err)
 			 p->cfg.meta_frac);
 		goto fail;
 	}
+	o->hbm_bytes = hbm_bytes;
 	o->meta_budget = (uint64_t)(p->cfg.meta_frac * (double)hbm_bytes);
 	memset(&kc, 0, sizeof kc);
 	kc.shape = o->shape;

@@ -64,6 +64,7 @@ struct pol_off {
 				     head_scale real block-heads */
 	uint64_t cache_bytes;     /* M_avl: cache slots x block bytes */
 	uint64_t meta_budget;     /* bytes of HBM for digests */
+	uint64_t hbm_bytes;       /* the HBM KV capacity: digests + cache */
 	uint64_t meta_used;       /* bytes reserved by admitted requests */
 	uint32_t max_inject;      /* token x layer units per iteration */
 	/* per KV id: owner request index and "finished, free when saved" */

@@ -612,9 +612,7 @@ static int offload_run(void *priv, struct pol *p, const struct pol_plan *plan,
 							 /* the KV capacity in HBM,
 							  * the summary's
 							  * kv_capacity_gb */
-							 (double)(o->cache_bytes +
-								  o->meta_budget) *
-								 1e-9);
+							 (double)o->hbm_bytes * 1e-9);
 
 			if (host > t) {
 				res->other_ns += host - t;

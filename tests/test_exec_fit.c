@@ -482,6 +482,25 @@ static void t_fit_hit_cost_by_capacity(void)
 	big = cost_exec_host_ns(&cm, 1, 0, 100000, 0, 1, 64);
 	CHECK_EQ_I64(small, cost_exec_host_ns(&cm, 1, 0, 100000, 0, 1, 1));
 	CHECK_NEAR((double)(big - small), 100000 * 6 * HL_TRUE, 2);
+	/* one capacity (24 GB in both offload runs): the term cannot be
+	 * told from the per-hit one, which carries it there */
+	write_kv_gb = 24;
+	write_live(b, "live NVIDIA H200", 900, 1, hw, &gap, "lwm-7b", 32, 1);
+	write_live(c, "live NVIDIA H200", 900, 1, hw, &gap, "lwm-7b", 32, 1);
+	write_kv_gb = 0;
+	CHECK_MSG(cal_fit_exec(hw, files, 3, NULL, &e) == 0, "%s", e.msg);
+	CHECK(hw->exec.host_hit_log_ns.v == 0);
+	CHECK_STR_CONTAINS(hw->exec.host_hit_log_ns.src, "one KV capacity");
+	CHECK_NEAR(hw->exec.host_hit_ns.v, H_TRUE[4] + HL_TRUE * log2(24.0),
+		   1e-4 * H_TRUE[4]);
+	/* an offload run without its capacity: not fitted either */
+	write_kv_gb = 96;
+	write_live(c, "live NVIDIA H200", 900, 1, hw, &gap, "lwm-7b", 32, 1);
+	write_kv_gb = 0;
+	write_live(b, "live NVIDIA H200", 900, 1, hw, &gap, "lwm-7b", 32, 1);
+	CHECK_MSG(cal_fit_exec(hw, files, 3, NULL, &e) == 0, "%s", e.msg);
+	CHECK(hw->exec.host_hit_log_ns.v == 0);
+	CHECK_STR_CONTAINS(hw->exec.host_hit_log_ns.src, "without their KV capacity");
 	hw_profile_free(hw);
 	remove(a);
 	remove(b);
@@ -507,8 +526,8 @@ static void t_fit_one_head_count(void)
 	write_live(a, "live NVIDIA H200", 600, 0, hw, &gap, "lwm-7b", 32, 1);
 	write_live(b, "live NVIDIA H200", 900, 1, hw, &gap, "lwm-7b", 32, 1);
 	CHECK_MSG(cal_fit_exec(hw, files, 2, NULL, &e) == 0, "%s", e.msg);
-	CHECK_EQ_I64(hw->exec.layer_head_ns.v, 0);
-	CHECK_EQ_I64(hw->exec.sparse_layer_head_ns.v, 0);
+	CHECK(hw->exec.layer_head_ns.v == 0);
+	CHECK(hw->exec.sparse_layer_head_ns.v == 0);
 	CHECK_STR_CONTAINS(hw->exec.layer_head_ns.src, "one KV-head count (32)");
 	CHECK_NEAR(hw->exec.layer_ns.v, G_TRUE[0] + 32 * G_TRUE[2],
 		   1e-4 * G_TRUE[0]);
