@@ -213,6 +213,7 @@ int64_t cost_exec_layer_ns(const struct cost_model *c, uint64_t decode_seqs,
 			(double)gather_tokens *
 				(e->gather_ns.v + heads * e->gather_head_ns.v) +
 			(offload ? e->off_layer_ns.v +
+					   heads * e->off_layer_head_ns.v +
 					   (sparse_layer ? (double)decode_seqs *
 								   e->off_dec_sparse_ns.v
 							 : 0)

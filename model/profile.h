@@ -163,7 +163,7 @@ struct hw_op {
  * prefill). Host: the time to issue one layer's work; a layer takes at
  * least that long (the GPU waits for the host when it is slower).
  */
-#define HW_EXEC_NUMS 23
+#define HW_EXEC_NUMS 24
 struct hw_exec {
 	int present;
 	struct hw_num layer_ns;        /* GPU, per dense layer */
@@ -223,6 +223,10 @@ struct hw_exec {
 	 * (P's hit term is hits (host_hit + log2(capacity GB) host_hit_log);
 	 * optional in a file: absent = 0) */
 	struct hw_num host_hit_log_ns;
+	/* GPU under offload, per KV head per layer with work: the loads'
+	 * and selections' per-head index work (optional in a file: absent
+	 * = 0) */
+	struct hw_num off_layer_head_ns;
 };
 /* Key of exec number i ("layer_ns", ...) and the number itself. */
 const char *hw_exec_key(int i);

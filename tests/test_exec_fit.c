@@ -51,6 +51,10 @@ static const double PT_TRUE = 900e3;
  * with kv_capacity_gb, as sim/output.c writes it) */
 static const double HL_TRUE = 9;
 static double write_kv_gb;
+/* GPU under offload per KV head per layer, in files written with
+ * write_off_head set (off_layer_head_ns) */
+static const double OH_TRUE = 400;
+static int write_off_head;
 
 static void put_attr(hid_t loc, const char *name, const char *val)
 {
@@ -162,7 +166,8 @@ static void write_live(const char *path, const char *executor, size_t n,
 		x->gpu_s += x->load_s;
 		if (piped && off) {
 			x->gpu_s += (L * OG_TRUE[0] +
-				     x->sparse_layers * x->decode_seqs * OG_TRUE[1]) *
+				     x->sparse_layers * x->decode_seqs * OG_TRUE[1] +
+				     (write_off_head ? L * H * OH_TRUE : 0)) *
 				    1e-9;
 			x->dur_s = x->gpu_s + (*gap) * 1e-9;
 		}
@@ -538,6 +543,57 @@ static void t_fit_one_head_count(void)
 	remove(b);
 }
 
+/* The offload work per KV head (off_layer_head_ns) from offload runs of
+ * two head counts, beside the sparse layers' per-head term from runs
+ * without offload of two head counts. */
+static void t_fit_offload_per_head(void)
+{
+	char p[4][24];
+	const char *files[4];
+	struct hw_profile *hw = NULL;
+	struct ss_err e;
+	double gap = 21e3;
+
+	for (int k = 0; k < 4; k++) {
+		int fd;
+
+		snprintf(p[k], sizeof p[k], "/tmp/ss_exec_o%d_XXXXXX", k);
+		fd = mkstemp(p[k]);
+		CHECK(fd >= 0);
+		close(fd);
+		files[k] = p[k];
+	}
+	CHECK(hw_profile_load(&hw, "h200", &e) == 0);
+	write_off_head = 1;
+	write_live(p[0], "live NVIDIA H200", 600, 0, hw, &gap, "llama-3-8b-262k", 8, 1);
+	write_live(p[1], "live NVIDIA H200", 600, 0, hw, &gap, "lwm-7b", 32, 1);
+	write_live(p[2], "live NVIDIA H200", 900, 1, hw, &gap, "llama-3-8b-262k", 8, 1);
+	write_live(p[3], "live NVIDIA H200", 900, 1, hw, &gap, "lwm-7b", 32, 1);
+	write_off_head = 0;
+	CHECK_MSG(cal_fit_exec(hw, files, 4, NULL, &e) == 0, "%s", e.msg);
+	CHECK_NEAR(hw->exec.off_layer_head_ns.v, OH_TRUE, 1e-3 * OH_TRUE);
+	CHECK_NEAR(hw->exec.off_layer_ns.v, OG_TRUE[0], 1e-3 * OG_TRUE[0]);
+	CHECK_NEAR(hw->exec.sparse_layer_head_ns.v, G_TRUE[3], 1e-3 * G_TRUE[3]);
+	CHECK_NEAR(hw->exec.layer_head_ns.v, G_TRUE[2], 1e-3 * G_TRUE[2]);
+	CHECK_STR_CONTAINS(hw->exec.off_layer_head_ns.src, "per KV head per layer under offload");
+	/* offload runs of one head count: not fitted, the per-layer term
+	 * carries it */
+	files[2] = p[3];
+	write_off_head = 1;
+	write_live(p[0], "live NVIDIA H200", 600, 0, hw, &gap, "llama-3-8b-262k", 8, 1);
+	write_live(p[1], "live NVIDIA H200", 600, 0, hw, &gap, "lwm-7b", 32, 1);
+	write_live(p[3], "live NVIDIA H200", 900, 1, hw, &gap, "lwm-7b", 32, 1);
+	write_off_head = 0;
+	CHECK_MSG(cal_fit_exec(hw, files, 3, NULL, &e) == 0, "%s", e.msg);
+	CHECK(hw->exec.off_layer_head_ns.v == 0);
+	CHECK_STR_CONTAINS(hw->exec.off_layer_head_ns.src, "one KV-head count (32)");
+	CHECK_NEAR(hw->exec.off_layer_ns.v, OG_TRUE[0] + 32 * OH_TRUE,
+		   1e-3 * OG_TRUE[0]);
+	hw_profile_free(hw);
+	for (int k = 0; k < 4; k++)
+		remove(p[k]);
+}
+
 static void t_profile_section_roundtrip_and_costs(void)
 {
 	struct hw_profile *hw = NULL, *back = NULL;
@@ -569,9 +625,10 @@ static void t_profile_section_roundtrip_and_costs(void)
 	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 0, 0, 0, 0), 650);
 	/* sparse layer: 20 + 8 x 40 + 8 x 60 + ... */
 	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 1, 100, 200, 0), 264030);
-	/* under offload: + 180 a layer, + 8 x 190 on a sparse one */
-	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 0, 100, 200, 1), 264040);
-	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 1, 100, 200, 1), 265730);
+	/* under offload: + 180 a layer and 8 x 240 its heads
+	 * (off_layer_head_ns), + 8 x 190 on a sparse one */
+	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 0, 100, 200, 1), 265960);
+	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 1, 100, 200, 1), 267650);
 	/* a layer that loads: 200 (load_layer_ns) */
 	CHECK_EQ_I64(cost_exec_load_layer_ns(&c), 200);
 	/* an offload iteration with prefill: 220 (prefill_tail_ns) */
@@ -819,6 +876,7 @@ static const struct th_case cases[] = {
 	TH_CASE(t_fit_two_host_stages),
 	TH_CASE(t_fit_hit_cost_by_capacity),
 	TH_CASE(t_fit_one_head_count),
+	TH_CASE(t_fit_offload_per_head),
 	TH_CASE(t_fit_refuses_other_files),
 	TH_CASE(t_profile_section_roundtrip_and_costs),
 	{ 0 },
