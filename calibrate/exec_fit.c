@@ -610,6 +610,11 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 	/* held-out GPU window: signed error by kind of iteration */
 	double bias[4] = { 0 };
 	size_t nbias[4] = { 0 };
+	/* and by the model's KV-head count (the first HB counts seen) */
+	enum { HB = 4 };
+	unsigned hb_heads[HB] = { 0 };
+	double hb_bias[HB][4] = { { 0 } };
+	size_t hb_n[HB][4] = { { 0 } }, nhb = 0;
 	double cg[NG], ch[NH], ci[NI], cp[NP], eg = 0, eh = 0, wg = 0, ei = 0,
 	       ep = 0;
 	int *ug = NULL, *uh = NULL, *ui = NULL, *up = NULL, rc = 0, two = 0;
@@ -808,6 +813,18 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			tg++;
 			bias[kind] += (pred - w) / w;
 			nbias[kind]++;
+			{
+				size_t b = 0;
+
+				while (b < nhb && hb_heads[b] != x.heads[i])
+					b++;
+				if (b == nhb && nhb < HB)
+					hb_heads[nhb++] = x.heads[i];
+				if (b < nhb) {
+					hb_bias[b][kind] += (pred - w) / w;
+					hb_n[b][kind]++;
+				}
+			}
 		}
 		if (lfit && load_row(r)) {
 			el += fabs(dot(Xl + i * 2, cl, 2) - yl[i]) / yl[i];
@@ -1030,6 +1047,25 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			nbias[1] ? 100 * bias[1] / (double)nbias[1] : 0, nbias[1],
 			nbias[2] ? 100 * bias[2] / (double)nbias[2] : 0, nbias[2],
 			nbias[3] ? 100 * bias[3] / (double)nbias[3] : 0, nbias[3]);
+		for (size_t b = 0; nhb > 1 && b < nhb; b++) {
+			const char *sep = "";
+
+			fprintf(log, "    %u KV heads:", hb_heads[b]);
+			for (int k = 0; k < 4; k++) {
+				static const char *const kn[4] = {
+					"dense decode", "dense with prefill",
+					"offload decode", "offload with prefill"
+				};
+
+				if (!hb_n[b][k])
+					continue;
+				fprintf(log, "%s %s %+.2f%% (%zu)", sep, kn[k],
+					100 * hb_bias[b][k] / (double)hb_n[b][k],
+					hb_n[b][k]);
+				sep = ",";
+			}
+			fprintf(log, "\n");
+		}
 		if (lfit)
 			fprintf(log,
 				"  loads (%zu iterations): %.2f us per loading layer (link latency %.2f: executor +%.2f) + %.4f us per block-head; held-out MAPE %.2f%% (%zu)\n",

@@ -339,6 +339,9 @@ static void t_fit_two_host_stages(void)
 	CHECK_MSG(cal_fit_exec(hw, files, 2, lf, &e) == 0, "%s", e.msg);
 	fclose(lf);
 	CHECK_STR_CONTAINS(log, "two stages");
+	/* the held-out signed error by the model's KV-head count */
+	CHECK_STR_CONTAINS(log, "    8 KV heads: dense with prefill");
+	CHECK_STR_CONTAINS(log, "    32 KV heads: dense decode");
 	free(log);
 	CHECK_EQ_I64(hw->exec.host_stages.v, 2);
 	/* the GPU terms, the offload ones now among them (loads less) */
