@@ -16,7 +16,7 @@
  *     gpu - (model - host op) = (W - S) (a + H a_h) + S (a_s + H a_sh)
  *                               + (W - S) n_dec b_dense + S n_dec b_sparse
  *                               + T_prefill c + T_gather H d + P p
- *                               + [offload] (W e + S n_dec e_s)
+ *                               + [offload] (W (e + H e_h) + S n_dec e_s)
  *   (W the layers with work: all L with a decode request, else the P
  *   layers that ran prefill tokens, as the simulator charges them; S of
  *   them sparse, H KV heads, n_dec decode requests; T_prefill, T_gather the
@@ -727,15 +727,13 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 	/* the offload terms only where offload iterations were fitted, and
 	 * iterations without offload tell them from the per-layer terms */
 	goff = goff && gnon;
-	/* the per-KV-head terms only where the runs had two head counts or
-	 * more: with one, their columns are the per-layer ones times a
-	 * constant and the split between them is arbitrary (session 13's
-	 * first fit moved all of it to the heads, which priced LWM-7B's 32
-	 * heads at 4x Llama's 8 with no run to say so) */
-	/* each per-head column (2 dense, 3 sparse, 11 offload) over the
-	 * fitted rows where it is not 0: the sparse one of the rows without
-	 * offload, since under offload it and the offload one move together
-	 * (a decode layer is sparse and offloaded at once) */
+	/* each per-KV-head column (2 dense, 3 sparse, 11 offload) only where
+	 * the fitted rows in which it is not 0 have two head counts or more:
+	 * with one it is the per-layer column times a constant and the split
+	 * is arbitrary (session 13's first fit put it all on the heads and
+	 * priced LWM-7B's 32 at 4x Llama's 8). The sparse one counts the rows
+	 * without offload: under offload it and the offload one move together
+	 * (a decode layer is sparse and offloaded at once). */
 	for (int k = 0; k < 3; k++) {
 		static const int col[3] = { 2, 3, 11 };
 		size_t first = x.n;

@@ -448,26 +448,41 @@ static void t_fit_refuses_other_files(void)
 	remove(a);
 }
 
+/* n empty temporary files for result files: paths in p, listed in files */
+static void tmp_files(char (*p)[32], const char **files, int n)
+{
+	for (int k = 0; k < n; k++) {
+		int fd;
+
+		snprintf(p[k], sizeof p[k], "/tmp/ss_exec_t%d_XXXXXX", k);
+		fd = mkstemp(p[k]);
+		CHECK(fd >= 0);
+		close(fd);
+		files[k] = p[k];
+	}
+}
+
+static void rm_files(char (*p)[32], int n)
+{
+	for (int k = 0; k < n; k++)
+		remove(p[k]);
+}
+
 /* A hit's policy cost grows with the KV capacity (host_hit_log_ns): runs
  * at 6 and 96 GB tell it from the per-hit term; the simulator charges it
  * by the capacity it is given. */
 static void t_fit_hit_cost_by_capacity(void)
 {
-	char a[] = "/tmp/ss_exec_h_XXXXXX", b[] = "/tmp/ss_exec_i_XXXXXX",
-	     c[] = "/tmp/ss_exec_j_XXXXXX";
-	const char *files[3] = { a, b, c };
+	char p[3][32];
+	const char *files[3], *a = p[0], *b = p[1], *c = p[2];
 	struct hw_profile *hw = NULL;
 	struct cost_model cm;
 	struct model m;
 	struct ss_err e;
 	double gap = 21e3;
-	int fa = mkstemp(a), fb = mkstemp(b), fc = mkstemp(c);
 	int64_t small, big;
 
-	CHECK(fa >= 0 && fb >= 0 && fc >= 0);
-	close(fa);
-	close(fb);
-	close(fc);
+	tmp_files(p, files, 3);
 	CHECK(hw_profile_load(&hw, "h200", &e) == 0);
 	write_live(a, "live NVIDIA H200", 600, 0, hw, &gap, "llama-3-8b-262k", 8,
 		   1);
@@ -510,9 +525,7 @@ static void t_fit_hit_cost_by_capacity(void)
 	CHECK(hw->exec.host_hit_log_ns.v == 0);
 	CHECK_STR_CONTAINS(hw->exec.host_hit_log_ns.src, "without their KV capacity");
 	hw_profile_free(hw);
-	remove(a);
-	remove(b);
-	remove(c);
+	rm_files(p, 3);
 }
 
 /* Runs of one KV-head count: the per-head GPU terms are not fitted (their
@@ -520,19 +533,16 @@ static void t_fit_hit_cost_by_capacity(void)
  * carry them for that count. */
 static void t_fit_one_head_count(void)
 {
-	char a[] = "/tmp/ss_exec_k_XXXXXX", b[] = "/tmp/ss_exec_l_XXXXXX";
-	const char *files[2] = { a, b };
+	char p[2][32];
+	const char *files[2];
 	struct hw_profile *hw = NULL;
 	struct ss_err e;
 	double gap = 21e3;
-	int fa = mkstemp(a), fb = mkstemp(b);
 
-	CHECK(fa >= 0 && fb >= 0);
-	close(fa);
-	close(fb);
+	tmp_files(p, files, 2);
 	CHECK(hw_profile_load(&hw, "h200", &e) == 0);
-	write_live(a, "live NVIDIA H200", 600, 0, hw, &gap, "lwm-7b", 32, 1);
-	write_live(b, "live NVIDIA H200", 900, 1, hw, &gap, "lwm-7b", 32, 1);
+	write_live(p[0], "live NVIDIA H200", 600, 0, hw, &gap, "lwm-7b", 32, 1);
+	write_live(p[1], "live NVIDIA H200", 900, 1, hw, &gap, "lwm-7b", 32, 1);
 	CHECK_MSG(cal_fit_exec(hw, files, 2, NULL, &e) == 0, "%s", e.msg);
 	CHECK(hw->exec.layer_head_ns.v == 0);
 	CHECK(hw->exec.sparse_layer_head_ns.v == 0);
@@ -542,8 +552,7 @@ static void t_fit_one_head_count(void)
 	CHECK_NEAR(hw->exec.sparse_layer_ns.v, G_TRUE[1] + 32 * G_TRUE[3],
 		   1e-4 * G_TRUE[1]);
 	hw_profile_free(hw);
-	remove(a);
-	remove(b);
+	rm_files(p, 2);
 }
 
 /* The offload work per KV head (off_layer_head_ns) from offload runs of
@@ -551,21 +560,13 @@ static void t_fit_one_head_count(void)
  * without offload of two head counts. */
 static void t_fit_offload_per_head(void)
 {
-	char p[4][24];
+	char p[4][32];
 	const char *files[4];
 	struct hw_profile *hw = NULL;
 	struct ss_err e;
 	double gap = 21e3;
 
-	for (int k = 0; k < 4; k++) {
-		int fd;
-
-		snprintf(p[k], sizeof p[k], "/tmp/ss_exec_o%d_XXXXXX", k);
-		fd = mkstemp(p[k]);
-		CHECK(fd >= 0);
-		close(fd);
-		files[k] = p[k];
-	}
+	tmp_files(p, files, 4);
 	CHECK(hw_profile_load(&hw, "h200", &e) == 0);
 	write_off_head = 1;
 	write_live(p[0], "live NVIDIA H200", 600, 0, hw, &gap, "llama-3-8b-262k", 8, 1);
@@ -593,8 +594,7 @@ static void t_fit_offload_per_head(void)
 	CHECK_NEAR(hw->exec.off_layer_ns.v, OG_TRUE[0] + 32 * OH_TRUE,
 		   1e-3 * OG_TRUE[0]);
 	hw_profile_free(hw);
-	for (int k = 0; k < 4; k++)
-		remove(p[k]);
+	rm_files(p, 4);
 }
 
 static void t_profile_section_roundtrip_and_costs(void)
