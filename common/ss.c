@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "version.h"
 
@@ -74,6 +75,31 @@ int ss_grow(void **ptr, size_t *alloc, size_t need, size_t elem,
 	*ptr = p;
 	*alloc = n;
 	return 0;
+}
+
+#define SS_HUGE_PAGE ((size_t)2 << 20)
+
+void *ss_alloc_table(size_t bytes)
+{
+	static int plain = -1; /* SS_HUGE_TABLES=off, asked once */
+	size_t n;
+	void *p;
+
+	if (plain < 0) {
+		const char *v = getenv("SS_HUGE_TABLES");
+
+		plain = v && !strcmp(v, "off");
+	}
+	if (plain || bytes < SS_HUGE_PAGE || bytes > SIZE_MAX - SS_HUGE_PAGE)
+		return malloc(bytes ? bytes : 1);
+	n = (bytes + SS_HUGE_PAGE - 1) & ~(SS_HUGE_PAGE - 1);
+	if (posix_memalign(&p, SS_HUGE_PAGE, n))
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	/* advice only: where it is refused the pages are plain ones */
+	(void)madvise(p, n, MADV_HUGEPAGE);
+#endif
+	return p;
 }
 
 int ss_parse_i64(const char *s, int64_t *out)

@@ -74,6 +74,17 @@ static inline int64_t ss_s_to_ns(double s)
 int ss_grow(void **ptr, size_t *alloc, size_t need, size_t elem,
 	    struct ss_err *err);
 
+/*
+ * A large table read at random (the KV directory's slot tables and each
+ * request's block table): from 2 MiB on, 2 MiB-aligned, rounded up to whole
+ * 2 MiB and advised MADV_HUGEPAGE, so that where transparent huge pages are
+ * `madvise` (the H200 machine) the policy's look-ups miss the TLB far less
+ * often; smaller tables, or SS_HUGE_TABLES=off in the environment (to
+ * measure what huge pages change), take plain malloc. Freed with free().
+ * NULL when out of memory. Contents undefined, as malloc's.
+ */
+void *ss_alloc_table(size_t bytes);
+
 /* Strict number parsing: the whole string must be consumed. 0 or SS_EINVAL. */
 int ss_parse_i64(const char *s, int64_t *out);
 int ss_parse_u64(const char *s, uint64_t *out);

@@ -162,7 +162,7 @@ struct kv_dir *kv_dir_alloc(const struct kv_dir_config *cfg,
 	total = align8(ns * sizeof(int32_t)) + 2 * align8(ns * sizeof(uint32_t)) +
 		2 * align8(ns * sizeof(int32_t)) +
 		align8(repl->priv_size((uint32_t)ns));
-	d->mem = malloc(total);
+	d->mem = ss_alloc_table(total);
 	if (!d->mem) {
 		ss_error(err, SS_ENOMEM,
 			 "kv directory: out of memory for %llu slots (%zu bytes)",
@@ -273,7 +273,7 @@ int kv_req_add(struct kv_dir *d, uint64_t max_tokens, int32_t *req,
 	}
 	r = &d->reqs[id];
 	memset(r, 0, sizeof(*r));
-	r->mem = malloc(bytes);
+	r->mem = ss_alloc_table(bytes);
 	if (!r->mem) {
 		if (reused) /* give the id back */
 			d->free_ids[d->nfree_ids++] = id;

@@ -74,6 +74,30 @@ static void t_grow(void)
 	free(a);
 }
 
+/* tables from 2 MiB on are 2 MiB-aligned and whole huge pages; every byte
+ * is usable either way */
+static void t_alloc_table(void)
+{
+	size_t big = ((size_t)5 << 20) + 3;
+	unsigned char *a = ss_alloc_table(big), *b = ss_alloc_table(100);
+
+	const char *v = getenv("SS_HUGE_TABLES");
+
+	CHECK(a != NULL && b != NULL);
+	if (a) {
+		if (!v || strcmp(v, "off"))
+			CHECK(((uintptr_t)a & (((size_t)2 << 20) - 1)) == 0);
+		memset(a, 0xab, big);
+		CHECK(a[0] == 0xab && a[big - 1] == 0xab);
+	}
+	if (b) {
+		memset(b, 1, 100);
+		CHECK(b[99] == 1);
+	}
+	free(a);
+	free(b);
+}
+
 static void put(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -141,6 +165,7 @@ static const struct th_case cases[] = {
 	TH_CASE(t_error_prefix),
 	TH_CASE(t_atomic_file),
 	TH_CASE(t_grow),
+	TH_CASE(t_alloc_table),
 	{ 0 },
 };
 
