@@ -82,13 +82,33 @@ static hid_t extra_type(void)
 	return t;
 }
 
+/*
+ * A table of n rows, deflated in chunks of up to 4,096 rows: its rows are
+ * fixed-size records with mostly empty name and source strings, which
+ * compress about 20x (the session-13 h200-live.h5 went from 3.4 MB to
+ * under 0.3). Deflate is deterministic, so a file still reproduces byte
+ * for byte; an empty table stays contiguous (a chunk cannot exceed a
+ * fixed extent of 0).
+ */
 static int write_table(hid_t loc, const char *name, hid_t type,
 		       const void *rows, hsize_t n, hid_t dcpl)
 {
-	hid_t s = H5Screate_simple(1, &n, NULL), d;
+	hid_t s = H5Screate_simple(1, &n, NULL), d, zp = H5Pcopy(dcpl);
+	hsize_t chunk = n < 4096 ? n : 4096;
 	int rc = -1;
 
-	d = H5Dcreate2(loc, name, type, s, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+	if (zp < 0) {
+		H5Sclose(s);
+		return -1;
+	}
+	if (n && (H5Pset_chunk(zp, 1, &chunk) < 0 || H5Pset_shuffle(zp) < 0 ||
+		  H5Pset_deflate(zp, 6) < 0)) {
+		H5Pclose(zp);
+		H5Sclose(s);
+		return -1;
+	}
+	d = H5Dcreate2(loc, name, type, s, H5P_DEFAULT, zp, H5P_DEFAULT);
+	H5Pclose(zp);
 	if (d >= 0) {
 		rc = n && H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT,
 				   rows) < 0 ? -1 : 0;
