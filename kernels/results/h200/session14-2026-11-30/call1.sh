@@ -4,7 +4,7 @@
 # A/B with SS_HUGE_TABLES=off: the saturating SparseServe points under the
 # 24.6 GB cap (experiments/live-points.sh; LWM-7B at 1.5 req/s, then
 # Llama-3-8B-262k at 3), each with huge tables ("on") and without ("off"),
-# alternating. A sampler logs each live process's AnonHugePages.
+# alternating; then the live GPU tests if the time allows. A sampler logs each live process's AnonHugePages.
 set -u
 export LD_LIBRARY_PATH=$PWD/.gpu-carry/lib:/usr/local/cuda/lib64
 B=.gpu-carry/bin
@@ -32,5 +32,10 @@ point lwm-7b 1.5 170 off
 point llama-3-8b-262k 3 90 off
 point llama-3-8b-262k 3 90 on
 kill $sampler
+if [ "$(left)" -gt 60 ]; then
+	SPARSESERVE=$PWD/$B/sparseserve SS_SOURCE_ROOT=$PWD TH_TIMEOUT=$(( $(left) - 10 )) timeout $(( $(left) - 5 )) \
+		$B/test_live_gpu > $W/c1/test_live_gpu.tap 2>&1; echo "live tests rc $? $(el)"
+	grep "^ok\|^not ok" $W/c1/test_live_gpu.tap | cut -c1-200
+fi
 grep "iterations" $W/c1/*/log | cut -c1-250
 pack
