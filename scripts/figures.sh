@@ -138,7 +138,7 @@ if [ "$QUICK" != 1 ]; then
 		plot fig14b "fig14b_$prof" "prof='$prof'"
 	done
 	for s in a100-40g:lwm-7b a100-40g:llama-3-8b-262k h200:lwm-7b \
-		h200-40g:lwm-7b; do
+		h200:llama-3-8b-262k h200-40g:lwm-7b; do
 		prof=${s%%:*} model=${s#*:}
 		plot fig13 "fig13_${prof}_${model}" "prof='$prof'" "model='$model'"
 		plot fig15 "fig15_${prof}_${model}" "prof='$prof'" "model='$model'"
