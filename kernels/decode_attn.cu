@@ -327,6 +327,115 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
 }
 
 /*
+ * Variant 6's merge: the splits of a list push their partials into the
+ * cluster's first CTA instead of every CTA pulling from every other after
+ * a cluster barrier (variants 3-5). The first CTA arms an mbarrier for the
+ * others' bytes at the kernel's start (push_begin, before a relaxed
+ * cluster arrive); each other CTA, once its partial is ready, waits on the
+ * cluster barrier (long since passed) and stores its partial into the
+ * first CTA's shared memory with st.async, which counts the bytes on that
+ * mbarrier, and exits; the first CTA waits for the bytes and merges. No
+ * barrier at the end: at Llama-3-8B batch 1 (session 9, Nsight Compute)
+ * the two cluster barriers of the pull merge and the fence before them
+ * held 24% of variant 4's samples. Layout in the first CTA's dynamic
+ * shared memory past the stages: acc [16][G][128], then m [16][G], l
+ * [16][G] (fp32, by rank).
+ */
+#define PUSH_BYTES (MMA_CLUSTER_MAX * 8 * (ATT_D + 2) * 4)
+
+__device__ __forceinline__ uint32_t push_rec_bytes(uint32_t G)
+{
+	return G * (ATT_D + 2) * 4;
+}
+
+__device__ __forceinline__ void push_begin(uint64_t *mbar, uint32_t rank,
+					   uint32_t S, uint32_t G)
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+	if (rank == 0 && threadIdx.x == 0) {
+		uint32_t mb = smem_u32(mbar);
+
+		asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(mb)
+			     : "memory");
+		asm volatile("{\n\t.reg .b64 st;\n\t"
+			     "mbarrier.arrive.expect_tx.shared::cta.b64 st, "
+			     "[%0], %1;\n\t}" ::"r"(mb),
+			     "r"((S - 1) * push_rec_bytes(G))
+			     : "memory");
+		asm volatile("fence.mbarrier_init.release.cluster;" ::
+				     : "memory");
+	}
+	asm volatile("barrier.cluster.arrive.relaxed.aligned;" ::: "memory");
+#endif
+}
+
+__device__ __forceinline__ void push_f32(uint32_t raddr, float v,
+					 uint32_t rmbar)
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+	asm volatile("st.async.shared::cluster.mbarrier::complete_tx::bytes.b32 "
+		     "[%0], %1, [%2];" ::"r"(raddr),
+		     "r"(__float_as_uint(v)), "r"(rmbar)
+		     : "memory");
+#endif
+}
+
+__device__ __forceinline__ uint32_t cluster_addr(uint32_t saddr, uint32_t rank)
+{
+	uint32_t r = saddr;
+
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+	asm volatile("mapa.shared::cluster.u32 %0, %1, %2;"
+		     : "=r"(r)
+		     : "r"(saddr), "r"(rank));
+#endif
+	return r;
+}
+
+/* The first CTA: wait for the other S - 1 partials, merge the S, write
+ * the list's G x 128 outputs. */
+template <int G>
+__device__ __forceinline__ void push_merge(uint64_t *mbar, const float *pb,
+					   uint32_t S,
+					   __nv_bfloat16 *__restrict__ out)
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+	const float *pm = pb + MMA_CLUSTER_MAX * G * ATT_D;
+	const float *pl = pm + MMA_CLUSTER_MAX * G;
+	const uint32_t mb = smem_u32(mbar);
+
+	uint32_t done = 0;
+
+	__syncthreads(); /* this CTA's own partial, stored plainly */
+	while (!done)
+		asm volatile("{\n\t.reg .pred p;\n\t"
+			     "mbarrier.try_wait.parity.shared::cta.b64 p, [%1], "
+			     "0;\n\tselp.u32 %0, 1, 0, p;\n\t}"
+			     : "=r"(done)
+			     : "r"(mb)
+			     : "memory");
+	for (uint32_t i = threadIdx.x; i < G * ATT_D; i += blockDim.x) {
+		const uint32_t h = i / ATT_D, d = i % ATT_D;
+		float M = -INFINITY, L = 0.0f, A = 0.0f;
+
+		for (uint32_t k = 0; k < S; k++)
+			M = fmaxf(M, pm[k * G + h]);
+		if (M != -INFINITY)
+			for (uint32_t k = 0; k < S; k++) {
+				float mk = pm[k * G + h];
+				float f = mk == -INFINITY ? 0.0f : exp2f(mk - M);
+
+				L += pl[k * G + h] * f;
+				A += pb[(k * G + h) * ATT_D + d] * f;
+			}
+		out[i] = __float2bfloat16(L > 0 ? A / L : 0.0f);
+	}
+#else
+	__trap();
+#endif
+}
+
+/*
  * A split's entries. The planned range is entries split * per_split on
  * (the host splits the bound evenly); split_prefetch fetches the slot and
  * block id of the warp's first 32 entries of it (lane i: entry
@@ -441,12 +550,14 @@ __device__ __forceinline__ void block_softmax(const float (&sc)[4][4],
  * writes the output (one split), leaves the partial for the cluster merge
  * (CLUSTER), or writes the split's record for the merge kernel.
  */
-template <int G, bool CLUSTER, int W>
+template <int G, bool CLUSTER, int W, bool PUSH = false>
 __device__ __forceinline__ void attn_finish(float m, float l,
 					    float (*wm)[8], float (*wl)[8],
 					    float (*wacc)[8][ATT_D], float *cm,
 					    float *cl, float *__restrict__ work,
-					    __nv_bfloat16 *__restrict__ out)
+					    __nv_bfloat16 *__restrict__ out,
+					    uint64_t *mbar = nullptr,
+					    float *pb = nullptr)
 {
 	const uint32_t bh = blockIdx.x, S = gridDim.y, split = blockIdx.y;
 	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
@@ -464,6 +575,17 @@ __device__ __forceinline__ void attn_finish(float m, float l,
 	 * t / 128 + W / 4, ... over the warps */
 	const uint32_t d = threadIdx.x % ATT_D;
 	float *rec = work + ((uint64_t)bh * S + split) * G * ATT_REC;
+	uint32_t rpb = 0, rmb = 0; /* the first CTA's buffer and mbarrier */
+
+	if (CLUSTER && PUSH && S > 1) {
+		/* every thread of the cluster, once (push_begin arrived) */
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+		asm volatile("barrier.cluster.wait.acquire.aligned;" ::
+				     : "memory");
+#endif
+		rpb = cluster_addr(smem_u32(pb), 0);
+		rmb = cluster_addr(smem_u32(mbar), 0);
+	}
 #pragma unroll
 	for (int h = threadIdx.x / ATT_D; h < G; h += W * 32 / ATT_D) {
 		float M, L, A;
@@ -472,6 +594,26 @@ __device__ __forceinline__ void attn_finish(float m, float l,
 		if (S == 1) {
 			out[((uint64_t)bh * G + h) * ATT_D + d] =
 				__float2bfloat16(L > 0 ? A / L : 0.0f);
+			continue;
+		}
+		if (CLUSTER && PUSH) {
+			/* the cluster is the S splits: rank = split */
+			const uint32_t mo = MMA_CLUSTER_MAX * G * ATT_D;
+			const uint32_t lo = mo + MMA_CLUSTER_MAX * G;
+
+			if (split == 0) {
+				pb[h * ATT_D + d] = A;
+				if (d == 0) {
+					pb[mo + h] = M;
+					pb[lo + h] = L;
+				}
+				continue;
+			}
+			push_f32(rpb + 4 * ((split * G + h) * ATT_D + d), A, rmb);
+			if (d == 0) {
+				push_f32(rpb + 4 * (mo + split * G + h), M, rmb);
+				push_f32(rpb + 4 * (lo + split * G + h), L, rmb);
+			}
 			continue;
 		}
 		if (CLUSTER) {
@@ -490,7 +632,10 @@ __device__ __forceinline__ void attn_finish(float m, float l,
 			rec[h * ATT_REC + 2] = rec[h * ATT_REC + 3] = 0.0f;
 		}
 	}
-	if (CLUSTER && S > 1) /* the launch makes a cluster of all S */
+	if (CLUSTER && PUSH && S > 1) {
+		if (split == 0)
+			push_merge<G>(mbar, pb, S, out + (uint64_t)bh * G * ATT_D);
+	} else if (CLUSTER && S > 1) /* the launch makes a cluster of all S */
 		cluster_merge<G>(cm, cl, wacc, S,
 				 out + (uint64_t)bh * G * ATT_D);
 }
@@ -685,7 +830,7 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
  * staged in shared memory by cp.async instead of registers: variant 2 keeps
  * its next block's K in the registers it has left (255 of 255), and at
  * batch 4 a warp spent most of each block waiting for it. A warp of a
- * W-warp CTA owns CPA_NS(W) stages of 16 KiB (rows 0-31 K, 32-63 V, 256 B
+ * W-warp CTA owns CPA_NS(V) stages of 16 KiB (rows 0-31 K, 32-63 V, 256 B
  * a row, 16-byte chunks XOR-swizzled by row: swz) and takes entries
  * e0 + warp + W k; entry k is copied into stage k mod CPA_NS, the lanes
  * copying 512 contiguous bytes an instruction, one commit group per
@@ -696,11 +841,13 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
  * by the merge kernel.
  */
 #define CPA_STAGE (2 * ATT_BT * ATT_D * 2) /* bytes */
-/* variant 4: 4 warps of 3 stages; variant 5: 8 warps of 1 (192 and 128
- * KiB: one CTA per SM either way) */
-#define CPA_W(v) ((v) == 4 ? 4 : 8)
-#define CPA_NS(W) ((W) == 4 ? 3 : 1)
-#define CPA_SMEM(W) ((W) * CPA_NS(W) * CPA_STAGE)
+/* by variant: 4: 4 warps of 3 stages; 5: 8 warps of 1 (192 and 128 KiB:
+ * one CTA per SM either way); 6: 4 warps of 2 and the push merge's
+ * buffer (PUSH_BYTES; 193 KiB) */
+#define CPA_W(v) ((v) == 5 ? 8 : 4)
+#define CPA_NS(v) ((v) == 4 ? 3 : (v) == 5 ? 1 : 2)
+#define CPA_SMEM(v)                                                           \
+	(CPA_W(v) * CPA_NS(v) * CPA_STAGE + ((v) == 6 ? PUSH_BYTES : 0))
 
 /* entry k of this warp's list: its slot and block id (the first 32 from
  * the prefetch, by shuffle, when the plan held) */
@@ -748,8 +895,8 @@ __device__ __forceinline__ void cpa_copy(uint32_t st,
 	}
 }
 
-template <int G, bool CLUSTER, int W>
-__global__ void __launch_bounds__(W * 32, 1)
+template <int G, bool CLUSTER, int V>
+__global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 	decode_attn_cpa_kernel(const __nv_bfloat16 *__restrict__ q,
 			       const __nv_bfloat16 *__restrict__ cache,
 			       const int32_t *__restrict__ slots,
@@ -762,10 +909,13 @@ __global__ void __launch_bounds__(W * 32, 1)
 			       __nv_bfloat16 *__restrict__ out)
 {
 	extern __shared__ __align__(1024) uint8_t cpa_smem[];
-	constexpr uint32_t NS = CPA_NS(W);
+	constexpr int W = CPA_W(V);
+	constexpr uint32_t NS = CPA_NS(V);
+	constexpr bool PUSH = V == 6;
 	__shared__ float wm[W][8], wl[W][8];
 	__shared__ float wacc[W][8][ATT_D];
 	__shared__ float cm[CLUSTER ? 8 : 1], cl[CLUSTER ? 8 : 1];
+	__shared__ __align__(8) uint64_t mbar[1];
 	const uint32_t bh = blockIdx.x;
 	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 	const uint32_t g = lane >> 2, c = lane & 3;
@@ -777,6 +927,8 @@ __global__ void __launch_bounds__(W * 32, 1)
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 	asm volatile("griddepcontrol.launch_dependents;");
 #endif
+	if (CLUSTER && PUSH && gridDim.y > 1)
+		push_begin(mbar, blockIdx.y, gridDim.y, G);
 	split_prefetch<W>(slots, block_ids, max_list, per_split, r);
 	/* A rows of k-step s: dims 16s + 2c, +1 and 16s + 8 + 2c, +1 */
 #pragma unroll
@@ -876,7 +1028,9 @@ __global__ void __launch_bounds__(W * 32, 1)
 			wacc[warp][2 * c + 1][16 * mt + 8 + g] = o[mt][3];
 		}
 	}
-	attn_finish<G, CLUSTER, W>(m, l, wm, wl, wacc, cm, cl, work, out);
+	attn_finish<G, CLUSTER, W, PUSH>(
+		m, l, wm, wl, wacc, cm, cl, work, out, mbar,
+		reinterpret_cast<float *>(cpa_smem + W * NS * CPA_STAGE));
 }
 
 /*
@@ -1081,13 +1235,13 @@ static int sm90_code(void)
 }
 
 /*
- * Variant 4 and 5's kernels (W warps) may use CPA_SMEM(W) of shared
+ * Variant 4, 5 and 6's kernels may use CPA_SMEM(variant) of shared
  * memory (above the 48 KiB default): 0, or the CUDA error that refused
  * it (a device with less shared memory a block). Clusters of more than 8
  * are a separate, optional permission (*big, when asked for). Asked once
- * per W.
+ * per variant.
  */
-template <int W>
+template <int V>
 static cudaError_t cpa_setup(int *big = NULL)
 {
 	static int done, big_ok;
@@ -1100,12 +1254,12 @@ static cudaError_t cpa_setup(int *big = NULL)
 	do {                                                                  \
 		if (rc == cudaSuccess)                                        \
 			rc = cudaFuncSetAttribute(                            \
-				decode_attn_cpa_kernel<g, cl, W>,             \
+				decode_attn_cpa_kernel<g, cl, V>,             \
 				cudaFuncAttributeMaxDynamicSharedMemorySize,  \
-				CPA_SMEM(W));                                 \
+				CPA_SMEM(V));                                 \
 		if (np == cudaSuccess && (cl))                                \
 			np = cudaFuncSetAttribute(                            \
-				decode_attn_cpa_kernel<g, cl, W>,             \
+				decode_attn_cpa_kernel<g, cl, V>,             \
 				cudaFuncAttributeNonPortableClusterSizeAllowed,\
 				1);                                           \
 	} while (0)
@@ -1185,7 +1339,7 @@ static uint32_t mma_cluster_max(void)
  * 8 without the non-portable permission), -1 where the runtime cannot say.
  * Asked once per S.
  */
-template <int W>
+template <int V>
 static int cpa_clusters_fit(uint32_t S)
 {
 	static int cached[MMA_CLUSTER_MAX + 1], asked[MMA_CLUSTER_MAX + 1];
@@ -1194,14 +1348,14 @@ static int cpa_clusters_fit(uint32_t S)
 	if (S < 1 || S > MMA_CLUSTER_MAX)
 		return 0;
 	if (!asked[S]) {
-		if (cpa_setup<W>(&big) != cudaSuccess || !sm90_code())
+		if (cpa_setup<V>(&big) != cudaSuccess || !sm90_code())
 			cached[S] = -1;
 		else if (S > 8 && !big)
 			cached[S] = 0;
 		else
 			cached[S] = clusters_fit(
-				(const void *)decode_attn_cpa_kernel<8, true, W>,
-				S, W, CPA_SMEM(W));
+				(const void *)decode_attn_cpa_kernel<8, true, V>,
+				S, CPA_W(V), CPA_SMEM(V));
 		asked[S] = 1;
 	}
 	return cached[S];
@@ -1209,12 +1363,16 @@ static int cpa_clusters_fit(uint32_t S)
 
 static int cpa_fit(uint32_t variant, uint32_t S)
 {
-	return variant == 4 ? cpa_clusters_fit<4>(S) : cpa_clusters_fit<8>(S);
+	return variant == 4   ? cpa_clusters_fit<4>(S)
+	       : variant == 5 ? cpa_clusters_fit<5>(S)
+			      : cpa_clusters_fit<6>(S);
 }
 
 static cudaError_t cpa_ready(uint32_t variant)
 {
-	return variant == 4 ? cpa_setup<4>() : cpa_setup<8>();
+	return variant == 4   ? cpa_setup<4>()
+	       : variant == 5 ? cpa_setup<5>()
+			      : cpa_setup<6>();
 }
 
 /* Do variant 3, 4 or 5 merge these splits in a cluster (else: one split,
@@ -1257,10 +1415,10 @@ static int attn_plan(const struct kern_attn_args *a, uint32_t *n_splits,
 	if (!a->max_list)
 		return ss_error(err, SS_EINVAL,
 				"decode_attn: field 'max_list' is 0");
-	if (a->variant > 5)
+	if (a->variant > 6)
 		return ss_error(err, SS_EINVAL,
 				"decode_attn: field 'variant': %u, supported: "
-				"0 (automatic), 1, 2, 3, 4, 5",
+				"0 (automatic), 1, 2, 3, 4, 5, 6",
 				a->variant);
 	if (a->variant >= 3 && !sm90_code())
 		return ss_error(err, SS_EINVAL,
@@ -1272,7 +1430,9 @@ static int attn_plan(const struct kern_attn_args *a, uint32_t *n_splits,
 		return ss_error(err, SS_EINVAL,
 				"decode_attn: field 'variant': %u needs %u bytes "
 				"of shared memory a block: %s",
-				a->variant, (unsigned)CPA_SMEM(CPA_W(a->variant)),
+				a->variant, (unsigned)(a->variant == 4   ? CPA_SMEM(4)
+						       : a->variant == 5 ? CPA_SMEM(5)
+									 : CPA_SMEM(6)),
 				cudaGetErrorString(cpa_ready(a->variant)));
 	if (bh > INT32_MAX)
 		return ss_error(err, SS_EINVAL,
@@ -1445,24 +1605,28 @@ static int attn_launch(const struct kern_attn_args *args, int sparse,
 		/* variants 4 and 5: blocks staged by cp.async; merged in a
 		 * cluster (as 3) when the splits fit at once, else by the
 		 * merge kernel */
-		const uint32_t W = CPA_W(a->variant);
+		const uint32_t V = a->variant;
 		const int cl = mma_cluster(a, splits);
 		cudaLaunchConfig_t cfg;
 		cudaLaunchAttribute at;
 
-		KCHECK(cpa_ready(a->variant), err);
-		cluster_config(&cfg, &at, grid, cl ? splits : 1, W,
-			       CPA_SMEM(W), s);
-#define CPA_LAUNCH(g, c, w)                                                   \
-	cudaLaunchKernelEx(&cfg, decode_attn_cpa_kernel<g, c, w>, q, cache,   \
+		KCHECK(cpa_ready(V), err);
+		cluster_config(&cfg, &at, grid, cl ? splits : 1, CPA_W(V),
+			       V == 4 ? CPA_SMEM(4) : V == 5 ? CPA_SMEM(5)
+							   : CPA_SMEM(6),
+			       s);
+#define CPA_LAUNCH(g, c, v)                                                   \
+	cudaLaunchKernelEx(&cfg, decode_attn_cpa_kernel<g, c, v>, q, cache,   \
 			   a->slots, bids, nl, a->ctx_len, a->n_kv_heads,     \
 			   a->max_list, plan_split, qscale, a->work, out)
+#define CPA_BY_V(g, c)                                                        \
+	(V == 4 ? CPA_LAUNCH(g, c, 4)                                         \
+		: V == 5 ? CPA_LAUNCH(g, c, 5) : CPA_LAUNCH(g, c, 6))
 #define ATT_LAUNCH(g)                                                         \
-	KCHECK(W == 4 ? (cl ? CPA_LAUNCH(g, true, 4) : CPA_LAUNCH(g, false, 4)) \
-		      : (cl ? CPA_LAUNCH(g, true, 8) : CPA_LAUNCH(g, false, 8)),\
-	       err)
+	KCHECK(cl ? CPA_BY_V(g, true) : CPA_BY_V(g, false), err)
 		ATT_BY_G(ATT_LAUNCH);
 #undef ATT_LAUNCH
+#undef CPA_BY_V
 #undef CPA_LAUNCH
 		if (cl || splits == 1)
 			return 0; /* the kernel wrote `out` */

@@ -29,6 +29,10 @@
  * shared memory by cp.async (4 warps of three 16 KiB stages), 5 = the same
  * with 8 warps of one stage: one CTA per SM, merged in a cluster when the
  * batch's clusters all run at once, else by the merge kernel (sm_90).
+ * 6 = 4 warps of two stages whose cluster merge is pushed: each CTA
+ * stores its partial into the cluster's first CTA (st.async counted on an
+ * mbarrier armed at the start) and exits, with no cluster barrier at the
+ * end.
  * 0 = automatic: 4 or 5 for problems of at most 16,384 list entries on
  * sm_90, else 2 (decode_attn.cu, attn_auto).
  */
@@ -71,15 +75,16 @@ struct kern_attn_args {
 	float *work;               /* device workspace, 16-byte aligned */
 	uint64_t work_bytes;       /* its size (kern_attn_plan) */
 	uint32_t variant;          /* 0 automatic, 1 CUDA cores, 2 mma,
-				      3 mma with a cluster merge, 4 and 5
-				      cp.async-staged mma */
+				      3 mma with a cluster merge, 4 to 6
+				      cp.async-staged mma (6: pushed
+				      cluster merge) */
 };
 
 /*
  * The split count the launchers will use (resolving n_splits = 0 against
  * the device's SM count, per variant, variant 0 resolved as the launch
  * resolves it) and the workspace it needs (0 when variants 2-5 run one
- * split, and when they merge in a cluster). 0 or SS_EINVAL (variants 3-5
+ * split, and when they merge in a cluster). 0 or SS_EINVAL (variants 3-6
  * also below compute capability 9.0).
  */
 int kern_attn_plan(const struct kern_attn_args *a, uint32_t *n_splits,

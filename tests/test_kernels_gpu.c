@@ -1041,7 +1041,7 @@ static void t_sparse_decode_attn(void)
 	static const uint32_t splits[] = { 0, 1, 3, 10 };
 
 	need_gpu();
-	for (uint32_t v = 1; v <= 5; v++)
+	for (uint32_t v = 1; v <= 6; v++)
 		for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++)
 			for (size_t si = 0; si < SS_ARRAY_SIZE(splits); si++)
 				attn_case(&(struct attn_tc){
@@ -1049,11 +1049,11 @@ static void t_sparse_decode_attn(void)
 					.splits = splits[si], .variant = v,
 					.B = 3, .maxl = 40, .empty = si == 2,
 					.seed = 8000 + v * 100 + gi * 10 + si });
-	/* variants 3-5: one cluster per list at its planned size (8 or
+	/* variants 3-6: one cluster per list at its planned size (8 or
 	 * 16), at the largest cluster, and past it (the merge kernel);
 	 * variants 4 and 5 with more entries per warp than they have stages,
 	 * and more than the 32 they fetch ahead (one split of 300) */
-	for (uint32_t v = 3; v <= 5; v++)
+	for (uint32_t v = 3; v <= 6; v++)
 		for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++) {
 			static const uint32_t cs[] = { 0, 8, 16, 20 };
 
@@ -1096,7 +1096,7 @@ static void t_sparse_decode_attn(void)
 				     .seed = 8700 });
 	/* NaN in the unread tails of the last blocks, every variant and the
 	 * automatic choice, sparse and dense */
-	for (uint32_t v = 0; v <= 5; v++)
+	for (uint32_t v = 0; v <= 6; v++)
 		for (int sp = 0; sp <= 1; sp++)
 			attn_case(&(struct attn_tc){ .sparse = sp, .G = 4,
 						     .variant = v, .B = 3,
@@ -1125,7 +1125,7 @@ static void t_dense_decode_attn(void)
 	static const uint32_t splits[] = { 0, 1, 7, 90 };
 
 	need_gpu();
-	for (uint32_t v = 1; v <= 5; v++)
+	for (uint32_t v = 1; v <= 6; v++)
 		for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++)
 			for (size_t si = 0; si < SS_ARRAY_SIZE(splits); si++)
 				attn_case(&(struct attn_tc){
@@ -1276,9 +1276,9 @@ static void t_attn_plan(void)
 		CHECK_EQ_U64(s0, s1);
 		CHECK_EQ_U64(w0, w1);
 	}
-	/* variants 3-5 asked for where there are no clusters: refused,
+	/* variants 3-6 asked for where there are no clusters: refused,
 	 * naming the field */
-	for (uint32_t v = 3; v <= 5 && !sm90; v++) {
+	for (uint32_t v = 3; v <= 6 && !sm90; v++) {
 		a.variant = v;
 		CHECK_EQ_I64(kern_attn_plan(&a, &splits, &wb, &e), SS_EINVAL);
 		CHECK_STR_CONTAINS(e.msg, "'variant'");
@@ -1393,7 +1393,7 @@ static void t_bad_inputs(void)
 		at.work = (float *)&x;
 		at.work_bytes = 8;
 	}
-	at.variant = 6;
+	at.variant = 7;
 	CHECK_EQ_I64(kern_dense_decode_attn(&at, NULL, &e), SS_EINVAL);
 	CHECK_STR_CONTAINS(e.msg, "'variant'");
 	CHECK_EQ_I64(kern_l2_sweep(NULL, 1 << 20, NULL, &e), SS_EINVAL);
