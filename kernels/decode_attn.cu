@@ -329,11 +329,11 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
 /*
  * Variant 6's merge: the splits of a list push their partials into the
  * cluster's first CTA instead of every CTA pulling from every other after
- * a cluster barrier (variants 3-5). The first CTA arms an mbarrier for the
- * others' bytes at the kernel's start (push_begin, before a relaxed
+ * a cluster barrier (variants 3-5). The first CTA arms an mbarrier for
+ * each other CTA's bytes at the kernel's start (push_begin, before a relaxed
  * cluster arrive); each other CTA, once its partial is ready, waits on the
  * cluster barrier (long since passed) and stores its partial into the
- * first CTA's shared memory with st.async, which counts the bytes on that
+ * first CTA's shared memory with st.async, which counts the bytes on its
  * mbarrier, and exits; the first CTA waits for the bytes and merges. No
  * barrier at the end: at Llama-3-8B batch 1 (session 9, Nsight Compute)
  * the two cluster barriers of the pull merge and the fence before them
@@ -353,15 +353,18 @@ __device__ __forceinline__ void push_begin(uint64_t *mbar, uint32_t rank,
 					   uint32_t S, uint32_t G)
 {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-	if (rank == 0 && threadIdx.x == 0) {
-		uint32_t mb = smem_u32(mbar);
+	/* one mbarrier per pushing rank (mbar[k] for rank k, 1..S-1): all
+	 * of a cluster's stores counted on one word ran slower than the pull
+	 * merge at Llama-3-8B batch 1 (session 14, call 4) */
+	if (rank == 0 && threadIdx.x > 0 && threadIdx.x < S) {
+		uint32_t mb = smem_u32(mbar + threadIdx.x);
 
 		asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(mb)
 			     : "memory");
 		asm volatile("{\n\t.reg .b64 st;\n\t"
 			     "mbarrier.arrive.expect_tx.shared::cta.b64 st, "
 			     "[%0], %1;\n\t}" ::"r"(mb),
-			     "r"((S - 1) * push_rec_bytes(G))
+			     "r"(push_rec_bytes(G))
 			     : "memory");
 		asm volatile("fence.mbarrier_init.release.cluster;" ::
 				     : "memory");
@@ -447,18 +450,20 @@ __device__ __forceinline__ void push_merge(uint64_t *mbar, const float *pb,
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 	const float *pm = pb + MMA_CLUSTER_MAX * G * ATT_D;
 	const float *pl = pm + MMA_CLUSTER_MAX * G;
-	const uint32_t mb = smem_u32(mbar);
-
-	uint32_t done = 0;
 
 	__syncthreads(); /* this CTA's own partial, stored plainly */
-	while (!done)
-		asm volatile("{\n\t.reg .pred p;\n\t"
-			     "mbarrier.try_wait.parity.shared::cta.b64 p, [%1], "
-			     "0;\n\tselp.u32 %0, 1, 0, p;\n\t}"
-			     : "=r"(done)
-			     : "r"(mb)
-			     : "memory");
+	for (uint32_t k = 1; k < S; k++) {
+		const uint32_t mb = smem_u32(mbar + k);
+		uint32_t done = 0;
+
+		while (!done)
+			asm volatile("{\n\t.reg .pred p;\n\t"
+				     "mbarrier.try_wait.parity.shared::cta.b64 "
+				     "p, [%1], 0;\n\tselp.u32 %0, 1, 0, p;\n\t}"
+				     : "=r"(done)
+				     : "r"(mb)
+				     : "memory");
+	}
 	for (uint32_t i = threadIdx.x; i < G * ATT_D; i += blockDim.x) {
 		const uint32_t h = i / ATT_D, d = i % ATT_D;
 		float M = -INFINITY, L = 0.0f, A = 0.0f;
@@ -632,7 +637,7 @@ __device__ __forceinline__ void attn_finish(float m, float l,
 				     : "memory");
 #endif
 		rpb = cluster_addr(smem_u32(pb), 0);
-		rmb = cluster_addr(smem_u32(mbar), 0);
+		rmb = cluster_addr(smem_u32(mbar + split), 0);
 	}
 #pragma unroll
 	for (int h = PUSH ? 0 : threadIdx.x / ATT_D; h < G;
@@ -971,7 +976,7 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 	__shared__ float wm[W][8], wl[W][8];
 	__shared__ float wacc[W][8][ATT_D];
 	__shared__ float cm[CLUSTER ? 8 : 1], cl[CLUSTER ? 8 : 1];
-	__shared__ __align__(8) uint64_t mbar[1];
+	__shared__ __align__(8) uint64_t mbar[PUSH ? MMA_CLUSTER_MAX : 1];
 	const uint32_t bh = blockIdx.x;
 	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 	const uint32_t g = lane >> 2, c = lane & 3;
