@@ -11,8 +11,9 @@
  * cores, mma.sync with the group's queries as the A rows), 3 (2 with the
  * splits of a list merged in a thread-block cluster), 4 and 5 (2's
  * arithmetic with the blocks staged in shared memory by cp.async; 4 warps
- * of three stages, 8 of one), and the automatic choice (attn_auto: 4 or 5
- * for small problems, 2 for large ones). decode_attn.h lists them too.
+ * of three stages, 8 of one), 6 (4 warps of two, the cluster merge pushed
+ * into its first CTA), and the automatic choice (attn_auto: 4, 5 or 6 for
+ * small problems, 2 for large ones). decode_attn.h lists them too.
  *
  * Built by meson with the other kernels (-Dgpu_arch=90a); checked by
  * tests/test_kernels_gpu.c (t_sparse_decode_attn, t_dense_decode_attn)
@@ -1543,7 +1544,7 @@ static int attn_plan(const struct kern_attn_args *a, uint32_t *n_splits,
 /*
  * Variant 0, the automatic choice: small problems (at most
  * MMA_SMALL_ENTRIES list entries in all) on sm_90 take the cp.async
- * kernels, the others variant 2. Of the two cp.async kernels, variant 5
+ * kernels (4, 5 or 6), the others variant 2. Of the two cp.async kernels, variant 5
  * (8 warps of one stage) when a CTA's share of a list is 13-32 blocks,
  * too many for variant 4's 4 x 3 stages to hold at once and few enough
  * that its warps' serial chains are what 8 warps shorten; variant 4 (4
@@ -1552,7 +1553,12 @@ static int attn_plan(const struct kern_attn_args *a, uint32_t *n_splits,
  * and 5, percent of an ideal read of the same bytes): sparse Llama-3-8B
  * batch 1 (8 blocks a CTA) 62 (v4) against 60 (v5), batch 4 (22) 66
  * against 71, LWM-7B batch 1 (22) 71.6 against 71.9; dense Llama-3-8B
- * batch 1 (114) 84 against 82; at 64 blocks a tie.
+ * batch 1 (114) 84 against 82; at 64 blocks a tie. Where the plan is a
+ * cluster of 2-4 CTAs a list, variant 6 (the pushed merge) instead:
+ * session 14, calls 3-5, LWM-7B batch 1 (clusters of 4) 79.7-80.1%
+ * against 71.0-71.2 (4) and 72.5-72.9 (5), Llama-3-8B batch 4 72.2-72.9
+ * against 71.2-71.5 (5); at Llama-3-8B batch 1 (clusters of 9) it ran at
+ * 56.7-59.5 against variant 4's 60.7-62.1, so 4 keeps that.
  */
 static uint32_t attn_auto(const struct kern_attn_args *a)
 {
@@ -1571,6 +1577,12 @@ static uint32_t attn_auto(const struct kern_attn_args *a)
 	if (attn_plan(&t, &splits, &wb, &e2))
 		return 2; /* no room for its shared memory, or the caller's
 			     plan reports the error */
+	/* clusters of 2-4: the pushed merge (variant 6) */
+	if (splits >= 2 && splits <= 4 && cpa_ready(6) == cudaSuccess) {
+		t.variant = 6;
+		if (mma_cluster(&t, splits))
+			return 6;
+	}
 	chunk = (list + splits - 1) / splits;
 	t.variant = chunk > 4 * CPA_NS(4) && chunk <= 8 * 4 ? 5 : 4;
 	return cpa_ready(t.variant) == cudaSuccess ? t.variant : 2;

@@ -33,8 +33,8 @@
  * stores its partial into the cluster's first CTA (st.async counted on an
  * mbarrier armed at the start) and exits, with no cluster barrier at the
  * end.
- * 0 = automatic: 4 or 5 for problems of at most 16,384 list entries on
- * sm_90, else 2 (decode_attn.cu, attn_auto).
+ * 0 = automatic: 4, 5 or 6 (clusters of 2-4) for problems of at most
+ * 16,384 list entries on sm_90, else 2 (decode_attn.cu, attn_auto).
  */
 #ifndef SS_KERN_DECODE_ATTN_H
 #define SS_KERN_DECODE_ATTN_H

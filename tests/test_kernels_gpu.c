@@ -1102,8 +1102,9 @@ static void t_sparse_decode_attn(void)
 						     .variant = v, .B = 3,
 						     .maxl = 40, .nan_tail = 1,
 						     .seed = 8950 + v * 2 + sp });
-	/* the automatic choice: variant 4 (a CTA's share of the lists at
-	 * most 12 blocks, or long), 5 (13-32 blocks) or 2 (large) */
+	/* the automatic choice: variant 6 (clusters of 2-4), 4 (a CTA's
+	 * share of the lists at most 12 blocks, or long), 5 (13-32 blocks)
+	 * or 2 (large) */
 	for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++) {
 		attn_case(&(struct attn_tc){ .sparse = 1, .G = groups[gi],
 					     .B = 1, .maxl = 64,
