@@ -3,7 +3,7 @@
 # The automatic choice takes variant 6 for clusters of 2-4: the kernel GPU tests
 # (every variant and launch configuration against the CPU reference), then
 # `bench --only attn` (each case checked before it is timed), then the
-# opt-in sweep of forced split counts.
+# live GPU tests (the executor uses the automatic choice).
 set -u
 export LD_LIBRARY_PATH=$PWD/.gpu-carry/lib:/usr/local/cuda/lib64
 B=.gpu-carry/bin
