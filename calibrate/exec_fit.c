@@ -615,6 +615,9 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 	unsigned hb_heads[HB] = { 0 };
 	double hb_bias[HB][4] = { { 0 } };
 	size_t hb_n[HB][4] = { { 0 } }, nhb = 0;
+	/* and by run: each file's rows end at fend[file] */
+	size_t *fend = calloc(nfiles + 1, sizeof(size_t)), *fn_off = NULL;
+	double *fb_off = NULL;
 	double cg[NG], ch[NH], ci[NI], cp[NP], eg = 0, eh = 0, wg = 0, ei = 0,
 	       ep = 0;
 	int *ug = NULL, *uh = NULL, *ui = NULL, *up = NULL, rc = 0, two = 0;
@@ -634,6 +637,8 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 		size_t used = strlen(names);
 
 		rc = read_file(&x, files[i], err);
+		if (fend)
+			fend[i] = x.n;
 		if (listed == i && used + strlen(nm) + 2 < 136) {
 			snprintf(names + used, sizeof names - used, "%s%s",
 				 i ? ", " : "", nm);
@@ -648,6 +653,8 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 	}
 	if (rc)
 		goto out;
+	fb_off = calloc(nfiles + 1, sizeof(double));
+	fn_off = calloc(nfiles + 1, sizeof(size_t));
 	Xg = calloc(x.n * NG + 1, sizeof(double));
 	yg = calloc(x.n + 1, sizeof(double));
 	Xh = calloc(x.n * NH + 1, sizeof(double));
@@ -666,7 +673,8 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 	ui = calloc(x.n + 1, sizeof(int));
 	up = calloc(x.n + 1, sizeof(int));
 	if (!Xg || !yg || !Xh || !yh || !Xi || !yi || !Xp || !yp || !gap ||
-	    !ug || !uh || !ui || !up || !Xl || !yl || !ul || !ptail) {
+	    !ug || !uh || !ui || !up || !Xl || !yl || !ul || !ptail || !fend ||
+	    !fb_off || !fn_off) {
 		rc = ss_error(err, SS_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -791,10 +799,12 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 	/* the loads' wait, where the runs recorded their loading layers */
 	lfit = nl > 2 && !fit(Xl, yl, ul, x.n, 2, 2, cl);
 	/* held-out error of the iteration's GPU window and host time(s) */
-	for (size_t i = 0; i < x.n; i++) {
+	for (size_t i = 0, fi = 0; i < x.n; i++) {
 		const struct xrow *r = &x.row[i];
 		uint32_t L = x.layers[i];
 
+		while (fi + 1 < nfiles && i >= fend[fi])
+			fi++;
 		if (i % 4 != 3)
 			continue;
 		if (gpu_row(r)) {
@@ -811,6 +821,10 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			tg++;
 			bias[kind] += (pred - w) / w;
 			nbias[kind]++;
+			if (kind == 2) {
+				fb_off[fi] += (pred - w) / w;
+				fn_off[fi]++;
+			}
 			{
 				size_t b = 0;
 
@@ -1064,6 +1078,17 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			}
 			fprintf(log, "\n");
 		}
+		/* offload decode by run: which runs a shared term misses */
+		for (size_t k = 0; k < nfiles; k++) {
+			const char *b = strrchr(files[k], '/');
+
+			if (fn_off[k])
+				fprintf(log,
+					"    offload decode, run %zu (%s): %+.2f%% (%zu)\n",
+					k + 1, b ? b + 1 : files[k],
+					100 * fb_off[k] / (double)fn_off[k],
+					fn_off[k]);
+		}
 		if (lfit)
 			fprintf(log,
 				"  loads (%zu iterations): %.2f us per loading layer (link latency %.2f: executor +%.2f) + %.4f us per block-head; held-out MAPE %.2f%% (%zu)\n",
@@ -1082,6 +1107,9 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			hw->exec.prefill_tail_ns.v / 1e3, nptail);
 	}
 out:
+	free(fend);
+	free(fb_off);
+	free(fn_off);
 	free(Xl);
 	free(yl);
 	free(ul);

@@ -342,6 +342,10 @@ static void t_fit_two_host_stages(void)
 	/* the held-out signed error by the model's KV-head count */
 	CHECK_STR_CONTAINS(log, "    8 KV heads: dense with prefill");
 	CHECK_STR_CONTAINS(log, "    32 KV heads: dense decode");
+	/* and of the offload decode iterations by run, named: the second
+	 * file's; the first has none (no offload) */
+	CHECK_STR_CONTAINS(log, "    offload decode, run 2 (ss_exec_e_");
+	CHECK(log && !strstr(log, "offload decode, run 1 ("));
 	free(log);
 	CHECK_EQ_I64(hw->exec.host_stages.v, 2);
 	/* the GPU terms, the offload ones now among them (loads less) */
