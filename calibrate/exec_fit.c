@@ -373,7 +373,8 @@ static double host_op_ns(const struct hw_profile *p, const struct xrow *r)
 		       : 0;
 }
 
-#define NG 12 /* GPU terms */
+#define NG 13 /* GPU terms; the last four are offload's */
+#define NG_OFF 4
 #define NH 7 /* host terms, one stage */
 #define NI 4 /* issue thread: host_x's columns 0-3 */
 #define NP 4 /* policy thread: host_x's columns 3-6 */
@@ -501,6 +502,7 @@ static void gpu_x(const struct xrow *r, uint32_t L, uint32_t H, double *x)
 	x[9] = is_offload(r) ? W : 0;
 	x[10] = is_offload(r) ? S * d : 0;
 	x[11] = is_offload(r) ? W * H : 0;
+	x[12] = is_offload(r) ? S * d * H : 0;
 }
 
 static void host_x(const struct xrow *r, uint32_t L, double *x)
@@ -622,7 +624,7 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 	       ep = 0;
 	int *ug = NULL, *uh = NULL, *ui = NULL, *up = NULL, rc = 0, two = 0;
 	int goff = 0, gnon = 0, gheads = 0, gcap = 0, nocap = 0;
-	unsigned hfirst[3]; /* the head count of each per-head column's rows */
+	unsigned hfirst[4]; /* the head count of each per-head column's rows */
 	double cap0 = -1;
 	size_t ng = 0, nh = 0, ni = 0, np = 0, ngap = 0, tg = 0, th = 0,
 	       ti = 0, tp = 0;
@@ -735,15 +737,16 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 	/* the offload terms only where offload iterations were fitted, and
 	 * iterations without offload tell them from the per-layer terms */
 	goff = goff && gnon;
-	/* each per-KV-head column (2 dense, 3 sparse, 11 offload) only where
+	/* each per-KV-head column (2 dense, 3 sparse, 11 offload, 12 offload
+	 * per decode request) only where
 	 * the fitted rows in which it is not 0 have two head counts or more:
 	 * with one it is the per-layer column times a constant and the split
 	 * is arbitrary (session 13's first fit put it all on the heads and
 	 * priced LWM-7B's 32 at 4x Llama's 8). The sparse one counts the rows
 	 * without offload: under offload it and the offload one move together
 	 * (a decode layer is sparse and offloaded at once). */
-	for (int k = 0; k < 3; k++) {
-		static const int col[3] = { 2, 3, 11 };
+	for (int k = 0; k < 4; k++) {
+		static const int col[4] = { 2, 3, 11, 12 };
 		size_t first = x.n;
 
 		hfirst[k] = 0;
@@ -787,7 +790,7 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			Xh[i * NH + 6] = 0;
 			Xp[i * NP + 3] = 0;
 		}
-	if (fit(Xg, yg, ug, x.n, NG, goff ? NG : NG - 3, cg) ||
+	if (fit(Xg, yg, ug, x.n, NG, goff ? NG : NG - NG_OFF, cg) ||
 	    (!two && fit(Xh, yh, uh, x.n, NH, NH, ch)) ||
 	    (two && (fit(Xi, yi, ui, x.n, NI, NI, ci) ||
 		     fit(Xp, yp, up, x.n, NP, NP, cp)))) {
@@ -859,7 +862,7 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 		}
 	}
 	{
-		static const int gi[NG] = { 0, 1, 2, 3, 4, 5, 6, 14, 20, 17, 18, 23 };
+		static const int gi[NG] = { 0, 1, 2, 3, 4, 5, 6, 14, 20, 17, 18, 23, 24 };
 		static const char *const what[NG] = {
 			"GPU per dense layer", "GPU per sparse layer",
 			"GPU per KV head per dense layer",
@@ -871,7 +874,8 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			"GPU per layer running prefill tokens",
 			"GPU per layer under offload (less the loads)",
 			"GPU per decode request per sparse layer under offload",
-			"GPU per KV head per layer under offload"
+			"GPU per KV head per layer under offload",
+			"GPU per decode request and KV head per sparse layer under offload"
 		};
 		double mh = th ? 100 * eh / (double)th : 0;
 		double mi = ti ? 100 * ei / (double)ti : 0;
@@ -905,13 +909,13 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			struct hw_num *num = hw_exec_num(&hw->exec, gi[j]);
 
 			num->v = cg[j];
-			if (j >= NG - 3 && !goff) {
+			if (j >= NG - NG_OFF && !goff) {
 				snprintf(num->src, sizeof num->src,
 					 "not fitted: no offload iteration with the issue thread (calibrate --fit-exec)");
 				continue;
 			}
-			if (j == 2 || j == 3 || j == 11) {
-				int k = j == 2 ? 0 : j == 3 ? 1 : 2;
+			if (j == 2 || j == 3 || j == 11 || j == 12) {
+				int k = j == 2 ? 0 : j == 3 ? 1 : j == 11 ? 2 : 3;
 
 				if (!(gheads >> k & 1)) {
 					num->v = 0;
@@ -1019,12 +1023,12 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 		fprintf(log,
 			"executor fit over %zu iterations (%s):\n"
 			"  GPU (%zu iterations): %.1f us per dense layer + %.2f per KV head, %.1f per sparse layer + %.2f per KV head; %.2f us per decode request per dense layer + %.2f per sparse layer + %.4f us per prefill token per layer + %.5f us per gathered KV token and KV head per layer + %.1f us per layer running prefill\n"
-			"  GPU under offload: %.1f us per layer + %.2f per KV head + %.2f us per decode request per sparse layer%s\n"
+			"  GPU under offload: %.1f us per layer + %.2f per KV head + %.2f us per decode request per sparse layer + %.3f per decode request and KV head%s\n"
 			"  held-out GPU window MAPE: %.2f%% with the executor terms, %.2f%% kernels only (%zu iterations)\n",
 			x.n, names, ng, cg[0] / 1e3, cg[2] / 1e3, cg[1] / 1e3,
 			cg[3] / 1e3, cg[4] / 1e3, cg[5] / 1e3, cg[6] / 1e3,
 			cg[7] / 1e3, cg[8] / 1e3, cg[9] / 1e3, cg[11] / 1e3,
-			cg[10] / 1e3,
+			cg[10] / 1e3, cg[12] / 1e3,
 			goff ? "" : " (not fitted: no offload iteration with the issue thread)",
 			tg ? 100 * eg / (double)tg : 0,
 			tg ? 100 * wg / (double)tg : 0, tg);
@@ -1044,11 +1048,12 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 				ci[3] / 1e3, ti ? 100 * ei / (double)ti : 0, ti,
 				np, cp[0] / 1e3, cp[1] / 1e3, cp[3] / 1e3, cp[2] / 1e3,
 				tp ? 100 * ep / (double)tp : 0, tp);
-		if ((gheads & 7) != 7)
-			fprintf(log, "  per-KV-head GPU terms not fitted (one KV-head count):%s%s%s\n",
+		if ((gheads & 15) != 15)
+			fprintf(log, "  per-KV-head GPU terms not fitted (one KV-head count):%s%s%s%s\n",
 				gheads & 1 ? "" : " dense",
 				gheads & 2 ? "" : " sparse (without offload)",
-				gheads & 4 ? "" : " offload");
+				gheads & 4 ? "" : " offload",
+				gheads & 8 ? "" : " offload per decode request");
 		if (!gcap)
 			fprintf(log, "  per-hit term by KV capacity: not fitted (%s)\n",
 				nocap ? "offload runs without their capacity"

@@ -215,7 +215,8 @@ int64_t cost_exec_layer_ns(const struct cost_model *c, uint64_t decode_seqs,
 			(offload ? e->off_layer_ns.v +
 					   heads * e->off_layer_head_ns.v +
 					   (sparse_layer ? (double)decode_seqs *
-								   e->off_dec_sparse_ns.v
+								   (e->off_dec_sparse_ns.v +
+								    heads * e->off_dec_head_ns.v)
 							 : 0)
 				 : 0));
 }

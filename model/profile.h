@@ -163,7 +163,7 @@ struct hw_op {
  * prefill). Host: the time to issue one layer's work; a layer takes at
  * least that long (the GPU waits for the host when it is slower).
  */
-#define HW_EXEC_NUMS 24
+#define HW_EXEC_NUMS 25
 struct hw_exec {
 	int present;
 	struct hw_num layer_ns;        /* GPU, per dense layer */
@@ -227,6 +227,12 @@ struct hw_exec {
 	 * and selections' per-head index work (optional in a file: absent
 	 * = 0) */
 	struct hw_num off_layer_head_ns;
+	/* GPU under offload, per decode request per KV head per sparse
+	 * layer: the per-(request, head) selection and load-list work, on
+	 * top of off_dec_sparse_ns (session 14: the executor's extra per
+	 * decode request grew with the KV heads, 4.2 µs at Llama-3-8B's 8
+	 * and 18.7 at LWM-7B's 32; optional in a file: absent = 0) */
+	struct hw_num off_dec_head_ns;
 };
 /* Key of exec number i ("layer_ns", ...) and the number itself. */
 const char *hw_exec_key(int i);

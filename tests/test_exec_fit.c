@@ -55,6 +55,10 @@ static double write_kv_gb;
  * write_off_head set (off_layer_head_ns) */
 static const double OH_TRUE = 400;
 static int write_off_head;
+/* and with write_off_dec_head, per decode request and KV head per sparse
+ * layer (off_dec_head_ns) */
+static const double ODH_TRUE = 60;
+static int write_off_dec_head;
 
 static void put_attr(hid_t loc, const char *name, const char *val)
 {
@@ -167,7 +171,11 @@ static void write_live(const char *path, const char *executor, size_t n,
 		if (piped && off) {
 			x->gpu_s += (L * OG_TRUE[0] +
 				     x->sparse_layers * x->decode_seqs * OG_TRUE[1] +
-				     (write_off_head ? L * H * OH_TRUE : 0)) *
+				     (write_off_head ? L * H * OH_TRUE : 0) +
+				     (write_off_dec_head
+					      ? x->sparse_layers * x->decode_seqs *
+							H * ODH_TRUE
+					      : 0)) *
 				    1e-9;
 			x->dur_s = x->gpu_s + (*gap) * 1e-9;
 		}
@@ -597,6 +605,31 @@ static void t_fit_offload_per_head(void)
 	CHECK_STR_CONTAINS(hw->exec.off_layer_head_ns.src, "one KV-head count (32)");
 	CHECK_NEAR(hw->exec.off_layer_ns.v, OG_TRUE[0] + 32 * OH_TRUE,
 		   1e-3 * OG_TRUE[0]);
+	CHECK(hw->exec.off_dec_head_ns.v == 0);
+	/* the offload work per decode request and KV head
+	 * (off_dec_head_ns), apart from that per request, from two head
+	 * counts; with one the per-request term carries it */
+	files[2] = p[2];
+	write_off_dec_head = 1;
+	write_live(p[0], "live NVIDIA H200", 600, 0, hw, &gap, "llama-3-8b-262k", 8, 1);
+	write_live(p[1], "live NVIDIA H200", 600, 0, hw, &gap, "lwm-7b", 32, 1);
+	write_live(p[2], "live NVIDIA H200", 900, 1, hw, &gap, "llama-3-8b-262k", 8, 1);
+	write_live(p[3], "live NVIDIA H200", 900, 1, hw, &gap, "lwm-7b", 32, 1);
+	CHECK_MSG(cal_fit_exec(hw, files, 4, NULL, &e) == 0, "%s", e.msg);
+	CHECK_NEAR(hw->exec.off_dec_head_ns.v, ODH_TRUE, 1e-3 * ODH_TRUE);
+	CHECK_NEAR(hw->exec.off_dec_sparse_ns.v, OG_TRUE[1], 1e-3 * OG_TRUE[1]);
+	CHECK_NEAR(hw->exec.off_layer_ns.v, OG_TRUE[0], 1e-3 * OG_TRUE[0]);
+	CHECK_STR_CONTAINS(hw->exec.off_dec_head_ns.src, "per decode request and KV head");
+	files[2] = p[3];
+	write_live(p[0], "live NVIDIA H200", 600, 0, hw, &gap, "llama-3-8b-262k", 8, 1);
+	write_live(p[1], "live NVIDIA H200", 600, 0, hw, &gap, "lwm-7b", 32, 1);
+	write_live(p[3], "live NVIDIA H200", 900, 1, hw, &gap, "lwm-7b", 32, 1);
+	write_off_dec_head = 0;
+	CHECK_MSG(cal_fit_exec(hw, files, 3, NULL, &e) == 0, "%s", e.msg);
+	CHECK(hw->exec.off_dec_head_ns.v == 0);
+	CHECK_STR_CONTAINS(hw->exec.off_dec_head_ns.src, "one KV-head count (32)");
+	CHECK_NEAR(hw->exec.off_dec_sparse_ns.v, OG_TRUE[1] + 32 * ODH_TRUE,
+		   1e-3 * OG_TRUE[1]);
 	hw_profile_free(hw);
 	rm_files(p, 4);
 }
@@ -633,9 +666,10 @@ static void t_profile_section_roundtrip_and_costs(void)
 	/* sparse layer: 20 + 8 x 40 + 8 x 60 + ... */
 	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 1, 100, 200, 0), 264030);
 	/* under offload: + 180 a layer and 8 x 240 its heads
-	 * (off_layer_head_ns), + 8 x 190 on a sparse one */
+	 * (off_layer_head_ns), + 8 x 190 on a sparse one, and 8 requests x
+	 * 8 heads x 250 there (off_dec_head_ns) */
 	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 0, 100, 200, 1), 265960);
-	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 1, 100, 200, 1), 267650);
+	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 1, 100, 200, 1), 283650);
 	/* a layer that loads: 200 (load_layer_ns) */
 	CHECK_EQ_I64(cost_exec_load_layer_ns(&c), 200);
 	/* an offload iteration with prefill: 220 (prefill_tail_ns) */
