@@ -925,8 +925,12 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 					continue;
 				}
 			}
+			/* fit() drops a column whose coefficient came out
+			 * negative and fits again: exactly 0 */
 			snprintf(num->src, sizeof num->src,
-				 "measured: %s, least squares over %zu live iterations (calibrate --fit-exec: %.150s); held-out MAPE %.1f%% (GPU window)",
+				 "%s: %s, least squares over %zu live iterations (calibrate --fit-exec: %.150s); held-out MAPE %.1f%% (GPU window)",
+				 cg[j] == 0 ? "0, its least-squares coefficient negative"
+					    : "measured",
 				 what[j], ng, names,
 				 tg ? 100 * eg / (double)tg : 0);
 		}
@@ -950,7 +954,9 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			}
 			if (h[j].n)
 				snprintf(num->src, sizeof num->src,
-					 "measured: %s, least squares over %zu live iterations (calibrate --fit-exec: %.150s); held-out MAPE %.1f%% (%s)",
+					 "%s: %s, least squares over %zu live iterations (calibrate --fit-exec: %.150s); held-out MAPE %.1f%% (%s)",
+					 h[j].v == 0 ? "0, its least-squares coefficient negative"
+						     : "measured",
 					 h[j].what, h[j].n, names, h[j].mape,
 					 h[j].where);
 			else

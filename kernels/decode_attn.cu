@@ -595,11 +595,14 @@ __device__ __forceinline__ void block_softmax(const float (&sc)[4][4],
 }
 
 /*
- * The end of a CTA of variant 2 or 4, once each warp has put its
+ * The end of a CTA of variant 2, 4, 5 or 6, once each warp has put its
  * accumulator in wacc[warp][head][dim]: the warps' (max, sum) into wm, wl,
  * then thread d merges dimension d of every head over the warps and
  * writes the output (one split), leaves the partial for the cluster merge
- * (CLUSTER), or writes the split's record for the merge kernel.
+ * (CLUSTER), pushes it into the cluster's first CTA (CLUSTER and PUSH:
+ * variant 6; the pushing CTAs exit with their st.async stores counted by
+ * the first CTA's mbarriers, which it waits for before exiting), or
+ * writes the split's record for the merge kernel.
  */
 template <int G, bool CLUSTER, int W, bool PUSH = false>
 __device__ __forceinline__ void attn_finish(float m, float l,
@@ -1437,8 +1440,8 @@ static cudaError_t cpa_ready(uint32_t variant)
 			      : cpa_setup<6>();
 }
 
-/* Do variant 3, 4 or 5 merge these splits in a cluster (else: one split,
- * or the merge kernel: variant 3 past its largest cluster, 4 and 5 when
+/* Do variants 3 to 6 merge these splits in a cluster (else: one split,
+ * or the merge kernel: variant 3 past its largest cluster, 4 to 6 when
  * the batch's clusters would not all run at once)? */
 static int mma_cluster(const struct kern_attn_args *a, uint32_t splits)
 {
@@ -1515,7 +1518,7 @@ static int attn_plan(const struct kern_attn_args *a, uint32_t *n_splits,
 		/* variant 3: small problems as one cluster per list */
 		if (a->variant == 3 && bh * list <= MMA_SMALL_ENTRIES)
 			splits = SS_MIN(splits, mma_cluster_max());
-		/* variants 4 and 5 (one CTA per SM): the largest cluster of
+		/* variants 4 to 6 (one CTA per SM): the largest cluster of
 		 * which all bh fit at once (session 9: at Llama-3-8B batch 1
 		 * 16 CTAs a cluster, which do not, ran at 67% of 8's rate) */
 		if (a->variant >= 4 && bh * list <= MMA_SMALL_ENTRIES) {
@@ -1577,7 +1580,9 @@ static uint32_t attn_auto(const struct kern_attn_args *a)
 	if (attn_plan(&t, &splits, &wb, &e2))
 		return 2; /* no room for its shared memory, or the caller's
 			     plan reports the error */
-	/* clusters of 2-4: the pushed merge (variant 6) */
+	/* clusters of 2-4: the pushed merge (variant 6). Planned above as
+	 * variant 4; the launch plans variant 6 again with its own cluster
+	 * fit, the same while both run one CTA per SM */
 	if (splits >= 2 && splits <= 4 && cpa_ready(6) == cudaSuccess) {
 		t.variant = 6;
 		if (mma_cluster(&t, splits))
@@ -1675,7 +1680,7 @@ static int attn_launch(const struct kern_attn_args *args, int sparse,
 #undef ATT_LAUNCH
 		KCHECK_LAUNCH("decode_attn_kernel", err);
 	} else if (a->variant >= 4) {
-		/* variants 4 and 5: blocks staged by cp.async; merged in a
+		/* variants 4 to 6: blocks staged by cp.async; merged in a
 		 * cluster (as 3) when the splits fit at once, else by the
 		 * merge kernel */
 		const uint32_t V = a->variant;

@@ -83,7 +83,7 @@ struct kern_attn_args {
 /*
  * The split count the launchers will use (resolving n_splits = 0 against
  * the device's SM count, per variant, variant 0 resolved as the launch
- * resolves it) and the workspace it needs (0 when variants 2-5 run one
+ * resolves it) and the workspace it needs (0 when variants 2-6 run one
  * split, and when they merge in a cluster). 0 or SS_EINVAL (variants 3-6
  * also below compute capability 9.0).
  */
