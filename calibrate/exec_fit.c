@@ -482,6 +482,13 @@ static double pf_layers(const struct xrow *r, uint32_t L)
 	return r->lp_layers ? SS_MIN(r->lp_layers, L) : L;
 }
 
+/* How a fitted term's source begins: fit() drops a column whose
+ * coefficient came out negative and fits again, leaving it exactly 0 */
+static const char *fitted_as(double v)
+{
+	return v == 0 ? "0, its least-squares coefficient negative" : "measured";
+}
+
 static void gpu_x(const struct xrow *r, uint32_t L, uint32_t H, double *x)
 {
 	double S = r->sparse_layers, d = r->decode_seqs;
@@ -925,12 +932,9 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 					continue;
 				}
 			}
-			/* fit() drops a column whose coefficient came out
-			 * negative and fits again: exactly 0 */
 			snprintf(num->src, sizeof num->src,
 				 "%s: %s, least squares over %zu live iterations (calibrate --fit-exec: %.150s); held-out MAPE %.1f%% (GPU window)",
-				 cg[j] == 0 ? "0, its least-squares coefficient negative"
-					    : "measured",
+				 fitted_as(cg[j]),
 				 what[j], ng, names,
 				 tg ? 100 * eg / (double)tg : 0);
 		}
@@ -955,8 +959,7 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			if (h[j].n)
 				snprintf(num->src, sizeof num->src,
 					 "%s: %s, least squares over %zu live iterations (calibrate --fit-exec: %.150s); held-out MAPE %.1f%% (%s)",
-					 h[j].v == 0 ? "0, its least-squares coefficient negative"
-						     : "measured",
+					 fitted_as(h[j].v),
 					 h[j].what, h[j].n, names, h[j].mape,
 					 h[j].where);
 			else

@@ -1495,9 +1495,7 @@ static int attn_plan(const struct kern_attn_args *a, uint32_t *n_splits,
 		return ss_error(err, SS_EINVAL,
 				"decode_attn: field 'variant': %u needs %u bytes "
 				"of shared memory a block: %s",
-				a->variant, (unsigned)(a->variant == 4   ? CPA_SMEM(4)
-						       : a->variant == 5 ? CPA_SMEM(5)
-									 : CPA_SMEM(6)),
+				a->variant, (unsigned)CPA_SMEM(a->variant),
 				cudaGetErrorString(cpa_ready(a->variant)));
 	if (bh > INT32_MAX)
 		return ss_error(err, SS_EINVAL,
@@ -1690,9 +1688,7 @@ static int attn_launch(const struct kern_attn_args *args, int sparse,
 
 		KCHECK(cpa_ready(V), err);
 		cluster_config(&cfg, &at, grid, cl ? splits : 1, CPA_W(V),
-			       V == 4 ? CPA_SMEM(4) : V == 5 ? CPA_SMEM(5)
-							   : CPA_SMEM(6),
-			       s);
+			       CPA_SMEM(V), s);
 #define CPA_LAUNCH(g, c, v)                                                   \
 	cudaLaunchKernelEx(&cfg, decode_attn_cpa_kernel<g, c, v>, q, cache,   \
 			   a->slots, bids, nl, a->ctx_len, a->n_kv_heads,     \

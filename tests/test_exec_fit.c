@@ -570,6 +570,19 @@ static void t_fit_one_head_count(void)
 /* The offload work per KV head (off_layer_head_ns) from offload runs of
  * two head counts, beside the sparse layers' per-head term from runs
  * without offload of two head counts. */
+/* Runs of both head counts into p[0..3]: Llama-3-8B (8 KV heads) and
+ * LWM-7B (32) without offload in p[0] and p[1], LWM-7B under offload in
+ * p[3], and Llama-3-8B under offload in p[2] where `llama_offload`. */
+static void write_two_models(char (*p)[32], const struct hw_profile *hw,
+			     double *gap, int llama_offload)
+{
+	write_live(p[0], "live NVIDIA H200", 600, 0, hw, gap, "llama-3-8b-262k", 8, 1);
+	write_live(p[1], "live NVIDIA H200", 600, 0, hw, gap, "lwm-7b", 32, 1);
+	if (llama_offload)
+		write_live(p[2], "live NVIDIA H200", 900, 1, hw, gap, "llama-3-8b-262k", 8, 1);
+	write_live(p[3], "live NVIDIA H200", 900, 1, hw, gap, "lwm-7b", 32, 1);
+}
+
 static void t_fit_offload_per_head(void)
 {
 	char p[4][32];
@@ -581,10 +594,7 @@ static void t_fit_offload_per_head(void)
 	tmp_files(p, files, 4);
 	CHECK(hw_profile_load(&hw, "h200", &e) == 0);
 	write_off_head = 1;
-	write_live(p[0], "live NVIDIA H200", 600, 0, hw, &gap, "llama-3-8b-262k", 8, 1);
-	write_live(p[1], "live NVIDIA H200", 600, 0, hw, &gap, "lwm-7b", 32, 1);
-	write_live(p[2], "live NVIDIA H200", 900, 1, hw, &gap, "llama-3-8b-262k", 8, 1);
-	write_live(p[3], "live NVIDIA H200", 900, 1, hw, &gap, "lwm-7b", 32, 1);
+	write_two_models(p, hw, &gap, 1);
 	write_off_head = 0;
 	CHECK_MSG(cal_fit_exec(hw, files, 4, NULL, &e) == 0, "%s", e.msg);
 	CHECK_NEAR(hw->exec.off_layer_head_ns.v, OH_TRUE, 1e-3 * OH_TRUE);
@@ -596,9 +606,7 @@ static void t_fit_offload_per_head(void)
 	 * carries it */
 	files[2] = p[3];
 	write_off_head = 1;
-	write_live(p[0], "live NVIDIA H200", 600, 0, hw, &gap, "llama-3-8b-262k", 8, 1);
-	write_live(p[1], "live NVIDIA H200", 600, 0, hw, &gap, "lwm-7b", 32, 1);
-	write_live(p[3], "live NVIDIA H200", 900, 1, hw, &gap, "lwm-7b", 32, 1);
+	write_two_models(p, hw, &gap, 0);
 	write_off_head = 0;
 	CHECK_MSG(cal_fit_exec(hw, files, 3, NULL, &e) == 0, "%s", e.msg);
 	CHECK(hw->exec.off_layer_head_ns.v == 0);
@@ -611,19 +619,14 @@ static void t_fit_offload_per_head(void)
 	 * counts; with one the per-request term carries it */
 	files[2] = p[2];
 	write_off_dec_head = 1;
-	write_live(p[0], "live NVIDIA H200", 600, 0, hw, &gap, "llama-3-8b-262k", 8, 1);
-	write_live(p[1], "live NVIDIA H200", 600, 0, hw, &gap, "lwm-7b", 32, 1);
-	write_live(p[2], "live NVIDIA H200", 900, 1, hw, &gap, "llama-3-8b-262k", 8, 1);
-	write_live(p[3], "live NVIDIA H200", 900, 1, hw, &gap, "lwm-7b", 32, 1);
+	write_two_models(p, hw, &gap, 1);
 	CHECK_MSG(cal_fit_exec(hw, files, 4, NULL, &e) == 0, "%s", e.msg);
 	CHECK_NEAR(hw->exec.off_dec_head_ns.v, ODH_TRUE, 1e-3 * ODH_TRUE);
 	CHECK_NEAR(hw->exec.off_dec_sparse_ns.v, OG_TRUE[1], 1e-3 * OG_TRUE[1]);
 	CHECK_NEAR(hw->exec.off_layer_ns.v, OG_TRUE[0], 1e-3 * OG_TRUE[0]);
 	CHECK_STR_CONTAINS(hw->exec.off_dec_head_ns.src, "per decode request and KV head");
 	files[2] = p[3];
-	write_live(p[0], "live NVIDIA H200", 600, 0, hw, &gap, "llama-3-8b-262k", 8, 1);
-	write_live(p[1], "live NVIDIA H200", 600, 0, hw, &gap, "lwm-7b", 32, 1);
-	write_live(p[3], "live NVIDIA H200", 900, 1, hw, &gap, "lwm-7b", 32, 1);
+	write_two_models(p, hw, &gap, 0);
 	write_off_dec_head = 0;
 	CHECK_MSG(cal_fit_exec(hw, files, 3, NULL, &e) == 0, "%s", e.msg);
 	CHECK(hw->exec.off_dec_head_ns.v == 0);
