@@ -230,8 +230,8 @@ struct hw_exec {
 	/* GPU under offload, per decode request per KV head per sparse
 	 * layer: the per-(request, head) selection and load-list work, on
 	 * top of off_dec_sparse_ns (session 14: the executor's extra per
-	 * decode request grew with the KV heads, 4.2 µs at Llama-3-8B's 8
-	 * and 18.7 at LWM-7B's 32; optional in a file: absent = 0) */
+	 * decode request grew with the KV heads, 4.1 µs at Llama-3-8B's 8
+	 * and 18.6 at LWM-7B's 32; optional in a file: absent = 0) */
 	struct hw_num off_dec_head_ns;
 };
 /* Key of exec number i ("layer_ns", ...) and the number itself. */
