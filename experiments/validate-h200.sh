@@ -17,7 +17,11 @@
 #   experiments/validate-h200.sh table LIVE.csv [SPARSESERVE]
 #       here: the same runs simulated, joined with LIVE.csv into
 #       experiments/results/validation-h200.csv
-#       (policy,model,rate,metric,sim,live,err_pct) and a markdown table
+#       (policy,model,rate,metric,sim,live,err_pct) and a markdown table;
+#       with SENS > 0 also the same runs at cost.gpu_scale 1 - SENS and
+#       1 + SENS: experiments/results/validation-h200-sensitivity.csv (each
+#       point's band for a GPU that much faster or slower, the live runs'
+#       range, the point's elasticity to the GPU's speed)
 #
 # Settings (environment): MODEL (llama-3-8b-262k), COUNT (30 requests),
 # RATES ("1 2 3" req/s: at 4 and above vllm-so thrashes live, minutes per
@@ -48,6 +52,10 @@ PROFILE=${PROFILE:-h200-live}
 DRAIN=${DRAIN:-1}
 LIVE_ARGS=${LIVE_ARGS:-}
 REPEATS=${REPEATS:-1}
+# the table's sensitivity band: the GPU this much faster and slower than the
+# profile (0.025: the half-range of the dense policies' GPU speed over the
+# live runs' machines, experiments/lease_speed.py; 0 = no band)
+SENS=${SENS:-0.025}
 case $REPEATS in
 '' | *[!0-9]* | 0)
 	echo "validate-h200.sh: REPEATS: '$REPEATS' is not a positive whole number" >&2
@@ -149,19 +157,35 @@ merge)
 table)
 	live=${2:?live.csv}
 	bin=${3:-build/sparseserve}
-	echo "rate,policy,metric,value" >"$tmp/sim.csv"
-	for r in $RATES; do
-		for p in $POLICIES; do
-			# shellcheck disable=SC2046
-			"$bin" sim $(common "$r" "$p") --profile "$PROFILE" \
-				--set mem.hbm_budget_gb="$HBM" \
-				--set offload.drain_saves="$DRAIN" --out "$tmp/run.h5" \
-				--summary-csv "$tmp/s.csv" 2>/dev/null
-			tail -n +2 "$tmp/s.csv" | sed "s/^/$r,/" >>"$tmp/sim.csv"
+	# the runs at GPU speed scale $1 into $2
+	simulate() {
+		echo "rate,policy,metric,value" >"$2"
+		for r in $RATES; do
+			for p in $POLICIES; do
+				# shellcheck disable=SC2046
+				"$bin" sim $(common "$r" "$p") --profile "$PROFILE" \
+					--set mem.hbm_budget_gb="$HBM" \
+					--set offload.drain_saves="$DRAIN" \
+					--set cost.gpu_scale="$1" --out "$tmp/run.h5" \
+					--summary-csv "$tmp/s.csv" 2>/dev/null
+				tail -n +2 "$tmp/s.csv" | sed "s/^/$r,/" >>"$2"
+			done
 		done
-	done
+	}
+	simulate 1 "$tmp/sim.csv"
+	band=()
+	if awk -v s="$SENS" 'BEGIN { exit !(s > 0 && s < 1) }'; then
+		lo=$(awk -v s="$SENS" 'BEGIN { printf "%.6g", 1 - s }')
+		hi=$(awk -v s="$SENS" 'BEGIN { printf "%.6g", 1 + s }')
+		simulate "$lo" "$tmp/sim-lo.csv"
+		simulate "$hi" "$tmp/sim-hi.csv"
+		band=("$tmp/sim-lo.csv" "$tmp/sim-hi.csv" "$SENS")
+	elif [ "$SENS" != 0 ]; then
+		echo "validate-h200.sh: SENS: '$SENS' is not 0 or a number in (0, 1)" >&2
+		exit 2
+	fi
 	python3 experiments/validation_table.py "$tmp/sim.csv" "$live" "$MODEL" \
-		experiments/results/validation-h200.csv
+		experiments/results/validation-h200.csv "${band[@]}"
 	;;
 *)
 	echo "validate-h200.sh: unknown mode '$mode' (live, merge or table)" >&2

@@ -5,10 +5,26 @@ atomically, and print it as markdown. err_pct = (sim - live) / live x 100
 (empty when live is 0). Where the live summary has a live-runs.csv beside it
 (run,rate,policy,metric,value: validate-h200.sh live with REPEATS > 1; the
 live summary holds their medians), a second table gives each point's live
-range over the runs and whether the simulated value lies in it."""
+range over the runs and whether the simulated value lies in it.
+
+    validation_table.py SIM.csv LIVE.csv MODEL DEST.csv [SIM_LO.csv SIM_HI.csv S]
+
+With SIM_LO.csv and SIM_HI.csv (the same runs simulated with
+cost.gpu_scale 1 - S and 1 + S): DEST's "-sensitivity" sibling
+(policy,model,rate,metric,sim_lo,sim,sim_hi,live,live_min,live_max,
+elasticity,live_in_band), written atomically: each point's simulated band
+for a GPU S faster or slower than the profile, the live runs' range, the
+elasticity d ln(metric) / d ln(GPU time) (how much a point amplifies an
+error in the profile's GPU costs), and whether the live median lies in the
+band; and a count of the points within the targets at some GPU speed in
+the band (experiments/results/validation-h200.md "Session 15")."""
 import csv
+import math
 import os
 import sys
+
+TARGET = {"ttft_mean_s": 10, "tbt_mean_s": 5, "throughput_tok_s": 5,
+          "blocks_loaded": 2}
 
 METRICS = ["ttft_mean_s", "ttft_p99_s", "tbt_mean_s", "throughput_tok_s",
            "blocks_loaded"]
@@ -56,7 +72,54 @@ def print_ranges(keys, sim, runs):
         print(f"| {pol} | {rate} | {n} | " + " | ".join(cells) + " |")
 
 
+def write_csv(dest, header, rows):
+    tmp = dest + ".tmp"
+    with open(tmp, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(header)
+        w.writerows(rows)
+    os.replace(tmp, dest)
+
+
+def sensitivity(keys, model, sim, lo, hi, scale, live, runs, dest):
+    """the -sensitivity table (module docstring) and its summary"""
+    rows, n_in, n_tgt, n_all = [], 0, 0, 0
+    for rate, pol in keys:
+        for m in METRICS:
+            k = (rate, pol, m)
+            if k not in lo or k not in hi:
+                sys.exit(f"validation_table: {m} of {pol} at rate {rate} "
+                         "missing from the sensitivity runs")
+            s, a, b, l = sim[k], lo[k], hi[k], live[k]
+            v = runs.get(k, [l])
+            el = ""
+            if a > 0 and b > 0:
+                el = f"{math.log(b / a) / math.log((1 + scale) / (1 - scale)):.2f}"
+            band = (min(a, b, s), max(a, b, s))
+            inside = band[0] <= l <= band[1]
+            rows.append([pol, model, rate, m, f"{a:.6g}", f"{s:.6g}",
+                         f"{b:.6g}", f"{l:.6g}", f"{min(v):.6g}",
+                         f"{max(v):.6g}", el, "yes" if inside else "no"])
+            if m in TARGET and l:
+                n_all += 1
+                n_in += inside
+                t = TARGET[m] / 100 * abs(l)
+                n_tgt += band[0] - t <= l <= band[1] + t
+    base, ext = os.path.splitext(dest)
+    write_csv(base + "-sensitivity" + ext,
+              ["policy", "model", "rate", "metric", "sim_lo", "sim",
+               "sim_hi", "live", "live_min", "live_max", "elasticity",
+               "live_in_band"], rows)
+    print()
+    print(f"GPU speed band {1 - scale:g}-{1 + scale:g} x the profile: "
+          f"the live median inside the simulated band at {n_in} of {n_all} "
+          f"mean metrics; within the targets at some speed in the band at "
+          f"{n_tgt} of {n_all}")
+
+
 def main():
+    if len(sys.argv) not in (5, 8):
+        sys.exit(__doc__.strip().split("\n\n")[1])
     sim_path, live_path, model, dest = sys.argv[1:5]
     sim, live = load(sim_path), load(live_path)
     keys = sorted({(r, p) for (r, p, _m) in live}, key=lambda k: (float(k[0]), k[1]))
@@ -68,12 +131,8 @@ def main():
             s, l = sim[(rate, pol, m)], live[(rate, pol, m)]
             err = "" if l == 0 else f"{(s - l) / l * 100:.2f}"
             rows.append([pol, model, rate, m, f"{s:.6g}", f"{l:.6g}", err])
-    tmp = dest + ".tmp"
-    with open(tmp, "w", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(["policy", "model", "rate", "metric", "sim", "live", "err_pct"])
-        w.writerows(rows)
-    os.replace(tmp, dest)
+    write_csv(dest, ["policy", "model", "rate", "metric", "sim", "live",
+                     "err_pct"], rows)
     print("| policy | rate | " + " | ".join(METRICS) + " |")
     print("|---|---|" + "---|" * len(METRICS))
     for rate, pol in keys:
@@ -82,9 +141,12 @@ def main():
             s, l = sim[(rate, pol, m)], live[(rate, pol, m)]
             cells.append(f"{(s - l) / l * 100:+.1f}%" if l else ("=" if s == 0 else f"{s:g} vs 0"))
         print(f"| {pol} | {rate} | " + " | ".join(cells) + " |")
-    print_ranges(keys, sim,
-                 load_runs(os.path.join(os.path.dirname(live_path) or ".",
-                                        "live-runs.csv")))
+    runs = load_runs(os.path.join(os.path.dirname(live_path) or ".",
+                                  "live-runs.csv"))
+    print_ranges(keys, sim, runs)
+    if len(sys.argv) == 8:
+        sensitivity(keys, model, sim, load(sys.argv[5]), load(sys.argv[6]),
+                    float(sys.argv[7]), live, runs, dest)
 
 
 if __name__ == "__main__":

@@ -71,6 +71,12 @@ int cost_check_fit(const struct cost_model *c, struct ss_err *err)
 			c->hw->hbm_device_bytes.v / 1e9);
 }
 
+/* a GPU time of the profile, times config key cost.gpu_scale */
+static double gpu_ns(const struct cost_model *c, double ns)
+{
+	return c->hw->gpu_scale > 0 ? ns * c->hw->gpu_scale : ns;
+}
+
 int64_t cost_linear_ns(const struct cost_model *c, uint64_t tokens)
 {
 	const struct model *m = c->m;
@@ -84,9 +90,10 @@ int64_t cost_linear_ns(const struct cost_model *c, uint64_t tokens)
 
 	if (!tokens)
 		return 0;
-	return ns_round(hw_op_ns(op_of(c, HW_OP_LINEAR), t, 0,
-				 m->linear_flops_per_token_layer * t,
-				 (double)m->layer_weight_bytes + act * t, 1));
+	return ns_round(gpu_ns(c, hw_op_ns(op_of(c, HW_OP_LINEAR), t, 0,
+					   m->linear_flops_per_token_layer * t,
+					   (double)m->layer_weight_bytes + act * t,
+					   1)));
 }
 
 int64_t cost_layer_misc_ns(const struct cost_model *c, uint64_t tokens)
@@ -102,8 +109,8 @@ int64_t cost_layer_misc_ns(const struct cost_model *c, uint64_t tokens)
 
 	if (!tokens)
 		return 0;
-	return ns_round(hw_op_ns(op_of(c, HW_OP_LAYER_MISC), t, 0, 0,
-				 per_tok * t, 1));
+	return ns_round(gpu_ns(c, hw_op_ns(op_of(c, HW_OP_LAYER_MISC), t, 0, 0,
+					   per_tok * t, 1)));
 }
 
 int64_t cost_prefill_attn_ns(const struct cost_model *c, uint64_t q_tokens,
@@ -121,8 +128,9 @@ int64_t cost_prefill_attn_ns(const struct cost_model *c, uint64_t q_tokens,
 	bytes = (kv + q) * (double)m->kv_bytes_per_token_layer +
 		2.0 * q * m->heads * m->head_dim * m->dtype_bytes;
 	/* a waves op counts the kernel's CTAs from this model's heads */
-	return ns_round(hw_op_prefill_ns(op_of(c, HW_OP_PREFILL_ATTN), q, kv,
-					 (double)m->heads, flops, bytes));
+	return ns_round(gpu_ns(c, hw_op_prefill_ns(op_of(c, HW_OP_PREFILL_ATTN),
+						   q, kv, (double)m->heads, flops,
+						   bytes)));
 }
 
 int64_t cost_decode_attn_ns(const struct cost_model *c, uint64_t batch,
@@ -143,8 +151,9 @@ int64_t cost_decode_attn_ns(const struct cost_model *c, uint64_t batch,
 	 * table measured on another shape is read at the batch of that shape
 	 * with as many rows (items: its y axis and per_item_ns); x stays the
 	 * KV tokens per request */
-	return ns_round(hw_op_ns(op, kv / b, 0, flops, bytes,
-				 hw_op_decode_batch(op, b, m->kv_heads)));
+	return ns_round(gpu_ns(c, hw_op_ns(op, kv / b, 0, flops, bytes,
+					   hw_op_decode_batch(op, b,
+							      m->kv_heads))));
 }
 
 int64_t cost_select_ns(const struct cost_model *c, uint64_t batch,
@@ -161,8 +170,8 @@ int64_t cost_select_ns(const struct cost_model *c, uint64_t batch,
 		b * m->heads * m->head_dim * m->dtype_bytes;
 	/* max(q*kmax, q*kmin) summed over head_dim, for each query head of the group */
 	flops = n * group * 4.0 * m->head_dim;
-	return ns_round(hw_op_ns(op_of(c, HW_OP_SELECT), n / b, 0, flops, bytes,
-				 b));
+	return ns_round(gpu_ns(c, hw_op_ns(op_of(c, HW_OP_SELECT), n / b, 0,
+					   flops, bytes, b)));
 }
 
 int64_t cost_iter_fixed_ns(const struct cost_model *c, uint64_t seqs,
@@ -184,6 +193,7 @@ int64_t cost_iter_fixed_ns(const struct cost_model *c, uint64_t seqs,
 	else
 		ns += hw_op_ns(op_of(c, HW_OP_LM_HEAD), 1, 0, 0, t * 2 * h * d, 1);
 	ns += hw_op_ns(op_of(c, HW_OP_SAMPLE), s > 0 ? s : 1, 0, 0, s * 4 * v, s);
+	ns = gpu_ns(c, ns); /* the GPU's part; the host's below */
 	ns += hw_op_ns(op_of(c, HW_OP_HOST), s > 0 ? s : 1, 0, 0, 0, s);
 	return ns_round(ns);
 }
@@ -203,7 +213,7 @@ int64_t cost_exec_layer_ns(const struct cost_model *c, uint64_t decode_seqs,
 		return 0;
 	double heads = c->m->kv_heads;
 
-	return ns_round((sparse_layer ? e->sparse_layer_ns.v +
+	return ns_round(gpu_ns(c, (sparse_layer ? e->sparse_layer_ns.v +
 						heads * e->sparse_layer_head_ns.v
 				      : e->layer_ns.v + heads * e->layer_head_ns.v) +
 			(double)decode_seqs * (sparse_layer ? e->dec_sparse_ns.v
@@ -218,7 +228,7 @@ int64_t cost_exec_layer_ns(const struct cost_model *c, uint64_t decode_seqs,
 								   (e->off_dec_sparse_ns.v +
 								    heads * e->off_dec_head_ns.v)
 							 : 0)
-				 : 0));
+				 : 0)));
 }
 
 int64_t cost_exec_load_layer_ns(const struct cost_model *c)

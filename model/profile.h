@@ -259,6 +259,9 @@ struct hw_profile {
 	struct hw_num latency_ns;          /* ns, one small transfer */
 	struct hw_op op[HW_NOPS];
 	struct hw_exec exec;               /* optional: the live executor */
+	/* multiplies the GPU's compute times in model/cost.c (0 or 1: the
+	 * profile's; set from config key cost.gpu_scale, not a file key) */
+	double gpu_scale;
 };
 
 /* Zeroed profile (GSL-style alloc/free); NULL when out of memory. */

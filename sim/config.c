@@ -28,6 +28,11 @@ struct key {
 #define SIM(f) offsetof(struct sim_config, f)
 
 static const struct key keys[] = {
+	{ "cost.gpu_scale", K_F64, SIM(gpu_scale), 0.01, 100,
+	  "multiplies every GPU compute time of the profile (kernels and the "
+	  "executor's GPU terms; not the host link, not the host threads): a "
+	  "slower or faster GPU, or the validation's sensitivity to the "
+	  "profile's calibration" },
 	{ "dsa.dense_layers", K_U32, POL(dense_layers), 0, 1024,
 	  "first layers kept dense under DSA" },
 	{ "dsa.sink_blocks", K_U32, POL(sink_blocks), 0, 1024,
@@ -104,11 +109,13 @@ void sim_config_default(struct sim_config *c)
 	c->slo_tbt_factor = 25.0;
 	c->slo_queue_s = 2.0;
 	c->save_buffer_mb = SIM_SAVE_BUFFER_MB;
+	c->gpu_scale = 1.0;
 }
 
 int sim_config_apply_hw(const struct sim_config *c, struct hw_profile *hw,
 			struct ss_err *err)
 {
+	hw->gpu_scale = c->gpu_scale;
 	return hw_profile_set_link(hw, c->link_h2d_gbps * 1e9,
 				   c->link_d2h_gbps * 1e9,
 				   c->link_bidir_gbps * 1e9, err);

@@ -22,6 +22,7 @@ struct sim_config {
 	uint32_t save_mech;       /* offload save mechanism: enum sim_save_mech */
 	double save_buffer_mb;    /* MB of saves in flight before compute waits (0: unbounded) */
 	uint32_t drain_saves;     /* 1: an iteration ends when its saves have landed (our live executor) */
+	double gpu_scale;         /* multiplies the GPU's compute times (1); sim_config_apply_hw */
 };
 
 /* offload.save_mech */
@@ -35,7 +36,8 @@ enum sim_save_mech {
 #define SIM_SAVE_BUFFER_MB 2048.0
 
 struct hw_profile;
-/* Apply the config's hardware overrides (link.*) to a loaded profile. */
+/* Apply the config's hardware overrides (link.*, cost.gpu_scale) to a
+ * loaded profile. */
 int sim_config_apply_hw(const struct sim_config *c, struct hw_profile *hw,
 			struct ss_err *err);
 

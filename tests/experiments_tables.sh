@@ -8,7 +8,7 @@
 root=${SS_SOURCE_ROOT:?run through meson test}
 w=$(mktemp -d)
 trap 'rm -rf "$w"' EXIT
-echo "1..9"
+echo "1..10"
 summary() { # file policy finished ttft tbt tput loaded
 	printf 'policy,metric,value\n%s,requests,4\n%s,finished,%s\n%s,ttft_mean_s,%s\n%s,ttft_p99_s,%s\n%s,tbt_mean_s,%s\n%s,throughput_tok_s,%s\n%s,blocks_loaded,%s\n' \
 		"$2" "$2" "$3" "$2" "$4" "$2" "$4" "$2" "$5" "$2" "$6" "$2" "$7" >"$1"
@@ -141,6 +141,23 @@ if python3 "$root/experiments/validation_table.py" "$w/sim.csv" "$w/v3/live.csv"
 else
 	sed 's/^/# /' "$w/log" "$w/vt.md" 2>/dev/null | tail -12
 	echo "not ok 8 - validation_table: live ranges"
+fi
+# validation_table.py with the runs at GPU speed 1 - S and 1 + S: the
+# -sensitivity table (band, live range, elasticity), written atomically
+sed 's/^2,vllm,tbt_mean_s,.*/2,vllm,tbt_mean_s,0.02/' "$w/sim.csv" >"$w/lo.csv"
+sed 's/^2,vllm,tbt_mean_s,.*/2,vllm,tbt_mean_s,0.03/' "$w/sim.csv" >"$w/hi.csv"
+if python3 "$root/experiments/validation_table.py" "$w/sim.csv" "$w/v3/live.csv" m \
+	"$w/vs.csv" "$w/lo.csv" "$w/hi.csv" 0.1 >"$w/vs.md" 2>"$w/log" &&
+	grep -qx 'vllm,m,2,tbt_mean_s,0.02,0.025,0.03,0.02,0.01,0.03,2.02,yes' "$w/vs-sensitivity.csv" &&
+	grep -qx 'sparseserve,m,2,tbt_mean_s,0.07,0.07,0.07,0.05,0.04,0.06,0.00,no' "$w/vs-sensitivity.csv" &&
+	[ "$(wc -l <"$w/vs-sensitivity.csv")" = 11 ] && [ ! -e "$w/vs-sensitivity.csv.tmp" ] &&
+	grep -q 'band 0.9-1.1 x the profile: the live median inside the simulated band at' "$w/vs.md" &&
+	! python3 "$root/experiments/validation_table.py" "$w/sim.csv" "$w/v3/live.csv" m \
+		"$w/vx.csv" "$w/lo.csv" 2>"$w/log"; then
+	echo "ok 10 - validation_table: the GPU speed band, the live range and each point's elasticity"
+else
+	sed 's/^/# /' "$w/log" "$w/vs.md" "$w/vs-sensitivity.csv" 2>/dev/null | tail -14
+	echo "not ok 10 - validation_table: sensitivity"
 fi
 # validate-h200.sh merge: the runs of several calls (a live-runs.csv and a
 # live.csv) renumbered into one live side, blank lines skipped, the median

@@ -32,6 +32,9 @@ static void t_set_values_and_errors(void)
 	CHECK_EQ_U64(c.pol.max_num_seqs, 64);
 	CHECK_EQ_I64(sim_config_set(&c, "mem.gpu_util=0.8", "--set", &e), 0);
 	CHECK_NEAR(c.pol.gpu_mem_util, 0.8, 0);
+	CHECK_NEAR(c.gpu_scale, 1, 0); /* the default */
+	CHECK_EQ_I64(sim_config_set(&c, "cost.gpu_scale=0.97", "--set", &e), 0);
+	CHECK_NEAR(c.gpu_scale, 0.97, 0);
 	static const struct {
 		const char *kv, *msg;
 	} bad[] = {
@@ -42,6 +45,7 @@ static void t_set_values_and_errors(void)
 		{ "sched.max_num_seqs=1.5", "is not an integer" },
 		{ "sched.max_num_seqs=0", "outside" },
 		{ "mem.gpu_util=1.5", "outside" },
+		{ "cost.gpu_scale=0", "outside" },
 	};
 	for (size_t i = 0; i < SS_ARRAY_SIZE(bad); i++) {
 		CHECK(sim_config_set(&c, bad[i].kv, "--set", &e) == SS_EINVAL);

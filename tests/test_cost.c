@@ -529,7 +529,54 @@ static void t_decode_kv_heads_scaling(void)
 	hw_profile_free(llama.hw);
 }
 
+/*
+ * cost.gpu_scale (hw_profile.gpu_scale): every GPU time scales by it (to
+ * the rounding of one ns), the host's and the link's do not; 0 is 1.
+ */
+static void t_gpu_scale(void)
+{
+	struct fixture f;
+	int64_t base[8], host = 0, xfer = 0, tail = 0;
+	const double k = 0.97;
+
+	setup(&f, "llama-3-8b-262k", "h200-live");
+	CHECK(cost_has_exec(&f.c));
+	for (int pass = 0; pass < 2; pass++) {
+		int64_t t[8];
+
+		f.hw->gpu_scale = pass ? k : 0;
+		t[0] = cost_linear_ns(&f.c, 700);
+		t[1] = cost_layer_misc_ns(&f.c, 700);
+		t[2] = cost_prefill_attn_ns(&f.c, 2048, 4096);
+		t[3] = cost_decode_attn_ns(&f.c, 6, 6 * 2048, 1);
+		t[4] = cost_decode_attn_ns(&f.c, 3, 3 * 30000, 0);
+		t[5] = cost_select_ns(&f.c, 6, 6 * 300 * 8);
+		t[6] = cost_exec_layer_ns(&f.c, 6, 1, 0, 0, 1);
+		t[7] = cost_iter_fixed_ns(&f.c, 6, 6) -
+		       llround(hw_op_ns(&f.hw->op[HW_OP_HOST], 6, 0, 0, 0, 6));
+		for (int i = 0; i < 8; i++) {
+			CHECK_MSG(t[i] > 1000, "cost %d: %lld ns", i, (long long)t[i]);
+			if (!pass)
+				base[i] = t[i];
+			else
+				CHECK_MSG(llabs(t[i] - llround(k * (double)base[i])) <= 2,
+					  "cost %d: %lld ns at scale %g, %lld at 1", i,
+					  (long long)t[i], k, (long long)base[i]);
+		}
+		if (!pass) {
+			host = cost_exec_host_ns(&f.c, 6, 0, 5000, 30, 1, 6);
+			xfer = cost_transfer_ns(&f.c, XFER_FLASH_H2D, 16384, 1000, 16);
+			tail = cost_exec_prefill_tail_ns(&f.c);
+		}
+	}
+	CHECK_EQ_I64(cost_exec_host_ns(&f.c, 6, 0, 5000, 30, 1, 6), host);
+	CHECK_EQ_I64(cost_transfer_ns(&f.c, XFER_FLASH_H2D, 16384, 1000, 16), xfer);
+	CHECK_EQ_I64(cost_exec_prefill_tail_ns(&f.c), tail);
+	hw_profile_free(f.hw);
+}
+
 static const struct th_case cases[] = {
+	TH_CASE(t_gpu_scale),
 	TH_CASE(t_h200_tables),
 	TH_CASE(t_transfer_closed_form),
 	TH_CASE(t_compute_closed_form),
