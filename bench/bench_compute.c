@@ -389,8 +389,10 @@ static int attn_run(struct bench *b, int sweep, struct ss_err *err)
 	 * tensor cores, 3 = their cluster merge, 4 = blocks staged by
 	 * cp.async (4 warps of 3 stages), 5 = the same with 8 warps of one
 	 * stage, 6 = 4 warps of 2 stages merged by pushing into the
-	 * cluster's first CTA, reported as ",variant=N" for comparison */
-	for (uint32_t v = 0; v <= 6 && !sweep; v++) {
+	 * cluster's first CTA, 7 = 4's kernel without a cluster, merged by
+	 * the CTA that finds every split's flag set, reported as
+	 * ",variant=N" for comparison */
+	for (uint32_t v = 0; v <= 7 && !sweep; v++) {
 		char vs[16] = "";
 
 		if (v)
@@ -443,10 +445,10 @@ static int attn_run(struct bench *b, int sweep, struct ss_err *err)
 				goto out;
 		}
 	}
-	/* variants 3 to 6 at forced split counts (a cluster up to 16 where
+	/* variants 3 to 7 at forced split counts (3-6: a cluster up to 16 where
 	 * it fits, else the merge kernel), sparse at batch 1, 4 and 16
 	 * (",variant=N,splits=S") */
-	for (int c = 0; c < 12 && sweep && !b->quick; c++) {
+	for (int c = 0; c < 15 && sweep && !b->quick; c++) {
 		static const uint32_t cS[] = { 2, 4, 8, 16, 32 };
 		static const uint32_t cB[] = { 1, 4, 16 };
 

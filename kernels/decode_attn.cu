@@ -13,7 +13,9 @@
  * arithmetic with the blocks staged in shared memory by cp.async; 4 warps
  * of three stages, 8 of one), 6 (4 warps of two, the cluster merge pushed
  * into its first CTA), and the automatic choice (attn_auto: 4, 5 or 6 for
- * small problems, 2 for large ones). decode_attn.h lists them too.
+ * small problems, 2 for large ones), 7 (4's kernel without a cluster:
+ * every split leaves its record and a flag, and a CTA that finds every
+ * flag set merges; flag_merge). decode_attn.h lists them too.
  *
  * Built by meson with the other kernels (-Dgpu_arch=90a); checked by
  * tests/test_kernels_gpu.c (t_sparse_decode_attn, t_dense_decode_attn)
@@ -906,11 +908,117 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
  * by the merge kernel.
  */
 #define CPA_STAGE (2 * ATT_BT * ATT_D * 2) /* bytes */
+
+/*
+ * Variant 7's merge, with no cluster and no second kernel: each split of a
+ * list has written its record (attn_finish, as for the merge kernel);
+ * then its flag word, after the records' fence, takes the launch's epoch.
+ * A CTA that finds every split's flag at the epoch (a sequentially
+ * consistent fence between its own flag and the reads) merges: the S
+ * records into its shared memory by cp.async (one L2 round trip), thread
+ * d merges dimension d of every head, and writes the outputs. The last
+ * CTA to set its flag always finds them all; CTAs that finish together
+ * may both merge, writing the same values. The epoch (a number per
+ * launch from the host, never 0 or all ones) makes the flags valid
+ * whatever the workspace held: the records' space of another launch, NaN
+ * poison. Flags: S words per list past the records (kern_attn_plan's
+ * workspace). `stage` is the CTA's dynamic shared memory, at least
+ * S x G x ATT_REC floats (the plan's split bound).
+ */
+template <int G>
+__device__ __forceinline__ void flag_merge(float *__restrict__ work,
+					   uint64_t epoch, uint32_t stage,
+					   __nv_bfloat16 *__restrict__ out)
+{
+	const uint32_t bh = blockIdx.x, S = gridDim.y, split = blockIdx.y;
+	const uint32_t lane = threadIdx.x & 31;
+	const uint64_t nrec = (uint64_t)gridDim.x * S * G * ATT_REC;
+	const float *recs = work + (uint64_t)bh * S * G * ATT_REC;
+	unsigned long long *flags =
+		reinterpret_cast<unsigned long long *>(work + nrec) +
+		(uint64_t)bh * S;
+	__shared__ int all;
+
+	/* every thread's record stores before the flag (attn_finish wrote
+	 * them; thread h x 128 + d its own) */
+	__threadfence();
+	__syncthreads();
+	if (threadIdx.x < 32) {
+		int mine = 1;
+
+		if (lane == 0)
+			asm volatile("st.relaxed.gpu.global.b64 [%0], %1;\n"
+				     "fence.sc.gpu;" ::"l"(flags + split),
+				     "l"((unsigned long long)epoch)
+				     : "memory");
+		__syncwarp();
+		/* all of a lane's flags requested before any is compared */
+		for (uint32_t i0 = 0; i0 < S; i0 += 4 * 32) {
+			unsigned long long f[4];
+
+#pragma unroll
+			for (int k = 0; k < 4; k++) {
+				uint32_t i = i0 + lane + 32 * k;
+
+				f[k] = epoch;
+				if (i < S)
+					asm volatile("ld.relaxed.gpu.global.b64 %0, [%1];"
+						     : "=l"(f[k])
+						     : "l"(flags + i)
+						     : "memory");
+			}
+#pragma unroll
+			for (int k = 0; k < 4; k++)
+				mine &= f[k] == epoch;
+		}
+		mine = __all_sync(0xffffffffu, mine);
+		if (lane == 0)
+			all = mine;
+	}
+	__syncthreads();
+	if (!all)
+		return;
+	/* the others' records after their flags (acquire) */
+	asm volatile("fence.acq_rel.gpu;" ::: "memory");
+	{
+		const uint32_t n16 = S * G * ATT_REC / 4;
+
+		for (uint32_t i = threadIdx.x; i < n16; i += blockDim.x)
+			cp_async16(stage + 16 * i, recs + 4 * i, 16);
+		asm volatile("cp.async.commit_group;\n"
+			     "cp.async.wait_group 0;\n" ::: "memory");
+	}
+	__syncthreads();
+	{
+		extern __shared__ __align__(1024) uint8_t cpa_smem[];
+		const float *r = reinterpret_cast<const float *>(cpa_smem);
+
+		for (uint32_t i = threadIdx.x; i < G * ATT_D; i += blockDim.x) {
+			const uint32_t h = i / ATT_D, d = i % ATT_D;
+			float M = -INFINITY, L = 0.0f, A = 0.0f;
+
+			for (uint32_t k = 0; k < S; k++)
+				M = fmaxf(M, r[(k * G + h) * ATT_REC]);
+			if (M != -INFINITY)
+				for (uint32_t k = 0; k < S; k++) {
+					const float *q = r + (k * G + h) * ATT_REC;
+					float f = q[0] == -INFINITY
+							  ? 0.0f
+							  : exp2f(q[0] - M);
+
+					L += q[1] * f;
+					A += q[ATT_ACC + d] * f;
+				}
+			out[((uint64_t)bh * G + h) * ATT_D + d] =
+				__float2bfloat16(L > 0 ? A / L : 0.0f);
+		}
+	}
+}
 /* by variant: 4: 4 warps of 3 stages; 5: 8 warps of 1 (192 and 128 KiB:
  * one CTA per SM either way); 6: 4 warps of 2 and the push merge's
- * buffer (PUSH_BYTES; 193 KiB) */
+ * buffer (PUSH_BYTES; 193 KiB); 7: as 4 (its merge reuses the stages) */
 #define CPA_W(v) ((v) == 5 ? 8 : 4)
-#define CPA_NS(v) ((v) == 4 ? 3 : (v) == 5 ? 1 : 2)
+#define CPA_NS(v) ((v) == 4 || (v) == 7 ? 3 : (v) == 5 ? 1 : 2)
 #define CPA_SMEM(v)                                                           \
 	(CPA_W(v) * CPA_NS(v) * CPA_STAGE + ((v) == 6 ? PUSH_BYTES : 0))
 
@@ -971,7 +1079,7 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 			       uint32_t n_kv_heads, uint32_t max_list,
 			       uint32_t per_split, float qscale,
 			       float *__restrict__ work,
-			       __nv_bfloat16 *__restrict__ out)
+			       __nv_bfloat16 *__restrict__ out, uint64_t epoch)
 {
 	extern __shared__ __align__(1024) uint8_t cpa_smem[];
 	constexpr int W = CPA_W(V);
@@ -1096,6 +1204,8 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 	attn_finish<G, CLUSTER, W, PUSH>(
 		m, l, wm, wl, wacc, cm, cl, work, out, mbar,
 		reinterpret_cast<float *>(cpa_smem + W * NS * CPA_STAGE));
+	if (V == 7 && !CLUSTER && gridDim.y > 1)
+		flag_merge<G>(work, epoch, smem_u32(cpa_smem), out);
 }
 
 /*
@@ -1332,10 +1442,12 @@ static cudaError_t cpa_setup(int *big = NULL)
 		CPA_ATTR(2, false);
 		CPA_ATTR(4, false);
 		CPA_ATTR(8, false);
-		CPA_ATTR(1, true);
-		CPA_ATTR(2, true);
-		CPA_ATTR(4, true);
-		CPA_ATTR(8, true);
+		if constexpr (V != 7) { /* 7 runs without a cluster */
+			CPA_ATTR(1, true);
+			CPA_ATTR(2, true);
+			CPA_ATTR(4, true);
+			CPA_ATTR(8, true);
+		}
 #undef CPA_ATTR
 		big_ok = np == cudaSuccess;
 		cudaGetLastError(); /* the refusals above, not sticky */
@@ -1430,14 +1542,31 @@ static int cpa_fit(uint32_t variant, uint32_t S)
 {
 	return variant == 4   ? cpa_clusters_fit<4>(S)
 	       : variant == 5 ? cpa_clusters_fit<5>(S)
-			      : cpa_clusters_fit<6>(S);
+	       : variant == 6 ? cpa_clusters_fit<6>(S)
+			      : 0; /* 7: no cluster */
 }
 
 static cudaError_t cpa_ready(uint32_t variant)
 {
 	return variant == 4   ? cpa_setup<4>()
 	       : variant == 5 ? cpa_setup<5>()
-			      : cpa_setup<6>();
+	       : variant == 6 ? cpa_setup<6>()
+			      : cpa_setup<7>();
+}
+
+/*
+ * Variant 7's epoch: a new number for every launch (flag_merge), never 0
+ * or all ones (a zeroed or 0xFF-poisoned workspace), from any host thread.
+ */
+static uint64_t flag_epoch(void)
+{
+	static uint64_t next = 0x5eed000000000000ull;
+	uint64_t e;
+
+	do
+		e = __atomic_add_fetch(&next, 1, __ATOMIC_RELAXED);
+	while (e == 0 || e == ~0ull);
+	return e;
 }
 
 /* Do variants 3 to 6 merge these splits in a cluster (else: one split,
@@ -1447,7 +1576,7 @@ static int mma_cluster(const struct kern_attn_args *a, uint32_t splits)
 {
 	int fit;
 
-	if (splits < 2 || a->variant < 3)
+	if (splits < 2 || a->variant < 3 || a->variant == 7)
 		return 0;
 	if (a->variant == 3)
 		return splits <= mma_cluster_max();
@@ -1480,10 +1609,10 @@ static int attn_plan(const struct kern_attn_args *a, uint32_t *n_splits,
 	if (!a->max_list)
 		return ss_error(err, SS_EINVAL,
 				"decode_attn: field 'max_list' is 0");
-	if (a->variant > 6)
+	if (a->variant > 7)
 		return ss_error(err, SS_EINVAL,
 				"decode_attn: field 'variant': %u, supported: "
-				"0 (automatic), 1, 2, 3, 4, 5, 6",
+				"0 (automatic), 1, 2, 3, 4, 5, 6, 7",
 				a->variant);
 	if (a->variant >= 3 && !sm90_code())
 		return ss_error(err, SS_EINVAL,
@@ -1516,10 +1645,20 @@ static int attn_plan(const struct kern_attn_args *a, uint32_t *n_splits,
 		/* variant 3: small problems as one cluster per list */
 		if (a->variant == 3 && bh * list <= MMA_SMALL_ENTRIES)
 			splits = SS_MIN(splits, mma_cluster_max());
+		/* variant 7 (one CTA per SM, no cluster): one wave, and the
+		 * records of a list within the CTA's shared memory */
+		if (a->variant == 7) {
+			uint64_t sms = kern_dev_attr(
+				cudaDevAttrMultiProcessorCount, 132);
+
+			splits = (uint32_t)SS_MAX(
+				1, SS_MIN(splits, SS_MAX(1, sms / bh)));
+		}
 		/* variants 4 to 6 (one CTA per SM): the largest cluster of
 		 * which all bh fit at once (session 9: at Llama-3-8B batch 1
 		 * 16 CTAs a cluster, which do not, ran at 67% of 8's rate) */
-		if (a->variant >= 4 && bh * list <= MMA_SMALL_ENTRIES) {
+		if (a->variant >= 4 && a->variant <= 6 &&
+		    bh * list <= MMA_SMALL_ENTRIES) {
 			splits = SS_MIN(splits, MMA_CLUSTER_MAX);
 			while (splits > 1) {
 				int fit = cpa_fit(a->variant, splits);
@@ -1535,10 +1674,20 @@ static int attn_plan(const struct kern_attn_args *a, uint32_t *n_splits,
 				"decode_attn: field 'n_splits': %u exceeds "
 				"max_list %u or 65535",
 				splits, a->max_list);
+	if (a->variant == 7 &&
+	    (uint64_t)splits * G * ATT_REC * sizeof(float) > CPA_SMEM(7))
+		return ss_error(err, SS_EINVAL,
+				"decode_attn: field 'n_splits': %u, variant 7 "
+				"merges at most %u splits of group size %u",
+				splits,
+				(unsigned)(CPA_SMEM(7) /
+					   (G * ATT_REC * sizeof(float))),
+				G);
 	*n_splits = splits;
 	*work_bytes = (a->variant != 1 && splits == 1) || mma_cluster(a, splits)
 			      ? 0
-			      : bh * splits * G * ATT_REC * sizeof(float);
+			      : bh * splits * G * ATT_REC * sizeof(float) +
+					(a->variant == 7 ? bh * splits * 8 : 0);
 	return 0;
 }
 
@@ -1678,9 +1827,9 @@ static int attn_launch(const struct kern_attn_args *args, int sparse,
 #undef ATT_LAUNCH
 		KCHECK_LAUNCH("decode_attn_kernel", err);
 	} else if (a->variant >= 4) {
-		/* variants 4 to 6: blocks staged by cp.async; merged in a
+		/* variants 4 to 7: blocks staged by cp.async; merged in a
 		 * cluster (as 3) when the splits fit at once, else by the
-		 * merge kernel */
+		 * merge kernel; 7 by the CTAs themselves (flag_merge) */
 		const uint32_t V = a->variant;
 		const int cl = mma_cluster(a, splits);
 		cudaLaunchConfig_t cfg;
@@ -1689,20 +1838,24 @@ static int attn_launch(const struct kern_attn_args *args, int sparse,
 		KCHECK(cpa_ready(V), err);
 		cluster_config(&cfg, &at, grid, cl ? splits : 1, CPA_W(V),
 			       CPA_SMEM(V), s);
+		const uint64_t epoch = V == 7 ? flag_epoch() : 0;
 #define CPA_LAUNCH(g, c, v)                                                   \
 	cudaLaunchKernelEx(&cfg, decode_attn_cpa_kernel<g, c, v>, q, cache,   \
 			   a->slots, bids, nl, a->ctx_len, a->n_kv_heads,     \
-			   a->max_list, plan_split, qscale, a->work, out)
+			   a->max_list, plan_split, qscale, a->work, out,     \
+			   epoch)
 #define CPA_BY_V(g, c)                                                        \
 	(V == 4 ? CPA_LAUNCH(g, c, 4)                                         \
 		: V == 5 ? CPA_LAUNCH(g, c, 5) : CPA_LAUNCH(g, c, 6))
 #define ATT_LAUNCH(g)                                                         \
-	KCHECK(cl ? CPA_BY_V(g, true) : CPA_BY_V(g, false), err)
+	KCHECK(V == 7 ? CPA_LAUNCH(g, false, 7)                               \
+		      : cl ? CPA_BY_V(g, true) : CPA_BY_V(g, false),          \
+	       err)
 		ATT_BY_G(ATT_LAUNCH);
 #undef ATT_LAUNCH
 #undef CPA_BY_V
 #undef CPA_LAUNCH
-		if (cl || splits == 1)
+		if (cl || splits == 1 || V == 7)
 			return 0; /* the kernel wrote `out` */
 	} else if (mma_cluster(a, splits)) {
 		/* variant 3: the S splits of a list are one cluster, merged

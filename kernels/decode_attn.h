@@ -32,7 +32,12 @@
  * 6 = 4 warps of two stages whose cluster merge is pushed: each CTA
  * stores its partial into the cluster's first CTA (st.async counted on an
  * mbarrier armed at the start) and exits, with no cluster barrier at the
- * end.
+ * end. 7 = variant 4's kernel without a cluster, one wave of CTAs (at most
+ * SMs / lists splits a list): each split writes its partial and then a
+ * flag holding the launch's number to the workspace, and a CTA that finds
+ * every flag of its list set merges the partials and writes `out` (no
+ * merge kernel; any workspace contents are fine, the flags carry the
+ * launch's number).
  * 0 = automatic: 4, 5 or 6 (clusters of 2-4) for problems of at most
  * 16,384 list entries on sm_90, else 2 (decode_attn.cu, attn_auto).
  */
@@ -75,17 +80,19 @@ struct kern_attn_args {
 	float *work;               /* device workspace, 16-byte aligned */
 	uint64_t work_bytes;       /* its size (kern_attn_plan) */
 	uint32_t variant;          /* 0 automatic, 1 CUDA cores, 2 mma,
-				      3 mma with a cluster merge, 4 to 6
+				      3 mma with a cluster merge, 4 to 7
 				      cp.async-staged mma (6: pushed
-				      cluster merge) */
+				      cluster merge; 7: merged by flags) */
 };
 
 /*
  * The split count the launchers will use (resolving n_splits = 0 against
  * the device's SM count, per variant, variant 0 resolved as the launch
- * resolves it) and the workspace it needs (0 when variants 2-6 run one
- * split, and when they merge in a cluster). 0 or SS_EINVAL (variants 3-6
- * also below compute capability 9.0).
+ * resolves it) and the workspace it needs (0 when variants 2-7 run one
+ * split, and when they merge in a cluster; variant 7 adds 8 bytes a split
+ * for its flags). 0 or SS_EINVAL (variants 3-7 also below compute
+ * capability 9.0; variant 7 with more splits than its shared memory
+ * merges).
  */
 int kern_attn_plan(const struct kern_attn_args *a, uint32_t *n_splits,
 		   uint64_t *work_bytes, struct ss_err *err);

@@ -784,6 +784,9 @@ struct attn_tc {
 	unsigned long seed;
 	int nan_tail; /* NaN in the tokens past the context of each list's
 			 last block (where no other list reads that slot) */
+	int again;    /* launch a second time on the same workspace, only
+			 the output poisoned again (variant 7's flags of
+			 the first launch still there) */
 };
 
 /*
@@ -965,9 +968,10 @@ static void attn_case(const struct attn_tc *c)
 	a.work = wb ? dalloc(wb) : NULL; /* one split (variants 2, 3): none */
 	a.work_bytes = wb;
 	KOK(kern_stream_create(&st, &e));
-	KOK(kern_memset_async(a.out, 0xFF, nout * 2, st, &e));
 	if (wb)
 		KOK(kern_memset_async(a.work, 0xFF, wb, st, &e)); /* NaN */
+	for (int run = 0; run <= c->again; run++) {
+	KOK(kern_memset_async(a.out, 0xFF, nout * 2, st, &e));
 	if (sparse)
 		KOK(kern_sparse_decode_attn(&a, st, &e));
 	else
@@ -987,6 +991,7 @@ static void attn_case(const struct attn_tc *c)
 			  sparse ? "sparse" : "dense", c->variant, B, G,
 			  c->splits, ns, c->bound, longest, b, qh,
 			  rel_err(got, rv, HD));
+	}
 	}
 	kern_dev_free((void *)a.q);
 	kern_dev_free((void *)a.cache);
@@ -1041,19 +1046,22 @@ static void t_sparse_decode_attn(void)
 	static const uint32_t splits[] = { 0, 1, 3, 10 };
 
 	need_gpu();
-	for (uint32_t v = 1; v <= 6; v++)
+	for (uint32_t v = 1; v <= 7; v++)
 		for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++)
 			for (size_t si = 0; si < SS_ARRAY_SIZE(splits); si++)
 				attn_case(&(struct attn_tc){
 					.sparse = 1, .G = groups[gi],
 					.splits = splits[si], .variant = v,
 					.B = 3, .maxl = 40, .empty = si == 2,
+					.again = v == 7,
 					.seed = 8000 + v * 100 + gi * 10 + si });
 	/* variants 3-6: one cluster per list at its planned size (8 or
 	 * 16), at the largest cluster, and past it (the merge kernel);
 	 * variants 4 and 5 with more entries per warp than they have stages,
-	 * and more than the 32 they fetch ahead (one split of 300) */
-	for (uint32_t v = 3; v <= 6; v++)
+	 * and more than the 32 they fetch ahead (one split of 300); variant
+	 * 7 at the same split counts (its flag merge), twice on one
+	 * workspace */
+	for (uint32_t v = 3; v <= 7; v++)
 		for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++) {
 			static const uint32_t cs[] = { 0, 8, 16, 20 };
 
@@ -1061,7 +1069,7 @@ static void t_sparse_decode_attn(void)
 				attn_case(&(struct attn_tc){
 					.sparse = 1, .G = groups[gi],
 					.splits = cs[k], .variant = v, .B = 1,
-					.maxl = 80, .empty = 0,
+					.maxl = 80, .empty = 0, .again = v == 7,
 					.seed = 8800 + v * 1000 + gi * 10 + k });
 			attn_case(&(struct attn_tc){
 				.sparse = 1, .G = groups[gi], .variant = v,
@@ -1096,7 +1104,7 @@ static void t_sparse_decode_attn(void)
 				     .seed = 8700 });
 	/* NaN in the unread tails of the last blocks, every variant and the
 	 * automatic choice, sparse and dense */
-	for (uint32_t v = 0; v <= 6; v++)
+	for (uint32_t v = 0; v <= 7; v++)
 		for (int sp = 0; sp <= 1; sp++)
 			attn_case(&(struct attn_tc){ .sparse = sp, .G = 4,
 						     .variant = v, .B = 3,
@@ -1126,12 +1134,18 @@ static void t_dense_decode_attn(void)
 	static const uint32_t splits[] = { 0, 1, 7, 90 };
 
 	need_gpu();
-	for (uint32_t v = 1; v <= 6; v++)
+	/* variant 7 holds a list's records in its shared memory: at most
+	 * 46 splits of group size 8 (40 in place of 90) */
+	for (uint32_t v = 1; v <= 7; v++)
 		for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++)
 			for (size_t si = 0; si < SS_ARRAY_SIZE(splits); si++)
 				attn_case(&(struct attn_tc){
-					.G = groups[gi], .splits = splits[si],
+					.G = groups[gi],
+					.splits = v == 7 && splits[si] == 90
+							  ? 40
+							  : splits[si],
 					.variant = v, .B = 3, .maxl = 90,
+					.again = v == 7,
 					.empty = si == 2,
 					.seed = 9000 + v * 100 + gi * 10 + si });
 	for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++)
@@ -1277,12 +1291,27 @@ static void t_attn_plan(void)
 		CHECK_EQ_U64(s0, s1);
 		CHECK_EQ_U64(w0, w1);
 	}
-	/* variants 3-6 asked for where there are no clusters: refused,
+	/* variants 3-7 asked for where there are no clusters: refused,
 	 * naming the field */
-	for (uint32_t v = 3; v <= 6 && !sm90; v++) {
+	for (uint32_t v = 3; v <= 7 && !sm90; v++) {
 		a.variant = v;
 		CHECK_EQ_I64(kern_attn_plan(&a, &splits, &wb, &e), SS_EINVAL);
 		CHECK_STR_CONTAINS(e.msg, "'variant'");
+	}
+	/* variant 7: one wave of CTAs (Llama-3-8B batch 1: 16 splits of
+	 * 8 lists on 132 SMs), its flags in the workspace, and more
+	 * splits than its shared memory merges refused */
+	if (sm90) {
+		a.batch = 1;
+		a.variant = 7;
+		KOK(kern_attn_plan(&a, &splits, &wb, &e));
+		CHECK_EQ_U64(splits, 16);
+		CHECK_EQ_U64(wb, 8ull * 16 * (4 * 132 * sizeof(float) + 8));
+		a.max_list = 1024;
+		a.n_splits = 100; /* 94 x 4 x 528 B > 192 KiB */
+		CHECK_EQ_I64(kern_attn_plan(&a, &splits, &wb, &e), SS_EINVAL);
+		CHECK_STR_CONTAINS(e.msg, "variant 7 merges at most 93 splits");
+		a.n_splits = 0;
 	}
 }
 
