@@ -952,6 +952,10 @@ __device__ __forceinline__ void flag_merge(float *__restrict__ work,
 				     "l"((unsigned long long)epoch)
 				     : "memory");
 		__syncwarp();
+		/* each reading lane's own SC fence after the flag's store
+		 * (ordered by the warp barrier): the loads below cannot
+		 * both miss another CTA's flag and be missed by it */
+		asm volatile("fence.sc.gpu;" ::: "memory");
 		/* all of a lane's flags requested before any is compared */
 		for (uint32_t i0 = 0; i0 < S; i0 += 4 * 32) {
 			unsigned long long f[4];
