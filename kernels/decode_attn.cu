@@ -1712,7 +1712,10 @@ static int attn_plan(const struct kern_attn_args *a, uint32_t *n_splits,
  * session 14, calls 3-5, LWM-7B batch 1 (clusters of 4) 79.7-80.1%
  * against 71.0-71.2 (4) and 72.5-72.9 (5), Llama-3-8B batch 4 72.2-72.9
  * against 71.2-71.5 (5); at Llama-3-8B batch 1 (clusters of 9) it ran at
- * 56.7-59.5 against variant 4's 60.7-62.1, so 4 keeps that.
+ * 56.7-59.5 against variant 4's 60.7-62.1, so 4 keeps that. Variant 7
+ * (session 15, call 1) is not chosen: 48.5 at Llama-3-8B batch 1, and
+ * the 3-8 points it gains on large problems (one wave, whole lists) would
+ * change every live run under profiles calibrated on this choice.
  */
 static uint32_t attn_auto(const struct kern_attn_args *a)
 {

@@ -1423,7 +1423,7 @@ static void t_bad_inputs(void)
 		at.work = (float *)&x;
 		at.work_bytes = 8;
 	}
-	at.variant = 7;
+	at.variant = 8;
 	CHECK_EQ_I64(kern_dense_decode_attn(&at, NULL, &e), SS_EINVAL);
 	CHECK_STR_CONTAINS(e.msg, "'variant'");
 	CHECK_EQ_I64(kern_l2_sweep(NULL, 1 << 20, NULL, &e), SS_EINVAL);
