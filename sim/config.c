@@ -115,7 +115,8 @@ void sim_config_default(struct sim_config *c)
 int sim_config_apply_hw(const struct sim_config *c, struct hw_profile *hw,
 			struct ss_err *err)
 {
-	hw->gpu_scale = c->gpu_scale;
+	/* 1 (the default) leaves the profile as loaded (0: the profile's) */
+	hw->gpu_scale = c->gpu_scale == 1.0 ? 0 : c->gpu_scale;
 	return hw_profile_set_link(hw, c->link_h2d_gbps * 1e9,
 				   c->link_d2h_gbps * 1e9,
 				   c->link_bidir_gbps * 1e9, err);

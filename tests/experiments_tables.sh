@@ -154,10 +154,10 @@ if python3 "$root/experiments/validation_table.py" "$w/sim.csv" "$w/v3/live.csv"
 	grep -q 'band 0.9-1.1 x the profile: the live median inside the simulated band at' "$w/vs.md" &&
 	! python3 "$root/experiments/validation_table.py" "$w/sim.csv" "$w/v3/live.csv" m \
 		"$w/vx.csv" "$w/lo.csv" 2>"$w/log"; then
-	echo "ok 10 - validation_table: the GPU speed band, the live range and each point's elasticity"
+	echo "ok 9 - validation_table: the GPU speed band, the live range and each point's elasticity"
 else
 	sed 's/^/# /' "$w/log" "$w/vs.md" "$w/vs-sensitivity.csv" 2>/dev/null | tail -14
-	echo "not ok 10 - validation_table: sensitivity"
+	echo "not ok 9 - validation_table: sensitivity"
 fi
 # validate-h200.sh merge: the runs of several calls (a live-runs.csv and a
 # live.csv) renumbered into one live side, blank lines skipped, the median
@@ -171,8 +171,8 @@ if bash "$root/experiments/validate-h200.sh" merge "$w/m" "$w/ma.csv" "$w/mb.csv
 	[ "$(wc -l <"$w/m/live-runs.csv")" = 4 ] &&
 	! bash "$root/experiments/validate-h200.sh" merge "$w/m2" "$w/none.csv" \
 		2>"$w/log" && grep -q "none.csv: no such file" "$w/log"; then
-	echo "ok 9 - validate-h200.sh merge: runs of several calls, renumbered, their median"
+	echo "ok 10 - validate-h200.sh merge: runs of several calls, renumbered, their median"
 else
 	sed 's/^/# /' "$w/log" "$w/m/live.csv" "$w/m/live-runs.csv" 2>/dev/null | tail -12
-	echo "not ok 9 - validate-h200.sh merge"
+	echo "not ok 10 - validate-h200.sh merge"
 fi
