@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # call 5 (2026-11-30 session 15): binaries of the commit named in env.txt
-# (call 3's). The validation's live runs once more with the warm-up, on another
-# lease (experiments/validate-h200.sh live: every policy at 1, 2 and 3 req/s),
-# then vllm-so at 3 req/s three more times (REPEATS=3).
+# (call 3's). The validation's live runs a third time with the warm-up, on
+# another lease (experiments/validate-h200.sh live: every policy at 1, 2 and
+# 3 req/s), then vllm-so at 2 req/s twice more (REPEATS=2).
 set -u
 export LD_LIBRARY_PATH=$PWD/.gpu-carry/lib:/usr/local/cuda/lib64
 B=.gpu-carry/bin
