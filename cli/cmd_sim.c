@@ -438,8 +438,11 @@ static int live_warmup(const struct sim_opts *run, const struct live_opts *lo_ru
 out:
 	live_free(lv);
 	trace_release(&w);
-	if (rc)
-		ss_error_prefix(err, "policy '%s': warm-up", run->preset->name);
+	if (rc && err)
+		ss_error_prefix(err, strstr(err->msg, run->preset->name)
+					     ? "warm-up"
+					     : "policy '%s': warm-up",
+				run->preset->name);
 	return rc;
 }
 
@@ -623,17 +626,17 @@ int cli_sim_main(int argc, char **argv, int live)
 			so.stop = &stop_flag;
 			if (!a.no_warmup &&
 			    (rc = live_warmup(&so, &lo, &m, &err))) {
-				if (rc != SS_EINTR)
+				/* the policies before this one are results
+				 * (partial), as when a run stops midway */
+				if (!i && rc != SS_EINTR)
 					goto fail;
-				/* interrupted in the warm-up: the policies
-				 * before this one are results (partial) */
 				if (!i) {
 					fprintf(stderr, "%s: %s\n", prog, err.msg);
 					status = 130;
 					goto out;
 				}
 				snprintf(partial, sizeof partial, "%s", err.msg);
-				status = 130;
+				status = rc == SS_EINTR ? 130 : 1;
 				npol = i;
 				break;
 			}

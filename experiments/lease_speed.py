@@ -8,7 +8,8 @@ moved KV (issue #7; experiments/results/validation-h200.md "Session 15").
 
 For each pair (`sparseserve live --out` and `sparseserve sim --out` of the
 same trace, model, policy and seed): the decode-only iterations that loaded
-no block (no prefill, blocks_loaded 0; the first, cold iteration left out),
+no block (no prefill, blocks_loaded 0; the live run's first of them, cold, left
+out),
 grouped by their decode batch; in every batch size with at least MIN_ITERS
 iterations on both sides, the median live time over the median simulated
 time; the factor is the mean of those ratios weighted by the live
@@ -37,8 +38,10 @@ def quiet_decodes(path, skip_first):
         it = f[pol[0]]["iterations"][:]
     keep = (it["prefill_tokens"] == 0) & (it["blocks_loaded"] == 0) & \
         (it["decode_seqs"] > 0)
-    if skip_first and len(keep):
-        keep[0] = False
+    if skip_first:
+        first = np.flatnonzero(keep)
+        if first.size:
+            keep[first[0]] = False  # the first such iteration: cold
     return it["decode_seqs"][keep], it["dur_s"][keep]
 
 

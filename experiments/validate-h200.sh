@@ -174,18 +174,18 @@ table)
 	}
 	simulate 1 "$tmp/sim.csv"
 	band=()
-	if awk -v s="$SENS" 'BEGIN { exit !(s > 0 && s < 1) }'; then
+	if awk -v s="$SENS" 'BEGIN { exit !(s + 0 > 0 && s + 0 <= 0.99) }'; then
 		lo=$(awk -v s="$SENS" 'BEGIN { printf "%.6g", 1 - s }')
 		hi=$(awk -v s="$SENS" 'BEGIN { printf "%.6g", 1 + s }')
 		simulate "$lo" "$tmp/sim-lo.csv"
 		simulate "$hi" "$tmp/sim-hi.csv"
 		band=("$tmp/sim-lo.csv" "$tmp/sim-hi.csv" "$SENS")
-	elif [ "$SENS" != 0 ]; then
-		echo "validate-h200.sh: SENS: '$SENS' is not 0 or a number in (0, 1)" >&2
+	elif ! awk -v s="$SENS" 'BEGIN { exit !(s ~ /^[0.]+$/) }'; then
+		echo "validate-h200.sh: SENS: '$SENS' is not 0 or a number in (0, 0.99]" >&2
 		exit 2
 	fi
 	python3 experiments/validation_table.py "$tmp/sim.csv" "$live" "$MODEL" \
-		experiments/results/validation-h200.csv "${band[@]}"
+		experiments/results/validation-h200.csv ${band[@]+"${band[@]}"}
 	;;
 *)
 	echo "validate-h200.sh: unknown mode '$mode' (live, merge or table)" >&2

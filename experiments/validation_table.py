@@ -145,8 +145,11 @@ def main():
                                   "live-runs.csv"))
     print_ranges(keys, sim, runs)
     if len(sys.argv) == 8:
+        scale = float(sys.argv[7])
+        if not 0 < scale < 1:
+            sys.exit(f"validation_table: S '{sys.argv[7]}' is not in (0, 1)")
         sensitivity(keys, model, sim, load(sys.argv[5]), load(sys.argv[6]),
-                    float(sys.argv[7]), live, runs, dest)
+                    scale, live, runs, dest)
 
 
 if __name__ == "__main__":

@@ -940,15 +940,17 @@ __device__ __forceinline__ void flag_merge(float *__restrict__ work,
 	__shared__ int all;
 
 	/* every thread's record stores before the flag (attn_finish wrote
-	 * them; thread h x 128 + d its own) */
+	 * them; thread h x 128 + d its own): each thread's fence, then the
+	 * barrier, then a release store of the flag, which also covers the
+	 * stores the barrier made visible to its thread */
 	__threadfence();
 	__syncthreads();
 	if (threadIdx.x < 32) {
 		int mine = 1;
 
 		if (lane == 0)
-			asm volatile("st.relaxed.gpu.global.b64 [%0], %1;\n"
-				     "fence.sc.gpu;" ::"l"(flags + split),
+			asm volatile("st.release.gpu.global.b64 [%0], %1;" ::"l"(
+					     flags + split),
 				     "l"((unsigned long long)epoch)
 				     : "memory");
 		__syncwarp();
@@ -975,6 +977,9 @@ __device__ __forceinline__ void flag_merge(float *__restrict__ work,
 			for (int k = 0; k < 4; k++)
 				mine &= f[k] == epoch;
 		}
+		/* acquire: the others' records after the flags just read
+		 * (the barrier below carries it to the other warps) */
+		asm volatile("fence.acq_rel.gpu;" ::: "memory");
 		mine = __all_sync(0xffffffffu, mine);
 		if (lane == 0)
 			all = mine;
@@ -982,7 +987,6 @@ __device__ __forceinline__ void flag_merge(float *__restrict__ work,
 	__syncthreads();
 	if (!all)
 		return;
-	/* the others' records after their flags (acquire) */
 	asm volatile("fence.acq_rel.gpu;" ::: "memory");
 	{
 		const uint32_t n16 = S * G * ATT_REC / 4;
@@ -1654,9 +1658,10 @@ static int attn_plan(const struct kern_attn_args *a, uint32_t *n_splits,
 		if (a->variant == 7) {
 			uint64_t sms = kern_dev_attr(
 				cudaDevAttrMultiProcessorCount, 132);
+			uint64_t fit = CPA_SMEM(7) / (G * ATT_REC * sizeof(float));
 
 			splits = (uint32_t)SS_MAX(
-				1, SS_MIN(splits, SS_MAX(1, sms / bh)));
+				1, SS_MIN(SS_MIN(splits, SS_MAX(1, sms / bh)), fit));
 		}
 		/* variants 4 to 6 (one CTA per SM): the largest cluster of
 		 * which all bh fit at once (session 9: at Llama-3-8B batch 1

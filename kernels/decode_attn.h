@@ -37,7 +37,10 @@
  * flag holding the launch's number to the workspace, and a CTA that finds
  * every flag of its list set merges the partials and writes `out` (no
  * merge kernel; any workspace contents are fine, the flags carry the
- * launch's number).
+ * launch's number). The number is a kernel argument: a CUDA graph that
+ * captured a variant 7 launch would replay it with the same number, and
+ * its flags from the last replay would pass for this one's; capture
+ * another variant.
  * 0 = automatic: 4, 5 or 6 (clusters of 2-4) for problems of at most
  * 16,384 list entries on sm_90, else 2 (decode_attn.cu, attn_auto).
  */
