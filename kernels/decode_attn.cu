@@ -1625,9 +1625,11 @@ static int attn_plan(const struct kern_attn_args *a, uint32_t *n_splits,
 	if (a->variant >= 3 && !sm90_code())
 		return ss_error(err, SS_EINVAL,
 				"decode_attn: field 'variant': %u needs "
-				"thread-block clusters (compute capability 9.0 "
-				"or newer, and device code built for it)",
-				a->variant);
+				"compute capability 9.0 or newer, and device "
+				"code built for it (%s)",
+				a->variant,
+				a->variant == 7 ? "its flags, fences and cp.async"
+						: "thread-block clusters");
 	if (a->variant >= 4 && cpa_ready(a->variant) != cudaSuccess)
 		return ss_error(err, SS_EINVAL,
 				"decode_attn: field 'variant': %u needs %u bytes "

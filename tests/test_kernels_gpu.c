@@ -971,32 +971,32 @@ static void attn_case(const struct attn_tc *c)
 	if (wb)
 		KOK(kern_memset_async(a.work, 0xFF, wb, st, &e)); /* NaN */
 	for (int run = 0; run <= c->again; run++) {
-	/* again: the records of the first launch NaN, its flags kept, so
-	 * that a CTA taking them for this launch's would show in `out` */
-	if (run && c->variant == 7 && wb)
-		KOK(kern_memset_async(a.work, 0xFF,
-				      wb - (uint64_t)B * Hkv * ns * 8, st, &e));
-	KOK(kern_memset_async(a.out, 0xFF, nout * 2, st, &e));
-	if (sparse)
-		KOK(kern_sparse_decode_attn(&a, st, &e));
-	else
-		KOK(kern_dense_decode_attn(&a, st, &e));
-	KOK(kern_stream_sync(st, &e));
-	KOK(kern_copy(out, a.out, nout * 2, &e));
-	for (uint32_t b = 0; b < B; b++)
-	for (uint32_t qh = 0; qh < Hq; qh++) {
-		const double *rv = ref + ((size_t)b * Hq + qh) * HD;
+		/* again: the records of the first launch NaN, its flags kept, so
+		 * that a CTA taking them for this launch's would show in `out` */
+		if (run && c->variant == 7 && wb)
+			KOK(kern_memset_async(a.work, 0xFF,
+					      wb - (uint64_t)B * Hkv * ns * 8, st, &e));
+		KOK(kern_memset_async(a.out, 0xFF, nout * 2, st, &e));
+		if (sparse)
+			KOK(kern_sparse_decode_attn(&a, st, &e));
+		else
+			KOK(kern_dense_decode_attn(&a, st, &e));
+		KOK(kern_stream_sync(st, &e));
+		KOK(kern_copy(out, a.out, nout * 2, &e));
+		for (uint32_t b = 0; b < B; b++)
+		for (uint32_t qh = 0; qh < Hq; qh++) {
+			const double *rv = ref + ((size_t)b * Hq + qh) * HD;
 
-		for (uint32_t d = 0; d < HD; d++)
-			got[d] = kern_bf16_to_float(
-				out[((size_t)b * Hq + qh) * HD + d]);
-		CHECK_MSG(rel_err(got, rv, HD) < 1e-2,
-			  "%s v%u B %u G %u splits %u (%u used) bound %u "
-			  "longest %u b %u qh %u launch %d: rel err %g",
-			  sparse ? "sparse" : "dense", c->variant, B, G,
-			  c->splits, ns, c->bound, longest, b, qh, run + 1,
-			  rel_err(got, rv, HD));
-	}
+			for (uint32_t d = 0; d < HD; d++)
+				got[d] = kern_bf16_to_float(
+					out[((size_t)b * Hq + qh) * HD + d]);
+			CHECK_MSG(rel_err(got, rv, HD) < 1e-2,
+				  "%s v%u B %u G %u splits %u (%u used) bound %u "
+				  "longest %u b %u qh %u launch %d: rel err %g",
+				  sparse ? "sparse" : "dense", c->variant, B, G,
+				  c->splits, ns, c->bound, longest, b, qh, run + 1,
+				  rel_err(got, rv, HD));
+		}
 	}
 	kern_dev_free((void *)a.q);
 	kern_dev_free((void *)a.cache);
