@@ -8,7 +8,7 @@
 # (experiments/validate-h200.sh): other seed, rates and lengths.
 #
 #   OUT=DIR experiments/exec-calib.sh SPARSESERVE PROFILE
-#       on the GPU machine; writes DIR/exec-calib.tar.gz (one result file
+#       on the GPU machine; writes DIR/exec-calib.tar.xz (one result file
 #       per model and policy) and DIR/exec-calib.log
 #
 # Settings (environment): MODELS, POLICIES, RATES (req/s), COUNT, LENGTHS,
@@ -60,5 +60,5 @@ for r in $RATES; do
 		done
 	done
 done
-tar -czf "$OUT/exec-calib.tar.gz" -C "$tmp" exec
+tar -cJf "$OUT/exec-calib.tar.xz" -C "$tmp" exec
 exit "$failed"

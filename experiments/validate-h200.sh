@@ -8,7 +8,7 @@
 #       on the GPU machine: every (rate, policy) run live REPEATS times;
 #       writes DIR/live.csv (rate,policy,metric,value: the median over the
 #       repeats), DIR/live-runs.csv (run,rate,policy,metric,value: every
-#       run), DIR/live.log and DIR/live-h5.tar.gz (each run's result file)
+#       run), DIR/live.log and DIR/live-h5.tar.xz (each run's result file)
 #   experiments/validate-h200.sh merge DIR RUNS.csv [RUNS.csv...]
 #       here: the live runs of several calls (leases) as one live side,
 #       DIR/live.csv (the medians over all of them) and DIR/live-runs.csv;
@@ -122,7 +122,7 @@ live)
 	mv "$OUT/live.csv.tmp" "$OUT/live.csv"
 	# every run's per-iteration and per-request tables, in one file (the
 	# GPU machine returns few files): experiments/iteration_errors.py
-	tar -czf "$OUT/live-h5.tar.gz" -C "$tmp" h5
+	tar -cJf "$OUT/live-h5.tar.xz" -C "$tmp" h5
 	;;
 merge)
 	# the runs of several calls (leases) as one live side: DIR/live.csv

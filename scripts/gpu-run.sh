@@ -140,7 +140,7 @@ fi
 # runs only `sparseserve calibrate` (no tests, no benchmarks: one device call
 # may run 10 minutes at most) and leaves h200.h5, calibrate.log and
 # calibrate.csv in $OUT; then the live executor's calibration runs
-# (experiments/exec-calib.sh: exec-calib.tar.gz, exec-calib.log) and their fit
+# (experiments/exec-calib.sh: exec-calib.tar.xz, exec-calib.log) and their fit
 # (`calibrate --fit-exec`: h200-live.h5, fit-exec.txt). SS_NO_EXEC_CALIB=1
 # skips the executor's part.
 if [ "${1:-}" = calibrate ]; then
@@ -160,9 +160,9 @@ if [ "${1:-}" = calibrate ]; then
 			OUT="$OUT" bash experiments/exec-calib.sh \
 				"$bin/sparseserve" "$OUT/h200.h5" || rc=1
 			# and the fit: h200-live.h5 = h200.h5 + the executor's costs
-			if [ -f "$OUT/exec-calib.tar.gz" ]; then
+			if [ -f "$OUT/exec-calib.tar.xz" ]; then
 				x=$(mktemp -d)
-				tar -xzf "$OUT/exec-calib.tar.gz" -C "$x"
+				tar -xJf "$OUT/exec-calib.tar.xz" -C "$x"
 				runs=$(ls "$x"/exec/*.h5 | paste -sd, -)
 				"$bin/sparseserve" calibrate --fit-exec "$runs" \
 					--from "$OUT/h200.h5" --out "$OUT/h200-live.h5" |
