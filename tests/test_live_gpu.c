@@ -410,7 +410,8 @@ static int ss(const char *args, char *buf, size_t cap)
 }
 
 /* Usage errors exit 2; without a GPU (or CUDA) a run fails with one line
- * naming the policy and writes nothing. */
+ * naming the policy (and its warm-up, unless --no-warmup) and writes
+ * nothing. */
 static void cli_errors(void)
 {
 	static char buf[8192];
@@ -432,9 +433,20 @@ static void cli_errors(void)
 		TH_SKIP("a GPU is present: the run would succeed");
 	unlink("/tmp/ss_live_never.h5");
 	CHECK_EQ_I64(ss(run, buf, sizeof buf), 1);
-	CHECK_STR_CONTAINS(buf, "sparseserve live: policy 'vllm'");
+	CHECK_STR_CONTAINS(buf, "sparseserve live: policy 'vllm': warm-up: ");
 	CHECK(strchr(buf, '\n') == buf + strlen(buf) - 1); /* one line */
 	CHECK(access("/tmp/ss_live_never.h5", F_OK) != 0);
+	/* without the warm-up the run itself fails, the same way */
+	{
+		char nowarm[512];
+
+		snprintf(nowarm, sizeof nowarm, "%s --no-warmup", run);
+		CHECK_EQ_I64(ss(nowarm, buf, sizeof buf), 1);
+		CHECK_STR_CONTAINS(buf, "sparseserve live: policy 'vllm'");
+		CHECK(strstr(buf, "warm-up") == NULL);
+		CHECK(strchr(buf, '\n') == buf + strlen(buf) - 1);
+		CHECK(access("/tmp/ss_live_never.h5", F_OK) != 0);
+	}
 }
 
 /* The live executor runs every head of every layer and has no prefetch:
