@@ -21,8 +21,9 @@ and the range of the per-batch ratios. Needs h5py and numpy.
 """
 import sys
 
-import h5py
 import numpy as np
+
+from iteration_errors import iterations  # the file's one policy's table
 
 MIN_ITERS = 10
 
@@ -30,12 +31,7 @@ MIN_ITERS = 10
 def quiet_decodes(path, skip_first):
     """decode batch and duration (s) of the decode-only, load-free
     iterations of the file's one policy"""
-    with h5py.File(path, "r") as f:
-        pol = [k for k in f.keys() if "iterations" in f[k]]
-        if len(pol) != 1:
-            sys.exit("lease_speed: %s: one policy expected, found %d" %
-                     (path, len(pol)))
-        it = f[pol[0]]["iterations"][:]
+    it = iterations(path)[1]
     keep = (it["prefill_tokens"] == 0) & (it["blocks_loaded"] == 0) & \
         (it["decode_seqs"] > 0)
     if skip_first:
