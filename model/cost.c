@@ -238,6 +238,13 @@ int64_t cost_exec_load_layer_ns(const struct cost_model *c)
 	return e->present ? ns_round(e->load_layer_ns.v) : 0;
 }
 
+int64_t cost_exec_load_gpu_ns(const struct cost_model *c)
+{
+	const struct hw_exec *e = &c->hw->exec;
+
+	return e->present ? ns_round(gpu_ns(c, e->off_load_layer_ns.v)) : 0;
+}
+
 int64_t cost_exec_prefill_tail_ns(const struct cost_model *c)
 {
 	const struct hw_exec *e = &c->hw->exec;

@@ -120,6 +120,10 @@ int64_t cost_exec_layer_ns(const struct cost_model *c, uint64_t decode_seqs,
 /* The GPU's wait per layer that loads blocks, beyond the link's latency
  * (executor profiles; 0 otherwise). */
 int64_t cost_exec_load_layer_ns(const struct cost_model *c);
+/* The GPU's work per layer that loads blocks, outside that wait (its
+ * block lists and the load kernel on the compute stream; executor
+ * profiles, scaled with the GPU; 0 otherwise). */
+int64_t cost_exec_load_gpu_ns(const struct cost_model *c);
 /* Offload presets: an iteration with prefill tokens closes that much
  * after its last kernel, beyond the host op (executor profiles; 0
  * otherwise). */

@@ -163,7 +163,7 @@ struct hw_op {
  * prefill). Host: the time to issue one layer's work; a layer takes at
  * least that long (the GPU waits for the host when it is slower).
  */
-#define HW_EXEC_NUMS 25
+#define HW_EXEC_NUMS 26
 struct hw_exec {
 	int present;
 	struct hw_num layer_ns;        /* GPU, per dense layer */
@@ -233,6 +233,13 @@ struct hw_exec {
 	 * decode request grew with the KV heads, 4.1 µs at Llama-3-8B's 8
 	 * and 18.6 at LWM-7B's 32; optional in a file: absent = 0) */
 	struct hw_num off_dec_head_ns;
+	/* GPU under offload, per layer that loads blocks, beyond the loads'
+	 * wait (load_layer_ns): the load kernel's launch and its block
+	 * lists' work on the compute stream, outside the wait the executor
+	 * measures (session 16: a decode iteration's GPU window less its
+	 * load wait grew by ~8 us a loading layer, sparseserve at batch 1;
+	 * optional in a file: absent = 0) */
+	struct hw_num off_load_layer_ns;
 };
 /* Key of exec number i ("layer_ns", ...) and the number itself. */
 const char *hw_exec_key(int i);

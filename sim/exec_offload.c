@@ -577,6 +577,9 @@ static int offload_run(void *priv, struct pol *p, const struct pol_plan *plan,
 		if (o->misses > lmisses) {
 			int64_t w = cost_exec_load_layer_ns(c);
 
+			/* and its GPU work outside that wait, with the
+			 * layer's compute */
+			misc += cost_exec_load_gpu_ns(c);
 			res->load_layers++;
 			if (w > 0) {
 				t += w;

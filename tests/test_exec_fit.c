@@ -59,6 +59,19 @@ static int write_off_head;
  * layer (off_dec_head_ns) */
 static const double ODH_TRUE = 60;
 static int write_off_dec_head;
+/* and with write_load_gpu, per layer that loaded blocks (off_load_layer_ns),
+ * in every offload decode iteration with loads, whether or not the file
+ * records its loading layers (files before piped 3 did not) */
+static const double LG_TRUE = 7e3;
+static int write_load_gpu;
+/* with write_pf_misfit, iterations with prefill also take a cost the fit
+ * has no term for: 2 ns per prefill token squared (a 4k-token prefill,
+ * 34 ms) */
+static int write_pf_misfit;
+/* the policy the file's runs are of (NULL: sparseserve with offload, else
+ * vllm); with vllm-so (one copy per block) the loads take 10x as long per
+ * block-head */
+static const char *write_policy;
 
 static void put_attr(hid_t loc, const char *name, const char *val)
 {
@@ -156,6 +169,9 @@ static void write_live(const char *path, const char *executor, size_t n,
 		 * the executor's terms */
 		x->model_s = 40e-3 + hop * 1e-9;
 		x->gpu_s = 40e-3 + gpu * 1e-9;
+		if (write_pf_misfit)
+			x->gpu_s += 2e-9 * (double)x->prefill_tokens *
+				    (double)x->prefill_tokens;
 		x->host_s = host * L * 1e-9;
 		if (off) /* the loads' time, outside the executor's terms */
 			x->load_s = 1e-3 * (double)(i % 7);
@@ -164,10 +180,22 @@ static void write_live(const char *path, const char *executor, size_t n,
 			x->load_s = (x->load_layers *
 					     ((double)hw_link_latency_ns(hw) +
 					      LL_TRUE[0]) +
-				     (double)x->blocks_loaded * LL_TRUE[1]) *
+				     (double)x->blocks_loaded * LL_TRUE[1] *
+					     (write_policy &&
+							      !strcmp(write_policy,
+								      "vllm-so")
+						      ? 10
+						      : 1)) *
 				    1e-9;
 		}
 		x->gpu_s += x->load_s;
+		if (write_load_gpu && piped && off && !pf && x->blocks_loaded) {
+			uint32_t ll = 1 + (uint32_t)(i % 32);
+
+			if (piped == 3)
+				CHECK(x->load_layers == ll);
+			x->gpu_s += ll * LG_TRUE * 1e-9;
+		}
 		if (piped && off) {
 			x->gpu_s += (L * OG_TRUE[0] +
 				     x->sparse_layers * x->decode_seqs * OG_TRUE[1] +
@@ -202,7 +230,10 @@ static void write_live(const char *path, const char *executor, size_t n,
 	CHECK(f >= 0);
 	put_attr(f, "executor", executor);
 	put_attr(f, "model", model);
-	grp = H5Gcreate2(f, offload ? "sparseserve" : "vllm", H5P_DEFAULT,
+	grp = H5Gcreate2(f, write_policy ? write_policy
+				 : offload    ? "sparseserve"
+					      : "vllm",
+			 H5P_DEFAULT,
 			 H5P_DEFAULT, H5P_DEFAULT);
 	t = H5Tcreate(H5T_COMPOUND, sizeof(struct row));
 #define F(m, ty) H5Tinsert(t, #m, HOFFSET(struct row, m), ty)
@@ -422,6 +453,28 @@ static void t_fit_two_host_stages(void)
 		/* the loads' wait: the executor's part beyond the link */
 		CHECK_NEAR(hw->exec.load_layer_ns.v, LL_TRUE[0], 1e-3 * LL_TRUE[0]);
 		CHECK_STR_CONTAINS(hw->exec.load_layer_ns.src, "loads' wait");
+		/* no GPU work per loading layer in these files: fitted 0 */
+		CHECK(fabs(hw->exec.off_load_layer_ns.v) < 1e-3 * LG_TRUE);
+		/* a vllm-so run beside it (one copy per block, 10x the
+		 * block-head's wait) stays out of the loads' fit */
+		{
+			char c[] = "/tmp/ss_exec_f_XXXXXX";
+			const char *three[3] = { a, b, c };
+			int fc = mkstemp(c);
+
+			CHECK(fc >= 0);
+			close(fc);
+			hw_profile_free(hw);
+			CHECK(hw_profile_load(&hw, "h200", &e) == 0);
+			write_live(b, mark, 900, 1, hw, &gap, "lwm-7b", 32, 3);
+			write_policy = "vllm-so";
+			write_live(c, mark, 900, 1, hw, &gap, "lwm-7b", 32, 3);
+			write_policy = NULL;
+			CHECK(cal_fit_exec(hw, three, 3, NULL, &e) == 0);
+			CHECK_NEAR(hw->exec.load_layer_ns.v, LL_TRUE[0],
+				   1e-3 * LL_TRUE[0]);
+			remove(c);
+		}
 	}
 	hw_profile_free(hw);
 	remove(a);
@@ -581,6 +634,82 @@ static void write_two_models(char (*p)[32], const struct hw_profile *hw,
 	if (llama_offload)
 		write_live(p[2], "live NVIDIA H200", 900, 1, hw, gap, "llama-3-8b-262k", 8, 1);
 	write_live(p[3], "live NVIDIA H200", 900, 1, hw, gap, "lwm-7b", 32, 1);
+}
+
+/* A cost of the prefill iterations outside the fit's terms stays with the
+ * prefill terms: the other GPU terms come from the decode-only iterations
+ * (fit_gpu's first stage) and are recovered as if it were absent. */
+static void t_fit_prefill_misfit_stays_out(void)
+{
+	char p[2][32];
+	const char *files[2];
+	struct hw_profile *hw = NULL;
+	struct ss_err e;
+	double gap = 21e3;
+
+	tmp_files(p, files, 2);
+	CHECK(hw_profile_load(&hw, "h200", &e) == 0);
+	write_pf_misfit = 1;
+	write_live(p[0], "live NVIDIA H200", 600, 0, hw, &gap, "llama-3-8b-262k", 8, 0);
+	write_live(p[1], "live NVIDIA H200", 600, 0, hw, &gap, "lwm-7b", 32, 0);
+	write_pf_misfit = 0;
+	CHECK_MSG(cal_fit_exec(hw, files, 2, NULL, &e) == 0, "%s", e.msg);
+	/* per layer, per KV head and per decode request: exact */
+	for (int j = 0; j < 6; j++)
+		CHECK_NEAR(hw_exec_num(&hw->exec, j)->v, G_TRUE[j],
+			   1e-4 * G_TRUE[j]);
+	/* the prefill terms took the misfit: the per-token one higher */
+	CHECK_MSG(hw->exec.token_ns.v > 1.5 * G_TRUE[6], "%.1f ns per token",
+		  hw->exec.token_ns.v);
+	hw_profile_free(hw);
+	for (int i = 0; i < 2; i++)
+		remove(p[i]);
+}
+
+/* The GPU's work per loading layer (off_load_layer_ns), from runs that
+ * record their loading layers; offload runs that do not are left out of
+ * the GPU fit, though they carry that work too, and with none that
+ * records them the term is not fitted. */
+static void t_fit_load_layer_gpu(void)
+{
+	char p[3][32];
+	const char *files[3];
+	const char *mark = "live NVIDIA H200; " SIM_MODEL_S_BY_LAYER;
+	struct hw_profile *hw = NULL;
+	struct ss_err e;
+	double gap = 21e3;
+	char *log = NULL;
+	size_t len = 0;
+	FILE *lf;
+
+	tmp_files(p, files, 3);
+	CHECK(hw_profile_load(&hw, "h200", &e) == 0);
+	write_load_gpu = 1;
+	write_live(p[0], "live NVIDIA H200", 600, 0, hw, &gap, "llama-3-8b-262k", 8, 1);
+	write_live(p[1], mark, 900, 1, hw, &gap, "llama-3-8b-262k", 8, 3);
+	write_live(p[2], "live NVIDIA H200", 900, 1, hw, &gap, "llama-3-8b-262k", 8, 1);
+	write_load_gpu = 0;
+	lf = open_memstream(&log, &len);
+	CHECK(lf != NULL);
+	CHECK_MSG(cal_fit_exec(hw, files, 3, lf, &e) == 0, "%s", e.msg);
+	fclose(lf);
+	CHECK_NEAR(hw->exec.off_load_layer_ns.v, LG_TRUE, 1e-3 * LG_TRUE);
+	CHECK_NEAR(hw->exec.off_layer_ns.v, OG_TRUE[0], 1e-3 * OG_TRUE[0]);
+	CHECK_NEAR(hw->exec.off_dec_sparse_ns.v, OG_TRUE[1], 1e-3 * OG_TRUE[1]);
+	CHECK_STR_CONTAINS(hw->exec.off_load_layer_ns.src, "per layer loading blocks");
+	CHECK_STR_CONTAINS(log, "offload iterations left out, from runs that did not record their loading layers");
+	free(log);
+	/* only the runs without the column: not fitted, the other terms
+	 * absorb it as best they can */
+	hw_profile_free(hw);
+	CHECK(hw_profile_load(&hw, "h200", &e) == 0);
+	files[1] = p[2];
+	CHECK_MSG(cal_fit_exec(hw, files, 2, NULL, &e) == 0, "%s", e.msg);
+	CHECK(hw->exec.off_load_layer_ns.v == 0);
+	CHECK_STR_CONTAINS(hw->exec.off_load_layer_ns.src, "not fitted: no offload iteration recorded its loading layers");
+	hw_profile_free(hw);
+	for (int i = 0; i < 3; i++)
+		remove(p[i]);
 }
 
 static void t_fit_offload_per_head(void)
@@ -842,6 +971,37 @@ static void t_sim_charges_executor_costs(void)
 		CHECK(nld > 0);
 		sim_release(&y);
 	}
+	/* the GPU's work per loading layer outside the loads' wait
+	 * (off_load_layer_ns): 50 ms a loading layer on top of the layer's
+	 * compute, not in load_ns */
+	b.hw->exec.prefill_tail_ns.v = 0;
+	b.hw->exec.load_layer_ns.v = 0;
+	{
+		struct sim y;
+		size_t nld = 0;
+
+		b.hw->exec.off_load_layer_ns.v = 50e6;
+		env_run(&b, "sparseserve", NULL, &t, &y);
+		b.hw->exec.off_load_layer_ns.v = 0;
+		for (size_t i = 0; i < y.niters; i++) {
+			const struct sim_iter_rec *r = &y.iters[i];
+
+			if (!r->load_layers)
+				continue;
+			CHECK_MSG(r->dur_ns - r->load_ns >=
+					  (int64_t)r->load_layers * 50 * SS_NS_PER_MS,
+				  "iteration %zu: %lld ns, %lld of loads, %u loading layers",
+				  i, (long long)r->dur_ns, (long long)r->load_ns,
+				  r->load_layers);
+			CHECK_MSG(r->load_ns < 50 * SS_NS_PER_MS,
+				  "iteration %zu: %lld ns of loads", i,
+				  (long long)r->load_ns);
+			nld++;
+		}
+		CHECK(nld > 0);
+		sim_release(&y);
+	}
+	b.hw->exec.prefill_tail_ns.v = 50e6;
 	/* saves not drained (the paper's system): the tail is not charged,
 	 * the run is the one without it */
 	b.hw->exec.load_layer_ns.v = 0;
@@ -917,10 +1077,12 @@ static void t_sim_charges_executor_costs(void)
 static const struct th_case cases[] = {
 	TH_CASE(t_sim_charges_executor_costs),
 	TH_CASE(t_fit_recovers_known_coefficients),
+	TH_CASE(t_fit_prefill_misfit_stays_out),
 	TH_CASE(t_fit_two_host_stages),
 	TH_CASE(t_fit_hit_cost_by_capacity),
 	TH_CASE(t_fit_one_head_count),
 	TH_CASE(t_fit_offload_per_head),
+	TH_CASE(t_fit_load_layer_gpu),
 	TH_CASE(t_fit_refuses_other_files),
 	TH_CASE(t_profile_section_roundtrip_and_costs),
 	{ 0 },
