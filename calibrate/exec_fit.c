@@ -648,12 +648,13 @@ static int prefill_col(int j)
  * windows are all long, and weighted the short chunks would set the
  * per-token term: 0, the long prefills under offload 5.6% short, held
  * out). The offload terms (the last NG_OFF) only with `goff`.
- * Session 16's runs (calibrate/results/h200/fit-exec.txt), held out:
- * one unweighted fit of every term, MAPE 3.30%, offload decode +1.64%
- * (LWM-7B's +7.42%); the two stages unweighted 2.98%, +0.56% (+1.92%);
- * as here 2.82%, -0.43% (-0.34%), offload with prefill -3.77% (-3.53%
- * in one fit). In one fit a misfit of the few long prefill iterations
- * leaked into the terms that the many decode iterations carry.
+ * Held out on the shipped fit's runs (calibrate/results/h200/
+ * fit-exec.txt): one unweighted fit of every term (session 14's code)
+ * MAPE 3.39%, offload decode windows +1.92% over (LWM-7B's +7.14%); as
+ * here 2.84%, -0.38% (-0.35%). Without session 16's call 2 runs: the two
+ * stages unweighted 2.98%, +0.56%; weighted 2.82%, -0.43%. In one fit a
+ * misfit of the few long prefill iterations leaked into the terms that
+ * the many decode iterations carry.
  */
 static int fit_gpu(const double *X, const double *y, const double *w,
 		   const int *use, size_t n, int goff, double *c)
