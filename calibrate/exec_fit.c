@@ -656,32 +656,58 @@ static int prefill_col(int j)
  * misfit of the few long prefill iterations leaked into the terms that
  * the many decode iterations carry.
  */
+/* what fit_gpu did: the rows of each stage, and how the prefill terms
+ * came out */
+struct gpu_stages {
+	size_t n_dec, n_pf; /* rows of the first and second stage */
+	int one;            /* one unweighted stage over every row: there was
+			       no decode-only iteration, or too few */
+	int pf;             /* prefill terms: 0 fitted, 1 no iteration with
+			       prefill, 2 too few or all negative (then 0) */
+};
+
 static int fit_gpu(const double *X, const double *y, const double *w,
-		   const int *use, size_t n, int goff, double *c)
+		   const int *use, size_t n, int goff, double *c,
+		   struct gpu_stages *st)
 {
 	int on[NG], *u = calloc(n + 1, sizeof(int));
 	double *y2 = calloc(n + 1, sizeof(double)), c2[NG];
 	int rc = -1;
 
+	memset(st, 0, sizeof(*st));
 	if (!u || !y2)
 		goto out;
 	for (int j = 0; j < NG; j++)
 		on[j] = !prefill_col(j) && (goff || j < NG - NG_OFF);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		u[i] = use[i] && X[i * NG + 8] == 0; /* no prefill layer */
-	if (fit(X, y, w, u, n, NG, on, c))
+		st->n_dec += (size_t)u[i];
+		st->n_pf += use[i] && !u[i];
+	}
+	if (fit(X, y, w, u, n, NG, on, c)) {
+		/* the one-stage fit of session 14 and before */
+		for (int j = 0; j < NG; j++)
+			on[j] = goff || j < NG - NG_OFF;
+		st->one = 1;
+		st->n_dec = st->n_pf = 0;
+		for (size_t i = 0; i < n; i++)
+			st->n_dec += (size_t)(use[i] != 0);
+		rc = fit(X, y, NULL, use, n, NG, on, c);
 		goto out;
+	}
 	for (int j = 0; j < NG; j++)
 		on[j] = prefill_col(j) && (goff || j < NG - NG_OFF);
 	for (size_t i = 0; i < n; i++) {
 		u[i] = use[i] && X[i * NG + 8] > 0;
 		y2[i] = y[i] - dot(X + i * NG, c, NG);
 	}
-	if (fit(X, y2, NULL, u, n, NG, on, c2))
-		goto out;
+	if (!st->n_pf)
+		st->pf = 1;
+	else if (fit(X, y2, NULL, u, n, NG, on, c2))
+		st->pf = 2;
 	for (int j = 0; j < NG; j++)
 		if (prefill_col(j))
-			c[j] = c2[j];
+			c[j] = st->pf ? 0 : c2[j];
 	rc = 0;
 out:
 	free(u);
@@ -704,7 +730,8 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 		 size_t nfiles, FILE *log, struct ss_err *err)
 {
 	struct xset x = { 0 };
-	double *Xg = NULL, *yg = NULL, *wgt = NULL, *Xh = NULL, *yh = NULL, *gap = NULL;
+	double *Xg = NULL, *yg = NULL, *wgt = NULL, *Xh = NULL, *yh = NULL;
+	double *gap = NULL;
 	double *Xi = NULL, *yi = NULL, *Xp = NULL, *yp = NULL;
 	double *Xl = NULL, *yl = NULL, cl[2] = { 0, 0 }, el = 0;
 	double *ptail = NULL; /* wall - GPU of offload prefill iterations */
@@ -726,7 +753,9 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 	       ep = 0;
 	int *ug = NULL, *uh = NULL, *ui = NULL, *up = NULL, rc = 0, two = 0;
 	int goff = 0, gnon = 0, gheads = 0, gcap = 0, nocap = 0, gload = 0;
-	size_t noload = 0; /* offload rows left out: no load_layers */
+	size_t noload = 0, noload_held = 0; /* offload rows left out (fitted,
+						 held out): no load_layers */
+	struct gpu_stages gs;
 	unsigned hfirst[4]; /* the head count of each per-head column's rows */
 	double cap0 = -1;
 	size_t ng = 0, nh = 0, ni = 0, np = 0, ngap = 0, tg = 0, th = 0,
@@ -778,7 +807,8 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 	uh = calloc(x.n + 1, sizeof(int));
 	ui = calloc(x.n + 1, sizeof(int));
 	up = calloc(x.n + 1, sizeof(int));
-	if (!Xg || !yg || !Xh || !yh || !Xi || !yi || !Xp || !yp || !gap ||
+	if (!Xg || !yg || !wgt || !Xh || !yh || !Xi || !yi || !Xp || !yp ||
+	    !gap ||
 	    !ug || !uh || !ui || !up || !Xl || !yl || !ul || !ptail || !fend ||
 	    !fb_off || !fn_off) {
 		rc = ss_error(err, SS_ENOMEM, "out of memory");
@@ -911,7 +941,7 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			Xh[i * NH + 6] = 0;
 			Xp[i * NP + 3] = 0;
 		}
-	if (fit_gpu(Xg, yg, wgt, ug, x.n, goff, cg) ||
+	if (fit_gpu(Xg, yg, wgt, ug, x.n, goff, cg, &gs) ||
 	    (!two && fit(Xh, yh, NULL, uh, x.n, NH, NULL, ch)) ||
 	    (two && (fit(Xi, yi, NULL, ui, x.n, NI, NULL, ci) ||
 		     fit(Xp, yp, NULL, up, x.n, NP, NULL, cp)))) {
@@ -931,6 +961,8 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			fi++;
 		if (i % 4 != 3)
 			continue;
+		if (gpu_row(r) && gload && is_offload(r) && !r->has_load_layers)
+			noload_held++;
 		if (gpu_row(r) && !(gload && is_offload(r) &&
 				    !r->has_load_layers)) {
 			/* the window less the loads, as fitted */
@@ -1054,11 +1086,22 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 					continue;
 				}
 			}
+			if (prefill_col(j) && gs.pf) {
+				snprintf(num->src, sizeof num->src,
+					 "not fitted: %s (calibrate --fit-exec: %.150s)",
+					 gs.pf == 1 ? "no iteration with prefill"
+						    : "too few iterations with prefill, or their least-squares coefficients negative",
+					 names);
+				continue;
+			}
 			snprintf(num->src, sizeof num->src,
-				 "%s: %s, least squares over %zu live iterations (calibrate --fit-exec: %.150s); held-out MAPE %.1f%% (GPU window)",
-				 fitted_as(cg[j]),
-				 what[j], ng, names,
-				 tg ? 100 * eg / (double)tg : 0);
+				 "%s: %s, least squares over %zu live %s (calibrate --fit-exec: %.150s); held-out MAPE %.1f%% (GPU window)",
+				 fitted_as(cg[j]), what[j],
+				 prefill_col(j) && !gs.one ? gs.n_pf : gs.n_dec,
+				 gs.one		    ? "iterations, one stage"
+				 : prefill_col(j) ? "iterations with prefill"
+						  : "decode-only iterations, weighted by relative error",
+				 names, tg ? 100 * eg / (double)tg : 0);
 		}
 		_Static_assert(SS_ARRAY_SIZE(h1) == SS_ARRAY_SIZE(h2),
 			       "one term list a host stage form");
@@ -1163,10 +1206,20 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			goff ? "" : " (not fitted: no offload iteration with the issue thread)",
 			tg ? 100 * eg / (double)tg : 0,
 			tg ? 100 * wg / (double)tg : 0, tg);
+		if (gs.one)
+			fprintf(log,
+				"  GPU fit in one stage, unweighted: too few decode-only iterations for the first of two\n");
+		else
+			fprintf(log,
+				"  GPU fit in two stages: %zu decode-only iterations weighted by relative error, then %zu with prefill%s\n",
+				gs.n_dec, gs.n_pf,
+				gs.pf == 1 ? " (none: the prefill terms not fitted)"
+				: gs.pf == 2 ? " (too few or negative: the prefill terms not fitted)"
+					     : "");
 		if (noload)
 			fprintf(log,
-				"  GPU fit: %zu offload iterations left out, from runs that did not record their loading layers\n",
-				noload);
+				"  GPU fit: %zu offload iterations left out (and %zu held out), from runs that did not record their loading layers\n",
+				noload, noload_held);
 		if (!two)
 			fprintf(log,
 				"  host (%zu iterations): %.1f us/layer + %.2f us per request per layer + %.4f us per prefill token per layer; offload +%.1f us/layer + %.4f us per hit (+ %.4f per doubling of the KV capacity over 1 GB) + %.4f us per miss\n"
@@ -1262,6 +1315,7 @@ out:
 	free(up);
 	free(Xg);
 	free(yg);
+	free(wgt);
 	free(Xh);
 	free(yh);
 	free(gap);

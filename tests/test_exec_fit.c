@@ -72,6 +72,12 @@ static int write_pf_misfit;
  * vllm); with vllm-so (one copy per block) the loads take 10x as long per
  * block-head */
 static const char *write_policy;
+/* iterations with prefill: every fourth (0), none (-1) or all (1) */
+static int write_prefill;
+/* with write_wide, the decode-only iterations' windows are 10 ms or 100 ms
+ * (alternating fours), and the long ones carry 2 us a layer more than the
+ * terms: a misfit that the relative weighting leaves to them */
+static int write_wide;
 
 static void put_attr(hid_t loc, const char *name, const char *val)
 {
@@ -110,7 +116,8 @@ static void write_live(const char *path, const char *executor, size_t n,
 	gsl_rng_set(g, 7);
 	for (size_t i = 0; i < n; i++) {
 		struct row *x = &r[i];
-		int off = offload && i % 3 == 0, pf = i % 4 == 0;
+		int off = offload && i % 3 == 0;
+		int pf = write_prefill ? write_prefill > 0 : i % 4 == 0;
 		double gx[8], hx[6], gpu = 0, host = 0, hop;
 
 		x->decode_seqs = 1 + (uint32_t)gsl_rng_uniform_int(g, 40);
@@ -169,6 +176,12 @@ static void write_live(const char *path, const char *executor, size_t n,
 		 * the executor's terms */
 		x->model_s = 40e-3 + hop * 1e-9;
 		x->gpu_s = 40e-3 + gpu * 1e-9;
+		if (write_wide && !pf) {
+			double d = (i / 4) % 2 ? 60e-3 : -30e-3;
+
+			x->model_s += d;
+			x->gpu_s += d + ((i / 4) % 2 ? L * 2e3 * 1e-9 : 0);
+		}
 		if (write_pf_misfit)
 			x->gpu_s += 2e-9 * (double)x->prefill_tokens *
 				    (double)x->prefill_tokens;
@@ -666,6 +679,84 @@ static void t_fit_prefill_misfit_stays_out(void)
 		remove(p[i]);
 }
 
+/* The decode terms are fitted to the windows' relative error: a misfit of
+ * the long windows (2 us a layer, 64 us an iteration of 100 ms) barely moves
+ * them (unweighted, the per-layer terms would take about half of it). */
+static void t_fit_relative_weights(void)
+{
+	char p[2][32];
+	const char *files[2];
+	struct hw_profile *hw = NULL;
+	struct ss_err e;
+	double gap = 21e3;
+
+	tmp_files(p, files, 2);
+	CHECK(hw_profile_load(&hw, "h200", &e) == 0);
+	write_wide = 1;
+	write_live(p[0], "live NVIDIA H200", 600, 0, hw, &gap, "llama-3-8b-262k", 8, 0);
+	write_live(p[1], "live NVIDIA H200", 600, 0, hw, &gap, "lwm-7b", 32, 0);
+	write_wide = 0;
+	CHECK_MSG(cal_fit_exec(hw, files, 2, NULL, &e) == 0, "%s", e.msg);
+	CHECK_NEAR(hw->exec.layer_ns.v, G_TRUE[0], 100);
+	CHECK_NEAR(hw->exec.sparse_layer_ns.v, G_TRUE[1], 100);
+	hw_profile_free(hw);
+	for (int i = 0; i < 2; i++)
+		remove(p[i]);
+}
+
+/* Runs without prefill iterations leave the prefill terms unfitted, and
+ * runs of prefill iterations alone (no decode-only iteration for the first
+ * stage) are fitted in one stage, as before session 16. */
+static void t_fit_one_kind_of_iteration(void)
+{
+	char p[2][32];
+	const char *files[2];
+	struct hw_profile *hw = NULL;
+	struct ss_err e;
+	double gap = 21e3;
+	char *log = NULL;
+	size_t len = 0;
+	FILE *lf;
+
+	tmp_files(p, files, 2);
+	CHECK(hw_profile_load(&hw, "h200", &e) == 0);
+	write_prefill = -1;
+	write_live(p[0], "live NVIDIA H200", 600, 0, hw, &gap, "llama-3-8b-262k", 8, 0);
+	write_live(p[1], "live NVIDIA H200", 600, 0, hw, &gap, "lwm-7b", 32, 0);
+	lf = open_memstream(&log, &len);
+	CHECK(lf != NULL);
+	CHECK_MSG(cal_fit_exec(hw, files, 2, lf, &e) == 0, "%s", e.msg);
+	fclose(lf);
+	for (int j = 0; j < 6; j++)
+		CHECK_NEAR(hw_exec_num(&hw->exec, j)->v, G_TRUE[j],
+			   1e-4 * G_TRUE[j]);
+	CHECK(hw->exec.token_ns.v == 0 && hw->exec.prefill_layer_ns.v == 0);
+	CHECK_STR_CONTAINS(hw->exec.token_ns.src, "not fitted: no iteration with prefill");
+	CHECK_STR_CONTAINS(hw->exec.layer_ns.src, "decode-only iterations, weighted");
+	CHECK_STR_CONTAINS(log, "(none: the prefill terms not fitted)");
+	free(log);
+	hw_profile_free(hw);
+	CHECK(hw_profile_load(&hw, "h200", &e) == 0);
+	write_prefill = 1;
+	write_live(p[0], "live NVIDIA H200", 600, 0, hw, &gap, "llama-3-8b-262k", 8, 0);
+	write_live(p[1], "live NVIDIA H200", 600, 0, hw, &gap, "lwm-7b", 32, 0);
+	write_prefill = 0;
+	log = NULL;
+	lf = open_memstream(&log, &len);
+	CHECK(lf != NULL);
+	CHECK_MSG(cal_fit_exec(hw, files, 2, lf, &e) == 0, "%s", e.msg);
+	fclose(lf);
+	/* (every iteration runs prefill on every layer: the per-layer and
+	 * per-prefill-layer terms are one column, split arbitrarily) */
+	CHECK_NEAR(hw->exec.token_ns.v, G_TRUE[6], 1e-4 * G_TRUE[6]);
+	CHECK_STR_CONTAINS(hw->exec.token_ns.src, "one stage");
+	CHECK_STR_CONTAINS(log, "GPU fit in one stage");
+	free(log);
+	hw_profile_free(hw);
+	for (int i = 0; i < 2; i++)
+		remove(p[i]);
+}
+
 /* The GPU's work per loading layer (off_load_layer_ns), from runs that
  * record their loading layers; offload runs that do not are left out of
  * the GPU fit, though they carry that work too, and with none that
@@ -697,7 +788,8 @@ static void t_fit_load_layer_gpu(void)
 	CHECK_NEAR(hw->exec.off_layer_ns.v, OG_TRUE[0], 1e-3 * OG_TRUE[0]);
 	CHECK_NEAR(hw->exec.off_dec_sparse_ns.v, OG_TRUE[1], 1e-3 * OG_TRUE[1]);
 	CHECK_STR_CONTAINS(hw->exec.off_load_layer_ns.src, "per layer loading blocks");
-	CHECK_STR_CONTAINS(log, "offload iterations left out, from runs that did not record their loading layers");
+	CHECK_STR_CONTAINS(log, "offload iterations left out (and ");
+	CHECK_STR_CONTAINS(log, "held out), from runs that did not record their loading layers");
 	free(log);
 	/* only the runs without the column: not fitted, the other terms
 	 * absorb it as best they can */
@@ -1078,6 +1170,8 @@ static const struct th_case cases[] = {
 	TH_CASE(t_sim_charges_executor_costs),
 	TH_CASE(t_fit_recovers_known_coefficients),
 	TH_CASE(t_fit_prefill_misfit_stays_out),
+	TH_CASE(t_fit_one_kind_of_iteration),
+	TH_CASE(t_fit_relative_weights),
 	TH_CASE(t_fit_two_host_stages),
 	TH_CASE(t_fit_hit_cost_by_capacity),
 	TH_CASE(t_fit_one_head_count),
