@@ -21,7 +21,8 @@
 # cap in the h200-40g figure), COUNT (64, the figures'), SETTINGS
 # ("cap24.6 full"), POLICIES, DRAM (48 GB pinned pool for the offload
 # policies: a 96 GB one did not start within 150 s on the GPU machine),
-# LIMIT (150 s a run), PROFILE (h200-live), DRAIN (table mode:
+# LIMIT (150 s a run), PROFILE (profiles/h200-live.json: the file, not the
+# binary's compiled-in copy, which is the last build's), DRAIN (table mode:
 # offload.drain_saves of the simulated side, 1 as the executor does; see
 # validate-h200.sh). Live mode only: BUDGET (s for
 # all runs; a run gets at most what is left, none under 30 s) and PACK
@@ -39,7 +40,7 @@ SETTINGS=${SETTINGS:-"cap24.6 full"}
 DRAM=${DRAM:-48}
 LIMIT=${LIMIT:-150}
 SEED=${SEED:-1}
-PROFILE=${PROFILE:-h200-live}
+PROFILE=${PROFILE:-profiles/h200-live.json}
 DRAIN=${DRAIN:-1}
 trace="synthetic:poisson:rate=$RATE:count=$COUNT:lengths=$LENGTHS"
 cap() { case $1 in cap*) echo "${1#cap}" ;; *) echo "" ;; esac; }

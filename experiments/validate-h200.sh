@@ -28,8 +28,9 @@
 # run), POLICIES (vllm vllm-s vllm-so sparseserve),
 # LENGTHS (uniform:1000:8000:32:256 prompt/output tokens), HBM (KV cap in
 # GB, 6: the offload policies must load), DRAM (pinned pool, 12 GB), SEED,
-# PROFILE (h200-live: the calibrated H200 profile plus our executor's own
-# costs, docs/calibration.md), DRAIN (offload.drain_saves of the simulated
+# PROFILE (profiles/h200-live.json: the calibrated H200 profile plus our
+# executor's own costs, docs/calibration.md; the file, not the binary's
+# compiled-in copy of h200-live, which is the last build's), DRAIN (offload.drain_saves of the simulated
 # side, 1: each iteration waits for its saves to land, as the executor
 # does; 0 lets them run on as in the paper's system), LIVE_ARGS (more
 # options of the live runs, e.g. --serial-host: the executor before session
@@ -48,7 +49,7 @@ LENGTHS=${LENGTHS:-uniform:1000:8000:32:256}
 HBM=${HBM:-6}
 DRAM=${DRAM:-12}
 SEED=${SEED:-1}
-PROFILE=${PROFILE:-h200-live}
+PROFILE=${PROFILE:-profiles/h200-live.json}
 DRAIN=${DRAIN:-1}
 LIVE_ARGS=${LIVE_ARGS:-}
 REPEATS=${REPEATS:-1}
