@@ -122,6 +122,10 @@ struct xset {
 	uint32_t *layers; /* model layers of each row */
 	uint32_t *heads;  /* model KV heads of each row */
 	size_t n, alloc;
+	/* runs under a name that is no policy preset: how they load is not
+	 * known, so the loads' fit leaves them out (the first one's name) */
+	size_t nopreset;
+	char nopreset_name[64];
 };
 
 /* The memory type of the columns read; issue_s and wait_s only where
@@ -315,6 +319,10 @@ static herr_t add_group(hid_t g, const char *name, const H5L_info_t *info,
 		size_t n0 = w->x->n;
 		double kv_gb = summary_kv_gb(w->f, name);
 		const struct pol_preset *pre = pol_preset_find(name);
+
+		if (!pre && !w->x->nopreset++)
+			snprintf(w->x->nopreset_name,
+				 sizeof w->x->nopreset_name, "%s", name);
 
 		for (hssize_t i = 1; !w->bad && i < n; i++) {
 			w->x->row[w->x->n] = w->x->row[n0 + (size_t)i];
@@ -1292,6 +1300,10 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 		else
 			fprintf(log,
 				"  loads: not fitted (no decode iteration under offload with its loading layers recorded)\n");
+		if (x.nopreset)
+			fprintf(log,
+				"  loads: %zu runs of no policy preset (the first: '%s') left out, their way of loading unknown\n",
+				x.nopreset, x.nopreset_name);
 		fprintf(log,
 			"  host op: %.1f us per iteration outside the GPU window (median of %zu)\n",
 			hw->op[HW_OP_HOST].fixed_ns.v / 1e3, ngap);

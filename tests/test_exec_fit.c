@@ -486,6 +486,25 @@ static void t_fit_two_host_stages(void)
 			CHECK(cal_fit_exec(hw, three, 3, NULL, &e) == 0);
 			CHECK_NEAR(hw->exec.load_layer_ns.v, LL_TRUE[0],
 				   1e-3 * LL_TRUE[0]);
+			/* a run under no preset's name: left out, and said */
+			{
+				char *lg = NULL;
+				size_t ln = 0;
+				FILE *lm;
+
+				hw_profile_free(hw);
+				CHECK(hw_profile_load(&hw, "h200", &e) == 0);
+				write_policy = "my-policy";
+				write_live(c, mark, 900, 1, hw, &gap, "lwm-7b",
+					   32, 3);
+				write_policy = NULL;
+				lm = open_memstream(&lg, &ln);
+				CHECK(lm != NULL);
+				CHECK(cal_fit_exec(hw, three, 3, lm, &e) == 0);
+				fclose(lm);
+				CHECK_STR_CONTAINS(lg, "1 runs of no policy preset (the first: 'my-policy') left out");
+				free(lg);
+			}
 			remove(c);
 		}
 	}
@@ -1072,9 +1091,11 @@ static void t_sim_charges_executor_costs(void)
 		struct sim y;
 		size_t nld = 0;
 
+		double keep = b.hw->exec.off_load_layer_ns.v;
+
 		b.hw->exec.off_load_layer_ns.v = 50e6;
 		env_run(&b, "sparseserve", NULL, &t, &y);
-		b.hw->exec.off_load_layer_ns.v = 0;
+		b.hw->exec.off_load_layer_ns.v = keep;
 		for (size_t i = 0; i < y.niters; i++) {
 			const struct sim_iter_rec *r = &y.iters[i];
 
