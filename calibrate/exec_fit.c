@@ -428,6 +428,14 @@ static int gpu_row(const struct xrow *r)
 	       r->host_s - r->wait_s < 0.8 * r->gpu_s;
 }
 
+/* An offload row left out of the GPU fit and its held-out error: `gload`,
+ * other offload rows record their loading layers, and this one's file
+ * does not (cal_fit_exec) */
+static int loads_unrecorded(const struct xrow *r, int gload)
+{
+	return gload && is_offload(r) && !r->has_load_layers;
+}
+
 /*
  * The issue thread's time measures its work where it did not wait: on the
  * GPU or for saves (staging full, a stall), which the simulator times
@@ -889,9 +897,8 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 	for (size_t i = 0; i < x.n; i++)
 		gload |= goff && ug[i] && is_offload(&x.row[i]) &&
 			 x.row[i].has_load_layers;
-	for (size_t i = 0; gload && i < x.n; i++)
-		if (ug[i] && is_offload(&x.row[i]) &&
-		    !x.row[i].has_load_layers) {
+	for (size_t i = 0; i < x.n; i++)
+		if (ug[i] && loads_unrecorded(&x.row[i], gload)) {
 			ug[i] = 0;
 			ng--;
 			noload++;
@@ -969,10 +976,9 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			fi++;
 		if (i % 4 != 3)
 			continue;
-		if (gpu_row(r) && gload && is_offload(r) && !r->has_load_layers)
+		if (gpu_row(r) && loads_unrecorded(r, gload))
 			noload_held++;
-		if (gpu_row(r) && !(gload && is_offload(r) &&
-				    !r->has_load_layers)) {
+		if (gpu_row(r) && !loads_unrecorded(r, gload)) {
 			/* the window less the loads, as fitted */
 			double w = (r->gpu_s - r->load_s) * 1e9;
 			double pred = r->model_s * 1e9 - host_op_ns(hw, r) +

@@ -312,6 +312,30 @@ static void write_live(const char *path, const char *executor, size_t n,
 	free(r);
 }
 
+/* Runs of both head counts without offload or the issue thread's columns
+ * into p[0] (Llama-3-8B, 8 KV heads) and p[1] (LWM-7B, 32). */
+static void write_two_dense(char (*p)[32], const struct hw_profile *hw,
+			    double *gap)
+{
+	write_live(p[0], "live NVIDIA H200", 600, 0, hw, gap, "llama-3-8b-262k", 8, 0);
+	write_live(p[1], "live NVIDIA H200", 600, 0, hw, gap, "lwm-7b", 32, 0);
+}
+
+/* The fit of `n` files into hw, which must succeed; its log (free it). */
+static char *fit_logged(struct hw_profile *hw, const char *const *files,
+			size_t n)
+{
+	struct ss_err e;
+	char *log = NULL;
+	size_t len = 0;
+	FILE *lf = open_memstream(&log, &len);
+
+	CHECK(lf != NULL);
+	CHECK_MSG(cal_fit_exec(hw, files, n, lf, &e) == 0, "%s", e.msg);
+	fclose(lf);
+	return log;
+}
+
 static void t_fit_recovers_known_coefficients(void)
 {
 	char a[] = "/tmp/ss_exec_a_XXXXXX", b[] = "/tmp/ss_exec_b_XXXXXX";
@@ -488,9 +512,7 @@ static void t_fit_two_host_stages(void)
 				   1e-3 * LL_TRUE[0]);
 			/* a run under no preset's name: left out, and said */
 			{
-				char *lg = NULL;
-				size_t ln = 0;
-				FILE *lm;
+				char *lg;
 
 				hw_profile_free(hw);
 				CHECK(hw_profile_load(&hw, "h200", &e) == 0);
@@ -498,10 +520,7 @@ static void t_fit_two_host_stages(void)
 				write_live(c, mark, 900, 1, hw, &gap, "lwm-7b",
 					   32, 3);
 				write_policy = NULL;
-				lm = open_memstream(&lg, &ln);
-				CHECK(lm != NULL);
-				CHECK(cal_fit_exec(hw, three, 3, lm, &e) == 0);
-				fclose(lm);
+				lg = fit_logged(hw, three, 3);
 				CHECK_STR_CONTAINS(lg, "1 runs of no policy preset (the first: 'my-policy') left out");
 				free(lg);
 			}
@@ -682,8 +701,7 @@ static void t_fit_prefill_misfit_stays_out(void)
 	tmp_files(p, files, 2);
 	CHECK(hw_profile_load(&hw, "h200", &e) == 0);
 	write_pf_misfit = 1;
-	write_live(p[0], "live NVIDIA H200", 600, 0, hw, &gap, "llama-3-8b-262k", 8, 0);
-	write_live(p[1], "live NVIDIA H200", 600, 0, hw, &gap, "lwm-7b", 32, 0);
+	write_two_dense(p, hw, &gap);
 	write_pf_misfit = 0;
 	CHECK_MSG(cal_fit_exec(hw, files, 2, NULL, &e) == 0, "%s", e.msg);
 	/* per layer, per KV head and per decode request: exact */
@@ -712,8 +730,7 @@ static void t_fit_relative_weights(void)
 	tmp_files(p, files, 2);
 	CHECK(hw_profile_load(&hw, "h200", &e) == 0);
 	write_wide = 1;
-	write_live(p[0], "live NVIDIA H200", 600, 0, hw, &gap, "llama-3-8b-262k", 8, 0);
-	write_live(p[1], "live NVIDIA H200", 600, 0, hw, &gap, "lwm-7b", 32, 0);
+	write_two_dense(p, hw, &gap);
 	write_wide = 0;
 	CHECK_MSG(cal_fit_exec(hw, files, 2, NULL, &e) == 0, "%s", e.msg);
 	CHECK_NEAR(hw->exec.layer_ns.v, G_TRUE[0], 100);
@@ -733,19 +750,13 @@ static void t_fit_one_kind_of_iteration(void)
 	struct hw_profile *hw = NULL;
 	struct ss_err e;
 	double gap = 21e3;
-	char *log = NULL;
-	size_t len = 0;
-	FILE *lf;
+	char *log;
 
 	tmp_files(p, files, 2);
 	CHECK(hw_profile_load(&hw, "h200", &e) == 0);
 	write_prefill = -1;
-	write_live(p[0], "live NVIDIA H200", 600, 0, hw, &gap, "llama-3-8b-262k", 8, 0);
-	write_live(p[1], "live NVIDIA H200", 600, 0, hw, &gap, "lwm-7b", 32, 0);
-	lf = open_memstream(&log, &len);
-	CHECK(lf != NULL);
-	CHECK_MSG(cal_fit_exec(hw, files, 2, lf, &e) == 0, "%s", e.msg);
-	fclose(lf);
+	write_two_dense(p, hw, &gap);
+	log = fit_logged(hw, files, 2);
 	for (int j = 0; j < 6; j++)
 		CHECK_NEAR(hw_exec_num(&hw->exec, j)->v, G_TRUE[j],
 			   1e-4 * G_TRUE[j]);
@@ -757,14 +768,9 @@ static void t_fit_one_kind_of_iteration(void)
 	hw_profile_free(hw);
 	CHECK(hw_profile_load(&hw, "h200", &e) == 0);
 	write_prefill = 1;
-	write_live(p[0], "live NVIDIA H200", 600, 0, hw, &gap, "llama-3-8b-262k", 8, 0);
-	write_live(p[1], "live NVIDIA H200", 600, 0, hw, &gap, "lwm-7b", 32, 0);
+	write_two_dense(p, hw, &gap);
 	write_prefill = 0;
-	log = NULL;
-	lf = open_memstream(&log, &len);
-	CHECK(lf != NULL);
-	CHECK_MSG(cal_fit_exec(hw, files, 2, lf, &e) == 0, "%s", e.msg);
-	fclose(lf);
+	log = fit_logged(hw, files, 2);
 	/* (every iteration runs prefill on every layer: the per-layer and
 	 * per-prefill-layer terms are one column, split arbitrarily) */
 	CHECK_NEAR(hw->exec.token_ns.v, G_TRUE[6], 1e-4 * G_TRUE[6]);
@@ -788,9 +794,7 @@ static void t_fit_load_layer_gpu(void)
 	struct hw_profile *hw = NULL;
 	struct ss_err e;
 	double gap = 21e3;
-	char *log = NULL;
-	size_t len = 0;
-	FILE *lf;
+	char *log;
 
 	tmp_files(p, files, 3);
 	CHECK(hw_profile_load(&hw, "h200", &e) == 0);
@@ -799,10 +803,7 @@ static void t_fit_load_layer_gpu(void)
 	write_live(p[1], mark, 900, 1, hw, &gap, "llama-3-8b-262k", 8, 3);
 	write_live(p[2], "live NVIDIA H200", 900, 1, hw, &gap, "llama-3-8b-262k", 8, 1);
 	write_load_gpu = 0;
-	lf = open_memstream(&log, &len);
-	CHECK(lf != NULL);
-	CHECK_MSG(cal_fit_exec(hw, files, 3, lf, &e) == 0, "%s", e.msg);
-	fclose(lf);
+	log = fit_logged(hw, files, 3);
 	CHECK_NEAR(hw->exec.off_load_layer_ns.v, LG_TRUE, 1e-3 * LG_TRUE);
 	CHECK_NEAR(hw->exec.off_layer_ns.v, OG_TRUE[0], 1e-3 * OG_TRUE[0]);
 	CHECK_NEAR(hw->exec.off_dec_sparse_ns.v, OG_TRUE[1], 1e-3 * OG_TRUE[1]);
