@@ -64,6 +64,8 @@ struct attn_set {
 	uint32_t planned;      /* the split count kern_attn_plan chose */
 	struct read_limit reads[32]; /* ideal reads so far, one per size */
 	int n_reads;
+	struct read_limit gathers[32]; /* ideal gathers so far, by size */
+	int n_gathers;
 };
 
 static int do_attn(void *arg, void *stream, struct ss_err *err)
@@ -279,13 +281,26 @@ struct read_arg {
 	const void *buf;
 	uint64_t bytes;
 	uint64_t *sink;
+	const int32_t *slots; /* a gather's slot table, else NULL */
 };
 
 static int do_read(void *arg, void *stream, struct ss_err *err)
 {
 	struct read_arg *r = arg;
 
-	return kern_hbm_read(r->buf, r->bytes, r->sink, stream, err);
+	return r->slots ? kern_hbm_gather(r->buf, BLK_BYTES, r->slots,
+					  r->bytes / BLK_BYTES, r->sink,
+					  stream, err)
+			: kern_hbm_read(r->buf, r->bytes, r->sink, stream, err);
+}
+
+/* the rate cached for `bytes` in one of attn_set's lists, or 0 */
+static double limit_cached(const struct read_limit *l, int n, uint64_t bytes)
+{
+	for (int i = 0; i < n; i++)
+		if (l[i].bytes == bytes)
+			return l[i].gbs;
+	return 0;
 }
 
 /*
@@ -303,11 +318,8 @@ static int read_limit(struct bench *b, struct attn_set *s, uint64_t bytes,
 	char name[64];
 	int r = reps(b, 30), rc;
 
-	for (int i = 0; i < s->n_reads; i++)
-		if (s->reads[i].bytes == bytes) {
-			*gbs = s->reads[i].gbs;
-			return 0;
-		}
+	if ((*gbs = limit_cached(s->reads, s->n_reads, bytes)) > 0)
+		return 0;
 	if ((rc = kern_dev_malloc((void **)&ra.buf, bytes, err)) ||
 	    (rc = kern_dev_malloc((void **)&ra.sink, sizeof *ra.sink, err)) ||
 	    (rc = kern_memset_async((void *)ra.buf, 0, bytes, b->stream,
@@ -329,10 +341,45 @@ out:
 }
 
 /*
+ * The ideal gather of the blocks the prepared case reads (its slot table,
+ * bytes / BLK_BYTES blocks of s->cache) in GB/s: kern_hbm_gather, timed as
+ * the read. Reported (limit,"hbm_gather,bytes=N") the first time a size is
+ * asked for in a run; later cases of that size, whose slots are other
+ * random blocks of the same cache, take its rate.
+ */
+static int gather_limit(struct bench *b, struct attn_set *s, uint64_t bytes,
+			double *gbs, struct ss_err *err)
+{
+	struct read_arg ra = { .buf = s->cache, .bytes = bytes,
+			       .slots = s->a.slots };
+	double ms[MAXREP];
+	char name[64];
+	int r = reps(b, 30), rc;
+
+	if ((*gbs = limit_cached(s->gathers, s->n_gathers, bytes)) > 0)
+		return 0;
+	if ((rc = kern_dev_malloc((void **)&ra.sink, sizeof *ra.sink, err)) ||
+	    (rc = kern_memset_async(ra.sink, 0, sizeof *ra.sink, b->stream,
+				    err)) ||
+	    (rc = bench_time(b, do_read, &ra, 1, ms, r, err)))
+		goto out;
+	snprintf(name, sizeof name, "hbm_gather,bytes=%llu",
+		 (unsigned long long)bytes);
+	bench_report(b, "limit", name, ms, r, bytes, 0);
+	*gbs = b->rows[b->n_rows - 1].value;
+	if (s->n_gathers < (int)SS_ARRAY_SIZE(s->gathers))
+		s->gathers[s->n_gathers++] = (struct read_limit){ bytes, *gbs };
+out:
+	kern_dev_free(ra.sink);
+	return rc;
+}
+
+/*
  * One timed, validated case: sparse (budget 2,048 tokens = 64 blocks of a
  * 128k context) or dense (32k context, 1,024 blocks) for `batch` requests
  * of shape `sh`, reported with `suffix` after the case name, then again
- * (",vs=read_same_bytes") against the ideal read of the same bytes.
+ * (",vs=read_same_bytes") against the ideal read of the same bytes and
+ * (",vs=gather_same_blocks") against the ideal gather of its blocks.
  */
 static int attn_case(struct bench *b, struct attn_set *s,
 		     const struct shape *sh, uint32_t batch, int sparse,
@@ -341,7 +388,7 @@ static int attn_case(struct bench *b, struct attn_set *s,
 	const char *kernel = sparse ? "sparse_decode_attn" : "dense_decode_attn";
 	uint32_t ctx = sparse ? 131072 : 32768, nl = sparse ? 64 : 1024;
 	uint64_t bytes = (uint64_t)batch * sh->n_kv_heads * nl * BLK_BYTES;
-	double ms[MAXREP], read_gbs;
+	double ms[MAXREP], read_gbs, gather_gbs;
 	char name[128], vs[160];
 	int r = reps(b, 30), rc;
 
@@ -361,6 +408,10 @@ static int attn_case(struct bench *b, struct attn_set *s,
 		return rc;
 	snprintf(vs, sizeof vs, "%s,vs=read_same_bytes", name);
 	bench_report(b, kernel, vs, ms, r, bytes, read_gbs);
+	if ((rc = gather_limit(b, s, bytes, &gather_gbs, err)))
+		return rc;
+	snprintf(vs, sizeof vs, "%s,vs=gather_same_blocks", name);
+	bench_report(b, kernel, vs, ms, r, bytes, gather_gbs);
 	if (b->check && (rc = attn_verify(b, s, kernel, err)))
 		return rc;
 	attn_free(s);

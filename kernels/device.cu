@@ -225,28 +225,13 @@ extern "C" int kern_l2_sweep(const void *buf, uint64_t bytes, void *stream,
 #define HBM_THREADS 1024
 #define HBM_UNROLL 4
 
-__global__ void __launch_bounds__(HBM_THREADS, 2)
-	hbm_read_kernel(const uint4 *__restrict__ p, uint64_t n,
-			unsigned long long *__restrict__ sink)
+/* the CTA's sum of its threads' acc, added to *sink by one atomic */
+__device__ __forceinline__ void sink_add(unsigned long long acc,
+					 unsigned long long *__restrict__ sink)
 {
 	__shared__ unsigned long long part[HBM_THREADS / 32];
-	const uint64_t stride = (uint64_t)gridDim.x * blockDim.x;
 	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-	unsigned long long acc = 0;
 
-	for (uint64_t i = (uint64_t)blockIdx.x * blockDim.x + threadIdx.x;
-	     i < n; i += HBM_UNROLL * stride) {
-		uint4 v[HBM_UNROLL];
-
-#pragma unroll
-		for (int u = 0; u < HBM_UNROLL; u++)
-			v[u] = i + u * stride < n ? p[i + u * stride]
-						  : make_uint4(0, 0, 0, 0);
-#pragma unroll
-		for (int u = 0; u < HBM_UNROLL; u++)
-			acc += (unsigned long long)v[u].x + v[u].y + v[u].z +
-			       v[u].w;
-	}
 	for (int o = 16; o; o >>= 1)
 		acc += __shfl_xor_sync(0xffffffffu, acc, o);
 	if (!lane)
@@ -261,11 +246,86 @@ __global__ void __launch_bounds__(HBM_THREADS, 2)
 		atomicAdd(sink, acc);
 }
 
+__device__ __forceinline__ unsigned long long words_sum(uint4 v)
+{
+	return (unsigned long long)v.x + v.y + v.z + v.w;
+}
+
+__global__ void __launch_bounds__(HBM_THREADS, 2)
+	hbm_read_kernel(const uint4 *__restrict__ p, uint64_t n,
+			unsigned long long *__restrict__ sink)
+{
+	const uint64_t stride = (uint64_t)gridDim.x * blockDim.x;
+	unsigned long long acc = 0;
+
+	for (uint64_t i = (uint64_t)blockIdx.x * blockDim.x + threadIdx.x;
+	     i < n; i += HBM_UNROLL * stride) {
+		uint4 v[HBM_UNROLL];
+
+#pragma unroll
+		for (int u = 0; u < HBM_UNROLL; u++)
+			v[u] = i + u * stride < n ? p[i + u * stride]
+						  : make_uint4(0, 0, 0, 0);
+#pragma unroll
+		for (int u = 0; u < HBM_UNROLL; u++)
+			acc += words_sum(v[u]);
+	}
+	sink_add(acc, sink);
+}
+
+/*
+ * kern_hbm_gather: hbm_read_kernel's grid and loads over the blocks named
+ * by `slots` (`per` 16-byte words a block); each thread fetches the slots
+ * of all its loads first, so the gather costs one dependent round trip
+ * more than the read.
+ */
+__global__ void __launch_bounds__(HBM_THREADS, 2)
+	hbm_gather_kernel(const uint4 *__restrict__ base, uint64_t per,
+			  const int32_t *__restrict__ slots, uint64_t n,
+			  unsigned long long *__restrict__ sink)
+{
+	const uint64_t stride = (uint64_t)gridDim.x * blockDim.x;
+	unsigned long long acc = 0;
+
+	for (uint64_t i = (uint64_t)blockIdx.x * blockDim.x + threadIdx.x;
+	     i < n; i += HBM_UNROLL * stride) {
+		uint64_t at[HBM_UNROLL];
+		uint4 v[HBM_UNROLL];
+
+#pragma unroll
+		for (int u = 0; u < HBM_UNROLL; u++) {
+			uint64_t j = i + u * stride;
+
+			at[u] = j < n ? (uint64_t)(uint32_t)slots[j / per] *
+						per +
+					j % per
+				      : UINT64_MAX;
+		}
+#pragma unroll
+		for (int u = 0; u < HBM_UNROLL; u++)
+			v[u] = at[u] != UINT64_MAX ? base[at[u]]
+						   : make_uint4(0, 0, 0, 0);
+#pragma unroll
+		for (int u = 0; u < HBM_UNROLL; u++)
+			acc += words_sum(v[u]);
+	}
+	sink_add(acc, sink);
+}
+
+/* every SM full (2 CTAs of 1,024 threads), no more CTAs than have a load
+ * to make */
+static unsigned hbm_ctas(uint64_t n)
+{
+	int sms = kern_dev_attr(cudaDevAttrMultiProcessorCount, 132);
+
+	return (unsigned)SS_MIN((uint64_t)sms * 2,
+				(n + HBM_THREADS - 1) / HBM_THREADS);
+}
+
 extern "C" int kern_hbm_read(const void *buf, uint64_t bytes,
 			     uint64_t *sink, void *stream, struct ss_err *err)
 {
-	int sms = kern_dev_attr(cudaDevAttrMultiProcessorCount, 132);
-	uint64_t n = bytes / 16, ctas;
+	uint64_t n = bytes / 16;
 
 	if (!buf || !sink || ((uintptr_t)buf & 15) || !bytes || (bytes & 15))
 		return ss_error(err, SS_EINVAL,
@@ -273,13 +333,36 @@ extern "C" int kern_hbm_read(const void *buf, uint64_t bytes,
 				"'buf' not 16-byte aligned, or 'bytes' %llu "
 				"not a positive multiple of 16",
 				(unsigned long long)bytes);
-	/* no more CTAs than have a load to make */
-	ctas = SS_MIN((uint64_t)sms * 2,
-		      (n + HBM_THREADS - 1) / HBM_THREADS);
-	hbm_read_kernel<<<(unsigned)ctas, HBM_THREADS, 0,
-			  kern_stream(stream)>>>((const uint4 *)buf, n,
-						 (unsigned long long *)sink);
+	hbm_read_kernel<<<hbm_ctas(n), HBM_THREADS, 0, kern_stream(stream)>>>(
+		(const uint4 *)buf, n, (unsigned long long *)sink);
 	KCHECK_LAUNCH("hbm_read_kernel", err);
+	return 0;
+}
+
+extern "C" int kern_hbm_gather(const void *base, uint64_t block_bytes,
+			       const int32_t *slots, uint64_t n_blocks,
+			       uint64_t *sink, void *stream,
+			       struct ss_err *err)
+{
+	uint64_t per = block_bytes / 16;
+
+	if (!base || !slots || !sink || ((uintptr_t)base & 15))
+		return ss_error(err, SS_EINVAL,
+				"hbm_gather: field 'base', 'slots' or 'sink' "
+				"is NULL, or 'base' not 16-byte aligned");
+	if (!block_bytes || (block_bytes & 15) || !n_blocks ||
+	    n_blocks > UINT64_MAX / per)
+		return ss_error(err, SS_EINVAL,
+				"hbm_gather: field 'block_bytes' %llu is not a "
+				"positive multiple of 16, or 'n_blocks' %llu "
+				"is 0 or too large",
+				(unsigned long long)block_bytes,
+				(unsigned long long)n_blocks);
+	hbm_gather_kernel<<<hbm_ctas(n_blocks * per), HBM_THREADS, 0,
+			    kern_stream(stream)>>>(
+		(const uint4 *)base, per, slots, n_blocks * per,
+		(unsigned long long *)sink);
+	KCHECK_LAUNCH("hbm_gather_kernel", err);
 	return 0;
 }
 

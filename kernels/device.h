@@ -82,6 +82,18 @@ int kern_l2_sweep(const void *buf, uint64_t bytes, void *stream,
  */
 int kern_hbm_read(const void *buf, uint64_t bytes, uint64_t *sink,
 		  void *stream, struct ss_err *err);
+/*
+ * kern_hbm_read over the `n_blocks` blocks of `block_bytes` bytes at
+ * base + slots[i] x block_bytes (device slot table, slots read as
+ * unsigned): the ideal read of the blocks a decode attention over a block
+ * cache must read, the slot table's round trip included. Adds the sum of
+ * the blocks' 32-bit words (mod 2^64) to `*sink`. `base` 16-byte
+ * aligned, `block_bytes` a positive multiple of 16. 0, SS_EINVAL or
+ * SS_ECUDA.
+ */
+int kern_hbm_gather(const void *base, uint64_t block_bytes,
+		    const int32_t *slots, uint64_t n_blocks, uint64_t *sink,
+		    void *stream, struct ss_err *err);
 
 /* cuBLAS bf16 GEMM C[m,n] = A[m,k] B[k,n] (fp32 accumulate), for
  * interference measurements. The handle is bound to `stream`. */

@@ -87,6 +87,12 @@ int kern_hbm_read(const void *buf, uint64_t bytes, uint64_t *sink,
 {
 	return NODEV(err);
 }
+int kern_hbm_gather(const void *base, uint64_t block_bytes,
+		    const int32_t *slots, uint64_t n_blocks, uint64_t *sink,
+		    void *stream, struct ss_err *err)
+{
+	return NODEV(err);
+}
 int kern_gemm_create(void **handle, void *stream, struct ss_err *err)
 {
 	*handle = NULL;

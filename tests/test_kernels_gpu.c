@@ -1220,6 +1220,59 @@ static void t_hbm_read_sum(void)
 	gsl_rng_free(r);
 }
 
+/*
+ * kern_hbm_gather's sink against the CPU's sum of the named blocks' words:
+ * blocks of 16 bytes to 16 KiB (the KV block), slots in any order with
+ * repeats (a block named twice counts twice), past one grid-stride round;
+ * a pool's unnamed blocks poisoned so that reading one shows.
+ */
+static void t_hbm_gather_sum(void)
+{
+	static const struct {
+		uint64_t block_bytes, n_blocks;
+	} cs[] = { { 16, 1 }, { 48, 1000 }, { 16384, 7 }, { 16384, 4000 } };
+	gsl_rng *r = rng_new(9950);
+
+	need_gpu();
+	for (size_t k = 0; k < SS_ARRAY_SIZE(cs); k++) {
+		const uint64_t pool = 2 * cs[k].n_blocks + 3;
+		const uint64_t words = cs[k].block_bytes / 4;
+		uint32_t *h = xmalloc(pool * cs[k].block_bytes);
+		int32_t *sl = xmalloc(cs[k].n_blocks * 4);
+		uint64_t *sink = dalloc(sizeof *sink), want = 0, got = 1;
+		void *buf, *dsl;
+
+		for (uint64_t i = 0; i < pool * words; i++)
+			h[i] = 0xdead0000u | (uint32_t)(i & 0xffff);
+		for (uint64_t b = 0; b < cs[k].n_blocks; b++) {
+			/* every third block repeats an earlier slot */
+			uint64_t s = b % 3 == 2 ? (uint64_t)sl[b - 1]
+						: gsl_rng_uniform_int(r, pool);
+
+			sl[b] = (int32_t)s;
+			for (uint64_t w = 0; w < words; w++)
+				h[s * words + w] = (uint32_t)(s * 7919 + w);
+		}
+		for (uint64_t b = 0; b < cs[k].n_blocks; b++)
+			for (uint64_t w = 0; w < words; w++)
+				want += h[(uint64_t)sl[b] * words + w];
+		buf = upload(h, pool * cs[k].block_bytes);
+		dsl = upload(sl, cs[k].n_blocks * 4);
+		KOK(kern_memset_async(sink, 0, sizeof *sink, NULL, &e));
+		KOK(kern_hbm_gather(buf, cs[k].block_bytes, dsl,
+				    cs[k].n_blocks, sink, NULL, &e));
+		KOK(kern_dev_sync(&e));
+		KOK(kern_copy(&got, sink, sizeof got, &e));
+		CHECK_EQ_U64(got, want);
+		kern_dev_free(buf);
+		kern_dev_free(dsl);
+		kern_dev_free(sink);
+		free(h);
+		free(sl);
+	}
+	gsl_rng_free(r);
+}
+
 /* ---- bad inputs (CUDA build; no device needed) -------------------------- */
 
 /*
@@ -1472,6 +1525,18 @@ static void t_bad_inputs(void)
 		CHECK_EQ_I64(kern_hbm_read(rbuf, 24, rbuf, NULL, &e),
 			     SS_EINVAL);
 		CHECK_STR_CONTAINS(e.msg, "'bytes'");
+		CHECK_EQ_I64(kern_hbm_gather(rbuf, 16, NULL, 1, rbuf, NULL,
+					     &e),
+			     SS_EINVAL);
+		CHECK_STR_CONTAINS(e.msg, "'slots'");
+		CHECK_EQ_I64(kern_hbm_gather(rbuf, 24, (int32_t *)rbuf, 1,
+					     rbuf, NULL, &e),
+			     SS_EINVAL);
+		CHECK_STR_CONTAINS(e.msg, "'block_bytes'");
+		CHECK_EQ_I64(kern_hbm_gather(rbuf, 16, (int32_t *)rbuf, 0,
+					     rbuf, NULL, &e),
+			     SS_EINVAL);
+		CHECK_STR_CONTAINS(e.msg, "'n_blocks'");
 	}
 }
 
@@ -1491,6 +1556,7 @@ static const struct th_case cases[] = {
 	TH_CASE(t_sparse_decode_attn),
 	TH_CASE(t_dense_decode_attn),
 	TH_CASE(t_hbm_read_sum),
+	TH_CASE(t_hbm_gather_sum),
 	{ 0 },
 };
 
