@@ -275,14 +275,16 @@ __global__ void __launch_bounds__(HBM_THREADS, 2)
 
 /*
  * kern_hbm_gather: hbm_read_kernel's grid and loads over the blocks named
- * by `slots` (`per` 16-byte words a block); each thread fetches the slots
- * of all its loads first, so the gather costs one dependent round trip
- * more than the read.
+ * by `slots` (`per` 16-byte words a block, 1 << shift when POW2: a shift
+ * and a mask in place of a 64-bit division and remainder a load); each
+ * thread fetches the slots of all its loads first, so the gather costs one
+ * dependent round trip more than the read.
  */
+template <bool POW2>
 __global__ void __launch_bounds__(HBM_THREADS, 2)
 	hbm_gather_kernel(const uint4 *__restrict__ base, uint64_t per,
-			  const int32_t *__restrict__ slots, uint64_t n,
-			  unsigned long long *__restrict__ sink)
+			  uint32_t shift, const int32_t *__restrict__ slots,
+			  uint64_t n, unsigned long long *__restrict__ sink)
 {
 	const uint64_t stride = (uint64_t)gridDim.x * blockDim.x;
 	unsigned long long acc = 0;
@@ -294,11 +296,11 @@ __global__ void __launch_bounds__(HBM_THREADS, 2)
 
 #pragma unroll
 		for (int u = 0; u < HBM_UNROLL; u++) {
-			uint64_t j = i + u * stride;
+			const uint64_t j = i + u * stride;
+			const uint64_t b = POW2 ? j >> shift : j / per;
+			const uint64_t o = POW2 ? j & (per - 1) : j % per;
 
-			at[u] = j < n ? (uint64_t)(uint32_t)slots[j / per] *
-						per +
-					j % per
+			at[u] = j < n ? (uint64_t)(uint32_t)slots[b] * per + o
 				      : UINT64_MAX;
 		}
 #pragma unroll
@@ -344,7 +346,8 @@ extern "C" int kern_hbm_gather(const void *base, uint64_t block_bytes,
 			       uint64_t *sink, void *stream,
 			       struct ss_err *err)
 {
-	uint64_t per = block_bytes / 16;
+	const uint64_t per = block_bytes / 16;
+	const uint32_t shift = (uint32_t)__builtin_ctzll(per ? per : 1);
 
 	if (!base || !slots || !sink || ((uintptr_t)base & 15))
 		return ss_error(err, SS_EINVAL,
@@ -358,10 +361,18 @@ extern "C" int kern_hbm_gather(const void *base, uint64_t block_bytes,
 				"is 0 or too large",
 				(unsigned long long)block_bytes,
 				(unsigned long long)n_blocks);
-	hbm_gather_kernel<<<hbm_ctas(n_blocks * per), HBM_THREADS, 0,
-			    kern_stream(stream)>>>(
-		(const uint4 *)base, per, slots, n_blocks * per,
-		(unsigned long long *)sink);
+	if (!(per & (per - 1)))
+		hbm_gather_kernel<true>
+			<<<hbm_ctas(n_blocks * per), HBM_THREADS, 0,
+			   kern_stream(stream)>>>((const uint4 *)base, per,
+						  shift, slots, n_blocks * per,
+						  (unsigned long long *)sink);
+	else
+		hbm_gather_kernel<false>
+			<<<hbm_ctas(n_blocks * per), HBM_THREADS, 0,
+			   kern_stream(stream)>>>((const uint4 *)base, per,
+						  shift, slots, n_blocks * per,
+						  (unsigned long long *)sink);
 	KCHECK_LAUNCH("hbm_gather_kernel", err);
 	return 0;
 }
