@@ -441,9 +441,9 @@ static int attn_run(struct bench *b, int sweep, struct ss_err *err)
 	 * cp.async (4 warps of 3 stages), 5 = the same with 8 warps of one
 	 * stage, 6 = 4 warps of 2 stages merged by pushing into the
 	 * cluster's first CTA, 7 = 4's kernel without a cluster, merged by
-	 * the CTA that finds every split's flag set, 8 = 4 warps of one
-	 * stage (two CTAs an SM), reported as ",variant=N" for comparison */
-	for (uint32_t v = 0; v <= 8 && !sweep; v++) {
+	 * the CTA that finds every split's flag set, reported as
+	 * ",variant=N" for comparison */
+	for (uint32_t v = 0; v <= 7 && !sweep; v++) {
 		char vs[16] = "";
 
 		if (v)
@@ -496,28 +496,22 @@ static int attn_run(struct bench *b, int sweep, struct ss_err *err)
 				goto out;
 		}
 	}
-	/* variants 3 to 8 at forced split counts (3-6 and 8: a cluster up to
-	 * 16 where it fits, else the merge kernel), sparse at batch 1, 4 and
-	 * 16, and variants 4 and 8 at batch 1 between 8 and 16, the cluster
-	 * sizes Llama-3-8B's 8 lists may take (",variant=N,splits=S") */
-	for (int c = 0; c < 20 && sweep && !b->quick; c++) {
+	/* variants 3 to 7 at forced split counts (3-6: a cluster up to 16 where
+	 * it fits, else the merge kernel), sparse at batch 1, 4 and 16
+	 * (",variant=N,splits=S") */
+	for (int c = 0; c < 15 && sweep && !b->quick; c++) {
 		static const uint32_t cS[] = { 2, 4, 8, 16, 32 };
-		static const uint32_t cS1[] = { 9, 10, 12, 14 };
 		static const uint32_t cB[] = { 1, 4, 16 };
-		int mid = c >= 18; /* variants 4, 8 at cS1 */
-		const uint32_t *S = mid ? cS1 : cS;
-		size_t nS = mid ? SS_ARRAY_SIZE(cS1) : SS_ARRAY_SIZE(cS);
 
-		s.variant = mid ? (c == 18 ? 4 : 8) : 3 + c / 3;
-		for (size_t k = 0; k < nS; k++) {
+		s.variant = 3 + c / 3;
+		for (size_t k = 0; k < SS_ARRAY_SIZE(cS); k++) {
 			char sfx[40];
 
-			s.splits = S[k];
+			s.splits = cS[k];
 			snprintf(sfx, sizeof sfx, ",variant=%u,splits=%u",
-				 s.variant, S[k]);
-			if ((rc = attn_case(b, &s, &shapes[0],
-					    mid ? 1 : cB[c % 3], 1, sfx,
-					    err)))
+				 s.variant, cS[k]);
+			if ((rc = attn_case(b, &s, &shapes[0], cB[c % 3], 1,
+					    sfx, err)))
 				goto out;
 		}
 	}

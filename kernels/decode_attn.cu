@@ -277,7 +277,11 @@ __device__ __forceinline__ uint32_t u4w(const uint4 &v, int i)
  * through distributed shared memory; a second barrier keeps each CTA's
  * shared memory until the others have read it. No workspace, no second
  * kernel: at batch 1 the merge kernel was a fixed 3.8 us of 11 (Nsight
- * Compute, session 7).
+ * Compute, session 7). The second barrier's arrive is relaxed: a thread's
+ * remote reads are complete once its outputs, computed from them, are
+ * stored, and nothing else needs ordering; cluster.sync()'s release arrive
+ * waited for those output stores to reach global memory first (the
+ * ERRBAR before the last barrier in session 9's Nsight Compute samples).
  */
 template <int G>
 __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
@@ -323,7 +327,8 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
 			}
 		out[i] = __float2bfloat16(L > 0 ? A / L : 0.0f);
 	}
-	cluster.sync();
+	asm volatile("barrier.cluster.arrive.relaxed;\n"
+		     "barrier.cluster.wait;" ::: "memory");
 #else
 	__trap();
 #endif
@@ -1024,12 +1029,9 @@ __device__ __forceinline__ void flag_merge(float *__restrict__ work,
 }
 /* by variant: 4: 4 warps of 3 stages; 5: 8 warps of 1 (192 and 128 KiB:
  * one CTA per SM either way); 6: 4 warps of 2 and the push merge's
- * buffer (PUSH_BYTES; 193 KiB); 7: as 4 (its merge reuses the stages);
- * 8: 4 warps of 1 (64 KiB: two CTAs fit an SM, so clusters of 16 fit
- * where 4's do not, and are asked to spread over a GPC's SMs) */
+ * buffer (PUSH_BYTES; 193 KiB); 7: as 4 (its merge reuses the stages) */
 #define CPA_W(v) ((v) == 5 ? 8 : 4)
-#define CPA_NS(v) ((v) == 4 || (v) == 7 ? 3 : (v) == 5 || (v) == 8 ? 1 : 2)
-#define CPA_MINB(v) ((v) == 8 ? 2 : 1) /* CTAs an SM holds */
+#define CPA_NS(v) ((v) == 4 || (v) == 7 ? 3 : (v) == 5 ? 1 : 2)
 #define CPA_SMEM(v)                                                           \
 	(CPA_W(v) * CPA_NS(v) * CPA_STAGE + ((v) == 6 ? PUSH_BYTES : 0))
 
@@ -1080,7 +1082,7 @@ __device__ __forceinline__ void cpa_copy(uint32_t st,
 }
 
 template <int G, bool CLUSTER, int V>
-__global__ void __launch_bounds__(CPA_W(V) * 32, CPA_MINB(V))
+__global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 	decode_attn_cpa_kernel(const __nv_bfloat16 *__restrict__ q,
 			       const __nv_bfloat16 *__restrict__ cache,
 			       const int32_t *__restrict__ slots,
@@ -1448,11 +1450,6 @@ static cudaError_t cpa_setup(int *big = NULL)
 				decode_attn_cpa_kernel<g, cl, V>,             \
 				cudaFuncAttributeNonPortableClusterSizeAllowed,\
 				1);                                           \
-		if ((cl) && V == 8) /* a preference: refused, no matter */   \
-			cudaFuncSetAttribute(                                 \
-				decode_attn_cpa_kernel<g, cl, V>,             \
-				cudaFuncAttributeClusterSchedulingPolicyPreference, \
-				cudaClusterSchedulingPolicySpread);           \
 	} while (0)
 		CPA_ATTR(1, false);
 		CPA_ATTR(2, false);
@@ -1527,10 +1524,10 @@ static uint32_t mma_cluster_max(void)
 }
 
 /*
- * How many clusters of S CTAs of variant 4, 5, 6 or 8's kernel (one CTA
- * per SM; two for 8) the device runs at once: 0 where none fit (or S is
- * past 16, or past 8 without the non-portable permission), -1 where the
- * runtime cannot say. Asked once per S.
+ * How many clusters of S CTAs of variant 4 or 5's kernel (one CTA per
+ * SM) the device runs at once: 0 where none fit (or S is past 16, or past
+ * 8 without the non-portable permission), -1 where the runtime cannot say.
+ * Asked once per S.
  */
 template <int V>
 static int cpa_clusters_fit(uint32_t S)
@@ -1559,7 +1556,6 @@ static int cpa_fit(uint32_t variant, uint32_t S)
 	return variant == 4   ? cpa_clusters_fit<4>(S)
 	       : variant == 5 ? cpa_clusters_fit<5>(S)
 	       : variant == 6 ? cpa_clusters_fit<6>(S)
-	       : variant == 8 ? cpa_clusters_fit<8>(S)
 			      : 0; /* 7: no cluster */
 }
 
@@ -1568,7 +1564,6 @@ static cudaError_t cpa_ready(uint32_t variant)
 	return variant == 4   ? cpa_setup<4>()
 	       : variant == 5 ? cpa_setup<5>()
 	       : variant == 6 ? cpa_setup<6>()
-	       : variant == 8 ? cpa_setup<8>()
 			      : cpa_setup<7>();
 }
 
@@ -1627,10 +1622,10 @@ static int attn_plan(const struct kern_attn_args *a, uint32_t *n_splits,
 	if (!a->max_list)
 		return ss_error(err, SS_EINVAL,
 				"decode_attn: field 'max_list' is 0");
-	if (a->variant > 8)
+	if (a->variant > 7)
 		return ss_error(err, SS_EINVAL,
 				"decode_attn: field 'variant': %u, supported: "
-				"0 (automatic), 1, 2, 3, 4, 5, 6, 7, 8",
+				"0 (automatic), 1, 2, 3, 4, 5, 6, 7",
 				a->variant);
 	if (a->variant >= 3 && !sm90_code())
 		return ss_error(err, SS_EINVAL,
@@ -1675,11 +1670,10 @@ static int attn_plan(const struct kern_attn_args *a, uint32_t *n_splits,
 			splits = (uint32_t)SS_MAX(
 				1, SS_MIN(SS_MIN(splits, SS_MAX(1, sms / bh)), fit));
 		}
-		/* variants 4 to 6 and 8 (one CTA per SM; 8: two): the
-		 * largest cluster of which all bh fit at once (session 9:
-		 * at Llama-3-8B batch 1 16 CTAs a cluster, which do not,
-		 * ran at 67% of 8's rate) */
-		if (((a->variant >= 4 && a->variant <= 6) || a->variant == 8) &&
+		/* variants 4 to 6 (one CTA per SM): the largest cluster of
+		 * which all bh fit at once (session 9: at Llama-3-8B batch 1
+		 * 16 CTAs a cluster, which do not, ran at 67% of 8's rate) */
+		if (a->variant >= 4 && a->variant <= 6 &&
 		    bh * list <= MMA_SMALL_ENTRIES) {
 			splits = SS_MIN(splits, MMA_CLUSTER_MAX);
 			while (splits > 1) {
@@ -1852,7 +1846,7 @@ static int attn_launch(const struct kern_attn_args *args, int sparse,
 #undef ATT_LAUNCH
 		KCHECK_LAUNCH("decode_attn_kernel", err);
 	} else if (a->variant >= 4) {
-		/* variants 4 to 8: blocks staged by cp.async; merged in a
+		/* variants 4 to 7: blocks staged by cp.async; merged in a
 		 * cluster (as 3) when the splits fit at once, else by the
 		 * merge kernel; 7 by the CTAs themselves (flag_merge) */
 		const uint32_t V = a->variant;
@@ -1870,10 +1864,8 @@ static int attn_launch(const struct kern_attn_args *args, int sparse,
 			   a->max_list, plan_split, qscale, a->work, out,     \
 			   epoch)
 #define CPA_BY_V(g, c)                                                        \
-	(V == 4   ? CPA_LAUNCH(g, c, 4)                                       \
-	 : V == 5 ? CPA_LAUNCH(g, c, 5)                                       \
-	 : V == 6 ? CPA_LAUNCH(g, c, 6)                                       \
-		  : CPA_LAUNCH(g, c, 8))
+	(V == 4 ? CPA_LAUNCH(g, c, 4)                                         \
+		: V == 5 ? CPA_LAUNCH(g, c, 5) : CPA_LAUNCH(g, c, 6))
 #define ATT_LAUNCH(g)                                                         \
 	KCHECK(V == 7 ? CPA_LAUNCH(g, false, 7)                               \
 		      : cl ? CPA_BY_V(g, true) : CPA_BY_V(g, false),          \

@@ -40,9 +40,7 @@
  * launch's number). The number is a kernel argument: a CUDA graph that
  * captured a variant 7 launch would replay it with the same number, and
  * its flags from the last replay would pass for this one's; capture
- * another variant. 8 = variant 4's kernel with one stage a warp (64 KiB,
- * two CTAs an SM), so that clusters of up to 16 all run at once where
- * 4's do not; the clusters are asked to spread over their GPC's SMs.
+ * another variant.
  * 0 = automatic: 4, 5 or 6 (clusters of 2-4) for problems of at most
  * 16,384 list entries on sm_90, else 2 (decode_attn.cu, attn_auto).
  */
@@ -85,11 +83,9 @@ struct kern_attn_args {
 	float *work;               /* device workspace, 16-byte aligned */
 	uint64_t work_bytes;       /* its size (kern_attn_plan) */
 	uint32_t variant;          /* 0 automatic, 1 CUDA cores, 2 mma,
-				      3 mma with a cluster merge, 4 to 8
+				      3 mma with a cluster merge, 4 to 7
 				      cp.async-staged mma (6: pushed
-				      cluster merge; 7: merged by flags;
-				      8: one stage a warp, two CTAs an
-				      SM) */
+				      cluster merge; 7: merged by flags) */
 };
 
 /*
@@ -97,7 +93,7 @@ struct kern_attn_args {
  * the device's SM count, per variant, variant 0 resolved as the launch
  * resolves it) and the workspace it needs (0 when variants 2-7 run one
  * split, and when they merge in a cluster; variant 7 adds 8 bytes a split
- * for its flags). 0 or SS_EINVAL (variants 3-8 also below compute
+ * for its flags). 0 or SS_EINVAL (variants 3-7 also below compute
  * capability 9.0; variant 7 with more splits than its shared memory
  * merges).
  */

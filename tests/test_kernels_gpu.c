@@ -1051,7 +1051,7 @@ static void t_sparse_decode_attn(void)
 	static const uint32_t splits[] = { 0, 1, 3, 10 };
 
 	need_gpu();
-	for (uint32_t v = 1; v <= 8; v++)
+	for (uint32_t v = 1; v <= 7; v++)
 		for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++)
 			for (size_t si = 0; si < SS_ARRAY_SIZE(splits); si++)
 				attn_case(&(struct attn_tc){
@@ -1060,13 +1060,13 @@ static void t_sparse_decode_attn(void)
 					.B = 3, .maxl = 40, .empty = si == 2,
 					.again = v == 7,
 					.seed = 8000 + v * 100 + gi * 10 + si });
-	/* variants 3-6 and 8: one cluster per list at its planned size (8
-	 * or 16), at the largest cluster, and past it (the merge kernel);
+	/* variants 3-6: one cluster per list at its planned size (8 or
+	 * 16), at the largest cluster, and past it (the merge kernel);
 	 * variants 4 and 5 with more entries per warp than they have stages,
 	 * and more than the 32 they fetch ahead (one split of 300); variant
 	 * 7 at the same split counts (its flag merge), twice on one
 	 * workspace */
-	for (uint32_t v = 3; v <= 8; v++)
+	for (uint32_t v = 3; v <= 7; v++)
 		for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++) {
 			static const uint32_t cs[] = { 0, 8, 16, 20 };
 
@@ -1109,7 +1109,7 @@ static void t_sparse_decode_attn(void)
 				     .seed = 8700 });
 	/* NaN in the unread tails of the last blocks, every variant and the
 	 * automatic choice, sparse and dense */
-	for (uint32_t v = 0; v <= 8; v++)
+	for (uint32_t v = 0; v <= 7; v++)
 		for (int sp = 0; sp <= 1; sp++)
 			attn_case(&(struct attn_tc){ .sparse = sp, .G = 4,
 						     .variant = v, .B = 3,
@@ -1141,7 +1141,7 @@ static void t_dense_decode_attn(void)
 	need_gpu();
 	/* variant 7 holds a list's records in its shared memory: at most
 	 * 46 splits of group size 8 (40 in place of 90) */
-	for (uint32_t v = 1; v <= 8; v++)
+	for (uint32_t v = 1; v <= 7; v++)
 		for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++)
 			for (size_t si = 0; si < SS_ARRAY_SIZE(splits); si++)
 				attn_case(&(struct attn_tc){
@@ -1349,9 +1349,9 @@ static void t_attn_plan(void)
 		CHECK_EQ_U64(s0, s1);
 		CHECK_EQ_U64(w0, w1);
 	}
-	/* variants 3-8 asked for where there are no clusters: refused,
+	/* variants 3-7 asked for where there are no clusters: refused,
 	 * naming the field */
-	for (uint32_t v = 3; v <= 8 && !sm90; v++) {
+	for (uint32_t v = 3; v <= 7 && !sm90; v++) {
 		a.variant = v;
 		CHECK_EQ_I64(kern_attn_plan(&a, &splits, &wb, &e), SS_EINVAL);
 		CHECK_STR_CONTAINS(e.msg, "'variant'");
@@ -1379,24 +1379,6 @@ static void t_attn_plan(void)
 		CHECK_EQ_U64(splits, SS_MIN(46, (uint64_t)info.sm_count / 2));
 		a.n_q_heads = 32;
 		a.n_kv_heads = 8;
-	}
-	/* variant 8 (two CTAs an SM): Llama-3-8B batch 1's 8 lists of 64
-	 * as one cluster a list (no workspace), at least as large as
-	 * variant 4's (one CTA an SM) */
-	if (sm90) {
-		uint32_t s4;
-
-		a.batch = 1;
-		a.max_list = 64;
-		a.n_splits = 0;
-		a.variant = 4;
-		KOK(kern_attn_plan(&a, &s4, &wb, &e));
-		a.variant = 8;
-		KOK(kern_attn_plan(&a, &splits, &wb, &e));
-		CHECK_EQ_U64(wb, 0);
-		CHECK(splits >= s4 && splits <= 16);
-		fprintf(stderr, "# variant 8: %u splits a list, variant 4: %u\n",
-			splits, s4);
 	}
 }
 
@@ -1508,7 +1490,7 @@ static void t_bad_inputs(void)
 		at.work = (float *)&x;
 		at.work_bytes = 8;
 	}
-	at.variant = 9;
+	at.variant = 8;
 	CHECK_EQ_I64(kern_dense_decode_attn(&at, NULL, &e), SS_EINVAL);
 	CHECK_STR_CONTAINS(e.msg, "'variant'");
 	CHECK_EQ_I64(kern_l2_sweep(NULL, 1 << 20, NULL, &e), SS_EINVAL);
