@@ -3,7 +3,7 @@
 found in HBM, run by run (experiments/results/validation-h200.md "Session
 13": the cost grows with the KV cache).
 
-    policy_hit_cost.py [--bins] RUN.h5 [RUN.h5...]
+    policy_hit_cost.py [--bins] [--tracked] RUN.h5 [RUN.h5...]
 
 For each live result file (sparseserve live --out) of an offload policy run
 with the issue thread: its decode iterations without a stall, and the least
@@ -15,6 +15,12 @@ fewer than 20 such iterations are skipped. --bins: each run's iterations
 also in quartiles of hits per layer and of load and save traffic (GB/s
 during the iteration), with the median cost per hit in each once the fitted
 per-layer and per-miss parts are taken off (session 14: flat within a run).
+--tracked: each run's iterations in quintiles of the KV tokens the
+directory tracks at the iteration's start (live requests, from their first
+token to their finish: prompt plus the tokens generated so far, taken as
+linear in time), with the policy thread's time over the hits in each
+(session 17: it grows with them within a run, and is higher under an HBM
+cap than with the full HBM at the same KV tracked).
 Needs h5py and numpy.
 """
 import sys
@@ -35,7 +41,20 @@ def quartiles(label, key, cost):
     print("    by %s (mean:ns/hit): %s" % (label, "  ".join(out)))
 
 
-def main(paths, bins):
+def kv_tracked(it, rq):
+    """KV tokens of the live requests at each iteration's start"""
+    t = it["start_s"]
+    kv = np.zeros(len(it))
+    for q in rq:
+        a, b = q["first_token_s"], q["finish_s"]
+        if not b > a:
+            continue
+        m = (t >= a) & (t < b)
+        kv[m] += q["prompt_tokens"] + q["generated"] * (t[m] - a) / (b - a)
+    return kv
+
+
+def main(paths, bins, tracked):
     print("%-44s %-16s %8s %6s %12s %8s %8s" %
           ("run", "model", "kv_gb", "iters", "hits/layer", "ns/hit",
            "ns/miss"))
@@ -43,6 +62,7 @@ def main(paths, bins):
         with h5py.File(path, "r") as f:
             group = next(iter(f.keys()))
             it = f[group + "/iterations"][:]
+            rq = f[group + "/requests"][:]
             summ = {k.decode(): v for k, v in f[group + "/summary"][:]}
             model = f.attrs["model"].decode()
         if "issue_s" not in it.dtype.names:
@@ -65,12 +85,25 @@ def main(paths, bins):
             traffic = (r["bytes_loaded"] + r["bytes_saved"]) / r["dur_s"] / 1e9
             quartiles("hits per layer", r["hits"] / LAYERS, per_hit)
             quartiles("load+save GB/s", traffic, per_hit)
+        if tracked:
+            kv = kv_tracked(it, rq)[use]
+            q = np.quantile(kv, np.linspace(0, 1, 6))
+            out = []
+            for lo, hi in zip(q[:-1], q[1:]):
+                s = (kv >= lo) & (kv <= hi)
+                out.append("%.0fk:%.1f" % (kv[s].mean() / 1e3,
+                                           policy[s].sum() /
+                                           r["hits"][s].sum() * 1e9))
+            print("    by KV tokens tracked (mean:policy ns/hit): %s" %
+                  "  ".join(out))
 
 
 if __name__ == "__main__":
     args = sys.argv[1:]
     bins = "--bins" in args
-    args = [a for a in args if a != "--bins"]
+    tracked = "--tracked" in args
+    args = [a for a in args if a not in ("--bins", "--tracked")]
     if not args:
-        sys.exit("usage: policy_hit_cost.py [--bins] RUN.h5 [RUN.h5...]")
-    main(args, bins)
+        sys.exit("usage: policy_hit_cost.py [--bins] [--tracked] RUN.h5 "
+                 "[RUN.h5...]")
+    main(args, bins, tracked)
