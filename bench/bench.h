@@ -25,7 +25,7 @@
 
 #include "kernels/device.h"
 
-#define BENCH_MAX_ROWS 1024
+#define BENCH_MAX_ROWS 2048
 
 struct bench_row {
 	char kernel[32];

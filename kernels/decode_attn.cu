@@ -277,11 +277,15 @@ __device__ __forceinline__ uint32_t u4w(const uint4 &v, int i)
  * through distributed shared memory; a second barrier keeps each CTA's
  * shared memory until the others have read it. No workspace, no second
  * kernel: at batch 1 the merge kernel was a fixed 3.8 us of 11 (Nsight
- * Compute, session 7). The second barrier's arrive is relaxed: a thread's
- * remote reads are complete once its outputs, computed from them, are
- * stored, and nothing else needs ordering; cluster.sync()'s release arrive
- * waited for those output stores to reach global memory first (the
- * ERRBAR before the last barrier in session 9's Nsight Compute samples).
+ * Compute, session 7). The second barrier's arrive is relaxed where it
+ * can be: a thread whose outputs used every partial it read has those
+ * reads complete once the outputs are stored (the stores depend on the
+ * loaded registers; checked in sm_90's SASS, session 17), and nothing
+ * else needs ordering, while cluster.sync()'s release arrive waited for
+ * the output stores to reach global memory first (the ERRBAR before the
+ * last barrier in session 9's Nsight Compute samples). A thread that
+ * read partials it did not use (a head of no scored token: M = -inf)
+ * arrives with release, so that its reads are done before any CTA exits.
  */
 template <int G>
 __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
@@ -293,6 +297,7 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
 	/* clusters are sm_90's; the plan refuses variant 3 below it */
 	cg::cluster_group cluster = cg::this_cluster();
 	const uint32_t r = cluster.block_rank();
+	bool used = true; /* every partial read went into an output */
 
 	cluster.sync();
 	for (uint32_t i = r * blockDim.x + threadIdx.x; i < G * ATT_D;
@@ -316,6 +321,7 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
 #pragma unroll
 		for (uint32_t k = 0; k < MMA_CLUSTER_MAX; k++)
 			M = fmaxf(M, mk[k]);
+		used = used && M != -INFINITY;
 		if (M != -INFINITY)
 #pragma unroll
 			for (uint32_t k = 0; k < MMA_CLUSTER_MAX; k++) {
@@ -327,8 +333,11 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
 			}
 		out[i] = __float2bfloat16(L > 0 ? A / L : 0.0f);
 	}
-	asm volatile("barrier.cluster.arrive.relaxed;\n"
-		     "barrier.cluster.wait;" ::: "memory");
+	if (used)
+		asm volatile("barrier.cluster.arrive.relaxed;" ::: "memory");
+	else
+		asm volatile("barrier.cluster.arrive.release;" ::: "memory");
+	asm volatile("barrier.cluster.wait;" ::: "memory");
 #else
 	__trap();
 #endif

@@ -277,8 +277,9 @@ __global__ void __launch_bounds__(HBM_THREADS, 2)
  * kern_hbm_gather: hbm_read_kernel's grid and loads over the blocks named
  * by `slots` (`per` 16-byte words a block, 1 << shift when POW2: a shift
  * and a mask in place of a 64-bit division and remainder a load); each
- * thread fetches the slots of all its loads first, so the gather costs one
- * dependent round trip more than the read.
+ * thread fetches the slots of a round's loads first, so each grid-stride
+ * round costs one dependent round trip more than the read's (one round up
+ * to 2 x SMs x 1,024 x 4 x 16 bytes, 17 MB on the H200).
  */
 template <bool POW2>
 __global__ void __launch_bounds__(HBM_THREADS, 2)
@@ -353,26 +354,30 @@ extern "C" int kern_hbm_gather(const void *base, uint64_t block_bytes,
 		return ss_error(err, SS_EINVAL,
 				"hbm_gather: field 'base', 'slots' or 'sink' "
 				"is NULL, or 'base' not 16-byte aligned");
-	if (!block_bytes || (block_bytes & 15) || !n_blocks ||
-	    n_blocks > UINT64_MAX / per)
+	/* slot x per stays below 2^64 for any 32-bit slot, and the grid
+	 * stride rounds of the word count cannot wrap */
+	if (!block_bytes || (block_bytes & 15) || per > UINT32_MAX)
 		return ss_error(err, SS_EINVAL,
 				"hbm_gather: field 'block_bytes' %llu is not a "
-				"positive multiple of 16, or 'n_blocks' %llu "
-				"is 0 or too large",
-				(unsigned long long)block_bytes,
-				(unsigned long long)n_blocks);
-	if (!(per & (per - 1)))
-		hbm_gather_kernel<true>
-			<<<hbm_ctas(n_blocks * per), HBM_THREADS, 0,
-			   kern_stream(stream)>>>((const uint4 *)base, per,
-						  shift, slots, n_blocks * per,
-						  (unsigned long long *)sink);
-	else
-		hbm_gather_kernel<false>
-			<<<hbm_ctas(n_blocks * per), HBM_THREADS, 0,
-			   kern_stream(stream)>>>((const uint4 *)base, per,
-						  shift, slots, n_blocks * per,
-						  (unsigned long long *)sink);
+				"positive multiple of 16 of at most 64 GiB",
+				(unsigned long long)block_bytes);
+	if (!n_blocks || n_blocks > (UINT64_MAX >> 2) / per)
+		return ss_error(err, SS_EINVAL,
+				"hbm_gather: field 'n_blocks' %llu is 0 or "
+				"too large for blocks of %llu bytes",
+				(unsigned long long)n_blocks,
+				(unsigned long long)block_bytes);
+	{
+		void (*k)(const uint4 *, uint64_t, uint32_t, const int32_t *,
+			  uint64_t, unsigned long long *) =
+			per & (per - 1) ? hbm_gather_kernel<false>
+					: hbm_gather_kernel<true>;
+
+		k<<<hbm_ctas(n_blocks * per), HBM_THREADS, 0,
+		    kern_stream(stream)>>>((const uint4 *)base, per, shift,
+					   slots, n_blocks * per,
+					   (unsigned long long *)sink);
+	}
 	KCHECK_LAUNCH("hbm_gather_kernel", err);
 	return 0;
 }

@@ -1230,7 +1230,8 @@ static void t_hbm_gather_sum(void)
 {
 	static const struct {
 		uint64_t block_bytes, n_blocks;
-	} cs[] = { { 16, 1 }, { 48, 1000 }, { 16384, 7 }, { 16384, 4000 } };
+	} cs[] = { { 16, 1 }, { 48, 1000 }, { 48, 500000 }, { 16384, 7 },
+		   { 16384, 4000 } };
 	gsl_rng *r = rng_new(9950);
 
 	need_gpu();
@@ -1239,7 +1240,8 @@ static void t_hbm_gather_sum(void)
 		const uint64_t words = cs[k].block_bytes / 4;
 		uint32_t *h = xmalloc(pool * cs[k].block_bytes);
 		int32_t *sl = xmalloc(cs[k].n_blocks * 4);
-		uint64_t *sink = dalloc(sizeof *sink), want = 0, got = 1;
+		uint64_t *sink = dalloc(sizeof *sink);
+		uint64_t want = 0, got = 1;
 		void *buf, *dsl;
 
 		for (uint64_t i = 0; i < pool * words; i++)
@@ -1519,6 +1521,15 @@ static void t_bad_inputs(void)
 					     rbuf, NULL, &e),
 			     SS_EINVAL);
 		CHECK_STR_CONTAINS(e.msg, "'n_blocks'");
+		CHECK_EQ_I64(kern_hbm_gather(rbuf, 16, (int32_t *)rbuf,
+					     UINT64_MAX / 2, rbuf, NULL, &e),
+			     SS_EINVAL);
+		CHECK_STR_CONTAINS(e.msg, "'n_blocks'");
+		CHECK_EQ_I64(kern_hbm_gather((char *)rbuf + 4, 16,
+					     (int32_t *)rbuf, 1, rbuf, NULL,
+					     &e),
+			     SS_EINVAL);
+		CHECK_STR_CONTAINS(e.msg, "'base'");
 	}
 }
 
