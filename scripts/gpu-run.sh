@@ -16,6 +16,16 @@
 #                                      device tool carries: 64 MiB limit)
 #                                      SS_BINS="sparseserve test_live_gpu":
 #                                      only those binaries travel
+#   scripts/gpu-run.sh hold | unhold   (here) move the committed result
+#                                      archives (*.tar.xz, *.h5.xz under
+#                                      */results/) into .device-hold/
+#                                      (ignored, so not carried) before a
+#                                      device call, and back after it: the
+#                                      device needs none of them, and they
+#                                      are half of the tree the tool
+#                                      carries. hold refuses archives with
+#                                      uncommitted changes; unhold checks
+#                                      that git sees them unchanged
 #   OUT=dir scripts/gpu-run.sh [bench options...]   (on the GPU machine)
 #   OUT=dir scripts/gpu-run.sh calibrate [--quick]  (only the calibration:
 #                                      h200.h5, then the executor's
@@ -41,6 +51,42 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
+# the committed result archives, NUL-separated
+held_archives() {
+	git ls-files -z -- '*/results/*.tar.xz' '*/results/*.h5.xz'
+}
+if [ "${1:-}" = hold ]; then
+	if ! git diff --quiet HEAD -- '*/results/*.tar.xz' '*/results/*.h5.xz'; then
+		echo "gpu-run.sh hold: result archives have uncommitted changes; commit them first" >&2
+		exit 1
+	fi
+	n=0
+	while IFS= read -r -d '' f; do
+		[ -f "$f" ] || continue
+		mkdir -p ".device-hold/$(dirname "$f")" && mv "$f" ".device-hold/$f" || exit 1
+		n=$((n + 1))
+	done < <(held_archives)
+	echo "gpu-run.sh hold: $n result archives in .device-hold/; run 'scripts/gpu-run.sh unhold' after the device call, before committing" >&2
+	exit 0
+fi
+if [ "${1:-}" = unhold ]; then
+	n=0
+	if [ -d .device-hold ]; then
+		while IFS= read -r -d '' f; do
+			mkdir -p "$(dirname "${f#.device-hold/}")" &&
+				mv "$f" "${f#.device-hold/}" || exit 1
+			n=$((n + 1))
+		done < <(find .device-hold -type f -print0)
+		find .device-hold -depth -type d -empty -delete
+	fi
+	if ! git diff --quiet HEAD -- '*/results/*.tar.xz' '*/results/*.h5.xz'; then
+		echo "gpu-run.sh unhold: $n archives back, but git sees result archives changed or missing:" >&2
+		git status --short -- '*/results/*.tar.xz' '*/results/*.h5.xz' >&2
+		exit 1
+	fi
+	echo "gpu-run.sh unhold: $n result archives back in place" >&2
+	exit 0
+fi
 if [ "${1:-}" = pack ]; then
 	src=${SS_SRC:-$root}
 	bdir=build-gpu
@@ -98,7 +144,7 @@ if [ "${1:-}" = pack ]; then
 			m = (t + c) / 1048576
 			printf "device payload: %.1f MiB of 64 (tree %.1f, carry %.1f)%s\n",
 				m, t / 1048576, c / 1048576,
-				(m > 60 ? ": too close, compress or drop results, or pack fewer SS_BINS" : "")
+				(m > 60 ? ": too close: scripts/gpu-run.sh hold, or pack fewer SS_BINS" : "")
 		}' >&2
 	fi
 	exit 0
