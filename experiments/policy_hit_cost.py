@@ -17,10 +17,13 @@ during the iteration), with the median cost per hit in each once the fitted
 per-layer and per-miss parts are taken off (session 14: flat within a run).
 --tracked: each run's iterations in quintiles of the KV tokens the
 directory tracks at the iteration's start (live requests, from their first
-token to their finish: prompt plus the tokens generated so far, taken as
-linear in time), with the policy thread's time over the hits in each
-(session 17: it grows with them within a run, and is higher under an HBM
-cap than with the full HBM at the same KV tracked).
+token to their finish or, unfinished, the run's end: prompt plus the tokens
+generated so far, taken as linear in time), with the policy thread's time
+over the hits in each ("raw"), and the same once the run's fitted
+per-layer and per-miss parts are taken off ("per hit"; loads grow with the
+KV tracked). Session 17: on LWM-7B the raw figure grows within a run and
+the per-hit one does not; both are higher under an HBM cap than with the
+full HBM at the same KV tracked.
 Needs h5py and numpy.
 """
 import sys
@@ -31,22 +34,29 @@ import numpy as np
 LAYERS = 32  # both shipped long-context models
 
 
+def bins_of(key, n):
+    """masks of key's n quantile bins, each value in exactly one"""
+    q = np.quantile(key, np.linspace(0, 1, n + 1))
+    return [(key >= lo) & ((key < hi) if i < n - 1 else (key <= hi))
+            for i, (lo, hi) in enumerate(zip(q[:-1], q[1:]))]
+
+
 def quartiles(label, key, cost):
     """median of cost in each quartile of key, as 'mean:median' pairs"""
-    q = np.quantile(key, [0, .25, .5, .75, 1])
-    out = []
-    for lo, hi in zip(q[:-1], q[1:]):
-        s = (key >= lo) & (key <= hi)
-        out.append("%.1f:%.1f" % (key[s].mean(), np.median(cost[s])))
+    out = ["%.1f:%.1f" % (key[s].mean(), np.median(cost[s]))
+           for s in bins_of(key, 4) if s.any()]
     print("    by %s (mean:ns/hit): %s" % (label, "  ".join(out)))
 
 
 def kv_tracked(it, rq):
     """KV tokens of the live requests at each iteration's start"""
     t = it["start_s"]
+    end = (it["start_s"] + it["dur_s"]).max()
     kv = np.zeros(len(it))
     for q in rq:
         a, b = q["first_token_s"], q["finish_s"]
+        if np.isnan(b) and a >= 0:
+            b = end  # unfinished: tracked to the run's end
         if not b > a:
             continue
         m = (t >= a) & (t < b)
@@ -87,14 +97,14 @@ def main(paths, bins, tracked):
             quartiles("load+save GB/s", traffic, per_hit)
         if tracked:
             kv = kv_tracked(it, rq)[use]
-            q = np.quantile(kv, np.linspace(0, 1, 6))
-            out = []
-            for lo, hi in zip(q[:-1], q[1:]):
-                s = (kv >= lo) & (kv <= hi)
-                out.append("%.0fk:%.1f" % (kv[s].mean() / 1e3,
-                                           policy[s].sum() /
-                                           r["hits"][s].sum() * 1e9))
-            print("    by KV tokens tracked (mean:policy ns/hit): %s" %
+            rest = policy - LAYERS * c[0] - r["blocks_loaded"] * c[2]
+            out = ["%.0fk:%.1f/%.1f" % (kv[s].mean() / 1e3,
+                                        policy[s].sum() / r["hits"][s].sum()
+                                        * 1e9,
+                                        rest[s].sum() / r["hits"][s].sum()
+                                        * 1e9)
+                   for s in bins_of(kv, 5) if s.any()]
+            print("    by KV tokens tracked (mean:raw/per-hit ns): %s" %
                   "  ".join(out))
 
 

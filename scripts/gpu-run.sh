@@ -51,39 +51,92 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-# the committed result archives, NUL-separated
-held_archives() {
-	git ls-files -z -- '*/results/*.tar.xz' '*/results/*.h5.xz'
-}
+# hold | unhold. The committed result archives (pathspecs that match at
+# any depth whatever GIT_*_PATHSPECS say); .device-hold/.manifest lists
+# the paths held (NUL-separated) after the commit they were held at, so
+# that unhold puts back exactly those, refuses to overwrite a file written
+# in their place meanwhile, and fails if a commit while held deleted or
+# changed them.
+archives=(':(glob)**/results/**/*.tar.xz' ':(glob)**/results/**/*.h5.xz')
+hold_dir=.device-hold
+manifest=$hold_dir/.manifest
 if [ "${1:-}" = hold ]; then
-	if ! git diff --quiet HEAD -- '*/results/*.tar.xz' '*/results/*.h5.xz'; then
+	if [ -e "$hold_dir" ] && [ -n "$(ls -A "$hold_dir")" ]; then
+		echo "gpu-run.sh hold: $hold_dir/ is not empty (held already, or an interrupted hold): run 'scripts/gpu-run.sh unhold' first" >&2
+		exit 1
+	fi
+	if ! git diff --quiet HEAD -- "${archives[@]}"; then
 		echo "gpu-run.sh hold: result archives have uncommitted changes; commit them first" >&2
 		exit 1
 	fi
+	mkdir -p "$hold_dir" && git rev-parse HEAD >"$manifest" || exit 1
 	n=0
 	while IFS= read -r -d '' f; do
 		[ -f "$f" ] || continue
-		mkdir -p ".device-hold/$(dirname "$f")" && mv "$f" ".device-hold/$f" || exit 1
+		if ! { printf '%s\0' "$f" >>"$manifest" &&
+			mkdir -p "$hold_dir/$(dirname "$f")" &&
+			mv -T "$f" "$hold_dir/$f"; }; then
+			echo "gpu-run.sh hold: stopped at $f; run 'scripts/gpu-run.sh unhold'" >&2
+			exit 1
+		fi
 		n=$((n + 1))
-	done < <(held_archives)
-	echo "gpu-run.sh hold: $n result archives in .device-hold/; run 'scripts/gpu-run.sh unhold' after the device call, before committing" >&2
+	done < <(git ls-files -z -- "${archives[@]}")
+	echo "gpu-run.sh hold: $n result archives in $hold_dir/; run 'scripts/gpu-run.sh unhold' after the device call, and commit nothing before it" >&2
 	exit 0
 fi
 if [ "${1:-}" = unhold ]; then
+	if [ ! -f "$manifest" ]; then
+		if [ -e "$hold_dir" ] && [ -n "$(find "$hold_dir" ! -type d -print -quit)" ]; then
+			echo "gpu-run.sh unhold: $hold_dir/ has files but no manifest; move them back by hand" >&2
+			exit 1
+		fi
+		rm -rf "$hold_dir"
+		echo "gpu-run.sh unhold: 0 result archives back (nothing held)" >&2
+		exit 0
+	fi
+	rev=$(head -n 1 "$manifest")
 	n=0
-	if [ -d .device-hold ]; then
-		while IFS= read -r -d '' f; do
-			mkdir -p "$(dirname "${f#.device-hold/}")" &&
-				mv "$f" "${f#.device-hold/}" || exit 1
-			n=$((n + 1))
-		done < <(find .device-hold -type f -print0)
-		find .device-hold -depth -type d -empty -delete
+	bad=0
+	while IFS= read -r -d '' f; do
+		if [ ! -e "$hold_dir/$f" ] && [ ! -L "$hold_dir/$f" ]; then
+			if [ -e "$f" ]; then
+				n=$((n + 1)) # put back by an earlier unhold
+			else
+				echo "gpu-run.sh unhold: $f is neither held nor in place" >&2
+				bad=1
+			fi
+			continue
+		fi
+		if [ -e "$f" ] || [ -L "$f" ]; then
+			if cmp -s "$f" "$hold_dir/$f"; then
+				rm -f "$hold_dir/$f"
+			else
+				echo "gpu-run.sh unhold: $f was written while held; kept, the held copy stays in $hold_dir/" >&2
+				bad=1
+				continue
+			fi
+		elif ! { mkdir -p "$(dirname "$f")" && mv -T "$hold_dir/$f" "$f"; }; then
+			echo "gpu-run.sh unhold: could not put back $f" >&2
+			bad=1
+			continue
+		fi
+		n=$((n + 1))
+	done < <(tail -n +2 "$manifest" | tr -d '\n')
+	if [ $bad = 0 ]; then
+		rm -f "$manifest"
+		find "$hold_dir" -depth -type d -empty -delete
 	fi
-	if ! git diff --quiet HEAD -- '*/results/*.tar.xz' '*/results/*.h5.xz'; then
+	if ! git diff --quiet "$rev" HEAD -- "${archives[@]}"; then
+		echo "gpu-run.sh unhold: a commit since the hold ($rev) changed or deleted result archives:" >&2
+		git diff --stat "$rev" HEAD -- "${archives[@]}" >&2
+		bad=1
+	fi
+	if ! git diff --quiet HEAD -- "${archives[@]}"; then
 		echo "gpu-run.sh unhold: $n archives back, but git sees result archives changed or missing:" >&2
-		git status --short -- '*/results/*.tar.xz' '*/results/*.h5.xz' >&2
-		exit 1
+		git status --short -- "${archives[@]}" >&2
+		bad=1
 	fi
+	[ $bad = 0 ] || exit 1
 	echo "gpu-run.sh unhold: $n result archives back in place" >&2
 	exit 0
 fi
