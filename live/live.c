@@ -2620,7 +2620,7 @@ static int run(void *priv, struct pol *p, const struct pol_plan *plan,
 	struct live *lv = priv;
 	double t_run = ss_wall_seconds(), t_host, t_saves = 0;
 	double issue0 = lv->tot.issue_s, wait0 = lv->tot.host_wait_s;
-	uint64_t hits0 = 0, miss0 = 0, saves0 = 0;
+	uint64_t hits0 = 0, miss0 = 0, saves0 = 0, evict0 = 0;
 	uint32_t rows = 0, emit = 0;
 	int32_t *emit_rows = NULL;
 	int rc;
@@ -2632,6 +2632,7 @@ static int run(void *priv, struct pol *p, const struct pol_plan *plan,
 		hits0 = p->off->hits;
 		miss0 = p->off->misses;
 		saves0 = kv_dir_stats(p->off->kv)->saves_started;
+		evict0 = kv_dir_stats(p->off->kv)->evictions;
 	}
 	hstate_gc(lv);
 	if ((rc = plan_rows(lv, plan, &rows, err)) ||
@@ -2819,6 +2820,7 @@ static int run(void *priv, struct pol *p, const struct pol_plan *plan,
 		res->bytes_loaded = res->blocks_loaded * o->block_bytes;
 		res->blocks_saved = kv_dir_stats(o->kv)->saves_started - saves0;
 		res->bytes_saved = res->blocks_saved * o->block_bytes;
+		res->evictions = kv_dir_stats(o->kv)->evictions - evict0;
 	}
 	lv->tot.iterations++;
 	lv->tot.wall_s += lv->t_end - lv->t_begin;

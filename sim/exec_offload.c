@@ -513,7 +513,7 @@ static int offload_run(void *priv, struct pol *p, const struct pol_plan *plan,
 	const struct cost_model *c = x->c;
 	const struct kv_stats *st = kv_dir_stats(o->kv);
 	uint64_t hits0 = o->hits, miss0 = o->misses, pf0 = o->pf_loaded;
-	uint64_t saves0 = st->saves_started;
+	uint64_t saves0 = st->saves_started, evict0 = st->evictions;
 	int64_t t = plan->start_ns, busy0[LINK_NDIR];
 	uint64_t seqs = 0, tokens = 0;
 	int rc;
@@ -684,6 +684,7 @@ static int offload_run(void *priv, struct pol *p, const struct pol_plan *plan,
 	res->bytes_loaded = res->blocks_loaded * o->block_bytes;
 	res->blocks_loaded *= o->head_scale;
 	res->blocks_saved = (st->saves_started - saves0) * o->head_scale;
+	res->evictions = (st->evictions - evict0) * o->head_scale;
 	return 0;
 }
 

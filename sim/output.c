@@ -30,6 +30,7 @@ struct h5_iter {
 	uint32_t batch, prefill_tokens, decode_seqs, preempted, waiting;
 	uint64_t hbm_kv_bytes;
 	uint64_t blocks_loaded, bytes_loaded, blocks_saved, bytes_saved, hits;
+	uint64_t evictions;
 	uint64_t ws_sum, ws_budget;
 	uint32_t held_back, lp_layers;
 	double load_s, stall_s, h2d_busy, d2h_busy;
@@ -149,6 +150,7 @@ static hid_t iter_type(void)
 	F(blocks_saved, H5T_NATIVE_UINT64);
 	F(bytes_saved, H5T_NATIVE_UINT64);
 	F(hits, H5T_NATIVE_UINT64);
+	F(evictions, H5T_NATIVE_UINT64);
 	F(ws_sum, H5T_NATIVE_UINT64);
 	F(ws_budget, H5T_NATIVE_UINT64);
 	F(held_back, H5T_NATIVE_UINT32);
@@ -217,6 +219,7 @@ static int write_run(hid_t file, const struct out_run *run, hid_t gcpl,
 		its[k].blocks_saved = r->blocks_saved;
 		its[k].bytes_saved = r->bytes_saved;
 		its[k].hits = r->hits;
+		its[k].evictions = r->evictions;
 		its[k].ws_sum = r->ws_sum;
 		its[k].ws_budget = r->ws_budget;
 		its[k].held_back = r->held_back;

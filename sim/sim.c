@@ -309,6 +309,7 @@ static int start_iteration(struct sim *s, struct ss_err *err)
 	rec->blocks_saved = res.blocks_saved;
 	rec->bytes_saved = res.bytes_saved;
 	rec->hits = res.hits;
+	rec->evictions = res.evictions;
 	rec->ws_sum = s->plan.ws_sum;
 	rec->ws_budget = s->plan.ws_budget;
 	rec->held_back = s->plan.held_back;

@@ -43,6 +43,8 @@ struct sim_exec_result {
 	uint64_t hits;       /* block-heads found in HBM (incl. in flight) */
 	uint64_t blocks_loaded, bytes_loaded; /* H2D, block-heads and bytes */
 	uint64_t blocks_saved, bytes_saved;   /* D2H begun, block-heads, bytes */
+	uint64_t evictions;  /* clean HBM slots the replacement policy
+				reclaimed (block-heads) */
 	/* the live executor (0 otherwise), for calibrating the simulator
 	 * against it (calibrate --fit-exec, docs/calibration.md) */
 	int64_t gpu_ns;      /* compute stream busy from first to last kernel */
@@ -148,6 +150,7 @@ struct sim_iter_rec {
 	uint64_t blocks_loaded, bytes_loaded; /* H2D block-heads, bytes */
 	uint64_t blocks_saved, bytes_saved;   /* D2H begun, block-heads, bytes */
 	uint64_t hits;           /* block-heads found in HBM */
+	uint64_t evictions;      /* HBM slots reclaimed (block-heads) */
 	uint64_t ws_sum;         /* sum of the admitted working sets, bytes */
 	uint64_t ws_budget;      /* M_avl, bytes */
 	uint32_t held_back;      /* candidates left out by the batch control */

@@ -23,6 +23,7 @@
 #include "sim_env.h"
 #include "model/cost.h"
 #include "model/model.h"
+#include "policy/kvdir.h"
 #include "policy/offload.h"
 #include "policy/policy.h"
 #include "sim/config.h"
@@ -94,6 +95,46 @@ static void t_prefetch_invariants_and_determinism(void)
 		CHECK_EQ_U64(o->pf_used, b.pol.off->pf_used);
 		sim_release(&a);
 		sim_release(&b);
+	}
+	CHECK(any > 0);
+	trace_release(&t);
+	hw_profile_free(e.hw);
+}
+
+/* The slots the replacement policy reclaimed, per iteration: under a tight
+ * HBM budget every offload preset's iterations add up to its directory's
+ * count, which is not 0 for all; with the whole H200 none is reclaimed. */
+static void t_evictions_recorded(void)
+{
+	struct env e;
+	struct trace t;
+	uint64_t any = 0;
+
+	env_init(&e, "llama-3.1-8b", "h200");
+	small_trace(&t);
+	for (int tight = 1; tight >= 0; tight--) {
+		e.cfg.hbm_budget_gb = tight ? 1.5 : 0;
+		for (size_t k = 0; pol_presets[k]; k++) {
+			struct sim a;
+			uint64_t sum = 0, dir;
+
+			if (!pol_presets[k]->offload)
+				continue;
+			env_run(&e, pol_presets[k]->name, NULL, &t, &a);
+			for (size_t i = 0; i < a.niters; i++)
+				sum += a.iters[i].evictions;
+			dir = kv_dir_stats(a.pol.off->kv)->evictions;
+			CHECK_MSG(sum == dir,
+				  "%s, budget %.1f GB: %llu in the iterations, %llu in the directory",
+				  pol_presets[k]->name, e.cfg.hbm_budget_gb,
+				  (unsigned long long)sum,
+				  (unsigned long long)dir);
+			if (tight)
+				any += sum;
+			else
+				CHECK_EQ_U64(sum, 0);
+			sim_release(&a);
+		}
 	}
 	CHECK(any > 0);
 	trace_release(&t);
@@ -523,6 +564,7 @@ static const struct th_case cases[] = {
 	TH_CASE(t_offload_sparse_layers_follow_the_budget),
 	TH_CASE(t_prefill_layer_tokens_recorded),
 	TH_CASE(t_sampled_mode),
+	TH_CASE(t_evictions_recorded),
 	{ 0 },
 };
 
