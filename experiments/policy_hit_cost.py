@@ -3,7 +3,7 @@
 found in HBM, run by run (experiments/results/validation-h200.md "Session
 13": the cost grows with the KV cache).
 
-    policy_hit_cost.py [--bins] [--tracked] RUN.h5 [RUN.h5...]
+    policy_hit_cost.py [--bins] [--tracked] [--time] RUN.h5 [RUN.h5...]
 
 For each live result file (sparseserve live --out) of an offload policy run
 with the issue thread: its decode iterations without a stall, and the least
@@ -24,6 +24,10 @@ per-layer and per-miss parts are taken off ("per hit"; loads grow with the
 KV tracked). Session 17: on LWM-7B the raw figure grows within a run and
 the per-hit one does not; both are higher under an HBM cap than with the
 full HBM at the same KV tracked.
+--time: each run's iterations in fifths by their order, the per-hit figure
+in each and the most KV held in HBM (session 17: on LWM-7B both the capped
+and the full-HBM run grow by about 15 ns over the run, the capped one
+about 14 ns dearer throughout).
 Needs h5py and numpy.
 """
 import sys
@@ -64,7 +68,7 @@ def kv_tracked(it, rq):
     return kv
 
 
-def main(paths, bins, tracked):
+def main(paths, bins, tracked, time):
     print("%-44s %-16s %8s %6s %12s %8s %8s" %
           ("run", "model", "kv_gb", "iters", "hits/layer", "ns/hit",
            "ns/miss"))
@@ -106,14 +110,24 @@ def main(paths, bins, tracked):
                    for s in bins_of(kv, 5) if s.any()]
             print("    by KV tokens tracked (mean:raw/per-hit ns): %s" %
                   "  ".join(out))
+        if time:
+            rest = policy - LAYERS * c[0] - r["blocks_loaded"] * c[2]
+            out = ["%.0fs:%.1f/%.1fGB" % (r["start_s"][i[0]],
+                                          rest[i].sum() / r["hits"][i].sum()
+                                          * 1e9,
+                                          r["hbm_kv_bytes"][i].max() / 1e9)
+                   for i in np.array_split(np.arange(len(r)), 5)]
+            print("    by fifth of the run (start:per-hit ns/most KV in HBM): %s"
+                  % "  ".join(out))
 
 
 if __name__ == "__main__":
     args = sys.argv[1:]
     bins = "--bins" in args
     tracked = "--tracked" in args
-    args = [a for a in args if a not in ("--bins", "--tracked")]
+    time = "--time" in args
+    args = [a for a in args if a not in ("--bins", "--tracked", "--time")]
     if not args:
-        sys.exit("usage: policy_hit_cost.py [--bins] [--tracked] RUN.h5 "
-                 "[RUN.h5...]")
-    main(args, bins, tracked)
+        sys.exit("usage: policy_hit_cost.py [--bins] [--tracked] [--time] "
+                 "RUN.h5 [RUN.h5...]")
+    main(args, bins, tracked, time)
