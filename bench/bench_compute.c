@@ -62,10 +62,9 @@ struct attn_set {
 	uint32_t variant;      /* kern_attn_args.variant (0 = automatic) */
 	uint32_t splits;       /* kern_attn_args.n_splits (0 = automatic) */
 	uint32_t planned;      /* the split count kern_attn_plan chose */
-	struct read_limit reads[32]; /* ideal reads so far, one per size */
-	int n_reads;
-	struct read_limit gathers[32]; /* ideal gathers so far, by size */
-	int n_gathers;
+	/* ideal reads [0] and gathers [1] so far, one per size */
+	struct read_limit reads[2][32];
+	int n_reads[2];
 };
 
 static int do_attn(void *arg, void *stream, struct ss_err *err)
@@ -294,82 +293,53 @@ static int do_read(void *arg, void *stream, struct ss_err *err)
 			: kern_hbm_read(r->buf, r->bytes, r->sink, stream, err);
 }
 
-/* the rate cached for `bytes` in one of attn_set's lists, or 0 */
-static double limit_cached(const struct read_limit *l, int n, uint64_t bytes)
-{
-	for (int i = 0; i < n; i++)
-		if (l[i].bytes == bytes)
-			return l[i].gbs;
-	return 0;
-}
-
 /*
- * The ideal read of `bytes` in GB/s: kern_hbm_read over one contiguous
- * buffer of that size, timed as attn_case times the attention (L2
- * flushed before each repeat, bench_time's warm-up, events, median).
- * Measured and reported (limit,"hbm_read,bytes=N") the first time a size
- * is asked for in a run, then taken from s->reads.
+ * The ideal read of `bytes` in GB/s, timed as attn_case times the
+ * attention (L2 flushed before each repeat, bench_time's warm-up, events,
+ * median): kern_hbm_read over one contiguous buffer of that size, or
+ * (gather) kern_hbm_gather over the blocks the prepared case reads (its
+ * slot table, bytes / BLK_BYTES blocks of s->cache). Measured and reported
+ * (limit,"hbm_read,bytes=N" or "hbm_gather,bytes=N") the first time a size
+ * is asked for in a run, then taken from s->reads: later cases of that
+ * size read other random blocks of the same cache.
  */
-static int read_limit(struct bench *b, struct attn_set *s, uint64_t bytes,
-		      double *gbs, struct ss_err *err)
+static int ideal_limit(struct bench *b, struct attn_set *s, uint64_t bytes,
+		       int gather, double *gbs, struct ss_err *err)
 {
+	struct read_limit *seen = s->reads[gather];
+	int *n_seen = &s->n_reads[gather];
 	struct read_arg ra = { .bytes = bytes };
 	double ms[MAXREP];
 	char name[64];
 	int r = reps(b, 30), rc;
 
-	if ((*gbs = limit_cached(s->reads, s->n_reads, bytes)) > 0)
-		return 0;
-	if ((rc = kern_dev_malloc((void **)&ra.buf, bytes, err)) ||
-	    (rc = kern_dev_malloc((void **)&ra.sink, sizeof *ra.sink, err)) ||
-	    (rc = kern_memset_async((void *)ra.buf, 0, bytes, b->stream,
-				    err)) ||
-	    (rc = kern_memset_async(ra.sink, 0, sizeof *ra.sink, b->stream,
-				    err)) ||
-	    (rc = bench_time(b, do_read, &ra, 1, ms, r, err)))
+	for (int i = 0; i < *n_seen; i++)
+		if (seen[i].bytes == bytes) {
+			*gbs = seen[i].gbs;
+			return 0;
+		}
+	if (gather) {
+		ra.buf = s->cache;
+		ra.slots = s->a.slots;
+	} else if ((rc = kern_dev_malloc((void **)&ra.buf, bytes, err)) ||
+		   (rc = kern_memset_async((void *)ra.buf, 0, bytes, b->stream,
+					   err))) {
 		goto out;
-	snprintf(name, sizeof name, "hbm_read,bytes=%llu",
-		 (unsigned long long)bytes);
-	bench_report(b, "limit", name, ms, r, bytes, 0);
-	*gbs = b->rows[b->n_rows - 1].value;
-	if (s->n_reads < (int)SS_ARRAY_SIZE(s->reads))
-		s->reads[s->n_reads++] = (struct read_limit){ bytes, *gbs };
-out:
-	kern_dev_free((void *)ra.buf);
-	kern_dev_free(ra.sink);
-	return rc;
-}
-
-/*
- * The ideal gather of the blocks the prepared case reads (its slot table,
- * bytes / BLK_BYTES blocks of s->cache) in GB/s: kern_hbm_gather, timed as
- * the read. Reported (limit,"hbm_gather,bytes=N") the first time a size is
- * asked for in a run; later cases of that size, whose slots are other
- * random blocks of the same cache, take its rate.
- */
-static int gather_limit(struct bench *b, struct attn_set *s, uint64_t bytes,
-			double *gbs, struct ss_err *err)
-{
-	struct read_arg ra = { .buf = s->cache, .bytes = bytes,
-			       .slots = s->a.slots };
-	double ms[MAXREP];
-	char name[64];
-	int r = reps(b, 30), rc;
-
-	if ((*gbs = limit_cached(s->gathers, s->n_gathers, bytes)) > 0)
-		return 0;
+	}
 	if ((rc = kern_dev_malloc((void **)&ra.sink, sizeof *ra.sink, err)) ||
 	    (rc = kern_memset_async(ra.sink, 0, sizeof *ra.sink, b->stream,
 				    err)) ||
 	    (rc = bench_time(b, do_read, &ra, 1, ms, r, err)))
 		goto out;
-	snprintf(name, sizeof name, "hbm_gather,bytes=%llu",
-		 (unsigned long long)bytes);
+	snprintf(name, sizeof name, "hbm_%s,bytes=%llu",
+		 gather ? "gather" : "read", (unsigned long long)bytes);
 	bench_report(b, "limit", name, ms, r, bytes, 0);
 	*gbs = b->rows[b->n_rows - 1].value;
-	if (s->n_gathers < (int)SS_ARRAY_SIZE(s->gathers))
-		s->gathers[s->n_gathers++] = (struct read_limit){ bytes, *gbs };
+	if (*n_seen < (int)SS_ARRAY_SIZE(s->reads[0]))
+		seen[(*n_seen)++] = (struct read_limit){ bytes, *gbs };
 out:
+	if (!gather)
+		kern_dev_free((void *)ra.buf);
 	kern_dev_free(ra.sink);
 	return rc;
 }
@@ -404,11 +374,11 @@ static int attn_case(struct bench *b, struct attn_set *s,
 			 sh->name, batch, suffix);
 	bench_report(b, kernel, name, ms, r, bytes, b->lim_hbm);
 	fprintf(stderr, "bench: %s %s: %u splits\n", kernel, name, s->planned);
-	if ((rc = read_limit(b, s, bytes, &read_gbs, err)))
+	if ((rc = ideal_limit(b, s, bytes, 0, &read_gbs, err)))
 		return rc;
 	snprintf(vs, sizeof vs, "%s,vs=read_same_bytes", name);
 	bench_report(b, kernel, vs, ms, r, bytes, read_gbs);
-	if ((rc = gather_limit(b, s, bytes, &gather_gbs, err)))
+	if ((rc = ideal_limit(b, s, bytes, 1, &gather_gbs, err)))
 		return rc;
 	snprintf(vs, sizeof vs, "%s,vs=gather_same_blocks", name);
 	bench_report(b, kernel, vs, ms, r, bytes, gather_gbs);

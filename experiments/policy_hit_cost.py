@@ -93,15 +93,16 @@ def main(paths, bins, tracked, time):
         print("%-44s %-16s %8.1f %6d %12.0f %8.1f %8.1f" %
               (path[-44:], model, summ.get("kv_capacity_gb", 0), len(r),
                r["hits"].mean() / LAYERS, c[1] * 1e9, c[2] * 1e9))
+        # the policy thread's time less the fitted per-layer and per-miss
+        # parts: what the hits cost
+        rest = policy - LAYERS * c[0] - r["blocks_loaded"] * c[2]
         if bins:
-            per_hit = (policy - LAYERS * c[0] - r["blocks_loaded"] * c[2]) \
-                / r["hits"] * 1e9
+            per_hit = rest / r["hits"] * 1e9
             traffic = (r["bytes_loaded"] + r["bytes_saved"]) / r["dur_s"] / 1e9
             quartiles("hits per layer", r["hits"] / LAYERS, per_hit)
             quartiles("load+save GB/s", traffic, per_hit)
         if tracked:
             kv = kv_tracked(it, rq)[use]
-            rest = policy - LAYERS * c[0] - r["blocks_loaded"] * c[2]
             out = ["%.0fk:%.1f/%.1f" % (kv[s].mean() / 1e3,
                                         policy[s].sum() / r["hits"][s].sum()
                                         * 1e9,
@@ -111,7 +112,6 @@ def main(paths, bins, tracked, time):
             print("    by KV tokens tracked (mean:raw/per-hit ns): %s" %
                   "  ".join(out))
         if time:
-            rest = policy - LAYERS * c[0] - r["blocks_loaded"] * c[2]
             out = ["%.0fs:%.1f/%.1fGB" % (r["start_s"][i[0]],
                                           rest[i].sum() / r["hits"][i].sum()
                                           * 1e9,
