@@ -481,21 +481,35 @@ __device__ __forceinline__ void push_merge(uint64_t *mbar, const float *pb,
 				     : "r"(mb)
 				     : "memory");
 	}
-	for (uint32_t i = threadIdx.x; i < G * ATT_D; i += blockDim.x) {
-		const uint32_t h = i / ATT_D, d = i % ATT_D;
-		float M = -INFINITY, L = 0.0f, A = 0.0f;
+	/* thread d (one a dimension: the push needs W x 32 = ATT_D) merges
+	 * dimension d of each head, every rank's partial loaded before any
+	 * is used (a loop over a runtime S waited one shared-memory round
+	 * trip per rank, twice, for each of the G outputs) */
+#pragma unroll 1
+	for (uint32_t h = 0; h < G; h++) {
+		const uint32_t d = threadIdx.x;
+		float mk[MMA_CLUSTER_MAX], lk[MMA_CLUSTER_MAX];
+		float ak[MMA_CLUSTER_MAX], M = -INFINITY, L = 0.0f, A = 0.0f;
 
-		for (uint32_t k = 0; k < S; k++)
-			M = fmaxf(M, pm[k * G + h]);
+#pragma unroll
+		for (uint32_t k = 0; k < MMA_CLUSTER_MAX; k++) {
+			mk[k] = k < S ? pm[k * G + h] : -INFINITY;
+			lk[k] = k < S ? pl[k * G + h] : 0.0f;
+			ak[k] = k < S ? pb[(k * ATT_D + d) * G + h] : 0.0f;
+		}
+#pragma unroll
+		for (uint32_t k = 0; k < MMA_CLUSTER_MAX; k++)
+			M = fmaxf(M, mk[k]);
 		if (M != -INFINITY)
-			for (uint32_t k = 0; k < S; k++) {
-				float mk = pm[k * G + h];
-				float f = mk == -INFINITY ? 0.0f : exp2f(mk - M);
+#pragma unroll
+			for (uint32_t k = 0; k < MMA_CLUSTER_MAX; k++) {
+				float f = mk[k] == -INFINITY ? 0.0f
+							     : exp2f(mk[k] - M);
 
-				L += pl[k * G + h] * f;
-				A += pb[(k * ATT_D + d) * G + h] * f;
+				L += lk[k] * f;
+				A += ak[k] * f;
 			}
-		out[i] = __float2bfloat16(L > 0 ? A / L : 0.0f);
+		out[h * ATT_D + d] = __float2bfloat16(L > 0 ? A / L : 0.0f);
 	}
 #else
 	__trap();
@@ -562,7 +576,7 @@ __device__ __forceinline__ void split_bounds(
  * tokens at or past ctx masked), its scores sc[t][x] for tokens 8t + 2c + x
  * (the QK accumulator of n-tile t); leaves the block's weights in p, and
  * rescales this thread's PV accumulator (heads 2c, 2c+1 in columns 0/2 and
- * 1/3 of each m-tile) to the new running maximum. Variants 2 and 4.
+ * 1/3 of each m-tile) to the new running maximum. Variant 2.
  */
 template <int G>
 __device__ __forceinline__ void block_softmax(const float (&sc)[4][4],
@@ -607,6 +621,89 @@ __device__ __forceinline__ void block_softmax(const float (&sc)[4][4],
 		o[mt][2] *= corr0;
 		o[mt][1] *= corr1;
 		o[mt][3] *= corr1;
+	}
+}
+
+/*
+ * Variants 4-7 score a block transposed, S^T[32 tokens x 8 heads] =
+ * K Q^T: K rows are the A operand, so two m-tiles of 16 tokens cover a
+ * block where Q as A (4 of its 16 rows used) took four n-tiles: 16 MMAs,
+ * not 32. A row r of m-tile mt is token 16 mt + sig(r): rows 0-7 tokens
+ * 0-7, rows 8-15 tokens 8-15 rotated by 4, so that both the K rows of one
+ * ldmatrix and the V rows that PV's k pairs gather (tokens sig(c),
+ * sig(c + 8)) fall in 8 different bank groups of the swizzle.
+ */
+__device__ __forceinline__ uint32_t sig(uint32_t r)
+{
+	return r ^ ((r >> 1) & 4);
+}
+
+/*
+ * The online softmax of one block from the transposed scores: thread
+ * (g, c) holds sc[mt] = heads 2c, 2c+1 (columns 0/1) of tokens
+ * 16 mt + sig(g) and 16 mt + sig(g + 8) (rows g, g + 8), and the running
+ * max m[e] and partial sum l[e] of head 2c + e (the max is the same in the
+ * 8 lanes of a c; the sum is this lane's tokens only). Leaves the weights
+ * packed to bf16 pairs in pw[mt][e] (head 2c + e, tokens sig(g), sig(g + 8)),
+ * and rescales the PV accumulator, whose columns are the same heads, with
+ * no shuffle.
+ */
+template <int G>
+__device__ __forceinline__ void block_softmax_t(const float (&sc)[2][4],
+						uint32_t blk, uint32_t ctx,
+						uint32_t g, uint32_t c,
+						float qscale, float (&m)[2],
+						float (&l)[2],
+						uint32_t (&pw)[2][2],
+						float (&o)[8][4])
+{
+	float p[2][4], corr[2];
+
+#pragma unroll
+	for (int e = 0; e < 2; e++) {
+		float mx = -INFINITY, mnew;
+
+#pragma unroll
+		for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+			for (int h = 0; h < 2; h++) {
+				uint32_t tok = 16 * mt + sig(g + 8 * h);
+				bool valid = 2 * c + e < G &&
+					     (uint64_t)blk * ATT_BT + tok < ctx;
+				float v = valid ? sc[mt][2 * h + e] * qscale
+						: -INFINITY;
+
+				p[mt][2 * h + e] = v;
+				mx = fmaxf(mx, v);
+			}
+		mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 4));
+		mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 8));
+		mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 16));
+		mnew = fmaxf(m[e], mx);
+		corr[e] = mnew == -INFINITY ? 1.0f : exp2f(m[e] - mnew);
+		l[e] *= corr[e];
+#pragma unroll
+		for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+			for (int h = 0; h < 2; h++) {
+				float &v = p[mt][2 * h + e];
+
+				v = v == -INFINITY ? 0.0f : exp2f(v - mnew);
+				l[e] += v;
+			}
+		m[e] = mnew;
+	}
+#pragma unroll
+	for (int mt = 0; mt < 2; mt++) {
+		pw[mt][0] = pack_bf16(p[mt][0], p[mt][2]);
+		pw[mt][1] = pack_bf16(p[mt][1], p[mt][3]);
+	}
+#pragma unroll
+	for (int mt = 0; mt < 8; mt++) {
+		o[mt][0] *= corr[0];
+		o[mt][2] *= corr[0];
+		o[mt][1] *= corr[1];
+		o[mt][3] *= corr[1];
 	}
 }
 
@@ -915,9 +1012,10 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
  * a row, 16-byte chunks XOR-swizzled by row: swz) and takes entries
  * e0 + warp + W k; entry k is copied into stage k mod CPA_NS, the lanes
  * copying 512 contiguous bytes an instruction, one commit group per
- * entry. Fragments come by ldmatrix, bank-conflict free: QK's B operand
- * (K rows = tokens, untransposed) and PV's A operand (V^T: ldmatrix.trans
- * of V's rows), the queries in the plain k order. One CTA per SM. Merged
+ * entry. Fragments come by ldmatrix, bank-conflict free: QK's A operand
+ * (K rows = tokens, untransposed: the scores transposed, block_softmax_t)
+ * and PV's A operand (V^T: ldmatrix.trans of V's rows), the queries as
+ * QK's B operand in the plain k order. One CTA per SM. Merged
  * as variant 3 (cluster) when the batch's clusters all run at once, else
  * by the merge kernel.
  */
@@ -1117,7 +1215,13 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 	const uint32_t st0 = smem_u32(cpa_smem) + warp * NS * CPA_STAGE;
 	struct split_range r;
 	uint32_t qa[8][2], cnt, bq[NS];
-	float m = -INFINITY, l = 0.0f, o[8][4];
+	float m2[2] = {-INFINITY, -INFINITY}, l2[2] = {0.0f, 0.0f}, o[8][4];
+	/* this lane's ldmatrix rows: QK's K (A rows sig(0-15)) and PV's V
+	 * (k pairs 2c', 2c'+1 = tokens sig(c'), sig(c' + 8), the second
+	 * half's c' + 4) */
+	const uint32_t krow = sig((lane & 7) + 8 * ((lane >> 3) & 1));
+	const uint32_t vrow = sig(((lane & 7) >> 1) + 4 * (lane >> 4) +
+				  8 * (lane & 1));
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 	asm volatile("griddepcontrol.launch_dependents;");
@@ -1156,41 +1260,45 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 	for (uint32_t k = 0; k < cnt; k++) {
 		const uint32_t st = st0 + (k % NS) * CPA_STAGE;
 		const uint32_t blk = bq[0];
-		float sc[4][4], p[4][2];
+		float sc[2][4];
+		uint32_t pw[2][2];
 
 		asm volatile("cp.async.wait_group %0;\n" ::"n"(NS - 1));
 		__syncwarp();
-		/* QK: ldmatrix.x4 of n-tile t gives B of k-steps 2j, 2j+1 */
+		/* QK, transposed: m-tile mt's A row r is token 16 mt + sig(r) */
 #pragma unroll
-		for (int t = 0; t < 4; t++) {
-			sc[t][0] = sc[t][1] = sc[t][2] = sc[t][3] = 0.0f;
+		for (int mt = 0; mt < 2; mt++) {
+			sc[mt][0] = sc[mt][1] = sc[mt][2] = sc[mt][3] = 0.0f;
 #pragma unroll
-			for (int j = 0; j < 4; j++) {
-				uint32_t b0, b1, b2, b3;
+			for (int s = 0; s < 8; s++) {
+				uint32_t a0, a1, a2, a3;
 
-				ldsm_x4(st + swz(8 * t + (lane & 7),
-						 4 * j + (lane >> 3)),
-					b0, b1, b2, b3);
-				mma_bf16(sc[t], qa[2 * j][0], 0, qa[2 * j][1], 0,
-					 b0, b1);
-				mma_bf16(sc[t], qa[2 * j + 1][0], 0,
-					 qa[2 * j + 1][1], 0, b2, b3);
+				ldsm_x4(st + swz(16 * mt + krow, 2 * s + (lane >> 4)),
+					a0, a1, a2, a3);
+				mma_bf16(sc[mt], a0, a1, a2, a3, qa[s][0],
+					 qa[s][1]);
 			}
 		}
-		block_softmax<G>(sc, blk, r.ctx, g, c, qscale, m, l, p, o);
-		/* PV: O^T[16 dims x 8 heads] += V^T[dims x 16 tokens] P^T */
+		block_softmax_t<G>(sc, blk, r.ctx, g, c, qscale, m2, l2, pw, o);
+		/* PV: O^T[16 dims x 8 heads] += V^T[dims x 16 tokens] P^T; B
+		 * of head g, k pairs 2c, 2c+1 and 2c+8, 2c+9 (tokens sig(c),
+		 * sig(c+8) and sig(c+4), sig(c+12)) from lanes (c, g/2) and
+		 * (c+4, g/2), whose words hold heads 2(g/2) and 2(g/2)+1 */
 #pragma unroll
 		for (int u = 0; u < 2; u++) {
-			uint32_t b0 = pack_bf16(p[2 * u][0], p[2 * u][1]);
-			uint32_t b1 = pack_bf16(p[2 * u + 1][0], p[2 * u + 1][1]);
-			uint32_t row = ATT_BT + 16 * u + 8 * (lane >> 4) +
-				       (lane & 7);
+			const uint32_t s0 = 4 * c + (g >> 1);
+			uint32_t e0 = __shfl_sync(0xffffffffu, pw[u][0], s0);
+			uint32_t o0 = __shfl_sync(0xffffffffu, pw[u][1], s0);
+			uint32_t e1 = __shfl_sync(0xffffffffu, pw[u][0], s0 + 16);
+			uint32_t o1 = __shfl_sync(0xffffffffu, pw[u][1], s0 + 16);
+			uint32_t b0 = g & 1 ? o0 : e0, b1 = g & 1 ? o1 : e1;
 
 #pragma unroll
 			for (int mt = 0; mt < 8; mt++) {
 				uint32_t a0, a1, a2, a3;
 
-				ldsm_x4_t(st + swz(row, 2 * mt + ((lane >> 3) & 1)),
+				ldsm_x4_t(st + swz(ATT_BT + 16 * u + vrow,
+						   2 * mt + ((lane >> 3) & 1)),
 					  a0, a1, a2, a3);
 				mma_bf16(o[mt], a0, a1, a2, a3, b0, b1);
 			}
@@ -1222,6 +1330,24 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 			wacc[warp][2 * c + 1][16 * mt + g] = o[mt][1];
 			wacc[warp][2 * c + 1][16 * mt + 8 + g] = o[mt][3];
 		}
+	}
+	/* heads 2c, 2c+1 summed over the 8 lanes of c; then head g's max and
+	 * sum in lane (g, 0), as attn_finish takes them */
+	float m, l;
+#pragma unroll
+	for (int e = 0; e < 2; e++) {
+		l2[e] += __shfl_xor_sync(0xffffffffu, l2[e], 4);
+		l2[e] += __shfl_xor_sync(0xffffffffu, l2[e], 8);
+		l2[e] += __shfl_xor_sync(0xffffffffu, l2[e], 16);
+	}
+	{
+		float me = __shfl_sync(0xffffffffu, m2[0], g >> 1);
+		float mo = __shfl_sync(0xffffffffu, m2[1], g >> 1);
+		float le = __shfl_sync(0xffffffffu, l2[0], g >> 1);
+		float lo = __shfl_sync(0xffffffffu, l2[1], g >> 1);
+
+		m = g & 1 ? mo : me;
+		l = c == 0 ? (g & 1 ? lo : le) : 0.0f;
 	}
 	attn_finish<G, CLUSTER, W, PUSH>(
 		m, l, wm, wl, wacc, cm, cl, work, out, mbar,
