@@ -3,7 +3,7 @@
 found in HBM, run by run (experiments/results/validation-h200.md "Session
 13": the cost grows with the KV cache).
 
-    policy_hit_cost.py [--bins] [--tracked] [--time] RUN.h5 [RUN.h5...]
+    policy_hit_cost.py [--bins] [--tracked] [--time] [--evictions] RUN.h5 [RUN.h5...]
 
 For each live result file (sparseserve live --out) of an offload policy run
 with the issue thread: its decode iterations without a stall, and the least
@@ -28,6 +28,12 @@ full HBM at the same KV tracked.
 in each and the most KV held in HBM (session 17: on LWM-7B both the capped
 and the full-HBM run grow by about 15 ns over the run, the capped one
 about 14 ns dearer throughout).
+--evictions: for runs whose iterations table records `evictions` (slots the
+replacement policy reclaimed; session 17 on): the least squares with a
+fourth term per eviction, the per-hit figure of the iterations with and
+without evictions, and by quintiles of the slots reclaimed so far (session
+18: the capped LWM-7B runs pay 330-470 ns an eviction, but their cost per
+hit does not grow with the slots recycled).
 Needs h5py and numpy.
 """
 import sys
@@ -68,7 +74,36 @@ def kv_tracked(it, rq):
     return kv
 
 
-def main(paths, bins, tracked, time):
+def evictions_view(it, use, r, policy, rest):
+    """the per-eviction fit and the per-hit figure against evictions"""
+    if "evictions" not in r.dtype.names:
+        print("    evictions: not recorded in this file")
+        return
+    ev = r["evictions"].astype(float)
+    x = np.c_[np.full(len(r), float(LAYERS)), r["hits"], r["blocks_loaded"],
+              ev]
+    c = np.linalg.lstsq(x, policy, rcond=None)[0]
+    print("    evictions: %d in the run, %d in these iterations; with a term "
+          "per eviction: %.1f ns/hit %.1f ns/miss %.1f ns/eviction" %
+          (it["evictions"].sum(), ev.sum(), c[1] * 1e9, c[2] * 1e9,
+           c[3] * 1e9))
+    per_hit = rest / r["hits"] * 1e9
+    some = ev > 0
+    print("    per hit (median ns): %d iterations without evictions %.1f, "
+          "%d with %.1f" %
+          ((~some).sum(), np.median(per_hit[~some]) if (~some).any() else
+           np.nan, some.sum(),
+           np.median(per_hit[some]) if some.any() else np.nan))
+    if not some.any():
+        return
+    done = np.cumsum(it["evictions"].astype(float))[use]
+    out = ["%.2fM:%.1f" % (done[s].mean() / 1e6, np.median(per_hit[s]))
+           for s in bins_of(done, 5) if s.any()]
+    print("    by slots reclaimed so far (mean:median per-hit ns): %s" %
+          "  ".join(out))
+
+
+def main(paths, bins, tracked, time, evictions):
     print("%-44s %-16s %8s %6s %12s %8s %8s" %
           ("run", "model", "kv_gb", "iters", "hits/layer", "ns/hit",
            "ns/miss"))
@@ -111,6 +146,8 @@ def main(paths, bins, tracked, time):
                    for s in bins_of(kv, 5) if s.any()]
             print("    by KV tokens tracked (mean:raw/per-hit ns): %s" %
                   "  ".join(out))
+        if evictions:
+            evictions_view(it, use, r, policy, rest)
         if time:
             out = ["%.0fs:%.1f/%.1fGB" % (r["start_s"][i[0]],
                                           rest[i].sum() / r["hits"][i].sum()
@@ -126,8 +163,10 @@ if __name__ == "__main__":
     bins = "--bins" in args
     tracked = "--tracked" in args
     time = "--time" in args
-    args = [a for a in args if a not in ("--bins", "--tracked", "--time")]
+    evictions = "--evictions" in args
+    args = [a for a in args
+            if a not in ("--bins", "--tracked", "--time", "--evictions")]
     if not args:
         sys.exit("usage: policy_hit_cost.py [--bins] [--tracked] [--time] "
-                 "RUN.h5 [RUN.h5...]")
-    main(args, bins, tracked, time)
+                 "[--evictions] RUN.h5 [RUN.h5...]")
+    main(args, bins, tracked, time, evictions)
