@@ -9,9 +9,9 @@
  * online softmax runs on exp2. Warps merge in shared memory; splits merge
  * in decode_attn_merge_kernel. This is variant 1; then variant 2 (tensor
  * cores, mma.sync with the group's queries as the A rows), 3 (2 with the
- * splits of a list merged in a thread-block cluster), 4 and 5 (2's
- * arithmetic with the blocks staged in shared memory by cp.async; 4 warps
- * of three stages, 8 of one), 6 (4 warps of two, the cluster merge pushed
+ * splits of a list merged in a thread-block cluster), 4 and 5 (2's PV, QK
+ * transposed with K's rows as the A operand, the blocks staged in shared
+ * memory by cp.async; 4 warps of three stages, 8 of one), 6 (4 warps of two, the cluster merge pushed
  * into its first CTA), and the automatic choice (attn_auto: 4, 5 or 6 for
  * small problems, 2 for large ones), 7 (4's kernel without a cluster:
  * every split leaves its record and a flag, and a CTA that finds every
@@ -481,7 +481,7 @@ __device__ __forceinline__ void push_merge(uint64_t *mbar, const float *pb,
 				     : "r"(mb)
 				     : "memory");
 	}
-	/* thread d (one a dimension: the push needs W x 32 = ATT_D) merges
+	/* thread d (one a thread: the push needs W x 32 = ATT_D) merges
 	 * dimension d of each head, every rank's partial loaded before any
 	 * is used (a loop over a runtime S waited one shared-memory round
 	 * trip per rank, twice, for each of the G outputs) */
@@ -627,7 +627,7 @@ __device__ __forceinline__ void block_softmax(const float (&sc)[4][4],
 /*
  * Variants 4-7 score a block transposed, S^T[32 tokens x 8 heads] =
  * K Q^T: K rows are the A operand, so two m-tiles of 16 tokens cover a
- * block where Q as A (4 of its 16 rows used) took four n-tiles: 16 MMAs,
+ * block where Q as A (G <= 8 of its 16 rows used) took four n-tiles: 16 MMAs,
  * not 32. A row r of m-tile mt is token 16 mt + sig(r): rows 0-7 tokens
  * 0-7, rows 8-15 tokens 8-15 rotated by 4, so that both the K rows of one
  * ldmatrix and the V rows that PV's k pairs gather (tokens sig(c),
@@ -708,8 +708,10 @@ __device__ __forceinline__ void block_softmax_t(const float (&sc)[2][4],
 }
 
 /*
- * The end of a CTA of variant 2, 4, 5 or 6, once each warp has put its
- * accumulator in wacc[warp][head][dim]: the warps' (max, sum) into wm, wl,
+ * The end of a CTA of variant 2, 4, 5, 6 or 7, once each warp has put its
+ * accumulator in wacc[warp][head][dim] and holds head g's running max in
+ * lane (g, 0) and its sum spread over lanes (g, 0..3) (m is read from
+ * c = 0, l summed over c): the warps' (max, sum) into wm, wl,
  * then thread d merges dimension d of every head over the warps and
  * writes the output (one split), leaves the partial for the cluster merge
  * (CLUSTER), pushes it into the cluster's first CTA (CLUSTER and PUSH:
@@ -1004,8 +1006,9 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
 }
 
 /*
- * Variants 4 and 5: variant 2's tensor-core arithmetic with the blocks
- * staged in shared memory by cp.async instead of registers: variant 2 keeps
+ * Variants 4-7: variant 2's PV and a transposed QK (block_softmax_t) on
+ * tensor cores, with the blocks staged in shared memory by cp.async
+ * instead of registers: variant 2 keeps
  * its next block's K in the registers it has left (255 of 255), and at
  * batch 4 a warp spent most of each block waiting for it. A warp of a
  * W-warp CTA owns CPA_NS(V) stages of 16 KiB (rows 0-31 K, 32-63 V, 256 B
@@ -1229,7 +1232,8 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 	if (CLUSTER && PUSH && gridDim.y > 1)
 		push_begin(mbar, blockIdx.y, gridDim.y, G);
 	split_prefetch<W>(slots, block_ids, max_list, per_split, r);
-	/* A rows of k-step s: dims 16s + 2c, +1 and 16s + 8 + 2c, +1 */
+	/* QK's B column g (head g) of k-step s: dims 16s + 2c, +1 (b0) and
+	 * 16s + 8 + 2c, +1 (b1) */
 #pragma unroll
 	for (int s = 0; s < 8; s++) {
 		const uint32_t *qp = reinterpret_cast<const uint32_t *>(
@@ -1282,8 +1286,9 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 		block_softmax_t<G>(sc, blk, r.ctx, g, c, qscale, m2, l2, pw, o);
 		/* PV: O^T[16 dims x 8 heads] += V^T[dims x 16 tokens] P^T; B
 		 * of head g, k pairs 2c, 2c+1 and 2c+8, 2c+9 (tokens sig(c),
-		 * sig(c+8) and sig(c+4), sig(c+12)) from lanes (c, g/2) and
-		 * (c+4, g/2), whose words hold heads 2(g/2) and 2(g/2)+1 */
+		 * sig(c+8) and sig(c+4), sig(c+12)) from the lanes of row c
+		 * and c + 4, column g/2, i.e. lanes s0 and s0 + 16, whose words
+		 * hold heads 2(g/2) and 2(g/2)+1 */
 #pragma unroll
 		for (int u = 0; u < 2; u++) {
 			const uint32_t s0 = 4 * c + (g >> 1);

@@ -25,7 +25,8 @@
  * shared memory, no workspace and no merge kernel: small problems are
  * planned at most one cluster (8 CTAs, 16 where the runtime allows that
  * size) per list; more splits (forced, or a large problem) fall back to
- * variant 2's merge. 4 = variant 2's arithmetic with the blocks staged in
+ * variant 2's merge. 4 = variant 2's PV with QK transposed (K's rows as the
+ * A operand: 16 MMAs a block, not 32) and the blocks staged in
  * shared memory by cp.async (4 warps of three 16 KiB stages), 5 = the same
  * with 8 warps of one stage: one CTA per SM, merged in a cluster when the
  * batch's clusters all run at once, else by the merge kernel (sm_90).
