@@ -38,23 +38,27 @@
  *
  *   host, from every iteration, per layer:
  *     host / L = h0 + n_items h1 + n_prefill h2
- *                 + [offload] (h3 + hits / L (h4 + log2(C) h7)
+ *                 + [offload] (h3 + hits / L (h4 + log2(X / 1024) h7)
  *                              + misses / L h5)
  *   (a miss does more host work than a hit: a slot, an eviction, the load
- *   list; measured 5-10x a hit's; C is the run's KV capacity in GB, from
- *   its summary, at least 1 (log2 0 at 1 GB or less), and h7 is fitted
- *   only where the fitted rows cover two capacities or more, every
- *   offload row knowing its own: a hit's cost grows with the cache the
- *   policy looks up in,
- *   38-54 ns at 6 GB (prompts <= 8k), 48-62 at 24.6 GB (32k), ~70 at
- *   118 GB in session 13's runs; the one-stage form has the same term);
+ *   list; measured 5-10x a hit's; X is the mean context in tokens of the
+ *   requests live at the iteration's start, from the run's requests table
+ *   (ctx_of), at least 1,024 (log2 0 below), and h7 is fitted only where
+ *   the fitted rows cover two contexts or more, every offload row's file
+ *   having its requests table: a hit's cost grows with the context, the
+ *   directory a request's look-ups walk. Until session 18 the term went
+ *   with log2 of the run's KV capacity, fitted where capacity came with
+ *   prompt length (the 6 GB runs had prompts of at most 8k, the 24.6 and
+ *   100 GB ones 32k); one workload at 12, 24.6 and 100 GB on one lease
+ *   (session 18) cost 65.6, 68.7 and 58.6 ns a hit, not more in the larger
+ *   cache; the one-stage form has the same term);
  *
  *   or, where runs used the executor's issue thread (offload iterations
  *   with issue_s > 0), two host stages (hw_exec.host_stages 2), each from
  *   its own thread's time:
  *     issue / L  = h0 + n_items h1 + n_prefill h2 + [offload] h6
  *       (the issue thread's time; without offload, the host time)
- *     policy / L = h3 + hits / L (h4 + log2(C) h7) + misses / L h5
+ *     policy / L = h3 + hits / L (h4 + log2(X / 1024) h7) + misses / L h5
  *       (the policy's thread, host_s less its waits for the issue thread)
  *   over the runs of the offload policies with the issue thread and the
  *   runs without offload; offload runs on one host thread are left out.
@@ -93,7 +97,7 @@
 
 /* The columns of a result file's iterations table the fit reads. */
 struct xrow {
-	double dur_s, gpu_s, host_s, model_s;
+	double start_s, dur_s, gpu_s, host_s, model_s;
 	uint32_t batch, prefill_tokens, decode_seqs, lp_layers, sparse_layers;
 	uint64_t hits, blocks_loaded, blocks_saved, gather_tokens;
 	double issue_s, wait_s; /* optional: 0 in files written before */
@@ -110,8 +114,10 @@ struct xrow {
 	uint8_t lp_priced;      /* not a column: the run's model_s prices
 				   layer-segmented prefill by layer range
 				   (its executor attribute says so) */
-	double kv_gb;           /* not a column: the run's KV capacity (its
-				   summary's kv_capacity_gb; 0 if absent) */
+	double ctx;             /* not a column: the mean context (tokens)
+				   of the run's requests live at the
+				   iteration's start, from its requests
+				   table (ctx_of); -1 if the file has none */
 	uint8_t flash_loads;    /* not a column: the run's policy loads with
 				   FlashH2D (its preset's flash switch), not
 				   one copy per block */
@@ -128,14 +134,17 @@ struct xset {
 	char nopreset_name[64];
 };
 
-/* The memory type of the columns read; issue_s and wait_s only where
- * the file has them (`issue`), load_s and stall_s likewise. */
-static hid_t xrow_type(int issue, int load, int stall, int layer_tokens,
-		       int load_layers)
+/* The memory type of the columns read; start_s only where the file has
+ * it (`start`: every sim and live file does), issue_s and wait_s likewise
+ * (`issue`), load_s and stall_s too. */
+static hid_t xrow_type(int start, int issue, int load, int stall,
+		       int layer_tokens, int load_layers)
 {
 	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(struct xrow));
 
 #define F(n, ty) H5Tinsert(t, #n, HOFFSET(struct xrow, n), ty)
+	if (start)
+		F(start_s, H5T_NATIVE_DOUBLE);
 	F(dur_s, H5T_NATIVE_DOUBLE);
 	F(gpu_s, H5T_NATIVE_DOUBLE);
 	F(host_s, H5T_NATIVE_DOUBLE);
@@ -190,22 +199,24 @@ static int root_attr(hid_t f, const char *name, char *out, size_t cap)
 	return rc;
 }
 
-/* The run's KV capacity in GB: kv_capacity_gb of group `name`'s summary
- * table (name, value); 0 where there is none. */
-struct xmetric {
-	char name[48]; /* as sim/output.c writes a summary row */
-	double value;
+/* What the fit reads of a request: its prompt, the tokens it generated,
+ * and when its first token came and it finished (NaN: never). */
+struct xreq {
+	uint32_t prompt_tokens, generated;
+	double first_token_s, finish_s;
 };
 
-static double summary_kv_gb(hid_t f, const char *name)
+/* The requests table of group `name` into *out (malloc'ed): how many, 0
+ * where the file has none or it cannot be read. */
+static size_t read_reqs(hid_t f, const char *name, struct xreq **out)
 {
-	struct xmetric *m = NULL;
 	char path[300];
-	hid_t ds, t, st, sp;
-	hssize_t n = 0;
-	double v = 0;
+	hid_t ds, t, sp;
+	hssize_t n;
+	struct xreq *q = NULL;
 
-	snprintf(path, sizeof path, "/%s/summary", name);
+	*out = NULL;
+	snprintf(path, sizeof path, "/%s/requests", name);
 	if (H5Lexists(f, path, H5P_DEFAULT) <= 0)
 		return 0;
 	ds = H5Dopen2(f, path, H5P_DEFAULT);
@@ -214,23 +225,51 @@ static double summary_kv_gb(hid_t f, const char *name)
 	sp = H5Dget_space(ds);
 	n = H5Sget_simple_extent_npoints(sp);
 	H5Sclose(sp);
-	t = H5Tcreate(H5T_COMPOUND, sizeof(*m));
-	st = H5Tcopy(H5T_C_S1);
-	H5Tset_size(st, sizeof(m->name));
-	H5Tinsert(t, "name", 0, st);
-	H5Tinsert(t, "value", HOFFSET(struct xmetric, value),
-		  H5T_NATIVE_DOUBLE);
-	if (n > 0 && (m = calloc((size_t)n, sizeof(*m))) &&
-	    H5Dread(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, m) >= 0)
-		for (hssize_t i = 0; i < n; i++)
-			if (!strncmp(m[i].name, "kv_capacity_gb",
-				     sizeof(m[i].name)))
-				v = m[i].value;
-	free(m);
-	H5Tclose(st);
+	t = H5Tcreate(H5T_COMPOUND, sizeof(*q));
+#define F(m, ty) H5Tinsert(t, #m, HOFFSET(struct xreq, m), ty)
+	F(prompt_tokens, H5T_NATIVE_UINT32);
+	F(generated, H5T_NATIVE_UINT32);
+	F(first_token_s, H5T_NATIVE_DOUBLE);
+	F(finish_s, H5T_NATIVE_DOUBLE);
+#undef F
+	if (n > 0 && (q = calloc((size_t)n, sizeof(*q))) &&
+	    H5Dread(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, q) < 0) {
+		free(q);
+		q = NULL;
+	}
 	H5Tclose(t);
 	H5Dclose(ds);
-	return v > 0 ? v : 0;
+	*out = q;
+	return q ? (size_t)n : 0;
+}
+
+/*
+ * The mean context of the requests live at time t (from their first token
+ * to their finish, or to `end`, the run's last iteration's end, if they
+ * did not finish): the prompt plus the tokens generated by then, taken as
+ * linear in time (the table keeps the count at the end only). What the
+ * simulator charges with is the mean context of the iteration's decode
+ * requests (sim/exec_offload.c). 0 where none is live.
+ */
+static double ctx_of(const struct xreq *q, size_t nq, double t, double end)
+{
+	double sum = 0;
+	size_t live = 0;
+
+	for (size_t k = 0; k < nq; k++) {
+		double a = q[k].first_token_s, b = q[k].finish_s;
+
+		if (!(a >= 0))
+			continue; /* no first token: not decoding */
+		if (isnan(b))
+			b = end;
+		if (!(t >= a && t < b))
+			continue;
+		sum += q[k].prompt_tokens +
+		       (double)q[k].generated * (t - a) / (b - a);
+		live++;
+	}
+	return live ? sum / (double)live : 0;
 }
 
 struct walk {
@@ -240,6 +279,7 @@ struct walk {
 	int lp_priced;
 	int layer_tokens; /* the table has prefill/gather_layer_tokens */
 	int load_layers;  /* and load_layers */
+	int start;        /* and start_s (a context needs it: ctx_of) */
 	int bad;
 };
 
@@ -292,6 +332,10 @@ static herr_t add_group(hid_t g, const char *name, const H5L_info_t *info,
 				    H5Tget_member_index(ft, "wait_s") >= 0;
 			int load = ft >= 0 &&
 				   H5Tget_member_index(ft, "load_s") >= 0;
+			int start = ft >= 0 &&
+				    H5Tget_member_index(ft, "start_s") >= 0;
+
+			w->start = start;
 			int stall = ft >= 0 &&
 				    H5Tget_member_index(ft, "stall_s") >= 0;
 
@@ -308,7 +352,8 @@ static herr_t add_group(hid_t g, const char *name, const H5L_info_t *info,
 				H5Tclose(ft);
 			memset(w->x->row + w->x->n, 0,
 			       (size_t)n * sizeof(*w->x->row));
-			mt = xrow_type(issue, load, stall, w->layer_tokens,
+			mt = xrow_type(start, issue, load, stall,
+				       w->layer_tokens,
 				       w->load_layers);
 		}
 		if (H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT,
@@ -317,8 +362,14 @@ static herr_t add_group(hid_t g, const char *name, const H5L_info_t *info,
 		H5Tclose(mt);
 		/* the first iteration of a run pays the cold start */
 		size_t n0 = w->x->n;
-		double kv_gb = summary_kv_gb(w->f, name);
+		struct xreq *q = NULL;
+		size_t nq = read_reqs(w->f, name, &q);
+		double end = 0;
 		const struct pol_preset *pre = pol_preset_find(name);
+
+		for (hssize_t i = 0; i < n; i++)
+			end = fmax(end, w->x->row[n0 + (size_t)i].start_s +
+					       w->x->row[n0 + (size_t)i].dur_s);
 
 		if (!pre && !w->x->nopreset++)
 			snprintf(w->x->nopreset_name,
@@ -331,12 +382,18 @@ static herr_t add_group(hid_t g, const char *name, const H5L_info_t *info,
 				(uint8_t)w->layer_tokens;
 			w->x->row[w->x->n].has_load_layers =
 				(uint8_t)w->load_layers;
-			w->x->row[w->x->n].kv_gb = kv_gb;
+			w->x->row[w->x->n].ctx =
+				q && w->start
+					? ctx_of(q, nq,
+						 w->x->row[w->x->n].start_s,
+						 end)
+					: -1;
 			w->x->row[w->x->n].flash_loads =
 				(uint8_t)(pre && pre->flash);
 			w->x->heads[w->x->n] = w->heads;
 			w->x->layers[w->x->n++] = w->layers;
 		}
+		free(q);
 	}
 	H5Dclose(ds);
 	return w->bad ? -1 : 0;
@@ -574,7 +631,7 @@ static void host_x(const struct xrow *r, uint32_t L, double *x)
 	x[3] = off;
 	x[4] = off ? (double)r->hits / L : 0;
 	x[5] = off ? (double)r->blocks_loaded / L : 0;
-	x[6] = x[4] * log2(fmax(r->kv_gb, 1.0));
+	x[6] = x[4] * cost_ctx_doublings(r->ctx);
 }
 
 /* Least squares y ~ X c over rows with use[i], weighted by w[i] (NULL:
@@ -768,12 +825,12 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 	double cg[NG], ch[NH], ci[NI], cp[NP], eg = 0, eh = 0, wg = 0, ei = 0,
 	       ep = 0;
 	int *ug = NULL, *uh = NULL, *ui = NULL, *up = NULL, rc = 0, two = 0;
-	int goff = 0, gnon = 0, gheads = 0, gcap = 0, nocap = 0, gload = 0;
+	int goff = 0, gnon = 0, gheads = 0, gctx = 0, noctx = 0, gload = 0;
 	size_t noload = 0, noload_held = 0; /* offload rows left out (fitted,
 						 held out): no load_layers */
 	struct gpu_stages gs;
 	unsigned hfirst[4]; /* the head count of each per-head column's rows */
-	double cap0 = -1;
+	double ctx0 = -1;
 	size_t ng = 0, nh = 0, ni = 0, np = 0, ngap = 0, tg = 0, th = 0,
 	       ti = 0, tp = 0;
 	/* the runs' names for the sources, whole names only: what does not
@@ -931,27 +988,27 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			for (size_t i = 0; i < x.n; i++)
 				Xg[i * NG + col[k]] = 0;
 	}
-	/* likewise the per-hit term by capacity: fitted where the rows of
+	/* likewise the per-hit term by context: fitted where the rows of
 	 * the host fit in use (the policy thread's with two stages) cover two
-	 * capacities or more, and no offload row lacks its run's capacity
-	 * (a file without the summary's kv_capacity_gb) */
+	 * contexts or more, and no offload row lacks its run's requests
+	 * table (from which its context comes) */
 	for (size_t i = 0; i < x.n; i++) {
 		double c;
 
 		if (!(two ? up[i] : uh[i]) || !is_offload(&x.row[i]))
 			continue;
-		if (x.row[i].kv_gb <= 0) {
-			nocap++;
+		if (x.row[i].ctx < 0) {
+			noctx++;
 			continue;
 		}
-		c = log2(fmax(x.row[i].kv_gb, 1.0));
-		if (cap0 < 0)
-			cap0 = c;
-		else if (c != cap0)
-			gcap = 1;
+		c = cost_ctx_doublings(x.row[i].ctx);
+		if (ctx0 < 0)
+			ctx0 = c;
+		else if (c != ctx0)
+			gctx = 1;
 	}
-	gcap = gcap && !nocap;
-	if (!gcap)
+	gctx = gctx && !noctx;
+	if (!gctx)
 		for (size_t i = 0; i < x.n; i++) {
 			Xh[i * NH + 6] = 0;
 			Xp[i * NP + 3] = 0;
@@ -1057,7 +1114,7 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			{ 11, ch[3], nh, mh, "host issue per layer, extra under offload", "host issue" },
 			{ 12, ch[4], nh, mh, "host issue per block-head found in HBM (offload)", "host issue" },
 			{ 13, ch[5], nh, mh, "host issue per block-head missed (offload)", "host issue" },
-			{ 22, ch[6], nh, mh, "host issue per block-head found in HBM and doubling of the KV capacity over 1 GB (offload)", "host issue" },
+			{ 22, ch[6], nh, mh, "host issue per block-head found in HBM and doubling of the mean context over 1,024 tokens (offload)", "host issue" },
 			{ 15, 0, 0, 0, "not fitted: one host stage", NULL },
 			{ 16, 1, 0, 0, "one host stage: the issue and the look-ups add", NULL },
 		};
@@ -1069,7 +1126,7 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			{ 11, cp[0], np, mp, "policy thread per layer (offload)", "policy thread" },
 			{ 12, cp[1], np, mp, "policy thread per block-head found in HBM (offload)", "policy thread" },
 			{ 13, cp[2], np, mp, "policy thread per block-head missed (offload)", "policy thread" },
-			{ 22, cp[3], np, mp, "policy thread per block-head found in HBM and doubling of the KV capacity over 1 GB (offload)", "policy thread" },
+			{ 22, cp[3], np, mp, "policy thread per block-head found in HBM and doubling of the mean context over 1,024 tokens (offload)", "policy thread" },
 			{ 16, 2, 0, 0, "two host stages: the issue thread issues layer l while the policy works on layer l + 1", NULL },
 		};
 		const struct hterm *h = two ? h2 : h1;
@@ -1123,15 +1180,15 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			struct hw_num *num = hw_exec_num(&hw->exec, h[j].key);
 
 			num->v = h[j].v;
-			if (h[j].key == 22 && !gcap) {
+			if (h[j].key == 22 && !gctx) {
 				num->v = 0;
-				if (nocap)
+				if (noctx)
 					snprintf(num->src, sizeof num->src,
-						 "not fitted: %d offload iterations from runs without their KV capacity (summary kv_capacity_gb; calibrate --fit-exec: %.150s)",
-						 nocap, names);
+						 "not fitted: %d offload iterations from runs without their requests table (calibrate --fit-exec: %.150s)",
+						 noctx, names);
 				else
 					snprintf(num->src, sizeof num->src,
-						 "not fitted: the runs had one KV capacity, so the per-hit term carries it (calibrate --fit-exec: %.150s)",
+						 "not fitted: the runs had one context, so the per-hit term carries it (calibrate --fit-exec: %.150s)",
 						 names);
 				continue;
 			}
@@ -1236,7 +1293,7 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 				noload, noload_held);
 		if (!two)
 			fprintf(log,
-				"  host (%zu iterations): %.1f us/layer + %.2f us per request per layer + %.4f us per prefill token per layer; offload +%.1f us/layer + %.4f us per hit (+ %.4f per doubling of the KV capacity over 1 GB) + %.4f us per miss\n"
+				"  host (%zu iterations): %.1f us/layer + %.2f us per request per layer + %.4f us per prefill token per layer; offload +%.1f us/layer + %.4f us per hit (+ %.4f per doubling of the mean context over 1,024 tokens) + %.4f us per miss\n"
 				"  held-out host issue MAPE: %.2f%% (%zu iterations)\n",
 				nh, ch[0] / 1e3, ch[1] / 1e3, ch[2] / 1e3,
 				ch[3] / 1e3, ch[4] / 1e3, ch[6] / 1e3, ch[5] / 1e3,
@@ -1245,7 +1302,7 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			fprintf(log,
 				"  host, two stages (a layer takes the larger):\n"
 				"    issue thread (%zu iterations): %.1f us/layer + %.2f us per request per layer + %.4f us per prefill token per layer; offload +%.1f us/layer; held-out MAPE %.2f%% (%zu)\n"
-				"    policy thread (%zu iterations, offload): %.1f us/layer + %.4f us per hit (+ %.4f per doubling of the KV capacity over 1 GB) + %.4f us per miss; held-out MAPE %.2f%% (%zu)\n",
+				"    policy thread (%zu iterations, offload): %.1f us/layer + %.4f us per hit (+ %.4f per doubling of the mean context over 1,024 tokens) + %.4f us per miss; held-out MAPE %.2f%% (%zu)\n",
 				ni, ci[0] / 1e3, ci[1] / 1e3, ci[2] / 1e3,
 				ci[3] / 1e3, ti ? 100 * ei / (double)ti : 0, ti,
 				np, cp[0] / 1e3, cp[1] / 1e3, cp[3] / 1e3, cp[2] / 1e3,
@@ -1256,10 +1313,10 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 				gheads & 2 ? "" : " sparse (without offload)",
 				gheads & 4 ? "" : " offload",
 				gheads & 8 ? "" : " offload per decode request");
-		if (!gcap)
-			fprintf(log, "  per-hit term by KV capacity: not fitted (%s)\n",
-				nocap ? "offload runs without their capacity"
-				      : "one capacity");
+		if (!gctx)
+			fprintf(log, "  per-hit term by context: not fitted (%s)\n",
+				noctx ? "offload runs without their requests table"
+				      : "one context");
 		fprintf(log,
 			"  held-out GPU window, mean signed error: dense decode %+.2f%% (%zu), dense with prefill %+.2f%% (%zu), offload decode %+.2f%% (%zu), offload with prefill %+.2f%% (%zu)\n",
 			nbias[0] ? 100 * bias[0] / (double)nbias[0] : 0, nbias[0],

@@ -252,9 +252,14 @@ int64_t cost_exec_prefill_tail_ns(const struct cost_model *c)
 	return e->present ? ns_round(e->prefill_tail_ns.v) : 0;
 }
 
+double cost_ctx_doublings(double ctx_tokens)
+{
+	return log2(fmax(ctx_tokens / 1024.0, 1.0));
+}
+
 int64_t cost_exec_host_ns(const struct cost_model *c, uint64_t items,
 			  uint64_t prefill_tokens, uint64_t hits,
-			  uint64_t misses, int offload, double kv_gb)
+			  uint64_t misses, int offload, double ctx_tokens)
 {
 	const struct hw_exec *e = &c->hw->exec;
 
@@ -267,8 +272,8 @@ int64_t cost_exec_host_ns(const struct cost_model *c, uint64_t items,
 		(offload ? e->host_issue_off_layer_ns.v : 0);
 	look = offload ? e->host_off_layer_ns.v +
 				 (double)hits * (e->host_hit_ns.v +
-						 log2(fmax(kv_gb, 1.0)) *
-							 e->host_hit_log_ns.v) +
+						 cost_ctx_doublings(ctx_tokens) *
+							 e->host_hit_ctx_ns.v) +
 				 (double)misses * e->host_miss_ns.v
 		       : 0;
 	/* two stages: the issue thread and the policy overlap */

@@ -111,8 +111,10 @@ int64_t cost_iter_fixed_ns(const struct cost_model *c, uint64_t seqs,
  * `prefill_tokens` prefill tokens and, under an offload policy (`offload`),
  * `hits` block-heads found in HBM and `misses` not: the issue work plus the
  * policy's look-ups, or the larger of the two where the profile has two
- * host stages (hw_exec.host_stages). A hit costs more in a larger KV cache
- * (`kv_gb`, the KV capacity in GB; host_hit_log_ns per doubling over 1 GB).
+ * host stages (hw_exec.host_stages). A hit costs more where the requests'
+ * contexts are longer (`ctx_tokens`, the mean context of the layer's
+ * decode requests; host_hit_ctx_ns per doubling over 1,024 tokens:
+ * cost_ctx_doublings).
  */
 int64_t cost_exec_layer_ns(const struct cost_model *c, uint64_t decode_seqs,
 			   int sparse_layer, uint64_t prefill_tokens,
@@ -130,7 +132,10 @@ int64_t cost_exec_load_gpu_ns(const struct cost_model *c);
 int64_t cost_exec_prefill_tail_ns(const struct cost_model *c);
 int64_t cost_exec_host_ns(const struct cost_model *c, uint64_t items,
 			  uint64_t prefill_tokens, uint64_t hits,
-			  uint64_t misses, int offload, double kv_gb);
+			  uint64_t misses, int offload, double ctx_tokens);
+/* log2(ctx_tokens / 1024), 0 at 1,024 tokens or fewer: what the per-hit
+ * host cost grows by (the executor fit's context term) */
+double cost_ctx_doublings(double ctx_tokens);
 /* 1 when the profile has the executor section */
 int cost_has_exec(const struct cost_model *c);
 

@@ -76,7 +76,7 @@ static const char *const exec_keys[HW_EXEC_NUMS + 1] = {
 	"host_hit_ns", "host_miss_ns", "gather_head_ns",
 	"host_issue_off_layer_ns", "host_stages", "off_layer_ns",
 	"off_dec_sparse_ns", "load_layer_ns", "prefill_layer_ns",
-	"prefill_tail_ns", "host_hit_log_ns", "off_layer_head_ns",
+	"prefill_tail_ns", "host_hit_ctx_ns", "off_layer_head_ns",
 	"off_dec_head_ns", "off_load_layer_ns", NULL
 };
 
@@ -116,7 +116,7 @@ static const size_t exec_off[HW_EXEC_NUMS] = {
 	offsetof(struct hw_exec, load_layer_ns),
 	offsetof(struct hw_exec, prefill_layer_ns),
 	offsetof(struct hw_exec, prefill_tail_ns),
-	offsetof(struct hw_exec, host_hit_log_ns),
+	offsetof(struct hw_exec, host_hit_ctx_ns),
 	offsetof(struct hw_exec, off_layer_head_ns),
 	offsetof(struct hw_exec, off_dec_head_ns),
 	offsetof(struct hw_exec, off_load_layer_ns),

@@ -217,12 +217,13 @@ struct hw_exec {
 	 * its last kernel until its saves have landed and it closes, beyond
 	 * the host op (optional in a file: absent = 0) */
 	struct hw_num prefill_tail_ns;
-	/* the policy's cost per block-head found grows with the KV cache it
-	 * looks up in (its slot, LRU and pin arrays spread over more memory):
-	 * per hit and per doubling of the KV capacity in GB, over 1 GB
-	 * (P's hit term is hits (host_hit + log2(capacity GB) host_hit_log);
-	 * optional in a file: absent = 0) */
-	struct hw_num host_hit_log_ns;
+	/* the policy's cost per block-head found grows with the requests'
+	 * contexts (the directory a request's look-ups walk): per hit and
+	 * per doubling of the decode requests' mean context over 1,024
+	 * tokens (P's hit term is hits (host_hit + log2(ctx / 1024)
+	 * host_hit_ctx); until session 18 host_hit_log_ns, per doubling of
+	 * the KV capacity; optional in a file: absent = 0) */
+	struct hw_num host_hit_ctx_ns;
 	/* GPU under offload, per KV head per layer with work: the loads'
 	 * and selections' per-head index work (optional in a file: absent
 	 * = 0) */

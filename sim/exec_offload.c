@@ -333,6 +333,21 @@ static uint64_t layer_items(const struct pol_plan *plan, uint32_t layer)
 	return n;
 }
 
+/* the mean context (KV tokens before this iteration) of the decode
+ * requests that run `layer`: what a hit's policy cost grows with
+ * (cost_exec_host_ns); 0 with none */
+static double layer_decode_ctx(const struct pol_plan *plan, uint32_t layer)
+{
+	uint64_t sum = 0, n = 0;
+
+	for (size_t k = 0; k < plan->n; k++)
+		if (plan->items[k].decode && off_item_at(&plan->items[k], layer)) {
+			sum += plan->items[k].kv_prior;
+			n++;
+		}
+	return n ? (double)sum / (double)n : 0;
+}
+
 static uint64_t layer_tokens(const struct pol_plan *plan, uint32_t layer)
 {
 	uint64_t n = 0;
@@ -611,11 +626,7 @@ static int offload_run(void *priv, struct pol *p, const struct pol_plan *plan,
 							 layer_tokens(plan, l),
 							 (o->hits - lhits) * o->head_scale,
 							 (o->misses - lmisses) * o->head_scale,
-							 1,
-							 /* the KV capacity in HBM,
-							  * the summary's
-							  * kv_capacity_gb */
-							 (double)o->hbm_bytes * 1e-9);
+							 1, layer_decode_ctx(plan, l));
 
 			if (host > t) {
 				res->other_ns += host - t;

@@ -22,7 +22,7 @@
 
 /* the columns a live iterations table carries that the fit reads */
 struct row {
-	double dur_s, gpu_s, host_s, model_s;
+	double start_s, dur_s, gpu_s, host_s, model_s;
 	uint32_t batch, prefill_tokens, decode_seqs, lp_layers, sparse_layers;
 	uint64_t hits, blocks_loaded, blocks_saved, gather_tokens;
 	double issue_s, wait_s; /* runs with the issue thread */
@@ -46,11 +46,17 @@ static const double LL_TRUE[2] = { 3e3, 330 };
 /* an iteration with prefill under offload closes this much after its GPU
  * window, beyond the host op (the runs with the issue thread) */
 static const double PT_TRUE = 900e3;
-/* the policy's extra per hit and doubling of the KV capacity over 1 GB,
- * in files written with a capacity (write_kv_gb > 0: a summary table
- * with kv_capacity_gb, as sim/output.c writes it) */
+/* the policy's extra per hit and doubling of the requests' context over
+ * 1,024 tokens, in files written with a context (write_ctx > 0: a
+ * requests table with one request of that many prompt tokens live through
+ * the run, as sim/output.c writes the table) */
 static const double HL_TRUE = 9;
-static double write_kv_gb;
+static double write_ctx;
+/* the columns of a requests table the fit reads */
+struct req_row {
+	uint32_t prompt_tokens, generated;
+	double first_token_s, finish_s;
+};
 /* GPU under offload per KV head per layer, in files written with
  * write_off_head set (off_layer_head_ns) */
 static const double OH_TRUE = 400;
@@ -168,8 +174,8 @@ static void write_live(const char *path, const char *executor, size_t n,
 		gpu += x->prefill_layers * PL_TRUE;
 		for (int j = 0; j < 6; j++)
 			host += hx[j] * H_TRUE[j];
-		if (write_kv_gb > 0)
-			host += hx[4] * HL_TRUE * log2(write_kv_gb);
+		if (write_ctx > 0)
+			host += hx[4] * HL_TRUE * log2(write_ctx / 1024);
 		hop = hw->op[HW_OP_HOST].fixed_ns.v +
 		      hw->op[HW_OP_HOST].per_item_ns.v * x->batch;
 		/* model: 40 ms of kernels + the host op; the GPU window adds
@@ -238,6 +244,8 @@ static void write_live(const char *path, const char *executor, size_t n,
 		if (piped && off && pf)
 			x->dur_s += PT_TRUE * 1e-9;
 	}
+	for (size_t i = 1; i < n; i++) /* back to back */
+		r[i].start_s = r[i - 1].start_s + r[i - 1].dur_s;
 	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 	f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
 	CHECK(f >= 0);
@@ -250,6 +258,7 @@ static void write_live(const char *path, const char *executor, size_t n,
 			 H5P_DEFAULT, H5P_DEFAULT);
 	t = H5Tcreate(H5T_COMPOUND, sizeof(struct row));
 #define F(m, ty) H5Tinsert(t, #m, HOFFSET(struct row, m), ty)
+	F(start_s, H5T_NATIVE_DOUBLE);
 	F(dur_s, H5T_NATIVE_DOUBLE);
 	F(gpu_s, H5T_NATIVE_DOUBLE);
 	F(host_s, H5T_NATIVE_DOUBLE);
@@ -283,28 +292,27 @@ static void write_live(const char *path, const char *executor, size_t n,
 	H5Dclose(ds);
 	H5Sclose(sp);
 	H5Tclose(t);
-	if (write_kv_gb > 0) {
-		struct {
-			char name[48];
-			double value;
-		} m[2] = { { "requests", 64 }, { "kv_capacity_gb", 0 } };
-		hid_t st = H5Tcopy(H5T_C_S1);
-		hsize_t two = 2;
+	if (write_ctx > 0) {
+		/* one request, decoding from before the first iteration to
+		 * past the last (finish NaN: unfinished) */
+		struct req_row q = { (uint32_t)write_ctx, 0, 0.0, NAN };
 
-		m[1].value = write_kv_gb;
-		H5Tset_size(st, 48);
-		t = H5Tcreate(H5T_COMPOUND, sizeof(m[0]));
-		H5Tinsert(t, "name", 0, st);
-		H5Tinsert(t, "value", sizeof(m[0].name), H5T_NATIVE_DOUBLE);
-		sp = H5Screate_simple(1, &two, NULL);
-		ds = H5Dcreate2(grp, "summary", t, sp, H5P_DEFAULT,
+		t = H5Tcreate(H5T_COMPOUND, sizeof(q));
+#define F(m, ty) H5Tinsert(t, #m, HOFFSET(struct req_row, m), ty)
+		F(prompt_tokens, H5T_NATIVE_UINT32);
+		F(generated, H5T_NATIVE_UINT32);
+		F(first_token_s, H5T_NATIVE_DOUBLE);
+		F(finish_s, H5T_NATIVE_DOUBLE);
+#undef F
+		dim = 1;
+		sp = H5Screate_simple(1, &dim, NULL);
+		ds = H5Dcreate2(grp, "requests", t, sp, H5P_DEFAULT,
 				H5P_DEFAULT, H5P_DEFAULT);
 		CHECK(ds >= 0);
-		CHECK(H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, m) >= 0);
+		CHECK(H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, &q) >= 0);
 		H5Dclose(ds);
 		H5Sclose(sp);
 		H5Tclose(t);
-		H5Tclose(st);
 	}
 	H5Gclose(grp);
 	H5Fclose(f);
@@ -584,10 +592,10 @@ static void rm_files(char (*p)[32], int n)
 		remove(p[k]);
 }
 
-/* A hit's policy cost grows with the KV capacity (host_hit_log_ns): runs
- * at 6 and 96 GB tell it from the per-hit term; the simulator charges it
- * by the capacity it is given. */
-static void t_fit_hit_cost_by_capacity(void)
+/* A hit's policy cost grows with the requests' context (host_hit_ctx_ns):
+ * runs at 6k and 96k tokens tell it from the per-hit term; the simulator
+ * charges it by the context it is given. */
+static void t_fit_hit_cost_by_context(void)
 {
 	char p[3][32];
 	const char *files[3], *a = p[0], *b = p[1], *c = p[2];
@@ -602,44 +610,46 @@ static void t_fit_hit_cost_by_capacity(void)
 	CHECK(hw_profile_load(&hw, "h200", &e) == 0);
 	write_live(a, "live NVIDIA H200", 600, 0, hw, &gap, "llama-3-8b-262k", 8,
 		   1);
-	write_kv_gb = 6;
+	write_ctx = 6144;
 	write_live(b, "live NVIDIA H200", 900, 1, hw, &gap, "lwm-7b", 32, 1);
-	write_kv_gb = 96;
+	write_ctx = 98304;
 	write_live(c, "live NVIDIA H200", 900, 1, hw, &gap, "lwm-7b", 32, 1);
-	write_kv_gb = 0;
+	write_ctx = 0;
 	CHECK_MSG(cal_fit_exec(hw, files, 3, NULL, &e) == 0, "%s", e.msg);
 	CHECK_NEAR(hw->exec.host_hit_ns.v, H_TRUE[4], 1e-4 * H_TRUE[4]);
-	CHECK_NEAR(hw->exec.host_hit_log_ns.v, HL_TRUE, 1e-4 * HL_TRUE);
+	CHECK_NEAR(hw->exec.host_hit_ctx_ns.v, HL_TRUE, 1e-4 * HL_TRUE);
 	CHECK_NEAR(hw->exec.host_miss_ns.v, H_TRUE[5], 1e-4 * H_TRUE[5]);
-	CHECK_STR_CONTAINS(hw->exec.host_hit_log_ns.src,
-			   "doubling of the KV capacity");
-	/* the cost: 100,000 hits at 1 GB (or less) and at 64 GB differ by
-	 * 100,000 x 6 doublings x HL_TRUE, the policy stage the larger */
+	CHECK_STR_CONTAINS(hw->exec.host_hit_ctx_ns.src,
+			   "doubling of the mean context");
+	/* the cost: 100,000 hits at 1,024 tokens (or fewer) and at 64k
+	 * differ by 100,000 x 6 doublings x HL_TRUE, the policy stage the
+	 * larger */
 	CHECK(model_load(&m, "lwm-7b", &e) == 0);
 	cm = (struct cost_model){ hw, &m };
-	small = cost_exec_host_ns(&cm, 1, 0, 100000, 0, 1, 0.5);
-	big = cost_exec_host_ns(&cm, 1, 0, 100000, 0, 1, 64);
-	CHECK_EQ_I64(small, cost_exec_host_ns(&cm, 1, 0, 100000, 0, 1, 1));
+	small = cost_exec_host_ns(&cm, 1, 0, 100000, 0, 1, 512);
+	big = cost_exec_host_ns(&cm, 1, 0, 100000, 0, 1, 65536);
+	CHECK_EQ_I64(small, cost_exec_host_ns(&cm, 1, 0, 100000, 0, 1, 1024));
 	CHECK_NEAR((double)(big - small), 100000 * 6 * HL_TRUE, 2);
-	/* one capacity (24 GB in both offload runs): the term cannot be
-	 * told from the per-hit one, which carries it there */
-	write_kv_gb = 24;
+	/* one context (24k in both offload runs): the term cannot be told
+	 * from the per-hit one, which carries it there */
+	write_ctx = 24576;
 	write_live(b, "live NVIDIA H200", 900, 1, hw, &gap, "lwm-7b", 32, 1);
 	write_live(c, "live NVIDIA H200", 900, 1, hw, &gap, "lwm-7b", 32, 1);
-	write_kv_gb = 0;
+	write_ctx = 0;
 	CHECK_MSG(cal_fit_exec(hw, files, 3, NULL, &e) == 0, "%s", e.msg);
-	CHECK(hw->exec.host_hit_log_ns.v == 0);
-	CHECK_STR_CONTAINS(hw->exec.host_hit_log_ns.src, "one KV capacity");
+	CHECK(hw->exec.host_hit_ctx_ns.v == 0);
+	CHECK_STR_CONTAINS(hw->exec.host_hit_ctx_ns.src, "one context");
 	CHECK_NEAR(hw->exec.host_hit_ns.v, H_TRUE[4] + HL_TRUE * log2(24.0),
 		   1e-4 * H_TRUE[4]);
-	/* an offload run without its capacity: not fitted either */
-	write_kv_gb = 96;
+	/* an offload run without its requests table: not fitted either */
+	write_ctx = 98304;
 	write_live(c, "live NVIDIA H200", 900, 1, hw, &gap, "lwm-7b", 32, 1);
-	write_kv_gb = 0;
+	write_ctx = 0;
 	write_live(b, "live NVIDIA H200", 900, 1, hw, &gap, "lwm-7b", 32, 1);
 	CHECK_MSG(cal_fit_exec(hw, files, 3, NULL, &e) == 0, "%s", e.msg);
-	CHECK(hw->exec.host_hit_log_ns.v == 0);
-	CHECK_STR_CONTAINS(hw->exec.host_hit_log_ns.src, "without their KV capacity");
+	CHECK(hw->exec.host_hit_ctx_ns.v == 0);
+	CHECK_STR_CONTAINS(hw->exec.host_hit_ctx_ns.src,
+			   "without their requests table");
 	hw_profile_free(hw);
 	rm_files(p, 3);
 }
@@ -1156,32 +1166,40 @@ static void t_sim_charges_executor_costs(void)
 		CHECK(bound > 0);
 		sim_release(&y);
 	}
-	/* the same by the KV capacity alone: 1 ms per hit and doubling over
-	 * 1 GB at the 2 GB budget (the HBM's: not the DRAM pool's, which is
-	 * larger) */
+	/* the same by the context alone: 1 ms per hit and doubling of the
+	 * decode requests' mean context over 1,024 tokens. One request of
+	 * 8,192 prompt tokens decodes at 3 doublings (its context grows by 7
+	 * tokens at most), one of 2,048 at 1: the capacity (2 GB, one
+	 * doubling) no longer enters */
 	b.hw->exec.host_hit_ns.v = 0;
 	b.hw->exec.host_miss_ns.v = 0;
-	b.hw->exec.host_hit_log_ns.v = 1e6;
-	{
+	b.hw->exec.host_hit_ctx_ns.v = 1e6;
+	for (int k = 0; k < 2; k++) {
+		struct trace one;
 		struct sim y;
 		size_t bound = 0;
+		const double dbl = k ? 1.0 : 3.0;
 
-		env_run(&b, "sparseserve", NULL, &t, &y);
+		trace_init(&one);
+		push(&one, 0, 0, k ? 2048 : 8192, 8);
+		env_run(&b, "sparseserve", NULL, &one, &y);
 		for (size_t i = 0; i < y.niters; i++) {
 			const struct sim_iter_rec *r = &y.iters[i];
+			double h = (double)r->hits;
 
 			if (!r->hits || r->prefill_tokens)
 				continue;
-			CHECK_MSG((double)r->dur_ns >= 0.99e6 * (double)r->hits &&
+			CHECK_MSG((double)r->dur_ns >= 0.99e6 * dbl * h &&
 					  (double)r->dur_ns <
-						  1.5e6 * (double)r->hits + 5e7,
-				  "iteration %zu: %lld ns for %llu hits",
-				  i, (long long)r->dur_ns,
+						  1.01e6 * (dbl + 0.01) * h + 5e7,
+				  "prompt %d, iteration %zu: %lld ns for %llu hits",
+				  k ? 2048 : 8192, i, (long long)r->dur_ns,
 				  (unsigned long long)r->hits);
 			bound++;
 		}
 		CHECK(bound > 0);
 		sim_release(&y);
+		trace_release(&one);
 	}
 	trace_release(&t);
 	hw_profile_free(a.hw);
@@ -1195,7 +1213,7 @@ static const struct th_case cases[] = {
 	TH_CASE(t_fit_one_kind_of_iteration),
 	TH_CASE(t_fit_relative_weights),
 	TH_CASE(t_fit_two_host_stages),
-	TH_CASE(t_fit_hit_cost_by_capacity),
+	TH_CASE(t_fit_hit_cost_by_context),
 	TH_CASE(t_fit_one_head_count),
 	TH_CASE(t_fit_offload_per_head),
 	TH_CASE(t_fit_load_layer_gpu),
