@@ -206,14 +206,18 @@ struct xreq {
 	double first_token_s, finish_s;
 };
 
-/* The requests table of group `name` into *out (malloc'ed): how many, 0
- * where the file has none or it cannot be read. */
-static size_t read_reqs(hid_t f, const char *name, struct xreq **out)
+/* The requests table of group `name` into *out (malloc'ed; NULL where the
+ * file has none): how many rows, or -1 where the table lacks one of the
+ * four columns or cannot be read (HDF5 would leave a missing column 0). */
+static ssize_t read_reqs(hid_t f, const char *name, struct xreq **out)
 {
+	static const char *const need[] = { "prompt_tokens", "generated",
+					     "first_token_s", "finish_s" };
 	char path[300];
-	hid_t ds, t, sp;
+	hid_t ds, t, sp, ft;
 	hssize_t n;
 	struct xreq *q = NULL;
+	int ok = 1;
 
 	*out = NULL;
 	snprintf(path, sizeof path, "/%s/requests", name);
@@ -221,7 +225,16 @@ static size_t read_reqs(hid_t f, const char *name, struct xreq **out)
 		return 0;
 	ds = H5Dopen2(f, path, H5P_DEFAULT);
 	if (ds < 0)
-		return 0;
+		return -1;
+	ft = H5Dget_type(ds);
+	for (size_t k = 0; k < SS_ARRAY_SIZE(need); k++)
+		ok = ok && ft >= 0 && H5Tget_member_index(ft, need[k]) >= 0;
+	if (ft >= 0)
+		H5Tclose(ft);
+	if (!ok) {
+		H5Dclose(ds);
+		return -1;
+	}
 	sp = H5Dget_space(ds);
 	n = H5Sget_simple_extent_npoints(sp);
 	H5Sclose(sp);
@@ -232,15 +245,16 @@ static size_t read_reqs(hid_t f, const char *name, struct xreq **out)
 	F(first_token_s, H5T_NATIVE_DOUBLE);
 	F(finish_s, H5T_NATIVE_DOUBLE);
 #undef F
-	if (n > 0 && (q = calloc((size_t)n, sizeof(*q))) &&
-	    H5Dread(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, q) < 0) {
+	if (n > 0 && (!(q = calloc((size_t)n, sizeof(*q))) ||
+		      H5Dread(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, q) < 0)) {
 		free(q);
 		q = NULL;
+		n = -1;
 	}
 	H5Tclose(t);
 	H5Dclose(ds);
 	*out = q;
-	return q ? (size_t)n : 0;
+	return n < 0 ? -1 : (ssize_t)n;
 }
 
 /*
@@ -334,10 +348,10 @@ static herr_t add_group(hid_t g, const char *name, const H5L_info_t *info,
 				   H5Tget_member_index(ft, "load_s") >= 0;
 			int start = ft >= 0 &&
 				    H5Tget_member_index(ft, "start_s") >= 0;
-
-			w->start = start;
 			int stall = ft >= 0 &&
 				    H5Tget_member_index(ft, "stall_s") >= 0;
+
+			w->start = start;
 
 			w->layer_tokens =
 				ft >= 0 &&
@@ -363,9 +377,12 @@ static herr_t add_group(hid_t g, const char *name, const H5L_info_t *info,
 		/* the first iteration of a run pays the cold start */
 		size_t n0 = w->x->n;
 		struct xreq *q = NULL;
-		size_t nq = read_reqs(w->f, name, &q);
+		ssize_t nq = read_reqs(w->f, name, &q);
 		double end = 0;
 		const struct pol_preset *pre = pol_preset_find(name);
+
+		if (nq < 0)
+			w->bad = 3;
 
 		for (hssize_t i = 0; i < n; i++)
 			end = fmax(end, w->x->row[n0 + (size_t)i].start_s +
@@ -384,7 +401,7 @@ static herr_t add_group(hid_t g, const char *name, const H5L_info_t *info,
 				(uint8_t)w->load_layers;
 			w->x->row[w->x->n].ctx =
 				q && w->start
-					? ctx_of(q, nq,
+					? ctx_of(q, (size_t)nq,
 						 w->x->row[w->x->n].start_s,
 						 end)
 					: -1;
@@ -430,6 +447,10 @@ static int read_file(struct xset *x, const char *path, struct ss_err *err)
 	H5Fclose(f);
 	if (w.bad == 1)
 		return ss_error(err, SS_ENOMEM, "out of memory");
+	if (w.bad == 3)
+		return ss_error(err, SS_EIO,
+				"%s: a requests table lacks prompt_tokens, generated, first_token_s or finish_s, or cannot be read",
+				path);
 	if (w.bad)
 		return ss_error(err, SS_EIO,
 				"%s: an iterations table lacks the live columns (gpu_s, host_s, model_s, gather_tokens, sparse_layers): written by an older build?",
@@ -830,7 +851,7 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 						 held out): no load_layers */
 	struct gpu_stages gs;
 	unsigned hfirst[4]; /* the head count of each per-head column's rows */
-	double ctx0 = -1;
+	double ctx_lo = INFINITY, ctx_hi = -INFINITY; /* doublings */
 	size_t ng = 0, nh = 0, ni = 0, np = 0, ngap = 0, tg = 0, th = 0,
 	       ti = 0, tp = 0;
 	/* the runs' names for the sources, whole names only: what does not
@@ -989,8 +1010,9 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 				Xg[i * NG + col[k]] = 0;
 	}
 	/* likewise the per-hit term by context: fitted where the rows of
-	 * the host fit in use (the policy thread's with two stages) cover two
-	 * contexts or more, and no offload row lacks its run's requests
+	 * the host fit in use (the policy thread's with two stages) span a
+	 * doubling of context or more (closer, it and the per-hit term are
+	 * nearly one column), and no offload row lacks its run's requests
 	 * table (from which its context comes) */
 	for (size_t i = 0; i < x.n; i++) {
 		double c;
@@ -1002,12 +1024,10 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 			continue;
 		}
 		c = cost_ctx_doublings(x.row[i].ctx);
-		if (ctx0 < 0)
-			ctx0 = c;
-		else if (c != ctx0)
-			gctx = 1;
+		ctx_lo = fmin(ctx_lo, c);
+		ctx_hi = fmax(ctx_hi, c);
 	}
-	gctx = gctx && !noctx;
+	gctx = ctx_hi - ctx_lo >= 1 && !noctx;
 	if (!gctx)
 		for (size_t i = 0; i < x.n; i++) {
 			Xh[i * NH + 6] = 0;
@@ -1184,11 +1204,11 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 				num->v = 0;
 				if (noctx)
 					snprintf(num->src, sizeof num->src,
-						 "not fitted: %d offload iterations from runs without their requests table (calibrate --fit-exec: %.150s)",
+						 "not fitted: %d offload iterations from runs without their requests table or iteration start times (calibrate --fit-exec: %.150s)",
 						 noctx, names);
 				else
 					snprintf(num->src, sizeof num->src,
-						 "not fitted: the runs had one context, so the per-hit term carries it (calibrate --fit-exec: %.150s)",
+						 "not fitted: the runs' contexts span less than a doubling, so the per-hit term carries it (calibrate --fit-exec: %.150s)",
 						 names);
 				continue;
 			}
@@ -1316,7 +1336,7 @@ int cal_fit_exec(struct hw_profile *hw, const char *const *files,
 		if (!gctx)
 			fprintf(log, "  per-hit term by context: not fitted (%s)\n",
 				noctx ? "offload runs without their requests table"
-				      : "one context");
+				      : "contexts within a doubling");
 		fprintf(log,
 			"  held-out GPU window, mean signed error: dense decode %+.2f%% (%zu), dense with prefill %+.2f%% (%zu), offload decode %+.2f%% (%zu), offload with prefill %+.2f%% (%zu)\n",
 			nbias[0] ? 100 * bias[0] / (double)nbias[0] : 0, nbias[0],

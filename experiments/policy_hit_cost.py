@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """policy_hit_cost.py - the offload policy thread's cost per block-head
 found in HBM, run by run (experiments/results/validation-h200.md "Session
-13": the cost grows with the KV cache).
+13"; calibrate/results/h200/README.md "Session 18": the profile prices it
+by the requests' context).
 
     policy_hit_cost.py [--bins] [--tracked] [--time] [--evictions] RUN.h5 [RUN.h5...]
 

@@ -152,6 +152,15 @@ void hw_profile_free(struct hw_profile *p)
 /* ---- reading ---------------------------------------------------------- */
 
 /* Every child of `obj` must be in `keys` (NULL-terminated) or start with '_'. */
+/* Keys that profiles once had and no longer do, with what replaced them:
+ * an old file names the change instead of "unknown key". */
+static const struct {
+	const char *key, *why;
+} retired_keys[] = {
+	{ "host_hit_log_ns",
+	  "retired in session 18: a hit's policy cost grows with the context (host_hit_ctx_ns), not the KV capacity; refit with calibrate --fit-exec" },
+};
+
 static int check_keys(const cJSON *obj, const char *prefix,
 		      const char *const *keys, struct mjson_ctx *cx)
 {
@@ -169,6 +178,10 @@ static int check_keys(const cJSON *obj, const char *prefix,
 
 			snprintf(path, sizeof(path), "%s%s%s", prefix,
 				 *prefix ? "." : "", it->string);
+			for (i = 0; i < SS_ARRAY_SIZE(retired_keys); i++)
+				if (!strcmp(retired_keys[i].key, it->string))
+					return mjson_bad(cx, path, "%s",
+							 retired_keys[i].why);
 			return mjson_bad(cx, path, "unknown key");
 		}
 	}

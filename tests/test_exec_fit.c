@@ -52,6 +52,7 @@ static const double PT_TRUE = 900e3;
  * the run, as sim/output.c writes the table) */
 static const double HL_TRUE = 9;
 static double write_ctx;
+static int write_req_bad; /* the requests table with prompt_tokens only */
 /* the columns of a requests table the fit reads */
 struct req_row {
 	uint32_t prompt_tokens, generated;
@@ -300,9 +301,11 @@ static void write_live(const char *path, const char *executor, size_t n,
 		t = H5Tcreate(H5T_COMPOUND, sizeof(q));
 #define F(m, ty) H5Tinsert(t, #m, HOFFSET(struct req_row, m), ty)
 		F(prompt_tokens, H5T_NATIVE_UINT32);
-		F(generated, H5T_NATIVE_UINT32);
-		F(first_token_s, H5T_NATIVE_DOUBLE);
-		F(finish_s, H5T_NATIVE_DOUBLE);
+		if (!write_req_bad) {
+			F(generated, H5T_NATIVE_UINT32);
+			F(first_token_s, H5T_NATIVE_DOUBLE);
+			F(finish_s, H5T_NATIVE_DOUBLE);
+		}
 #undef F
 		dim = 1;
 		sp = H5Screate_simple(1, &dim, NULL);
@@ -638,7 +641,7 @@ static void t_fit_hit_cost_by_context(void)
 	write_ctx = 0;
 	CHECK_MSG(cal_fit_exec(hw, files, 3, NULL, &e) == 0, "%s", e.msg);
 	CHECK(hw->exec.host_hit_ctx_ns.v == 0);
-	CHECK_STR_CONTAINS(hw->exec.host_hit_ctx_ns.src, "one context");
+	CHECK_STR_CONTAINS(hw->exec.host_hit_ctx_ns.src, "less than a doubling");
 	CHECK_NEAR(hw->exec.host_hit_ns.v, H_TRUE[4] + HL_TRUE * log2(24.0),
 		   1e-4 * H_TRUE[4]);
 	/* an offload run without its requests table: not fitted either */
@@ -650,6 +653,16 @@ static void t_fit_hit_cost_by_context(void)
 	CHECK(hw->exec.host_hit_ctx_ns.v == 0);
 	CHECK_STR_CONTAINS(hw->exec.host_hit_ctx_ns.src,
 			   "without their requests table");
+	/* a requests table without the columns the context needs: an
+	 * error naming the file, not a context of 0 */
+	write_ctx = 6144;
+	write_req_bad = 1;
+	write_live(b, "live NVIDIA H200", 900, 1, hw, &gap, "lwm-7b", 32, 1);
+	write_req_bad = 0;
+	write_ctx = 0;
+	CHECK(cal_fit_exec(hw, files, 3, NULL, &e) == SS_EIO);
+	CHECK_STR_CONTAINS(e.msg, b);
+	CHECK_STR_CONTAINS(e.msg, "requests table lacks");
 	hw_profile_free(hw);
 	rm_files(p, 3);
 }
@@ -979,6 +992,19 @@ static void t_profile_section_roundtrip_and_costs(void)
 			 (int)(at - txt) + 1, txt, at + 1);
 		CHECK(hw_profile_parse(&back, bad, "bad.json", &e) == SS_EINVAL);
 		CHECK_STR_CONTAINS(e.msg, "executor.warp_ns");
+		free(bad);
+	}
+	/* a retired key names what replaced it */
+	{
+		char *bad = malloc(len + 80), *at = strstr(txt, "\"executor\"");
+
+		CHECK(bad != NULL && at != NULL);
+		at = strchr(at, '{');
+		snprintf(bad, len + 80, "%.*s\"host_hit_log_ns\": {\"value\": 4, \"source\": \"x\"},%s",
+			 (int)(at - txt) + 1, txt, at + 1);
+		CHECK(hw_profile_parse(&back, bad, "old.json", &e) == SS_EINVAL);
+		CHECK_STR_CONTAINS(e.msg, "executor.host_hit_log_ns");
+		CHECK_STR_CONTAINS(e.msg, "host_hit_ctx_ns");
 		free(bad);
 	}
 	/* a section written before gather_head_ns existed still loads, with
