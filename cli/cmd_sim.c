@@ -421,9 +421,14 @@ static int live_warmup(const struct sim_opts *run, const struct live_opts *lo_ru
 	so.exec_priv = lv;
 	if (!(rc = sim_init(&s, &so, err))) {
 		size_t iters;
+		double gemm_s = 0;
 
 		rc = sim_run(&s, err);
 		iters = s.niters;
+		/* every GEMM shape the run can reach, while the executor is
+		 * attached (live_warm_gemms) */
+		if (!rc)
+			rc = live_warm_gemms(lv, &gemm_s, err);
 		/* the executor goes before the engine, as after a run */
 		live_free(lv);
 		lv = NULL;
@@ -431,8 +436,9 @@ static int live_warmup(const struct sim_opts *run, const struct live_opts *lo_ru
 		if (!rc)
 			fprintf(stderr,
 				"%s: %s: warm-up, 2 requests of %u tokens: %zu "
-				"iterations, %.2f s\n",
-				prog, run->preset->name, P, iters,
+				"iterations, and every GEMM shape (%.2f s): "
+				"%.2f s\n",
+				prog, run->preset->name, P, iters, gemm_s,
 				ss_wall_seconds() - t0);
 	}
 out:

@@ -214,6 +214,66 @@ extern "C" int kern_layer_forward(const struct kern_layer_args *a,
 	return 0;
 }
 
+extern "C" int kern_layer_warm_gemms(struct kern_blas *blas,
+				     struct kern_layer_ws *ws,
+				     const struct kern_weights *w,
+				     uint32_t dense_to, uint32_t max_rows,
+				     uint32_t step, void *stream,
+				     struct ss_err *err)
+{
+	const struct kern_model_shape *s;
+	const struct kern_layer_weights *lw;
+	uint32_t qd;
+	int rc;
+
+	if (!blas || !ws || !w || !w->n_layers)
+		return ss_error(err, SS_EINVAL,
+				"layer warm-up: NULL handle, workspace or "
+				"weights");
+	s = &ws->shape;
+	if (memcmp(&w->shape, s, sizeof *s))
+		return ss_error(err, SS_EINVAL,
+				"layer warm-up: workspace and weights have "
+				"different shapes");
+	if (!max_rows || max_rows > ws->max_tokens)
+		return ss_error(err, SS_EINVAL,
+				"layer warm-up: field 'max_rows' is %u; the "
+				"workspace holds 1 to %u",
+				max_rows, ws->max_tokens);
+	if (dense_to > max_rows)
+		return ss_error(err, SS_EINVAL,
+				"layer warm-up: field 'dense_to' is %u, past "
+				"'max_rows' %u",
+				dense_to, max_rows);
+	if (!step)
+		return ss_error(err, SS_EINVAL,
+				"layer warm-up: field 'step' is 0");
+	lw = &w->layer[0];
+	qd = s->n_q_heads * s->head_dim;
+	for (uint32_t T = 1; T <= max_rows;) {
+		/* as kern_layer_forward calls them: QKV and gate/up write,
+		 * O and down accumulate (beta 1 may pick other kernels) */
+		if ((rc = kern_linear(blas, ws->h, T, s->hidden, lw->w_qkv,
+				      (uint32_t)kern_qkv_width(s), ws->qkv, 0,
+				      stream, err)) ||
+		    (rc = kern_linear(blas, ws->attn, T, qd, lw->w_o,
+				      s->hidden, ws->h, 1, stream, err)) ||
+		    (rc = kern_linear(blas, ws->h, T, s->hidden, lw->w_gu,
+				      2 * s->intermediate, ws->gu, 0, stream,
+				      err)) ||
+		    (rc = kern_linear(blas, ws->act, T, s->intermediate,
+				      lw->w_down, s->hidden, ws->h, 1, stream,
+				      err))) {
+			ss_error_prefix(err, "layer warm-up, %u rows", T);
+			return rc;
+		}
+		if (T == max_rows)
+			break;
+		T = T < dense_to ? T + 1 : SS_MIN(T + step, max_rows);
+	}
+	return 0;
+}
+
 /* ---- dense attention backend ---- */
 
 __global__ void scatter_rows_kernel(const uint4 *__restrict__ src,

@@ -109,6 +109,13 @@ int kern_layer_forward(const struct kern_layer_args *a, void *stream,
 {
 	return NODEV(err);
 }
+int kern_layer_warm_gemms(struct kern_blas *blas, struct kern_layer_ws *ws,
+			  const struct kern_weights *w, uint32_t dense_to,
+			  uint32_t max_rows, uint32_t step, void *stream,
+			  struct ss_err *err)
+{
+	return NODEV(err);
+}
 kern_bf16 *kern_layer_ws_qkv(struct kern_layer_ws *ws) { return NULL; }
 kern_bf16 *kern_layer_ws_kv_new(struct kern_layer_ws *ws) { return NULL; }
 kern_bf16 *kern_layer_ws_attn(struct kern_layer_ws *ws) { return NULL; }

@@ -2116,6 +2116,35 @@ static int record_logits(struct live *lv, const struct pol_plan *plan,
 	return 0;
 }
 
+int live_warm_gemms(struct live *lv, double *seconds, struct ss_err *err)
+{
+	double t0 = ss_wall_seconds();
+	int rc;
+
+	if (!lv->ws || !lv->w || !lv->blas)
+		return ss_error(err, SS_EINVAL,
+				"live: GEMM warm-up before the executor is "
+				"attached");
+	if ((rc = kern_layer_warm_gemms(lv->blas, lv->ws, lv->w,
+					SS_MIN(lv->ws_tokens, LIVE_WARM_DENSE),
+					lv->ws_tokens, LIVE_WARM_STEP,
+					lv->s_comp, err)))
+		return rc;
+	for (uint32_t e = 1; e <= lv->max_emit; e++)
+		if ((rc = kern_linear(lv->blas, lv->d_emit_n, e, lv->m.hidden,
+				      lv->lm_head, lv->m.vocab, lv->d_logits,
+				      0, lv->s_comp, err))) {
+			ss_error_prefix(err, "live: LM head warm-up, %u rows",
+					e);
+			return rc;
+		}
+	if ((rc = kern_stream_sync(lv->s_comp, err)))
+		return rc;
+	if (seconds)
+		*seconds = ss_wall_seconds() - t0;
+	return 0;
+}
+
 const float *live_logits(const struct live *lv, uint32_t req, uint32_t tok)
 {
 	if (!lv->rec || !lv->p || req >= lv->p->nreqs || !lv->rec[req] ||

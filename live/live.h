@@ -86,6 +86,20 @@ int live_create(struct live **out, const struct model *m,
 		const struct live_opts *o, struct ss_err *err);
 void live_free(struct live *lv);
 
+/*
+ * Call every GEMM shape the executor's iterations can reach, once: the
+ * layer's four for every row count of a layer call (each up to
+ * LIVE_WARM_DENSE rows, every LIVE_WARM_STEP-th above), the LM head's for
+ * every count of emitting rows; then wait for the GPU. cuBLAS loads a
+ * shape's kernel on its first call and loading waits for the GPU to go
+ * idle: without this, a prefill iteration of a token count the run had
+ * not seen lost 10-17 ms (session 19). Needs the executor attached (after
+ * a run, as the warm-up does). *seconds: the time it took.
+ */
+#define LIVE_WARM_DENSE 2560
+#define LIVE_WARM_STEP 8
+int live_warm_gemms(struct live *lv, double *seconds, struct ss_err *err);
+
 /* The executor (priv: the struct live). */
 extern const struct sim_exec_ops live_exec;
 

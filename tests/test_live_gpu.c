@@ -401,6 +401,9 @@ static void staging_below_one_block_is_refused(void)
 	CHECK(strstr(e.msg, "save staging of 131071 bytes") != NULL);
 	lo.stage_bytes = 32 * 4096;
 	KOK(live_create(&lv, &m, &lo, &e));
+	/* nothing is on the GPU before a run attaches it: no GEMM warm-up */
+	CHECK_EQ_I64(live_warm_gemms(lv, NULL, &e), SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "before the executor is attached");
 	live_free(lv);
 }
 

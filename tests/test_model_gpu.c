@@ -1026,6 +1026,19 @@ static void layer_mixed(uint32_t nq, uint32_t nkv, unsigned long seed)
 	struct kern_layer_args la = { blas, ws, w, layer, &rope, dx, T, dpos,
 				      &kern_attn_dense_ops, &dctx, NULL };
 
+	/* the GEMM warm-up first (every row count to 40, every 8th to the
+	 * workspace's 128): it must leave nothing the forward reads but
+	 * its own workspace, which the forward overwrites */
+	CHECK_EQ_I64(kern_layer_warm_gemms(blas, ws, w, 40, 129, 8, NULL, &e),
+		     SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "'max_rows'");
+	CHECK_EQ_I64(kern_layer_warm_gemms(blas, ws, w, 41, 40, 8, NULL, &e),
+		     SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "'dense_to'");
+	CHECK_EQ_I64(kern_layer_warm_gemms(blas, ws, w, 40, 128, 0, NULL, &e),
+		     SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "'step'");
+	KOK(kern_layer_warm_gemms(blas, ws, w, 40, 128, 8, NULL, &e));
 	KOK(kern_layer_forward(&la, NULL, &e));
 	kern_bf16 *gx = xmalloc((size_t)T * H * 2);
 	kern_bf16 *gst = xmalloc((size_t)rows * KW * 2);
