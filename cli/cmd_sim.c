@@ -680,8 +680,10 @@ int cli_sim_main(int argc, char **argv, int live)
 			live_get_totals(lvs[i], &lt);
 			snprintf(executor, sizeof executor,
 				 "live: %s, driver %d, runtime %d; "
-				 SIM_MODEL_S_BY_LAYER, lt.device,
-				 lt.driver_version, lt.runtime_version);
+				 SIM_MODEL_S_BY_LAYER "%s",
+				 lt.device, lt.driver_version,
+				 lt.runtime_version,
+				 a.no_warmup ? "" : "; " SIM_GEMMS_WARMED);
 			fprintf(stderr,
 				"%s: %s on %s: %llu iterations, %.2f s of "
 				"iterations (%.3f s planning, %.2f s issuing "

@@ -220,6 +220,7 @@ int64_t cost_exec_layer_ns(const struct cost_model *c, uint64_t decode_seqs,
 							    : e->dec_dense_ns.v) +
 			(double)prefill_tokens * e->token_ns.v +
 			(prefill_tokens ? e->prefill_layer_ns.v : 0) +
+			(gather_tokens ? e->chunk_layer_ns.v : 0) +
 			(double)gather_tokens *
 				(e->gather_ns.v + heads * e->gather_head_ns.v) +
 			(offload ? e->off_layer_ns.v +

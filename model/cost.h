@@ -106,8 +106,9 @@ int64_t cost_iter_fixed_ns(const struct cost_model *c, uint64_t seqs,
  * 0 without one). GPU work around the kernels in one layer: `decode_seqs`
  * decode requests (`sparse_layer`: the layer uses DSA), `prefill_tokens`
  * prefill tokens and `gather_tokens` earlier KV tokens gathered for chunked
- * prefill; under an offload policy (`offload`) the loads' and saves'
- * index work and the selections' upload. Host time to issue one layer: `items` requests with
+ * prefill (a layer running such a chunk pays chunk_layer_ns too); under an
+ * offload policy (`offload`) the loads' and saves' index work and the
+ * selections' upload. Host time to issue one layer: `items` requests with
  * `prefill_tokens` prefill tokens and, under an offload policy (`offload`),
  * `hits` block-heads found in HBM and `misses` not: the issue work plus the
  * policy's look-ups, or the larger of the two where the profile has two

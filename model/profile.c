@@ -77,7 +77,7 @@ static const char *const exec_keys[HW_EXEC_NUMS + 1] = {
 	"host_issue_off_layer_ns", "host_stages", "off_layer_ns",
 	"off_dec_sparse_ns", "load_layer_ns", "prefill_layer_ns",
 	"prefill_tail_ns", "host_hit_ctx_ns", "off_layer_head_ns",
-	"off_dec_head_ns", "off_load_layer_ns", NULL
+	"off_dec_head_ns", "off_load_layer_ns", "chunk_layer_ns", NULL
 };
 
 /* Executor keys a file may lack (added after profiles were shipped, from
@@ -120,6 +120,7 @@ static const size_t exec_off[HW_EXEC_NUMS] = {
 	offsetof(struct hw_exec, off_layer_head_ns),
 	offsetof(struct hw_exec, off_dec_head_ns),
 	offsetof(struct hw_exec, off_load_layer_ns),
+	offsetof(struct hw_exec, chunk_layer_ns),
 };
 
 int hw_exec_stages(const struct hw_exec *e)

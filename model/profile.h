@@ -163,7 +163,7 @@ struct hw_op {
  * prefill). Host: the time to issue one layer's work; a layer takes at
  * least that long (the GPU waits for the host when it is slower).
  */
-#define HW_EXEC_NUMS 26
+#define HW_EXEC_NUMS 27
 struct hw_exec {
 	int present;
 	struct hw_num layer_ns;        /* GPU, per dense layer */
@@ -241,6 +241,13 @@ struct hw_exec {
 	 * load wait grew by ~8 us a loading layer, sparseserve at batch 1;
 	 * optional in a file: absent = 0) */
 	struct hw_num off_load_layer_ns;
+	/* GPU, per layer running a prefill chunk over earlier KV (its
+	 * gather of that KV and the chunked attention's launch beyond the
+	 * kernels' model; session 19: in runs without cuBLAS's first-use
+	 * stalls such a chunk took 2-7 ms more a 32-layer iteration than
+	 * model_s, a chunk without earlier KV within 1 ms; optional in a
+	 * file: absent = 0) */
+	struct hw_num chunk_layer_ns;
 };
 /* Key of exec number i ("layer_ns", ...) and the number itself. */
 const char *hw_exec_key(int i);

@@ -84,6 +84,10 @@ extern const struct sim_exec_ops sim_exec_costmodel;
  * cost model that prices layer-segmented prefill by layer range (the
  * executor fit takes those iterations then, calibrate/exec_fit.c). */
 #define SIM_MODEL_S_BY_LAYER "model_s by layer range"
+/* Likewise: the executor called every GEMM shape before the run
+ * (live_warm_gemms; builds since session 19): no iteration of it waited
+ * for cuBLAS to load a kernel (the executor fit keeps them all). */
+#define SIM_GEMMS_WARMED "every GEMM shape warmed"
 
 /*
  * The offload executor (sim/exec_offload.c): per layer, DSA selection, the

@@ -85,6 +85,13 @@ static int write_pf_misfit;
 static const char *write_policy;
 /* iterations with prefill: every fourth (0), none (-1) or all (1) */
 static int write_prefill;
+/* write_cold_gemms: the run had no GEMM warm-up (its executor attribute
+ * without SIM_GEMMS_WARMED, as before session 19), and with 2 the first
+ * iteration of each row count (within 8) waited 15 ms on cuBLAS's kernel
+ * load, GPU window and host; write_chunk: a chunk over earlier KV costs
+ * CH_TRUE a layer on the GPU */
+static int write_cold_gemms, write_chunk;
+static const double CH_TRUE = 60e3;
 /* with write_wide, the decode-only iterations' windows are 10 ms or 100 ms
  * (alternating fours), and the long ones carry 2 us a layer more than the
  * terms: a misfit that the relative weighting leaves to them */
@@ -120,6 +127,8 @@ static void write_live(const char *path, const char *executor, size_t n,
 	const double L = 32;
 	struct row *r = calloc(n, sizeof(*r));
 	gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+	uint8_t seen[8192] = { 0 }; /* write_cold_gemms 2: rows / 8 met */
+	char exec_attr[256];
 	hid_t f, grp, t, sp, ds;
 	hsize_t dim = n;
 
@@ -180,6 +189,9 @@ static void write_live(const char *path, const char *executor, size_t n,
 		for (int j = 0; j < 8; j++)
 			gpu += gx[j] * G_TRUE[j];
 		gpu += x->prefill_layers * PL_TRUE;
+		if (write_chunk && x->gather_tokens)
+			gpu += (double)x->gather_layer_tokens /
+			       (double)x->gather_tokens * CH_TRUE;
 		for (int j = 0; j < 6; j++)
 			host += hx[j] * H_TRUE[j];
 		if (write_ctx > 0) {
@@ -254,6 +266,15 @@ static void write_live(const char *path, const char *executor, size_t n,
 			x->wait_s = (double)(i % 5) * 0.1 * x->issue_s;
 			x->host_s = pol * L * 1e-9 + x->wait_s;
 		}
+		if (write_cold_gemms == 2) {
+			size_t b = (x->prefill_tokens + x->decode_seqs) / 8;
+
+			if (!seen[b]) {
+				seen[b] = 1;
+				x->gpu_s += 15e-3;
+				x->host_s += 15e-3;
+			}
+		}
 		x->dur_s = x->gpu_s + (*gap) * 1e-9;
 		if (piped && off && pf)
 			x->dur_s += PT_TRUE * 1e-9;
@@ -261,7 +282,12 @@ static void write_live(const char *path, const char *executor, size_t n,
 	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 	f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
 	CHECK(f >= 0);
-	put_attr(f, "executor", executor);
+	/* a live run of this build warms every GEMM shape first */
+	snprintf(exec_attr, sizeof exec_attr, "%s%s", executor,
+		 !strncmp(executor, "live", 4) && !write_cold_gemms
+			 ? "; " SIM_GEMMS_WARMED
+			 : "");
+	put_attr(f, "executor", exec_attr);
 	put_attr(f, "model", model);
 	grp = H5Gcreate2(f, write_policy ? write_policy
 				 : offload    ? "sparseserve"
@@ -408,6 +434,67 @@ static void t_fit_recovers_known_coefficients(void)
 	CHECK_NEAR(hw->op[HW_OP_HOST].fixed_ns.v, gap, 1);
 	CHECK_EQ_I64(hw->op[HW_OP_HOST].per_item_ns.v, 0);
 	hw_profile_free(hw);
+	remove(a);
+	remove(b);
+}
+
+/*
+ * Runs without the GEMM warm-up whose first iteration of each row count
+ * waited 15 ms on cuBLAS (write_cold_gemms 2): the fit leaves those
+ * iterations out and recovers the terms, the chunk term among them; the
+ * same runs marked as warmed bias the fit (the stalls land on its terms).
+ */
+static void t_fit_leaves_out_cold_gemm_iterations(void)
+{
+	char a[] = "/tmp/ss_exec_g_XXXXXX", b[] = "/tmp/ss_exec_h_XXXXXX";
+	const char *files[2] = { a, b };
+	struct hw_profile *hw = NULL;
+	struct ss_err e;
+	double gap = 21e3;
+	int fa = mkstemp(a), fb = mkstemp(b);
+	char *log;
+
+	CHECK(fa >= 0 && fb >= 0);
+	close(fa);
+	close(fb);
+	write_chunk = 1;
+	for (int cold = 1; cold <= 2; cold++) {
+		/* the second time the same stalls, in files marked warmed
+		 * (the writer leaves the mark off with write_cold_gemms) */
+		const char *ex = cold == 1 ? "live NVIDIA H200"
+					   : "live NVIDIA H200; " SIM_GEMMS_WARMED;
+
+		CHECK(hw_profile_load(&hw, "h200", &e) == 0);
+		write_cold_gemms = 2;
+		write_live(a, ex, 600, 0, hw, &gap, "llama-3-8b-262k", 8, 0);
+		write_live(b, ex, 600, 0, hw, &gap, "lwm-7b", 32, 0);
+		write_cold_gemms = 0;
+		log = fit_logged(hw, files, 2);
+		if (cold == 1) {
+			CHECK_STR_CONTAINS(log, "in 2 runs without the GEMM warm-up");
+			for (int j = 0; j < 7; j++)
+				CHECK_NEAR(hw_exec_num(&hw->exec, j)->v,
+					   G_TRUE[j], 1e-4 * G_TRUE[j]);
+			CHECK_NEAR(hw->exec.prefill_layer_ns.v, PL_TRUE,
+				   1e-4 * PL_TRUE);
+			CHECK_NEAR(hw->exec.chunk_layer_ns.v, CH_TRUE,
+				   1e-4 * CH_TRUE);
+			CHECK_STR_CONTAINS(hw->exec.chunk_layer_ns.src,
+					   "chunk over earlier KV");
+		} else {
+			CHECK(strstr(log, "without the GEMM warm-up") == NULL);
+			/* 15 ms stalls on a fifth of the rows: the per-layer
+			 * terms come out far off */
+			CHECK(fabs(hw->exec.layer_ns.v - G_TRUE[0]) >
+				      0.05 * G_TRUE[0] ||
+			      fabs(hw->exec.prefill_layer_ns.v - PL_TRUE) >
+				      0.05 * PL_TRUE);
+		}
+		free(log);
+		hw_profile_free(hw);
+		hw = NULL;
+	}
+	write_chunk = 0;
 	remove(a);
 	remove(b);
 }
@@ -952,17 +1039,20 @@ static void t_profile_section_roundtrip_and_costs(void)
 	hw->exec.host_stages.v = 1; /* 1 or 2 */
 	hw->exec.present = 1;
 	/* dense layer, 8 KV heads: 10 + 8 x 30 + 8 x 50 + 100 x 70
-	 * + 200 x (80 + 8 x 150) + 210 (a layer running prefill) */
-	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 0, 100, 200, 0), 263860);
+	 * + 200 x (80 + 8 x 150) + 210 (a layer running prefill) + 270 (a
+	 * chunk over earlier KV: chunk_layer_ns) */
+	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 0, 100, 200, 0), 264130);
+	/* no earlier KV: no chunk term */
+	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 0, 100, 0, 0), 7860);
 	/* without prefill tokens: 10 + 8 x 30 + 8 x 50 */
 	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 0, 0, 0, 0), 650);
 	/* sparse layer: 20 + 8 x 40 + 8 x 60 + ... */
-	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 1, 100, 200, 0), 264030);
+	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 1, 100, 200, 0), 264300);
 	/* under offload: + 180 a layer and 8 x 240 its heads
 	 * (off_layer_head_ns), + 8 x 190 on a sparse one, and 8 requests x
 	 * 8 heads x 250 there (off_dec_head_ns) */
-	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 0, 100, 200, 1), 265960);
-	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 1, 100, 200, 1), 283650);
+	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 0, 100, 200, 1), 266230);
+	CHECK_EQ_I64(cost_exec_layer_ns(&c, 8, 1, 100, 200, 1), 283920);
 	/* a layer that loads: 200 (load_layer_ns) */
 	CHECK_EQ_I64(cost_exec_load_layer_ns(&c), 200);
 	/* an offload iteration with prefill: 220 (prefill_tail_ns) */
@@ -1261,6 +1351,7 @@ static void t_sim_charges_executor_costs(void)
 static const struct th_case cases[] = {
 	TH_CASE(t_sim_charges_executor_costs),
 	TH_CASE(t_fit_recovers_known_coefficients),
+	TH_CASE(t_fit_leaves_out_cold_gemm_iterations),
 	TH_CASE(t_fit_prefill_misfit_stays_out),
 	TH_CASE(t_fit_one_kind_of_iteration),
 	TH_CASE(t_fit_relative_weights),

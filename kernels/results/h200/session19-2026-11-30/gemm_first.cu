@@ -85,7 +85,7 @@ static double four(cublasHandle_t h, cudaStream_t st, int M, __nv_bfloat16 *x,
 
 int main(int argc, char **argv)
 {
-	const int mode = argc > 1 ? atoi(argv[1]) : 0;
+	const int mode = argc > 1 ? (int)strtol(argv[1], NULL, 10) : 0;
 	static const int Ms[] = { 2049, 387, 392, 684, 1148, 1279, 1607,
 				  1015, 123, 689, 2045, 1000, 1001, 1002, 1008 };
 	const int nM = sizeof Ms / sizeof Ms[0];
