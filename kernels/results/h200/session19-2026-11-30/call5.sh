@@ -2,7 +2,7 @@
 # call 5 (2026-11-30 session 19): the validation's live runs with the
 # executor that warms every GEMM shape (binaries of 42ae07e), a second lease:
 # experiments/validate-h200.sh live, every (rate, policy) once, into
-# call4/val/; then vllm-so at 3 req/s again while time is left.
+# call5/val/; then vllm-so at 3 req/s again while time is left.
 set -u
 . scripts/device-call.sh 5
 OUT=$W/c5/val timeout $(( 560 - ($(date +%s)-t0) )) bash experiments/validate-h200.sh live $B/sparseserve; echo "validation rc $? $(el)"
