@@ -307,9 +307,10 @@ struct walk {
  * Runs without the executor's GEMM warm-up (before session 19): cuBLAS
  * loads the kernel of a shape on its first call and the load waits for
  * the GPU, which cost an iteration with a row count its run had not met
- * 10-17 ms of host time and of GPU window (session 19, call 1; 23 of 72
- * prefill iterations of the validation's vllm run at 3 req/s, 5 of 6 of
- * them 12-23 ms of host time against 6.6 for the rest). Those iterations
+ * 10-17 ms of host time and of GPU window (session 19: in the
+ * validation's vllm run at 3 req/s, 17 of the 23 prefill iterations of a
+ * new row count took 12-23 ms of host time, the other 49 at most 7.9 ms,
+ * 6.6 their median). Those iterations
  * are left out: the first of each bucket of GEMM_BUCKET_ROWS rows, the
  * rows of the iteration's widest layer call (prefill tokens and decode
  * requests; under layer-segmented prefill the narrower calls of its
