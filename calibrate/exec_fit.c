@@ -311,10 +311,11 @@ struct walk {
  * validation's vllm run at 3 req/s, 17 of the 23 prefill iterations of a
  * new row count took 12-23 ms of host time, the other 49 at most 7.9 ms,
  * 6.6 their median). Those iterations
- * are left out: the first of each bucket of GEMM_BUCKET_ROWS rows, the
- * rows of the iteration's widest layer call (prefill tokens and decode
- * requests; under layer-segmented prefill the narrower calls of its
- * other layers are not seen, and the cut is approximate). Iterations
+ * are left out: the first of each bucket of GEMM_BUCKET_ROWS rows of
+ * prefill tokens and decode requests (the rows of the iteration's widest
+ * layer call, up to the workspace's rows, past which the layer runs in
+ * slices; under layer-segmented prefill the narrower calls of its other
+ * layers are not seen: the cut is approximate). Iterations
  * cuBLAS would have served from a kernel already loaded go too.
  */
 #define GEMM_BUCKET_ROWS 8

@@ -89,7 +89,8 @@ static void usage(FILE *f, int live)
 			"  --no-warmup            no warm-up before each policy's run (default:\n"
 			"                         a throwaway executor first serves two short\n"
 			"                         requests, so that the run's first iteration\n"
-			"                         does not load kernels and libraries)\n"
+			"                         does not load kernels and libraries, then\n"
+			"                         calls every GEMM shape the run can reach)\n"
 			"  -v                     sizes of the GPU allocations on stderr\n"
 			"\n"
 			"Every option of `sparseserve sim` applies (see sim --help); the\n"
@@ -376,9 +377,14 @@ static void name_final(struct ss_err *err, const char *tmp, const char *final)
  * The run's first iteration then finds the kernels loaded and the
  * libraries initialised: without it, it took 129-145 ms against 47 ms
  * for the same plan later (session 12), a cost a serving system pays
- * before it takes requests, not in the first one's TTFT. What it cannot
- * warm: kernels only the run reaches (loads from DRAM where two requests
- * fit in HBM, GEMM shapes of other token counts).
+ * before it takes requests, not in the first one's TTFT. Then, on the
+ * same executor, every GEMM shape the run can reach (live_warm_gemms):
+ * cuBLAS loads a shape's kernel on its first call and the load waits for
+ * the GPU. The loaded kernels outlive the throwaway executor's cuBLAS
+ * handle (they are the process's: session 19's call 3, where the run's
+ * new row counts no longer stalled). What it cannot warm: kernels only
+ * the run reaches (loads from DRAM where two requests fit in HBM), and
+ * row counts between the every-8th steps above LIVE_WARM_DENSE.
  */
 static int live_warmup(const struct sim_opts *run, const struct live_opts *lo_run,
 		       const struct model *m, struct ss_err *err)

@@ -240,10 +240,10 @@ extern "C" int kern_layer_warm_gemms(struct kern_blas *blas,
 				"layer warm-up: field 'max_rows' is %u; the "
 				"workspace holds 1 to %u",
 				max_rows, ws->max_tokens);
-	if (dense_to > max_rows)
+	if (!dense_to || dense_to > max_rows)
 		return ss_error(err, SS_EINVAL,
-				"layer warm-up: field 'dense_to' is %u, past "
-				"'max_rows' %u",
+				"layer warm-up: field 'dense_to' is %u; 1 to "
+				"'max_rows' (%u)",
 				dense_to, max_rows);
 	if (!step)
 		return ss_error(err, SS_EINVAL,

@@ -120,12 +120,13 @@ int kern_layer_forward(const struct kern_layer_args *a, void *stream,
  * Run the layer's four GEMMs (layer 0's weights, on the workspace's own
  * buffers, their contents left undefined) once for every row count from 1
  * to `dense_to`, then every `step`-th up to `max_rows`, and at `max_rows`;
- * `dense_to` and `max_rows` at most the workspace's max_tokens, `step` at
- * least 1. Why: cuBLAS loads the kernel it picks for a shape on that
- * shape's first call, and loading waits for the device to go idle. In an
- * executor that issues layers ahead of the GPU, a prefill iteration with a
- * row count not seen before lost 10-17 ms that way (session 19). 0,
- * SS_EINVAL naming the field, or SS_ECUDA.
+ * 1 <= dense_to <= max_rows <= the workspace's max_tokens, `step` at least
+ * 1. Why: cuBLAS loads the kernel it picks for a shape on that shape's
+ * first call, and loading waits for the device to go idle. In an executor
+ * that issues layers ahead of the GPU, a prefill iteration with a row
+ * count not seen before lost 10-17 ms that way (session 19). 0, SS_EINVAL
+ * (NULL arguments, workspace and weights of different shapes, or naming
+ * the field out of range), or SS_ECUDA.
  */
 int kern_layer_warm_gemms(struct kern_blas *blas, struct kern_layer_ws *ws,
 			  const struct kern_weights *w, uint32_t dense_to,

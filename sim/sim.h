@@ -84,9 +84,12 @@ extern const struct sim_exec_ops sim_exec_costmodel;
  * cost model that prices layer-segmented prefill by layer range (the
  * executor fit takes those iterations then, calibrate/exec_fit.c). */
 #define SIM_MODEL_S_BY_LAYER "model_s by layer range"
-/* Likewise: the executor called every GEMM shape before the run
- * (live_warm_gemms; builds since session 19): no iteration of it waited
- * for cuBLAS to load a kernel (the executor fit keeps them all). */
+/* Likewise: the executor called the GEMM shapes of every row count a
+ * layer call reaches before the run, every 8th above LIVE_WARM_DENSE
+ * (live_warm_gemms; builds since session 19), so its iterations did not
+ * wait for cuBLAS to load a kernel, but for a row count between those
+ * steps where cuBLAS picks a kernel its neighbours did not (the executor
+ * fit keeps every iteration of such runs). */
 #define SIM_GEMMS_WARMED "every GEMM shape warmed"
 
 /*

@@ -269,7 +269,8 @@ static void write_live(const char *path, const char *executor, size_t n,
 		if (write_cold_gemms == 2) {
 			size_t b = (x->prefill_tokens + x->decode_seqs) / 8;
 
-			if (!seen[b]) {
+			CHECK(b < sizeof seen);
+			if (b < sizeof seen && !seen[b]) {
 				seen[b] = 1;
 				x->gpu_s += 15e-3;
 				x->host_s += 15e-3;

@@ -371,6 +371,9 @@ static void t_bad_inputs(void)
 	memset(&la, 0, sizeof la);
 	CHECK_EQ_I64(kern_layer_forward(&la, NULL, &e), SS_EINVAL);
 	CHECK_STR_CONTAINS(e.msg, "NULL");
+	CHECK_EQ_I64(kern_layer_warm_gemms(NULL, NULL, NULL, 1, 1, 1, NULL, &e),
+		     SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "layer warm-up: NULL");
 }
 
 static void t_gemm(void)
@@ -1033,6 +1036,9 @@ static void layer_mixed(uint32_t nq, uint32_t nkv, unsigned long seed)
 		     SS_EINVAL);
 	CHECK_STR_CONTAINS(e.msg, "'max_rows'");
 	CHECK_EQ_I64(kern_layer_warm_gemms(blas, ws, w, 41, 40, 8, NULL, &e),
+		     SS_EINVAL);
+	CHECK_STR_CONTAINS(e.msg, "'dense_to'");
+	CHECK_EQ_I64(kern_layer_warm_gemms(blas, ws, w, 0, 40, 8, NULL, &e),
 		     SS_EINVAL);
 	CHECK_STR_CONTAINS(e.msg, "'dense_to'");
 	CHECK_EQ_I64(kern_layer_warm_gemms(blas, ws, w, 40, 128, 0, NULL, &e),
