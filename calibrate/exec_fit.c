@@ -42,10 +42,12 @@
  *                              + misses / L h5)
  *   (a miss does more host work than a hit: a slot, an eviction, the load
  *   list; measured 5-10x a hit's; X is the mean context in tokens of the
- *   requests live at the iteration's start, from the run's requests table
- *   (ctx_of), at least 1,024 (log2 0 below), and h7 is fitted only where
- *   the fitted rows cover two contexts or more, every offload row's file
- *   having its requests table: a hit's cost grows with the context, the
+ *   iteration's decode requests, from its decode_ctx column (files since
+ *   session 19), else of the requests live at its start, from the run's
+ *   requests table (ctx_of, which also counts the requests the
+ *   working-set control held back), at least 1,024 (log2 0 below), and h7
+ *   is fitted only where the fitted rows cover two contexts or more, every
+ *   offload row having one: a hit's cost grows with the context, the
  *   directory a request's look-ups walk. Until session 18 the term went
  *   with log2 of the run's KV capacity, fitted where capacity came with
  *   prompt length (the 6 GB runs had prompts of at most 8k, the 24.6 and
@@ -115,9 +117,11 @@ struct xrow {
 				   layer-segmented prefill by layer range
 				   (its executor attribute says so) */
 	double ctx;             /* not a column: the mean context (tokens)
-				   of the run's requests live at the
-				   iteration's start, from its requests
-				   table (ctx_of); -1 if the file has none */
+				   of the iteration's decode requests, from
+				   its decode_ctx column, else from the run's
+				   requests table (ctx_of); -1 if the file has
+				   neither */
+	double decode_ctx;      /* optional (builds since session 19) */
 	uint8_t flash_loads;    /* not a column: the run's policy loads with
 				   FlashH2D (its preset's flash switch), not
 				   one copy per block */
@@ -143,7 +147,7 @@ struct xset {
  * it (`start`: every sim and live file does), issue_s and wait_s likewise
  * (`issue`), load_s and stall_s too. */
 static hid_t xrow_type(int start, int issue, int load, int stall,
-		       int layer_tokens, int load_layers)
+		       int layer_tokens, int load_layers, int dctx)
 {
 	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(struct xrow));
 
@@ -178,6 +182,8 @@ static hid_t xrow_type(int start, int issue, int load, int stall,
 	}
 	if (load_layers)
 		F(load_layers, H5T_NATIVE_UINT32);
+	if (dctx)
+		F(decode_ctx, H5T_NATIVE_DOUBLE);
 #undef F
 	return t;
 }
@@ -300,6 +306,7 @@ struct walk {
 	int layer_tokens; /* the table has prefill/gather_layer_tokens */
 	int load_layers;  /* and load_layers */
 	int start;        /* and start_s (a context needs it: ctx_of) */
+	int dctx;         /* and decode_ctx (then ctx_of is not needed) */
 	int bad;
 };
 
@@ -393,6 +400,8 @@ static herr_t add_group(hid_t g, const char *name, const H5L_info_t *info,
 			w->load_layers =
 				ft >= 0 &&
 				H5Tget_member_index(ft, "load_layers") >= 0;
+			w->dctx = ft >= 0 &&
+				  H5Tget_member_index(ft, "decode_ctx") >= 0;
 
 			if (ft >= 0)
 				H5Tclose(ft);
@@ -400,7 +409,7 @@ static herr_t add_group(hid_t g, const char *name, const H5L_info_t *info,
 			       (size_t)n * sizeof(*w->x->row));
 			mt = xrow_type(start, issue, load, stall,
 				       w->layer_tokens,
-				       w->load_layers);
+				       w->load_layers, w->dctx);
 		}
 		if (H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT,
 			    w->x->row + w->x->n) < 0)
@@ -453,8 +462,12 @@ static herr_t add_group(hid_t g, const char *name, const H5L_info_t *info,
 				(uint8_t)w->layer_tokens;
 			w->x->row[w->x->n].has_load_layers =
 				(uint8_t)w->load_layers;
+			/* the decode requests' own context where the file
+			 * records it: the requests table also counts those
+			 * the working-set control held back */
 			w->x->row[w->x->n].ctx =
-				q && w->start
+				w->dctx ? w->x->row[w->x->n].decode_ctx
+				: q && w->start
 					? ctx_of(q, (size_t)nq,
 						 w->x->row[w->x->n].start_s,
 						 end)

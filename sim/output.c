@@ -41,6 +41,7 @@ struct h5_iter {
 	double issue_s, wait_s, gap_s;
 	uint64_t prefill_layer_tokens, gather_layer_tokens;
 	uint32_t load_layers, prefill_layers;
+	double decode_ctx;
 };
 
 struct h5_metric {
@@ -171,6 +172,7 @@ static hid_t iter_type(void)
 	F(gather_layer_tokens, H5T_NATIVE_UINT64);
 	F(load_layers, H5T_NATIVE_UINT32);
 	F(prefill_layers, H5T_NATIVE_UINT32);
+	F(decode_ctx, H5T_NATIVE_DOUBLE);
 #undef F
 	return t;
 }
@@ -245,6 +247,7 @@ static int write_run(hid_t file, const struct out_run *run, hid_t gcpl,
 		its[k].gather_layer_tokens = r->gather_layer_tokens;
 		its[k].load_layers = r->load_layers;
 		its[k].prefill_layers = r->prefill_layers;
+		its[k].decode_ctx = r->decode_ctx;
 	}
 	for (int k = 0; k < run->summary->n; k++) {
 		snprintf(ms[k].name, sizeof ms[k].name, "%s",

@@ -315,6 +315,14 @@ static int start_iteration(struct sim *s, struct ss_err *err)
 	rec->held_back = s->plan.held_back;
 	rec->lp_layers = s->plan.lp_layers;
 	rec->sparse_layers = s->plan.sparse_layers;
+	if (s->plan.decode_seqs) {
+		uint64_t ctx = 0;
+
+		for (size_t k = 0; k < s->plan.n; k++)
+			if (s->plan.items[k].decode)
+				ctx += s->plan.items[k].kv_prior;
+		rec->decode_ctx = (double)ctx / s->plan.decode_seqs;
+	}
 	rec->load_ns = res.load_ns;
 	rec->stall_ns = res.stall_ns;
 	rec->busy_ns[LINK_H2D] = res.busy_ns[LINK_H2D];

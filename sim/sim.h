@@ -163,6 +163,10 @@ struct sim_iter_rec {
 	uint32_t held_back;      /* candidates left out by the batch control */
 	uint32_t lp_layers;      /* prefill layers advanced (layer prefill) */
 	uint32_t sparse_layers;  /* layers using DSA in this iteration */
+	double decode_ctx;       /* mean context (KV tokens before the
+				    iteration) of its decode requests, 0
+				    with none: what a hit's policy cost
+				    grows with (cost_exec_host_ns) */
 	int64_t load_ns;         /* waiting for loads */
 	int64_t stall_ns;        /* waiting for cache room */
 	int64_t busy_ns[LINK_NDIR]; /* link busy per direction */

@@ -30,6 +30,7 @@ struct row {
 	uint64_t prefill_layer_tokens, gather_layer_tokens; /* piped 3 */
 	uint32_t prefill_layers;
 	uint32_t load_layers; /* piped 3 */
+	double decode_ctx;    /* write_dctx */
 };
 
 static const double G_TRUE[8] = { 15e3, 9e3, 500, 600, 900, 150, 50, 25 };
@@ -56,6 +57,12 @@ static double write_ctx;
  * that its context grows within the run: write_ctx + write_gen x t /
  * write_fin at time t */
 static double write_gen, write_fin;
+/* write_dctx: the file records each iteration's decode context (column
+ * decode_ctx, builds since session 19); write_req_scale (> 0): its
+ * requests table says that many times the prompt tokens (as when requests
+ * held back by the working-set control inflate the table's contexts) */
+static int write_dctx;
+static double write_req_scale;
 static int write_req_bad; /* the requests table with prompt_tokens only */
 /* the columns of a requests table the fit reads */
 struct req_row {
@@ -201,6 +208,7 @@ static void write_live(const char *path, const char *executor, size_t n,
 							  : 0);
 
 			host += hx[4] * HL_TRUE * log2(fmax(ctx / 1024, 1));
+			x->decode_ctx = ctx;
 		}
 		hop = hw->op[HW_OP_HOST].fixed_ns.v +
 		      hw->op[HW_OP_HOST].per_item_ns.v * x->batch;
@@ -322,6 +330,8 @@ static void write_live(const char *path, const char *executor, size_t n,
 		F(prefill_layers, H5T_NATIVE_UINT32);
 		F(load_layers, H5T_NATIVE_UINT32);
 	}
+	if (write_dctx)
+		F(decode_ctx, H5T_NATIVE_DOUBLE);
 #undef F
 	sp = H5Screate_simple(1, &dim, NULL);
 	ds = H5Dcreate2(grp, "iterations", t, sp, H5P_DEFAULT, H5P_DEFAULT,
@@ -334,7 +344,10 @@ static void write_live(const char *path, const char *executor, size_t n,
 	if (write_ctx > 0) {
 		/* one request, decoding from before the first iteration to
 		 * past the last (finish NaN: unfinished) */
-		struct req_row q = { (uint32_t)write_ctx, (uint32_t)write_gen, 0.0,
+		struct req_row q = { (uint32_t)(write_ctx *
+						(write_req_scale > 0 ? write_req_scale
+								     : 1)),
+				     (uint32_t)write_gen, 0.0,
 				     write_fin > 0 ? write_fin : NAN };
 
 		t = H5Tcreate(H5T_COMPOUND, sizeof(q));
@@ -758,6 +771,38 @@ static void t_fit_hit_cost_by_context(void)
 	CHECK_MSG(cal_fit_exec(hw, files, 3, NULL, &e) == 0, "%s", e.msg);
 	CHECK_NEAR(hw->exec.host_hit_ns.v, H_TRUE[4], 1e-4 * H_TRUE[4]);
 	CHECK_NEAR(hw->exec.host_hit_ctx_ns.v, HL_TRUE, 1e-4 * HL_TRUE);
+	/* requests tables whose contexts are 4x the decode requests': files
+	 * that record each iteration's decode context give the fit the right
+	 * one; without the column the fit takes the table's, and its
+	 * per-hit terms come out off */
+	write_req_scale = 4;
+	for (write_dctx = 1; write_dctx >= 0; write_dctx--) {
+		write_ctx = 2048;
+		write_gen = 2e6;
+		write_fin = 1000;
+		write_live(b, "live NVIDIA H200", 900, 1, hw, &gap, "lwm-7b",
+			   32, 1);
+		write_gen = write_fin = 0;
+		write_ctx = 6144;
+		write_live(c, "live NVIDIA H200", 900, 1, hw, &gap, "lwm-7b",
+			   32, 1);
+		write_ctx = 0;
+		CHECK_MSG(cal_fit_exec(hw, files, 3, NULL, &e) == 0, "%s",
+			  e.msg);
+		if (write_dctx) {
+			CHECK_NEAR(hw->exec.host_hit_ctx_ns.v, HL_TRUE,
+				   1e-4 * HL_TRUE);
+			CHECK_NEAR(hw->exec.host_hit_ns.v, H_TRUE[4],
+				   1e-4 * H_TRUE[4]);
+		} else {
+			CHECK(fabs(hw->exec.host_hit_ctx_ns.v - HL_TRUE) >
+				      0.01 * HL_TRUE ||
+			      fabs(hw->exec.host_hit_ns.v - H_TRUE[4]) >
+				      0.01 * H_TRUE[4]);
+		}
+	}
+	write_dctx = 0;
+	write_req_scale = 0;
 	/* an offload run without its requests table: not fitted either */
 	write_ctx = 98304;
 	write_live(c, "live NVIDIA H200", 900, 1, hw, &gap, "lwm-7b", 32, 1);

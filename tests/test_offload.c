@@ -101,6 +101,46 @@ static void t_prefetch_invariants_and_determinism(void)
 	hw_profile_free(e.hw);
 }
 
+/* The decode requests' mean context, per iteration (decode_ctx): one
+ * request alone has, at its k-th decode iteration, its prompt and k - 1
+ * tokens in KV before it (the k-th decode step appends the KV of the
+ * token the step before emitted); an iteration without decode requests
+ * has 0. */
+static void t_decode_ctx_recorded(void)
+{
+	static const char *const pols[] = { "vllm", "sparseserve" };
+	struct env e;
+	struct trace t;
+
+	env_init(&e, "llama-3.1-8b", "h200");
+	trace_init(&t);
+	push(&t, 0, 0, 3000, 12);
+	trace_finish(&t, 0);
+	for (size_t p = 0; p < SS_ARRAY_SIZE(pols); p++) {
+		struct sim a;
+		uint32_t k = 0;
+
+		env_run(&e, pols[p], NULL, &t, &a);
+		for (size_t i = 0; i < a.niters; i++) {
+			const struct sim_iter_rec *r = &a.iters[i];
+
+			if (!r->decode_seqs) {
+				CHECK(r->decode_ctx == 0);
+				continue;
+			}
+			k++;
+			CHECK_MSG(r->decode_ctx == 3000.0 + k - 1,
+				  "%s: decode iteration %u: context %.1f, want %u",
+				  pols[p], k, r->decode_ctx, 3000 + k - 1);
+		}
+		/* 12 output tokens: the prefill emits the first */
+		CHECK_EQ_U64(k, 11);
+		sim_release(&a);
+	}
+	trace_release(&t);
+	hw_profile_free(e.hw);
+}
+
 /* The slots the replacement policy reclaimed, per iteration: under a tight
  * HBM budget every offload preset's iterations add up to its directory's
  * count, which is not 0 for all; with the whole H200 none is reclaimed. */
@@ -565,6 +605,7 @@ static const struct th_case cases[] = {
 	TH_CASE(t_prefill_layer_tokens_recorded),
 	TH_CASE(t_sampled_mode),
 	TH_CASE(t_evictions_recorded),
+	TH_CASE(t_decode_ctx_recorded),
 	{ 0 },
 };
 
