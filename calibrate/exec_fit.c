@@ -314,16 +314,16 @@ struct walk {
  * Runs without the executor's GEMM warm-up (before session 19): cuBLAS
  * loads the kernel of a shape on its first call and the load waits for
  * the GPU, which cost an iteration with a row count its run had not met
- * 10-17 ms of host time and of GPU window (session 19: in the
- * validation's vllm run at 3 req/s, 17 of the 23 prefill iterations of a
- * new row count took 12-23 ms of host time, the other 49 at most 7.9 ms,
- * 6.6 their median). Those iterations
- * are left out: the first of each bucket of GEMM_BUCKET_ROWS rows of
- * prefill tokens and decode requests (the rows of the iteration's widest
- * layer call, up to the workspace's rows, past which the layer runs in
- * slices; under layer-segmented prefill the narrower calls of its other
- * layers are not seen: the cut is approximate). Iterations
- * cuBLAS would have served from a kernel already loaded go too.
+ * about 10 ms (up to 17) of host time and of GPU window (session 19: in
+ * the validation's vllm run at 3 req/s, 18 of the 23 prefill iterations
+ * of a new row count took 11-23 ms of host time, the other 49 at most
+ * 7.9 ms, 6.5 their median). Those iterations are left out: the first
+ * of each bucket of GEMM_BUCKET_ROWS rows of prefill tokens and decode
+ * requests (the rows of the iteration's widest layer call, up to the
+ * workspace's rows, past which the layer runs in slices; under
+ * layer-segmented prefill the narrower calls of its other layers are not
+ * seen: the cut is approximate). Iterations cuBLAS would have served from
+ * a kernel already loaded go too.
  */
 #define GEMM_BUCKET_ROWS 8
 #define GEMM_BUCKETS 65536

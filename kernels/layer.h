@@ -124,9 +124,9 @@ int kern_layer_forward(const struct kern_layer_args *a, void *stream,
  * 1. Why: cuBLAS loads the kernel it picks for a shape on that shape's
  * first call, and loading waits for the device to go idle. In an executor
  * that issues layers ahead of the GPU, a prefill iteration with a row
- * count not seen before lost 10-17 ms that way (session 19). 0, SS_EINVAL
- * (NULL arguments, workspace and weights of different shapes, or naming
- * the field out of range), or SS_ECUDA.
+ * count not seen before lost about 10 ms (up to 17) that way (session
+ * 19). 0, SS_EINVAL (NULL arguments, workspace and weights of different
+ * shapes, or naming the field out of range), or SS_ECUDA.
  */
 int kern_layer_warm_gemms(struct kern_blas *blas, struct kern_layer_ws *ws,
 			  const struct kern_weights *w, uint32_t dense_to,

@@ -93,8 +93,9 @@ void live_free(struct live *lv);
  * every count of emitting rows; then wait for the GPU. cuBLAS loads a
  * shape's kernel on its first call and loading waits for the GPU to go
  * idle: without this, a prefill iteration of a token count the run had
- * not seen lost 10-17 ms (session 19). Needs the executor attached (after
- * a run, as the warm-up does). *seconds: the time it took.
+ * not seen lost about 10 ms, up to 17 (session 19). Needs the executor
+ * attached (after a run, as the warm-up does). *seconds: the time it
+ * took.
  */
 #define LIVE_WARM_DENSE 2560
 #define LIVE_WARM_STEP 8
