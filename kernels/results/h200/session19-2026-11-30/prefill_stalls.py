@@ -13,6 +13,9 @@ iterations tables (sparseserve live / sim --out). Needs h5py and numpy.
     prefill_stalls.py chunks LIVE.h5 SIM.h5 POLICY
         the prefill iterations of a live run and its simulation side by
         side, in order: tokens, batch, blocks loaded, duration (ms)
+    prefill_stalls.py decode POLICY LIVE.h5 [LIVE.h5...]
+        per file, the median host time (ms) of decode-only iterations at
+        batches 1, 2, 4 and 6
     prefill_stalls.py noprior POLICY LIVE.h5 [LIVE.h5...]
         per file, prefill iterations without earlier KV (gather_tokens 0,
         not layer-segmented), first-seen row counts left out: their
@@ -75,6 +78,18 @@ def chunks(live, sim, pol):
                  1e3 * x["dur_s"], 1e3 * y["dur_s"]))
 
 
+def decode(pol, paths):
+    for p in paths:
+        it = its(p, pol)
+        dec = it["prefill_tokens"] == 0
+        cells = []
+        for b in (1, 2, 4, 6):
+            m = dec & (it["batch"] == b)
+            cells.append("b%d %.2f" % (b, 1e3 * np.median(it["host_s"][m]))
+                         if m.sum() else "b%d -" % b)
+        print("%s: decode host ms: %s" % (p, ", ".join(cells)))
+
+
 def noprior(pol, paths):
     for p in paths:
         it = its(p, pol)
@@ -104,6 +119,8 @@ def main():
         excess(a[1], a[2:])
     elif len(a) == 4 and a[0] == "chunks":
         chunks(a[1], a[2], a[3])
+    elif len(a) >= 3 and a[0] == "decode":
+        decode(a[1], a[2:])
     elif len(a) >= 3 and a[0] == "noprior":
         noprior(a[1], a[2:])
     else:
