@@ -22,9 +22,12 @@
  *
  * Built against the project's kernels library (from the repository root,
  * after `meson compile -C build`):
- *   nvcc -O2 -gencode=arch=compute_90a,code=sm_90a -Icommon -Ikernels \
- *     -o build-s20/launch_ctx kernels/results/h200/session20-2026-11-30/launch_ctx.cu \
- *     build/kernels/libsskernels.a build/libsparseserve_core.a -lcublas -lpthread
+ *   nvcc -O2 -gencode=arch=compute_90a,code=sm_90a -Icommon -Ikernels -c \
+ *     -o build-s20/launch_ctx.o kernels/results/h200/session20-2026-11-30/launch_ctx.cu
+ *   g++ -o build-s20/launch_ctx build-s20/launch_ctx.o build/kernels/libsskernels.a \
+ *     build/libsparseserve_core.a -L/usr/local/cuda/lib64 -lcudart -lcublas -lpthread -lm
+ * (build/ configured with gpu_arch 90, as here; nvcc as the linker tries a
+ * device link of the archives and fails)
  * A probe kept as it ran, not part of the build.
  */
 #include <cuda_runtime.h>
@@ -165,6 +168,14 @@ static void launch_target(struct ctx *c, int t)
 	}
 }
 
+static uint64_t mix(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
 static int cmpd(const void *x, const void *y)
 {
 	double a = *(const double *)x, b = *(const double *)y;
@@ -219,14 +230,14 @@ int main(void)
 		CK(cudaMalloc((void **)&q, 32 * 128 * 2));
 		fill_kernel<<<1, 256, 0, c.s>>>(q, 32 * 128, 9);
 		CK(cudaMalloc((void **)&out, 32 * 128 * 2));
-		srand(5);
+		/* slots and block ids from a fixed hash (the probe needs
+		 * scattered slots, not statistics) */
 		for (uint32_t h = 0; h < H; h++) {
-			uint32_t b = (uint32_t)(rand() % 64);
+			uint32_t b = (uint32_t)(mix(h) % 64);
 			for (uint32_t e = 0; e < L; e++) {
-				hs[h * L + e] = (int32_t)(((uint64_t)rand() *
-							   RAND_MAX + rand()) %
+				hs[h * L + e] = (int32_t)(mix(1000 + h * L + e) %
 							  n_slots);
-				b += 1 + (uint32_t)(rand() % 60);
+				b += 1 + (uint32_t)(mix(5000 + h * L + e) % 60);
 				hb[h * L + e] = (int32_t)(b % 4096);
 			}
 			hn[h] = L;
