@@ -12,12 +12,18 @@ range over the runs and whether the simulated value lies in it.
 With SIM_LO.csv and SIM_HI.csv (the same runs simulated with
 cost.gpu_scale 1 - S and 1 + S): DEST's "-sensitivity" sibling
 (policy,model,rate,metric,sim_lo,sim,sim_hi,live,live_min,live_max,
-elasticity,live_in_band), written atomically: each point's simulated band
-for a GPU S faster or slower than the profile, the live runs' range, the
-elasticity d ln(metric) / d ln(GPU time) (how much a point amplifies an
-error in the profile's GPU costs), and whether the live median lies in the
-band; and a count of the points within the targets at some GPU speed in
-the band (experiments/results/validation-h200.md "Session 15")."""
+elasticity,live_in_band,live_med_lo,live_med_hi), written atomically: each
+point's simulated band for a GPU S faster or slower than the profile, the
+live runs' range, the elasticity d ln(metric) / d ln(GPU time) (how much a
+point amplifies an error in the profile's GPU costs), whether the live
+median lies in the band, and a confidence interval of at least 95% for the
+live median (median_ci; empty with fewer than 6 runs); a count of the
+points within the targets at some GPU speed in the band
+(experiments/results/validation-h200.md "Session 15"), and the points whose
+live median is too uncertain for its target to be decided: the interval
+reaches past the target's band around the median on both sides, so a
+simulated value can neither be shown within the target nor outside it
+(validation-h200.md "Session 20")."""
 import csv
 import math
 import os
@@ -47,6 +53,24 @@ def load_runs(path):
             key = (row["rate"], row["policy"], row["metric"])
             out.setdefault(key, []).append(float(row["value"]))
     return out
+
+
+def median_ci(v, level=0.95):
+    """A distribution-free confidence interval of at least `level` for the
+    median of the population v is drawn from: order statistics x_(j) and
+    x_(n+1-j) (1-based) with the largest j such that P(B < j) <= (1 -
+    level) / 2, B ~ Binomial(n, 1/2) the number of draws below the median.
+    None when even (min, max) covers less than `level` (n < 6 at 95%)."""
+    v, n = sorted(v), len(v)
+    j, tail = 0, 0.0
+    while j < n:
+        nxt = tail + math.comb(n, j) / 2 ** n
+        if nxt > (1 - level) / 2:
+            break
+        tail, j = nxt, j + 1
+    if j == 0:
+        return None
+    return v[j - 1], v[n - j]
 
 
 def print_ranges(keys, sim, runs):
@@ -82,7 +106,7 @@ def write_csv(dest, header, rows):
 
 def sensitivity(keys, model, sim, lo, hi, scale, live, runs, dest):
     """the -sensitivity table (module docstring) and its summary"""
-    rows, n_in, n_tgt, n_all = [], 0, 0, 0
+    rows, n_in, n_tgt, n_all, undecided = [], 0, 0, 0, []
     for rate, pol in keys:
         for m in METRICS:
             k = (rate, pol, m)
@@ -96,24 +120,39 @@ def sensitivity(keys, model, sim, lo, hi, scale, live, runs, dest):
                 el = f"{math.log(b / a) / math.log((1 + scale) / (1 - scale)):.2f}"
             band = (min(a, b, s), max(a, b, s))
             inside = band[0] <= l <= band[1]
+            ci = median_ci(v)
             rows.append([pol, model, rate, m, f"{a:.6g}", f"{s:.6g}",
                          f"{b:.6g}", f"{l:.6g}", f"{min(v):.6g}",
-                         f"{max(v):.6g}", el, "yes" if inside else "no"])
+                         f"{max(v):.6g}", el, "yes" if inside else "no",
+                         f"{ci[0]:.6g}" if ci else "",
+                         f"{ci[1]:.6g}" if ci else ""])
             if m in TARGET and l:
                 n_all += 1
                 n_in += inside
                 t = TARGET[m] / 100 * abs(l)
                 n_tgt += band[0] - t <= l <= band[1] + t
+                if ci and ci[0] < l - t and ci[1] > l + t:
+                    undecided.append(
+                        f"{pol} at {rate}, {m}: median {l:.6g}, 95% "
+                        f"interval {(ci[0] - l) / l * 100:+.1f}% to "
+                        f"{(ci[1] - l) / l * 100:+.1f}% ({len(v)} runs), "
+                        f"target ±{TARGET[m]}%, sim "
+                        f"{(s - l) / l * 100:+.1f}%")
     base, ext = os.path.splitext(dest)
     write_csv(base + "-sensitivity" + ext,
               ["policy", "model", "rate", "metric", "sim_lo", "sim",
                "sim_hi", "live", "live_min", "live_max", "elasticity",
-               "live_in_band"], rows)
+               "live_in_band", "live_med_lo", "live_med_hi"], rows)
     print()
     print(f"GPU speed band {1 - scale:g}-{1 + scale:g} x the profile: "
           f"the live median inside the simulated band at {n_in} of {n_all} "
           f"mean metrics; within the targets at some speed in the band at "
           f"{n_tgt} of {n_all}")
+    print(f"live median too uncertain to decide its target (the median's "
+          f"95% interval reaches past the target both ways): "
+          f"{len(undecided)} of {n_all}")
+    for u in undecided:
+        print(f"  {u}")
 
 
 def main():
