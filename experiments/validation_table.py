@@ -20,10 +20,13 @@ median lies in the band, and a confidence interval of at least 95% for the
 live median (median_ci; empty with fewer than 6 runs); a count of the
 points within the targets at some GPU speed in the band
 (experiments/results/validation-h200.md "Session 15"), and the points whose
-live median is too uncertain for its target to be decided: the interval
-reaches past the target's band around the median on both sides, so a
-simulated value can neither be shown within the target nor outside it
-(validation-h200.md "Session 20")."""
+live median is too uncertain for the target to be met provably: with the
+median anywhere in its interval [lo, hi], a simulated value s is within the
+target T (a fraction) for all of them only if s / (1 + T) <= lo and
+hi <= s / (1 - T), which no s satisfies once hi / lo > (1 + T) / (1 - T);
+each such point is listed with whether its simulated value lies inside the
+interval (then it cannot be shown outside the target either;
+validation-h200.md "Session 20")."""
 import csv
 import math
 import os
@@ -131,13 +134,16 @@ def sensitivity(keys, model, sim, lo, hi, scale, live, runs, dest):
                 n_in += inside
                 t = TARGET[m] / 100 * abs(l)
                 n_tgt += band[0] - t <= l <= band[1] + t
-                if ci and ci[0] < l - t and ci[1] > l + t:
+                T = TARGET[m] / 100
+                if ci and ci[0] > 0 and ci[1] / ci[0] > (1 + T) / (1 - T):
+                    where = ("inside" if ci[0] <= s <= ci[1]
+                             else "outside")
                     undecided.append(
                         f"{pol} at {rate}, {m}: median {l:.6g}, 95% "
                         f"interval {(ci[0] - l) / l * 100:+.1f}% to "
                         f"{(ci[1] - l) / l * 100:+.1f}% ({len(v)} runs), "
                         f"target ±{TARGET[m]}%, sim "
-                        f"{(s - l) / l * 100:+.1f}%")
+                        f"{(s - l) / l * 100:+.1f}% ({where} the interval)")
     base, ext = os.path.splitext(dest)
     write_csv(base + "-sensitivity" + ext,
               ["policy", "model", "rate", "metric", "sim_lo", "sim",
@@ -148,8 +154,8 @@ def sensitivity(keys, model, sim, lo, hi, scale, live, runs, dest):
           f"the live median inside the simulated band at {n_in} of {n_all} "
           f"mean metrics; within the targets at some speed in the band at "
           f"{n_tgt} of {n_all}")
-    print(f"live median too uncertain to decide its target (the median's "
-          f"95% interval reaches past the target both ways): "
+    print(f"live median too uncertain for any simulated value to be shown "
+          f"within the target (95% interval hi/lo > (1 + T) / (1 - T)): "
           f"{len(undecided)} of {n_all}")
     for u in undecided:
         print(f"  {u}")
