@@ -132,9 +132,9 @@ def sensitivity(keys, model, sim, lo, hi, scale, live, runs, dest):
             if m in TARGET and l:
                 n_all += 1
                 n_in += inside
-                t = TARGET[m] / 100 * abs(l)
-                n_tgt += band[0] - t <= l <= band[1] + t
                 T = TARGET[m] / 100
+                t = T * abs(l)
+                n_tgt += band[0] - t <= l <= band[1] + t
                 if ci and ci[0] > 0 and ci[1] / ci[0] > (1 + T) / (1 - T):
                     where = ("inside" if ci[0] <= s <= ci[1]
                              else "outside")
