@@ -41,6 +41,42 @@ __device__ __forceinline__ float2 bf2(uint32_t u)
 }
 
 /*
+ * Phase timeline, for a probe build only (-DSS_ATTN_TIMELINE, never the
+ * library's; see kernels/results/h200/session21-2026-11-30/timeline.cu):
+ * lane 0 of each warp stores clock64 at phase i of the cp.async kernels
+ * (0 entry, 1 stages filled, 2 first block landed, 3 blocks done, 4 warps
+ * merged, 5 exit) into att_tl[((split * gridDim.x + bh) * 8 + warp) * 8 + i],
+ * and %globaltimer (ns) at entry and exit into entries 6 and 7.
+ */
+#ifdef SS_ATTN_TIMELINE
+__device__ unsigned long long *att_tl;
+
+__device__ __forceinline__ void att_tl_stamp(int i)
+{
+	unsigned long long *p, t;
+
+	if (!att_tl || (threadIdx.x & 31))
+		return;
+	p = att_tl + ((blockIdx.y * gridDim.x + blockIdx.x) * 8 +
+		      (threadIdx.x >> 5)) * 8;
+	p[i] = clock64();
+	if (i == 0 || i == 5) {
+		asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+		p[i == 0 ? 6 : 7] = t;
+	}
+}
+
+/* the buffer the stamps go to (device, 64 u64 per CTA), NULL: none */
+extern "C" int kern_attn_timeline(void *buf)
+{
+	return cudaMemcpyToSymbol(att_tl, &buf, sizeof buf) != cudaSuccess;
+}
+#define ATT_TL(i) att_tl_stamp(i)
+#else
+#define ATT_TL(i) ((void)0)
+#endif
+
+/*
  * Partial record per (bh, split, g): m, l, two pad words, acc[128] (fp32,
  * log2 domain); 528 bytes, so the merge reads acc with 16-byte loads.
  */
@@ -793,6 +829,7 @@ __device__ __forceinline__ void attn_finish(float m, float l,
 			rec[h * ATT_REC + 2] = rec[h * ATT_REC + 3] = 0.0f;
 		}
 	}
+	ATT_TL(4);
 	if (CLUSTER && PUSH && S > 1) {
 		const uint32_t mo = MMA_CLUSTER_MAX * G * ATT_D;
 		const uint32_t lo = mo + MMA_CLUSTER_MAX * G;
@@ -1226,6 +1263,7 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 	const uint32_t vrow = sig(((lane & 7) >> 1) + 4 * (lane >> 4) +
 				  8 * (lane & 1));
 
+	ATT_TL(0);
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 	asm volatile("griddepcontrol.launch_dependents;");
 #endif
@@ -1261,6 +1299,7 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 		}
 		asm volatile("cp.async.commit_group;\n" ::);
 	}
+	ATT_TL(1);
 	for (uint32_t k = 0; k < cnt; k++) {
 		const uint32_t st = st0 + (k % NS) * CPA_STAGE;
 		const uint32_t blk = bq[0];
@@ -1269,6 +1308,8 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 
 		asm volatile("cp.async.wait_group %0;\n" ::"n"(NS - 1));
 		__syncwarp();
+		if (k == 0)
+			ATT_TL(2);
 		/* QK, transposed: m-tile mt's A row r is token 16 mt + sig(r) */
 #pragma unroll
 		for (int mt = 0; mt < 2; mt++) {
@@ -1324,6 +1365,7 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 		asm volatile("cp.async.commit_group;\n" ::);
 	}
 	asm volatile("cp.async.wait_group 0;\n" ::);
+	ATT_TL(3);
 	/* row g of m-tile mt is dim 16 mt + g, row g + 8 dim 16 mt + 8 + g */
 #pragma unroll
 	for (int mt = 0; mt < 8; mt++) {
@@ -1359,6 +1401,7 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 		reinterpret_cast<float *>(cpa_smem + W * NS * CPA_STAGE));
 	if (V == 7 && !CLUSTER && gridDim.y > 1)
 		flag_merge<G>(work, epoch, smem_u32(cpa_smem), out);
+	ATT_TL(5);
 }
 
 /*
