@@ -43,37 +43,43 @@ __device__ __forceinline__ float2 bf2(uint32_t u)
 /*
  * Phase timeline, for a probe build only (-DSS_ATTN_TIMELINE, never the
  * library's; see kernels/results/h200/session21-2026-11-30/timeline.cu):
- * lane 0 of each warp stores clock64 at phase i of the cp.async kernels
- * (0 entry, 1 stages filled, 2 first block landed, 3 blocks done, 4 warps
- * merged, 5 exit) into att_tl[((split * gridDim.x + bh) * 8 + warp) * 8 + i],
- * and %globaltimer (ns) at entry and exit into entries 6 and 7.
+ * lane 0 of each warp stores clock64 at the phases of the cp.async kernels
+ * (0 entry, 1 the slot table, list length and context have arrived, 2
+ * stages issued, 3 first block landed, 4 blocks done, 5 the warps met, 6
+ * warps merged, 7 the cluster met, 8 cluster merged, 9 exit) into
+ * att_tl[((split * gridDim.x + bh) * 8 + warp) * 16 + i], and %globaltimer
+ * (ns) at entry and exit into entries 14 and 15. ATT_TLD(i, v) stamps once
+ * the value v has arrived (the stamp takes it as an operand).
  */
 #ifdef SS_ATTN_TIMELINE
 __device__ unsigned long long *att_tl;
 
-__device__ __forceinline__ void att_tl_stamp(int i)
+__device__ __forceinline__ void att_tl_stamp(int i, uint32_t dep)
 {
 	unsigned long long *p, t;
 
+	asm volatile("mov.u64 %0, %%clock64;" : "=l"(t) : "r"(dep));
 	if (!att_tl || (threadIdx.x & 31))
 		return;
 	p = att_tl + ((blockIdx.y * gridDim.x + blockIdx.x) * 8 +
-		      (threadIdx.x >> 5)) * 8;
-	p[i] = clock64();
-	if (i == 0 || i == 5) {
+		      (threadIdx.x >> 5)) * 16;
+	p[i] = t;
+	if (i == 0 || i == 9) {
 		asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
-		p[i == 0 ? 6 : 7] = t;
+		p[i == 0 ? 14 : 15] = t;
 	}
 }
 
-/* the buffer the stamps go to (device, 64 u64 per CTA), NULL: none */
+/* the buffer the stamps go to (device, 128 u64 per CTA), NULL: none */
 extern "C" int kern_attn_timeline(void *buf)
 {
 	return cudaMemcpyToSymbol(att_tl, &buf, sizeof buf) != cudaSuccess;
 }
-#define ATT_TL(i) att_tl_stamp(i)
+#define ATT_TL(i) att_tl_stamp(i, 0)
+#define ATT_TLD(i, v) att_tl_stamp(i, v)
 #else
 #define ATT_TL(i) ((void)0)
+#define ATT_TLD(i, v) ((void)0)
 #endif
 
 /*
@@ -336,6 +342,7 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
 	bool used = true; /* every partial read went into an output */
 
 	cluster.sync();
+	ATT_TL(7);
 	for (uint32_t i = r * blockDim.x + threadIdx.x; i < G * ATT_D;
 	     i += S * blockDim.x) {
 		const uint32_t h = i / ATT_D, d = i % ATT_D;
@@ -369,6 +376,7 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
 			}
 		out[i] = __float2bfloat16(L > 0 ? A / L : 0.0f);
 	}
+	ATT_TL(8);
 	if (used)
 		asm volatile("barrier.cluster.arrive.relaxed;" ::: "memory");
 	else
@@ -776,6 +784,7 @@ __device__ __forceinline__ void attn_finish(float m, float l,
 		wl[warp][g] = l;
 	}
 	__syncthreads();
+	ATT_TL(5);
 	/* thread t merges dimension t mod 128 of heads t / 128,
 	 * t / 128 + W / 4, ... over the warps */
 	const uint32_t d = threadIdx.x % ATT_D;
@@ -829,7 +838,7 @@ __device__ __forceinline__ void attn_finish(float m, float l,
 			rec[h * ATT_REC + 2] = rec[h * ATT_REC + 3] = 0.0f;
 		}
 	}
-	ATT_TL(4);
+	ATT_TL(6);
 	if (CLUSTER && PUSH && S > 1) {
 		const uint32_t mo = MMA_CLUSTER_MAX * G * ATT_D;
 		const uint32_t lo = mo + MMA_CLUSTER_MAX * G;
@@ -1282,6 +1291,7 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 	}
 	split_bounds(n_list, ctx_len, n_kv_heads, max_list, per_split, r);
 	cnt = r.e1 > r.e0 + warp ? (r.e1 - r.e0 - warp + W - 1) / W : 0;
+	ATT_TLD(1, cnt ^ r.slot ^ r.ctx ^ qa[0][0]);
 #pragma unroll
 	for (int mt = 0; mt < 8; mt++)
 		o[mt][0] = o[mt][1] = o[mt][2] = o[mt][3] = 0.0f;
@@ -1299,7 +1309,7 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 		}
 		asm volatile("cp.async.commit_group;\n" ::);
 	}
-	ATT_TL(1);
+	ATT_TL(2);
 	for (uint32_t k = 0; k < cnt; k++) {
 		const uint32_t st = st0 + (k % NS) * CPA_STAGE;
 		const uint32_t blk = bq[0];
@@ -1309,7 +1319,7 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 		asm volatile("cp.async.wait_group %0;\n" ::"n"(NS - 1));
 		__syncwarp();
 		if (k == 0)
-			ATT_TL(2);
+			ATT_TL(3);
 		/* QK, transposed: m-tile mt's A row r is token 16 mt + sig(r) */
 #pragma unroll
 		for (int mt = 0; mt < 2; mt++) {
@@ -1365,7 +1375,7 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 		asm volatile("cp.async.commit_group;\n" ::);
 	}
 	asm volatile("cp.async.wait_group 0;\n" ::);
-	ATT_TL(3);
+	ATT_TL(4);
 	/* row g of m-tile mt is dim 16 mt + g, row g + 8 dim 16 mt + 8 + g */
 #pragma unroll
 	for (int mt = 0; mt < 8; mt++) {
@@ -1401,7 +1411,7 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 		reinterpret_cast<float *>(cpa_smem + W * NS * CPA_STAGE));
 	if (V == 7 && !CLUSTER && gridDim.y > 1)
 		flag_merge<G>(work, epoch, smem_u32(cpa_smem), out);
-	ATT_TL(5);
+	ATT_TL(9);
 }
 
 /*

@@ -26,14 +26,15 @@
  *
  * Build (from the repository root, after `meson compile -C build`):
  *   mkdir -p build-s21
- *   nvcc -O2 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -DSS_ATTN_TIMELINE \
- *     -Icommon -Ikernels -Ibuild -c -o build-s21/decode_attn_tl.o kernels/decode_attn.cu
- *   nvcc -O2 -gencode=arch=compute_90a,code=sm_90a -Icommon -Ikernels -c \
+ *   F="-O2 -lineinfo --expt-relaxed-constexpr -gencode=arch=compute_90,code=sm_90 -Xcompiler=-fPIC"
+ *   nvcc $F -DSS_ATTN_TIMELINE -Icommon -Ikernels -I. -c -o build-s21/decode_attn_tl.o kernels/decode_attn.cu
+ *   nvcc $F -Icommon -Ikernels -c \
  *     -o build-s21/timeline.o kernels/results/h200/session21-2026-11-30/timeline.cu
  *   g++ -o build-s21/timeline build-s21/timeline.o build-s21/decode_attn_tl.o \
  *     build/kernels/libsskernels.a build/libsparseserve_core.a \
  *     -L/usr/local/cuda/lib64 -lcudart -lcublas -lpthread -lm
- * A probe kept as it ran, not part of the build.
+ * (the library's own flags for sm_90, as build/ has them; the .o files
+ * were removed before the call, the binary carried) A probe kept as it ran, not part of the build.
  */
 #include <cuda_runtime.h>
 #include <math.h>
