@@ -860,6 +860,15 @@ static void attn_case(const struct attn_tc *c)
 	uint64_t wb;
 	void *st;
 
+	/* SS_TEST_TRACE set: each case named on stderr before it runs (a
+	 * case that hangs the GPU is then the last one named) */
+	if (getenv("SS_TEST_TRACE"))
+		fprintf(stderr,
+			"# attn_case sparse=%d G=%u splits=%u variant=%u B=%u "
+			"maxl=%u empty=%d bound=%u longest=%u nan_tail=%d "
+			"again=%d seed=%lu\n",
+			sparse, G, c->splits, c->variant, B, maxl, c->empty,
+			c->bound, c->longest, c->nan_tail, c->again, c->seed);
 	fill_bf16(q, nout, r, 1.0);
 	fill_bf16(cache, (size_t)slots * 2 * BT * HD, r, 1.0);
 	for (uint32_t b = 0; b < B; b++)
