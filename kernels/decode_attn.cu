@@ -308,32 +308,15 @@ __device__ __forceinline__ uint32_t u4w(const uint4 &v, int i)
 	return i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w;
 }
 
-/* out[0..3] = the 4 lanes of A / L in bf16 (0 where L is 0), one 8-byte
- * store (out 8-byte aligned) */
-__device__ __forceinline__ void store_bf16x4(__nv_bfloat16 *out, float4 A,
-					     float L)
-{
-	__nv_bfloat162 lo = __floats2bfloat162_rn(L > 0 ? A.x / L : 0.0f,
-						  L > 0 ? A.y / L : 0.0f);
-	__nv_bfloat162 hi = __floats2bfloat162_rn(L > 0 ? A.z / L : 0.0f,
-						  L > 0 ? A.w / L : 0.0f);
-	uint2 v;
-
-	v.x = *reinterpret_cast<uint32_t *>(&lo);
-	v.y = *reinterpret_cast<uint32_t *>(&hi);
-	*reinterpret_cast<uint2 *>(out) = v;
-}
-
 /*
  * Variant 3's merge: the S splits of one (request, KV head) are the CTAs of
  * one thread-block cluster (dims 1 x S). Each CTA leaves its partial in
  * shared memory (max and sum of head h in cm[h], cl[h]; its accumulator in
  * acc[h][0..127], the first warp's slot of wacc, which only the thread of
- * those dimensions touches after the warps' merge); after a cluster
- * barrier (release/acquire at cluster scope) thread t of CTA r computes
- * the 4 outputs of group t S + r (and t S + r + S x blockDim, ...) of the
- * G x 32 reading every CTA's partial through distributed shared memory,
- * 4 dimensions of one head a float4; a second barrier keeps each CTA's
+ * that dimension touches after the warps' merge); after a cluster barrier
+ * (release/acquire at cluster scope) CTA r computes outputs r*128 + t,
+ * r*128 + t + S*128, ... of the G x 128 reading every CTA's partial
+ * through distributed shared memory; a second barrier keeps each CTA's
  * shared memory until the others have read it. No workspace, no second
  * kernel: at batch 1 the merge kernel was a fixed 3.8 us of 11 (Nsight
  * Compute, session 7). The second barrier's arrive is relaxed where it
@@ -360,20 +343,11 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
 
 	cluster.sync();
 	ATT_TL(7);
-	/* thread t of CTA r merges 4 dimensions of one head: group t S + r
-	 * of the G x 32 (head group / 32, dimensions 4 (group mod 32) +
-	 * 0..3), spread over every CTA of the cluster, each partial's
-	 * accumulator read as one float4 (session 21, call 3: a thread a
-	 * dimension, the first G CTAs did all the reading, 108 remote loads
-	 * a warp's worth each, 1,000 cycles at the median and 2,400 at the
-	 * tail while the other CTAs waited at the last barrier) */
-	for (uint32_t gi = threadIdx.x * S + r; gi < G * ATT_D / 4;
-	     gi += S * blockDim.x) {
-		const uint32_t h = gi / (ATT_D / 4), d0 = gi % (ATT_D / 4) * 4;
+	for (uint32_t i = r * blockDim.x + threadIdx.x; i < G * ATT_D;
+	     i += S * blockDim.x) {
+		const uint32_t h = i / ATT_D, d = i % ATT_D;
 		float mk[MMA_CLUSTER_MAX], lk[MMA_CLUSTER_MAX];
-		float4 ak[MMA_CLUSTER_MAX];
-		float M = -INFINITY, L = 0.0f;
-		float4 A = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+		float ak[MMA_CLUSTER_MAX], M = -INFINITY, L = 0.0f, A = 0.0f;
 
 		/* every CTA's partial requested before any is used: one
 		 * distributed-shared-memory round trip, not one per CTA
@@ -383,11 +357,9 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
 			mk[k] = k < S ? cluster.map_shared_rank(cm, k)[h]
 				      : -INFINITY;
 			lk[k] = k < S ? cluster.map_shared_rank(cl, k)[h] : 0.0f;
-			ak[k] = k < S ? *cluster.map_shared_rank(
-						reinterpret_cast<float4 *>(
-							&acc[0][h][d0]),
-						k)
-				      : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+			ak[k] = k < S ? cluster.map_shared_rank(&acc[0][h][d],
+								 k)[0]
+				      : 0.0f;
 		}
 #pragma unroll
 		for (uint32_t k = 0; k < MMA_CLUSTER_MAX; k++)
@@ -400,12 +372,9 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
 							     : exp2f(mk[k] - M);
 
 				L += lk[k] * f;
-				A.x += ak[k].x * f;
-				A.y += ak[k].y * f;
-				A.z += ak[k].z * f;
-				A.w += ak[k].w * f;
+				A += ak[k] * f;
 			}
-		store_bf16x4(out + h * ATT_D + d0, A, L);
+		out[i] = __float2bfloat16(L > 0 ? A / L : 0.0f);
 	}
 	ATT_TL(8);
 	if (used)
@@ -816,119 +785,98 @@ __device__ __forceinline__ void attn_finish(float m, float l,
 	}
 	__syncthreads();
 	ATT_TL(5);
+	/* thread t merges dimension t mod 128 of heads t / 128,
+	 * t / 128 + W / 4, ... over the warps */
+	const uint32_t d = threadIdx.x % ATT_D;
 	float *rec = work + ((uint64_t)bh * S + split) * G * ATT_REC;
+	uint32_t rpb = 0, rmb = 0; /* the first CTA's buffer and mbarrier */
+	float pa[PUSH ? G : 1], pm[PUSH ? G : 1], pl[PUSH ? G : 1];
 
-	if constexpr (!(CLUSTER && PUSH)) {
-		/* thread t merges 4 dimensions of one head over the warps:
-		 * group t, t + 32 W, ... of the G x 32 (head h = group / 32,
-		 * dimensions 4 (group mod 32) + 0..3), the partial read as
-		 * float4 and written as one (session 21, call 3: a thread a
-		 * dimension, every head of it, took 700 cycles at Llama-3-8B
-		 * batch 1) */
-		constexpr int NG = (G * 32 + W * 32 - 1) / (W * 32);
+	static_assert(!PUSH || W * 32 == ATT_D, "push: a thread a dimension");
 
-#pragma unroll
-		for (int j = 0; j < NG; j++) {
-			const uint32_t gi = threadIdx.x + j * W * 32;
-			const uint32_t h = gi / 32, d0 = gi % 32 * 4;
-			float M = -INFINITY, L = 0.0f, f[W];
-			float4 A = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-
-			if (gi >= G * 32)
-				continue;
-#pragma unroll
-			for (int w = 0; w < W; w++)
-				M = fmaxf(M, wm[w][h]);
-#pragma unroll
-			for (int w = 0; w < W; w++) {
-				const float4 a = *reinterpret_cast<const float4 *>(
-					&wacc[w][h][d0]);
-
-				f[w] = wm[w][h] == -INFINITY ? 0.0f
-							     : exp2f(wm[w][h] - M);
-				L += wl[w][h] * f[w];
-				A.x += a.x * f[w];
-				A.y += a.y * f[w];
-				A.z += a.z * f[w];
-				A.w += a.w * f[w];
-			}
-			if (S == 1) {
-				store_bf16x4(out + ((uint64_t)bh * G + h) * ATT_D + d0,
-					     A, L);
-				continue;
-			}
-			/* this thread alone reads and writes [.][h][d0..+3] */
-			float *dst = CLUSTER ? &wacc[0][h][d0]
-					     : rec + h * ATT_REC + ATT_ACC + d0;
-
-			*reinterpret_cast<float4 *>(dst) = A;
-			if (d0 == 0) {
-				if (CLUSTER) {
-					cm[h] = M;
-					cl[h] = L;
-				} else {
-					rec[h * ATT_REC] = M;
-					rec[h * ATT_REC + 1] = L;
-					rec[h * ATT_REC + 2] = rec[h * ATT_REC + 3] = 0.0f;
-				}
-			}
-		}
-	} else {
-		/* variant 6 in a cluster pushes a thread's dimension (W = 4):
-		 * thread t merges dimension t of every head over the warps,
-		 * all heads before any leaves the thread, so that their chains
-		 * of shared-memory loads and exp2 overlap */
-		const uint32_t d = threadIdx.x % ATT_D;
-		uint32_t rpb = 0, rmb = 0; /* the first CTA's buffer, mbarrier */
-		float pa[G], pm[G], pl[G];
-
-		static_assert(W * 32 == ATT_D, "push: a thread a dimension");
-		if (S > 1) {
-			/* every thread of the cluster, once (push_begin
-			 * arrived) */
+	if (CLUSTER && PUSH && S > 1) {
+		/* every thread of the cluster, once (push_begin arrived) */
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-			asm volatile("barrier.cluster.wait.acquire.aligned;" ::
-					     : "memory");
+		asm volatile("barrier.cluster.wait.acquire.aligned;" ::
+				     : "memory");
 #endif
-			rpb = cluster_addr(smem_u32(pb), 0);
-			rmb = cluster_addr(smem_u32(mbar + split), 0);
-		}
-#pragma unroll
-		for (int h = 0; h < G; h++)
-			warps_merge<W, 8>(wm, wl, wacc, h, d, pm[h], pl[h], pa[h]);
-		if (S == 1) {
-#pragma unroll
-			for (int h = 0; h < G; h++)
-				out[((uint64_t)bh * G + h) * ATT_D + d] =
-					__float2bfloat16(pl[h] > 0 ? pa[h] / pl[h]
-								   : 0.0f);
-		} else {
-			const uint32_t mo = MMA_CLUSTER_MAX * G * ATT_D;
-			const uint32_t lo = mo + MMA_CLUSTER_MAX * G;
+		rpb = cluster_addr(smem_u32(pb), 0);
+		rmb = cluster_addr(smem_u32(mbar + split), 0);
+	}
+	/* the heads a thread merges: h0, h0 + HS, ... (HS = W / 4 heads side
+	 * by side); all of them merged before any result leaves the thread,
+	 * so that their chains of shared-memory loads and exp2 overlap
+	 * (session 21, call 2: head after head, this took 1,170 cycles at
+	 * Llama-3-8B batch 1, G = 4) */
+	constexpr int HS = W * 32 / ATT_D, NH = (G + HS - 1) / HS;
+	const int h0 = HS == 1 ? 0 : threadIdx.x / ATT_D;
+	float hm[NH], hl[NH], ha[NH];
 
-			if (split == 0) {
 #pragma unroll
-				for (int h = 0; h < G; h++) {
-					pb[d * G + h] = pa[h];
-					if (d == 0) {
-						pb[mo + h] = pm[h];
-						pb[lo + h] = pl[h];
-					}
-				}
-				push_merge<G>(mbar, pb, S,
-					      out + (uint64_t)bh * G * ATT_D);
-				return;
-			}
-			/* the cluster is the S splits: rank = split */
-			push_vec<G>(rpb + 4 * ((split * ATT_D + d) * G), pa, rmb);
+	for (int j = 0; j < NH; j++)
+		if (h0 + j * HS < G)
+			warps_merge<W, 8>(wm, wl, wacc, h0 + j * HS, d, hm[j],
+					  hl[j], ha[j]);
+#pragma unroll
+	for (int j = 0; j < NH; j++) {
+		const int h = h0 + j * HS;
+		const float M = hm[j], L = hl[j], A = ha[j];
+
+		if (h >= G)
+			continue;
+		if (S == 1) {
+			out[((uint64_t)bh * G + h) * ATT_D + d] =
+				__float2bfloat16(L > 0 ? A / L : 0.0f);
+			continue;
+		}
+		if (CLUSTER && PUSH) {
+			/* one thread a dimension (W = 4): head h's values
+			 * kept for the vector store after the loop */
+			pa[h] = A;
+			pm[h] = M;
+			pl[h] = L;
+			continue;
+		}
+		if (CLUSTER) {
+			/* this thread alone reads and writes [.][h][d] */
+			wacc[0][h][d] = A;
 			if (d == 0) {
-				push_vec<G>(rpb + 4 * (mo + split * G), pm, rmb);
-				push_vec<G>(rpb + 4 * (lo + split * G), pl, rmb);
+				cm[h] = M;
+				cl[h] = L;
 			}
+			continue;
+		}
+		rec[h * ATT_REC + ATT_ACC + d] = A;
+		if (d == 0) {
+			rec[h * ATT_REC] = M;
+			rec[h * ATT_REC + 1] = L;
+			rec[h * ATT_REC + 2] = rec[h * ATT_REC + 3] = 0.0f;
 		}
 	}
 	ATT_TL(6);
-	if (CLUSTER && !PUSH && S > 1) /* the launch makes a cluster of all S */
+	if (CLUSTER && PUSH && S > 1) {
+		const uint32_t mo = MMA_CLUSTER_MAX * G * ATT_D;
+		const uint32_t lo = mo + MMA_CLUSTER_MAX * G;
+
+		if (split == 0) {
+#pragma unroll
+			for (int h = 0; h < G; h++) {
+				pb[d * G + h] = pa[h];
+				if (d == 0) {
+					pb[mo + h] = pm[h];
+					pb[lo + h] = pl[h];
+				}
+			}
+			push_merge<G>(mbar, pb, S, out + (uint64_t)bh * G * ATT_D);
+			return;
+		}
+		/* the cluster is the S splits: rank = split */
+		push_vec<G>(rpb + 4 * ((split * ATT_D + d) * G), pa, rmb);
+		if (d == 0) {
+			push_vec<G>(rpb + 4 * (mo + split * G), pm, rmb);
+			push_vec<G>(rpb + 4 * (lo + split * G), pl, rmb);
+		}
+	} else if (CLUSTER && S > 1) /* the launch makes a cluster of all S */
 		cluster_merge<G>(cm, cl, wacc, S,
 				 out + (uint64_t)bh * G * ATT_D);
 }
@@ -947,7 +895,7 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
 			       __nv_bfloat16 *__restrict__ out)
 {
 	__shared__ float wm[MMA_WARPS][8], wl[MMA_WARPS][8];
-	__shared__ __align__(16) float wacc[MMA_WARPS][8][ATT_D];
+	__shared__ float wacc[MMA_WARPS][8][ATT_D];
 	__shared__ float cm[CLUSTER ? 8 : 1], cl[CLUSTER ? 8 : 1];
 	const uint32_t bh = blockIdx.x;
 	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
@@ -1322,7 +1270,7 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 	constexpr uint32_t NS = CPA_NS(V);
 	constexpr bool PUSH = V == 6;
 	__shared__ float wm[W][8], wl[W][8];
-	__shared__ __align__(16) float wacc[W][8][ATT_D];
+	__shared__ float wacc[W][8][ATT_D];
 	__shared__ float cm[CLUSTER ? 8 : 1], cl[CLUSTER ? 8 : 1];
 	__shared__ __align__(8) uint64_t mbar[PUSH ? MMA_CLUSTER_MAX : 1];
 	const uint32_t bh = blockIdx.x;
