@@ -820,10 +820,11 @@ __device__ __forceinline__ void attn_finish(float m, float l,
 #pragma unroll
 	for (int j = 0; j < NH; j++) {
 		const int h = h0 + j * HS;
-		const float M = hm[j], L = hl[j], A = ha[j];
 
 		if (h >= G)
 			continue;
+		const float M = hm[j], L = hl[j], A = ha[j];
+
 		if (S == 1) {
 			out[((uint64_t)bh * G + h) * ATT_D + d] =
 				__float2bfloat16(L > 0 ? A / L : 0.0f);
