@@ -42,31 +42,49 @@ __device__ __forceinline__ float2 bf2(uint32_t u)
 
 /*
  * Phase timeline, for a probe build only (-DSS_ATTN_TIMELINE, never the
- * library's; see kernels/results/h200/session21-2026-11-30/timeline.cu):
- * lane 0 of each warp stores clock64 at the phases of the cp.async kernels
- * (0 entry, 1 the slot table, list length and context have arrived, 2
+ * library's; see kernels/results/h200/session21-2026-11-30/): lane 0 of
+ * each warp of the cp.async kernels takes clock64 at their phases (0
+ * entry, 1 the slot table, list length, context and q have arrived, 2
  * stages issued, 3 first block landed, 4 blocks done, 5 the warps met, 6
- * warps merged, 7 the cluster met, 8 cluster merged, 9 exit) into
- * att_tl[((split * gridDim.x + bh) * 8 + warp) * 16 + i], and %globaltimer
- * (ns) at entry and exit into entries 14 and 15. ATT_TLD(i, v) stamps once
- * the value v has arrived (the stamp takes it as an operand).
+ * warps merged, 7 the cluster met, 8 cluster merged, 9 exit) and
+ * %globaltimer (ns) at entry and exit (entries 14 and 15). The stamps
+ * wait in shared memory, and the exit stamp writes the warp's 16 to
+ * att_tl[((split * gridDim.x + bh) * 8 + warp) * 16 + i] (unstamped
+ * entries 0) when att_tl is set: the pointer's load is off the kernel's
+ * path. (Session 21's calls 1-3 ran an earlier form that tested att_tl at
+ * every stamp, so the first stamp waited for a cold global load, and whose
+ * ATT_TLD did not wait for its value.) ATT_TLD(i, v) stamps once v has
+ * arrived: a store predicated on v comes before the clock read.
  */
 #ifdef SS_ATTN_TIMELINE
 __device__ unsigned long long *att_tl;
+__shared__ unsigned long long att_tl_sm[8][16];
 
 __device__ __forceinline__ void att_tl_stamp(int i, uint32_t dep)
 {
-	unsigned long long *p, t;
+	const uint32_t w = threadIdx.x >> 5;
+	const bool lead = (threadIdx.x & 31) == 0;
+	unsigned long long t;
 
-	asm volatile("mov.u64 %0, %%clock64;" : "=l"(t) : "r"(dep));
-	if (!att_tl || (threadIdx.x & 31))
+	if (lead && dep == 0x9e3779b9u) /* any value: the test waits */
+		att_tl_sm[w][13] = dep;
+	asm volatile("mov.u64 %0, %%clock64;" : "=l"(t));
+	if (!lead)
 		return;
-	p = att_tl + ((blockIdx.y * gridDim.x + blockIdx.x) * 8 +
-		      (threadIdx.x >> 5)) * 16;
-	p[i] = t;
+	if (i == 0)
+		for (int k = 0; k < 16; k++)
+			att_tl_sm[w][k] = 0;
+	att_tl_sm[w][i] = t;
 	if (i == 0 || i == 9) {
 		asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
-		p[i == 0 ? 14 : 15] = t;
+		att_tl_sm[w][i == 0 ? 14 : 15] = t;
+	}
+	if (i == 9 && att_tl) {
+		unsigned long long *p =
+			att_tl + ((blockIdx.y * gridDim.x + blockIdx.x) * 8 + w) * 16;
+
+		for (int k = 0; k < 16; k++)
+			p[k] = k == 13 ? 0 : att_tl_sm[w][k];
 	}
 }
 
