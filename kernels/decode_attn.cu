@@ -804,7 +804,7 @@ __device__ __forceinline__ void attn_finish(float m, float l,
 	__syncthreads();
 	ATT_TL(5);
 	/* thread t merges dimension t mod 128 of heads t / 128,
-	 * t / 128 + W / 4, ... over the warps */
+	 * t / 128 + W / 4, ... over the warps (below) */
 	const uint32_t d = threadIdx.x % ATT_D;
 	float *rec = work + ((uint64_t)bh * S + split) * G * ATT_REC;
 	uint32_t rpb = 0, rmb = 0; /* the first CTA's buffer and mbarrier */
@@ -821,9 +821,9 @@ __device__ __forceinline__ void attn_finish(float m, float l,
 		rpb = cluster_addr(smem_u32(pb), 0);
 		rmb = cluster_addr(smem_u32(mbar + split), 0);
 	}
-	/* the heads a thread merges: h0, h0 + HS, ... (HS = W / 4 heads side
-	 * by side); all of them merged before any result leaves the thread,
-	 * so that their chains of shared-memory loads and exp2 overlap
+	/* (h0, h0 + HS, ...: HS = W / 4) all of them merged before any
+	 * result leaves the thread, so that their chains of shared-memory
+	 * loads and exp2 overlap
 	 * (session 21, call 2: head after head, this took 1,170 cycles at
 	 * Llama-3-8B batch 1, G = 4) */
 	constexpr int HS = W * 32 / ATT_D, NH = (G + HS - 1) / HS;
