@@ -406,44 +406,63 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
 }
 
 /*
- * Variant 6's merge: the splits of a list push their partials into the
- * cluster's first CTA instead of every CTA pulling from every other after
- * a cluster barrier (variants 3-5). The first CTA arms an mbarrier for
- * each other CTA's bytes at the kernel's start (push_begin, before a relaxed
- * cluster arrive); each other CTA, once its partial is ready, waits on the
- * cluster barrier (long since passed) and stores its partial into the
- * first CTA's shared memory with st.async, which counts the bytes on its
- * mbarrier, and exits; the first CTA waits for the bytes and merges. No
- * barrier at the end: at Llama-3-8B batch 1 (session 9, Nsight Compute)
- * the two cluster barriers of the pull merge and the fence before them
- * held 24% of variant 4's samples. Layout in the first CTA's dynamic
- * shared memory past the stages: acc [16][128][G] (a dimension's G heads
- * together, one 16-byte store per 4), then m [16][G], l [16][G] (fp32, by
- * rank).
+ * Variant 6's merge (session 22): every warp of every split pushes its own
+ * partial, unmerged, straight into the shared memory of the CTA that owns
+ * the head, and the owners merge; no warps' merge, no cluster barrier at
+ * the end, no CTA waiting for another's reads. Head h is owned by rank
+ * h mod S (the first G ranks when G <= S; a rank owns at most
+ * ceil(G / S) heads, its slot j = h / S). The pull merge (variants 3-5:
+ * __syncthreads, the warps' merge, a cluster barrier, reads through
+ * distributed shared memory, a second cluster barrier) spent about 5,400
+ * cycles of Llama-3-8B batch 1 after the blocks were done (session 21's
+ * timeline); session 14's push into the cluster's first CTA still merged
+ * the warps first and left one CTA to merge all G heads.
+ * - At the start (push_begin) each owner arms one mbarrier for the bytes
+ *   it will receive, S x W x (its heads) records of PUSH_PAY bytes, and
+ *   every thread arrives (relaxed) on the cluster barrier after the
+ *   barrier's init is fenced.
+ * - A warp done with its blocks waits on the cluster barrier (long since
+ *   complete) and stores, for each head 2c + e it holds, its 128 fp32
+ *   accumulators in the order of its MMA fragments (lane (g, c): floats
+ *   16 g + 4 q .. + 3 are dims 32 q + g, + 8, + 16, + 24), and lane
+ *   (0, c) the head's max and sum, with st.async, each store counted on
+ *   the owner's mbarrier. A CTA that owns no head exits then.
+ * - An owner waits for the bytes. Warp w takes its heads w, w + W, ...:
+ *   lane i the maxima of partials i and i + 32, the head's maximum M,
+ *   factor f_p = 2^(m_p - M) and sum L = sum f_p l_p, into shared memory;
+ *   then thread t sums f_p acc_p[t] over the partials and writes dim
+ *   dim(t) of the head.
+ * Records: [rank x W + warp][slot j][PUSH_REC] floats in the owner's
+ * dynamic shared memory past the stages (acc 0-127, m 128, l 129);
+ * S x ceil(G / S) <= S + G - 1 <= 23 per warp.
  */
-#define PUSH_BYTES (MMA_CLUSTER_MAX * 8 * (ATT_D + 2) * 4)
+#define PUSH_REC (ATT_D + 4)           /* floats a record: 528 bytes */
+#define PUSH_PAY ((ATT_D + 2) * 4)     /* bytes pushed a record */
+#define PUSH_BYTES (4 * (MMA_CLUSTER_MAX + 8 - 1) * PUSH_REC * 4)
 
-__device__ __forceinline__ uint32_t push_rec_bytes(uint32_t G)
+/* how many heads rank r owns */
+__device__ __forceinline__ uint32_t push_owned(uint32_t r, uint32_t S,
+					       uint32_t G)
 {
-	return G * (ATT_D + 2) * 4;
+	return r < G ? (G - 1 - r) / S + 1 : 0;
 }
 
+template <int W>
 __device__ __forceinline__ void push_begin(uint64_t *mbar, uint32_t rank,
 					   uint32_t S, uint32_t G)
 {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-	/* one mbarrier per pushing rank (mbar[k] for rank k, 1..S-1): all
-	 * of a cluster's stores counted on one word ran slower than the pull
-	 * merge at Llama-3-8B batch 1 (session 14, call 4) */
-	if (rank == 0 && threadIdx.x > 0 && threadIdx.x < S) {
-		uint32_t mb = smem_u32(mbar + threadIdx.x);
+	const uint32_t own = push_owned(rank, S, G);
+
+	if (threadIdx.x == 0 && own) {
+		uint32_t mb = smem_u32(mbar);
 
 		asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(mb)
 			     : "memory");
 		asm volatile("{\n\t.reg .b64 st;\n\t"
 			     "mbarrier.arrive.expect_tx.shared::cta.b64 st, "
 			     "[%0], %1;\n\t}" ::"r"(mb),
-			     "r"(push_rec_bytes(G))
+			     "r"(S * W * own * PUSH_PAY)
 			     : "memory");
 		asm volatile("fence.mbarrier_init.release.cluster;" ::
 				     : "memory");
@@ -452,59 +471,29 @@ __device__ __forceinline__ void push_begin(uint64_t *mbar, uint32_t rank,
 #endif
 }
 
-__device__ __forceinline__ void push_f32(uint32_t raddr, float v,
-					 uint32_t rmbar)
-{
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-	asm volatile("st.async.shared::cluster.mbarrier::complete_tx::bytes.b32 "
-		     "[%0], %1, [%2];" ::"r"(raddr),
-		     "r"(__float_as_uint(v)), "r"(rmbar)
-		     : "memory");
-#endif
-}
-
-__device__ __forceinline__ void push_v4(uint32_t raddr, const float *v,
-					uint32_t rmbar)
+__device__ __forceinline__ void push_v4(uint32_t raddr, float a, float b,
+					float c, float d, uint32_t rmbar)
 {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 	asm volatile("st.async.shared::cluster.mbarrier::complete_tx::bytes.v4.b32 "
 		     "[%0], {%1, %2, %3, %4}, [%5];" ::"r"(raddr),
-		     "r"(__float_as_uint(v[0])), "r"(__float_as_uint(v[1])),
-		     "r"(__float_as_uint(v[2])), "r"(__float_as_uint(v[3])),
+		     "r"(__float_as_uint(a)), "r"(__float_as_uint(b)),
+		     "r"(__float_as_uint(c)), "r"(__float_as_uint(d)),
 		     "r"(rmbar)
 		     : "memory");
 #endif
 }
 
-__device__ __forceinline__ void push_v2(uint32_t raddr, const float *v,
+__device__ __forceinline__ void push_v2(uint32_t raddr, float a, float b,
 					uint32_t rmbar)
 {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 	asm volatile("st.async.shared::cluster.mbarrier::complete_tx::bytes.v2.b32 "
 		     "[%0], {%1, %2}, [%3];" ::"r"(raddr),
-		     "r"(__float_as_uint(v[0])), "r"(__float_as_uint(v[1])),
+		     "r"(__float_as_uint(a)), "r"(__float_as_uint(b)),
 		     "r"(rmbar)
 		     : "memory");
 #endif
-}
-
-/* G consecutive floats at raddr (16-byte aligned for G >= 4), in as few
- * stores as st.async allows: each store is one transaction on the first
- * CTA's mbarrier (one 4-byte store per head and dimension ran at 57% of
- * the ideal read at Llama-3-8B batch 1, against 62% for the pull merge) */
-template <int G>
-__device__ __forceinline__ void push_vec(uint32_t raddr, const float *v,
-					 uint32_t rmbar)
-{
-	if (G >= 4) {
-#pragma unroll
-		for (int i = 0; i < G; i += 4)
-			push_v4(raddr + 4 * i, v + i, rmbar);
-	} else if (G == 2) {
-		push_v2(raddr, v, rmbar);
-	} else {
-		push_f32(raddr, v[0], rmbar);
-	}
 }
 
 __device__ __forceinline__ uint32_t cluster_addr(uint32_t saddr, uint32_t rank)
@@ -519,59 +508,139 @@ __device__ __forceinline__ uint32_t cluster_addr(uint32_t saddr, uint32_t rank)
 	return r;
 }
 
-/* The first CTA: wait for the other S - 1 partials, merge the S, write
- * the list's G x 128 outputs. */
-template <int G>
+/*
+ * This warp's partial to the heads' owners: lane (g, c) holds heads 2c,
+ * 2c + 1 (e = 0, 1) of dims 16 mt + g (o[mt][e]) and 16 mt + 8 + g
+ * (o[mt][2 + e]), their max m[e] (the same in the 8 lanes of c) and sum
+ * l[e] (summed over them here).
+ */
+template <int G, int W>
+__device__ __forceinline__ void push_warp(const float (&o)[8][4],
+					  const float (&m)[2], float (&l)[2],
+					  uint64_t *mbar, const float *pb)
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+	const uint32_t S = gridDim.y, rank = blockIdx.y;
+	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+	const uint32_t g = lane >> 2, c = lane & 3;
+	const uint32_t slots = (G + S - 1) / S, p = rank * W + warp;
+
+#pragma unroll
+	for (int e = 0; e < 2; e++) {
+		l[e] += __shfl_xor_sync(0xffffffffu, l[e], 4);
+		l[e] += __shfl_xor_sync(0xffffffffu, l[e], 8);
+		l[e] += __shfl_xor_sync(0xffffffffu, l[e], 16);
+	}
+	/* the owners' mbarriers are armed (push_begin) */
+	asm volatile("barrier.cluster.wait.acquire.aligned;" ::: "memory");
+#pragma unroll
+	for (int e = 0; e < 2; e++) {
+		const uint32_t h = 2 * c + e;
+
+		if (h >= G)
+			continue;
+		const uint32_t own = h % S, j = h / S;
+		const uint32_t rec = cluster_addr(
+			smem_u32(pb + (p * slots + j) * PUSH_REC), own);
+		const uint32_t rmb = cluster_addr(smem_u32(mbar), own);
+
+#pragma unroll
+		for (int q = 0; q < 4; q++)
+			push_v4(rec + 4 * (16 * g + 4 * q), o[2 * q][e],
+				o[2 * q][2 + e], o[2 * q + 1][e],
+				o[2 * q + 1][2 + e], rmb);
+		if (g == 0)
+			push_v2(rec + 4 * ATT_D, m[e], l[e], rmb);
+	}
+#endif
+}
+
+/*
+ * An owner (rank r, push_owned(r) > 0 heads): wait for every warp's
+ * records, merge them, write the outputs of its heads r, r + S, ...
+ * `fb` holds 4 x 64 factors and `lb` 4 sums (shared memory the cluster
+ * path does not otherwise use).
+ */
+template <int G, int W>
 __device__ __forceinline__ void push_merge(uint64_t *mbar, const float *pb,
-					   uint32_t S,
+					   float *fb, float *lb,
 					   __nv_bfloat16 *__restrict__ out)
 {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-	const float *pm = pb + MMA_CLUSTER_MAX * G * ATT_D;
-	const float *pl = pm + MMA_CLUSTER_MAX * G;
+	const uint32_t S = gridDim.y, rank = blockIdx.y;
+	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+	const uint32_t own = push_owned(rank, S, G), slots = (G + S - 1) / S;
+	const uint32_t P = S * W; /* partials a head: at most 64 */
+	uint32_t done = 0;
 
-	__syncthreads(); /* this CTA's own partial, stored plainly */
-	for (uint32_t k = 1; k < S; k++) {
-		const uint32_t mb = smem_u32(mbar + k);
-		uint32_t done = 0;
-
-		while (!done)
-			asm volatile("{\n\t.reg .pred p;\n\t"
-				     "mbarrier.try_wait.parity.shared::cta.b64 "
-				     "p, [%1], 0;\n\tselp.u32 %0, 1, 0, p;\n\t}"
-				     : "=r"(done)
-				     : "r"(mb)
-				     : "memory");
-	}
-	/* thread d (one a thread: the push needs W x 32 = ATT_D) merges
-	 * dimension d of each head, every rank's partial loaded before any
-	 * is used (a loop over a runtime S waited one shared-memory round
-	 * trip per rank, twice, for each of the G outputs) */
-#pragma unroll 1
-	for (uint32_t h = 0; h < G; h++) {
-		const uint32_t d = threadIdx.x;
-		float mk[MMA_CLUSTER_MAX], lk[MMA_CLUSTER_MAX];
-		float ak[MMA_CLUSTER_MAX], M = -INFINITY, L = 0.0f, A = 0.0f;
+	static_assert(W * 32 == ATT_D, "push: a thread a dimension");
+	while (!done)
+		asm volatile("{\n\t.reg .pred p;\n\t"
+			     "mbarrier.try_wait.parity.shared::cta.b64 "
+			     "p, [%1], 0;\n\tselp.u32 %0, 1, 0, p;\n\t}"
+			     : "=r"(done)
+			     : "r"(smem_u32(mbar))
+			     : "memory");
+	for (uint32_t j = warp; j < own; j += W) {
+		float mk[2], lk[2], M, L = 0.0f;
 
 #pragma unroll
-		for (uint32_t k = 0; k < MMA_CLUSTER_MAX; k++) {
-			mk[k] = k < S ? pm[k * G + h] : -INFINITY;
-			lk[k] = k < S ? pl[k * G + h] : 0.0f;
-			ak[k] = k < S ? pb[(k * ATT_D + d) * G + h] : 0.0f;
+		for (int k = 0; k < 2; k++) {
+			const uint32_t pi = lane + 32 * k;
+			const float *rp = pb + (pi * slots + j) * PUSH_REC;
+
+			mk[k] = pi < P ? rp[ATT_D] : -INFINITY;
+			lk[k] = pi < P ? rp[ATT_D + 1] : 0.0f;
+		}
+		M = fmaxf(mk[0], mk[1]);
+#pragma unroll
+		for (int x = 16; x; x >>= 1)
+			M = fmaxf(M, __shfl_xor_sync(0xffffffffu, M, x));
+#pragma unroll
+		for (int k = 0; k < 2; k++) {
+			/* M = -inf: no scored token, every factor 0 */
+			const float f = mk[k] == -INFINITY ? 0.0f
+							   : exp2f(mk[k] - M);
+
+			fb[j * 64 + lane + 32 * k] = f;
+			L += lk[k] * f;
 		}
 #pragma unroll
-		for (uint32_t k = 0; k < MMA_CLUSTER_MAX; k++)
-			M = fmaxf(M, mk[k]);
-		if (M != -INFINITY)
-#pragma unroll
-			for (uint32_t k = 0; k < MMA_CLUSTER_MAX; k++) {
-				float f = mk[k] == -INFINITY ? 0.0f
-							     : exp2f(mk[k] - M);
+		for (int x = 16; x; x >>= 1)
+			L += __shfl_xor_sync(0xffffffffu, L, x);
+		if (lane == 0)
+			lb[j] = L;
+	}
+	__syncthreads();
+	/* thread t: record float t, dim 16 (2 q + r / 2) + 8 (r % 2) + g
+	 * for t = 16 g + 4 q + r (push_warp's order) */
+	const uint32_t t = threadIdx.x;
+	const uint32_t dim = 16 * (2 * ((t >> 2) & 3) + ((t >> 1) & 1)) +
+			     8 * (t & 1) + (t >> 4);
 
-				L += lk[k] * f;
-				A += ak[k] * f;
-			}
-		out[h * ATT_D + d] = __float2bfloat16(L > 0 ? A / L : 0.0f);
+	for (uint32_t j = 0; j < own; j++) {
+		float A = 0.0f;
+
+		for (uint32_t p0 = 0; p0 < P; p0 += 16) {
+			float a[16];
+
+			/* 16 partials' loads issued before any is used */
+#pragma unroll
+			for (uint32_t k = 0; k < 16; k++)
+				a[k] = p0 + k < P
+					       ? pb[((p0 + k) * slots + j) *
+							    PUSH_REC +
+						    t]
+					       : 0.0f;
+#pragma unroll
+			for (uint32_t k = 0; k < 16; k++)
+				A += p0 + k < P ? fb[j * 64 + p0 + k] * a[k]
+						: 0.0f;
+		}
+		const float L = lb[j];
+
+		out[(rank + S * j) * ATT_D + dim] =
+			__float2bfloat16(L > 0 ? A / L : 0.0f);
 	}
 #else
 	__trap();
@@ -776,19 +845,15 @@ __device__ __forceinline__ void block_softmax_t(const float (&sc)[2][4],
  * c = 0, l summed over c): the warps' (max, sum) into wm, wl,
  * then thread d merges dimension d of every head over the warps and
  * writes the output (one split), leaves the partial for the cluster merge
- * (CLUSTER), pushes it into the cluster's first CTA (CLUSTER and PUSH:
- * variant 6; the pushing CTAs exit with their st.async stores counted by
- * the first CTA's mbarriers, which it waits for before exiting), or
+ * (CLUSTER; variant 6 pushes its warps' partials instead, push_warp), or
  * writes the split's record for the merge kernel.
  */
-template <int G, bool CLUSTER, int W, bool PUSH = false>
+template <int G, bool CLUSTER, int W>
 __device__ __forceinline__ void attn_finish(float m, float l,
 					    float (*wm)[8], float (*wl)[8],
 					    float (*wacc)[8][ATT_D], float *cm,
 					    float *cl, float *__restrict__ work,
-					    __nv_bfloat16 *__restrict__ out,
-					    uint64_t *mbar = nullptr,
-					    float *pb = nullptr)
+					    __nv_bfloat16 *__restrict__ out)
 {
 	const uint32_t bh = blockIdx.x, S = gridDim.y, split = blockIdx.y;
 	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
@@ -807,20 +872,7 @@ __device__ __forceinline__ void attn_finish(float m, float l,
 	 * t / 128 + W / 4, ... over the warps (below) */
 	const uint32_t d = threadIdx.x % ATT_D;
 	float *rec = work + ((uint64_t)bh * S + split) * G * ATT_REC;
-	uint32_t rpb = 0, rmb = 0; /* the first CTA's buffer and mbarrier */
-	float pa[PUSH ? G : 1], pm[PUSH ? G : 1], pl[PUSH ? G : 1];
 
-	static_assert(!PUSH || W * 32 == ATT_D, "push: a thread a dimension");
-
-	if (CLUSTER && PUSH && S > 1) {
-		/* every thread of the cluster, once (push_begin arrived) */
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-		asm volatile("barrier.cluster.wait.acquire.aligned;" ::
-				     : "memory");
-#endif
-		rpb = cluster_addr(smem_u32(pb), 0);
-		rmb = cluster_addr(smem_u32(mbar + split), 0);
-	}
 	/* (h0, h0 + HS, ...: HS = W / 4) all of them merged before any
 	 * result leaves the thread, so that their chains of shared-memory
 	 * loads and exp2 overlap
@@ -848,14 +900,6 @@ __device__ __forceinline__ void attn_finish(float m, float l,
 				__float2bfloat16(L > 0 ? A / L : 0.0f);
 			continue;
 		}
-		if (CLUSTER && PUSH) {
-			/* one thread a dimension (W = 4): head h's values
-			 * kept for the vector store after the loop */
-			pa[h] = A;
-			pm[h] = M;
-			pl[h] = L;
-			continue;
-		}
 		if (CLUSTER) {
 			/* this thread alone reads and writes [.][h][d] */
 			wacc[0][h][d] = A;
@@ -873,29 +917,7 @@ __device__ __forceinline__ void attn_finish(float m, float l,
 		}
 	}
 	ATT_TL(6);
-	if (CLUSTER && PUSH && S > 1) {
-		const uint32_t mo = MMA_CLUSTER_MAX * G * ATT_D;
-		const uint32_t lo = mo + MMA_CLUSTER_MAX * G;
-
-		if (split == 0) {
-#pragma unroll
-			for (int h = 0; h < G; h++) {
-				pb[d * G + h] = pa[h];
-				if (d == 0) {
-					pb[mo + h] = pm[h];
-					pb[lo + h] = pl[h];
-				}
-			}
-			push_merge<G>(mbar, pb, S, out + (uint64_t)bh * G * ATT_D);
-			return;
-		}
-		/* the cluster is the S splits: rank = split */
-		push_vec<G>(rpb + 4 * ((split * ATT_D + d) * G), pa, rmb);
-		if (d == 0) {
-			push_vec<G>(rpb + 4 * (mo + split * G), pm, rmb);
-			push_vec<G>(rpb + 4 * (lo + split * G), pl, rmb);
-		}
-	} else if (CLUSTER && S > 1) /* the launch makes a cluster of all S */
+	if (CLUSTER && S > 1) /* the launch makes a cluster of all S */
 		cluster_merge<G>(cm, cl, wacc, S,
 				 out + (uint64_t)bh * G * ATT_D);
 }
@@ -1219,7 +1241,7 @@ __device__ __forceinline__ void flag_merge(float *__restrict__ work,
 }
 /* by variant: 4: 4 warps of 3 stages; 5: 8 warps of 1 (192 and 128 KiB:
  * one CTA per SM either way); 6: 4 warps of 2 and the push merge's
- * buffer (PUSH_BYTES; 193 KiB); 7: as 4 (its merge reuses the stages) */
+ * records' buffer (PUSH_BYTES; 175 KiB); 7: as 4 (its merge reuses the stages) */
 #define CPA_W(v) ((v) == 5 ? 8 : 4)
 #define CPA_NS(v) ((v) == 4 || (v) == 7 ? 3 : (v) == 5 ? 1 : 2)
 #define CPA_SMEM(v)                                                           \
@@ -1291,7 +1313,7 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 	__shared__ float wm[W][8], wl[W][8];
 	__shared__ float wacc[W][8][ATT_D];
 	__shared__ float cm[CLUSTER ? 8 : 1], cl[CLUSTER ? 8 : 1];
-	__shared__ __align__(8) uint64_t mbar[PUSH ? MMA_CLUSTER_MAX : 1];
+	__shared__ __align__(8) uint64_t mbar[1];
 	const uint32_t bh = blockIdx.x;
 	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 	const uint32_t g = lane >> 2, c = lane & 3;
@@ -1310,8 +1332,8 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 	asm volatile("griddepcontrol.launch_dependents;");
 #endif
-	if (CLUSTER && PUSH && gridDim.y > 1)
-		push_begin(mbar, blockIdx.y, gridDim.y, G);
+	if (CLUSTER && PUSH) /* and push_warp below */
+		push_begin<W>(mbar, blockIdx.y, gridDim.y, G);
 	split_prefetch<W>(slots, block_ids, max_list, per_split, r);
 	/* QK's B column g (head g) of k-step s: dims 16s + 2c, +1 (b0) and
 	 * 16s + 8 + 2c, +1 (b1) */
@@ -1421,41 +1443,56 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 	}
 	asm volatile("cp.async.wait_group 0;\n" ::);
 	ATT_TL(4);
-	/* row g of m-tile mt is dim 16 mt + g, row g + 8 dim 16 mt + 8 + g */
-#pragma unroll
-	for (int mt = 0; mt < 8; mt++) {
-		if (2 * c < G) {
-			wacc[warp][2 * c][16 * mt + g] = o[mt][0];
-			wacc[warp][2 * c][16 * mt + 8 + g] = o[mt][2];
-		}
-		if (2 * c + 1 < G) {
-			wacc[warp][2 * c + 1][16 * mt + g] = o[mt][1];
-			wacc[warp][2 * c + 1][16 * mt + 8 + g] = o[mt][3];
-		}
-	}
-	/* heads 2c, 2c+1 summed over the 8 lanes of c; then head g's max and
-	 * sum in lane (g, 0), as attn_finish takes them */
-	float m, l;
-#pragma unroll
-	for (int e = 0; e < 2; e++) {
-		l2[e] += __shfl_xor_sync(0xffffffffu, l2[e], 4);
-		l2[e] += __shfl_xor_sync(0xffffffffu, l2[e], 8);
-		l2[e] += __shfl_xor_sync(0xffffffffu, l2[e], 16);
-	}
-	{
-		float me = __shfl_sync(0xffffffffu, m2[0], g >> 1);
-		float mo = __shfl_sync(0xffffffffu, m2[1], g >> 1);
-		float le = __shfl_sync(0xffffffffu, l2[0], g >> 1);
-		float lo = __shfl_sync(0xffffffffu, l2[1], g >> 1);
+	if constexpr (CLUSTER && PUSH) { /* variant 6: push_warp */
+		float *pb = reinterpret_cast<float *>(cpa_smem +
+						      W * NS * CPA_STAGE);
 
-		m = g & 1 ? mo : me;
-		l = c == 0 ? (g & 1 ? lo : le) : 0.0f;
+		/* (a cluster is of S >= 2: mma_cluster) */
+		push_warp<G, W>(o, m2, l2, mbar, pb);
+		ATT_TL(6);
+		if (push_owned(blockIdx.y, gridDim.y, G)) {
+			push_merge<G, W>(mbar, pb, &wacc[0][0][0], &wl[0][0],
+					 out + (uint64_t)bh * G * ATT_D);
+			ATT_TL(8);
+		}
+	} else {
+		/* row g of m-tile mt is dim 16 mt + g, row g + 8 dim
+		 * 16 mt + 8 + g */
+#pragma unroll
+		for (int mt = 0; mt < 8; mt++) {
+			if (2 * c < G) {
+				wacc[warp][2 * c][16 * mt + g] = o[mt][0];
+				wacc[warp][2 * c][16 * mt + 8 + g] = o[mt][2];
+			}
+			if (2 * c + 1 < G) {
+				wacc[warp][2 * c + 1][16 * mt + g] = o[mt][1];
+				wacc[warp][2 * c + 1][16 * mt + 8 + g] =
+					o[mt][3];
+			}
+		}
+		/* heads 2c, 2c+1 summed over the 8 lanes of c; then head
+		 * g's max and sum in lane (g, 0), as attn_finish takes them */
+		float m, l;
+#pragma unroll
+		for (int e = 0; e < 2; e++) {
+			l2[e] += __shfl_xor_sync(0xffffffffu, l2[e], 4);
+			l2[e] += __shfl_xor_sync(0xffffffffu, l2[e], 8);
+			l2[e] += __shfl_xor_sync(0xffffffffu, l2[e], 16);
+		}
+		{
+			float me = __shfl_sync(0xffffffffu, m2[0], g >> 1);
+			float mo = __shfl_sync(0xffffffffu, m2[1], g >> 1);
+			float le = __shfl_sync(0xffffffffu, l2[0], g >> 1);
+			float lo = __shfl_sync(0xffffffffu, l2[1], g >> 1);
+
+			m = g & 1 ? mo : me;
+			l = c == 0 ? (g & 1 ? lo : le) : 0.0f;
+		}
+		attn_finish<G, CLUSTER, W>(m, l, wm, wl, wacc, cm, cl, work,
+					   out);
+		if (V == 7 && !CLUSTER && gridDim.y > 1)
+			flag_merge<G>(work, epoch, smem_u32(cpa_smem), out);
 	}
-	attn_finish<G, CLUSTER, W, PUSH>(
-		m, l, wm, wl, wacc, cm, cl, work, out, mbar,
-		reinterpret_cast<float *>(cpa_smem + W * NS * CPA_STAGE));
-	if (V == 7 && !CLUSTER && gridDim.y > 1)
-		flag_merge<G>(work, epoch, smem_u32(cpa_smem), out);
 	ATT_TL(9);
 }
 
