@@ -408,8 +408,8 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
 /*
  * Variant 6's merge (session 22): every warp of every split pushes its own
  * partial, unmerged, straight into the shared memory of the CTA that owns
- * the head, and the owners merge; no warps' merge, no cluster barrier at
- * the end, no CTA waiting for another's reads. Head h is owned by rank
+ * the head, and the owners merge: no warps' merge, and no CTA waits for
+ * another's reads. Head h is owned by rank
  * h mod S (the first G ranks when G <= S; a rank owns at most
  * ceil(G / S) heads, its slot j = h / S). The pull merge (variants 3-5:
  * __syncthreads, the warps' merge, a cluster barrier, reads through
@@ -421,23 +421,27 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
  *   it will receive, S x W x (its heads) records of PUSH_PAY bytes, and
  *   every thread arrives (relaxed) on the cluster barrier after the
  *   barrier's init is fenced.
- * - A warp done with its blocks waits on the cluster barrier (long since
- *   complete) and stores, for each head 2c + e it holds, its 128 fp32
- *   accumulators in the order of its MMA fragments (lane (g, c): floats
- *   16 g + 4 q .. + 3 are dims 32 q + g, + 8, + 16, + 24), and lane
- *   (0, c) the head's max and sum, with st.async, each store counted on
- *   the owner's mbarrier. A CTA that owns no head exits then.
- * - An owner waits for the bytes. Warp w takes its heads w, w + W, ...:
- *   lane i the maxima of partials i and i + 32, the head's maximum M,
- *   factor f_p = 2^(m_p - M) and sum L = sum f_p l_p, into shared memory;
- *   then thread t sums f_p acc_p[t] over the partials and writes dim
- *   dim(t) of the head.
+ * - A warp done with its blocks writes, for each head 2c + e it holds, a
+ *   record into its first stage: its 128 fp32 accumulators in the order
+ *   of its MMA fragments (lane (g, c): floats 16 g + 4 q .. + 3 are dims
+ *   32 q + g, + 8, + 16, + 24), and lane (0, c) the head's max and sum;
+ *   then it waits on the cluster barrier (long since complete) and
+ *   copies each record to its owner (push_warp).
+ * - Each CTA then arrives on a last cluster barrier, an owner once its
+ *   bytes are in, and waits on it before it exits: a CTA's stages must
+ *   outlive the copies that read them. An owner merges while the barrier
+ *   completes.
+ * - An owner waits for the bytes; then, for each of its heads, each warp
+ *   on its own: lane i takes partials i and i + 32's maxima, the head's
+ *   maximum M, factors f_p = 2^(m_p - M) and sum L = sum f_p l_p, and
+ *   thread t sums f_p acc_p[t] over the partials (the factors by
+ *   shuffle) and writes dim dim(t) of the head.
  * Records: [rank x W + warp][slot j][PUSH_REC] floats in the owner's
  * dynamic shared memory past the stages (acc 0-127, m 128, l 129);
  * S x ceil(G / S) <= S + G - 1 <= 23 per warp.
  */
 #define PUSH_REC (ATT_D + 4)           /* floats a record: 528 bytes */
-#define PUSH_PAY (PUSH_REC * 4)       /* bytes copied a record */
+#define PUSH_PAY (PUSH_REC * 4)        /* bytes copied a record */
 #define PUSH_BYTES (4 * (MMA_CLUSTER_MAX + 8 - 1) * PUSH_REC * 4)
 
 /* how many heads rank r owns */
@@ -552,17 +556,14 @@ __device__ __forceinline__ void push_warp(const float (&o)[8][4],
 /*
  * An owner (rank r, push_owned(r) > 0 heads): wait for every warp's
  * records, merge them, write the outputs of its heads r, r + S, ...
- * `fb` holds 4 x 64 factors and `lb` 4 sums (shared memory the cluster
- * path does not otherwise use).
  */
 template <int G, int W>
 __device__ __forceinline__ void push_merge(uint64_t *mbar, const float *pb,
-					   float *fb, float *lb,
 					   __nv_bfloat16 *__restrict__ out)
 {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 	const uint32_t S = gridDim.y, rank = blockIdx.y;
-	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+	const uint32_t lane = threadIdx.x & 31;
 	const uint32_t own = push_owned(rank, S, G), slots = (G + S - 1) / S;
 	const uint32_t P = S * W; /* partials a head: at most 64 */
 	uint32_t done = 0;
@@ -577,66 +578,63 @@ __device__ __forceinline__ void push_merge(uint64_t *mbar, const float *pb,
 			     : "memory");
 	/* every copy to this CTA has read its source (the kernel's end) */
 	asm volatile("barrier.cluster.arrive.relaxed;" ::: "memory");
-	for (uint32_t j = warp; j < own; j += W) {
-		float mk[2], lk[2], M, L = 0.0f;
-
-#pragma unroll
-		for (int k = 0; k < 2; k++) {
-			const uint32_t pi = lane + 32 * k;
-			const float *rp = pb + (pi * slots + j) * PUSH_REC;
-
-			mk[k] = pi < P ? rp[ATT_D] : -INFINITY;
-			lk[k] = pi < P ? rp[ATT_D + 1] : 0.0f;
-		}
-		M = fmaxf(mk[0], mk[1]);
-#pragma unroll
-		for (int x = 16; x; x >>= 1)
-			M = fmaxf(M, __shfl_xor_sync(0xffffffffu, M, x));
-#pragma unroll
-		for (int k = 0; k < 2; k++) {
-			/* M = -inf: no scored token, every factor 0 */
-			const float f = mk[k] == -INFINITY ? 0.0f
-							   : exp2f(mk[k] - M);
-
-			fb[j * 64 + lane + 32 * k] = f;
-			L += lk[k] * f;
-		}
-#pragma unroll
-		for (int x = 16; x; x >>= 1)
-			L += __shfl_xor_sync(0xffffffffu, L, x);
-		if (lane == 0)
-			lb[j] = L;
-	}
-	__syncthreads();
 	/* thread t: record float t, dim 16 (2 q + r / 2) + 8 (r % 2) + g
 	 * for t = 16 g + 4 q + r (push_warp's order) */
 	const uint32_t t = threadIdx.x;
 	const uint32_t dim = 16 * (2 * ((t >> 2) & 3) + ((t >> 1) & 1)) +
 			     8 * (t & 1) + (t >> 4);
 
+	/* each warp on its own, no CTA barrier: lane i holds partials i and
+	 * i + 32's max and sum, every partial's float t is loaded before
+	 * the head's maximum is known, and the factors reach the lanes by
+	 * shuffle */
 	for (uint32_t j = 0; j < own; j++) {
-		float A = 0.0f;
+		float mk[2], lk[2], f[2], a[2][32], M, L = 0.0f;
+		float A[4] = {0.0f, 0.0f, 0.0f, 0.0f};
 
-		for (uint32_t p0 = 0; p0 < P; p0 += 16) {
-			float a[16];
+#pragma unroll
+		for (int k2 = 0; k2 < 2; k2++) {
+			const uint32_t pi = lane + 32 * k2;
+			const float *rp = pb + (pi * slots + j) * PUSH_REC;
 
-			/* 16 partials' loads issued before any is used */
-#pragma unroll
-			for (uint32_t k = 0; k < 16; k++)
-				a[k] = p0 + k < P
-					       ? pb[((p0 + k) * slots + j) *
-							    PUSH_REC +
-						    t]
-					       : 0.0f;
-#pragma unroll
-			for (uint32_t k = 0; k < 16; k++)
-				A += p0 + k < P ? fb[j * 64 + p0 + k] * a[k]
-						: 0.0f;
+			mk[k2] = pi < P ? rp[ATT_D] : -INFINITY;
+			lk[k2] = pi < P ? rp[ATT_D + 1] : 0.0f;
 		}
-		const float L = lb[j];
+#pragma unroll
+		for (int k2 = 0; k2 < 2; k2++)
+#pragma unroll
+			for (int k = 0; k < 32; k++) {
+				const uint32_t pi = 32 * k2 + k;
+
+				a[k2][k] = pi < P ? pb[(pi * slots + j) *
+							       PUSH_REC + t]
+						  : 0.0f;
+			}
+		M = fmaxf(mk[0], mk[1]);
+#pragma unroll
+		for (int x = 16; x; x >>= 1)
+			M = fmaxf(M, __shfl_xor_sync(0xffffffffu, M, x));
+#pragma unroll
+		for (int k2 = 0; k2 < 2; k2++) {
+			/* M = -inf: no scored token, every factor 0 */
+			f[k2] = mk[k2] == -INFINITY ? 0.0f : exp2f(mk[k2] - M);
+			L += lk[k2] * f[k2];
+		}
+#pragma unroll
+		for (int x = 16; x; x >>= 1)
+			L += __shfl_xor_sync(0xffffffffu, L, x);
+#pragma unroll
+		for (int k2 = 0; k2 < 2; k2++)
+			if (32 * k2 < P) /* the same in every lane */
+#pragma unroll
+				for (int k = 0; k < 32; k++)
+					A[k & 3] += __shfl_sync(0xffffffffu,
+								f[k2], k) *
+						    a[k2][k];
+		const float As = (A[0] + A[1]) + (A[2] + A[3]);
 
 		out[(rank + S * j) * ATT_D + dim] =
-			__float2bfloat16(L > 0 ? A / L : 0.0f);
+			__float2bfloat16(L > 0 ? As / L : 0.0f);
 	}
 #else
 	__trap();
@@ -1449,7 +1447,7 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 							  warp * NS * CPA_STAGE));
 		ATT_TL(6);
 		if (push_owned(blockIdx.y, gridDim.y, G)) {
-			push_merge<G, W>(mbar, pb, &wacc[0][0][0], &wl[0][0],
+			push_merge<G, W>(mbar, pb,
 					 out + (uint64_t)bh * G * ATT_D);
 			ATT_TL(8);
 		} else {
@@ -1965,6 +1963,10 @@ static int attn_plan(const struct kern_attn_args *a, uint32_t *n_splits,
 					break; /* unknown, or they fit */
 				splits--;
 			}
+			/* no split left empty: 64 entries in 9 splits
+			 * are 8 of 8 (session 22) */
+			splits = (list + (list + splits - 1) / splits - 1) /
+				 ((list + splits - 1) / splits);
 		}
 	}
 	if (splits > 65535 || splits > a->max_list)
@@ -2002,11 +2004,14 @@ static int attn_plan(const struct kern_attn_args *a, uint32_t *n_splits,
  * batch 1 (8 blocks a CTA) 62 (v4) against 60 (v5), batch 4 (22) 66
  * against 71, LWM-7B batch 1 (22) 71.6 against 71.9; dense Llama-3-8B
  * batch 1 (114) 84 against 82; at 64 blocks a tie. Where the plan is a
- * cluster of 2-4 CTAs a list, variant 6 (the pushed merge) instead:
- * session 14, calls 3-5, LWM-7B batch 1 (clusters of 4) 79.7-80.1%
- * against 71.0-71.2 (4) and 72.5-72.9 (5), Llama-3-8B batch 4 72.2-72.9
- * against 71.2-71.5 (5); at Llama-3-8B batch 1 (clusters of 9) it ran at
- * 56.7-59.5 against variant 4's 60.7-62.1, so 4 keeps that. Variant 7
+ * cluster, variant 6 (the pushed merge) instead. Session 14 chose it for
+ * clusters of 2-4 (calls 3-5: LWM-7B batch 1, clusters of 4, 79.7-80.1%
+ * against 71.0-71.2 (4) and 72.5-72.9 (5); Llama-3-8B batch 4 72.2-72.9
+ * against 71.2-71.5 (5)); at Llama-3-8B batch 1 (clusters of 9) its
+ * merge into one CTA ran at 56.7-59.5 against variant 4's 60.7-62.1.
+ * Session 22's merge by the warps' bulk copies to the heads' owners
+ * (call 2): Llama-3-8B batch 1 69.0 against variant 4's 64.9, dense
+ * Llama-3-8B 32k batch 1 90.0 against 88.1. Variant 7
  * (session 15, call 1) is not chosen: 48.5 at Llama-3-8B batch 1, and
  * the 3-8 points it gains on large problems (one wave, whole lists) would
  * change every live run under profiles calibrated on this choice.
@@ -2028,10 +2033,10 @@ static uint32_t attn_auto(const struct kern_attn_args *a)
 	if (attn_plan(&t, &splits, &wb, &e2))
 		return 2; /* no room for its shared memory, or the caller's
 			     plan reports the error */
-	/* clusters of 2-4: the pushed merge (variant 6). Planned above as
+	/* a cluster: the pushed merge (variant 6). Planned above as
 	 * variant 4; the launch plans variant 6 again with its own cluster
 	 * fit, the same while both run one CTA per SM */
-	if (splits >= 2 && splits <= 4 && cpa_ready(6) == cudaSuccess) {
+	if (splits >= 2 && cpa_ready(6) == cudaSuccess) {
 		t.variant = 6;
 		if (mma_cluster(&t, splits))
 			return 6;

@@ -1124,7 +1124,7 @@ static void t_sparse_decode_attn(void)
 						     .variant = v, .B = 3,
 						     .maxl = 40, .nan_tail = 1,
 						     .seed = 8950 + v * 2 + sp });
-	/* the automatic choice: variant 6 (clusters of 2-4), 4 (a CTA's
+	/* the automatic choice: variant 6 (a cluster), 4 (a CTA's
 	 * share of the lists at most 12 blocks, or long), 5 (13-32 blocks)
 	 * or 2 (large) */
 	for (size_t gi = 0; gi < SS_ARRAY_SIZE(groups); gi++) {
@@ -1340,10 +1340,11 @@ static void t_attn_plan(void)
 	a.max_list = 64;
 	KOK(kern_attn_plan(&a, &splits, &wb, &e));
 	CHECK_EQ_U64(splits, 2);
-	/* the automatic choice plans as variant 4 for a small problem on
-	 * sm_90 (sparse Llama-3-8B batch 1: 8 lists of 64), as variant 2 for
-	 * a large one (batch 64: 512 lists of 64); without a device (or
-	 * below sm_90), as variant 2 for both */
+	/* the automatic choice plans as variant 6 for a small problem on
+	 * sm_90 (sparse Llama-3-8B batch 1: 8 lists of 64, 8 splits of 8
+	 * blocks in clusters of 8), as variant 2 for a large one (batch 64:
+	 * 512 lists of 64); without a device (or below sm_90), as variant 2
+	 * for both */
 	struct kern_dev_info info;
 	struct ss_err e2;
 	int sm90 = !kern_dev_probe(&info, &e2) && info.cc_major >= 9;
@@ -1355,10 +1356,12 @@ static void t_attn_plan(void)
 		a.batch = big ? 64 : 1;
 		a.variant = 0;
 		KOK(kern_attn_plan(&a, &s0, &w0, &e));
-		a.variant = big || !sm90 ? 2 : 4;
+		a.variant = big || !sm90 ? 2 : 6;
 		KOK(kern_attn_plan(&a, &s1, &w1, &e));
 		CHECK_EQ_U64(s0, s1);
 		CHECK_EQ_U64(w0, w1);
+		if (!big && sm90 && info.sm_count >= 132) /* H200: 8 */
+			CHECK_EQ_U64(s0, 8);
 	}
 	/* variants 3-7 asked for where there are no clusters: refused,
 	 * naming the field */
