@@ -425,8 +425,8 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
  *   record into its first stage: its 128 fp32 accumulators in the order
  *   of its MMA fragments (lane (g, c): floats 16 g + 4 q .. + 3 are dims
  *   32 q + g, + 8, + 16, + 24), and lane (0, c) the head's max and sum;
- *   then it copies each record to its owner (push_warp). It waited on
- *   the cluster barrier while its blocks loaded.
+ *   then it waits on the cluster barrier (long since complete) and
+ *   copies each record to its owner (push_warp).
  * - Each CTA then arrives on a last cluster barrier, an owner once its
  *   bytes are in, and waits on it before it exits: a CTA's stages must
  *   outlive the copies that read them. An owner merges while the barrier
@@ -536,9 +536,8 @@ __device__ __forceinline__ void push_warp(const float (&o)[8][4],
 	/* the generic stores before the bulk copies' reads (async proxy) */
 	asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
 	__syncwarp();
-	ATT_TL(5);
-	/* (the owners' mbarriers are armed: the kernel waited on the
-	 * cluster barrier after its first copies) */
+	/* the owners' mbarriers are armed (push_begin) */
+	asm volatile("barrier.cluster.wait.acquire.aligned;" ::: "memory");
 	if (lane < G) {
 		const uint32_t h = lane, own = h % S, j = h / S;
 		const uint32_t dst = cluster_addr(
@@ -1361,15 +1360,6 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 		asm volatile("cp.async.commit_group;\n" ::);
 	}
 	ATT_TL(2);
-	/* variant 6: the owners' mbarriers armed (push_begin) before any
-	 * warp copies to them; waited for here, while the blocks load, not
-	 * after them (session 22, call 3: 900 cycles from a warp's last block
-	 * to its copies issued) */
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-	if (CLUSTER && PUSH)
-		asm volatile("barrier.cluster.wait.acquire.aligned;" ::
-				     : "memory");
-#endif
 	for (uint32_t k = 0; k < cnt; k++) {
 		const uint32_t st = st0 + (k % NS) * CPA_STAGE;
 		const uint32_t blk = bq[0];
