@@ -405,22 +405,6 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
 #endif
 }
 
-/* wait for phase `parity` of the mbarrier at shared address mb */
-__device__ __forceinline__ void mbar_wait(uint32_t mb, uint32_t parity)
-{
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-	uint32_t done = 0;
-
-	while (!done)
-		asm volatile("{\n\t.reg .pred p;\n\t"
-			     "mbarrier.try_wait.parity.shared::cta.b64 "
-			     "p, [%1], %2;\n\tselp.u32 %0, 1, 0, p;\n\t}"
-			     : "=r"(done)
-			     : "r"(mb), "r"(parity)
-			     : "memory");
-#endif
-}
-
 /*
  * Variant 6's merge (session 22): every warp of every split pushes its own
  * partial, unmerged, straight into the shared memory of the CTA that owns
@@ -582,9 +566,16 @@ __device__ __forceinline__ void push_merge(uint64_t *mbar, const float *pb,
 	const uint32_t lane = threadIdx.x & 31;
 	const uint32_t own = push_owned(rank, S, G), slots = (G + S - 1) / S;
 	const uint32_t P = S * W; /* partials a head: at most 64 */
+	uint32_t done = 0;
 
 	static_assert(W * 32 == ATT_D, "push: a thread a dimension");
-	mbar_wait(smem_u32(mbar), 0);
+	while (!done)
+		asm volatile("{\n\t.reg .pred p;\n\t"
+			     "mbarrier.try_wait.parity.shared::cta.b64 "
+			     "p, [%1], 0;\n\tselp.u32 %0, 1, 0, p;\n\t}"
+			     : "=r"(done)
+			     : "r"(smem_u32(mbar))
+			     : "memory");
 	/* every copy to this CTA has read its source (the kernel's end) */
 	asm volatile("barrier.cluster.arrive.relaxed;" ::: "memory");
 	/* thread t: record float t, dim 16 (2 q + r / 2) + 8 (r % 2) + g
@@ -1243,14 +1234,12 @@ __device__ __forceinline__ void flag_merge(float *__restrict__ work,
 	}
 }
 /* by variant: 4: 4 warps of 3 stages; 5: 8 warps of 1 (192 and 128 KiB:
- * one CTA per SM either way); 6: 4 warps of 2 padded stages (cpa_bulk)
- * and the push merge's records' buffer (PUSH_BYTES; 183 KiB); 7: as 4
- * (its merge reuses the stages) */
+ * one CTA per SM either way); 6: 4 warps of 2 and the push merge's
+ * records' buffer (PUSH_BYTES; 175 KiB); 7: as 4 (its merge reuses the stages) */
 #define CPA_W(v) ((v) == 5 ? 8 : 4)
 #define CPA_NS(v) ((v) == 4 || (v) == 7 ? 3 : (v) == 5 ? 1 : 2)
 #define CPA_SMEM(v)                                                           \
-	(CPA_W(v) * CPA_NS(v) * CPA_SB(v) + ((v) == 6 ? PUSH_BYTES : 0))
-#define CPA_SB(v) ((v) == 6 ? CPA_STAGE_P : CPA_STAGE) /* a stage */
+	(CPA_W(v) * CPA_NS(v) * CPA_STAGE + ((v) == 6 ? PUSH_BYTES : 0))
 
 /* entry k of this warp's list: its slot and block id (the first 32 from
  * the prefetch, by shuffle, when the plan held) */
@@ -1298,73 +1287,6 @@ __device__ __forceinline__ void cpa_copy(uint32_t st,
 	}
 }
 
-/*
- * Variant 6 (session 22) loads a block by bulk copies instead: lane i
- * copies K row i and V row i (256 B each) into rows of CPA_ROWB bytes,
- * 16 of them padding, so that the same 16-byte chunk of 8 consecutive
- * rows falls in 8 different bank groups, as swz did (cpa_off; the rows
- * that one ldmatrix reads, sig's, are distinct mod 8). Two copy
- * instructions a lane a block where cp.async took 32: at Llama-3-8B batch
- * 1 a warp's 64 cp.async took about 1,650 cycles to issue (session 22,
- * call 3's timeline: the metadata's arrival to the copies issued). The
- * stage's mbarrier `mb` counts the bytes; lane 0 arms it first. A V row
- * of a token at or past ctx is zeroed by its lane instead (cpa_copy's
- * zero-fill). Rows of 272 bytes: CPA_STAGE_P a stage.
- */
-#define CPA_ROWB (ATT_D * 2 + 16)
-#define CPA_STAGE_P (2 * ATT_BT * CPA_ROWB)
-
-template <bool P>
-__device__ __forceinline__ uint32_t cpa_off(uint32_t row, uint32_t c)
-{
-	return P ? row * CPA_ROWB + 16 * c : swz(row, c);
-}
-
-__device__ __forceinline__ void cpa_bulk(uint32_t st, uint32_t mb,
-					 const __nv_bfloat16 *__restrict__ cache,
-					 uint32_t slot, uint32_t blk,
-					 uint32_t ctx, uint32_t lane)
-{
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-	const __nv_bfloat16 *src = cache + (uint64_t)slot * 2 * ATT_BT * ATT_D;
-	const uint64_t t0 = (uint64_t)blk * ATT_BT;
-	const uint32_t nv = t0 >= ctx ? 0
-				      : (uint32_t)SS_MIN((uint64_t)ATT_BT,
-							 ctx - t0);
-
-	if (lane == 0)
-		asm volatile("{\n\t.reg .b64 s;\n\t"
-			     "mbarrier.arrive.expect_tx.shared::cta.b64 s, "
-			     "[%0], %1;\n\t}" ::"r"(mb),
-			     "r"((ATT_BT + nv) * ATT_D * 2)
-			     : "memory");
-	__syncwarp();
-	asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::"
-		     "complete_tx::bytes [%0], [%1], %2, [%3];" ::"r"(
-			     st + lane * CPA_ROWB),
-		     "l"(src + lane * ATT_D), "n"(ATT_D * 2), "r"(mb)
-		     : "memory");
-	if (lane < nv) {
-		asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::"
-			     "complete_tx::bytes [%0], [%1], %2, [%3];" ::"r"(
-				     st + (ATT_BT + lane) * CPA_ROWB),
-			     "l"(src + (ATT_BT + lane) * ATT_D),
-			     "n"(ATT_D * 2), "r"(mb)
-			     : "memory");
-	} else {
-#pragma unroll
-		for (uint32_t j = 0; j < ATT_D * 2 / 16; j++)
-			asm volatile("st.shared.v4.u32 [%0], {%1, %1, %1, %1};"
-				     ::"r"(st + (ATT_BT + lane) * CPA_ROWB +
-					   16 * j),
-				     "r"(0u)
-				     : "memory");
-		/* before a later bulk copy writes these bytes (async proxy) */
-		asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
-	}
-#endif
-}
-
 template <int G, bool CLUSTER, int V>
 __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 	decode_attn_cpa_kernel(const __nv_bfloat16 *__restrict__ q,
@@ -1386,14 +1308,10 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 	__shared__ float wacc[W][8][ATT_D];
 	__shared__ float cm[CLUSTER ? 8 : 1], cl[CLUSTER ? 8 : 1];
 	__shared__ __align__(8) uint64_t mbar[1];
-	/* variant 6: an mbarrier a stage (cpa_bulk) */
-	__shared__ __align__(8) uint64_t sbar[PUSH ? W * NS : 1];
-	constexpr uint32_t SB = CPA_SB(V);
 	const uint32_t bh = blockIdx.x;
 	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 	const uint32_t g = lane >> 2, c = lane & 3;
-	const uint32_t st0 = smem_u32(cpa_smem) + warp * NS * SB;
-	const uint32_t sb0 = smem_u32(sbar + (PUSH ? warp * NS : 0));
+	const uint32_t st0 = smem_u32(cpa_smem) + warp * NS * CPA_STAGE;
 	struct split_range r;
 	uint32_t qa[8][2], cnt, bq[NS];
 	float m2[2] = {-INFINITY, -INFINITY}, l2[2] = {0.0f, 0.0f}, o[8][4];
@@ -1410,18 +1328,6 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 #endif
 	if (CLUSTER && PUSH) /* and push_warp below */
 		push_begin<W>(mbar, blockIdx.y, gridDim.y, G);
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-	if (PUSH && lane == 0) {
-		for (uint32_t i = 0; i < NS; i++)
-			asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(
-					     sb0 + 8 * i)
-				     : "memory");
-		/* the inits before the bulk copies' complete_tx */
-		asm volatile("fence.mbarrier_init.release.cluster;" ::
-				     : "memory");
-	}
-	__syncwarp();
-#endif
 	split_prefetch<W>(slots, block_ids, max_list, per_split, r);
 	/* QK's B column g (head g) of k-step s: dims 16s + 2c, +1 (b0) and
 	 * 16s + 8 + 2c, +1 (b1) */
@@ -1448,28 +1354,19 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 			uint32_t slot;
 
 			cpa_entry<W>(r, k, slots, block_ids, max_list, slot, bq[k]);
-			if (PUSH)
-				cpa_bulk(st0 + k * SB, sb0 + 8 * k, cache, slot,
-					 bq[k], r.ctx, lane);
-			else
-				cpa_copy(st0 + k * SB, cache, slot, bq[k],
-					 r.ctx, lane);
+			cpa_copy(st0 + k * CPA_STAGE, cache, slot, bq[k], r.ctx,
+				 lane);
 		}
 		asm volatile("cp.async.commit_group;\n" ::);
 	}
 	ATT_TL(2);
 	for (uint32_t k = 0; k < cnt; k++) {
-		const uint32_t st = st0 + (k % NS) * SB;
-		const uint32_t sb = sb0 + 8 * (k % NS);
+		const uint32_t st = st0 + (k % NS) * CPA_STAGE;
 		const uint32_t blk = bq[0];
 		float sc[2][4];
 		uint32_t pw[2][2];
 
-		if (PUSH) /* use k / NS of the stage: that phase's parity */
-			mbar_wait(sb, (k / NS) & 1);
-		else
-			asm volatile("cp.async.wait_group %0;\n" ::"n"(NS - 1));
-		/* (and the V rows another lane zeroed, cpa_bulk) */
+		asm volatile("cp.async.wait_group %0;\n" ::"n"(NS - 1));
 		__syncwarp();
 		if (k == 0)
 			ATT_TL(3);
@@ -1485,8 +1382,7 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 			for (int s = 0; s < 8; s++) {
 				uint32_t a0, a1, a2, a3;
 
-				ldsm_x4(st + cpa_off<PUSH>(16 * mt + krow,
-							   2 * s + (lane >> 4)),
+				ldsm_x4(st + swz(16 * mt + krow, 2 * s + (lane >> 4)),
 					a0, a1, a2, a3);
 				if (s & 1)
 					mma_bf16(so, a0, a1, a2, a3, qa[s][0],
@@ -1518,7 +1414,7 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 			for (int mt = 0; mt < 8; mt++) {
 				uint32_t a0, a1, a2, a3;
 
-				ldsm_x4_t(st + cpa_off<PUSH>(ATT_BT + 16 * u + vrow,
+				ldsm_x4_t(st + swz(ATT_BT + 16 * u + vrow,
 						   2 * mt + ((lane >> 3) & 1)),
 					  a0, a1, a2, a3);
 				mma_bf16(o[mt], a0, a1, a2, a3, b0, b1);
@@ -1535,12 +1431,7 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 
 			cpa_entry<W>(r, k + NS, slots, block_ids, max_list,
 				  slot, bq[NS - 1]);
-			if (PUSH)
-				cpa_bulk(st, sb, cache, slot, bq[NS - 1],
-					 r.ctx, lane);
-			else
-				cpa_copy(st, cache, slot, bq[NS - 1], r.ctx,
-					 lane);
+			cpa_copy(st, cache, slot, bq[NS - 1], r.ctx, lane);
 		}
 		asm volatile("cp.async.commit_group;\n" ::);
 	}
@@ -1548,12 +1439,12 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 	ATT_TL(4);
 	if constexpr (CLUSTER && PUSH) { /* variant 6: push_warp */
 		float *pb = reinterpret_cast<float *>(cpa_smem +
-						      W * NS * SB);
+						      W * NS * CPA_STAGE);
 
 		/* (a cluster is of S >= 2: mma_cluster) */
 		push_warp<G, W>(o, m2, l2, mbar, pb,
 				reinterpret_cast<float *>(cpa_smem +
-							  warp * NS * SB));
+							  warp * NS * CPA_STAGE));
 		ATT_TL(6);
 		if (push_owned(blockIdx.y, gridDim.y, G)) {
 			push_merge<G, W>(mbar, pb,
