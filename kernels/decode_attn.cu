@@ -11,8 +11,9 @@
  * cores, mma.sync with the group's queries as the A rows), 3 (2 with the
  * splits of a list merged in a thread-block cluster), 4 and 5 (2's PV, QK
  * transposed with K's rows as the A operand, the blocks staged in shared
- * memory by cp.async; 4 warps of three stages, 8 of one), 6 (4 warps of two, the cluster merge pushed
- * into its first CTA), and the automatic choice (attn_auto: 4, 5 or 6 for
+ * memory by cp.async; 4 warps of three stages, 8 of one), 6 (4 warps of
+ * two, every warp's partial pushed into the CTA that owns the head), and
+ * the automatic choice (attn_auto: 6 for a cluster plan, else 4 or 5, for
  * small problems, 2 for large ones), 7 (4's kernel without a cluster:
  * every split leaves its record and a flag, and a CTA that finds every
  * flag set merges; flag_merge). decode_attn.h lists them too.

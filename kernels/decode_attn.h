@@ -30,10 +30,11 @@
  * shared memory by cp.async (4 warps of three 16 KiB stages), 5 = the same
  * with 8 warps of one stage: one CTA per SM, merged in a cluster when the
  * batch's clusters all run at once, else by the merge kernel (sm_90).
- * 6 = 4 warps of two stages whose cluster merge is pushed: each CTA
- * stores its partial into the cluster's first CTA (st.async counted on an
- * mbarrier armed at the start) and exits, with no cluster barrier at the
- * end. 7 = variant 4's kernel without a cluster, one wave of CTAs (at most
+ * 6 = 4 warps of two stages whose cluster merge is pushed: each warp
+ * copies its partial of each head (a bulk copy from its stage, counted on
+ * an mbarrier armed at the start) into the CTA that owns the head (head
+ * h: the cluster's rank h mod S), which merges them; no warps' merge and
+ * no CTA waiting for another's reads (session 22). 7 = variant 4's kernel without a cluster, one wave of CTAs (at most
  * SMs / lists splits a list): each split writes its partial and then a
  * flag holding the launch's number to the workspace, and a CTA that finds
  * every flag of its list set merges the partials and writes `out` (no
@@ -42,8 +43,9 @@
  * captured a variant 7 launch would replay it with the same number, and
  * its flags from the last replay would pass for this one's; capture
  * another variant.
- * 0 = automatic: 4, 5 or 6 (clusters of 2-4) for problems of at most
- * 16,384 list entries on sm_90, else 2 (decode_attn.cu, attn_auto).
+ * 0 = automatic: 6 where the plan is a cluster, else 4 or 5, for problems
+ * of at most 16,384 list entries on sm_90, else 2 (decode_attn.cu,
+ * attn_auto).
  */
 #ifndef SS_KERN_DECODE_ATTN_H
 #define SS_KERN_DECODE_ATTN_H
