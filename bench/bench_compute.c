@@ -409,8 +409,8 @@ static int attn_run(struct bench *b, int sweep, struct ss_err *err)
 	/* variant 0 = the automatic choice; 1 = the CUDA-core kernel, 2 =
 	 * tensor cores, 3 = their cluster merge, 4 = blocks staged by
 	 * cp.async (4 warps of 3 stages), 5 = the same with 8 warps of one
-	 * stage, 6 = 4 warps of 2 stages merged by pushing into the
-	 * cluster's first CTA, 7 = 4's kernel without a cluster, merged by
+	 * stage, 6 = 4 warps of 2 stages, every warp's partial pushed to
+	 * the CTA that owns the head, 7 = 4's kernel without a cluster, merged by
 	 * the CTA that finds every split's flag set, reported as
 	 * ",variant=N" for comparison */
 	for (uint32_t v = 0; v <= 7 && !sweep; v++) {

@@ -409,14 +409,15 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
 /*
  * Variant 6's merge (session 22): every warp of every split pushes its own
  * partial, unmerged, straight into the shared memory of the CTA that owns
- * the head, and the owners merge: no warps' merge, and no CTA waits for
- * another's reads. Head h is owned by rank
+ * the head, and the owners merge: no warps' merge, and no CTA reads
+ * another's shared memory (one cluster barrier remains at the end, for
+ * the copies' sources). Head h is owned by rank
  * h mod S (the first G ranks when G <= S; a rank owns at most
  * ceil(G / S) heads, its slot j = h / S). The pull merge (variants 3-5:
  * __syncthreads, the warps' merge, a cluster barrier, reads through
- * distributed shared memory, a second cluster barrier) spent about 5,400
- * cycles of Llama-3-8B batch 1 after the blocks were done (session 21's
- * timeline); session 14's push into the cluster's first CTA still merged
+ * distributed shared memory, a second cluster barrier) took 3,250 cycles
+ * from the blocks done to the outputs at Llama-3-8B batch 1, and this
+ * merge 2,720 (session 22, call 3's timeline); session 14's push into the cluster's first CTA still merged
  * the warps first and left one CTA to merge all G heads.
  * - At the start (push_begin) each owner arms one mbarrier for the bytes
  *   it will receive, S x W x (its heads) records of PUSH_PAY bytes, and
@@ -439,7 +440,8 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
  *   shuffle) and writes dim dim(t) of the head.
  * Records: [rank x W + warp][slot j][PUSH_REC] floats in the owner's
  * dynamic shared memory past the stages (acc 0-127, m 128, l 129);
- * S x ceil(G / S) <= S + G - 1 <= 23 per warp.
+ * S x ceil(G / S) <= 16 per warp (PUSH_BYTES holds 23, the bound
+ * S + G - 1 it was sized by).
  */
 #define PUSH_REC (ATT_D + 4)           /* floats a record: 528 bytes */
 #define PUSH_PAY (PUSH_REC * 4)        /* bytes copied a record */
@@ -1116,8 +1118,8 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, 2)
  * (K rows = tokens, untransposed: the scores transposed, block_softmax_t)
  * and PV's A operand (V^T: ldmatrix.trans of V's rows), the queries as
  * QK's B operand in the plain k order. One CTA per SM. Merged
- * as variant 3 (cluster) when the batch's clusters all run at once, else
- * by the merge kernel.
+ * as variant 3 (cluster; variant 6 by push_warp and push_merge) when the
+ * batch's clusters all run at once, else by the merge kernel.
  */
 #define CPA_STAGE (2 * ATT_BT * ATT_D * 2) /* bytes */
 

@@ -33,8 +33,9 @@
  * 6 = 4 warps of two stages whose cluster merge is pushed: each warp
  * copies its partial of each head (a bulk copy from its stage, counted on
  * an mbarrier armed at the start) into the CTA that owns the head (head
- * h: the cluster's rank h mod S), which merges them; no warps' merge and
- * no CTA waiting for another's reads (session 22). 7 = variant 4's kernel without a cluster, one wave of CTAs (at most
+ * h: the cluster's rank h mod S), which merges them; no warps' merge, and
+ * no CTA reads another's shared memory (session 22). 7 = variant 4's
+ * kernel without a cluster, one wave of CTAs (at most
  * SMs / lists splits a list): each split writes its partial and then a
  * flag holding the launch's number to the workspace, and a CTA that finds
  * every flag of its list set merges the partials and writes `out` (no
