@@ -410,8 +410,8 @@ static int attn_run(struct bench *b, int sweep, struct ss_err *err)
 	 * tensor cores, 3 = their cluster merge, 4 = blocks staged by
 	 * cp.async (4 warps of 3 stages), 5 = the same with 8 warps of one
 	 * stage, 6 = 4 warps of 2 stages, every warp's partial pushed to
-	 * the CTA that owns the head, 7 = 4's kernel without a cluster, merged by
-	 * the CTA that finds every split's flag set, reported as
+	 * the CTA that owns the head, 7 = 4's kernel without a cluster,
+	 * merged by the CTA that finds every split's flag set, reported as
 	 * ",variant=N" for comparison */
 	for (uint32_t v = 0; v <= 7 && !sweep; v++) {
 		char vs[16] = "";

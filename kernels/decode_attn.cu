@@ -411,14 +411,14 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
  * partial, unmerged, straight into the shared memory of the CTA that owns
  * the head, and the owners merge: no warps' merge, and no CTA reads
  * another's shared memory (one cluster barrier remains at the end, for
- * the copies' sources). Head h is owned by rank
- * h mod S (the first G ranks when G <= S; a rank owns at most
- * ceil(G / S) heads, its slot j = h / S). The pull merge (variants 3-5:
- * __syncthreads, the warps' merge, a cluster barrier, reads through
- * distributed shared memory, a second cluster barrier) took 3,250 cycles
- * from the blocks done to the outputs at Llama-3-8B batch 1, and this
- * merge 2,720 (session 22, call 3's timeline); session 14's push into the cluster's first CTA still merged
- * the warps first and left one CTA to merge all G heads.
+ * the copies' sources). Head h is owned by rank h mod S (the first G
+ * ranks when G <= S; a rank owns at most ceil(G / S) heads, its slot
+ * j = h / S). The pull merge (variants 3-5: __syncthreads, the warps'
+ * merge, a cluster barrier, reads through distributed shared memory, a
+ * second cluster barrier) took 3,250 cycles from the blocks done to the
+ * outputs at Llama-3-8B batch 1, and this merge 2,720 (session 22, call
+ * 3's timeline); session 14's push into the cluster's first CTA still
+ * merged the warps first and left one CTA to merge all G heads.
  * - At the start (push_begin) each owner arms one mbarrier for the bytes
  *   it will receive, S x W x (its heads) records of PUSH_PAY bytes, and
  *   every thread arrives (relaxed) on the cluster barrier after the
@@ -1238,7 +1238,8 @@ __device__ __forceinline__ void flag_merge(float *__restrict__ work,
 }
 /* by variant: 4: 4 warps of 3 stages; 5: 8 warps of 1 (192 and 128 KiB:
  * one CTA per SM either way); 6: 4 warps of 2 and the push merge's
- * records' buffer (PUSH_BYTES; 175 KiB); 7: as 4 (its merge reuses the stages) */
+ * records' buffer (PUSH_BYTES; 175 KiB); 7: as 4 (its merge reuses the
+ * stages) */
 #define CPA_W(v) ((v) == 5 ? 8 : 4)
 #define CPA_NS(v) ((v) == 4 || (v) == 7 ? 3 : (v) == 5 ? 1 : 2)
 #define CPA_SMEM(v)                                                           \
