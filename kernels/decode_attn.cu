@@ -447,32 +447,11 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
 #define PUSH_PAY (PUSH_REC * 4)        /* bytes copied a record */
 #define PUSH_BYTES (4 * (MMA_CLUSTER_MAX + 8 - 1) * PUSH_REC * 4)
 
-/*
- * Owners of part of a head (experimental): a head's 128 dims are split
- * into `parts` (4 where S >= 4G, 2 where S >= 2G, else 1) so that more of
- * the cluster's CTAs own something and each receives fewer bytes. Unit
- * u = k G + h is part k of head h, owned by rank u mod S in slot u / S; a
- * unit's record is ATT_D / parts accumulators, then m and l (PUSH_UREC
- * floats). A record's accumulators are q-major: float 32 q' + 4 g + r of
- * part k is dim 32 q + 8 r + g, q = k (4 / parts) + q'.
- */
-__device__ __forceinline__ uint32_t push_parts(uint32_t S, uint32_t G)
-{
-	return S >= 4 * G ? 4 : S >= 2 * G ? 2 : 1;
-}
-
-__device__ __forceinline__ uint32_t push_urec(uint32_t parts)
-{
-	return ATT_D / parts + 4;
-}
-
-/* how many units rank r owns */
+/* how many heads rank r owns */
 __device__ __forceinline__ uint32_t push_owned(uint32_t r, uint32_t S,
 					       uint32_t G)
 {
-	const uint32_t U = G * push_parts(S, G);
-
-	return r < U ? (U - 1 - r) / S + 1 : 0;
+	return r < G ? (G - 1 - r) / S + 1 : 0;
 }
 
 template <int W>
@@ -490,7 +469,7 @@ __device__ __forceinline__ void push_begin(uint64_t *mbar, uint32_t rank,
 		asm volatile("{\n\t.reg .b64 st;\n\t"
 			     "mbarrier.arrive.expect_tx.shared::cta.b64 st, "
 			     "[%0], %1;\n\t}" ::"r"(mb),
-			     "r"(S * W * own * push_urec(push_parts(S, G)) * 4)
+			     "r"(S * W * own * PUSH_PAY)
 			     : "memory");
 		asm volatile("fence.mbarrier_init.release.cluster;" ::
 				     : "memory");
@@ -535,9 +514,7 @@ __device__ __forceinline__ void push_warp(const float (&o)[8][4],
 	const uint32_t S = gridDim.y, rank = blockIdx.y;
 	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 	const uint32_t g = lane >> 2, c = lane & 3;
-	const uint32_t parts = push_parts(S, G), U = G * parts;
-	const uint32_t ur = push_urec(parts), qp = 4 / parts;
-	const uint32_t slots = (U + S - 1) / S, p = rank * W + warp;
+	const uint32_t slots = (G + S - 1) / S, p = rank * W + warp;
 
 #pragma unroll
 	for (int e = 0; e < 2; e++) {
@@ -548,34 +525,32 @@ __device__ __forceinline__ void push_warp(const float (&o)[8][4],
 		l[e] += __shfl_xor_sync(0xffffffffu, l[e], 16);
 		if (h >= G)
 			continue;
-#pragma unroll
-		for (uint32_t q = 0; q < 4; q++) {
-			float *rec = stage + ((q / qp) * G + h) * ur;
+		float *rec = stage + h * PUSH_REC;
 
-			*reinterpret_cast<float4 *>(rec + 32 * (q % qp) +
-						    4 * g) =
+#pragma unroll
+		for (int q = 0; q < 4; q++)
+			*reinterpret_cast<float4 *>(rec + 16 * g + 4 * q) =
 				make_float4(o[2 * q][e], o[2 * q][2 + e],
 					    o[2 * q + 1][e], o[2 * q + 1][2 + e]);
-			if (g == 0 && q % qp == 0)
-				*reinterpret_cast<float4 *>(rec + ATT_D / parts) =
-					make_float4(m[e], l[e], 0.0f, 0.0f);
-		}
+		if (g == 0)
+			*reinterpret_cast<float4 *>(rec + ATT_D) =
+				make_float4(m[e], l[e], 0.0f, 0.0f);
 	}
 	/* the generic stores before the bulk copies' reads (async proxy) */
 	asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
 	__syncwarp();
 	/* the owners' mbarriers are armed (push_begin) */
 	asm volatile("barrier.cluster.wait.acquire.aligned;" ::: "memory");
-	if (lane < U) {
-		const uint32_t u = lane, own = u % S, j = u / S;
+	if (lane < G) {
+		const uint32_t h = lane, own = h % S, j = h / S;
 		const uint32_t dst = cluster_addr(
-			smem_u32(pb + (p * slots + j) * ur), own);
+			smem_u32(pb + (p * slots + j) * PUSH_REC), own);
 		const uint32_t rmb = cluster_addr(smem_u32(mbar), own);
 
 		asm volatile("cp.async.bulk.shared::cluster.shared::cta."
 			     "mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];"
-			     ::"r"(dst), "r"(smem_u32(stage + u * ur)),
-			     "r"(ur * 4), "r"(rmb)
+			     ::"r"(dst), "r"(smem_u32(stage + h * PUSH_REC)),
+			     "n"(PUSH_PAY), "r"(rmb)
 			     : "memory");
 	}
 #endif
@@ -592,10 +567,8 @@ __device__ __forceinline__ void push_merge(uint64_t *mbar, const float *pb,
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 	const uint32_t S = gridDim.y, rank = blockIdx.y;
 	const uint32_t lane = threadIdx.x & 31;
-	const uint32_t parts = push_parts(S, G), U = G * parts;
-	const uint32_t ur = push_urec(parts), n = ATT_D / parts;
-	const uint32_t own = push_owned(rank, S, G), slots = (U + S - 1) / S;
-	const uint32_t P = S * W; /* partials a unit: at most 64 */
+	const uint32_t own = push_owned(rank, S, G), slots = (G + S - 1) / S;
+	const uint32_t P = S * W; /* partials a head: at most 64 */
 	uint32_t done = 0;
 
 	static_assert(W * 32 == ATT_D, "push: a thread a dimension");
@@ -608,32 +581,27 @@ __device__ __forceinline__ void push_merge(uint64_t *mbar, const float *pb,
 			     : "memory");
 	/* every copy to this CTA has read its source (the kernel's end) */
 	asm volatile("barrier.cluster.arrive.relaxed;" ::: "memory");
-	/* thread t < n: record float t of its unit, q' = t / 32, g =
-	 * (t / 4) mod 8, r = t mod 4 (push_warp's order); the warps past n
-	 * have nothing to merge (n is a multiple of 32) */
+	/* thread t: record float t, dim 16 (2 q + r / 2) + 8 (r % 2) + g
+	 * for t = 16 g + 4 q + r (push_warp's order) */
 	const uint32_t t = threadIdx.x;
-
-	if (t >= n)
-		return;
+	const uint32_t dim = 16 * (2 * ((t >> 2) & 3) + ((t >> 1) & 1)) +
+			     8 * (t & 1) + (t >> 4);
 
 	/* each warp on its own, no CTA barrier: lane i holds partials i and
 	 * i + 32's max and sum, every partial's float t is loaded before
 	 * the head's maximum is known, and the factors reach the lanes by
 	 * shuffle */
 	for (uint32_t j = 0; j < own; j++) {
-		const uint32_t u = rank + S * j, h = u % G, kp = u / G;
-		const uint32_t dim = 32 * (kp * (4 / parts) + t / 32) +
-				     8 * (t & 3) + ((t >> 2) & 7);
 		float mk[2], lk[2], f[2], a[2][32], M, L = 0.0f;
 		float A[4] = {0.0f, 0.0f, 0.0f, 0.0f};
 
 #pragma unroll
 		for (int k2 = 0; k2 < 2; k2++) {
 			const uint32_t pi = lane + 32 * k2;
-			const float *rp = pb + (pi * slots + j) * ur;
+			const float *rp = pb + (pi * slots + j) * PUSH_REC;
 
-			mk[k2] = pi < P ? rp[n] : -INFINITY;
-			lk[k2] = pi < P ? rp[n + 1] : 0.0f;
+			mk[k2] = pi < P ? rp[ATT_D] : -INFINITY;
+			lk[k2] = pi < P ? rp[ATT_D + 1] : 0.0f;
 		}
 #pragma unroll
 		for (int k2 = 0; k2 < 2; k2++)
@@ -641,8 +609,8 @@ __device__ __forceinline__ void push_merge(uint64_t *mbar, const float *pb,
 			for (int k = 0; k < 32; k++) {
 				const uint32_t pi = 32 * k2 + k;
 
-				a[k2][k] = pi < P ? pb[(pi * slots + j) * ur +
-							       t]
+				a[k2][k] = pi < P ? pb[(pi * slots + j) *
+							       PUSH_REC + t]
 						  : 0.0f;
 			}
 		M = fmaxf(mk[0], mk[1]);
@@ -668,7 +636,8 @@ __device__ __forceinline__ void push_merge(uint64_t *mbar, const float *pb,
 						    a[k2][k];
 		const float As = (A[0] + A[1]) + (A[2] + A[3]);
 
-		out[h * ATT_D + dim] = __float2bfloat16(L > 0 ? As / L : 0.0f);
+		out[(rank + S * j) * ATT_D + dim] =
+			__float2bfloat16(L > 0 ? As / L : 0.0f);
 	}
 #else
 	__trap();
