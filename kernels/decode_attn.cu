@@ -446,6 +446,7 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
 #define PUSH_REC (ATT_D + 4)           /* floats a record: 528 bytes */
 #define PUSH_PAY (PUSH_REC * 4)        /* bytes copied a record */
 #define PUSH_BYTES (4 * (MMA_CLUSTER_MAX + 8 - 1) * PUSH_REC * 4)
+#define PUSH_SEND (4 * 8 * PUSH_PAY)   /* the send buffer: W x G <= 32 */
 
 /* how many heads rank r owns */
 __device__ __forceinline__ uint32_t push_owned(uint32_t r, uint32_t S,
@@ -508,13 +509,12 @@ template <int G, int W>
 __device__ __forceinline__ void push_warp(const float (&o)[8][4],
 					  const float (&m)[2], float (&l)[2],
 					  uint64_t *mbar, const float *pb,
-					  float *stage)
+					  float *send)
 {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 	const uint32_t S = gridDim.y, rank = blockIdx.y;
 	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 	const uint32_t g = lane >> 2, c = lane & 3;
-	const uint32_t slots = (G + S - 1) / S, p = rank * W + warp;
 
 #pragma unroll
 	for (int e = 0; e < 2; e++) {
@@ -525,7 +525,7 @@ __device__ __forceinline__ void push_warp(const float (&o)[8][4],
 		l[e] += __shfl_xor_sync(0xffffffffu, l[e], 16);
 		if (h >= G)
 			continue;
-		float *rec = stage + h * PUSH_REC;
+		float *rec = send + (h * W + warp) * PUSH_REC;
 
 #pragma unroll
 		for (int q = 0; q < 4; q++)
@@ -536,21 +536,23 @@ __device__ __forceinline__ void push_warp(const float (&o)[8][4],
 			*reinterpret_cast<float4 *>(rec + ATT_D) =
 				make_float4(m[e], l[e], 0.0f, 0.0f);
 	}
-	/* the generic stores before the bulk copies' reads (async proxy) */
+	/* the generic stores before the bulk copies' reads (async proxy),
+	 * every warp's before the CTA's copies */
 	asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
-	__syncwarp();
+	__syncthreads();
+	ATT_TL(5);
 	/* the owners' mbarriers are armed (push_begin) */
 	asm volatile("barrier.cluster.wait.acquire.aligned;" ::: "memory");
-	if (lane < G) {
-		const uint32_t h = lane, own = h % S, j = h / S;
+	if (threadIdx.x < G) {
+		const uint32_t h = threadIdx.x, own = h % S, j = h / S;
 		const uint32_t dst = cluster_addr(
-			smem_u32(pb + (p * slots + j) * PUSH_REC), own);
+			smem_u32(pb + (j * S + rank) * W * PUSH_REC), own);
 		const uint32_t rmb = cluster_addr(smem_u32(mbar), own);
 
 		asm volatile("cp.async.bulk.shared::cluster.shared::cta."
 			     "mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];"
-			     ::"r"(dst), "r"(smem_u32(stage + h * PUSH_REC)),
-			     "n"(PUSH_PAY), "r"(rmb)
+			     ::"r"(dst), "r"(smem_u32(send + h * W * PUSH_REC)),
+			     "n"(W * PUSH_PAY), "r"(rmb)
 			     : "memory");
 	}
 #endif
@@ -567,7 +569,7 @@ __device__ __forceinline__ void push_merge(uint64_t *mbar, const float *pb,
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 	const uint32_t S = gridDim.y, rank = blockIdx.y;
 	const uint32_t lane = threadIdx.x & 31;
-	const uint32_t own = push_owned(rank, S, G), slots = (G + S - 1) / S;
+	const uint32_t own = push_owned(rank, S, G);
 	const uint32_t P = S * W; /* partials a head: at most 64 */
 	uint32_t done = 0;
 
@@ -579,6 +581,7 @@ __device__ __forceinline__ void push_merge(uint64_t *mbar, const float *pb,
 			     : "=r"(done)
 			     : "r"(smem_u32(mbar))
 			     : "memory");
+	ATT_TL(7);
 	/* every copy to this CTA has read its source (the kernel's end) */
 	asm volatile("barrier.cluster.arrive.relaxed;" ::: "memory");
 	/* thread t: record float t, dim 16 (2 q + r / 2) + 8 (r % 2) + g
@@ -598,7 +601,7 @@ __device__ __forceinline__ void push_merge(uint64_t *mbar, const float *pb,
 #pragma unroll
 		for (int k2 = 0; k2 < 2; k2++) {
 			const uint32_t pi = lane + 32 * k2;
-			const float *rp = pb + (pi * slots + j) * PUSH_REC;
+			const float *rp = pb + (j * P + pi) * PUSH_REC;
 
 			mk[k2] = pi < P ? rp[ATT_D] : -INFINITY;
 			lk[k2] = pi < P ? rp[ATT_D + 1] : 0.0f;
@@ -609,7 +612,7 @@ __device__ __forceinline__ void push_merge(uint64_t *mbar, const float *pb,
 			for (int k = 0; k < 32; k++) {
 				const uint32_t pi = 32 * k2 + k;
 
-				a[k2][k] = pi < P ? pb[(pi * slots + j) *
+				a[k2][k] = pi < P ? pb[(j * P + pi) *
 							       PUSH_REC + t]
 						  : 0.0f;
 			}
@@ -1243,7 +1246,8 @@ __device__ __forceinline__ void flag_merge(float *__restrict__ work,
 #define CPA_W(v) ((v) == 5 ? 8 : 4)
 #define CPA_NS(v) ((v) == 4 || (v) == 7 ? 3 : (v) == 5 ? 1 : 2)
 #define CPA_SMEM(v)                                                           \
-	(CPA_W(v) * CPA_NS(v) * CPA_STAGE + ((v) == 6 ? PUSH_BYTES : 0))
+	(CPA_W(v) * CPA_NS(v) * CPA_STAGE +                                  \
+	 ((v) == 6 ? PUSH_BYTES + PUSH_SEND : 0))
 
 /* entry k of this warp's list: its slot and block id (the first 32 from
  * the prefetch, by shuffle, when the plan held) */
@@ -1446,9 +1450,7 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 						      W * NS * CPA_STAGE);
 
 		/* (a cluster is of S >= 2: mma_cluster) */
-		push_warp<G, W>(o, m2, l2, mbar, pb,
-				reinterpret_cast<float *>(cpa_smem +
-							  warp * NS * CPA_STAGE));
+		push_warp<G, W>(o, m2, l2, mbar, pb, pb + PUSH_BYTES / 4);
 		ATT_TL(6);
 		if (push_owned(blockIdx.y, gridDim.y, G)) {
 			push_merge<G, W>(mbar, pb,
