@@ -419,37 +419,29 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
  * outputs at Llama-3-8B batch 1, and this merge 2,720 (session 22, call
  * 3's timeline); session 14's push into the cluster's first CTA still
  * merged the warps first and left one CTA to merge all G heads.
- * - At the start (push_begin) each owner arms one mbarrier a source rank
- *   for the bytes it will receive from it, W x (its heads) records of
- *   PUSH_PAY bytes, and every thread arrives (relaxed) on the cluster
- *   barrier after the barriers' init is fenced.
+ * - At the start (push_begin) each owner arms one mbarrier for the bytes
+ *   it will receive, S x W x (its heads) records of PUSH_PAY bytes, and
+ *   every thread arrives (relaxed) on the cluster barrier after the
+ *   barrier's init is fenced.
  * - A warp done with its blocks writes, for each head 2c + e it holds, a
- *   record into the CTA's send buffer (PUSH_SEND, [head][warp]): its 128
- *   fp32 accumulators in the order of its MMA fragments (lane (g, c):
- *   floats 16 g + 4 q .. + 3 are dims 32 q + g, + 8, + 16, + 24), and
- *   lane (0, c) the head's max and sum. Once the CTA's warps have met
- *   (__syncthreads) and the cluster barrier is complete (long since),
- *   thread h copies head h's W records to its owner with one bulk copy,
- *   counted on the owner's barrier for this rank (push_warp). (Session
- *   23, call 2: one copy a warp and head, 4 a warp, cost about 200 cycles
- *   more from the blocks done to the outputs; call 1: 8 a warp, owners of
- *   half a head, 1,700 more.)
- * - Each CTA then arrives on a last cluster barrier, an owner once all its
- *   bytes are in, and waits on it before it exits: a CTA's send buffer
- *   must outlive the copies that read it.
- * - An owner's warps, each on its own, poll the source ranks' barriers
- *   (lane r, rank r) and fold each rank found complete into a running
- *   maximum M, sum L and accumulator A per head (thread t: float t of the
- *   records, dim dim(t)): M' = max(M, m_p), A' = 2^(M - M') A + sum
- *   2^(m_p - M') acc_p[t], likewise L; so the merge of the early ranks
- *   overlaps the wait for the late ones, and what follows the last bytes
- *   is the fold of one rank's W records (push_merge). Session 23 call 2's
- *   merge of all S x W records once every byte was in took about 1,000
- *   cycles.
- * Records: [slot j][rank x W + warp][PUSH_REC] floats in the owner's
+ *   record into its first stage: its 128 fp32 accumulators in the order
+ *   of its MMA fragments (lane (g, c): floats 16 g + 4 q .. + 3 are dims
+ *   32 q + g, + 8, + 16, + 24), and lane (0, c) the head's max and sum;
+ *   then it waits on the cluster barrier (long since complete) and
+ *   copies each record to its owner (push_warp).
+ * - Each CTA then arrives on a last cluster barrier, an owner once its
+ *   bytes are in, and waits on it before it exits: a CTA's stages must
+ *   outlive the copies that read them. An owner merges while the barrier
+ *   completes.
+ * - An owner waits for the bytes; then, for each of its heads, each warp
+ *   on its own: lane i takes partials i and i + 32's maxima, the head's
+ *   maximum M, factors f_p = 2^(m_p - M) and sum L = sum f_p l_p, and
+ *   thread t sums f_p acc_p[t] over the partials (the factors by
+ *   shuffle) and writes dim dim(t) of the head.
+ * Records: [rank x W + warp][slot j][PUSH_REC] floats in the owner's
  * dynamic shared memory past the stages (acc 0-127, m 128, l 129);
- * ceil(G / S) x S x W per owner (PUSH_BYTES holds 4 x 23, the bound
- * W (S + G - 1) it was sized by).
+ * S x ceil(G / S) <= 16 per warp (PUSH_BYTES holds 23, the bound
+ * S + G - 1 it was sized by).
  */
 #define PUSH_REC (ATT_D + 4)           /* floats a record: 528 bytes */
 #define PUSH_PAY (PUSH_REC * 4)        /* bytes copied a record */
@@ -470,15 +462,15 @@ __device__ __forceinline__ void push_begin(uint64_t *mbar, uint32_t rank,
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 	const uint32_t own = push_owned(rank, S, G);
 
-	if (threadIdx.x < S && own) { /* one a source rank */
-		uint32_t mb = smem_u32(mbar + threadIdx.x);
+	if (threadIdx.x == 0 && own) {
+		uint32_t mb = smem_u32(mbar);
 
 		asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(mb)
 			     : "memory");
 		asm volatile("{\n\t.reg .b64 st;\n\t"
 			     "mbarrier.arrive.expect_tx.shared::cta.b64 st, "
 			     "[%0], %1;\n\t}" ::"r"(mb),
-			     "r"(W * own * PUSH_PAY)
+			     "r"(S * W * own * PUSH_PAY)
 			     : "memory");
 		asm volatile("fence.mbarrier_init.release.cluster;" ::
 				     : "memory");
@@ -503,16 +495,15 @@ __device__ __forceinline__ uint32_t cluster_addr(uint32_t saddr, uint32_t rank)
  * This warp's partial to the heads' owners: lane (g, c) holds heads 2c,
  * 2c + 1 (e = 0, 1) of dims 16 mt + g (o[mt][e]) and 16 mt + 8 + g
  * (o[mt][2 + e]), their max m[e] (the same in the 8 lanes of c) and sum
- * l[e] (summed over them here). The records are written into the CTA's
- * send buffer `send` ([head][warp]); once every warp's are in, thread h
- * copies head h's W records to its owner with one bulk copy
- * (cp.async.bulk, shared::cta to shared::cluster), counted on the owner's
- * mbarrier for this rank. (Session 22, call 1: stored from registers with
- * st.async, 33 16-byte stores a record, the same merge ran at 817-822
- * GB/s at Llama-3-8B batch 1, against 884-906 for variant 4's pull.) The
- * send buffer must outlive the copies: every CTA waits at a last cluster
- * barrier, on which the owners arrive once their bytes are in, before
- * the kernel's end.
+ * l[e] (summed over them here). The records are written into the warp's
+ * first stage (its blocks are done), then lane h copies head h's to its
+ * owner with one bulk copy (cp.async.bulk, shared::cta to
+ * shared::cluster), counted on the owner's mbarrier. (Session 22, call 1:
+ * stored from registers with st.async, 33 16-byte stores a record, the
+ * same merge ran at 817-822 GB/s at Llama-3-8B batch 1, against 884-906
+ * for variant 4's pull.) The stage's bytes must outlive the copies: every
+ * CTA waits at a last cluster barrier, on which the owners arrive once
+ * their bytes are in, before the kernel's end.
  */
 template <int G, int W>
 __device__ __forceinline__ void push_warp(const float (&o)[8][4],
@@ -556,7 +547,7 @@ __device__ __forceinline__ void push_warp(const float (&o)[8][4],
 		const uint32_t h = threadIdx.x, own = h % S, j = h / S;
 		const uint32_t dst = cluster_addr(
 			smem_u32(pb + (j * S + rank) * W * PUSH_REC), own);
-		const uint32_t rmb = cluster_addr(smem_u32(mbar + rank), own);
+		const uint32_t rmb = cluster_addr(smem_u32(mbar), own);
 
 		asm volatile("cp.async.bulk.shared::cluster.shared::cta."
 			     "mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];"
@@ -568,119 +559,89 @@ __device__ __forceinline__ void push_warp(const float (&o)[8][4],
 }
 
 /*
- * An owner (rank r, push_owned(r) > 0 heads): merge every rank's records
- * as they arrive, write the outputs of its heads r, r + S, ...
+ * An owner (rank r, push_owned(r) > 0 heads): wait for every warp's
+ * records, merge them, write the outputs of its heads r, r + S, ...
  */
 template <int G, int W>
 __device__ __forceinline__ void push_merge(uint64_t *mbar, const float *pb,
 					   __nv_bfloat16 *__restrict__ out)
 {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-	constexpr uint32_t JMAX = (G + 1) / 2; /* ceil(G / S), S >= 2 */
 	const uint32_t S = gridDim.y, rank = blockIdx.y;
 	const uint32_t lane = threadIdx.x & 31;
 	const uint32_t own = push_owned(rank, S, G);
 	const uint32_t P = S * W; /* partials a head: at most 64 */
+	uint32_t done = 0;
+
+	static_assert(W * 32 == ATT_D, "push: a thread a dimension");
+	while (!done)
+		asm volatile("{\n\t.reg .pred p;\n\t"
+			     "mbarrier.try_wait.parity.shared::cta.b64 "
+			     "p, [%1], 0;\n\tselp.u32 %0, 1, 0, p;\n\t}"
+			     : "=r"(done)
+			     : "r"(smem_u32(mbar))
+			     : "memory");
+	ATT_TL(7);
+	/* every copy to this CTA has read its source (the kernel's end) */
+	asm volatile("barrier.cluster.arrive.relaxed;" ::: "memory");
 	/* thread t: record float t, dim 16 (2 q + r / 2) + 8 (r % 2) + g
 	 * for t = 16 g + 4 q + r (push_warp's order) */
 	const uint32_t t = threadIdx.x;
 	const uint32_t dim = 16 * (2 * ((t >> 2) & 3) + ((t >> 1) & 1)) +
 			     8 * (t & 1) + (t >> 4);
-	float Mr[JMAX], Lr[JMAX], Ar[JMAX];
-	uint32_t pending = (1u << S) - 1;
 
-	static_assert(W * 32 == ATT_D, "push: a thread a dimension");
+	/* each warp on its own, no CTA barrier: lane i holds partials i and
+	 * i + 32's max and sum, every partial's float t is loaded before
+	 * the head's maximum is known, and the factors reach the lanes by
+	 * shuffle */
+	for (uint32_t j = 0; j < own; j++) {
+		float mk[2], lk[2], f[2], a[2][32], M, L = 0.0f;
+		float A[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+
 #pragma unroll
-	for (uint32_t j = 0; j < JMAX; j++) {
-		Mr[j] = -INFINITY;
-		Lr[j] = Ar[j] = 0.0f;
-	}
-	/* each warp on its own, no CTA barrier: lane r polls source rank r's
-	 * barrier, and the ranks found complete are merged into the running
-	 * (max, sum, accumulator) while the others are still on their way */
-	while (pending) {
-		uint32_t ok = 0, ready;
+		for (int k2 = 0; k2 < 2; k2++) {
+			const uint32_t pi = lane + 32 * k2;
+			const float *rp = pb + (j * P + pi) * PUSH_REC;
 
-		if ((pending >> lane) & 1)
-			asm volatile("{\n\t.reg .pred p;\n\t"
-				     "mbarrier.test_wait.parity.shared::cta.b64 "
-				     "p, [%1], 0;\n\tselp.u32 %0, 1, 0, p;\n\t}"
-				     : "=r"(ok)
-				     : "r"(smem_u32(mbar + lane))
-				     : "memory");
-		ready = __ballot_sync(0xffffffffu, ok);
-		if (!ready)
-			continue;
-		if (ready == pending) {
-			/* every copy to this CTA has read its source (the
-			 * kernel's end) */
-			asm volatile("barrier.cluster.arrive.relaxed;" ::
-					     : "memory");
-			ATT_TL(7);
+			mk[k2] = pi < P ? rp[ATT_D] : -INFINITY;
+			lk[k2] = pi < P ? rp[ATT_D + 1] : 0.0f;
 		}
-		pending &= ~ready;
-		while (ready) {
-			const uint32_t r = __ffs(ready) - 1;
-			uint32_t done = 0;
-
-			ready &= ready - 1;
-			/* this lane's own acquire of rank r's bytes */
-			while (!done)
-				asm volatile("{\n\t.reg .pred p;\n\t"
-					     "mbarrier.try_wait.parity.shared::cta"
-					     ".b64 p, [%1], 0;\n\t"
-					     "selp.u32 %0, 1, 0, p;\n\t}"
-					     : "=r"(done)
-					     : "r"(smem_u32(mbar + r))
-					     : "memory");
 #pragma unroll
-			for (uint32_t j = 0; j < JMAX; j++) {
-				if (j >= own)
-					break;
-				const float *rec = pb + (j * P + r * W) * PUSH_REC;
-				float mk[W], lk[W], ak[W], mb = -INFINITY;
-
+		for (int k2 = 0; k2 < 2; k2++)
 #pragma unroll
-				for (int k = 0; k < W; k++) {
-					const float2 ml =
-						*reinterpret_cast<const float2 *>(
-							rec + k * PUSH_REC + ATT_D);
+			for (int k = 0; k < 32; k++) {
+				const uint32_t pi = 32 * k2 + k;
 
-					mk[k] = ml.x;
-					lk[k] = ml.y;
-					ak[k] = rec[k * PUSH_REC + t];
-					mb = fmaxf(mb, mk[k]);
-				}
-				const float Mn = fmaxf(Mr[j], mb);
-
-				if (Mn == -INFINITY) /* nothing scored yet */
-					continue;
-				/* M = -inf: no scored token, factor 0 */
-				const float al = Mr[j] == -INFINITY
-							 ? 0.0f
-							 : exp2f(Mr[j] - Mn);
-				float a = Ar[j] * al, l = Lr[j] * al;
-
-#pragma unroll
-				for (int k = 0; k < W; k++) {
-					const float f = mk[k] == -INFINITY
-								? 0.0f
-								: exp2f(mk[k] - Mn);
-
-					a += f * ak[k];
-					l += f * lk[k];
-				}
-				Mr[j] = Mn;
-				Ar[j] = a;
-				Lr[j] = l;
+				a[k2][k] = pi < P ? pb[(j * P + pi) *
+							       PUSH_REC + t]
+						  : 0.0f;
 			}
-		}
-	}
+		M = fmaxf(mk[0], mk[1]);
 #pragma unroll
-	for (uint32_t j = 0; j < JMAX; j++)
-		if (j < own)
-			out[(rank + S * j) * ATT_D + dim] = __float2bfloat16(
-				Lr[j] > 0 ? Ar[j] / Lr[j] : 0.0f);
+		for (int x = 16; x; x >>= 1)
+			M = fmaxf(M, __shfl_xor_sync(0xffffffffu, M, x));
+#pragma unroll
+		for (int k2 = 0; k2 < 2; k2++) {
+			/* M = -inf: no scored token, every factor 0 */
+			f[k2] = mk[k2] == -INFINITY ? 0.0f : exp2f(mk[k2] - M);
+			L += lk[k2] * f[k2];
+		}
+#pragma unroll
+		for (int x = 16; x; x >>= 1)
+			L += __shfl_xor_sync(0xffffffffu, L, x);
+#pragma unroll
+		for (int k2 = 0; k2 < 2; k2++)
+			if (32 * k2 < P) /* the same in every lane */
+#pragma unroll
+				for (int k = 0; k < 32; k++)
+					A[k & 3] += __shfl_sync(0xffffffffu,
+								f[k2], k) *
+						    a[k2][k];
+		const float As = (A[0] + A[1]) + (A[2] + A[3]);
+
+		out[(rank + S * j) * ATT_D + dim] =
+			__float2bfloat16(L > 0 ? As / L : 0.0f);
+	}
 #else
 	__trap();
 #endif
@@ -1280,8 +1241,8 @@ __device__ __forceinline__ void flag_merge(float *__restrict__ work,
 }
 /* by variant: 4: 4 warps of 3 stages; 5: 8 warps of 1 (192 and 128 KiB:
  * one CTA per SM either way); 6: 4 warps of 2 and the push merge's
- * records' and send buffers (PUSH_BYTES + PUSH_SEND; 192 KiB); 7: as 4
- * (its merge reuses the stages) */
+ * records' buffer (PUSH_BYTES; 175 KiB); 7: as 4 (its merge reuses the
+ * stages) */
 #define CPA_W(v) ((v) == 5 ? 8 : 4)
 #define CPA_NS(v) ((v) == 4 || (v) == 7 ? 3 : (v) == 5 ? 1 : 2)
 #define CPA_SMEM(v)                                                           \
@@ -1354,7 +1315,7 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 	__shared__ float wm[W][8], wl[W][8];
 	__shared__ float wacc[W][8][ATT_D];
 	__shared__ float cm[CLUSTER ? 8 : 1], cl[CLUSTER ? 8 : 1];
-	__shared__ __align__(8) uint64_t mbar[MMA_CLUSTER_MAX];
+	__shared__ __align__(8) uint64_t mbar[1];
 	const uint32_t bh = blockIdx.x;
 	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 	const uint32_t g = lane >> 2, c = lane & 3;
