@@ -584,81 +584,63 @@ __device__ __forceinline__ void push_merge(uint64_t *mbar, const float *pb,
 	ATT_TL(7);
 	/* every copy to this CTA has read its source (the kernel's end) */
 	asm volatile("barrier.cluster.arrive.relaxed;" ::: "memory");
-	/* each warp on its own, no CTA barrier: warp w merges floats 32 w ..
-	 * 32 w + 31 of the records; lane (pg, fq), pg = lane / 8, fq = lane
-	 * mod 8, takes floats 32 w + 4 fq .. + 3 (one 16-byte load) of the S
-	 * partials pg S .. pg S + S - 1 (P = 4 S: W = 4), with their maxima
-	 * and sums, so the head's maximum, sum and accumulators are sums
-	 * over the lane's own partials and then over the 4 groups (shuffles
-	 * across lanes 8 and 16 apart). (Session 23, call 4's Nsight Compute
-	 * samples: a lane a float over all P partials, their factors by
-	 * shuffle, was 326 instructions a warp, about 1,000 cycles after the
-	 * bytes were in.) */
-	const uint32_t warp = threadIdx.x >> 5, fq = lane & 7, pg = lane >> 3;
-	const uint32_t f0 = 32 * warp + 4 * fq;
+	/* thread t: record float t, dim 16 (2 q + r / 2) + 8 (r % 2) + g
+	 * for t = 16 g + 4 q + r (push_warp's order) */
+	const uint32_t t = threadIdx.x;
+	const uint32_t dim = 16 * (2 * ((t >> 2) & 3) + ((t >> 1) & 1)) +
+			     8 * (t & 1) + (t >> 4);
 
-	static_assert(W == 4, "push_merge: 4 groups of S partials");
+	/* each warp on its own, no CTA barrier: lane i holds partials i and
+	 * i + 32's max and sum, every partial's float t is loaded before
+	 * the head's maximum is known, and the factors reach the lanes by
+	 * shuffle */
 	for (uint32_t j = 0; j < own; j++) {
-		const float *base = pb + (j * P + pg * S) * PUSH_REC;
-		float mk[MMA_CLUSTER_MAX], lk[MMA_CLUSTER_MAX];
-		float4 ak[MMA_CLUSTER_MAX];
-		float M = -INFINITY, L = 0.0f;
-		float4 A = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+		float mk[2], lk[2], f[2], a[2][32], M, L = 0.0f;
+		float A[4] = {0.0f, 0.0f, 0.0f, 0.0f};
 
 #pragma unroll
-		for (uint32_t i = 0; i < MMA_CLUSTER_MAX; i++) {
-			mk[i] = -INFINITY;
-			lk[i] = 0.0f;
-			ak[i] = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-			if (i < S) {
-				const float *rp = base + i * PUSH_REC;
-				const float2 ml = *reinterpret_cast<
-					const float2 *>(rp + ATT_D);
+		for (int k2 = 0; k2 < 2; k2++) {
+			const uint32_t pi = lane + 32 * k2;
+			const float *rp = pb + (j * P + pi) * PUSH_REC;
 
-				mk[i] = ml.x;
-				lk[i] = ml.y;
-				ak[i] = *reinterpret_cast<const float4 *>(rp + f0);
+			mk[k2] = pi < P ? rp[ATT_D] : -INFINITY;
+			lk[k2] = pi < P ? rp[ATT_D + 1] : 0.0f;
+		}
+#pragma unroll
+		for (int k2 = 0; k2 < 2; k2++)
+#pragma unroll
+			for (int k = 0; k < 32; k++) {
+				const uint32_t pi = 32 * k2 + k;
+
+				a[k2][k] = pi < P ? pb[(j * P + pi) *
+							       PUSH_REC + t]
+						  : 0.0f;
 			}
-			M = fmaxf(M, mk[i]);
-		}
-		M = fmaxf(M, __shfl_xor_sync(0xffffffffu, M, 8));
-		M = fmaxf(M, __shfl_xor_sync(0xffffffffu, M, 16));
+		M = fmaxf(mk[0], mk[1]);
 #pragma unroll
-		for (uint32_t i = 0; i < MMA_CLUSTER_MAX; i++) {
-			/* no scored token (m = -inf): factor 0 */
-			const float f = mk[i] == -INFINITY ? 0.0f
-							   : exp2f(mk[i] - M);
-
-			L += f * lk[i];
-			A.x += f * ak[i].x;
-			A.y += f * ak[i].y;
-			A.z += f * ak[i].z;
-			A.w += f * ak[i].w;
+		for (int x = 16; x; x >>= 1)
+			M = fmaxf(M, __shfl_xor_sync(0xffffffffu, M, x));
+#pragma unroll
+		for (int k2 = 0; k2 < 2; k2++) {
+			/* M = -inf: no scored token, every factor 0 */
+			f[k2] = mk[k2] == -INFINITY ? 0.0f : exp2f(mk[k2] - M);
+			L += lk[k2] * f[k2];
 		}
 #pragma unroll
-		for (int x = 8; x <= 16; x *= 2) {
+		for (int x = 16; x; x >>= 1)
 			L += __shfl_xor_sync(0xffffffffu, L, x);
-			A.x += __shfl_xor_sync(0xffffffffu, A.x, x);
-			A.y += __shfl_xor_sync(0xffffffffu, A.y, x);
-			A.z += __shfl_xor_sync(0xffffffffu, A.z, x);
-			A.w += __shfl_xor_sync(0xffffffffu, A.w, x);
-		}
-		if (pg == 0) {
-			const float a4[4] = {A.x, A.y, A.z, A.w};
-			__nv_bfloat16 *o = out + (rank + S * j) * ATT_D;
-
-			/* record float t = 16 g + 4 q + r is dim 16 (2 q +
-			 * r / 2) + 8 (r % 2) + g (push_warp's order) */
 #pragma unroll
-			for (uint32_t r = 0; r < 4; r++) {
-				const uint32_t t = f0 + r;
+		for (int k2 = 0; k2 < 2; k2++)
+			if (32 * k2 < P) /* the same in every lane */
+#pragma unroll
+				for (int k = 0; k < 32; k++)
+					A[k & 3] += __shfl_sync(0xffffffffu,
+								f[k2], k) *
+						    a[k2][k];
+		const float As = (A[0] + A[1]) + (A[2] + A[3]);
 
-				o[16 * (2 * ((t >> 2) & 3) + (r >> 1)) +
-				  8 * (r & 1) + (t >> 4)] =
-					__float2bfloat16(L > 0 ? a4[r] / L
-							       : 0.0f);
-			}
-		}
+		out[(rank + S * j) * ATT_D + dim] =
+			__float2bfloat16(L > 0 ? As / L : 0.0f);
 	}
 #else
 	__trap();
