@@ -407,9 +407,9 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
 }
 
 /*
- * Variant 6's merge (session 22): every warp of every split pushes its own
- * partial, unmerged, straight into the shared memory of the CTA that owns
- * the head, and the owners merge: no warps' merge, and no CTA reads
+ * Variant 6's merge (sessions 22-23): every warp of every split pushes its
+ * own partial, unmerged, straight into the shared memory of the CTA that
+ * owns the head, and the owners merge: no warps' merge, and no CTA reads
  * another's shared memory (one cluster barrier remains at the end, for
  * the copies' sources). Head h is owned by rank h mod S (the first G
  * ranks when G <= S; a rank owns at most ceil(G / S) heads, its slot
@@ -424,24 +424,35 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
  *   every thread arrives (relaxed) on the cluster barrier after the
  *   barrier's init is fenced.
  * - A warp done with its blocks writes, for each head 2c + e it holds, a
- *   record into its first stage: its 128 fp32 accumulators in the order
- *   of its MMA fragments (lane (g, c): floats 16 g + 4 q .. + 3 are dims
- *   32 q + g, + 8, + 16, + 24), and lane (0, c) the head's max and sum;
- *   then it waits on the cluster barrier (long since complete) and
- *   copies each record to its owner (push_warp).
+ *   record into the CTA's send buffer (PUSH_SEND, [head][warp]): its 128
+ *   fp32 accumulators in the order of its MMA fragments (lane (g, c):
+ *   floats 16 g + 4 q .. + 3 are dims 32 q + g, + 8, + 16, + 24), and
+ *   lane (0, c) the head's max and sum. Once the CTA's warps have met
+ *   (__syncthreads) and the cluster barrier is complete (long since),
+ *   thread h copies head h's W records to its owner with one bulk copy
+ *   (push_warp): G copies a CTA. Session 22's copy a warp and head (4 G
+ *   a CTA) ran 0.8 points of the same-size read lower at Llama-3-8B batch
+ *   1 (session 23, calls 2 and 4: 69.1-70.8% against 69.3-70.0% on the
+ *   same leases), and its timeline had about 200 cycles more from the
+ *   blocks done to the outputs; owners of half a head (2 G copies a
+ *   warp) lost 7-8 points (call 1).
  * - Each CTA then arrives on a last cluster barrier, an owner once its
- *   bytes are in, and waits on it before it exits: a CTA's stages must
- *   outlive the copies that read them. An owner merges while the barrier
- *   completes.
+ *   bytes are in, and waits on it before it exits: a CTA's send buffer
+ *   must outlive the copies that read it. An owner merges while the
+ *   barrier completes.
  * - An owner waits for the bytes; then, for each of its heads, each warp
  *   on its own: lane i takes partials i and i + 32's maxima, the head's
  *   maximum M, factors f_p = 2^(m_p - M) and sum L = sum f_p l_p, and
  *   thread t sums f_p acc_p[t] over the partials (the factors by
  *   shuffle) and writes dim dim(t) of the head.
- * Records: [rank x W + warp][slot j][PUSH_REC] floats in the owner's
- * dynamic shared memory past the stages (acc 0-127, m 128, l 129);
- * S x ceil(G / S) <= 16 per warp (PUSH_BYTES holds 23, the bound
- * S + G - 1 it was sized by).
+ * Records: [slot j][rank x W + warp][PUSH_REC] floats in the owner's
+ * dynamic shared memory past the stages (acc 0-127, m 128, l 129), so a
+ * rank's W records of a head are one contiguous copy; ceil(G / S) x S x W
+ * per owner (PUSH_BYTES holds 4 x 23, the bound W (S + G - 1) it was
+ * sized by). The owners' merge takes about 1,000 cycles after the last
+ * bytes (session 23, call 2's timeline); two ways to shorten it lost
+ * (kernels/experimental/README.md): folding each rank in as it lands
+ * (call 3) and a lane merging 4 floats of S partials (call 5).
  */
 #define PUSH_REC (ATT_D + 4)           /* floats a record: 528 bytes */
 #define PUSH_PAY (PUSH_REC * 4)        /* bytes copied a record */
@@ -495,15 +506,16 @@ __device__ __forceinline__ uint32_t cluster_addr(uint32_t saddr, uint32_t rank)
  * This warp's partial to the heads' owners: lane (g, c) holds heads 2c,
  * 2c + 1 (e = 0, 1) of dims 16 mt + g (o[mt][e]) and 16 mt + 8 + g
  * (o[mt][2 + e]), their max m[e] (the same in the 8 lanes of c) and sum
- * l[e] (summed over them here). The records are written into the warp's
- * first stage (its blocks are done), then lane h copies head h's to its
- * owner with one bulk copy (cp.async.bulk, shared::cta to
- * shared::cluster), counted on the owner's mbarrier. (Session 22, call 1:
- * stored from registers with st.async, 33 16-byte stores a record, the
- * same merge ran at 817-822 GB/s at Llama-3-8B batch 1, against 884-906
- * for variant 4's pull.) The stage's bytes must outlive the copies: every
- * CTA waits at a last cluster barrier, on which the owners arrive once
- * their bytes are in, before the kernel's end.
+ * l[e] (summed over them here). The records are written into the CTA's
+ * send buffer `send` ([head][warp]); once every warp's are in, thread h
+ * copies head h's W records to its owner with one bulk copy
+ * (cp.async.bulk, shared::cta to shared::cluster), counted on the owner's
+ * mbarrier. (Session 22, call 1: stored from registers with st.async, 33
+ * 16-byte stores a record, the same merge ran at 817-822 GB/s at
+ * Llama-3-8B batch 1, against 884-906 for variant 4's pull.) The send
+ * buffer must outlive the copies: every CTA waits at a last cluster
+ * barrier, on which the owners arrive once their bytes are in, before the
+ * kernel's end.
  */
 template <int G, int W>
 __device__ __forceinline__ void push_warp(const float (&o)[8][4],
@@ -1241,8 +1253,8 @@ __device__ __forceinline__ void flag_merge(float *__restrict__ work,
 }
 /* by variant: 4: 4 warps of 3 stages; 5: 8 warps of 1 (192 and 128 KiB:
  * one CTA per SM either way); 6: 4 warps of 2 and the push merge's
- * records' buffer (PUSH_BYTES; 175 KiB); 7: as 4 (its merge reuses the
- * stages) */
+ * records' and send buffers (PUSH_BYTES + PUSH_SEND; 192 KiB); 7: as 4
+ * (its merge reuses the stages) */
 #define CPA_W(v) ((v) == 5 ? 8 : 4)
 #define CPA_NS(v) ((v) == 4 || (v) == 7 ? 3 : (v) == 5 ? 1 : 2)
 #define CPA_SMEM(v)                                                           \
