@@ -47,8 +47,10 @@ __device__ __forceinline__ float2 bf2(uint32_t u)
  * each warp of the cp.async kernels takes clock64 at their phases (0
  * entry, 1 the slot table, list length, context and q have arrived, 2
  * stages issued, 3 first block landed, 4 blocks done, 5 the warps met, 6
- * warps merged, 7 the cluster met, 8 cluster merged, 9 exit) and
- * %globaltimer (ns) at entry and exit (entries 14 and 15). The stamps
+ * warps merged, 7 the cluster met, 8 cluster merged, 9 exit; variant 6:
+ * 5 the CTA's warps met before the push, 6 its copies issued, 7 an
+ * owner's bytes in, 8 its outputs written) and %globaltimer (ns) at
+ * entry and exit (entries 14 and 15). The stamps
  * wait in shared memory, and the exit stamp writes the warp's 16 to
  * att_tl[((split * gridDim.x + bh) * 8 + warp) * 16 + i] (unstamped
  * entries 0) when att_tl is set: the pointer's load is off the kernel's
