@@ -48,8 +48,9 @@ __device__ __forceinline__ float2 bf2(uint32_t u)
  * entry, 1 the slot table, list length, context and q have arrived, 2
  * stages issued, 3 first block landed, 4 blocks done, 5 the warps met, 6
  * warps merged, 7 the cluster met, 8 cluster merged, 9 exit; variant 6:
- * 5 the CTA's warps met before the push, 6 its copies issued, 7 an
- * owner's bytes in, 8 its outputs written) and %globaltimer (ns) at
+ * 5 the CTA's warps met, records written, 6 past the cluster wait (warp
+ * 0: its copies issued), 7 an owner's bytes in, 8 its outputs written)
+ * and %globaltimer (ns) at
  * entry and exit (entries 14 and 15). The stamps
  * wait in shared memory, and the exit stamp writes the warp's 16 to
  * att_tl[((split * gridDim.x + bh) * 8 + warp) * 16 + i] (unstamped
@@ -418,8 +419,9 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
  * j = h / S). The pull merge (variants 3-5: __syncthreads, the warps'
  * merge, a cluster barrier, reads through distributed shared memory, a
  * second cluster barrier) took 3,250 cycles from the blocks done to the
- * outputs at Llama-3-8B batch 1, and this merge 2,720 (session 22, call
- * 3's timeline); session 14's push into the cluster's first CTA still
+ * outputs at Llama-3-8B batch 1, and session 22's form of this merge
+ * 2,720 (session 22, call 3's timeline; 2,500 for session 23's, call 2's
+ * timeline); session 14's push into the cluster's first CTA still
  * merged the warps first and left one CTA to merge all G heads.
  * - At the start (push_begin) each owner arms one mbarrier for the bytes
  *   it will receive, S x W x (its heads) records of PUSH_PAY bytes, and
@@ -432,12 +434,12 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
  *   lane (0, c) the head's max and sum. Once the CTA's warps have met
  *   (__syncthreads) and the cluster barrier is complete (long since),
  *   thread h copies head h's W records to its owner with one bulk copy
- *   (push_warp): G copies a CTA. Session 22's copy a warp and head (4 G
- *   a CTA) ran 0.8 points of the same-size read lower at Llama-3-8B batch
- *   1 (session 23, calls 2 and 4: 69.1-70.8% against 69.3-70.0% on the
- *   same leases), and its timeline had about 200 cycles more from the
- *   blocks done to the outputs; owners of half a head (2 G copies a
- *   warp) lost 7-8 points (call 1).
+ *   (push_warp): G copies a CTA. This form ran 0.8 points of the
+ *   same-size read above session 22's copy a warp and head (4 G a CTA)
+ *   at Llama-3-8B batch 1 (session 23, calls 2 and 4: 69.1-70.8% against
+ *   69.3-70.0% on the same leases), and its timeline has about 200 cycles
+ *   less from the blocks done to the outputs; owners of half a head (2 G
+ *   copies a warp) lost 7-8 points (call 1).
  * - Each CTA then arrives on a last cluster barrier, an owner once its
  *   bytes are in, and waits on it before it exits: a CTA's send buffer
  *   must outlive the copies that read it. An owner merges while the
@@ -1476,7 +1478,7 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 					     : "memory");
 #endif
 		}
-		/* no CTA leaves while a copy may still read its stage */
+		/* no CTA leaves while a copy may still read its send buffer */
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 		asm volatile("barrier.cluster.wait;" ::: "memory");
 #endif
