@@ -50,8 +50,7 @@ __device__ __forceinline__ float2 bf2(uint32_t u)
  * warps merged, 7 the cluster met, 8 cluster merged, 9 exit; variant 6:
  * 5 the CTA's warps met, records written, 6 past the cluster wait (warp
  * 0: its copies issued), 7 an owner's bytes in, 8 its outputs written)
- * and %globaltimer (ns) at
- * entry and exit (entries 14 and 15). The stamps
+ * and %globaltimer (ns) at entry and exit (entries 14 and 15). The stamps
  * wait in shared memory, and the exit stamp writes the warp's 16 to
  * att_tl[((split * gridDim.x + bh) * 8 + warp) * 16 + i] (unstamped
  * entries 0) when att_tl is set: the pointer's load is off the kernel's
