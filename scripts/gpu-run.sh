@@ -18,7 +18,8 @@
 #                                      only those binaries travel
 #   scripts/gpu-run.sh hold | unhold   (here) move the committed result
 #                                      archives (*.tar.xz, *.h5.xz under
-#                                      */results/) into .device-hold/
+#                                      */results/, and the benchmarks'
+#                                      samples.h5 there) into .device-hold/
 #                                      (ignored, so not carried) before a
 #                                      device call, and back after it: the
 #                                      device needs none of them, and they
@@ -56,8 +57,21 @@ root=$PWD
 # the paths held (NUL-separated) after the commit they were held at, so
 # that unhold puts back exactly those, refuses to overwrite a file written
 # in their place meanwhile, and fails if a commit while held deleted or
-# changed them.
-archives=(':(glob)**/results/**/*.tar.xz' ':(glob)**/results/**/*.h5.xz')
+# changed them. The benchmarks' raw samples (samples.h5, 14 of the tree's
+# 83 MB in session 23) are held with them: nothing on the device reads
+# them. While held, a pre-commit hook that hold installs (where the
+# repository has none) refuses commits, since `git commit -a` would stage
+# the held files as deleted; unhold removes it.
+archives=(':(glob)**/results/**/*.tar.xz' ':(glob)**/results/**/*.h5.xz'
+	':(glob)**/results/**/samples.h5')
+hook=$(git rev-parse --git-path hooks/pre-commit 2>/dev/null) || hook=
+hook_mark='installed by scripts/gpu-run.sh hold'
+# removes the pre-commit hook if it is the one hold installed
+unhook() {
+	if [ -n "$hook" ] && [ -f "$hook" ] && grep -qF "$hook_mark" "$hook"; then
+		rm -f "$hook"
+	fi
+}
 hold_dir=.device-hold
 manifest=$hold_dir/.manifest
 if [ "${1:-}" = hold ]; then
@@ -81,6 +95,14 @@ if [ "${1:-}" = hold ]; then
 		fi
 		n=$((n + 1))
 	done < <(git ls-files -z -- "${archives[@]}")
+	if [ -n "$hook" ] && [ ! -e "$hook" ] && mkdir -p "$(dirname "$hook")"; then
+		printf '%s\n' '#!/bin/sh' "# $hook_mark; removed by unhold" \
+			"if [ -f $manifest ]; then" \
+			"	echo \"pre-commit: result archives are held in $hold_dir/ (scripts/gpu-run.sh hold): run 'scripts/gpu-run.sh unhold' before committing (git commit --no-verify overrides)\" >&2" \
+			'	exit 1' 'fi' >"$hook" && chmod +x "$hook"
+	elif [ -n "$hook" ] && ! grep -qsF "$hook_mark" "$hook"; then
+		echo "gpu-run.sh hold: the repository has its own pre-commit hook, so commits are not refused while held" >&2
+	fi
 	echo "gpu-run.sh hold: $n result archives in $hold_dir/; run 'scripts/gpu-run.sh unhold' after the device call, and commit nothing before it" >&2
 	exit 0
 fi
@@ -91,6 +113,7 @@ if [ "${1:-}" = unhold ]; then
 			exit 1
 		fi
 		rm -rf "$hold_dir"
+		unhook
 		echo "gpu-run.sh unhold: 0 result archives back (nothing held)" >&2
 		exit 0
 	fi
@@ -125,6 +148,7 @@ if [ "${1:-}" = unhold ]; then
 	if [ $bad = 0 ]; then
 		rm -f "$manifest"
 		find "$hold_dir" -depth -type d -empty -delete
+		unhook
 	fi
 	if ! git diff --quiet "$rev" HEAD -- "${archives[@]}"; then
 		echo "gpu-run.sh unhold: a commit since the hold ($rev) changed or deleted result archives:" >&2
