@@ -27,10 +27,7 @@
 #include "kern_ptx.h"
 
 #include <cooperative_groups.h>
-#include <cuda.h> /* CUtensorMap (the encoder comes by the runtime) */
 #include <cuda_bf16.h>
-#include <cudaTypedefs.h>
-#include <string.h>
 
 namespace cg = cooperative_groups;
 
@@ -559,8 +556,8 @@ __device__ __forceinline__ void push_warp(const float (&o)[8][4],
 	asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
 	__syncthreads();
 	ATT_TL(5);
-	/* the owners' mbarriers are armed (push_begin) */
-	asm volatile("barrier.cluster.wait.acquire.aligned;" ::: "memory");
+	/* the owners' mbarriers are armed (push_begin; waited for after
+	 * the blocks' copies were issued) */
 	if (threadIdx.x < G) {
 		const uint32_t h = threadIdx.x, own = h % S, j = h / S;
 		const uint32_t dst = cluster_addr(
@@ -1313,94 +1310,6 @@ __device__ __forceinline__ void cpa_copy(uint32_t st,
 	}
 }
 
-/*
- * Variant 6 loads a block with the tensor memory accelerator instead:
- * kv_map (tma_map) views the cache as [slot][64 rows][128] bf16 and its
- * box is 64 rows x 64 dims (8 KiB) with the 128-byte swizzle, so one
- * lane copies a block with two instructions (dims 0-63, 64-127), counted
- * on the stage's mbarrier, where cp.async took 32 a lane. In the stage,
- * half c / 8 of the block is 8 KiB of 128-byte rows whose 16-byte chunks
- * are XOR-swizzled by row (swz_tma): the same bank groups as swz, so
- * ldmatrix stays free of conflicts. Why: session 22's timeline put about
- * 1,650 cycles between the metadata's arrival and the last cp.async
- * issued at Llama-3-8B batch 1, and Nsight Compute (session 23) 20.6% of
- * the warps' samples on the issue. (Bulk copies of one 256-byte row each,
- * session 22, took longer still to issue: 64 copies a block.)
- */
-__device__ __forceinline__ uint32_t swz_tma(uint32_t row, uint32_t c)
-{
-	return ((c >> 3) << 13) + (row << 7) + (((c ^ row) & 7) << 4);
-}
-
-/* a chunk's byte offset in a stage: cp.async's layout (swz) or TMA's */
-template <bool T>
-__device__ __forceinline__ uint32_t stage_off(uint32_t row, uint32_t c)
-{
-	return T ? swz_tma(row, c) : swz(row, c);
-}
-
-/* lane 0: arm the stage's mbarrier `bar` for a block and copy slot
- * `slot`'s 16 KiB into the stage at `st` */
-__device__ __forceinline__ void tma_block(uint32_t st, const CUtensorMap *map,
-					  uint32_t slot, uint32_t bar,
-					  uint32_t lane)
-{
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-	if (lane == 0) {
-		asm volatile("{\n\t.reg .b64 st;\n\t"
-			     "mbarrier.arrive.expect_tx.shared::cta.b64 st, "
-			     "[%0], %1;\n\t}" ::"r"(bar),
-			     "n"(CPA_STAGE)
-			     : "memory");
-#pragma unroll
-		for (int h = 0; h < 2; h++)
-			asm volatile(
-				"cp.async.bulk.tensor.3d.shared::cluster.global."
-				"mbarrier::complete_tx::bytes [%0], [%1, {%2, "
-				"%3, %4}], [%5];" ::"r"(st + h * (CPA_STAGE / 2)),
-				"l"(map), "r"(64 * h), "r"(0), "r"(slot),
-				"r"(bar)
-				: "memory");
-	}
-#endif
-}
-
-/*
- * Every lane: wait for the stage's block (use `parity` of its mbarrier);
- * then, in a block that reaches ctx, zero the V rows of tokens at or past
- * it (cpa_copy's zero fill: 0 x a NaN in an unwritten tail is NaN), and
- * fence those generic stores before the stage's next copy (async proxy).
- */
-__device__ __forceinline__ void tma_wait(uint32_t st, uint32_t bar,
-					 uint32_t parity, uint32_t blk,
-					 uint32_t ctx, uint32_t lane)
-{
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-	uint32_t done = 0;
-
-	while (!done)
-		asm volatile("{\n\t.reg .pred p;\n\t"
-			     "mbarrier.try_wait.parity.shared::cta.b64 "
-			     "p, [%1], %2;\n\tselp.u32 %0, 1, 0, p;\n\t}"
-			     : "=r"(done)
-			     : "r"(bar), "r"(parity)
-			     : "memory");
-	if ((uint64_t)blk * ATT_BT + ATT_BT > ctx) {
-		const uint64_t b0 = (uint64_t)blk * ATT_BT;
-		const uint32_t valid = ctx > b0 ? (uint32_t)(ctx - b0) : 0;
-
-		for (uint32_t i = lane; i < (ATT_BT - valid) * 16; i += 32)
-			asm volatile("st.shared.v4.u32 [%0], {%1, %1, %1, %1};"
-				     ::"r"(st + swz_tma(ATT_BT + valid + i / 16,
-							i & 15)),
-				     "r"(0)
-				     : "memory");
-		asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
-		__syncwarp();
-	}
-#endif
-}
-
 template <int G, bool CLUSTER, int V>
 __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 	decode_attn_cpa_kernel(const __nv_bfloat16 *__restrict__ q,
@@ -1412,14 +1321,12 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 			       uint32_t n_kv_heads, uint32_t max_list,
 			       uint32_t per_split, float qscale,
 			       float *__restrict__ work,
-			       __nv_bfloat16 *__restrict__ out, uint64_t epoch,
-			       const __grid_constant__ CUtensorMap kv_map)
+			       __nv_bfloat16 *__restrict__ out, uint64_t epoch)
 {
 	extern __shared__ __align__(1024) uint8_t cpa_smem[];
 	constexpr int W = CPA_W(V);
 	constexpr uint32_t NS = CPA_NS(V);
-	constexpr bool PUSH = V == 6, TMA = V == 6;
-	__shared__ __align__(8) uint64_t lbar[TMA ? W * NS : 1];
+	constexpr bool PUSH = V == 6;
 	__shared__ float wm[W][8], wl[W][8];
 	__shared__ float wacc[W][8][ATT_D];
 	__shared__ float cm[CLUSTER ? 8 : 1], cl[CLUSTER ? 8 : 1];
@@ -1428,7 +1335,6 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 	const uint32_t lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 	const uint32_t g = lane >> 2, c = lane & 3;
 	const uint32_t st0 = smem_u32(cpa_smem) + warp * NS * CPA_STAGE;
-	const uint32_t bar0 = smem_u32(&lbar[TMA ? warp * NS : 0]);
 	struct split_range r;
 	uint32_t qa[8][2], cnt, bq[NS];
 	float m2[2] = {-INFINITY, -INFINITY}, l2[2] = {0.0f, 0.0f}, o[8][4];
@@ -1442,18 +1348,6 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 	ATT_TL(0);
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 	asm volatile("griddepcontrol.launch_dependents;");
-	if (TMA && lane == 0) { /* the warp's stages' mbarriers */
-		asm volatile("prefetch.tensormap [%0];" ::"l"(&kv_map)
-			     : "memory");
-#pragma unroll
-		for (uint32_t k = 0; k < NS; k++)
-			asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::
-					     "r"(bar0 + 8 * k)
-				     : "memory");
-		asm volatile("fence.mbarrier_init.release.cluster;" ::
-				     : "memory");
-	}
-	__syncwarp();
 #endif
 	if (CLUSTER && PUSH) /* and push_warp below */
 		push_begin<W>(mbar, blockIdx.y, gridDim.y, G);
@@ -1483,15 +1377,18 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 			uint32_t slot;
 
 			cpa_entry<W>(r, k, slots, block_ids, max_list, slot, bq[k]);
-			if constexpr (TMA)
-				tma_block(st0 + k * CPA_STAGE, &kv_map, slot,
-					  bar0 + 8 * k, lane);
-			else
-				cpa_copy(st0 + k * CPA_STAGE, cache, slot,
-					 bq[k], r.ctx, lane);
+			cpa_copy(st0 + k * CPA_STAGE, cache, slot, bq[k], r.ctx,
+				 lane);
 		}
-		if constexpr (!TMA)
-			asm volatile("cp.async.commit_group;\n" ::);
+		asm volatile("cp.async.commit_group;\n" ::);
+	}
+	/* variant 6: the owners' mbarriers are armed (push_begin), waited
+	 * for here while the blocks are in flight, not at the push */
+	if constexpr (CLUSTER && PUSH) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+		asm volatile("barrier.cluster.wait.acquire.aligned;" ::
+				     : "memory");
+#endif
 	}
 	ATT_TL(2);
 	for (uint32_t k = 0; k < cnt; k++) {
@@ -1500,11 +1397,7 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 		float sc[2][4];
 		uint32_t pw[2][2];
 
-		if constexpr (TMA)
-			tma_wait(st, bar0 + 8 * (k % NS), (k / NS) & 1, blk,
-				 r.ctx, lane);
-		else
-			asm volatile("cp.async.wait_group %0;\n" ::"n"(NS - 1));
+		asm volatile("cp.async.wait_group %0;\n" ::"n"(NS - 1));
 		__syncwarp();
 		if (k == 0)
 			ATT_TL(3);
@@ -1520,8 +1413,7 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 			for (int s = 0; s < 8; s++) {
 				uint32_t a0, a1, a2, a3;
 
-				ldsm_x4(st + stage_off<TMA>(16 * mt + krow,
-							      2 * s + (lane >> 4)),
+				ldsm_x4(st + swz(16 * mt + krow, 2 * s + (lane >> 4)),
 					a0, a1, a2, a3);
 				if (s & 1)
 					mma_bf16(so, a0, a1, a2, a3, qa[s][0],
@@ -1553,9 +1445,8 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 			for (int mt = 0; mt < 8; mt++) {
 				uint32_t a0, a1, a2, a3;
 
-				ldsm_x4_t(st + stage_off<TMA>(
-						       ATT_BT + 16 * u + vrow,
-						       2 * mt + ((lane >> 3) & 1)),
+				ldsm_x4_t(st + swz(ATT_BT + 16 * u + vrow,
+						   2 * mt + ((lane >> 3) & 1)),
 					  a0, a1, a2, a3);
 				mma_bf16(o[mt], a0, a1, a2, a3, b0, b1);
 			}
@@ -1571,15 +1462,9 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 
 			cpa_entry<W>(r, k + NS, slots, block_ids, max_list,
 				  slot, bq[NS - 1]);
-			if constexpr (TMA)
-				tma_block(st, &kv_map, slot,
-					  bar0 + 8 * (k % NS), lane);
-			else
-				cpa_copy(st, cache, slot, bq[NS - 1], r.ctx,
-					 lane);
+			cpa_copy(st, cache, slot, bq[NS - 1], r.ctx, lane);
 		}
-		if constexpr (!TMA)
-			asm volatile("cp.async.commit_group;\n" ::);
+		asm volatile("cp.async.commit_group;\n" ::);
 	}
 	asm volatile("cp.async.wait_group 0;\n" ::);
 	ATT_TL(4);
@@ -1893,61 +1778,6 @@ static cudaError_t cpa_setup(int *big = NULL)
 	if (big)
 		*big = big_ok;
 	return rc;
-}
-
-/*
- * Variant 6's view of the cache for the tensor memory accelerator
- * (tma_block): [slot][64 rows][128] bf16, 2^31 slots (any int32 slot id;
- * the kernel reads only the slots it is given, as cp.async does), a box of
- * one slot's 64 rows x 64 dims, the 128-byte swizzle. Encoded on the host
- * by the driver's encoder, reached through the runtime (no link to
- * libcuda); each thread keeps its last cache's map.
- */
-static int kv_tma_map(const void *cache, CUtensorMap *map,
-		      struct ss_err *err)
-{
-	static const PFN_cuTensorMapEncodeTiled_v12000 enc = [] {
-		void *fn = NULL;
-		cudaDriverEntryPointQueryResult q;
-
-		if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled",
-						     &fn, 12000,
-						     cudaEnableDefault,
-						     &q) != cudaSuccess ||
-		    q != cudaDriverEntryPointSuccess)
-			fn = NULL;
-		cudaGetLastError();
-		return (PFN_cuTensorMapEncodeTiled_v12000)fn;
-	}();
-	static thread_local const void *last;
-	static thread_local CUtensorMap last_map;
-	const cuuint64_t dim[3] = {ATT_D, 2 * ATT_BT, 1ull << 31};
-	const cuuint64_t stride[2] = {ATT_D * 2, CPA_STAGE};
-	const cuuint32_t box[3] = {64, 2 * ATT_BT, 1}, es[3] = {1, 1, 1};
-	CUresult rc;
-
-	if (cache == last) {
-		*map = last_map;
-		return 0;
-	}
-	if (!enc)
-		return ss_error(err, SS_ECUDA,
-				"decode_attn: variant 6: the driver has no "
-				"cuTensorMapEncodeTiled");
-	rc = enc(map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3,
-		 const_cast<void *>(cache), dim, stride, box, es,
-		 CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
-		 CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
-		 CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-	if (rc != CUDA_SUCCESS)
-		return ss_error(err, SS_EINVAL,
-				"decode_attn: field 'cache': no tensor map for "
-				"variant 6 (CUresult %d; it must be 16-byte "
-				"aligned)",
-				(int)rc);
-	last = cache;
-	last_map = *map;
-	return 0;
 }
 
 /*
@@ -2344,16 +2174,11 @@ static int attn_launch(const struct kern_attn_args *args, int sparse,
 		cluster_config(&cfg, &at, grid, cl ? splits : 1, CPA_W(V),
 			       CPA_SMEM(V), s);
 		const uint64_t epoch = V == 7 ? flag_epoch() : 0;
-		CUtensorMap kv_map;
-
-		memset(&kv_map, 0, sizeof(kv_map));
-		if (V == 6 && (rc = kv_tma_map(cache, &kv_map, err)))
-			return rc;
 #define CPA_LAUNCH(g, c, v)                                                   \
 	cudaLaunchKernelEx(&cfg, decode_attn_cpa_kernel<g, c, v>, q, cache,   \
 			   a->slots, bids, nl, a->ctx_len, a->n_kv_heads,     \
 			   a->max_list, plan_split, qscale, a->work, out,     \
-			   epoch, kv_map)
+			   epoch)
 #define CPA_BY_V(g, c)                                                        \
 	(V == 4 ? CPA_LAUNCH(g, c, 4)                                         \
 		: V == 5 ? CPA_LAUNCH(g, c, 5) : CPA_LAUNCH(g, c, 6))
