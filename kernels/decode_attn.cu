@@ -461,6 +461,7 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
 #define PUSH_PAY (PUSH_REC * 4)        /* bytes copied a record */
 #define PUSH_BYTES (4 * (MMA_CLUSTER_MAX + 8 - 1) * PUSH_REC * 4)
 #define PUSH_SEND (4 * 8 * PUSH_PAY)   /* the send buffer: W x G <= 32 */
+#define PUSH_MRG (8 * PUSH_PAY)        /* the CTA's merged records: G */
 
 /* how many heads rank r owns */
 __device__ __forceinline__ uint32_t push_owned(uint32_t r, uint32_t S,
@@ -484,7 +485,7 @@ __device__ __forceinline__ void push_begin(uint64_t *mbar, uint32_t rank,
 		asm volatile("{\n\t.reg .b64 st;\n\t"
 			     "mbarrier.arrive.expect_tx.shared::cta.b64 st, "
 			     "[%0], %1;\n\t}" ::"r"(mb),
-			     "r"(S * W * own * PUSH_PAY)
+			     "r"(S * own * PUSH_PAY)
 			     : "memory");
 		asm volatile("fence.mbarrier_init.release.cluster;" ::
 				     : "memory");
@@ -551,24 +552,61 @@ __device__ __forceinline__ void push_warp(const float (&o)[8][4],
 			*reinterpret_cast<float4 *>(rec + ATT_D) =
 				make_float4(m[e], l[e], 0.0f, 0.0f);
 	}
-	/* the generic stores before the bulk copies' reads (async proxy),
-	 * every warp's before the CTA's copies */
-	asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
 	__syncthreads();
 	ATT_TL(5);
-	/* the owners' mbarriers are armed (push_begin) */
-	asm volatile("barrier.cluster.wait.acquire.aligned;" ::: "memory");
-	if (threadIdx.x < G) {
-		const uint32_t h = threadIdx.x, own = h % S, j = h / S;
-		const uint32_t dst = cluster_addr(
-			smem_u32(pb + (j * S + rank) * W * PUSH_REC), own);
-		const uint32_t rmb = cluster_addr(smem_u32(mbar), own);
+	/* the CTA's merge, a warp a head (heads warp, warp + W, ...): lane
+	 * i merges floats 4i .. 4i + 3 of the W records of the head (the
+	 * same fragment order in every warp) into the head's record in mrg,
+	 * lane 0 also the max and sum; the warp fences its stores (generic)
+	 * before the copy's reads (async proxy), and lane 0 copies the
+	 * record to the head's owner: no second CTA barrier. The owners'
+	 * mbarriers are armed (push_begin; waited for after the blocks'
+	 * copies were issued). */
+	static_assert(W * 32 * 4 >= ATT_D, "push: 4 floats a lane");
+	for (uint32_t h = warp; h < G; h += W) {
+		const float *rw = send + h * W * PUSH_REC;
+		float *mrg = send + PUSH_SEND / 4 + h * PUSH_REC;
+		float mw[W], M = -INFINITY, L = 0.0f;
+		float4 A = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
 
-		asm volatile("cp.async.bulk.shared::cluster.shared::cta."
-			     "mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];"
-			     ::"r"(dst), "r"(smem_u32(send + h * W * PUSH_REC)),
-			     "n"(W * PUSH_PAY), "r"(rmb)
-			     : "memory");
+#pragma unroll
+		for (int w = 0; w < W; w++) {
+			mw[w] = rw[w * PUSH_REC + ATT_D];
+			M = fmaxf(M, mw[w]);
+		}
+#pragma unroll
+		for (int w = 0; w < W; w++) {
+			/* M = -inf: no scored token, every factor 0 */
+			const float f = mw[w] == -INFINITY ? 0.0f
+							   : exp2f(mw[w] - M);
+			const float4 x = *reinterpret_cast<const float4 *>(
+				rw + w * PUSH_REC + 4 * lane);
+
+			L += f * rw[w * PUSH_REC + ATT_D + 1];
+			A.x += f * x.x;
+			A.y += f * x.y;
+			A.z += f * x.z;
+			A.w += f * x.w;
+		}
+		*reinterpret_cast<float4 *>(mrg + 4 * lane) = A;
+		if (lane == 0)
+			*reinterpret_cast<float4 *>(mrg + ATT_D) =
+				make_float4(M, L, 0.0f, 0.0f);
+		asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+		__syncwarp();
+		if (lane == 0) {
+			const uint32_t own = h % S, j = h / S;
+			const uint32_t dst = cluster_addr(
+				smem_u32(pb + (j * S + rank) * PUSH_REC), own);
+			const uint32_t rmb = cluster_addr(smem_u32(mbar), own);
+
+			asm volatile("cp.async.bulk.shared::cluster.shared::cta."
+				     "mbarrier::complete_tx::bytes [%0], [%1], "
+				     "%2, [%3];" ::"r"(dst),
+				     "r"(smem_u32(mrg)), "n"(PUSH_PAY),
+				     "r"(rmb)
+				     : "memory");
+		}
 	}
 #endif
 }
@@ -585,7 +623,7 @@ __device__ __forceinline__ void push_merge(uint64_t *mbar, const float *pb,
 	const uint32_t S = gridDim.y, rank = blockIdx.y;
 	const uint32_t lane = threadIdx.x & 31;
 	const uint32_t own = push_owned(rank, S, G);
-	const uint32_t P = S * W; /* partials a head: at most 64 */
+	const uint32_t P = S; /* partials a head (a CTA's): at most 16 */
 	uint32_t done = 0;
 
 	static_assert(W * 32 == ATT_D, "push: a thread a dimension");
@@ -605,53 +643,33 @@ __device__ __forceinline__ void push_merge(uint64_t *mbar, const float *pb,
 	const uint32_t dim = 16 * (2 * ((t >> 2) & 3) + ((t >> 1) & 1)) +
 			     8 * (t & 1) + (t >> 4);
 
-	/* each warp on its own, no CTA barrier: lane i holds partials i and
-	 * i + 32's max and sum, every partial's float t is loaded before
-	 * the head's maximum is known, and the factors reach the lanes by
-	 * shuffle */
+	/* each warp on its own, no CTA barrier: lane i holds partial i's
+	 * max and sum, every partial's float t is loaded before the head's
+	 * maximum is known, and the factors reach the lanes by shuffle */
+	static_assert(MMA_CLUSTER_MAX <= 32, "push: a lane a partial");
 	for (uint32_t j = 0; j < own; j++) {
-		float mk[2], lk[2], f[2], a[2][32], M, L = 0.0f;
+		const float *rp = pb + (j * P + lane) * PUSH_REC;
+		const float mk = lane < P ? rp[ATT_D] : -INFINITY;
+		const float lk = lane < P ? rp[ATT_D + 1] : 0.0f;
+		float a[MMA_CLUSTER_MAX], M = mk, L, f;
 		float A[4] = {0.0f, 0.0f, 0.0f, 0.0f};
 
 #pragma unroll
-		for (int k2 = 0; k2 < 2; k2++) {
-			const uint32_t pi = lane + 32 * k2;
-			const float *rp = pb + (j * P + pi) * PUSH_REC;
-
-			mk[k2] = pi < P ? rp[ATT_D] : -INFINITY;
-			lk[k2] = pi < P ? rp[ATT_D + 1] : 0.0f;
-		}
-#pragma unroll
-		for (int k2 = 0; k2 < 2; k2++)
-#pragma unroll
-			for (int k = 0; k < 32; k++) {
-				const uint32_t pi = 32 * k2 + k;
-
-				a[k2][k] = pi < P ? pb[(j * P + pi) *
-							       PUSH_REC + t]
-						  : 0.0f;
-			}
-		M = fmaxf(mk[0], mk[1]);
+		for (int k = 0; k < MMA_CLUSTER_MAX; k++)
+			a[k] = k < (int)P ? pb[(j * P + k) * PUSH_REC + t]
+					  : 0.0f;
 #pragma unroll
 		for (int x = 16; x; x >>= 1)
 			M = fmaxf(M, __shfl_xor_sync(0xffffffffu, M, x));
-#pragma unroll
-		for (int k2 = 0; k2 < 2; k2++) {
-			/* M = -inf: no scored token, every factor 0 */
-			f[k2] = mk[k2] == -INFINITY ? 0.0f : exp2f(mk[k2] - M);
-			L += lk[k2] * f[k2];
-		}
+		/* M = -inf: no scored token, every factor 0 */
+		f = mk == -INFINITY ? 0.0f : exp2f(mk - M);
+		L = lk * f;
 #pragma unroll
 		for (int x = 16; x; x >>= 1)
 			L += __shfl_xor_sync(0xffffffffu, L, x);
 #pragma unroll
-		for (int k2 = 0; k2 < 2; k2++)
-			if (32 * k2 < P) /* the same in every lane */
-#pragma unroll
-				for (int k = 0; k < 32; k++)
-					A[k & 3] += __shfl_sync(0xffffffffu,
-								f[k2], k) *
-						    a[k2][k];
+		for (int k = 0; k < MMA_CLUSTER_MAX; k++)
+			A[k & 3] += __shfl_sync(0xffffffffu, f, k) * a[k];
 		const float As = (A[0] + A[1]) + (A[2] + A[3]);
 
 		out[(rank + S * j) * ATT_D + dim] =
@@ -1262,7 +1280,7 @@ __device__ __forceinline__ void flag_merge(float *__restrict__ work,
 #define CPA_NS(v) ((v) == 4 || (v) == 7 ? 3 : (v) == 5 ? 1 : 2)
 #define CPA_SMEM(v)                                                           \
 	(CPA_W(v) * CPA_NS(v) * CPA_STAGE +                                  \
-	 ((v) == 6 ? PUSH_BYTES + PUSH_SEND : 0))
+	 ((v) == 6 ? PUSH_BYTES + PUSH_SEND + PUSH_MRG : 0))
 
 /* entry k of this warp's list: its slot and block id (the first 32 from
  * the prefetch, by shuffle, when the plan held) */
@@ -1381,6 +1399,14 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 				 lane);
 		}
 		asm volatile("cp.async.commit_group;\n" ::);
+	}
+	/* variant 6: the owners' mbarriers are armed (push_begin), waited
+	 * for here while the blocks are in flight, not at the push */
+	if constexpr (CLUSTER && PUSH) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+		asm volatile("barrier.cluster.wait.acquire.aligned;" ::
+				     : "memory");
+#endif
 	}
 	ATT_TL(2);
 	for (uint32_t k = 0; k < cnt; k++) {
