@@ -12,7 +12,7 @@
  * splits of a list merged in a thread-block cluster), 4 and 5 (2's PV, QK
  * transposed with K's rows as the A operand, the blocks staged in shared
  * memory by cp.async; 4 warps of three stages, 8 of one), 6 (4 warps of
- * two, every warp's partial pushed into the CTA that owns the head), and
+ * two, each CTA's merged partial pushed into the CTA that owns the head), and
  * the automatic choice (attn_auto: 6 for a cluster plan, else 4 or 5, for
  * small problems, 2 for large ones), 7 (4's kernel without a cluster:
  * every split leaves its record and a flag, and a CTA that finds every
@@ -409,57 +409,56 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
 }
 
 /*
- * Variant 6's merge (sessions 22-23): every warp of every split pushes its
- * own partial, unmerged, straight into the shared memory of the CTA that
- * owns the head, and the owners merge: no warps' merge, and no CTA reads
- * another's shared memory (one cluster barrier remains at the end, for
- * the copies' sources). Head h is owned by rank h mod S (the first G
- * ranks when G <= S; a rank owns at most ceil(G / S) heads, its slot
- * j = h / S). The pull merge (variants 3-5: __syncthreads, the warps'
- * merge, a cluster barrier, reads through distributed shared memory, a
- * second cluster barrier) took 3,250 cycles from the blocks done to the
- * outputs at Llama-3-8B batch 1, and session 22's form of this merge
- * 2,720 (session 22, call 3's timeline; 2,500 for session 23's, call 2's
- * timeline); session 14's push into the cluster's first CTA still
- * merged the warps first and left one CTA to merge all G heads.
+ * Variant 6's merge (sessions 22-24): every split merges its warps'
+ * partials of a head and pushes the result straight into the shared
+ * memory of the CTA that owns the head, and the owners merge the splits:
+ * no CTA reads another's shared memory (one cluster barrier remains at
+ * the end, for the copies' sources). Head h is owned by rank h mod S (the
+ * first G ranks when G <= S; a rank owns at most ceil(G / S) heads, its
+ * slot j = h / S). From the blocks done to the outputs at Llama-3-8B
+ * batch 1: the pull merge (variants 3-5: __syncthreads, the warps' merge,
+ * a cluster barrier, reads through distributed shared memory, a second
+ * cluster barrier) 3,250 cycles; session 22's push of every warp's record
+ * 2,720 (call 3's timeline); session 23's push of a CTA's W records a head
+ * in one copy 2,500 (call 2); this form 2,230 (session 24, call 3).
  * - At the start (push_begin) each owner arms one mbarrier for the bytes
- *   it will receive, S x W x (its heads) records of PUSH_PAY bytes, and
- *   every thread arrives (relaxed) on the cluster barrier after the
- *   barrier's init is fenced.
+ *   it will receive, S x (its heads) records of PUSH_PAY bytes, and every
+ *   thread arrives (relaxed) on the cluster barrier after the barrier's
+ *   init is fenced. Every thread waits on that barrier once its blocks'
+ *   copies are issued (the owners' mbarriers armed), not at the push.
  * - A warp done with its blocks writes, for each head 2c + e it holds, a
  *   record into the CTA's send buffer (PUSH_SEND, [head][warp]): its 128
  *   fp32 accumulators in the order of its MMA fragments (lane (g, c):
  *   floats 16 g + 4 q .. + 3 are dims 32 q + g, + 8, + 16, + 24), and
- *   lane (0, c) the head's max and sum. Once the CTA's warps have met
- *   (__syncthreads) and the cluster barrier is complete (long since),
- *   thread h copies head h's W records to its owner with one bulk copy
- *   (push_warp): G copies a CTA. This form ran 0.8 points of the
- *   same-size read above session 22's copy a warp and head (4 G a CTA)
- *   at Llama-3-8B batch 1 (session 23, calls 2 and 4: 69.1-70.8% against
- *   69.3-70.0% on the same leases), and its timeline has about 200 cycles
- *   less from the blocks done to the outputs; owners of half a head (2 G
- *   copies a warp) lost 7-8 points (call 1).
+ *   lane (0, c) the head's max and sum.
+ * - Once the CTA's warps have met (__syncthreads), warp w merges heads w,
+ *   w + W, ...: lane i floats 4i .. 4i + 3 of the head's W records (the
+ *   same fragment order in every warp) into one record (PUSH_MRG), lane 0
+ *   the max and sum; the warp fences its stores for the async proxy, and
+ *   lane 0 copies the record to the head's owner with one bulk copy
+ *   (push_warp): G copies of 528 bytes a CTA, no second CTA barrier.
  * - Each CTA then arrives on a last cluster barrier, an owner once its
  *   bytes are in, and waits on it before it exits: a CTA's send buffer
  *   must outlive the copies that read it. An owner merges while the
  *   barrier completes.
  * - An owner waits for the bytes; then, for each of its heads, each warp
- *   on its own: lane i takes partials i and i + 32's maxima, the head's
- *   maximum M, factors f_p = 2^(m_p - M) and sum L = sum f_p l_p, and
- *   thread t sums f_p acc_p[t] over the partials (the factors by
- *   shuffle) and writes dim dim(t) of the head.
- * Records: [slot j][rank x W + warp][PUSH_REC] floats in the owner's
- * dynamic shared memory past the stages (acc 0-127, m 128, l 129), so a
- * rank's W records of a head are one contiguous copy; ceil(G / S) x S x W
- * per owner (PUSH_BYTES holds 4 x 23, the bound W (S + G - 1) it was
- * sized by). The owners' merge takes about 1,000 cycles after the last
- * bytes (session 23, call 2's timeline); two ways to shorten it lost
- * (kernels/experimental/README.md): folding each rank in as it lands
- * (call 3) and a lane merging 4 floats of S partials (call 5).
+ *   on its own: lane i takes partial i's max, the head's maximum M,
+ *   factors f_p = 2^(m_p - M) and sum L = sum f_p l_p, and thread t sums
+ *   f_p acc_p[t] over the S partials (the factors by shuffle) and writes
+ *   dim dim(t) of the head.
+ * Records: [slot j][rank][PUSH_REC] floats in the owner's dynamic shared
+ * memory past the stages (acc 0-127, m 128, l 129); ceil(G / S) x S per
+ * owner, at most S + G - 1 (PUSH_BYTES). Session 24 measured this form at
+ * 71.0-72.6% of the same-size read at Llama-3-8B batch 1 against
+ * 69.2-71.3% for session 23's on the same lease (call 3). Tried and not
+ * kept (kernels/experimental/README.md): owners of half a head, folding
+ * each rank in as it lands, a lane merging 4 floats of S partials
+ * (session 23), and the CTA's merge by every thread for every head, which
+ * needed a second CTA barrier (session 24, call 2).
  */
 #define PUSH_REC (ATT_D + 4)           /* floats a record: 528 bytes */
 #define PUSH_PAY (PUSH_REC * 4)        /* bytes copied a record */
-#define PUSH_BYTES (4 * (MMA_CLUSTER_MAX + 8 - 1) * PUSH_REC * 4)
+#define PUSH_BYTES ((MMA_CLUSTER_MAX + 8 - 1) * PUSH_PAY) /* S + G - 1 */
 #define PUSH_SEND (4 * 8 * PUSH_PAY)   /* the send buffer: W x G <= 32 */
 #define PUSH_MRG (8 * PUSH_PAY)        /* the CTA's merged records: G */
 
@@ -511,8 +510,9 @@ __device__ __forceinline__ uint32_t cluster_addr(uint32_t saddr, uint32_t rank)
  * 2c + 1 (e = 0, 1) of dims 16 mt + g (o[mt][e]) and 16 mt + 8 + g
  * (o[mt][2 + e]), their max m[e] (the same in the 8 lanes of c) and sum
  * l[e] (summed over them here). The records are written into the CTA's
- * send buffer `send` ([head][warp]); once every warp's are in, thread h
- * copies head h's W records to its owner with one bulk copy
+ * send buffer `send` ([head][warp]); once every warp's are in, the warps
+ * merge them a warp a head (the merged records past the send buffer) and
+ * each copies its head's record to the owner with one bulk copy
  * (cp.async.bulk, shared::cta to shared::cluster), counted on the owner's
  * mbarrier. (Session 22, call 1: stored from registers with st.async, 33
  * 16-byte stores a record, the same merge ran at 817-822 GB/s at
@@ -1274,7 +1274,8 @@ __device__ __forceinline__ void flag_merge(float *__restrict__ work,
 }
 /* by variant: 4: 4 warps of 3 stages; 5: 8 warps of 1 (192 and 128 KiB:
  * one CTA per SM either way); 6: 4 warps of 2 and the push merge's
- * records' and send buffers (PUSH_BYTES + PUSH_SEND; 192 KiB); 7: as 4
+ * records', send and merged buffers (PUSH_BYTES + PUSH_SEND + PUSH_MRG;
+ * 160.5 KiB); 7: as 4
  * (its merge reuses the stages) */
 #define CPA_W(v) ((v) == 5 ? 8 : 4)
 #define CPA_NS(v) ((v) == 4 || (v) == 7 ? 3 : (v) == 5 ? 1 : 2)

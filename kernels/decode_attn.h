@@ -31,11 +31,11 @@
  * with 8 warps of one stage: one CTA per SM, merged in a cluster when the
  * batch's clusters all run at once, else by the merge kernel (sm_90).
  * 6 = 4 warps of two stages whose cluster merge is pushed: each warp
- * writes its partial of each head into the CTA's send buffer, and the CTA
- * copies each head's partials (one bulk copy a head, counted on an
- * mbarrier armed at the start) into the CTA that owns the head (head h:
- * the cluster's rank h mod S), which merges them; no warps' merge, and no
- * CTA reads another's shared memory (sessions 22-23). 7 = variant 4's
+ * writes its partial of each head into the CTA's send buffer, a warp a
+ * head merges the CTA's partials of the head and copies the result (one
+ * bulk copy, counted on an mbarrier armed at the start) into the CTA that
+ * owns the head (head h: the cluster's rank h mod S), which merges the
+ * splits; no CTA reads another's shared memory (sessions 22-24). 7 = variant 4's
  * kernel without a cluster, one wave of CTAs (at most
  * SMs / lists splits a list): each split writes its partial and then a
  * flag holding the launch's number to the workspace, and a CTA that finds
