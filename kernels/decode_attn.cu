@@ -48,8 +48,9 @@ __device__ __forceinline__ float2 bf2(uint32_t u)
  * entry, 1 the slot table, list length, context and q have arrived, 2
  * stages issued, 3 first block landed, 4 blocks done, 5 the warps met, 6
  * warps merged, 7 the cluster met, 8 cluster merged, 9 exit; variant 6:
- * 5 the CTA's warps met, records written, 6 past the cluster wait (warp
- * 0: its copies issued), 7 an owner's bytes in, 8 its outputs written)
+ * 2 also past the cluster wait, 5 the CTA's warps met, records written,
+ * 6 the warp's heads merged and copied (at once for a warp with no head),
+ * 7 an owner's bytes in, 8 its outputs written)
  * and %globaltimer (ns) at entry and exit (entries 14 and 15). The stamps
  * wait in shared memory, and the exit stamp writes the warp's 16 to
  * att_tl[((split * gridDim.x + bh) * 8 + warp) * 16 + i] (unstamped
@@ -424,8 +425,8 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
  * - At the start (push_begin) each owner arms one mbarrier for the bytes
  *   it will receive, S x (its heads) records of PUSH_PAY bytes, and every
  *   thread arrives (relaxed) on the cluster barrier after the barrier's
- *   init is fenced. Every thread waits on that barrier once its blocks'
- *   copies are issued (the owners' mbarriers armed), not at the push.
+ *   init is fenced. Every thread waits on that barrier once its stage
+ *   fill is issued (the owners' mbarriers armed), not at the push.
  * - A warp done with its blocks writes, for each head 2c + e it holds, a
  *   record into the CTA's send buffer (PUSH_SEND, [head][warp]): its 128
  *   fp32 accumulators in the order of its MMA fragments (lane (g, c):
@@ -438,9 +439,9 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
  *   lane 0 copies the record to the head's owner with one bulk copy
  *   (push_warp): G copies of 528 bytes a CTA, no second CTA barrier.
  * - Each CTA then arrives on a last cluster barrier, an owner once its
- *   bytes are in, and waits on it before it exits: a CTA's send buffer
- *   must outlive the copies that read it. An owner merges while the
- *   barrier completes.
+ *   bytes are in, and waits on it before it exits: a CTA's merged
+ *   records must outlive the copies that read them. An owner merges
+ *   while the barrier completes.
  * - An owner waits for the bytes; then, for each of its heads, each warp
  *   on its own: lane i takes partial i's max, the head's maximum M,
  *   factors f_p = 2^(m_p - M) and sum L = sum f_p l_p, and thread t sums
@@ -469,7 +470,6 @@ __device__ __forceinline__ uint32_t push_owned(uint32_t r, uint32_t S,
 	return r < G ? (G - 1 - r) / S + 1 : 0;
 }
 
-template <int W>
 __device__ __forceinline__ void push_begin(uint64_t *mbar, uint32_t rank,
 					   uint32_t S, uint32_t G)
 {
@@ -516,8 +516,8 @@ __device__ __forceinline__ uint32_t cluster_addr(uint32_t saddr, uint32_t rank)
  * (cp.async.bulk, shared::cta to shared::cluster), counted on the owner's
  * mbarrier. (Session 22, call 1: stored from registers with st.async, 33
  * 16-byte stores a record, the same merge ran at 817-822 GB/s at
- * Llama-3-8B batch 1, against 884-906 for variant 4's pull.) The send
- * buffer must outlive the copies: every CTA waits at a last cluster
+ * Llama-3-8B batch 1, against 884-906 for variant 4's pull.) The merged
+ * records must outlive the copies: every CTA waits at a last cluster
  * barrier, on which the owners arrive once their bytes are in, before the
  * kernel's end.
  */
@@ -560,9 +560,9 @@ __device__ __forceinline__ void push_warp(const float (&o)[8][4],
 	 * lane 0 also the max and sum; the warp fences its stores (generic)
 	 * before the copy's reads (async proxy), and lane 0 copies the
 	 * record to the head's owner: no second CTA barrier. The owners'
-	 * mbarriers are armed (push_begin; waited for after the blocks'
-	 * copies were issued). */
-	static_assert(W * 32 * 4 >= ATT_D, "push: 4 floats a lane");
+	 * mbarriers are armed (push_begin; waited for after the stage fill
+	 * was issued). */
+	static_assert(32 * 4 == ATT_D, "push: a warp a record");
 	for (uint32_t h = warp; h < G; h += W) {
 		const float *rw = send + h * W * PUSH_REC;
 		float *mrg = send + PUSH_SEND / 4 + h * PUSH_REC;
@@ -595,14 +595,14 @@ __device__ __forceinline__ void push_warp(const float (&o)[8][4],
 		asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
 		__syncwarp();
 		if (lane == 0) {
-			const uint32_t own = h % S, j = h / S;
+			const uint32_t to = h % S, j = h / S; /* owner, slot */
 			const uint32_t dst = cluster_addr(
-				smem_u32(pb + (j * S + rank) * PUSH_REC), own);
-			const uint32_t rmb = cluster_addr(smem_u32(mbar), own);
+				smem_u32(pb + (j * S + rank) * PUSH_REC), to);
+			const uint32_t rmb = cluster_addr(smem_u32(mbar), to);
 
-			asm volatile("cp.async.bulk.shared::cluster.shared::cta."
-				     "mbarrier::complete_tx::bytes [%0], [%1], "
-				     "%2, [%3];" ::"r"(dst),
+			asm volatile("cp.async.bulk.shared::cluster."
+				     "shared::cta.mbarrier::complete_tx::bytes "
+				     "[%0], [%1], %2, [%3];" ::"r"(dst),
 				     "r"(smem_u32(mrg)), "n"(PUSH_PAY),
 				     "r"(rmb)
 				     : "memory");
@@ -612,8 +612,9 @@ __device__ __forceinline__ void push_warp(const float (&o)[8][4],
 }
 
 /*
- * An owner (rank r, push_owned(r) > 0 heads): wait for every warp's
- * records, merge them, write the outputs of its heads r, r + S, ...
+ * An owner (rank r, push_owned(r) > 0 heads): wait for every CTA's merged
+ * record of each of its heads, merge them, write the outputs of its heads
+ * r, r + S, ...
  */
 template <int G, int W>
 __device__ __forceinline__ void push_merge(uint64_t *mbar, const float *pb,
@@ -1275,8 +1276,7 @@ __device__ __forceinline__ void flag_merge(float *__restrict__ work,
 /* by variant: 4: 4 warps of 3 stages; 5: 8 warps of 1 (192 and 128 KiB:
  * one CTA per SM either way); 6: 4 warps of 2 and the push merge's
  * records', send and merged buffers (PUSH_BYTES + PUSH_SEND + PUSH_MRG;
- * 160.5 KiB); 7: as 4
- * (its merge reuses the stages) */
+ * 160.5 KiB); 7: as 4 (its merge reuses the stages) */
 #define CPA_W(v) ((v) == 5 ? 8 : 4)
 #define CPA_NS(v) ((v) == 4 || (v) == 7 ? 3 : (v) == 5 ? 1 : 2)
 #define CPA_SMEM(v)                                                           \
@@ -1368,8 +1368,8 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 	asm volatile("griddepcontrol.launch_dependents;");
 #endif
-	if (CLUSTER && PUSH) /* and push_warp below */
-		push_begin<W>(mbar, blockIdx.y, gridDim.y, G);
+	if (CLUSTER && PUSH) /* waited for after the stage fill */
+		push_begin(mbar, blockIdx.y, gridDim.y, G);
 	split_prefetch<W>(slots, block_ids, max_list, per_split, r);
 	/* QK's B column g (head g) of k-step s: dims 16s + 2c, +1 (b0) and
 	 * 16s + 8 + 2c, +1 (b1) */
@@ -1504,7 +1504,8 @@ __global__ void __launch_bounds__(CPA_W(V) * 32, 1)
 					     : "memory");
 #endif
 		}
-		/* no CTA leaves while a copy may still read its send buffer */
+		/* no CTA leaves while a copy may still read its merged
+		 * records */
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 		asm volatile("barrier.cluster.wait;" ::: "memory");
 #endif

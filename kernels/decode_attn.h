@@ -35,8 +35,8 @@
  * head merges the CTA's partials of the head and copies the result (one
  * bulk copy, counted on an mbarrier armed at the start) into the CTA that
  * owns the head (head h: the cluster's rank h mod S), which merges the
- * splits; no CTA reads another's shared memory (sessions 22-24). 7 = variant 4's
- * kernel without a cluster, one wave of CTAs (at most
+ * splits; no CTA reads another's shared memory (sessions 22-24).
+ * 7 = variant 4's kernel without a cluster, one wave of CTAs (at most
  * SMs / lists splits a list): each split writes its partial and then a
  * flag holding the launch's number to the workspace, and a CTA that finds
  * every flag of its list set merges the partials and writes `out` (no
