@@ -112,6 +112,16 @@ extern "C" int kern_attn_timeline(void *buf)
 #define ATT_REC (ATT_D + ATT_ACC)
 
 /*
+ * exp2(m - M), the factor of a partial or score m against the maximum M
+ * (log2 domain), and 0 where m = -inf: a partial with no scored token or a
+ * masked token (also when M = -inf, where m - M would be NaN).
+ */
+__device__ __forceinline__ float exp2_from(float m, float M)
+{
+	return m == -INFINITY ? 0.0f : exp2f(m - M);
+}
+
+/*
  * Head h's (max, sum) and dimension d of its accumulator, merged over the
  * W warps' partials in shared memory (wm, wl [warp][head], wacc
  * [warp][head][dim], H head slots; a warp with nothing has max -inf).
@@ -132,7 +142,7 @@ __device__ __forceinline__ void warps_merge(const float (*wm)[H],
 	 * would keep the caller from overlapping several heads' merges */
 #pragma unroll
 	for (int w = 0; w < W; w++) {
-		float f = wm[w][h] == -INFINITY ? 0.0f : exp2f(wm[w][h] - M);
+		float f = exp2_from(wm[w][h], M);
 
 		L += wl[w][h] * f;
 		A += wacc[w][h][d] * f;
@@ -390,8 +400,7 @@ __device__ __forceinline__ void cluster_merge(float *cm, float *cl,
 		if (M != -INFINITY)
 #pragma unroll
 			for (uint32_t k = 0; k < MMA_CLUSTER_MAX; k++) {
-				float f = mk[k] == -INFINITY ? 0.0f
-							     : exp2f(mk[k] - M);
+				float f = exp2_from(mk[k], M);
 
 				L += lk[k] * f;
 				A += ak[k] * f;
@@ -576,9 +585,7 @@ __device__ __forceinline__ void push_warp(const float (&o)[8][4],
 		}
 #pragma unroll
 		for (int w = 0; w < W; w++) {
-			/* M = -inf: no scored token, every factor 0 */
-			const float f = mw[w] == -INFINITY ? 0.0f
-							   : exp2f(mw[w] - M);
+			const float f = exp2_from(mw[w], M);
 			const float4 x = *reinterpret_cast<const float4 *>(
 				rw + w * PUSH_REC + 4 * lane);
 
@@ -662,8 +669,7 @@ __device__ __forceinline__ void push_merge(uint64_t *mbar, const float *pb,
 #pragma unroll
 		for (int x = 16; x; x >>= 1)
 			M = fmaxf(M, __shfl_xor_sync(0xffffffffu, M, x));
-		/* M = -inf: no scored token, every factor 0 */
-		f = mk == -INFINITY ? 0.0f : exp2f(mk - M);
+		f = exp2_from(mk, M);
 		L = lk * f;
 #pragma unroll
 		for (int x = 16; x; x >>= 1)
@@ -772,8 +778,7 @@ __device__ __forceinline__ void block_softmax(const float (&sc)[4][4],
 	for (int t = 0; t < 4; t++)
 #pragma unroll
 		for (int x = 0; x < 2; x++) {
-			p[t][x] = p[t][x] == -INFINITY ? 0.0f
-						       : exp2f(p[t][x] - mnew);
+			p[t][x] = exp2_from(p[t][x], mnew);
 			l += p[t][x];
 		}
 	m = mnew;
@@ -853,7 +858,7 @@ __device__ __forceinline__ void block_softmax_t(const float (&sc)[2][4],
 			for (int h = 0; h < 2; h++) {
 				float &v = p[mt][2 * h + e];
 
-				v = v == -INFINITY ? 0.0f : exp2f(v - mnew);
+				v = exp2_from(v, mnew);
 				l[e] += v;
 			}
 		m[e] = mnew;
@@ -1261,9 +1266,7 @@ __device__ __forceinline__ void flag_merge(float *__restrict__ work,
 			if (M != -INFINITY)
 				for (uint32_t k = 0; k < S; k++) {
 					const float *q = r + (k * G + h) * ATT_REC;
-					float f = q[0] == -INFINITY
-							  ? 0.0f
-							  : exp2f(q[0] - M);
+					float f = exp2_from(q[0], M);
 
 					L += q[1] * f;
 					A += q[ATT_ACC + d] * f;
@@ -1636,9 +1639,7 @@ __global__ void __launch_bounds__(ATT_D)
 		if (M != -INFINITY)
 #pragma unroll
 			for (int w = 0; w < MERGE_WARPS; w++) {
-				float f = wm[w] == -INFINITY
-						  ? 0.0f
-						  : exp2f(wm[w] - M);
+				float f = exp2_from(wm[w], M);
 
 				L += wl[w] * f;
 				A += pa[w * ATT_D + d] * f;
